@@ -1,0 +1,44 @@
+// The contract between the role-model engine (which installs `sql/db_admin.sql` in every managed database)
+// and the broker (which calls it). Names live here once so neither side spells them twice.
+//
+// Installation, done by the engine as the spec's admin role (`SET ROLE <admin>`), in each managed database:
+//   1. schema `db_admin` owned by admin; PUBLIC has nothing on it; the broker has USAGE only.
+//   2. `sql/db_admin.sql` run verbatim (it is static: no names of the spec inside), creating
+//      - table db_admin.firefighter_role(role name primary key, access text check in ('ro','rw'),
+//        holder text, incident_id text, expires_at timestamptz): the allowlist, one row per managed
+//        firefighter role of this database, filled by the engine; holder columns kept by the functions.
+//      - table db_admin.firefighter_audit: one row per issue / takeover / expire, written in the same
+//        transaction as the password change. Neither table is readable or writable by the broker.
+//      - the functions below, SECURITY DEFINER, `SET search_path = pg_catalog, pg_temp`, `SET TimeZone = 'UTC'`.
+//   3. EXECUTE on exactly the functions below revoked from PUBLIC and granted to the broker role.
+//   4. admin holds what the functions need: CREATEROLE, ADMIN OPTION on the firefighter roles (16+),
+//      rds_password, pg_signal_backend.
+// `COMMENT ON SCHEMA db_admin` records the sha256 of db_admin.sql so an unchanged file is not re-run.
+
+export const DB_ADMIN_FUNCTIONS = {
+  /** (p_role name, p_password text, p_hours integer, p_requested_by text, p_incident_id text, p_reason text,
+   *  p_takeover boolean DEFAULT false) RETURNS timestamptz. p_password must be a SCRAM-SHA-256 verifier. */
+  setPassword: 'set_firefighter_password(name, text, integer, text, text, text, boolean)',
+  /** (p_role name, p_requested_by text, p_incident_id text, p_reason text) RETURNS timestamptz (the moment it expired). */
+  expirePassword: 'expire_firefighter_password(name, text, text, text)',
+  /** (p_role name) RETURNS integer: sessions of that role ended on the instance the caller is connected to. */
+  endSessions: 'end_firefighter_sessions(name)',
+  /** () RETURNS TABLE(role name, access text, holder text, incident_id text, expires_at timestamptz,
+   *  active boolean, sessions integer): who holds which role until when, sessions on this instance. */
+  status: 'firefighter_status()',
+} as const;
+
+/**
+ * SQLSTATEs raised by the functions, so callers can map refusals without parsing messages.
+ * Class `FF` is not used by PostgreSQL itself.
+ */
+export const DB_ADMIN_ERRORS = {
+  roleNotAllowed: 'FF001',
+  badVerifier: 'FF002',
+  badHours: 'FF003',
+  roleHeld: 'FF004',
+  badAuditField: 'FF005',
+} as const;
+
+/** Audit columns' maximum lengths, enforced by the functions and by the broker before it calls them. */
+export const AUDIT_LIMITS = { requestedBy: 512, incidentId: 128, reason: 1000 } as const;

@@ -1,0 +1,87 @@
+// The role-model spec: the one document the custom resource, the CLIs, the demo and the tests share.
+// Names are PostgreSQL identifiers exactly as they appear in the catalog (never pre-quoted).
+
+/** Session guardrails set with `ALTER ROLE ... IN DATABASE ... SET`. Durations use PostgreSQL units. */
+export interface Guardrails {
+  /** e.g. `'5min'`. @default - not set */
+  readonly statementTimeout?: string;
+  /** e.g. `'5s'`. @default - not set */
+  readonly lockTimeout?: string;
+  /** e.g. `'2min'`. @default - not set */
+  readonly idleInTransactionSessionTimeout?: string;
+  /** Schema names in order, unquoted, e.g. `['my-pg-db-schema', 'public']`. @default - not set */
+  readonly searchPath?: readonly string[];
+}
+
+export interface LoginRoleSpec {
+  readonly name: string;
+  /** @default -1 (no limit) */
+  readonly connectionLimit?: number;
+  /** Member of `rds_iam`: logs in with an IAM token only. Never allowed on firefighter roles. @default false */
+  readonly iam?: boolean;
+  /** @default - none */
+  readonly guardrails?: Guardrails;
+}
+
+export interface OwnerRoleSpec {
+  /** NOLOGIN owner of the database, its schemas and every object in them. */
+  readonly name: string;
+}
+
+export interface DatabaseRoles {
+  readonly owner: OwnerRoleSpec;
+  readonly migrator: LoginRoleSpec;
+  readonly app: LoginRoleSpec;
+  readonly firefighterRo: LoginRoleSpec;
+  readonly firefighterRw: LoginRoleSpec;
+}
+
+export interface DatabaseSpec {
+  readonly name: string;
+  /** @default -1 (no limit) */
+  readonly connectionLimit?: number;
+  /** Application schemas, owned by the owner role. At least one. */
+  readonly schemas: readonly string[];
+  /** Also revoke USAGE on schema `public` from PUBLIC (CREATE is always revoked). @default true */
+  readonly revokePublicSchemaUsage?: boolean;
+  readonly roles: DatabaseRoles;
+}
+
+export interface AdminRoleSpec {
+  /** Cluster-level DBA automation role: CREATEROLE CREATEDB, owns the `db_admin` schema and functions. */
+  readonly name: string;
+  /** @default -1 (no limit) */
+  readonly connectionLimit?: number;
+  /** @default false */
+  readonly iam?: boolean;
+}
+
+export interface PasswordBrokerSpec {
+  /** Cluster-level login that may only EXECUTE the `db_admin` password functions. */
+  readonly name: string;
+  /** @default 3 */
+  readonly connectionLimit?: number;
+  /** Logs in with an IAM token (`rds_iam`). @default true */
+  readonly iam?: boolean;
+}
+
+export interface RoleModelSpec {
+  /** Cluster identifier, e.g. `my-pg`: names the advisory lock and appears in audit records. */
+  readonly cluster: string;
+  readonly admin: AdminRoleSpec;
+  readonly passwordBroker: PasswordBrokerSpec;
+  /** One or more databases, each with its own roles and isolated from the others. */
+  readonly databases: readonly DatabaseSpec[];
+}
+
+/** The per-database role slots, in the order they are created and reported. */
+export const LOGIN_ROLE_SLOTS = ['migrator', 'app', 'firefighterRo', 'firefighterRw'] as const;
+export type LoginRoleSlot = (typeof LOGIN_ROLE_SLOTS)[number];
+export const FIREFIGHTER_SLOTS = ['firefighterRo', 'firefighterRw'] as const;
+export type FirefighterSlot = (typeof FIREFIGHTER_SLOTS)[number];
+
+/** The `db_admin` schema created in every managed database; fixed so the broker can find it. */
+export const DB_ADMIN_SCHEMA = 'db_admin';
+
+/** Most hours a firefighter password may be valid; enforced again by the server-side function. */
+export const MAX_FIREFIGHTER_HOURS = 2;

@@ -1,0 +1,229 @@
+// Strict parsing of a role-model spec: every problem is reported with the field path that holds it,
+// and nothing downstream ever sees an unchecked value.
+import {
+  FIREFIGHTER_SLOTS,
+  LOGIN_ROLE_SLOTS,
+  type DatabaseSpec,
+  type Guardrails,
+  type LoginRoleSpec,
+  type RoleModelSpec,
+} from './spec.js';
+
+export interface SpecIssue {
+  /** e.g. `databases[0].roles.app.name` */
+  readonly path: string;
+  readonly message: string;
+}
+
+export class SpecError extends Error {
+  constructor(readonly issues: readonly SpecIssue[]) {
+    super(`invalid role-model spec:\n${issues.map((i) => `  - ${i.path}: ${i.message}`).join('\n')}`);
+    this.name = 'SpecError';
+  }
+}
+
+const MAX_IDENTIFIER_BYTES = 63;
+const RESERVED_ROLE_NAMES = new Set(['public', 'none', 'current_user', 'session_user', 'current_role', 'rdsadmin', 'postgres']);
+const RESERVED_DATABASES = new Set(['postgres', 'template0', 'template1', 'rdsadmin']);
+const RESERVED_SCHEMAS = new Set(['public', 'db_admin', 'information_schema']);
+const DURATION = /^[0-9]{1,9}(us|ms|s|min|h|d)?$/;
+const CLUSTER_ID = /^[a-zA-Z][a-zA-Z0-9-]{0,62}$/;
+
+type Obj = Record<string, unknown>;
+
+class Checker {
+  readonly issues: SpecIssue[] = [];
+
+  fail(path: string, message: string): void {
+    this.issues.push({ path, message });
+  }
+
+  object(value: unknown, path: string, allowed: readonly string[], required: readonly string[]): Obj | undefined {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      this.fail(path || '(root)', `must be an object, got ${describe(value)}`);
+      return undefined;
+    }
+    const obj = value as Obj;
+    for (const key of Object.keys(obj)) {
+      if (!allowed.includes(key)) this.fail(join(path, key), `unknown key; allowed keys are ${allowed.join(', ')}`);
+    }
+    for (const key of required) {
+      if (obj[key] === undefined) this.fail(join(path, key), 'is required');
+    }
+    return obj;
+  }
+
+  identifier(value: unknown, path: string, kind: 'role' | 'schema' | 'database'): string | undefined {
+    if (typeof value !== 'string' || value.length === 0) {
+      this.fail(path, `must be a non-empty string, got ${describe(value)}`);
+      return undefined;
+    }
+    const bytes = Buffer.byteLength(value, 'utf8');
+    if (bytes > MAX_IDENTIFIER_BYTES) {
+      this.fail(path, `"${value.slice(0, 20)}..." is ${bytes} bytes; PostgreSQL truncates identifiers to 63 bytes, use a shorter name`);
+    }
+    if (/[\u0000-\u001f\u007f]/.test(value)) this.fail(path, 'must not contain control characters');
+    if (kind !== 'database' && /^(pg_|rds_)/i.test(value)) {
+      this.fail(path, `"${value}" starts with a reserved prefix (pg_ or rds_); choose another name`);
+    }
+    if (kind === 'role' && RESERVED_ROLE_NAMES.has(value.toLowerCase())) this.fail(path, `"${value}" is a reserved role name`);
+    if (kind === 'database' && RESERVED_DATABASES.has(value)) this.fail(path, `"${value}" is a system database; manage your own database`);
+    if (kind === 'schema' && RESERVED_SCHEMAS.has(value)) this.fail(path, `"${value}" is managed separately; list only application schemas`);
+    return value;
+  }
+
+  connectionLimit(value: unknown, path: string): void {
+    if (value === undefined) return;
+    if (!Number.isInteger(value) || (value as number) < -1 || (value as number) > 100_000) {
+      this.fail(path, `must be an integer from -1 (no limit) to 100000, got ${describe(value)}`);
+    }
+  }
+
+  boolean(value: unknown, path: string): void {
+    if (value !== undefined && typeof value !== 'boolean') this.fail(path, `must be true or false, got ${describe(value)}`);
+  }
+}
+
+function join(path: string, key: string | number): string {
+  return typeof key === 'number' ? `${path}[${key}]` : path ? `${path}.${key}` : key;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+  if (Array.isArray(value)) return 'an array';
+  if (value === null) return 'null';
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
+}
+
+function checkGuardrails(c: Checker, value: unknown, path: string): void {
+  if (value === undefined) return;
+  const g = c.object(value, path, ['statementTimeout', 'lockTimeout', 'idleInTransactionSessionTimeout', 'searchPath'], []);
+  if (!g) return;
+  for (const key of ['statementTimeout', 'lockTimeout', 'idleInTransactionSessionTimeout'] as const) {
+    const v = g[key];
+    if (v !== undefined && (typeof v !== 'string' || !DURATION.test(v))) {
+      c.fail(join(path, key), `must be a duration such as "5min", "30s" or "500ms", got ${describe(v)}`);
+    }
+  }
+  const sp = g.searchPath;
+  if (sp !== undefined) {
+    if (!Array.isArray(sp) || sp.length === 0) c.fail(join(path, 'searchPath'), `must be a non-empty array of schema names, got ${describe(sp)}`);
+    else sp.forEach((s, i) => {
+      if (s === 'public') return;
+      c.identifier(s, join(join(path, 'searchPath'), i), 'database');
+    });
+  }
+}
+
+function checkLoginRole(c: Checker, value: unknown, path: string, firefighter: boolean): void {
+  const r = c.object(value, path, ['name', 'connectionLimit', 'iam', 'guardrails'], ['name']);
+  if (!r) return;
+  c.identifier(r.name, join(path, 'name'), 'role');
+  c.connectionLimit(r.connectionLimit, join(path, 'connectionLimit'));
+  c.boolean(r.iam, join(path, 'iam'));
+  if (firefighter && r.iam === true) {
+    c.fail(join(path, 'iam'), 'firefighter roles log in with a temporary password; rds_iam would bypass its expiry. Remove "iam"');
+  }
+  checkGuardrails(c, r.guardrails, join(path, 'guardrails'));
+}
+
+function checkDatabase(c: Checker, value: unknown, path: string): void {
+  const d = c.object(value, path, ['name', 'connectionLimit', 'schemas', 'revokePublicSchemaUsage', 'roles'], ['name', 'schemas', 'roles']);
+  if (!d) return;
+  c.identifier(d.name, join(path, 'name'), 'database');
+  c.connectionLimit(d.connectionLimit, join(path, 'connectionLimit'));
+  c.boolean(d.revokePublicSchemaUsage, join(path, 'revokePublicSchemaUsage'));
+  if (!Array.isArray(d.schemas) || d.schemas.length === 0) {
+    if (d.schemas !== undefined) c.fail(join(path, 'schemas'), `must be a non-empty array of schema names, got ${describe(d.schemas)}`);
+  } else {
+    const seen = new Set<string>();
+    d.schemas.forEach((s, i) => {
+      const name = c.identifier(s, join(join(path, 'schemas'), i), 'schema');
+      if (name !== undefined && seen.has(name)) c.fail(join(join(path, 'schemas'), i), `duplicate schema "${name}"`);
+      if (name !== undefined) seen.add(name);
+    });
+  }
+  const rolesPath = join(path, 'roles');
+  const roles = d.roles === undefined ? undefined : c.object(d.roles, rolesPath, ['owner', ...LOGIN_ROLE_SLOTS], ['owner', ...LOGIN_ROLE_SLOTS]);
+  if (!roles) return;
+  const owner = c.object(roles.owner, join(rolesPath, 'owner'), ['name'], ['name']);
+  if (owner) c.identifier(owner.name, join(join(rolesPath, 'owner'), 'name'), 'role');
+  for (const slot of LOGIN_ROLE_SLOTS) {
+    if (roles[slot] !== undefined) {
+      checkLoginRole(c, roles[slot], join(rolesPath, slot), (FIREFIGHTER_SLOTS as readonly string[]).includes(slot));
+    }
+  }
+}
+
+/** Every role name the spec manages, with the field path that declares it. */
+export function managedRoleNames(spec: RoleModelSpec): { name: string; path: string }[] {
+  const out = [
+    { name: spec.admin.name, path: 'admin.name' },
+    { name: spec.passwordBroker.name, path: 'passwordBroker.name' },
+  ];
+  spec.databases.forEach((db, i) => {
+    out.push({ name: db.roles.owner.name, path: `databases[${i}].roles.owner.name` });
+    for (const slot of LOGIN_ROLE_SLOTS) out.push({ name: db.roles[slot].name, path: `databases[${i}].roles.${slot}.name` });
+  });
+  return out;
+}
+
+/**
+ * Parses and validates a spec (e.g. from JSON). Throws SpecError listing every problem, each with
+ * the path of the field to change; returns the spec unchanged when it is valid.
+ */
+export function parseSpec(input: unknown): RoleModelSpec {
+  const c = new Checker();
+  const root = c.object(input, '', ['$schema', 'cluster', 'admin', 'passwordBroker', 'databases'], ['cluster', 'admin', 'passwordBroker', 'databases']);
+  if (!root) throw new SpecError(c.issues);
+  if (root.cluster !== undefined && (typeof root.cluster !== 'string' || !CLUSTER_ID.test(root.cluster))) {
+    c.fail('cluster', `must be an Aurora cluster identifier (a letter, then letters, digits or hyphens, at most 63), got ${describe(root.cluster)}`);
+  }
+  const admin = root.admin === undefined ? undefined : c.object(root.admin, 'admin', ['name', 'connectionLimit', 'iam'], ['name']);
+  if (admin) {
+    c.identifier(admin.name, 'admin.name', 'role');
+    c.connectionLimit(admin.connectionLimit, 'admin.connectionLimit');
+    c.boolean(admin.iam, 'admin.iam');
+  }
+  const broker = root.passwordBroker === undefined ? undefined : c.object(root.passwordBroker, 'passwordBroker', ['name', 'connectionLimit', 'iam'], ['name']);
+  if (broker) {
+    c.identifier(broker.name, 'passwordBroker.name', 'role');
+    c.connectionLimit(broker.connectionLimit, 'passwordBroker.connectionLimit');
+    c.boolean(broker.iam, 'passwordBroker.iam');
+  }
+  if (root.databases !== undefined) {
+    if (!Array.isArray(root.databases) || root.databases.length === 0) {
+      c.fail('databases', `must be a non-empty array, got ${describe(root.databases)}`);
+    } else {
+      root.databases.forEach((db, i) => checkDatabase(c, db, `databases[${i}]`));
+    }
+  }
+  if (c.issues.length > 0) throw new SpecError(c.issues);
+
+  const spec = input as RoleModelSpec;
+  const seenRoles = new Map<string, string>();
+  for (const { name, path } of managedRoleNames(spec)) {
+    const first = seenRoles.get(name);
+    if (first) c.fail(path, `role "${name}" is already used by ${first}; every managed role needs its own name`);
+    else seenRoles.set(name, path);
+  }
+  const seenDbs = new Map<string, number>();
+  spec.databases.forEach((db: DatabaseSpec, i) => {
+    const first = seenDbs.get(db.name);
+    if (first !== undefined) c.fail(`databases[${i}].name`, `database "${db.name}" is already declared by databases[${first}]`);
+    else seenDbs.set(db.name, i);
+    const ownSchemas = new Set(db.schemas);
+    for (const slot of LOGIN_ROLE_SLOTS) {
+      const role: LoginRoleSpec = db.roles[slot];
+      const sp: Guardrails['searchPath'] = role.guardrails?.searchPath;
+      sp?.forEach((s, j) => {
+        if (s !== 'public' && !ownSchemas.has(s)) {
+          c.fail(`databases[${i}].roles.${slot}.guardrails.searchPath[${j}]`, `schema "${s}" is not one of this database's schemas (${db.schemas.join(', ')})`);
+        }
+      });
+    }
+  });
+  if (c.issues.length > 0) throw new SpecError(c.issues);
+  return spec;
+}

