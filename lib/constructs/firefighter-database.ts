@@ -1,0 +1,190 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import type { RoleModelSpec } from '../core/spec.js';
+import { parseSpec } from '../core/validate.js';
+import { PasswordBroker, type PasswordBrokerProps } from './password-broker.js';
+import { acknowledgeNag } from './nag.js';
+import { RoleModel } from './role-model.js';
+import { validationError } from './util.js';
+
+/** Broker settings that `FirefighterDatabase` passes through; the rest it wires itself. */
+export type FirefighterBrokerOptions = Pick<
+  PasswordBrokerProps,
+  'readOnlyRequesters' | 'readWriteRequesters' | 'reservedConcurrency' | 'sweepSchedule' | 'delivery' | 'incidentIdPattern' | 'brokerId'
+>;
+
+export interface FirefighterDatabaseProps {
+  /** The role model; `spec.cluster` becomes the cluster identifier. */
+  readonly spec: RoleModelSpec;
+  /**
+   * @default - a new VPC over 2 AZs with isolated subnets only, no NAT gateway, interface endpoints for
+   * Secrets Manager and STS (all the Lambdas need), and flow logs
+   */
+  readonly vpc?: ec2.IVpc;
+  /** @default - the VPC's isolated subnets, or its private subnets with egress when it has no isolated ones */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** @default rds.AuroraPostgresEngineVersion.VER_17_9 (the latest 17.x in this aws-cdk-lib) */
+  readonly engineVersion?: rds.AuroraPostgresEngineVersion;
+  /** Serverless v2 readers besides the writer. @default 0 */
+  readonly readers?: number;
+  /** @default 0.5 */
+  readonly serverlessV2MinCapacity?: number;
+  /** @default 4 */
+  readonly serverlessV2MaxCapacity?: number;
+  /** @default true */
+  readonly deletionProtection?: boolean;
+  /** What deleting the stack does to the cluster. @default RemovalPolicy.SNAPSHOT */
+  readonly clusterRemovalPolicy?: RemovalPolicy;
+  /** See `RoleModelProps.removalPolicy`. @default RemovalPolicy.RETAIN */
+  readonly roleModelRemovalPolicy?: RemovalPolicy;
+  /** See `RoleModelProps.dropDatabaseOnDelete`. @default false */
+  readonly dropDatabaseOnDelete?: boolean;
+  /** @default 'postgres' */
+  readonly masterUsername?: string;
+  /** @default Duration.days(7) */
+  readonly backupRetention?: Duration;
+  /** Retention of PostgreSQL, Lambda and flow logs. @default logs.RetentionDays.ONE_YEAR */
+  readonly logRetention?: logs.RetentionDays;
+  /** The password broker, or `false` for the role model alone. @default - a broker with no requesters yet */
+  readonly broker?: FirefighterBrokerOptions | false;
+}
+
+/**
+ * The opinionated one-statement start: an Aurora PostgreSQL Serverless v2 cluster with IAM authentication, TLS
+ * forced, encryption and deletion protection, the role model applied and verified on it, and the password broker.
+ */
+export class FirefighterDatabase extends Construct implements ec2.IConnectable {
+  readonly vpc: ec2.IVpc;
+  readonly cluster: rds.DatabaseCluster;
+  readonly masterSecret: secretsmanager.ISecret;
+  readonly roleModel: RoleModel;
+  /** Undefined when `broker: false`. */
+  readonly broker?: PasswordBroker;
+  readonly connections: ec2.Connections;
+  /** The interface endpoints of the VPC this construct created (empty with your own VPC). */
+  readonly endpoints: ec2.InterfaceVpcEndpoint[] = [];
+
+  constructor(scope: Construct, id: string, props: FirefighterDatabaseProps) {
+    super(scope, id);
+    const spec = parseSpec(props.spec);
+    const readers = props.readers ?? 0;
+    if (!Number.isInteger(readers) || readers < 0 || readers > 15) {
+      throw validationError(`readers ${readers} must be an integer from 0 to 15 (Aurora's replica limit)`, this);
+    }
+    const minAcu = props.serverlessV2MinCapacity ?? 0.5;
+    const maxAcu = props.serverlessV2MaxCapacity ?? 4;
+    if (minAcu > maxAcu) {
+      throw validationError(`serverlessV2MinCapacity ${minAcu} is above serverlessV2MaxCapacity ${maxAcu}; lower the minimum or raise the maximum`, this);
+    }
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
+
+    this.vpc = props.vpc ?? this.createVpc(logRetention);
+    const vpcSubnets = props.vpcSubnets ?? { subnetType: this.vpc.isolatedSubnets.length > 0 ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PRIVATE_WITH_EGRESS };
+
+    const engine = rds.DatabaseClusterEngine.auroraPostgres({ version: props.engineVersion ?? rds.AuroraPostgresEngineVersion.VER_17_9 });
+    const parameterGroup = new rds.ParameterGroup(this, 'Parameters', {
+      engine,
+      description: `TLS-only, connection-logging parameters for ${spec.cluster}`,
+      parameters: {
+        // Plaintext connections are refused by the server, not just avoided by the clients.
+        'rds.force_ssl': '1',
+        // Who connected and for how long: the audit trail for firefighter sessions.
+        log_connections: '1',
+        log_disconnections: '1',
+      },
+    });
+
+    // RDS lowercases identifiers; the log group name must match what RDS exports to.
+    const clusterIdentifier = spec.cluster.toLowerCase();
+    // Created here (not through cloudwatchLogsRetention) so no extra log-retention Lambda is deployed;
+    // the cluster depends on it, so it exists before RDS would create it without a retention.
+    const postgresLogs = new logs.LogGroup(this, 'PostgresqlLogs', {
+      logGroupName: `/aws/rds/cluster/${clusterIdentifier}/postgresql`,
+      retention: logRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.cluster = new rds.DatabaseCluster(this, 'Cluster', {
+      engine,
+      clusterIdentifier,
+      credentials: rds.Credentials.fromGeneratedSecret(props.masterUsername ?? 'postgres'),
+      writer: rds.ClusterInstance.serverlessV2('writer', { publiclyAccessible: false }),
+      readers: Array.from({ length: readers }, (_, i) =>
+        rds.ClusterInstance.serverlessV2(`reader${i + 1}`, { publiclyAccessible: false, scaleWithWriter: i === 0 }),
+      ),
+      serverlessV2MinCapacity: minAcu,
+      serverlessV2MaxCapacity: maxAcu,
+      vpc: this.vpc,
+      vpcSubnets,
+      parameterGroup,
+      iamAuthentication: true,
+      storageEncrypted: true,
+      deletionProtection: props.deletionProtection ?? true,
+      removalPolicy: props.clusterRemovalPolicy ?? RemovalPolicy.SNAPSHOT,
+      backup: { retention: props.backupRetention ?? Duration.days(7) },
+      cloudwatchLogsExports: ['postgresql'],
+      copyTagsToSnapshot: true,
+    });
+    this.cluster.node.addDependency(postgresLogs);
+    if (!this.cluster.secret) throw validationError('the cluster has no generated secret; this is a bug, please report it', this);
+    this.masterSecret = this.cluster.secret;
+    acknowledgeNag(this.cluster, {
+      id: 'AwsSolutions-SMG4',
+      reason: 'The master secret is read only by the role-model custom resource at deploy time; people and applications log in with IAM tokens or broker-issued passwords that expire. Rotation is available with cluster.addRotationSingleUser(), which needs its own route to Secrets Manager and cluster ingress.',
+    });
+    this.connections = this.cluster.connections;
+
+    this.roleModel = new RoleModel(this, 'RoleModel', {
+      spec,
+      cluster: this.cluster,
+      masterSecret: this.masterSecret,
+      vpc: this.vpc,
+      vpcSubnets,
+      removalPolicy: props.roleModelRemovalPolicy ?? RemovalPolicy.RETAIN,
+      dropDatabaseOnDelete: props.dropDatabaseOnDelete ?? false,
+      logRetention,
+    });
+
+    if (props.broker !== false) {
+      this.broker = new PasswordBroker(this, 'Broker', {
+        ...props.broker,
+        spec,
+        cluster: this.cluster,
+        vpc: this.vpc,
+        vpcSubnets,
+        logRetention,
+      });
+      // The broker's functions and its allowlist table exist only once the role model is applied.
+      this.broker.node.addDependency(this.roleModel);
+    }
+    for (const endpoint of this.endpoints) {
+      endpoint.connections.allowDefaultPortFrom(this.roleModel, 'role-model custom resource');
+      if (this.broker) endpoint.connections.allowDefaultPortFrom(this.broker, 'password broker');
+    }
+  }
+
+  private createVpc(retention: logs.RetentionDays): ec2.Vpc {
+    const vpc = new ec2.Vpc(this, 'Vpc', {
+      maxAzs: 2,
+      natGateways: 0,
+      subnetConfiguration: [{ name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }],
+      flowLogs: {
+        rejected: {
+          trafficType: ec2.FlowLogTrafficType.REJECT,
+          destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'FlowLogs', { retention, removalPolicy: RemovalPolicy.RETAIN })),
+        },
+      },
+    });
+    // Exactly what the Lambdas call besides the cluster: Secrets Manager (master secret, delivered passwords) and
+    // STS (the broker checks who asks). IAM tokens for the database are signed locally and need no endpoint.
+    // Closed by default (open: false): only the Lambdas of this construct are let in, below.
+    this.endpoints.push(
+      vpc.addInterfaceEndpoint('SecretsManager', { service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER, open: false }),
+      vpc.addInterfaceEndpoint('Sts', { service: ec2.InterfaceVpcEndpointAwsService.STS, open: false }),
+    );
+    return vpc;
+  }
+}

@@ -1,0 +1,4 @@
+export * from './firefighter-database.js';
+export * from './role-model.js';
+export * from './password-broker.js';
+export { bundleDir, type BundleName } from './bundles.js';

@@ -1,0 +1,211 @@
+import { Duration, Lazy, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import type { RoleModelSpec } from '../core/spec.js';
+import { parseSpec } from '../core/validate.js';
+import { BROKER_CONFIG_ENV, type BrokerConfigShape } from './broker-config-shape.js';
+import { bundleDir, LAMBDA_RUNTIME_CA_FILE } from './bundles.js';
+import { acknowledgeLambdaBasics, acknowledgeNag } from './nag.js';
+import { allowClusterPortFrom, defaultPrivateSubnets, validationError } from './util.js';
+
+export type FirefighterAccess = 'ro' | 'rw';
+
+export interface PasswordBrokerProps {
+  /** The role model: names the broker's database user and each database's firefighter roles. */
+  readonly spec: RoleModelSpec;
+  /** The cluster; for an imported one, give `clusterResourceIdentifier` and `instanceEndpointAddresses`. */
+  readonly cluster: rds.IDatabaseCluster;
+  readonly vpc: ec2.IVpc;
+  /**
+   * Subnets for the broker. They need routes to the cluster and to STS (and Secrets Manager with `delivery: 'secret'`).
+   * @default - the VPC's isolated subnets, or its private subnets with egress when it has no isolated ones
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** @default - a new security group allowed to the cluster port */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+  /**
+   * IAM principal ARNs (roles or users) the broker accepts for a read-only firefighter password.
+   * They still need `grantRequest` (or their own policy) to invoke the broker.
+   * @default - nobody; add with `addRequester('ro', arn)`
+   */
+  readonly readOnlyRequesters?: string[];
+  /**
+   * IAM principal ARNs the broker accepts for a read-write firefighter password.
+   * @default - nobody; add with `addRequester('rw', arn)`
+   */
+  readonly readWriteRequesters?: string[];
+  /**
+   * Most broker invocations at once. Each holds one connection as the broker user, so it may not exceed the
+   * spec's `passwordBroker.connectionLimit`.
+   * @default - the broker user's connection limit (3 when the spec does not set one)
+   */
+  readonly reservedConcurrency?: number;
+  /** How often expired passwords are swept and their sessions ended. @default Schedule.rate(Duration.minutes(5)) */
+  readonly sweepSchedule?: events.Schedule;
+  /** @default logs.RetentionDays.ONE_YEAR */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * `response`: the password is returned to the requester in the invoke response. `secret`: it is written to one
+   * Secrets Manager secret per firefighter role, readable by principals granted with `grantReadPassword`.
+   * @default 'response'
+   */
+  readonly delivery?: 'response' | 'secret';
+  /** Regular expression an incident id must match, e.g. `^INC-[0-9]+$`. @default - any non-empty id */
+  readonly incidentIdPattern?: string;
+  /**
+   * The value each caller's identity proof is bound to, so a proof made for this broker is useless elsewhere.
+   * @default - a name unique to this construct in the app
+   */
+  readonly brokerId?: string;
+  /** @default - the cluster's writer endpoint */
+  readonly writerHost?: string;
+  /** Every instance endpoint (writer and readers): sessions are ended on each. @default - `cluster.instanceEndpoints` */
+  readonly instanceHosts?: string[];
+}
+
+const PRINCIPAL_ARN = /^arn:aws[a-z-]*:(iam|sts)::\d{12}:(role|user|assumed-role|root)(\/.*)?$/;
+
+/**
+ * The break-glass password broker: a Lambda in the VPC that logs in as the broker's database user with an IAM
+ * token and issues, expires and sweeps the firefighter roles' temporary passwords.
+ */
+export class PasswordBroker extends Construct implements ec2.IConnectable, iam.IGrantable {
+  readonly function: lambda.Function;
+  readonly connections: ec2.Connections;
+  readonly grantPrincipal: iam.IPrincipal;
+  readonly brokerId: string;
+  /** Role name -> secret, only with `delivery: 'secret'`. */
+  readonly passwordSecrets: ReadonlyMap<string, secretsmanager.Secret>;
+  private readonly requesters: Record<FirefighterAccess, string[]> = { ro: [], rw: [] };
+
+  constructor(scope: Construct, id: string, props: PasswordBrokerProps) {
+    super(scope, id);
+    const spec = parseSpec(props.spec);
+    if (spec.passwordBroker.iam === false) {
+      throw validationError(`passwordBroker.iam is false for "${spec.passwordBroker.name}"; the broker logs in with an IAM token, remove "iam": false from the spec`, this);
+    }
+    const connectionLimit = spec.passwordBroker.connectionLimit ?? 3;
+    const reserved = props.reservedConcurrency ?? (connectionLimit === -1 ? 3 : connectionLimit);
+    if (!Number.isInteger(reserved) || reserved < 1 || (connectionLimit !== -1 && reserved > connectionLimit)) {
+      throw validationError(`reservedConcurrency ${reserved} must be an integer from 1 to the broker user's connection limit (${connectionLimit}); lower it or raise passwordBroker.connectionLimit in the spec`, this);
+    }
+    const delivery = props.delivery ?? 'response';
+    if (props.incidentIdPattern !== undefined) {
+      try {
+        new RegExp(props.incidentIdPattern);
+      } catch {
+        throw validationError(`incidentIdPattern ${JSON.stringify(props.incidentIdPattern)} is not a valid regular expression; fix its syntax`, this);
+      }
+    }
+    for (const arn of props.readOnlyRequesters ?? []) this.addRequester('ro', arn);
+    for (const arn of props.readWriteRequesters ?? []) this.addRequester('rw', arn);
+    this.brokerId = props.brokerId ?? Names.uniqueResourceName(this, { maxLength: 64, separator: '-' });
+
+    const secrets = new Map<string, secretsmanager.Secret>();
+    if (delivery === 'secret') {
+      for (const db of spec.databases) {
+        for (const role of [db.roles.firefighterRo.name, db.roles.firefighterRw.name]) {
+          secrets.set(role, new secretsmanager.Secret(this, `Password-${role}`, {
+            description: `Temporary firefighter password of ${role} on ${spec.cluster}, written by the password broker`,
+            removalPolicy: RemovalPolicy.DESTROY,
+          }));
+          acknowledgeNag(secrets.get(role) as secretsmanager.Secret, {
+            id: 'AwsSolutions-SMG4',
+            reason: 'The broker overwrites this secret on every request, and the password in it expires on the server within 2 hours; rotation would add nothing.',
+          });
+        }
+      }
+    }
+    this.passwordSecrets = secrets;
+
+    const config: BrokerConfigShape = {
+      clusterId: spec.cluster,
+      brokerId: this.brokerId,
+      port: props.cluster.clusterEndpoint.port,
+      writerHost: props.writerHost ?? props.cluster.clusterEndpoint.hostname,
+      instanceHosts: props.instanceHosts ?? instanceHostsOf(props.cluster, this),
+      brokerUser: spec.passwordBroker.name,
+      databases: spec.databases.map((db) => ({ name: db.name, firefighterRo: db.roles.firefighterRo.name, firefighterRw: db.roles.firefighterRw.name })),
+      // Lazy so addRequester after construction still lands in the environment.
+      allowlist: {
+        ro: Lazy.list({ produce: () => this.requesters.ro }),
+        rw: Lazy.list({ produce: () => this.requesters.rw }),
+      },
+      ...(props.incidentIdPattern !== undefined ? { incidentIdPattern: props.incidentIdPattern } : {}),
+      delivery,
+      ...(delivery === 'secret' ? { secretArns: Object.fromEntries([...secrets].map(([role, s]) => [role, s.secretArn])) } : {}),
+    };
+
+    this.function = new lambda.Function(this, 'Function', {
+      description: `Issues temporary firefighter passwords for cluster ${spec.cluster}`,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      handler: 'index.handler',
+      code: lambda.Code.fromAsset(bundleDir('broker-handler')),
+      memorySize: 256,
+      timeout: Duration.seconds(60),
+      reservedConcurrentExecutions: reserved,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets ?? defaultPrivateSubnets(props.vpc),
+      ...(props.securityGroups ? { securityGroups: props.securityGroups } : {}),
+      environment: {
+        NODE_EXTRA_CA_CERTS: LAMBDA_RUNTIME_CA_FILE,
+        [BROKER_CONFIG_ENV]: Stack.of(this).toJsonString(config),
+      },
+      logGroup: new logs.LogGroup(this, 'Logs', {
+        retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+        removalPolicy: RemovalPolicy.RETAIN,
+      }),
+    });
+    acknowledgeLambdaBasics(this.function, true);
+    this.connections = this.function.connections;
+    this.grantPrincipal = this.function.grantPrincipal;
+    allowClusterPortFrom(this, props.cluster, this.function, 'password broker');
+    // Exactly arn:aws:rds-db:<region>:<account>:dbuser:<cluster resource id>/<broker user>.
+    props.cluster.grantConnect(this.function, spec.passwordBroker.name);
+    for (const secret of secrets.values()) secret.grantWrite(this.function);
+
+    new events.Rule(this, 'Sweep', {
+      description: `Expires overdue firefighter passwords on ${spec.cluster} and ends their sessions`,
+      schedule: props.sweepSchedule ?? events.Schedule.rate(Duration.minutes(5)),
+      targets: [new targets.LambdaFunction(this.function, { event: events.RuleTargetInput.fromObject({ action: 'sweep' }), retryAttempts: 2 })],
+    });
+  }
+
+  /** Lets the broker accept `principalArn` (an IAM role or user ARN) for `ro` or `rw` passwords. */
+  addRequester(access: FirefighterAccess, principalArn: string): void {
+    if (!Token.isUnresolved(principalArn) && !PRINCIPAL_ARN.test(principalArn)) {
+      throw validationError(`requester ${JSON.stringify(principalArn)} is not an IAM role or user ARN; use e.g. arn:aws:iam::123456789012:role/oncall`, this);
+    }
+    if (!this.requesters[access].includes(principalArn)) this.requesters[access].push(principalArn);
+  }
+
+  /** Permission to invoke the broker. The broker still checks the caller against the per-role allowlists. */
+  grantRequest(grantee: iam.IGrantable): iam.Grant {
+    return this.function.grantInvoke(grantee);
+  }
+
+  /** Read access to a firefighter role's delivered password (`delivery: 'secret'` only). */
+  grantReadPassword(grantee: iam.IGrantable, role: string): iam.Grant {
+    const secret = this.passwordSecrets.get(role);
+    if (!secret) {
+      throw validationError(`no password secret for role "${role}"; set delivery: 'secret' and use one of ${[...this.passwordSecrets.keys()].join(', ') || 'the spec\'s firefighter roles'}`, this);
+    }
+    return secret.grantRead(grantee);
+  }
+}
+
+function instanceHostsOf(cluster: rds.IDatabaseCluster, scope: Construct): string[] {
+  try {
+    return cluster.instanceEndpoints.map((endpoint) => endpoint.hostname);
+  } catch {
+    throw validationError('the cluster has no instance endpoints (an imported cluster without instanceEndpointAddresses); pass instanceHosts or import it with instanceEndpointAddresses', scope);
+  }
+}

@@ -1,0 +1,102 @@
+// Retires the managed roles of one database (the RoleModel custom resource's Delete under DESTROY).
+// Order matters and every step checks state first, so a retried Delete finishes what a failed one started:
+//   1. logins refused (NOLOGIN) so no new session appears while we work, then this instance's sessions ended;
+//   2. the master gains the roles' privileges (needed for REASSIGN OWNED and for CONNECT to the database);
+//   3. the database is dropped only when explicitly asked; otherwise everything the roles own is reassigned
+//      to the master, so tables and their data stay, and every privilege held by the roles is dropped,
+//      in each database where the catalog says they hold something;
+//   4. the roles are dropped. Cluster-level roles (admin, password broker) are shared and stay.
+import pg from 'pg';
+import { quoteIdent, quoteIdents } from '../core/sql-text.js';
+import { LOGIN_ROLE_SLOTS, type RoleModelSpec } from '../core/spec.js';
+import type { ConnectionOptions } from './engine.js';
+
+export interface RetireOptions {
+  /** Drop the database and all its data. Only when the user explicitly asked. */
+  readonly dropDatabase: boolean;
+}
+
+export interface RetireResult {
+  readonly rolesDropped: string[];
+  readonly sessionsEnded: number;
+  readonly databaseDropped: boolean;
+  /** Databases in which ownership was reassigned and privileges dropped. */
+  readonly cleanedDatabases: string[];
+}
+
+/** The roles of one database, members before the owner so memberships never block a drop. */
+export function databaseRoleNames(spec: RoleModelSpec, database: string): string[] {
+  const db = spec.databases.find((d) => d.name === database);
+  if (!db) throw new Error(`database "${database}" is not in the spec (${spec.databases.map((d) => d.name).join(', ')}); nothing to retire`);
+  return [...[...LOGIN_ROLE_SLOTS].reverse().map((slot) => db.roles[slot].name), db.roles.owner.name];
+}
+
+async function withClient<T>(options: ConnectionOptions, database: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ ...options, database });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export async function retireDatabaseRoles(spec: RoleModelSpec, database: string, connection: ConnectionOptions, options: RetireOptions): Promise<RetireResult> {
+  const wanted = databaseRoleNames(spec, database);
+  const maintenance = connection.database ?? 'postgres';
+
+  const prepared = await withClient(connection, maintenance, async (client) => {
+    const existing = (await client.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname = ANY($1::text[])', [wanted])).rows.map((r) => r.rolname);
+    const roles = wanted.filter((name) => existing.includes(name));
+    for (const role of roles) {
+      const { rows } = await client.query<{ login: boolean; member: boolean }>(
+        "SELECT r.rolcanlogin AS login, pg_has_role(current_user, r.oid, 'USAGE') AS member FROM pg_roles r WHERE r.rolname = $1",
+        [role],
+      );
+      if (rows[0]?.login) await client.query(`ALTER ROLE ${quoteIdent(role)} NOLOGIN`);
+      // PostgreSQL 16+: the master holds ADMIN on roles it created but not their privileges; REASSIGN OWNED needs them.
+      if (rows[0] && !rows[0].member) await client.query(`GRANT ${quoteIdent(role)} TO CURRENT_USER`);
+    }
+    const ended = roles.length === 0 ? 0 : Number((await client.query<{ n: string }>(
+      'SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE usename = ANY($1::text[]) AND pid <> pg_backend_pid()',
+      [roles],
+    )).rows[0]?.n ?? 0);
+    const dbExists = (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database])).rowCount === 1;
+    return { roles, ended, dbExists };
+  });
+
+  let databaseDropped = false;
+  if (options.dropDatabase && prepared.dbExists) {
+    // FORCE ends the remaining sessions of every user in that database; the user asked for the data to go.
+    await withClient(connection, maintenance, (client) => client.query(`DROP DATABASE IF EXISTS ${quoteIdent(database)} WITH (FORCE)`));
+    databaseDropped = true;
+  }
+
+  const cleaned: string[] = [];
+  if (prepared.roles.length > 0) {
+    const roleList = quoteIdents(prepared.roles);
+    // pg_shdepend names every database in which the roles own objects or hold privileges (dbid 0: shared objects).
+    const databases = await withClient(connection, maintenance, async (client) => {
+      const { rows } = await client.query<{ datname: string }>(
+        `SELECT DISTINCT d.datname FROM pg_shdepend s JOIN pg_database d ON d.oid = s.dbid
+          WHERE s.refclassid = 'pg_authid'::regclass AND s.refobjid IN (SELECT oid FROM pg_roles WHERE rolname = ANY($1::text[]))
+            AND d.datallowconn ORDER BY 1`,
+        [prepared.roles],
+      );
+      return rows.map((r) => r.datname);
+    });
+    // Shared objects (the database itself) are handled from the maintenance database, which always runs.
+    for (const name of [maintenance, ...databases.filter((d) => d !== maintenance)]) {
+      await withClient(connection, name, async (client) => {
+        await client.query(`REASSIGN OWNED BY ${roleList} TO CURRENT_USER`);
+        await client.query(`DROP OWNED BY ${roleList}`);
+      });
+      cleaned.push(name);
+    }
+    await withClient(connection, maintenance, async (client) => {
+      for (const role of prepared.roles) await client.query(`DROP ROLE IF EXISTS ${quoteIdent(role)}`);
+    });
+  }
+
+  return { rolesDropped: prepared.roles, sessionsEnded: prepared.ended, databaseDropped, cleanedDatabases: cleaned };
+}
