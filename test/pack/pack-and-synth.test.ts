@@ -1,0 +1,113 @@
+// What a consumer gets: the library built and packed (`npm pack`), the tarball installed offline into a fresh
+// CDK app with aws-cdk-lib and constructs as peers, and `cdk synth` run there with no network, no Docker,
+// no esbuild and no AWS credentials. The build runs in a copy of the sources so the repo's dist/ is untouched.
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const REPO = path.resolve(import.meta.dirname, '..', '..');
+const NODE_MODULES = path.join(REPO, 'node_modules');
+const SOURCES = ['package.json', 'README.md', 'tsconfig.json', 'tsconfig.build.json', 'lib', 'bin', 'lambda', 'sql', 'examples', 'scripts'];
+
+/** No credentials, no proxy that works: any download attempt fails instead of silently succeeding. */
+function offlineEnv(): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && !/^(https?|no)_proxy$/i.test(k)));
+  return {
+    ...env,
+    HTTP_PROXY: 'http://127.0.0.1:9',
+    HTTPS_PROXY: 'http://127.0.0.1:9',
+    npm_config_offline: 'true',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    CDK_DISABLE_VERSION_CHECK: 'true',
+    CDK_DISABLE_CLI_TELEMETRY: 'true',
+  };
+}
+
+function run(cwd: string, command: string, args: string[]): string {
+  try {
+    return execFileSync(command, args, { cwd, env: offlineEnv(), stdio: 'pipe', encoding: 'utf8', timeout: 120_000 });
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${e.stdout ?? ''}\n${e.stderr ?? e.message}`);
+  }
+}
+
+const CONSUMER_APP = `
+import { readFileSync } from 'node:fs';
+import { App, Stack } from 'aws-cdk-lib';
+import { FirefighterDatabase } from 'cdk-aurora-firefighter';
+
+if (typeof FirefighterDatabase !== 'function') {
+  throw new Error('cdk-aurora-firefighter does not export FirefighterDatabase: lib/index.ts must re-export ./constructs/index.js');
+}
+const spec = JSON.parse(readFileSync(new URL('./node_modules/cdk-aurora-firefighter/examples/reference.json', import.meta.url), 'utf8'));
+const app = new App();
+new FirefighterDatabase(new Stack(app, 'Consumer'), 'Db', { spec });
+app.synth();
+`;
+
+describe('the packed library in a fresh CDK app', () => {
+  let work: string;
+  let appDir: string;
+  let tarball: string;
+
+  beforeAll(() => {
+    work = mkdtempSync(path.join(tmpdir(), 'firefighter-pack-'));
+    const src = path.join(work, 'src');
+    for (const entry of SOURCES) {
+      if (existsSync(path.join(REPO, entry))) cpSync(path.join(REPO, entry), path.join(src, entry), { recursive: true });
+    }
+    symlinkSync(NODE_MODULES, path.join(src, 'node_modules'), 'dir');
+    // The package's own build: declarations and JS, then the Lambda bundles.
+    run(src, process.execPath, [path.join(NODE_MODULES, 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json']);
+    run(src, process.execPath, ['scripts/bundle-lambdas.mjs']);
+    const packed = JSON.parse(run(src, 'npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work])) as { filename: string }[];
+    tarball = path.join(work, packed[0]?.filename ?? 'missing.tgz');
+
+    appDir = path.join(work, 'app');
+    mkdirSync(appDir);
+    writeFileSync(path.join(appDir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+    writeFileSync(path.join(appDir, 'cdk.json'), JSON.stringify({ app: 'node app.mjs' }));
+    writeFileSync(path.join(appDir, 'app.mjs'), CONSUMER_APP);
+    // Peers from the local node_modules (linked), the tarball and its own dependencies from npm's cache only.
+    run(appDir, 'npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock', tarball, path.join(NODE_MODULES, 'aws-cdk-lib'), path.join(NODE_MODULES, 'constructs')]);
+    run(appDir, process.execPath, [path.join(NODE_MODULES, 'aws-cdk', 'bin', 'cdk'), 'synth', '--quiet', '--no-notices', '--no-version-reporting']);
+  }, 240_000);
+
+  afterAll(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('ships the compiled library, both Lambda bundles and the SQL, and no sources or tests', () => {
+    const files = run(work, 'tar', ['-tzf', tarball]).split('\n').filter(Boolean);
+    expect(files).toEqual(expect.arrayContaining([
+      'package/dist/lib/constructs/firefighter-database.js',
+      'package/dist/lib/constructs/firefighter-database.d.ts',
+      'package/dist/lambda-bundles/rolemodel-handler/index.mjs',
+      'package/dist/lambda-bundles/rolemodel-handler/sql/db_admin.sql',
+      'package/dist/lambda-bundles/broker-handler/index.mjs',
+      'package/examples/reference.json',
+    ]));
+    expect(files.filter((f) => /\.ts$/.test(f) && !f.endsWith('.d.ts'))).toEqual([]);
+    expect(files.filter((f) => f.includes('/test/'))).toEqual([]);
+  });
+
+  it('installs without esbuild or Docker tooling in the consumer', () => {
+    const installed = readdirSync(path.join(appDir, 'node_modules'));
+    expect(installed).toContain('cdk-aurora-firefighter');
+    expect(installed).not.toContain('esbuild');
+  });
+
+  it('synthesizes the stack with one role-model resource per database and the prebuilt handler code as assets', () => {
+    const out = path.join(appDir, 'cdk.out');
+    const template = JSON.parse(readFileSync(path.join(out, 'Consumer.template.json'), 'utf8')) as { Resources: Record<string, { Type: string }> };
+    const types = Object.values(template.Resources).map((r) => r.Type);
+    expect(types.filter((t) => t === 'Custom::FirefighterRoleModel')).toHaveLength(1);
+    expect(types).toContain('AWS::RDS::DBCluster');
+    const packaged = readFileSync(path.join(appDir, 'node_modules', 'cdk-aurora-firefighter', 'dist', 'lambda-bundles', 'rolemodel-handler', 'index.mjs'), 'utf8');
+    const assets = readdirSync(out).filter((d) => d.startsWith('asset.'));
+    expect(assets.some((d) => existsSync(path.join(out, d, 'index.mjs')) && readFileSync(path.join(out, d, 'index.mjs'), 'utf8') === packaged)).toBe(true);
+  });
+});
