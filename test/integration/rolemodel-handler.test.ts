@@ -164,13 +164,14 @@ describe.each(MAJORS)('role-model handler on PostgreSQL %i', (major) => {
   });
 
   it('Update with a changed spec converges the server and keeps the physical id', async () => {
-    const changed = structuredClone(reference) as { databases: { roles: { app: { connectionLimit: number } } }[] };
-    (changed.databases[0] as { roles: { app: { connectionLimit: number } } }).roles.app.connectionLimit = 42;
-    const result = await run(update(properties(changed as unknown as RoleModelSpec, server), properties(reference, server)));
+    const [db] = reference.databases;
+    if (!db) throw new Error('examples/reference.json has no database');
+    const changed: RoleModelSpec = { ...reference, databases: [{ ...db, roles: { ...db.roles, app: { ...db.roles.app, connectionLimit: 42 } } }] };
+    const result = await run(update(properties(changed, server), properties(reference, server)));
     expect(result.PhysicalResourceId).toBe('rolemodel/my-pg/my-pg-db');
     expect(Number(result.Data?.StepsRun)).toBeGreaterThan(0);
     expect(await catalogSnapshot(server)).toContain('"rolname":"my_pg_app","rolcanlogin":true,"rolinherit":true,"rolcreaterole":false,"rolcreatedb":false,"rolconnlimit":42');
-    await run(update(properties(reference, server), properties(changed as unknown as RoleModelSpec, server)));
+    await run(update(properties(reference, server), properties(changed, server)));
   });
 
   it.skipIf(major < 16)('Create fails with the verifier\'s findings when apply cannot fix the server', async () => {
