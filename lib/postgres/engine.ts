@@ -1,42 +1,267 @@
-// Public entry points of the role-model engine. IMPLEMENTATION IN PROGRESS: signatures are the contract.
+// The role-model engine: plan, apply and verify a spec against a cluster, as the (Aurora) master user.
+// apply = inspect, fix what differs, inspect again and fail unless nothing differs any more.
 import type pg from 'pg';
-import type { RoleModelSpec } from '../core/spec.js';
+import { diffCluster, majorOf } from '../core/diff-cluster.js';
+import { diffDatabase } from '../core/diff-database.js';
+import type { ClusterFacts, DatabaseObjectFacts } from '../core/facts.js';
+import { renderMatrix } from '../core/matrix.js';
+import { tablePrivileges } from '../core/model.js';
+import type { Finding, Step } from '../core/plan-types.js';
+import type { DatabaseSpec, RoleModelSpec } from '../core/spec.js';
+import { quoteIdent } from '../core/sql-text.js';
+import { parseSpec } from '../core/validate.js';
+import { connect, StatementCounter, type ConnectionOptions } from './connection.js';
+import { inspectCluster, inspectDatabase } from './inspect.js';
+import { dbAdminMarker, readSql } from './sql-files.js';
 
-/** How to reach the cluster: any pg client config; `database` is the maintenance database (default `postgres`). */
-export type ConnectionOptions = pg.ClientConfig;
+export type { ConnectionOptions } from './connection.js';
+export type { Finding, Step } from '../core/plan-types.js';
 
-export interface PlannedStatement {
-  /** Where it runs: the maintenance database (cluster-wide roles), outside a transaction, or a managed database. */
-  readonly phase: 'cluster' | 'create-database' | 'database';
-  readonly database?: string;
-  readonly sql: string;
-  /** Why: the finding it fixes, e.g. `my_pg_app has DELETE on 3 tables in "my-pg-db-schema"`. */
-  readonly reason: string;
-}
+/** Serialises appliers: taken in the maintenance database for the whole run, and in each managed database. */
+const LOCK_KEY = '7180412305917343601';
+const DEFAULT_LOCK_WAIT = '5min';
 
-export interface Finding {
-  /** Stable machine code, e.g. `role-attribute`, `table-privilege`, `membership`. */
-  readonly code: string;
-  readonly database?: string;
-  readonly subject: string;
-  readonly message: string;
+export interface EngineOptions {
+  /** Restrict the per-database work (create, settings, objects, verification) to these databases.
+   *  Cluster-wide roles are always converged from the whole spec. @default - every database in the spec */
+  readonly databases?: readonly string[];
+  /** How long to wait for another apply to finish (a PostgreSQL interval). @default '5min' */
+  readonly lockWait?: string;
 }
 
 export interface ApplyResult {
-  readonly statements: readonly PlannedStatement[];
-  readonly findings: readonly Finding[];
-  /** Human-readable effective-access matrix, one line per role and database. */
+  /** The steps that ran, in order. Empty when the server already matched the spec. */
+  readonly steps: readonly Step[];
+  /** Findings before the apply (what it fixed). */
+  readonly fixed: readonly Finding[];
+  /** The effective-access matrix the verifier saw afterwards. */
   readonly matrix: string;
+  /** Statements sent to the server, inspection included. */
+  readonly statementsSent: number;
+}
+
+export interface VerifyResult {
+  readonly findings: readonly Finding[];
+  readonly matrix: string;
+  readonly statementsSent: number;
 }
 
 export class VerificationError extends Error {
-  constructor(readonly findings: readonly Finding[]) {
-    super(`role model does not match the spec:\n${findings.map((f) => `  - ${f.message}`).join('\n')}`);
+  constructor(readonly findings: readonly Finding[], readonly matrix: string) {
+    super(`role model does not match the spec (${findings.length} finding${findings.length === 1 ? '' : 's'}):\n${findings.map((f) => `  - ${f.message}`).join('\n')}`);
     this.name = 'VerificationError';
   }
 }
 
-export declare function planRoleModel(spec: RoleModelSpec, connection: ConnectionOptions): Promise<PlannedStatement[]>;
-/** Applies then verifies; throws VerificationError when the server still differs from the spec. */
-export declare function applyRoleModel(spec: RoleModelSpec, connection: ConnectionOptions): Promise<ApplyResult>;
-export declare function verifyRoleModel(spec: RoleModelSpec, connection: ConnectionOptions): Promise<{ findings: Finding[]; matrix: string }>;
+export class StepError extends Error {
+  constructor(readonly step: Step, cause: unknown) {
+    const firstLine = step.sql.split('\n')[0] ?? '';
+    super(`${step.phase}${step.database ? ` in "${step.database}"` : ''}${step.runAs ? ` as ${step.runAs}` : ''} failed: ${(cause as Error).message}\n  while: ${step.reason}\n  statement: ${firstLine}${step.sql.includes('\n') ? ' ...' : ''}`, { cause });
+    this.name = 'StepError';
+  }
+}
+
+function selected(spec: RoleModelSpec, options: EngineOptions): DatabaseSpec[] {
+  if (!options.databases) return [...spec.databases];
+  for (const name of options.databases) {
+    if (!spec.databases.some((d) => d.name === name)) throw new Error(`database "${name}" is not in the spec; choose one of ${spec.databases.map((d) => d.name).join(', ')}`);
+  }
+  return spec.databases.filter((d) => options.databases?.includes(d.name));
+}
+
+function inScope(dbs: DatabaseSpec[]) {
+  const names = new Set(dbs.map((d) => d.name));
+  return (x: { database?: string }) => x.database === undefined || names.has(x.database);
+}
+
+function dbAdminSql(): { sql: string; marker: string } {
+  const sql = readSql('db_admin.sql');
+  return { sql, marker: dbAdminMarker(sql) };
+}
+
+async function runSteps(client: pg.Client, steps: readonly Step[]): Promise<void> {
+  let role: string | undefined;
+  for (const step of steps) {
+    try {
+      if (step.runAs !== role) {
+        await client.query(step.runAs ? `SET ROLE ${quoteIdent(step.runAs)}` : 'RESET ROLE');
+        role = step.runAs;
+      }
+      await client.query(step.sql);
+    } catch (error) {
+      throw new StepError(step, error);
+    }
+  }
+  if (role) await client.query('RESET ROLE');
+}
+
+async function inTransaction<T>(client: pg.Client, work: () => Promise<T>): Promise<T> {
+  await client.query('BEGIN');
+  try {
+    const out = await work();
+    await client.query('COMMIT');
+    return out;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+async function withMaintenanceLock<T>(connection: ConnectionOptions, lockWait: string, counter: StatementCounter, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = await connect(connection, undefined, counter);
+  try {
+    await client.query('SELECT set_config($1, $2, false)', ['lock_timeout', lockWait]);
+    await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
+    try {
+      return await work(client);
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]).catch(() => undefined);
+    }
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Inspects everything in scope and diffs it: the shared core of plan, apply and verify. */
+async function inspectAll(maint: pg.Client, spec: RoleModelSpec, dbs: DatabaseSpec[], connection: ConnectionOptions, counter: StatementCounter) {
+  const cluster = await inspectCluster(maint, spec);
+  const major = majorOf(cluster);
+  const clusterDiff = diffCluster(spec, cluster);
+  const admin = dbAdminSql();
+  const databases: DatabaseObjectFacts[] = [];
+  const findings: Finding[] = clusterDiff.findings.filter(inScope(dbs));
+  const dbSteps: Step[] = [];
+  for (const db of dbs) {
+    const exists = cluster.databases.some((d) => d.name === db.name);
+    let facts: DatabaseObjectFacts | undefined;
+    if (exists) {
+      const client = await connect(connection, db.name, counter);
+      try {
+        facts = await inspectDatabase(client, spec, db, major, false);
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+      databases.push(facts);
+    }
+    const diff = diffDatabase({ spec, db, major, facts, dbAdminSql: admin.sql, dbAdminMarker: admin.marker });
+    findings.push(...diff.findings);
+    dbSteps.push(...diff.steps);
+  }
+  return { cluster, major, clusterSteps: clusterDiff.steps.filter(inScope(dbs)), dbSteps, findings, databases };
+}
+
+function matrixOf(spec: RoleModelSpec, cluster: ClusterFacts, databases: DatabaseObjectFacts[], dbs: DatabaseSpec[]): string {
+  const scoped = { ...spec, databases: dbs };
+  return renderMatrix(scoped, cluster, databases, tablePrivileges(majorOf(cluster)));
+}
+
+/** What apply would run now, in order; changes nothing. */
+export async function planRoleModel(specInput: RoleModelSpec, connection: ConnectionOptions, options: EngineOptions = {}): Promise<Step[]> {
+  const spec = parseSpec(specInput);
+  const dbs = selected(spec, options);
+  const counter = new StatementCounter();
+  const client = await connect(connection, undefined, counter);
+  try {
+    const state = await inspectAll(client, spec, dbs, connection, counter);
+    return [...state.clusterSteps, ...state.dbSteps];
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Compares the server with the spec; changes nothing. */
+export async function verifyRoleModel(specInput: RoleModelSpec, connection: ConnectionOptions, options: EngineOptions = {}): Promise<VerifyResult> {
+  const spec = parseSpec(specInput);
+  const dbs = selected(spec, options);
+  const counter = new StatementCounter();
+  const client = await connect(connection, undefined, counter);
+  try {
+    const state = await inspectAll(client, spec, dbs, connection, counter);
+    return { findings: state.findings, matrix: matrixOf(spec, state.cluster, state.databases, dbs), statementsSent: counter.count };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Converges the server to the spec, then verifies it. Idempotent; safe to run concurrently (an advisory
+ * lock serialises appliers). Throws VerificationError when the server still differs afterwards.
+ */
+export async function applyRoleModel(specInput: RoleModelSpec, connection: ConnectionOptions, options: EngineOptions = {}): Promise<ApplyResult> {
+  const spec = parseSpec(specInput);
+  const dbs = selected(spec, options);
+  const counter = new StatementCounter();
+  const lockWait = options.lockWait ?? DEFAULT_LOCK_WAIT;
+  return withMaintenanceLock(connection, lockWait, counter, async (maint) => {
+    const ran: Step[] = [];
+    const fixed: Finding[] = [];
+
+    // 1. Roles and memberships, in one transaction.
+    let cluster = await inspectCluster(maint, spec);
+    let diff = diffCluster(spec, cluster);
+    fixed.push(...diff.findings.filter(inScope(dbs)));
+    const roleSteps = diff.steps.filter((s) => s.phase === 'roles');
+    if (roleSteps.length > 0) await inTransaction(maint, () => runSteps(maint, roleSteps));
+    ran.push(...roleSteps);
+
+    // 2. Missing databases; CREATE DATABASE cannot run inside a transaction.
+    const createSteps = diff.steps.filter((s) => s.phase === 'create-database').filter(inScope(dbs));
+    await runSteps(maint, createSteps);
+    ran.push(...createSteps);
+
+    // 3. Database ownership, ACLs and role settings, from the maintenance database, in one transaction.
+    if (createSteps.length > 0 || roleSteps.length > 0) {
+      cluster = await inspectCluster(maint, spec);
+      diff = diffCluster(spec, cluster);
+    }
+    const settingSteps = diff.steps.filter((s) => s.phase === 'database-settings').filter(inScope(dbs));
+    if (settingSteps.length > 0) await inTransaction(maint, () => runSteps(maint, settingSteps));
+    ran.push(...settingSteps);
+
+    // 4. Inside each database: schemas, ownership, grants, default privileges, db_admin.
+    const major = majorOf(cluster);
+    const admin = dbAdminSql();
+    for (const db of dbs) {
+      const client = await connect(connection, db.name, counter);
+      try {
+        await inTransaction(client, async () => {
+          await client.query('SELECT set_config($1, $2, true)', ['lock_timeout', lockWait]);
+          await client.query('SELECT pg_advisory_xact_lock($1)', [LOCK_KEY]);
+          const facts = await inspectDatabase(client, spec, db, major, true);
+          const dbDiff = diffDatabase({ spec, db, major, facts, dbAdminSql: admin.sql, dbAdminMarker: admin.marker });
+          fixed.push(...dbDiff.findings);
+          await runSteps(client, dbDiff.steps);
+          ran.push(...dbDiff.steps);
+        });
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    }
+
+    // 5. Verify what the server now grants, exactly as `verify` would.
+    const after = await inspectAll(maint, spec, dbs, connection, counter);
+    const matrix = matrixOf(spec, after.cluster, after.databases, dbs);
+    if (after.findings.length > 0) throw new VerificationError(after.findings, matrix);
+    return { steps: ran, fixed, matrix, statementsSent: counter.count };
+  });
+}
+
+/** Renders steps as a SQL script a DBA can read (the output of `rolemodel plan`). */
+export function renderPlan(steps: readonly Step[]): string {
+  if (steps.length === 0) return '-- nothing to do: the server matches the spec\n';
+  const out: string[] = [];
+  let context = '';
+  for (const step of steps) {
+    const where = `${step.phase}${step.database ? ` in database "${step.database}"` : ''}`;
+    if (where !== context) {
+      out.push('', `-- ${where}${step.phase === 'create-database' ? ' (outside a transaction)' : ''}`);
+      if (step.database && step.phase === 'database-objects') out.push(`\\connect ${quoteIdent(step.database)}`);
+      context = where;
+    }
+    out.push(`-- ${step.reason}`);
+    if (step.runAs) out.push(`SET ROLE ${quoteIdent(step.runAs)};`);
+    out.push(`${step.sql};`);
+    if (step.runAs) out.push('RESET ROLE;');
+  }
+  return `${out.join('\n').trim()}\n`;
+}

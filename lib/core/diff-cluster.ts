@@ -1,0 +1,272 @@
+// Cluster-wide part of the plan: roles, memberships, databases, database ACLs and role settings.
+import type { ClusterFacts, MembershipFacts, RoleFacts } from './facts.js';
+import { connectors, managedRoles, type ManagedRole, type RoleAttributes } from './model.js';
+import type { DiffResult, Finding, Step } from './plan-types.js';
+import { LOGIN_ROLE_SLOTS, type DatabaseSpec, type Guardrails, type RoleModelSpec } from './spec.js';
+import { quoteIdent, quoteIdents, quoteLiteral } from './sql-text.js';
+
+interface WantedMembership {
+  readonly role: string;
+  readonly member: string;
+  readonly admin: boolean;
+  /** Checked on 16+ only (15 has no per-grant options). undefined: not checked. */
+  readonly inherit?: boolean;
+  readonly set?: boolean;
+  readonly why: string;
+}
+
+export function majorOf(facts: Pick<ClusterFacts, 'serverVersionNum'>): number {
+  return Math.floor(facts.serverVersionNum / 10_000);
+}
+
+function attributeSql(role: RoleAttributes): string {
+  return [
+    role.login ? 'LOGIN' : 'NOLOGIN',
+    role.inherit ? 'INHERIT' : 'NOINHERIT',
+    role.createDb ? 'CREATEDB' : 'NOCREATEDB',
+    role.createRole ? 'CREATEROLE' : 'NOCREATEROLE',
+    'NOSUPERUSER NOREPLICATION NOBYPASSRLS',
+    `CONNECTION LIMIT ${role.connectionLimit}`,
+  ].join(' ');
+}
+
+function attributeDifferences(want: ManagedRole, have: RoleFacts): string[] {
+  const out: string[] = [];
+  const check = (label: string, w: unknown, h: unknown) => {
+    if (w !== h) out.push(`${label} is ${String(h)}, expected ${String(w)}`);
+  };
+  check('login', want.login, have.login);
+  check('inherit', want.inherit, have.inherit);
+  check('createrole', want.createRole, have.createRole);
+  check('createdb', want.createDb, have.createDb);
+  check('superuser', false, have.superuser);
+  check('replication', false, have.replication);
+  check('bypassrls', false, have.bypassRls);
+  check('connection limit', want.connectionLimit, have.connectionLimit);
+  return out;
+}
+
+export function wantedMemberships(spec: RoleModelSpec, facts: ClusterFacts): WantedMembership[] {
+  const v16 = majorOf(facts) >= 16;
+  const exists = (r: string) => facts.existingRoles.includes(r);
+  const out: WantedMembership[] = [];
+  for (const db of spec.databases) {
+    const owner = db.roles.owner.name;
+    out.push({ role: owner, member: db.roles.migrator.name, admin: false, ...(v16 ? { inherit: false, set: true } : {}), why: 'migrator runs DDL through SET ROLE owner' });
+    out.push({ role: owner, member: spec.admin.name, admin: true, ...(v16 ? { inherit: false, set: true } : {}), why: 'admin may SET ROLE owner and manage it' });
+    if (v16) {
+      // 16+: ALTER ROLE ... PASSWORD on another role needs CREATEROLE plus ADMIN OPTION on it.
+      for (const slot of ['firefighterRo', 'firefighterRw'] as const) {
+        out.push({ role: db.roles[slot].name, member: spec.admin.name, admin: true, inherit: false, set: false, why: 'the password functions (owned by admin) alter firefighter passwords' });
+      }
+    }
+  }
+  for (const r of managedRoles(spec)) {
+    if (r.iam) out.push({ role: 'rds_iam', member: r.name, admin: false, why: 'logs in with IAM' });
+  }
+  if (exists('rds_password')) out.push({ role: 'rds_password', member: spec.admin.name, admin: false, why: 'password management when rds.restrict_password_commands is on' });
+  out.push({ role: 'pg_signal_backend', member: spec.admin.name, admin: false, ...(v16 ? { inherit: true } : {}), why: 'end_firefighter_sessions ends firefighter sessions' });
+  return out;
+}
+
+function grantSql(w: WantedMembership, v16: boolean): string {
+  const options: string[] = [];
+  if (w.admin) options.push('ADMIN OPTION');
+  if (v16 && w.inherit !== undefined) options.push(`INHERIT ${w.inherit ? 'TRUE' : 'FALSE'}`);
+  if (v16 && w.set !== undefined) options.push(`SET ${w.set ? 'TRUE' : 'FALSE'}`);
+  return `GRANT ${quoteIdent(w.role)} TO ${quoteIdent(w.member)}${options.length ? ` WITH ${options.join(', ')}` : ''}`;
+}
+
+function membershipMatches(w: WantedMembership, grants: MembershipFacts[]): boolean {
+  return grants.some((g) =>
+    (!w.admin || g.admin) &&
+    (w.inherit === undefined || g.inherit === null || g.inherit === w.inherit) &&
+    (w.set === undefined || g.set === null || g.set === w.set));
+}
+
+/** Parses a stored `search_path` value (`"my-pg-db-schema", public`) into names. */
+export function parseSearchPath(value: string): string[] {
+  const out: string[] = [];
+  const re = /\s*(?:"((?:[^"]|"")*)"|([^,\s]+))\s*(?:,|$)/gy;
+  let m: RegExpExecArray | null;
+  while (re.lastIndex < value.length && (m = re.exec(value)) !== null) {
+    out.push(m[1] !== undefined ? m[1].replace(/""/g, '"') : (m[2] ?? ''));
+  }
+  return out;
+}
+
+function wantedSettings(g: Guardrails | undefined): Map<string, { sql: string; matches: (v: string) => boolean; shown: string }> {
+  const out = new Map<string, { sql: string; matches: (v: string) => boolean; shown: string }>();
+  if (!g) return out;
+  const duration = (name: string, v: string | undefined) => {
+    if (v !== undefined) out.set(name, { sql: quoteLiteral(v), matches: (have) => have === v, shown: v });
+  };
+  duration('statement_timeout', g.statementTimeout);
+  duration('lock_timeout', g.lockTimeout);
+  duration('idle_in_transaction_session_timeout', g.idleInTransactionSessionTimeout);
+  if (g.searchPath) {
+    const want = [...g.searchPath];
+    // Identifiers, not string literals: `'"my-schema"'` would name a schema called "my-schema" with quotes.
+    out.set('search_path', { sql: quoteIdents(want), matches: (have) => JSON.stringify(parseSearchPath(have)) === JSON.stringify(want), shown: want.join(', ') });
+  }
+  return out;
+}
+
+function diffSettings(spec: RoleModelSpec, db: DatabaseSpec, facts: ClusterFacts, findings: Finding[], steps: Step[]): void {
+  for (const slot of LOGIN_ROLE_SLOTS) {
+    const role = db.roles[slot];
+    const want = wantedSettings(role.guardrails);
+    const row = facts.roleSettings.find((s) => s.role === role.name && s.database === db.name);
+    const have = new Map<string, string>();
+    for (const kv of row?.settings ?? []) {
+      const i = kv.indexOf('=');
+      have.set(kv.slice(0, i), kv.slice(i + 1));
+    }
+    for (const [name, w] of want) {
+      const h = have.get(name);
+      if (h === undefined || !w.matches(h)) {
+        findings.push({ code: 'role-setting', database: db.name, subject: role.name, message: `${role.name} in "${db.name}": ${name} is ${h ?? 'not set'}, expected ${w.shown}` });
+        steps.push({ phase: 'database-settings', database: db.name, sql: `ALTER ROLE ${quoteIdent(role.name)} IN DATABASE ${quoteIdent(db.name)} SET ${name} = ${w.sql}`, reason: `guardrail ${name} for ${role.name}` });
+      }
+    }
+    for (const [name, h] of have) {
+      if (!want.has(name)) {
+        findings.push({ code: 'role-setting-extra', database: db.name, subject: role.name, message: `${role.name} in "${db.name}": ${name} = ${h} is set but not in the spec` });
+        steps.push({ phase: 'database-settings', database: db.name, sql: `ALTER ROLE ${quoteIdent(role.name)} IN DATABASE ${quoteIdent(db.name)} RESET ${name}`, reason: `setting ${name} not in the spec` });
+      }
+    }
+  }
+  void spec;
+}
+
+function diffDatabase(spec: RoleModelSpec, db: DatabaseSpec, facts: ClusterFacts, findings: Finding[], steps: Step[]): void {
+  const owner = db.roles.owner.name;
+  const have = facts.databases.find((d) => d.name === db.name);
+  const limit = db.connectionLimit ?? -1;
+  if (!have) {
+    findings.push({ code: 'database-missing', database: db.name, subject: db.name, message: `database "${db.name}" does not exist` });
+    steps.push({
+      phase: 'create-database', database: db.name,
+      sql: `CREATE DATABASE ${quoteIdent(db.name)} OWNER ${quoteIdent(owner)} TEMPLATE template0 ENCODING 'UTF8' CONNECTION LIMIT ${limit}`,
+      reason: `database "${db.name}" owned by ${owner}`,
+    });
+  } else {
+    if (have.owner !== owner) {
+      findings.push({ code: 'database-owner', database: db.name, subject: db.name, message: `database "${db.name}" is owned by ${have.owner}, expected ${owner}` });
+      steps.push({ phase: 'database-settings', database: db.name, sql: `ALTER DATABASE ${quoteIdent(db.name)} OWNER TO ${quoteIdent(owner)}`, reason: 'the owner role owns the database' });
+    }
+    if (have.connectionLimit !== limit) {
+      findings.push({ code: 'database-connection-limit', database: db.name, subject: db.name, message: `database "${db.name}" connection limit is ${have.connectionLimit}, expected ${limit}` });
+      steps.push({ phase: 'database-settings', database: db.name, runAs: owner, sql: `ALTER DATABASE ${quoteIdent(db.name)} CONNECTION LIMIT ${limit}`, reason: 'connection limit from the spec' });
+    }
+  }
+
+  // Explicit ACL: PUBLIC gets nothing; connectors and the applying user get exactly CONNECT.
+  const acl = have ? have.acl : [{ grantee: 'PUBLIC', privilege: 'CONNECT' }, { grantee: 'PUBLIC', privilege: 'TEMPORARY' }];
+  const allowed = new Set([...connectors(spec, db), facts.currentUser]);
+  const managed = new Set(managedRoles(spec).map((r) => r.name));
+  const revokes = new Map<string, Set<string>>();
+  for (const { grantee, privilege } of acl) {
+    const ok = allowed.has(grantee) && privilege === 'CONNECT';
+    if (ok || (grantee !== 'PUBLIC' && !managed.has(grantee))) continue;
+    if (!revokes.has(grantee)) revokes.set(grantee, new Set());
+    revokes.get(grantee)?.add(privilege);
+  }
+  for (const [grantee, privileges] of revokes) {
+    const who = grantee === 'PUBLIC' ? 'PUBLIC' : quoteIdent(grantee);
+    findings.push({ code: 'database-privilege-extra', database: db.name, subject: grantee, message: `${grantee} has ${[...privileges].join(', ')} on database "${db.name}"; only CONNECT for its own roles is allowed` });
+    steps.push({ phase: 'database-settings', database: db.name, runAs: owner, sql: `REVOKE ${[...privileges].join(', ')} ON DATABASE ${quoteIdent(db.name)} FROM ${who}`, reason: `no ${[...privileges].join(', ')} for ${grantee}` });
+  }
+  const missing = [...allowed].filter((r) => !acl.some((a) => a.grantee === r && a.privilege === 'CONNECT'));
+  if (missing.length > 0) {
+    steps.push({ phase: 'database-settings', database: db.name, runAs: owner, sql: `GRANT CONNECT ON DATABASE ${quoteIdent(db.name)} TO ${quoteIdents(missing)}`, reason: 'CONNECT is granted explicitly, never through PUBLIC' });
+  }
+
+  // Effective access, which also catches CONNECT reached through memberships.
+  const own = new Set([...connectors(spec, db), owner]);
+  // Before 16 a membership always inherits, so admin (member of the owner) holds the owner's privileges.
+  const ownerLike = new Set(majorOf(facts) >= 16 ? [owner] : [owner, spec.admin.name]);
+  for (const a of facts.databaseAccess.filter((x) => x.database === db.name)) {
+    const isOwner = ownerLike.has(a.role);
+    const expectConnect = own.has(a.role);
+    if (a.connect !== expectConnect && !(expectConnect && missing.includes(a.role))) {
+      findings.push({ code: 'database-connect', database: db.name, subject: a.role, message: `${a.role} ${a.connect ? 'can' : 'cannot'} CONNECT to "${db.name}", expected ${expectConnect ? 'can' : 'cannot'}` });
+    }
+    if (a.create !== isOwner || a.temporary !== isOwner) {
+      if (!isOwner) findings.push({ code: 'database-create', database: db.name, subject: a.role, message: `${a.role} has CREATE or TEMPORARY on "${db.name}"` });
+    }
+  }
+  diffSettings(spec, db, facts, findings, steps);
+}
+
+/** Compares the cluster-wide state with the spec. Steps are ordered as they must run. */
+export function diffCluster(spec: RoleModelSpec, facts: ClusterFacts): DiffResult {
+  const findings: Finding[] = [];
+  const steps: Step[] = [];
+  const v16 = majorOf(facts) >= 16;
+  const roles = managedRoles(spec);
+
+  if (roles.some((r) => r.iam) && !facts.existingRoles.includes('rds_iam')) {
+    throw new Error('role rds_iam does not exist: this server is not Aurora/RDS; create it (NOLOGIN) to emulate IAM authentication locally, or set "iam": false in the spec');
+  }
+
+  for (const want of roles) {
+    const have = facts.roles.find((r) => r.name === want.name);
+    if (!have) {
+      findings.push({ code: 'role-missing', subject: want.name, message: `role ${want.name} does not exist` });
+      steps.push({ phase: 'roles', sql: `CREATE ROLE ${quoteIdent(want.name)} ${attributeSql(want)} PASSWORD NULL`, reason: `${want.kind} role` });
+      continue;
+    }
+    const diffs = attributeDifferences(want, have);
+    if (diffs.length > 0) {
+      findings.push({ code: 'role-attribute', subject: want.name, message: `${want.name}: ${diffs.join('; ')}` });
+      steps.push({ phase: 'roles', sql: `ALTER ROLE ${quoteIdent(want.name)} WITH ${attributeSql(want)}`, reason: `converge attributes of ${want.kind} role` });
+    }
+    if (have.iam !== null && have.iam !== want.iam) {
+      findings.push({ code: 'iam', subject: want.name, message: want.iam ? `${want.name} is not a member of rds_iam` : `${want.name} reaches rds_iam, but it must log in with a password` });
+    }
+  }
+
+  // The applying user needs SET ROLE on owners (CREATE DATABASE ... OWNER, objects) and on admin (db_admin).
+  const plumbing = [...spec.databases.map((d) => d.roles.owner.name), spec.admin.name];
+  for (const role of plumbing) {
+    const grants = facts.memberships.filter((m) => m.role === role && m.member === facts.currentUser);
+    const canSet = grants.some((g) => g.set === null || g.set);
+    if (!canSet) {
+      steps.push({ phase: 'roles', sql: `GRANT ${quoteIdent(role)} TO CURRENT_USER${v16 ? ' WITH INHERIT FALSE, SET TRUE' : ''}`, reason: `the applying user needs SET ROLE ${role}` });
+    }
+  }
+
+  const wanted = wantedMemberships(spec, facts);
+  for (const w of wanted) {
+    const grants = facts.memberships.filter((m) => m.role === w.role && m.member === w.member);
+    if (!membershipMatches(w, grants)) {
+      findings.push({
+        code: 'membership', subject: w.member,
+        message: grants.length === 0 ? `${w.member} is not a member of ${w.role} (${w.why})` : `${w.member} is a member of ${w.role} with the wrong options (${w.why})`,
+      });
+      steps.push({ phase: 'roles', sql: grantSql(w, v16), reason: w.why });
+    }
+  }
+  const managedNames = new Set(roles.map((r) => r.name));
+  for (const m of facts.memberships) {
+    if (!managedNames.has(m.member)) continue;
+    if (wanted.some((w) => w.role === m.role && w.member === m.member)) continue;
+    findings.push({ code: 'membership-extra', subject: m.member, message: `${m.member} is a member of ${m.role}, which the spec does not grant` });
+    // A grant made by another grantor (16+) survives this REVOKE; verification then reports it.
+    steps.push({ phase: 'roles', sql: `REVOKE ${quoteIdent(m.role)} FROM ${quoteIdent(m.member)}`, reason: `membership not in the spec (granted by ${m.grantor})` });
+  }
+
+  for (const db of spec.databases) diffDatabase(spec, db, facts, findings, steps);
+  return { findings, steps: dedupe(steps) };
+}
+
+function dedupe(steps: Step[]): Step[] {
+  const seen = new Set<string>();
+  return steps.filter((s) => {
+    const key = `${s.phase}\0${s.database ?? ''}\0${s.runAs ?? ''}\0${s.sql}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,81 @@
+// What the inspection queries (sql/inspect-*.sql) report about the server: plain data, no driver types.
+
+export interface RoleFacts {
+  readonly name: string;
+  readonly login: boolean;
+  readonly inherit: boolean;
+  readonly createRole: boolean;
+  readonly createDb: boolean;
+  readonly superuser: boolean;
+  readonly replication: boolean;
+  readonly bypassRls: boolean;
+  readonly connectionLimit: number;
+  /** Reaches rds_iam directly or through any membership; null when rds_iam does not exist. */
+  readonly iam: boolean | null;
+}
+
+export interface MembershipFacts {
+  readonly role: string;
+  readonly member: string;
+  readonly grantor: string;
+  readonly admin: boolean;
+  /** PostgreSQL 16+ per-grant options; null on 15. */
+  readonly inherit: boolean | null;
+  readonly set: boolean | null;
+}
+
+export interface DatabaseFacts {
+  readonly name: string;
+  readonly owner: string;
+  readonly connectionLimit: number;
+  /** Explicit grants on the database: grantee (`PUBLIC` for PUBLIC) and privilege. */
+  readonly acl: readonly { grantee: string; privilege: string }[];
+}
+
+export interface ClusterFacts {
+  readonly serverVersionNum: number;
+  readonly currentUser: string;
+  readonly existingRoles: readonly string[];
+  readonly roles: readonly RoleFacts[];
+  readonly memberships: readonly MembershipFacts[];
+  readonly databases: readonly DatabaseFacts[];
+  /** Effective database privileges of each managed role on each managed database. */
+  readonly databaseAccess: readonly { role: string; database: string; connect: boolean; create: boolean; temporary: boolean }[];
+  readonly roleSettings: readonly { role: string; database: string; settings: readonly string[] }[];
+}
+
+/** Per schema and role: how many objects of a class exist and how many the role can use, per privilege. */
+export interface ObjectAccessFacts {
+  readonly schema: string;
+  readonly role: string;
+  readonly objectClass: 'tables' | 'sequences' | 'routines';
+  readonly total: number;
+  readonly granted: Readonly<Record<string, number>>;
+}
+
+export interface DatabaseObjectFacts {
+  readonly database: string;
+  readonly schemas: readonly { name: string; owner: string; publicPrivileges: readonly string[] }[];
+  readonly schemaAccess: readonly { schema: string; role: string; usage: boolean; create: boolean }[];
+  readonly publicSchema: { exists: boolean; publicPrivileges: readonly string[] };
+  readonly publicSchemaCreate: readonly string[];
+  readonly objectAccess: readonly ObjectAccessFacts[];
+  /** Routines in managed schemas that PUBLIC may execute. */
+  readonly publicRoutines: number;
+  /** Objects in managed schemas not owned by the owner role, counted by their owner. */
+  readonly misowned: readonly { owner: string; count: number }[];
+  /** Exploded pg_default_acl rows for the owner and admin roles; schema null means global. */
+  readonly defaultAcl: readonly { role: string; schema: string | null; objectType: string; grantee: string; privilege: string }[];
+  readonly dbAdmin: {
+    readonly exists: boolean;
+    readonly owner: string | null;
+    readonly comment: string | null;
+    readonly schemaAcl: readonly { grantee: string; privilege: string }[];
+    readonly firefighterRoles: readonly { role: string; access: string }[];
+    /** Effective EXECUTE per role on each db_admin routine (signature -> roles that can execute). */
+    readonly executors: readonly { routine: string; roles: readonly string[] }[];
+    /** Managed roles (other than admin) with any privilege on a db_admin table. */
+    readonly tableAccess: readonly string[];
+    readonly missingRoutines: readonly string[];
+  };
+}

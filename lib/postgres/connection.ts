@@ -1,0 +1,64 @@
+// Connections for the engine: finite timeouts, a recognisable application_name, a count of statements.
+import pg from 'pg';
+
+export type ConnectionOptions = pg.ClientConfig;
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+/** Counts the statements the engine sends, for the benchmark and for `--json` output. */
+export class StatementCounter {
+  count = 0;
+}
+
+export async function connect(options: ConnectionOptions, database: string | undefined, counter?: StatementCounter): Promise<pg.Client> {
+  const client = new pg.Client({
+    application_name: 'cdk-aurora-firefighter',
+    ...withDatabase(options, database),
+    connectionTimeoutMillis: options.connectionTimeoutMillis ?? DEFAULT_CONNECT_TIMEOUT_MS,
+  });
+  // An error on an idle client (server restart, terminated backend) must not crash the process.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw new Error(`cannot connect to ${describeTarget(options, database)}: ${(error as Error).message}`, { cause: error });
+  }
+  if (counter) {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+      counter.count++;
+      return query(...args);
+    };
+  }
+  return client;
+}
+
+/** pg lets a connection string override an explicit `database`, so rewrite the string's path instead. */
+export function withDatabase(options: ConnectionOptions, database: string | undefined): ConnectionOptions {
+  if (!database) return options;
+  if (!options.connectionString) return { ...options, database };
+  const url = new URL(options.connectionString);
+  url.pathname = `/${encodeURIComponent(database)}`;
+  return { ...options, connectionString: url.toString() };
+}
+
+/** host:port/database and user, never the password. */
+export function describeTarget(options: ConnectionOptions, database?: string): string {
+  let host = options.host;
+  let port = options.port;
+  let db = database ?? options.database;
+  let user = options.user;
+  if (options.connectionString) {
+    try {
+      const u = new URL(options.connectionString);
+      host ??= u.hostname;
+      port ??= Number(u.port || 5432);
+      db ??= decodeURIComponent(u.pathname.slice(1));
+      user ??= decodeURIComponent(u.username);
+    } catch {
+      return 'the database (unparseable connection string)';
+    }
+  }
+  return `postgresql://${user ?? '?'}@${host ?? 'localhost'}:${port ?? 5432}/${db ?? 'postgres'}`;
+}

@@ -1,0 +1,51 @@
+// Runs the read-only inspection queries and returns plain facts for the core to compare.
+import type pg from 'pg';
+import { DB_ADMIN_FUNCTIONS } from '../core/db-admin.js';
+import { sameSignature } from '../core/diff-database.js';
+import type { ClusterFacts, DatabaseObjectFacts } from '../core/facts.js';
+import { checkedRoles, managedRoles, tablePrivileges } from '../core/model.js';
+import { DB_ADMIN_SCHEMA, type DatabaseSpec, type RoleModelSpec } from '../core/spec.js';
+import { quoteIdent } from '../core/sql-text.js';
+import { readSql } from './sql-files.js';
+
+export async function inspectCluster(client: pg.Client, spec: RoleModelSpec): Promise<ClusterFacts> {
+  const roles = managedRoles(spec).map((r) => r.name);
+  const databases = spec.databases.map((d) => d.name);
+  const { rows } = await client.query<{ facts: ClusterFacts }>(readSql('inspect-cluster.sql'), [roles, databases]);
+  const facts = rows[0]?.facts;
+  if (!facts) throw new Error('cluster inspection returned nothing');
+  return facts;
+}
+
+export async function inspectDatabase(
+  client: pg.Client, spec: RoleModelSpec, db: DatabaseSpec, major: number, inTransaction: boolean,
+): Promise<DatabaseObjectFacts> {
+  const roles = checkedRoles(spec, db).map((r) => r.name);
+  const { rows } = await client.query<{ facts: DatabaseObjectFacts }>(readSql('inspect-database.sql'), [
+    db.schemas, roles, quoteIdent(db.roles.owner.name), quoteIdent(spec.admin.name), tablePrivileges(major),
+  ]);
+  const facts = rows[0]?.facts;
+  if (!facts) throw new Error(`inspection of "${db.name}" returned nothing`);
+  const contract = Object.values(DB_ADMIN_FUNCTIONS).map((s) => `${DB_ADMIN_SCHEMA}.${s}`);
+  const missingRoutines = facts.dbAdmin.exists ? contract.filter((c) => !facts.dbAdmin.executors.some((e) => sameSignature(e.routine, c))) : [];
+  return { ...facts, dbAdmin: { ...facts.dbAdmin, missingRoutines, firefighterRoles: await readAllowlist(client, spec, facts, inTransaction) } };
+}
+
+/** The allowlist table belongs to admin; read it as admin, in a read-only transaction. */
+async function readAllowlist(
+  client: pg.Client, spec: RoleModelSpec, facts: DatabaseObjectFacts, inTransaction: boolean,
+): Promise<{ role: string; access: string }[]> {
+  if (!facts.dbAdmin.exists) return [];
+  await client.query(inTransaction ? 'SAVEPOINT read_allowlist' : 'BEGIN READ ONLY');
+  try {
+    await client.query(`SET LOCAL ROLE ${quoteIdent(spec.admin.name)}`);
+    const exists = await client.query<{ ok: boolean }>(`SELECT to_regclass('${DB_ADMIN_SCHEMA}.firefighter_role') IS NOT NULL AS ok`);
+    if (!exists.rows[0]?.ok) return [];
+    const { rows } = await client.query<{ role: string; access: string }>(`SELECT role::text AS role, access FROM ${DB_ADMIN_SCHEMA}.firefighter_role ORDER BY role`);
+    return rows;
+  } catch {
+    return [];
+  } finally {
+    await client.query(inTransaction ? 'ROLLBACK TO SAVEPOINT read_allowlist' : 'ROLLBACK').catch(() => undefined);
+  }
+}

@@ -1,0 +1,34 @@
+// Loads the reviewable SQL files in sql/. They ship beside the compiled code (package `files`) and are
+// copied next to each Lambda bundle, so look upwards from this module for the nearest sql/ folder.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+let sqlDir: string | undefined;
+
+function findSqlDir(): string {
+  if (sqlDir) return sqlDir;
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const candidate = path.join(dir, 'sql');
+    if (existsSync(path.join(candidate, 'inspect-cluster.sql'))) return (sqlDir = candidate);
+    dir = path.dirname(dir);
+  }
+  throw new Error('cannot find the sql/ folder of cdk-aurora-firefighter next to its code; reinstall the package');
+}
+
+const cache = new Map<string, string>();
+
+export function readSql(name: string): string {
+  const hit = cache.get(name);
+  if (hit !== undefined) return hit;
+  const text = readFileSync(path.join(findSqlDir(), name), 'utf8');
+  cache.set(name, text);
+  return text;
+}
+
+/** Marker stored as the db_admin schema comment: an unchanged sql/db_admin.sql is not re-run. */
+export function dbAdminMarker(text: string): string {
+  return `cdk-aurora-firefighter db_admin sha256:${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
+}
