@@ -48,14 +48,16 @@ export async function retireDatabaseRoles(spec: RoleModelSpec, database: string,
   const prepared = await withClient(connection, maintenance, async (client) => {
     const existing = (await client.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname = ANY($1::text[])', [wanted])).rows.map((r) => r.rolname);
     const roles = wanted.filter((name) => existing.includes(name));
+    const v16 = Number((await client.query<{ server_version_num: string }>('SHOW server_version_num')).rows[0]?.server_version_num) >= 160000;
     for (const role of roles) {
       const { rows } = await client.query<{ login: boolean; member: boolean }>(
         "SELECT r.rolcanlogin AS login, pg_has_role(current_user, r.oid, 'USAGE') AS member FROM pg_roles r WHERE r.rolname = $1",
         [role],
       );
       if (rows[0]?.login) await client.query(`ALTER ROLE ${quoteIdent(role)} NOLOGIN`);
-      // PostgreSQL 16+: the master holds ADMIN on roles it created but not their privileges; REASSIGN OWNED needs them.
-      if (rows[0] && !rows[0].member) await client.query(`GRANT ${quoteIdent(role)} TO CURRENT_USER`);
+      // REASSIGN/DROP OWNED need the roles' privileges. On 16+ the master holds ADMIN on roles it created (and
+      // the engine gives it SET without INHERIT on owners): the grant is added, or its INHERIT option turned on.
+      if (rows[0] && !rows[0].member) await client.query(`GRANT ${quoteIdent(role)} TO CURRENT_USER${v16 ? ' WITH INHERIT TRUE' : ''}`);
     }
     const ended = roles.length === 0 ? 0 : Number((await client.query<{ n: string }>(
       'SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE usename = ANY($1::text[]) AND pid <> pg_backend_pid()',

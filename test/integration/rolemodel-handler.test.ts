@@ -97,6 +97,16 @@ async function rolesPresent(server: EmbeddedServer): Promise<string[]> {
   }
 }
 
+async function asMaster(server: EmbeddedServer, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: server.masterUrl() });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
 async function asSuperuser(server: EmbeddedServer, sql: string, database?: string): Promise<void> {
   const client = new pg.Client({ connectionString: server.superuserUrl(database) });
   await client.connect();
@@ -175,8 +185,10 @@ describe.each(MAJORS)('role-model handler on PostgreSQL %i', (major) => {
   });
 
   it.skipIf(major < 16)('Create fails with the verifier\'s findings when apply cannot fix the server', async () => {
-    // A membership granted by the bootstrap superuser: on 16+ the master's REVOKE leaves it in place.
-    await asSuperuser(server, 'CREATE ROLE sneaky NOLOGIN; GRANT sneaky TO my_pg_firefighter_ro');
+    // A role the master administers, granted by the bootstrap superuser: on 16+ the master's REVOKE only
+    // removes its own grants, so this membership survives the apply and the verifier must report it.
+    await asMaster(server, 'CREATE ROLE sneaky NOLOGIN');
+    await asSuperuser(server, 'GRANT sneaky TO my_pg_firefighter_ro');
     try {
       const failure = await run(create(properties(reference, server))).then(() => undefined, (error: Error) => error);
       expect(failure?.message).toMatch(/^role model for database "my-pg-db" does not match the spec after apply \(\d+ findings?\):\n {2}- \[membership-extra\] my_pg_firefighter_ro is a member of sneaky/);
@@ -225,6 +237,8 @@ describe.each(MAJORS)('role-model handler on PostgreSQL %i', (major) => {
   });
 
   it('Delete under DESTROY drops the database only when explicitly asked', async () => {
+    // Start from no database (the previous test kept it on purpose).
+    await asSuperuser(server, `DROP DATABASE IF EXISTS "${DB}"`);
     await run(create(properties(reference, server)));
     await run(remove(properties(reference, server, 'destroy', true)));
     const client = new pg.Client({ connectionString: server.superuserUrl() });
