@@ -1,0 +1,84 @@
+// Observation helpers for tests: a catalog snapshot to prove "changes nothing", and logins as managed roles.
+import pg from 'pg';
+import type { EmbeddedServer } from './embedded-server.js';
+
+const CLUSTER_SNAPSHOT = `
+SELECT json_build_object(
+  'roles', (SELECT json_agg(json_build_object('n', rolname, 'login', rolcanlogin, 'inherit', rolinherit,
+              'createrole', rolcreaterole, 'createdb', rolcreatedb, 'super', rolsuper, 'limit', rolconnlimit,
+              'validuntil', rolvaliduntil) ORDER BY rolname) FROM pg_roles WHERE rolname !~ '^pg_'),
+  'members', (SELECT json_agg(x ORDER BY x) FROM (
+              SELECT concat_ws(' ', roleid::regrole, member::regrole, grantor::regrole, admin_option,
+                     to_jsonb(m) ->> 'inherit_option', to_jsonb(m) ->> 'set_option') AS x FROM pg_auth_members m) s),
+  'databases', (SELECT json_agg(json_build_object('n', datname, 'owner', datdba::regrole::text, 'limit', datconnlimit,
+              'acl', (SELECT json_agg(a::text ORDER BY a::text) FROM unnest(datacl) a)) ORDER BY datname) FROM pg_database),
+  'settings', (SELECT json_agg(concat_ws(' ', setrole::regrole, setdatabase, setconfig::text) ORDER BY 1) FROM pg_db_role_setting)
+) AS s`;
+
+const DATABASE_SNAPSHOT = `
+SELECT json_build_object(
+  'namespaces', (SELECT json_agg(json_build_object('n', nspname, 'owner', nspowner::regrole::text,
+              'acl', (SELECT json_agg(a::text ORDER BY a::text) FROM unnest(nspacl) a),
+              'comment', obj_description(oid, 'pg_namespace')) ORDER BY nspname) FROM pg_namespace WHERE nspname !~ '^pg_' AND nspname <> 'information_schema'),
+  'relations', (SELECT json_agg(json_build_object('n', oid::regclass::text, 'owner', relowner::regrole::text,
+              'acl', (SELECT json_agg(a::text ORDER BY a::text) FROM unnest(relacl) a)) ORDER BY oid::regclass::text)
+              FROM pg_class WHERE relnamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace, 'pg_toast'::regnamespace)),
+  'routines', (SELECT json_agg(json_build_object('n', oid::regprocedure::text, 'owner', proowner::regrole::text, 'md5', md5(prosrc),
+              'acl', (SELECT json_agg(a::text ORDER BY a::text) FROM unnest(proacl) a)) ORDER BY oid::regprocedure::text)
+              FROM pg_proc WHERE pronamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)),
+  'defaults', (SELECT json_agg(concat_ws(' ', defaclrole::regrole, defaclnamespace, defaclobjtype,
+              (SELECT string_agg(a::text, ',' ORDER BY a::text) FROM unnest(defaclacl) a)) ORDER BY 1) FROM pg_default_acl)
+) AS s`;
+
+export async function query<T extends pg.QueryResultRow = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Roles, memberships, database ACLs, role settings, and per database: namespaces, relations, routines, default ACLs. */
+export async function catalogSnapshot(server: EmbeddedServer, databases: readonly string[]): Promise<unknown> {
+  const cluster = (await query<{ s: unknown }>(server.masterUrl(), CLUSTER_SNAPSHOT))[0]?.s;
+  const perDb: Record<string, unknown> = {};
+  for (const db of databases) perDb[db] = (await query<{ s: unknown }>(server.masterUrl(db), DATABASE_SNAPSHOT))[0]?.s;
+  return { cluster, perDb };
+}
+
+/** Gives a managed login role a password (as the master, as an operator would) and connects as it. */
+export async function loginAs(server: EmbeddedServer, role: string, database: string): Promise<pg.Client> {
+  const password = `test-only-${role}-password`;
+  await query(server.masterUrl(), `ALTER ROLE "${role.replace(/"/g, '""')}" PASSWORD '${password}'`);
+  const client = new pg.Client({ connectionString: server.url(role, password, database) });
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
+}
+
+/** Runs a statement and returns the error message, or 'ok'. */
+export async function attempt(client: pg.Client, sql: string): Promise<string> {
+  try {
+    await client.query(sql);
+    return 'ok';
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/** Runs a read query as the master after SET ROLE to a role it may become (e.g. the owner), as a DBA would. */
+export async function queryAs<T extends pg.QueryResultRow = Record<string, unknown>>(url: string, role: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(`SET LOCAL ROLE "${role.replace(/"/g, '""')}"`);
+    const rows = (await client.query<T>(sql, params)).rows;
+    await client.query('ROLLBACK');
+    return rows;
+  } finally {
+    await client.end();
+  }
+}
