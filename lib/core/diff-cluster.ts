@@ -30,6 +30,16 @@ function attributeSql(role: RoleAttributes): string {
   ].join(' ');
 }
 
+function alterAttributes(want: RoleAttributes, have: RoleFacts): string {
+  const out: string[] = [];
+  if (want.login !== have.login) out.push(want.login ? 'LOGIN' : 'NOLOGIN');
+  if (want.inherit !== have.inherit) out.push(want.inherit ? 'INHERIT' : 'NOINHERIT');
+  if (want.createDb !== have.createDb) out.push(want.createDb ? 'CREATEDB' : 'NOCREATEDB');
+  if (want.createRole !== have.createRole) out.push(want.createRole ? 'CREATEROLE' : 'NOCREATEROLE');
+  if (want.connectionLimit !== have.connectionLimit) out.push(`CONNECTION LIMIT ${want.connectionLimit}`);
+  return out.join(' ');
+}
+
 function attributeDifferences(want: ManagedRole, have: RoleFacts): string[] {
   const out: string[] = [];
   const check = (label: string, w: unknown, h: unknown) => {
@@ -172,10 +182,11 @@ function diffDatabase(spec: RoleModelSpec, db: DatabaseSpec, facts: ClusterFacts
     if (!revokes.has(grantee)) revokes.set(grantee, new Set());
     revokes.get(grantee)?.add(privilege);
   }
-  for (const [grantee, privileges] of revokes) {
+  for (let [grantee, privileges] of revokes) {
     const who = grantee === 'PUBLIC' ? 'PUBLIC' : quoteIdent(grantee);
-    findings.push({ code: 'database-privilege-extra', database: db.name, subject: grantee, message: `${grantee} has ${[...privileges].join(', ')} on database "${db.name}"; only CONNECT for its own roles is allowed` });
-    steps.push({ phase: 'database-settings', database: db.name, runAs: owner, sql: `REVOKE ${[...privileges].join(', ')} ON DATABASE ${quoteIdent(db.name)} FROM ${who}`, reason: `no ${[...privileges].join(', ')} for ${grantee}` });
+    privileges = new Set([...privileges].sort());
+    findings.push({ code: 'database-privilege-extra', database: db.name, subject: grantee, message: `${grantee} has ${privileges.join(', ')} on database "${db.name}"; only CONNECT for its own roles is allowed` });
+    steps.push({ phase: 'database-settings', database: db.name, runAs: owner, sql: `REVOKE ${privileges.join(', ')} ON DATABASE ${quoteIdent(db.name)} FROM ${who}`, reason: `no ${privileges.join(', ')} for ${grantee}` });
   }
   const missing = [...allowed].filter((r) => !acl.some((a) => a.grantee === r && a.privilege === 'CONNECT'));
   if (missing.length > 0) {
@@ -220,7 +231,9 @@ export function diffCluster(spec: RoleModelSpec, facts: ClusterFacts): DiffResul
     const diffs = attributeDifferences(want, have);
     if (diffs.length > 0) {
       findings.push({ code: 'role-attribute', subject: want.name, message: `${want.name}: ${diffs.join('; ')}` });
-      steps.push({ phase: 'roles', sql: `ALTER ROLE ${quoteIdent(want.name)} WITH ${attributeSql(want)}`, reason: `converge attributes of ${want.kind} role` });
+      // Only what differs: a non-superuser may not even restate SUPERUSER, REPLICATION or BYPASSRLS.
+      const changes = alterAttributes(want, have);
+      if (changes) steps.push({ phase: 'roles', sql: `ALTER ROLE ${quoteIdent(want.name)} WITH ${changes}`, reason: `converge attributes of ${want.kind} role` });
     }
     if (have.iam !== null && have.iam !== want.iam) {
       findings.push({ code: 'iam', subject: want.name, message: want.iam ? `${want.name} is not a member of rds_iam` : `${want.name} reaches rds_iam, but it must log in with a password` });
