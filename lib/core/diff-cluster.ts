@@ -182,9 +182,9 @@ function diffDatabase(spec: RoleModelSpec, db: DatabaseSpec, facts: ClusterFacts
     if (!revokes.has(grantee)) revokes.set(grantee, new Set());
     revokes.get(grantee)?.add(privilege);
   }
-  for (let [grantee, privileges] of revokes) {
+  for (const [grantee, unsorted] of revokes) {
     const who = grantee === 'PUBLIC' ? 'PUBLIC' : quoteIdent(grantee);
-    privileges = new Set([...privileges].sort());
+    const privileges = [...unsorted].sort();
     findings.push({ code: 'database-privilege-extra', database: db.name, subject: grantee, message: `${grantee} has ${privileges.join(', ')} on database "${db.name}"; only CONNECT for its own roles is allowed` });
     steps.push({ phase: 'database-settings', database: db.name, runAs: owner, sql: `REVOKE ${privileges.join(', ')} ON DATABASE ${quoteIdent(db.name)} FROM ${who}`, reason: `no ${privileges.join(', ')} for ${grantee}` });
   }

@@ -62,6 +62,7 @@ class Checker {
     if (bytes > MAX_IDENTIFIER_BYTES) {
       this.fail(path, `"${value.slice(0, 20)}..." is ${bytes} bytes; PostgreSQL truncates identifiers to 63 bytes, use a shorter name`);
     }
+    // eslint-disable-next-line no-control-regex -- rejecting control characters is the point
     if (/[\u0000-\u001f\u007f]/.test(value)) this.fail(path, 'must not contain control characters');
     if (kind !== 'database' && /^(pg_|rds_)/i.test(value)) {
       this.fail(path, `"${value}" starts with a reserved prefix (pg_ or rds_); choose another name`);

@@ -122,6 +122,11 @@ async function withMaintenanceLock<T>(connection: ConnectionOptions, lockWait: s
   }
 }
 
+/** Runs work while holding the lock every apply takes, so nothing else changes the role model meanwhile. */
+export async function withRoleModelLock<T>(connection: ConnectionOptions, work: () => Promise<T>, lockWait = DEFAULT_LOCK_WAIT): Promise<T> {
+  return withMaintenanceLock(connection, lockWait, new StatementCounter(), () => work());
+}
+
 /** Inspects everything in scope and diffs it: the shared core of plan, apply and verify. */
 async function inspectAll(maint: pg.Client, spec: RoleModelSpec, dbs: DatabaseSpec[], connection: ConnectionOptions, counter: StatementCounter) {
   const cluster = await inspectCluster(maint, spec);

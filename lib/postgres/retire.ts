@@ -6,10 +6,11 @@
 //      to the master, so tables and their data stay, and every privilege held by the roles is dropped,
 //      in each database where the catalog says they hold something;
 //   4. the roles are dropped. Cluster-level roles (admin, password broker) are shared and stay.
-import pg from 'pg';
+import type pg from 'pg';
 import { quoteIdent, quoteIdents } from '../core/sql-text.js';
 import { LOGIN_ROLE_SLOTS, type RoleModelSpec } from '../core/spec.js';
-import type { ConnectionOptions } from './engine.js';
+import { connect, type ConnectionOptions } from './connection.js';
+import { withRoleModelLock } from './engine.js';
 
 export interface RetireOptions {
   /** Drop the database and all its data. Only when the user explicitly asked. */
@@ -32,8 +33,7 @@ export function databaseRoleNames(spec: RoleModelSpec, database: string): string
 }
 
 async function withClient<T>(options: ConnectionOptions, database: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ ...options, database });
-  await client.connect();
+  const client = await connect(options, database);
   try {
     return await work(client);
   } finally {
@@ -41,7 +41,12 @@ async function withClient<T>(options: ConnectionOptions, database: string, work:
   }
 }
 
+/** Retires under the apply lock, so a concurrent apply cannot recreate what is being dropped. */
 export async function retireDatabaseRoles(spec: RoleModelSpec, database: string, connection: ConnectionOptions, options: RetireOptions): Promise<RetireResult> {
+  return withRoleModelLock(connection, () => retireUnlocked(spec, database, connection, options));
+}
+
+async function retireUnlocked(spec: RoleModelSpec, database: string, connection: ConnectionOptions, options: RetireOptions): Promise<RetireResult> {
   const wanted = databaseRoleNames(spec, database);
   const maintenance = connection.database ?? 'postgres';
 
