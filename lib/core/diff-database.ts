@@ -72,7 +72,10 @@ export function diffDatabase(input: DatabaseDiffInput): DiffResult {
     }
     if (have.owner !== owner) {
       find('schema-owner', schema, `schema "${schema}" is owned by ${have.owner}, expected ${owner}`);
+      // ALTER SCHEMA ... OWNER needs CREATE on the database for the user running it; lend it for this transaction.
+      add(owner, `GRANT CREATE ON DATABASE ${quoteIdent(database)} TO SESSION_USER`, 'let the applying user hand the schema over');
       add(undefined, `ALTER SCHEMA ${quoteIdent(schema)} OWNER TO ${quoteIdent(owner)}`, 'the owner role owns every schema');
+      add(owner, `REVOKE CREATE ON DATABASE ${quoteIdent(database)} FROM SESSION_USER`, 'the applying user keeps CONNECT only');
     }
     if (have.publicPrivileges.length > 0) {
       find('schema-public', schema, `PUBLIC has ${have.publicPrivileges.join(', ')} on schema "${schema}"`);
@@ -88,7 +91,10 @@ export function diffDatabase(input: DatabaseDiffInput): DiffResult {
     const borrowed = misowned.map((m) => m.owner).filter((o) => managed.has(o));
     // ALTER ... OWNER needs the privileges of the current owner: borrow them for this transaction only.
     for (const role of borrowed) add(undefined, `GRANT ${quoteIdent(role)} TO CURRENT_USER${major >= 16 ? ' WITH INHERIT TRUE, SET FALSE' : ''}`, `temporarily act for ${role} to hand its objects to ${owner}`);
+    // Naming the objects needs USAGE on their schemas, which the applying user does not otherwise hold.
+    add(owner, `GRANT USAGE ON SCHEMA ${quoteIdents(db.schemas)} TO SESSION_USER`, 'let the applying user name the objects');
     add(undefined, reassignBlock(db.schemas, owner), `hand objects in the application schemas to ${owner}`);
+    add(owner, `REVOKE USAGE ON SCHEMA ${quoteIdents(db.schemas)} FROM SESSION_USER`, 'end the temporary schema usage');
     for (const role of borrowed) add(undefined, `REVOKE ${quoteIdent(role)} FROM CURRENT_USER`, `end the temporary membership in ${role}`);
   }
 
