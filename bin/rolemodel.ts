@@ -1,0 +1,148 @@
+#!/usr/bin/env node
+// rolemodel plan|apply|verify --database-url URL --spec FILE [--json] [--database NAME]...
+// Exit codes: 0 the server matches the spec (or was made to), 2 drift found by verify or invalid input, 1 failure.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { SpecError, parseSpec } from '../lib/core/validate.js';
+import { describeTarget } from '../lib/postgres/connection.js';
+import { applyRoleModel, planRoleModel, renderPlan, StepError, VerificationError, verifyRoleModel } from '../lib/postgres/engine.js';
+
+const USAGE = `usage: rolemodel plan|apply|verify --database-url URL --spec FILE [--database NAME]... [--connect-timeout SECONDS] [--json]
+
+  plan     print the SQL apply would run now; changes nothing
+  apply    converge the server to the spec, then verify it
+  verify   compare the server with the spec; exit 2 and list each finding on drift; changes nothing
+
+  --database-url   postgres://master@host:5432/postgres (the password may also come from PGPASSWORD)
+  --spec           role-model spec (JSON); see examples/
+  --database       limit the per-database work to this database (repeatable)
+  --json           machine-readable output`;
+
+class UsageError extends Error {}
+
+interface Cli {
+  command: 'plan' | 'apply' | 'verify';
+  url: string;
+  specFile: string;
+  databases: string[] | undefined;
+  json: boolean;
+  connectTimeoutMs: number;
+}
+
+function parseCli(argv: string[]): Cli {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        'database-url': { type: 'string' },
+        spec: { type: 'string' },
+        database: { type: 'string', multiple: true },
+        json: { type: 'boolean', default: false },
+        'connect-timeout': { type: 'string', default: '10' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) throw new UsageError('');
+  const [command, ...extra] = positionals;
+  if (command !== 'plan' && command !== 'apply' && command !== 'verify') throw new UsageError(`unknown command ${JSON.stringify(command ?? '')}; use plan, apply or verify`);
+  if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
+  if (!values['database-url']) throw new UsageError('--database-url is required');
+  if (!values.spec) throw new UsageError('--spec is required');
+  const timeout = Number(values['connect-timeout']);
+  if (!Number.isFinite(timeout) || timeout <= 0 || timeout > 300) throw new UsageError(`--connect-timeout must be 1 to 300 seconds, got ${JSON.stringify(values['connect-timeout'])}`);
+  try {
+    new URL(values['database-url']);
+  } catch {
+    throw new UsageError('--database-url is not a URL; expected postgres://user@host:5432/postgres');
+  }
+  return { command, url: values['database-url'], specFile: values.spec, databases: values.database, json: values.json ?? false, connectTimeoutMs: timeout * 1000 };
+}
+
+function loadSpec(file: string) {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read spec ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`spec ${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  return parseSpec(json);
+}
+
+export async function main(argv: string[], out: (line: string) => void = (l) => process.stdout.write(`${l}\n`), err: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<number> {
+  let cli: Cli;
+  let spec;
+  try {
+    cli = parseCli(argv);
+    spec = loadSpec(cli.specFile);
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof SpecError) {
+      if (error.message) err(`rolemodel: ${error.message}`);
+      err(USAGE);
+      return 2;
+    }
+    throw error;
+  }
+  const connection = { connectionString: cli.url, connectionTimeoutMillis: cli.connectTimeoutMs };
+  const options = cli.databases ? { databases: cli.databases } : {};
+  try {
+    if (cli.command === 'plan') {
+      const steps = await planRoleModel(spec, connection, options);
+      out(cli.json ? JSON.stringify({ steps }, null, 2) : renderPlan(steps).trimEnd());
+      return 0;
+    }
+    if (cli.command === 'verify') {
+      const result = await verifyRoleModel(spec, connection, options);
+      if (cli.json) out(JSON.stringify({ ok: result.findings.length === 0, findings: result.findings, statementsSent: result.statementsSent }, null, 2));
+      else {
+        out(result.matrix);
+        out('');
+        if (result.findings.length === 0) out(`verify: ${describeTarget(connection)} matches the spec`);
+        else for (const f of result.findings) out(`drift: ${f.message}`);
+      }
+      return result.findings.length === 0 ? 0 : 2;
+    }
+    const result = await applyRoleModel(spec, connection, options);
+    if (cli.json) out(JSON.stringify({ ok: true, steps: result.steps, fixed: result.fixed, statementsSent: result.statementsSent }, null, 2));
+    else {
+      out(result.matrix);
+      out('');
+      out(result.steps.length === 0 ? 'apply: nothing to do, the server already matched the spec' : `apply: ran ${result.steps.length} statements fixing ${result.fixed.length} findings; verified`);
+    }
+    return 0;
+  } catch (error) {
+    if (error instanceof VerificationError) {
+      if (cli.json) out(JSON.stringify({ ok: false, findings: error.findings }, null, 2));
+      err(`rolemodel: ${error.message}`);
+      return 1;
+    }
+    if (error instanceof StepError) {
+      err(`rolemodel: ${error.message}`);
+      return 1;
+    }
+    err(`rolemodel: ${(error as Error).message}`);
+    return 1;
+  }
+}
+
+const invokedDirectly = process.argv[1] && /rolemodel(\.[cm]?[jt]s)?$/.test(process.argv[1]);
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`rolemodel: unexpected failure: ${(error as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,95 @@
+// The rolemodel CLI: exit codes, output, input validation, and a finite connect timeout.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../bin/rolemodel.js';
+import { MASTER_PASSWORD, startEmbeddedServer, type EmbeddedServer } from '../support/embedded-server.js';
+import { query } from '../support/catalog.js';
+
+const SPEC = new URL('../../examples/reference.json', import.meta.url).pathname;
+
+async function run(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, (l) => out.push(l), (l) => err.push(l));
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('rolemodel CLI', () => {
+  let server: EmbeddedServer;
+  beforeAll(async () => {
+    server = await startEmbeddedServer({ major: 17 });
+  });
+  afterAll(async () => server?.stop());
+
+  it('plan prints SQL, apply converges and prints the matrix, verify exits 0', async () => {
+    const plan = await run('plan', '--database-url', server.masterUrl(), '--spec', SPEC);
+    expect(plan.code).toBe(0);
+    expect(plan.out).toContain('CREATE ROLE "my_pg_owner" NOLOGIN');
+    expect(plan.out).toContain(`CREATE DATABASE "my-pg-db" OWNER "my_pg_owner" TEMPLATE template0 ENCODING 'UTF8' CONNECTION LIMIT 200;`);
+    const apply = await run('apply', '--database-url', server.masterUrl(), '--spec', SPEC);
+    expect(apply.code).toBe(0);
+    expect(apply.out).toMatch(/my_pg_firefighter_ro\s+yes\s+no\s+yes/);
+    expect(apply.out).toMatch(/apply: ran \d+ statements fixing \d+ findings; verified/);
+    const verify = await run('verify', '--database-url', server.masterUrl(), '--spec', SPEC);
+    expect(verify.code).toBe(0);
+    expect(verify.out).toContain('matches the spec');
+    expect((await run('plan', '--database-url', server.masterUrl(), '--spec', SPEC)).out).toBe('-- nothing to do: the server matches the spec');
+  });
+
+  it('verify exits 2 and prints each finding on drift; plan shows the fix; --json is parseable', async () => {
+    await query(server.masterUrl(), 'GRANT rds_iam TO my_pg_firefighter_rw');
+    const verify = await run('verify', '--database-url', server.masterUrl(), '--spec', SPEC);
+    expect(verify.code).toBe(2);
+    expect(verify.out).toContain('drift: my_pg_firefighter_rw reaches rds_iam, but it must log in with a password');
+    const json = await run('verify', '--database-url', server.masterUrl(), '--spec', SPEC, '--json');
+    expect(JSON.parse(json.out)).toMatchObject({ ok: false, findings: expect.arrayContaining([expect.objectContaining({ code: 'iam', subject: 'my_pg_firefighter_rw' })]) });
+    const plan = await run('plan', '--database-url', server.masterUrl(), '--spec', SPEC);
+    expect(plan.out).toContain('REVOKE "rds_iam" FROM "my_pg_firefighter_rw";');
+    expect((await run('apply', '--database-url', server.masterUrl(), '--spec', SPEC)).code).toBe(0);
+  });
+
+  it.each([
+    [['verify', '--spec', SPEC], '--database-url is required'],
+    [['verify', '--database-url', 'postgres://x@h/db'], '--spec is required'],
+    [['drop', '--database-url', 'postgres://x@h/db', '--spec', SPEC], 'unknown command "drop"; use plan, apply or verify'],
+    [['verify', '--database-url', 'not a url', '--spec', SPEC], '--database-url is not a URL'],
+    [['verify', '--database-url', 'postgres://x@h/db', '--spec', '/nonexistent.json'], 'cannot read spec /nonexistent.json: ENOENT'],
+    [['verify', '--database-url', 'postgres://x@h/db', '--spec', SPEC, '--connect-timeout', 'NaN'], '--connect-timeout must be 1 to 300 seconds, got "NaN"'],
+  ])('rejects %j with exit 2: %s', async (argv, message) => {
+    const r = await run(...argv);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(message);
+  });
+
+  it('names the spec field at fault', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'spec-'));
+    const bad = path.join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ cluster: 'my-pg', admin: { name: 'pg_admin' }, passwordBroker: { name: 'b' }, databases: [] }));
+    const r = await run('verify', '--database-url', server.masterUrl(), '--spec', bad);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('admin.name: "pg_admin" starts with a reserved prefix (pg_ or rds_)');
+    expect(r.err).toContain('databases: must be a non-empty array');
+  });
+
+  it('an unreachable database fails within the connect timeout, without the password', async () => {
+    const started = Date.now();
+    const url = `postgres://postgres:${MASTER_PASSWORD}@127.0.0.1:1/postgres`;
+    const r = await run('verify', '--database-url', url, '--spec', SPEC, '--connect-timeout', '2');
+    expect(r.code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(r.err).toContain('cannot connect to postgresql://postgres@127.0.0.1:1/postgres');
+    expect(r.err + r.out).not.toContain(MASTER_PASSWORD);
+  });
+
+  it('runs as a real process with the documented exit code', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', new URL('../../bin/rolemodel.ts', import.meta.url).pathname,
+      'verify', '--database-url', server.masterUrl(), '--spec', SPEC], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('matches the spec');
+    expect(r.stdout + r.stderr).not.toContain(MASTER_PASSWORD);
+  });
+});
