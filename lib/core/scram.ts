@@ -1,0 +1,40 @@
+// SCRAM-SHA-256 verifiers (RFC 5802 / RFC 7677, as PostgreSQL stores them), computed on the client so a
+// plaintext password never travels to the server or into its logs.
+import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
+
+export const MIN_SCRAM_ITERATIONS = 4096;
+const SALT_BYTES = 16;
+
+export interface ScramOptions {
+  /** @default 4096 (PostgreSQL's default scram_iterations) */
+  readonly iterations?: number;
+  /** @default 16 random bytes */
+  readonly salt?: Buffer;
+}
+
+/**
+ * `SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>`. Only printable ASCII passwords are
+ * accepted: for those, SASLprep (which the server applies at login) changes nothing.
+ */
+export function scramSha256Verifier(password: string, options: ScramOptions = {}): string {
+  if (!/^[\x21-\x7e]+$/.test(password)) throw new Error('password must be printable ASCII without spaces');
+  const iterations = options.iterations ?? MIN_SCRAM_ITERATIONS;
+  if (!Number.isInteger(iterations) || iterations < MIN_SCRAM_ITERATIONS) throw new Error(`iterations must be an integer >= ${MIN_SCRAM_ITERATIONS}, got ${iterations}`);
+  const salt = options.salt ?? randomBytes(SALT_BYTES);
+  if (salt.length < SALT_BYTES) throw new Error(`salt must be at least ${SALT_BYTES} bytes`);
+  const salted = pbkdf2Sync(password, salt, iterations, 32, 'sha256');
+  const clientKey = createHmac('sha256', salted).update('Client Key').digest();
+  const storedKey = createHash('sha256').update(clientKey).digest();
+  const serverKey = createHmac('sha256', salted).update('Server Key').digest();
+  return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${storedKey.toString('base64')}:${serverKey.toString('base64')}`;
+}
+
+const VERIFIER = /^SCRAM-SHA-256\$([0-9]{4,7}):([A-Za-z0-9+/]{22,88}={0,2})\$([A-Za-z0-9+/]{43}=):([A-Za-z0-9+/]{43}=)$/;
+
+/** Same rule as db_admin.set_firefighter_password, so the broker refuses before it calls the server. */
+export function isScramSha256Verifier(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  const m = VERIFIER.exec(value);
+  if (!m || Number(m[1]) < MIN_SCRAM_ITERATIONS || (m[2] ?? '').length % 4 !== 0) return false;
+  return Buffer.from(m[2] ?? '', 'base64').length >= SALT_BYTES;
+}
