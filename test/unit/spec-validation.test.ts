@@ -1,0 +1,66 @@
+// Spec validation: every rule names the field at fault and says what to change.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseSpec, SpecError } from '../../lib/core/validate.js';
+
+const reference = JSON.parse(readFileSync(new URL('../../examples/reference.json', import.meta.url), 'utf8'));
+const clone = () => structuredClone(reference);
+
+function issuesOf(mutate: (spec: Record<string, any>) => void): string[] {
+  const spec = clone();
+  mutate(spec);
+  try {
+    parseSpec(spec);
+  } catch (error) {
+    if (error instanceof SpecError) return error.issues.map((i) => `${i.path}: ${i.message}`);
+    throw error;
+  }
+  return [];
+}
+
+describe('parseSpec', () => {
+  it('accepts both shipped examples unchanged', () => {
+    expect(parseSpec(clone())).toEqual(reference);
+    const two = JSON.parse(readFileSync(new URL('../../examples/two-databases.json', import.meta.url), 'utf8'));
+    expect(parseSpec(two).databases.map((d) => d.name)).toEqual(['my-pg-db', 'other_pg_db']);
+  });
+
+  it.each<[string, (s: Record<string, any>) => void, string]>([
+    ['identifier over 63 bytes', (s) => (s.databases[0].roles.app.name = 'a'.repeat(64)), 'databases[0].roles.app.name: "aaaaaaaaaaaaaaaaaaaa..." is 64 bytes; PostgreSQL truncates identifiers to 63 bytes, use a shorter name'],
+    ['63 bytes counted in UTF-8', (s) => (s.databases[0].schemas[0] = 'é'.repeat(32)), 'databases[0].schemas[0]: "éééééééééééééééééééé..." is 64 bytes'],
+    ['pg_ prefix', (s) => (s.admin.name = 'pg_admin'), 'admin.name: "pg_admin" starts with a reserved prefix (pg_ or rds_); choose another name'],
+    ['rds_ prefix', (s) => (s.databases[0].roles.owner.name = 'rds_owner'), 'databases[0].roles.owner.name: "rds_owner" starts with a reserved prefix'],
+    ['duplicate role', (s) => (s.databases[0].roles.app.name = 'my_pg_migrator'), 'databases[0].roles.app.name: role "my_pg_migrator" is already used by databases[0].roles.migrator.name'],
+    ['duplicate database', (s) => s.databases.push(structuredClone(s.databases[0])), 'databases[1].name: database "my-pg-db" is already declared by databases[0]'],
+    ['duplicate schema', (s) => s.databases[0].schemas.push('my-pg-db-schema'), 'databases[0].schemas[1]: duplicate schema "my-pg-db-schema"'],
+    ['firefighter with rds_iam', (s) => (s.databases[0].roles.firefighterRw.iam = true), 'databases[0].roles.firefighterRw.iam: firefighter roles log in with a temporary password; rds_iam would bypass its expiry. Remove "iam"'],
+    ['unknown key at the root', (s) => (s.clusterName = 'x'), 'clusterName: unknown key; allowed keys are $schema, cluster, admin, passwordBroker, databases'],
+    ['unknown key deep down', (s) => (s.databases[0].roles.app.guardrails.statement_timeout = '1s'), 'databases[0].roles.app.guardrails.statement_timeout: unknown key'],
+    ['missing role', (s) => delete s.databases[0].roles.firefighterRo, 'databases[0].roles.firefighterRo: is required'],
+    ['bad duration', (s) => (s.databases[0].roles.firefighterRo.guardrails.statementTimeout = '5 minutes; reset all'), 'databases[0].roles.firefighterRo.guardrails.statementTimeout: must be a duration such as "5min", "30s" or "500ms"'],
+    ['search_path outside the database', (s) => (s.databases[0].roles.app.guardrails.searchPath = ['elsewhere']), 'databases[0].roles.app.guardrails.searchPath[0]: schema "elsewhere" is not one of this database\'s schemas (my-pg-db-schema)'],
+    ['connection limit', (s) => (s.databases[0].roles.app.connectionLimit = 1.5), 'databases[0].roles.app.connectionLimit: must be an integer from -1 (no limit) to 100000, got number 1.5'],
+    ['system database', (s) => (s.databases[0].name = 'postgres'), 'databases[0].name: "postgres" is a system database; manage your own database'],
+    ['db_admin as an app schema', (s) => (s.databases[0].schemas = ['db_admin']), 'databases[0].schemas[0]: "db_admin" is managed separately'],
+    ['reserved role', (s) => (s.passwordBroker.name = 'PUBLIC'), 'passwordBroker.name: "PUBLIC" is a reserved role name'],
+    ['control character', (s) => (s.databases[0].roles.app.name = 'app\nx'), 'databases[0].roles.app.name: must not contain control characters'],
+    ['cluster identifier', (s) => (s.cluster = 'my_pg'), 'cluster: must be an Aurora cluster identifier'],
+    ['wrong type', (s) => (s.databases[0].schemas = 'my-pg-db-schema'), 'databases[0].schemas: must be a non-empty array of schema names, got "my-pg-db-schema"'],
+  ])('%s', (_name, mutate, expected) => {
+    expect(issuesOf(mutate).join('\n')).toContain(expected);
+  });
+
+  it('reports every problem at once', () => {
+    const issues = issuesOf((s) => {
+      s.admin.name = 'pg_x';
+      s.databases[0].roles.firefighterRo.iam = true;
+      s.extra = 1;
+    });
+    expect(issues).toHaveLength(3);
+  });
+
+  it('rejects what is not an object', () => {
+    expect(() => parseSpec(null)).toThrow('(root): must be an object, got null');
+    expect(() => parseSpec([])).toThrow('(root): must be an object, got an array');
+  });
+});
