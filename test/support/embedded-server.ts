@@ -49,11 +49,12 @@ const BINARY_PACKAGES: Record<PgMajor, string> = {
 
 /** The majors the tests run on: `PG_TEST_VERSIONS=17,15` or all that are installed. */
 export function testedMajors(env: NodeJS.ProcessEnv = process.env): PgMajor[] {
-  const wanted = (env.PG_TEST_VERSIONS ?? '17,16,15')
+  const external = env.PG_TEST_URL !== undefined || env.PG_TEST_DRIVER === 'testcontainers';
+  const wanted = (env.PG_TEST_VERSIONS ?? (env.PG_TEST_URL ? '17' : '17,16,15'))
     .split(',')
     .map((v) => Number(v.trim()))
     .filter((v): v is PgMajor => v === 15 || v === 16 || v === 17);
-  return wanted.filter((major) => binDir(major) !== undefined);
+  return external ? wanted : wanted.filter((major) => binDir(major) !== undefined);
 }
 
 function binDir(major: PgMajor): string | undefined {
@@ -99,7 +100,21 @@ function chownTree(dir: string, ids: { uid: number; gid: number } | undefined): 
   if (ids) execFileSync('chown', ['-R', `${ids.uid}:${ids.gid}`, dir]);
 }
 
+/**
+ * A fresh Aurora-like server for one test file or the demo. By default an embedded PostgreSQL from npm;
+ * `PG_TEST_DRIVER=testcontainers` starts `postgres:<major>` in Docker instead (install
+ * `@testcontainers/postgresql` first); `PG_TEST_URL=postgres://superuser:pw@host/postgres` uses an existing,
+ * disposable server, which is RESET (every non-system database and role dropped) each time.
+ */
 export async function startEmbeddedServer(options: EmbeddedServerOptions): Promise<EmbeddedServer> {
+  const driver = process.env.PG_TEST_DRIVER ?? (process.env.PG_TEST_URL ? 'url' : 'embedded');
+  if (driver === 'url') return attachToExistingServer(options, process.env.PG_TEST_URL ?? '');
+  if (driver === 'testcontainers') return startContainer(options);
+  if (driver !== 'embedded') throw new Error(`PG_TEST_DRIVER must be embedded, testcontainers or url, got ${JSON.stringify(driver)}`);
+  return startBinaries(options);
+}
+
+async function startBinaries(options: EmbeddedServerOptions): Promise<EmbeddedServer> {
   const bin = binDir(options.major);
   if (!bin) throw new Error(`postgresql ${options.major} binaries are not installed for ${platform()}-${arch()}; run npm ci`);
   const ids = runAsIds();
@@ -231,4 +246,85 @@ export async function prepareAuroraLikeServer(server: Pick<EmbeddedServer, 'supe
   } finally {
     await client.end();
   }
+}
+
+function remoteServer(major: PgMajor, host: string, port: number, superuser: { user: string; password: string }, stop: () => Promise<void>): EmbeddedServer {
+  const url = (user: string, password: string, database = 'postgres') =>
+    `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:${port}/${encodeURIComponent(database)}`;
+  return {
+    major, host, port, dataDir: '', logFile: '',
+    masterUrl: (database) => url(MASTER_USER, MASTER_PASSWORD, database),
+    superuserUrl: (database) => url(superuser.user, superuser.password, database),
+    url,
+    readLog: () => {
+      throw new Error('the server log is only readable with the embedded server (unset PG_TEST_URL / PG_TEST_DRIVER)');
+    },
+    stop,
+  };
+}
+
+function refuseEmbeddedOnly(options: EmbeddedServerOptions, driver: string): void {
+  if (options.tls) throw new Error(`a TLS test server needs the embedded driver, not ${driver}`);
+}
+
+/** Drops every non-system database and role so each test file starts from an empty cluster. */
+async function resetCluster(superuserUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: superuserUrl });
+  await client.connect();
+  try {
+    const dbs = await client.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1')");
+    for (const { datname } of dbs.rows) await client.query(`DROP DATABASE ${pg.escapeIdentifier(datname)} WITH (FORCE)`);
+    const roles = await client.query<{ rolname: string }>("SELECT rolname FROM pg_roles WHERE rolname !~ '^pg_' AND rolname <> current_user");
+    if (roles.rows.length > 0) {
+      const list = roles.rows.map((r) => pg.escapeIdentifier(r.rolname)).join(', ');
+      await client.query(`REASSIGN OWNED BY ${list} TO current_user; DROP OWNED BY ${list}`);
+      for (const { rolname } of roles.rows) await client.query(`DROP ROLE ${pg.escapeIdentifier(rolname)}`);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+async function attachToExistingServer(options: EmbeddedServerOptions, superuserUrl: string): Promise<EmbeddedServer> {
+  refuseEmbeddedOnly(options, 'PG_TEST_URL');
+  const parsed = new URL(superuserUrl);
+  const client = new pg.Client({ connectionString: superuserUrl });
+  await client.connect();
+  const version = Number((await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]?.v);
+  for (const [name, value] of Object.entries(options.settings ?? {})) await client.query(`ALTER SYSTEM SET ${pg.escapeIdentifier(name)} = ${pg.escapeLiteral(value)}`);
+  if (options.settings) await client.query('SELECT pg_reload_conf()');
+  await client.end();
+  if (Math.floor(version / 10_000) !== options.major) {
+    throw new Error(`PG_TEST_URL is PostgreSQL ${Math.floor(version / 10_000)}, the test asked for ${options.major}; set PG_TEST_VERSIONS=${Math.floor(version / 10_000)}`);
+  }
+  await resetCluster(superuserUrl);
+  const server = remoteServer(options.major, parsed.hostname, Number(parsed.port || 5432),
+    { user: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password) }, async () => undefined);
+  await prepareAuroraLikeServer(server);
+  return server;
+}
+
+async function startContainer(options: EmbeddedServerOptions): Promise<EmbeddedServer> {
+  refuseEmbeddedOnly(options, 'testcontainers');
+  const moduleName = '@testcontainers/postgresql';
+  let mod: { PostgreSqlContainer: new (image: string) => TestContainerBuilder };
+  try {
+    mod = (await import(moduleName)) as typeof mod;
+  } catch {
+    throw new Error('PG_TEST_DRIVER=testcontainers needs Docker and the package: npm install --no-save @testcontainers/postgresql');
+  }
+  const settings = Object.entries(options.settings ?? {}).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
+  const container = await new mod.PostgreSqlContainer(`postgres:${options.major}`)
+    .withUsername(SUPERUSER).withPassword(SUPERUSER_PASSWORD).withCommand(['postgres', ...settings]).start();
+  const server = remoteServer(options.major, container.getHost(), container.getPort(), { user: SUPERUSER, password: SUPERUSER_PASSWORD },
+    async () => { await container.stop(); });
+  await prepareAuroraLikeServer(server);
+  return server;
+}
+
+interface TestContainerBuilder {
+  withUsername(user: string): TestContainerBuilder;
+  withPassword(password: string): TestContainerBuilder;
+  withCommand(command: string[]): TestContainerBuilder;
+  start(): Promise<{ getHost(): string; getPort(): number; stop(): Promise<unknown> }>;
 }
