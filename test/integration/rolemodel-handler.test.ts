@@ -1,8 +1,6 @@
 // The role-model custom-resource handler end to end on a real PostgreSQL that behaves like Aurora, over TLS
 // verified against a test CA. Only the Secrets Manager client is mocked.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
@@ -13,6 +11,7 @@ import { createRoleModelHandler, type Logger } from '../../lambda/rolemodel-hand
 import { roleModelProperties, type RoleModelRemovalPolicy } from '../../lib/core/custom-resource-contract.js';
 import type { RoleModelSpec } from '../../lib/core/spec.js';
 import { verifyRoleModel } from '../../lib/postgres/engine.js';
+import { makeTls } from '../support/tls.js';
 import { MASTER_PASSWORD, MASTER_USER, startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';
 
 const REPO = path.resolve(import.meta.dirname, '..', '..');
@@ -22,21 +21,6 @@ const DB = 'my-pg-db';
 // 17 and 15 bracket the CREATEROLE change of 16; more majors add time, not coverage of this handler.
 const MAJORS = testedMajors().filter((m) => m === 17 || m === 15);
 
-/** A throwaway CA and a server certificate for 127.0.0.1, so the handler's TLS verification is real. */
-function makeTls(): { ca: string; cert: string; key: string } {
-  const dir = mkdtempSync(path.join(tmpdir(), 'rolemodel-tls-'));
-  const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  try {
-    run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=test rds ca');
-    run('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
-    writeFileSync(path.join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-    run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'san.ext');
-    const read = (f: string) => readFileSync(path.join(dir, f), 'utf8');
-    return { ca: read('ca.pem'), cert: read('server.pem'), key: read('server.key') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 type Props = Record<string, string>;
 

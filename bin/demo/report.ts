@@ -1,0 +1,50 @@
+// One line per step: what happened and the evidence; a summary at the end.
+export class Report {
+  private readonly results: { ok: boolean; label: string }[] = [];
+
+  pass(label: string, evidence: string): void {
+    this.results.push({ ok: true, label });
+    console.log(`  ok    ${label.padEnd(14)} ${evidence}`);
+  }
+
+  fail(label: string, evidence: string): void {
+    this.results.push({ ok: false, label });
+    console.log(`  FAIL  ${label.padEnd(14)} ${evidence}`);
+  }
+
+  /** Records a step that must behave as described: `check` returns the evidence, or throws why it did not. */
+  async step(label: string, check: () => Promise<string>): Promise<boolean> {
+    try {
+      this.pass(label, await check());
+      return true;
+    } catch (error) {
+      this.fail(label, (error as Error).message);
+      return false;
+    }
+  }
+
+  section(title: string): void {
+    console.log(`\n${title}`);
+  }
+
+  detail(text: string): void {
+    for (const line of text.split('\n')) console.log(`        ${line}`);
+  }
+
+  summary(seconds: number): boolean {
+    const failed = this.results.filter((r) => !r.ok);
+    console.log(`\n${this.results.length - failed.length} passed, ${failed.length} failed in ${seconds.toFixed(1)} s`);
+    if (failed.length > 0) console.log(`did not behave as described: ${failed.map((f) => f.label).join(', ')}`);
+    return failed.length === 0;
+  }
+}
+
+/** Runs SQL that must fail; returns the server's message, or throws if it succeeded. */
+export async function refused(run: () => Promise<unknown>): Promise<string> {
+  try {
+    await run();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error('it was allowed, but must be refused');
+}
