@@ -16,7 +16,7 @@ import { Report } from './demo/report.js';
 // The AWS SDK warns that its 2027 releases will need Node 22; irrelevant to a local demo, so keep other warnings only.
 process.removeAllListeners('warning');
 process.on('warning', (w) => {
-  if (w.name !== 'NodeVersionSupportWarning') console.error(`${w.name}: ${w.message}`);
+  if (!`${w.name} ${w.message}`.includes('NodeVersionSupportWarning')) console.error(`${w.name}: ${w.message}`);
 });
 
 const { values } = parseArgs({
