@@ -160,32 +160,29 @@ function matrixOf(spec: RoleModelSpec, cluster: ClusterFacts, databases: Databas
   return renderMatrix(scoped, cluster, databases, tablePrivileges(majorOf(cluster)));
 }
 
-/** What apply would run now, in order; changes nothing. */
-export async function planRoleModel(specInput: RoleModelSpec, connection: ConnectionOptions, options: EngineOptions = {}): Promise<Step[]> {
+/** One read-only inspection of everything in scope, on a fresh connection. */
+async function inspectOnce(specInput: RoleModelSpec, connection: ConnectionOptions, options: EngineOptions) {
   const spec = parseSpec(specInput);
   const dbs = selected(spec, options);
   const counter = new StatementCounter();
   const client = await connect(connection, undefined, counter);
   try {
-    const state = await inspectAll(client, spec, dbs, connection, counter);
-    return [...state.clusterSteps, ...state.dbSteps];
+    return { spec, dbs, counter, state: await inspectAll(client, spec, dbs, connection, counter) };
   } finally {
     await client.end().catch(() => undefined);
   }
 }
 
+/** What apply would run now, in order; changes nothing. */
+export async function planRoleModel(specInput: RoleModelSpec, connection: ConnectionOptions, options: EngineOptions = {}): Promise<Step[]> {
+  const { state } = await inspectOnce(specInput, connection, options);
+  return [...state.clusterSteps, ...state.dbSteps];
+}
+
 /** Compares the server with the spec; changes nothing. */
 export async function verifyRoleModel(specInput: RoleModelSpec, connection: ConnectionOptions, options: EngineOptions = {}): Promise<VerifyResult> {
-  const spec = parseSpec(specInput);
-  const dbs = selected(spec, options);
-  const counter = new StatementCounter();
-  const client = await connect(connection, undefined, counter);
-  try {
-    const state = await inspectAll(client, spec, dbs, connection, counter);
-    return { findings: state.findings, matrix: matrixOf(spec, state.cluster, state.databases, dbs), statementsSent: counter.count };
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+  const { spec, dbs, counter, state } = await inspectOnce(specInput, connection, options);
+  return { findings: state.findings, matrix: matrixOf(spec, state.cluster, state.databases, dbs), statementsSent: counter.count };
 }
 
 /**
