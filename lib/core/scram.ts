@@ -31,10 +31,29 @@ export function scramSha256Verifier(password: string, options: ScramOptions = {}
 
 const VERIFIER = /^SCRAM-SHA-256\$([0-9]{4,7}):([A-Za-z0-9+/]{22,88}={0,2})\$([A-Za-z0-9+/]{43}=):([A-Za-z0-9+/]{43}=)$/;
 
+export interface ScramVerifierParts {
+  readonly iterations: number;
+  readonly salt: Buffer;
+  readonly storedKey: Buffer;
+  readonly serverKey: Buffer;
+}
+
+/**
+ * Splits a verifier into its parts, or undefined when it is not one the server would accept as a verifier:
+ * the same rule as db_admin.set_firefighter_password (iterations >= 4096, salt >= 16 bytes, 32-byte keys).
+ */
+export function parseScramSha256Verifier(value: unknown): ScramVerifierParts | undefined {
+  if (typeof value !== 'string') return undefined;
+  const m = VERIFIER.exec(value);
+  if (!m || Number(m[1]) < MIN_SCRAM_ITERATIONS || (m[2] ?? '').length % 4 !== 0) return undefined;
+  const salt = Buffer.from(m[2] ?? '', 'base64');
+  const storedKey = Buffer.from(m[3] ?? '', 'base64');
+  const serverKey = Buffer.from(m[4] ?? '', 'base64');
+  if (salt.length < SALT_BYTES || storedKey.length !== 32 || serverKey.length !== 32) return undefined;
+  return { iterations: Number(m[1]), salt, storedKey, serverKey };
+}
+
 /** Same rule as db_admin.set_firefighter_password, so the broker refuses before it calls the server. */
 export function isScramSha256Verifier(value: unknown): boolean {
-  if (typeof value !== 'string') return false;
-  const m = VERIFIER.exec(value);
-  if (!m || Number(m[1]) < MIN_SCRAM_ITERATIONS || (m[2] ?? '').length % 4 !== 0) return false;
-  return Buffer.from(m[2] ?? '', 'base64').length >= SALT_BYTES;
+  return parseScramSha256Verifier(value) !== undefined;
 }

@@ -1,0 +1,185 @@
+// The four broker actions on PostgreSQL, cloud-agnostic: whoever calls them has already validated the input
+// and verified the requester. Each opens its own short-lived connections and closes them, so nothing
+// (least of all a password) outlives one invocation.
+import type pg from 'pg';
+import { firefighterRole, type BrokerConfig, type FirefighterAccess } from '../core/broker-config.js';
+import type { RequestInput, RevokeInput } from '../core/broker-input.js';
+import { generatePassword as defaultGeneratePassword } from '../core/password.js';
+import { scramSha256Verifier } from '../core/scram.js';
+import type { BrokerConnector } from '../postgres/broker-connection.js';
+import { BROKER_ERROR_CODES, BrokerError, fromDatabaseError } from './errors.js';
+
+export interface BrokerDeps {
+  readonly config: BrokerConfig;
+  readonly connect: BrokerConnector;
+  /** TLS mode the firefighter should use to log in, reported with the password. @default 'verify-full' */
+  readonly sslmode?: 'verify-full' | 'disable';
+  /** @default - 40 characters from a CSPRNG (lib/core/password.ts) */
+  readonly generatePassword?: () => string;
+}
+
+export interface IssuedPassword {
+  readonly database: string;
+  readonly role: string;
+  readonly access: FirefighterAccess;
+  readonly username: string;
+  readonly password: string;
+  readonly expiresAt: string;
+  readonly host: string;
+  readonly port: number;
+  readonly sslmode: 'verify-full' | 'disable';
+  /** The holder replaced by a takeover, when there was one. */
+  readonly previousHolder?: string;
+}
+
+export interface InstanceSessions {
+  readonly host: string;
+  readonly ended: number;
+}
+
+export interface Revoked {
+  readonly database: string;
+  readonly role: string;
+  readonly expiredAt: string;
+  readonly sessionsEnded: number;
+  readonly instances: readonly InstanceSessions[];
+}
+
+export interface RoleStatus {
+  readonly database: string;
+  readonly role: string;
+  readonly access: FirefighterAccess;
+  readonly holder: string | null;
+  readonly incidentId: string | null;
+  readonly expiresAt: string | null;
+  readonly active: boolean;
+  readonly sessions: number;
+}
+
+export interface Swept {
+  readonly database: string;
+  readonly host: string;
+  readonly role: string;
+  readonly ended: number;
+}
+
+const SET_PASSWORD = 'SELECT db_admin.set_firefighter_password($1, $2, $3, $4, $5, $6, $7) AS expires_at';
+const EXPIRE = 'SELECT db_admin.expire_firefighter_password($1, $2, $3, $4) AS expired_at';
+const END_SESSIONS = 'SELECT db_admin.end_firefighter_sessions($1) AS ended';
+const STATUS = 'SELECT role, access, holder, incident_id, expires_at, active, sessions FROM db_admin.firefighter_status()';
+// One statement per instance, so the window between "expired" and "ended" is one snapshot, not a round trip.
+const SWEEP = 'SELECT role, db_admin.end_firefighter_sessions(role) AS ended FROM db_admin.firefighter_status() WHERE NOT active AND sessions > 0';
+
+function resolveRole(config: BrokerConfig, access: FirefighterAccess, database: string | undefined): { database: string; role: string } {
+  const found = firefighterRole(config, access, database);
+  if (!found) throw new BrokerError(BROKER_ERROR_CODES.invalidInput, `database ${JSON.stringify(database)} is not managed by this broker; use one of ${config.databases.map((d) => d.name).join(', ')}`);
+  return found;
+}
+
+async function withClient<T>(deps: BrokerDeps, host: string, database: string, context: string, secrets: readonly string[], work: (client: pg.Client) => Promise<T>): Promise<T> {
+  let client: pg.Client;
+  try {
+    client = await deps.connect(host, database);
+  } catch (error) {
+    throw fromDatabaseError(error, `connecting to ${host}/${database} as ${deps.config.brokerUser} for ${context}`, secrets);
+  }
+  try {
+    return await work(client);
+  } catch (error) {
+    throw fromDatabaseError(error, context, secrets);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+const iso = (value: unknown): string => (value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString());
+
+/** The held-role refusal, with the holder and expiry as fields as well as in the message. */
+function heldDetails(error: BrokerError): BrokerError {
+  if (error.code !== BROKER_ERROR_CODES.roleHeld) return error;
+  const m = / is held by (.+) for incident (.+) until (\S+)$/.exec(error.message);
+  if (!m) return error;
+  return new BrokerError(error.code, `${error.message}; ask the holder, or request again with takeover (audited)`, { holder: m[1] ?? '', holderIncidentId: m[2] ?? '', heldUntil: m[3] ?? '' });
+}
+
+/** Issues a fresh password for the firefighter role of `input.access`, valid for input.hours on the server clock. */
+export async function requestPassword(deps: BrokerDeps, input: RequestInput, requester: string): Promise<IssuedPassword> {
+  const { database, role } = resolveRole(deps.config, input.access, input.database);
+  const password = (deps.generatePassword ?? defaultGeneratePassword)();
+  const verifier = scramSha256Verifier(password);
+  const context = `setting the password of ${role}`;
+  try {
+    return await withClient(deps, deps.config.writerHost, database, context, [password, verifier], async (client) => {
+      let previousHolder: string | undefined;
+      if (input.takeover) {
+        // Only for the response and the log line; the database's audit row records the takeover itself.
+        const held = (await client.query<{ role: string; holder: string | null; active: boolean }>(STATUS)).rows.find((r) => r.role === role);
+        if (held?.active && held.holder) previousHolder = held.holder;
+      }
+      const { rows } = await client.query<{ expires_at: Date }>(SET_PASSWORD, [role, verifier, input.hours, requester, input.incidentId, input.reason, input.takeover]);
+      return {
+        database, role, access: input.access, username: role, password,
+        expiresAt: iso(rows[0]?.expires_at),
+        host: deps.config.writerHost, port: deps.config.port, sslmode: deps.sslmode ?? 'verify-full',
+        ...(previousHolder !== undefined ? { previousHolder } : {}),
+      };
+    });
+  } catch (error) {
+    throw heldDetails(error as BrokerError);
+  }
+}
+
+/** Ends the role's sessions on every configured instance; throws after trying all of them if any failed. */
+async function endSessionsEverywhere(deps: BrokerDeps, database: string, role: string, done: string): Promise<InstanceSessions[]> {
+  const results = await Promise.allSettled(deps.config.instanceHosts.map((host) =>
+    withClient(deps, host, database, `ending the sessions of ${role} on ${host}`, [], async (client) => {
+      const { rows } = await client.query<{ ended: number }>(END_SESSIONS, [role]);
+      return { host, ended: rows[0]?.ended ?? 0 };
+    })));
+  const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as BrokerError] : []));
+  if (failed.length > 0) {
+    const ended = results.reduce((n, r) => n + (r.status === 'fulfilled' ? r.value.ended : 0), 0);
+    throw new BrokerError(BROKER_ERROR_CODES.unavailable, `${done}, and ${ended} session(s) were ended, but not on every instance: ${failed.map((e) => e.message).join('; ')}; run it again`);
+  }
+  return results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+}
+
+/** Expires the role's password now (new logins fail at once) and ends its sessions on every instance. */
+export async function revokePassword(deps: BrokerDeps, input: RevokeInput, requester: string): Promise<Revoked> {
+  const { database, role } = resolveRole(deps.config, input.access, input.database);
+  const expiredAt = await withClient(deps, deps.config.writerHost, database, `expiring the password of ${role}`, [], async (client) => {
+    const { rows } = await client.query<{ expired_at: Date }>(EXPIRE, [role, requester, input.incidentId, input.reason]);
+    return iso(rows[0]?.expired_at);
+  });
+  const instances = await endSessionsEverywhere(deps, database, role, `the password of ${role} expired at ${expiredAt}`);
+  return { database, role, expiredAt, sessionsEnded: instances.reduce((n, i) => n + i.ended, 0), instances };
+}
+
+/** Who holds which firefighter role until when, with the sessions summed over every instance. */
+export async function firefighterStatus(deps: BrokerDeps): Promise<RoleStatus[]> {
+  const out: RoleStatus[] = [];
+  for (const db of deps.config.databases) {
+    const read = (host: string) => withClient(deps, host, db.name, `reading the firefighter status on ${host}`, [], async (client) =>
+      (await client.query<{ role: string; access: FirefighterAccess; holder: string | null; incident_id: string | null; expires_at: Date | null; active: boolean; sessions: number }>(STATUS)).rows);
+    const [writer, ...instances] = await Promise.all([read(deps.config.writerHost), ...deps.config.instanceHosts.map(read)]);
+    for (const row of writer ?? []) {
+      out.push({
+        database: db.name, role: row.role, access: row.access, holder: row.holder, incidentId: row.incident_id,
+        expiresAt: row.expires_at ? iso(row.expires_at) : null, active: row.active,
+        sessions: instances.reduce((n, rows) => n + (rows.find((r) => r.role === row.role)?.sessions ?? 0), 0),
+      });
+    }
+  }
+  return out;
+}
+
+/** Ends the sessions of every firefighter role whose password has expired, on every instance. */
+export async function sweepExpired(deps: BrokerDeps): Promise<Swept[]> {
+  const jobs = deps.config.databases.flatMap((db) => deps.config.instanceHosts.map((host) =>
+    withClient(deps, host, db.name, `sweeping expired firefighter sessions on ${host}/${db.name}`, [], async (client) =>
+      (await client.query<{ role: string; ended: number }>(SWEEP)).rows.map((r) => ({ database: db.name, host, role: r.role, ended: r.ended })))));
+  const results = await Promise.allSettled(jobs);
+  const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as BrokerError] : []));
+  if (failed.length > 0) throw new BrokerError(BROKER_ERROR_CODES.unavailable, `the sweep did not reach every instance: ${failed.map((e) => e.message).join('; ')}`);
+  return results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
+}

@@ -1,0 +1,174 @@
+// Strict parsing of what reaches the password broker (a Lambda event or the CLI's --direct call). Nothing
+// downstream sees an unchecked value; every refusal has a stable code and a message naming the field.
+// Values are never echoed in full: a caller who pastes a password into a field must not see it in a log.
+import { AUDIT_LIMITS } from './db-admin.js';
+import type { FirefighterAccess } from './broker-config.js';
+
+export type BrokerAction = 'request' | 'revoke' | 'status' | 'sweep';
+
+/**
+ * A signed, unsent `sts:GetCallerIdentity` request (HashiCorp Vault's AWS IAM auth method, adapted): the
+ * broker sends it to STS itself and trusts the ARN STS answers with. Its signed headers bind it to one broker.
+ */
+export interface IdentityProof {
+  readonly method: 'POST';
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+export interface RequestInput {
+  readonly action: 'request';
+  readonly access: FirefighterAccess;
+  readonly incidentId: string;
+  readonly reason: string;
+  /** @default 2 */
+  readonly hours: 1 | 2;
+  /** @default false */
+  readonly takeover: boolean;
+  /** @default - the broker's first database */
+  readonly database?: string;
+  readonly identity?: IdentityProof;
+}
+
+export interface RevokeInput {
+  readonly action: 'revoke';
+  readonly access: FirefighterAccess;
+  readonly incidentId: string;
+  /** @default 'revoked by the requester' */
+  readonly reason: string;
+  readonly database?: string;
+  readonly identity?: IdentityProof;
+}
+
+export interface StatusInput {
+  readonly action: 'status';
+  readonly identity?: IdentityProof;
+}
+
+export interface SweepInput {
+  readonly action: 'sweep';
+}
+
+export type BrokerInput = RequestInput | RevokeInput | StatusInput | SweepInput;
+
+export const DEFAULT_REVOKE_REASON = 'revoked by the requester';
+
+export class BrokerInputError extends Error {
+  readonly code = 'INVALID_INPUT';
+  constructor(readonly field: string, message: string) {
+    super(`${field}: ${message}`);
+    this.name = 'BrokerInputError';
+  }
+}
+
+export interface InputRules {
+  /** Whole-id test of the incident id (broker-config's incidentIdMatcher). */
+  readonly incidentId: (id: string) => boolean;
+  /** Human description of the incident id rule, for the refusal message. */
+  readonly incidentIdHint: string;
+  /** The databases the broker manages; a request may name one of them. */
+  readonly databases: readonly string[];
+}
+
+const KEYS: Record<BrokerAction, readonly string[]> = {
+  request: ['action', 'role', 'incidentId', 'reason', 'hours', 'takeover', 'database', 'identity'],
+  revoke: ['action', 'role', 'incidentId', 'reason', 'database', 'identity'],
+  status: ['action', 'identity'],
+  sweep: ['action'],
+};
+const MAX_PROOF_HEADERS = 16;
+const MAX_HEADER_VALUE = 8192;
+const MAX_PROOF_BODY = 1024;
+// eslint-disable-next-line no-control-regex -- control characters forge log lines and confuse terminals
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** A short, safe description of a rejected value: its type and size, never its content. */
+export function shape(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (typeof value === 'string') return `a string of ${value.length} characters`;
+  if (typeof value === 'number') return Number.isFinite(value) ? `the number ${value}` : `the number ${String(value)}`;
+  if (typeof value === 'object') return 'an object';
+  return typeof value === 'undefined' ? 'nothing' : `a ${typeof value}`;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function text(value: unknown, field: string, max: number): string {
+  if (typeof value !== 'string') throw new BrokerInputError(field, `must be a string, got ${shape(value)}`);
+  if (value.trim().length === 0) throw new BrokerInputError(field, 'must not be blank');
+  if (value.length > max) throw new BrokerInputError(field, `is ${value.length} characters; the limit is ${max}`);
+  if (CONTROL.test(value)) throw new BrokerInputError(field, 'must not contain control characters or line breaks');
+  if (LONE_SURROGATE.test(value)) throw new BrokerInputError(field, 'must be well-formed unicode');
+  return value;
+}
+
+function access(value: unknown): FirefighterAccess {
+  if (value === 'ro' || value === 'rw') return value;
+  throw new BrokerInputError('role', `must be "ro" or "rw", got ${typeof value === 'string' && value.length <= 16 && !CONTROL.test(value) ? JSON.stringify(value) : shape(value)}`);
+}
+
+function database(value: unknown, rules: InputRules): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && rules.databases.includes(value)) return value;
+  throw new BrokerInputError('database', `must be one of ${rules.databases.map((d) => JSON.stringify(d)).join(', ')}, got ${shape(value)}`);
+}
+
+function incidentId(value: unknown, rules: InputRules): string {
+  const id = text(value, 'incidentId', AUDIT_LIMITS.incidentId);
+  if (!rules.incidentId(id)) throw new BrokerInputError('incidentId', `does not match this broker's incident id format (${rules.incidentIdHint}); use your ticket's id`);
+  return id;
+}
+
+export function parseIdentityProof(value: unknown): IdentityProof | undefined {
+  if (value === undefined) return undefined;
+  if (!isObject(value)) throw new BrokerInputError('identity', `must be an object { method, headers, body }, got ${shape(value)}`);
+  for (const key of Object.keys(value)) if (!['method', 'headers', 'body'].includes(key)) throw new BrokerInputError(`identity.${key.slice(0, 32)}`, 'unknown key; allowed keys are method, headers, body');
+  if (value.method !== 'POST') throw new BrokerInputError('identity.method', `must be "POST", got ${shape(value.method)}`);
+  if (typeof value.body !== 'string' || value.body.length > MAX_PROOF_BODY) throw new BrokerInputError('identity.body', `must be a string of at most ${MAX_PROOF_BODY} characters, got ${shape(value.body)}`);
+  if (!isObject(value.headers)) throw new BrokerInputError('identity.headers', `must be an object of header name -> value, got ${shape(value.headers)}`);
+  const entries = Object.entries(value.headers);
+  if (entries.length === 0 || entries.length > MAX_PROOF_HEADERS) throw new BrokerInputError('identity.headers', `must hold 1 to ${MAX_PROOF_HEADERS} headers, got ${entries.length}`);
+  const headers: Record<string, string> = {};
+  for (const [name, v] of entries) {
+    if (!/^[A-Za-z0-9-]{1,64}$/.test(name)) throw new BrokerInputError('identity.headers', 'holds a header name that is not 1 to 64 of A-Z a-z 0-9 -');
+    if (typeof v !== 'string' || v.length > MAX_HEADER_VALUE || !/^[\x20-\x7e]*$/.test(v)) throw new BrokerInputError(`identity.headers.${name}`, `must be printable ASCII of at most ${MAX_HEADER_VALUE} characters, got ${shape(v)}`);
+    if (Object.keys(headers).some((k) => k.toLowerCase() === name.toLowerCase())) throw new BrokerInputError('identity.headers', `names ${name} twice`);
+    headers[name] = v;
+  }
+  return { method: 'POST', headers, body: value.body };
+}
+
+/** Parses one broker event; throws BrokerInputError (code INVALID_INPUT) naming the first bad field. */
+export function parseBrokerInput(value: unknown, rules: InputRules): BrokerInput {
+  if (!isObject(value)) throw new BrokerInputError('(event)', `must be a JSON object with an "action", got ${shape(value)}`);
+  const action = value.action;
+  if (action !== 'request' && action !== 'revoke' && action !== 'status' && action !== 'sweep') {
+    throw new BrokerInputError('action', `must be one of request, revoke, status, sweep, got ${shape(action)}`);
+  }
+  for (const key of Object.keys(value)) {
+    if (!KEYS[action].includes(key)) throw new BrokerInputError(key.length <= 32 && !CONTROL.test(key) ? key : '(a key)', `is not accepted by ${action}; allowed keys are ${KEYS[action].join(', ')}`);
+  }
+  if (action === 'sweep') return { action };
+  const identity = parseIdentityProof(value.identity);
+  const withIdentity = identity ? { identity } : {};
+  if (action === 'status') return { action, ...withIdentity };
+
+  const role = access(value.role);
+  const id = incidentId(value.incidentId, rules);
+  const db = database(value.database, rules);
+  const withDb = db === undefined ? {} : { database: db };
+  if (action === 'revoke') {
+    const reason = value.reason === undefined ? DEFAULT_REVOKE_REASON : text(value.reason, 'reason', AUDIT_LIMITS.reason);
+    return { action, access: role, incidentId: id, reason, ...withDb, ...withIdentity };
+  }
+  const reason = text(value.reason, 'reason', AUDIT_LIMITS.reason);
+  const hours = value.hours ?? 2;
+  if (hours !== 1 && hours !== 2) throw new BrokerInputError('hours', `must be the number 1 or 2, got ${shape(hours)}`);
+  const takeover = value.takeover ?? false;
+  if (typeof takeover !== 'boolean') throw new BrokerInputError('takeover', `must be true or false, got ${shape(takeover)}`);
+  return { action, access: role, incidentId: id, reason, hours, takeover, ...withDb, ...withIdentity };
+}

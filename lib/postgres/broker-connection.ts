@@ -1,0 +1,80 @@
+// Connections for the password broker: as the broker user, with a password or a fresh IAM token per
+// connection, TLS with full verification (or, for a local server only, explicitly none), finite timeouts.
+import pg from 'pg';
+
+/** Returns the password (or IAM auth token) for one new connection to `host`. */
+export type PasswordProvider = (host: string) => string | Promise<string>;
+
+export type BrokerTls =
+  /** Certificate chain and host name verified; `ca` (PEM) replaces Node's trust store when given. */
+  | { readonly mode: 'verify-full'; readonly ca?: string }
+  /** No TLS at all: accepted only for a loopback host (a local server for the demo or tests). */
+  | { readonly mode: 'disable' };
+
+export interface BrokerConnectionOptions {
+  readonly port: number;
+  readonly user: string;
+  readonly password: PasswordProvider;
+  readonly tls: BrokerTls;
+  /** @default 5_000 */
+  readonly connectTimeoutMs?: number;
+  /** Server-side statement_timeout and client-side query timeout. @default 15_000 */
+  readonly statementTimeoutMs?: number;
+  /** How long a request waits for another request's row lock on the same role. @default 5_000 */
+  readonly lockTimeoutMs?: number;
+}
+
+/** Opens one connection as the broker to a host and database. */
+export type BrokerConnector = (host: string, database: string) => Promise<pg.Client>;
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/** pg's ssl options for a TLS mode; refuses plaintext to anything but the loopback address. */
+export function sslOptions(host: string, tls: BrokerTls): pg.ClientConfig['ssl'] {
+  if (tls.mode === 'disable') {
+    if (!LOOPBACK.has(host)) throw new Error(`tls mode "disable" is refused for ${host}: only a local server (127.0.0.1) may be reached without TLS; use verify-full with the server's CA`);
+    return false;
+  }
+  if (tls.mode !== 'verify-full') throw new Error(`tls mode ${JSON.stringify((tls as { mode: unknown }).mode)} is not supported; use verify-full`);
+  // rejectUnauthorized verifies the chain; pg passes the host to tls.connect, whose default
+  // checkServerIdentity verifies the host name (or IP address) against the certificate.
+  return { rejectUnauthorized: true, ...(tls.ca !== undefined ? { ca: tls.ca } : {}) };
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  const out = value ?? fallback;
+  if (!Number.isInteger(out) || out <= 0) throw new Error(`${name} must be a positive integer of milliseconds, got ${String(value)}`);
+  return out;
+}
+
+export function brokerConnector(options: BrokerConnectionOptions): BrokerConnector {
+  const connectTimeout = positive(options.connectTimeoutMs, 5_000, 'connectTimeoutMs');
+  const statementTimeout = positive(options.statementTimeoutMs, 15_000, 'statementTimeoutMs');
+  const lockTimeout = positive(options.lockTimeoutMs, 5_000, 'lockTimeoutMs');
+  return async (host, database) => {
+    const client = new pg.Client({
+      host,
+      port: options.port,
+      user: options.user,
+      database,
+      // A function, so pg asks for it on connect: each connection gets a fresh IAM token (they live 15 minutes).
+      password: () => options.password(host),
+      ssl: sslOptions(host, options.tls),
+      connectionTimeoutMillis: connectTimeout,
+      statement_timeout: statementTimeout,
+      lock_timeout: lockTimeout,
+      // The client gives up a little after the server would, so a dead socket cannot hang the broker.
+      query_timeout: statementTimeout + 2_000,
+      application_name: 'firefighter-broker',
+    });
+    // An error on an idle client (failover, a terminated backend) must not crash the process.
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    return client;
+  };
+}
