@@ -1,7 +1,7 @@
 // The broker as one function: event in, response out. It validates the event, verifies the caller, checks
 // the allowlist, runs the action, writes exactly one audit line, and never lets a secret into a line, an
 // error or a refusal. The Lambda and the CLI's --direct mode both call it; they differ only in the adapters.
-import { incidentIdMatcher, isAllowed, type BrokerConfig, type FirefighterAccess } from '../core/broker-config.js';
+import { incidentIdMatcher, isAllowed, type FirefighterAccess } from '../core/broker-config.js';
 import { BrokerInputError, parseBrokerInput, type BrokerInput, type IdentityProof } from '../core/broker-input.js';
 import { firefighterStatus, requestPassword, revokePassword, sweepExpired, type BrokerDeps, type IssuedPassword, type RoleStatus, type Swept } from './actions.js';
 import { BROKER_ERROR_CODES, BrokerError, redact, type BrokerErrorCode } from './errors.js';

@@ -1,0 +1,84 @@
+// The CLI's --direct mode: the broker logic run on the caller's machine against a PostgreSQL where a URL logs
+// in as the password broker (local use, the demo, PostgreSQL outside AWS). Holding the broker's password is
+// the authorisation here, so there is no identity proof and no allowlist; the requester is recorded as given.
+import { readFileSync } from 'node:fs';
+import type { BrokerConfig } from '../core/broker-config.js';
+import { brokerConnector, type BrokerConnector, type BrokerTls } from '../postgres/broker-connection.js';
+import { BROKER_ERROR_CODES, BrokerError, fromDatabaseError } from './errors.js';
+
+export interface DirectTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+  readonly database: string;
+  readonly tls: BrokerTls;
+}
+
+const invalid = (message: string) => new BrokerError(BROKER_ERROR_CODES.invalidInput, message);
+
+/**
+ * postgres://broker:PASSWORD@host:5432/db?sslmode=verify-full&sslrootcert=ca.pem. sslmode defaults to
+ * verify-full; `disable` is accepted for 127.0.0.1 only; the weaker modes that skip verification are refused.
+ * `fallbackPassword` (PGPASSWORD) is used when the URL has none.
+ */
+export function parseDirectUrl(url: string, options: { caFile?: string; fallbackPassword?: string } = {}): DirectTarget {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw invalid('--database-url is not a URL; expected postgres://broker@host:5432/database');
+  }
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') throw invalid(`--database-url must start with postgres://, got ${u.protocol}//`);
+  for (const key of u.searchParams.keys()) if (key !== 'sslmode' && key !== 'sslrootcert') throw invalid(`--database-url parameter ${JSON.stringify(key)} is not supported; use sslmode and sslrootcert only`);
+  const user = decodeURIComponent(u.username);
+  const password = u.password ? decodeURIComponent(u.password) : options.fallbackPassword;
+  const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
+  if (!user) throw invalid('--database-url has no user; give the password broker\'s user, e.g. postgres://my_pg_password_broker@host/db');
+  if (!password) throw invalid('--database-url has no password and PGPASSWORD is not set');
+  if (!database) throw invalid('--database-url names no database; add /<database>');
+  const sslmode = u.searchParams.get('sslmode') ?? 'verify-full';
+  const caFile = options.caFile ?? u.searchParams.get('sslrootcert') ?? undefined;
+  let tls: BrokerTls;
+  if (sslmode === 'disable') tls = { mode: 'disable' };
+  else if (sslmode === 'verify-full') {
+    let ca: string | undefined;
+    if (caFile) {
+      try {
+        ca = readFileSync(caFile, 'utf8');
+      } catch (error) {
+        throw invalid(`cannot read the CA file ${caFile}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+      }
+    }
+    tls = { mode: 'verify-full', ...(ca ? { ca } : {}) };
+  } else throw invalid(`sslmode=${sslmode} does not verify the server; use sslmode=verify-full (with sslrootcert=FILE) or, for 127.0.0.1 only, sslmode=disable`);
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  return { host, port: Number(u.port || 5432), user, password, database, tls };
+}
+
+export function directConnector(target: DirectTarget, timeouts: { connectTimeoutMs?: number } = {}): BrokerConnector {
+  return brokerConnector({ port: target.port, user: target.user, password: () => target.password, tls: target.tls, ...timeouts });
+}
+
+/** A broker configuration for one database, with its firefighter roles read from db_admin itself. */
+export async function directConfig(target: DirectTarget, connect: BrokerConnector): Promise<BrokerConfig> {
+  let rows: { role: string; access: string }[];
+  try {
+    const client = await connect(target.host, target.database);
+    try {
+      rows = (await client.query<{ role: string; access: string }>('SELECT role, access FROM db_admin.firefighter_status()')).rows;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  } catch (error) {
+    throw fromDatabaseError(error, `reading the firefighter roles of ${target.database} as ${target.user}`, [target.password]);
+  }
+  const ro = rows.find((r) => r.access === 'ro')?.role;
+  const rw = rows.find((r) => r.access === 'rw')?.role;
+  if (!ro || !rw) throw new BrokerError(BROKER_ERROR_CODES.failure, `database ${target.database} has no ro and rw firefighter roles in db_admin.firefighter_role; apply the role model first`);
+  return {
+    clusterId: 'direct', brokerId: 'direct', port: target.port, writerHost: target.host, instanceHosts: [target.host],
+    brokerUser: target.user, databases: [{ name: target.database, firefighterRo: ro, firefighterRw: rw }],
+    allowlist: { ro: [], rw: [] }, delivery: 'response',
+  };
+}
