@@ -39,12 +39,16 @@ export class Report {
   }
 }
 
-/** Runs SQL that must fail; returns the server's message, or throws if it succeeded. */
-export async function refused(run: () => Promise<unknown>): Promise<string> {
+/** Runs something the server must refuse; returns its message, or throws if it was allowed. */
+export async function refused(run: () => Promise<unknown>, expected?: RegExp): Promise<string> {
   try {
     await run();
   } catch (error) {
-    return (error as Error).message;
+    // A bug in the demo itself is not a refusal by the server.
+    if (error instanceof TypeError || error instanceof ReferenceError) throw error;
+    const message = (error as Error).message;
+    if (expected && !expected.test(message)) throw new Error(`refused for the wrong reason: ${message}`);
+    return message;
   }
   throw new Error('it was allowed, but must be refused');
 }

@@ -78,7 +78,7 @@ export async function runRoleModelStep(ctx: DemoContext): Promise<void> {
     const { rows } = await migrator.query<{ owner: string }>(`SELECT tableowner AS owner FROM pg_tables WHERE schemaname = $1 AND tablename = 'orders'`, [ctx.schema]);
     return `my_pg_migrator created ${S}.orders through SET ROLE my_pg_owner; owner: ${rows[0]?.owner ?? '(not visible)'}`;
   });
-  await report.step('forgot SET ROLE', async () => `migrator refused: ${await refused(() => migrator.query(`CREATE TABLE ${S}.oops (id int)`))}`);
+  await report.step('forgot SET ROLE', async () => `migrator refused: ${await refused(() => migrator.query(`CREATE TABLE ${S}.oops (id int)`), /permission denied/)}`);
   await migrator.end();
   const app = await loginAs(ctx, 'my_pg_app');
   await report.step('app writes', async () => {
@@ -86,6 +86,6 @@ export async function runRoleModelStep(ctx: DemoContext): Promise<void> {
     const { rowCount } = await app.query(`UPDATE orders SET status = 'paid', updated_at = now() WHERE order_no = 'ORD-1001'`);
     return `my_pg_app inserted 2 orders and updated ${rowCount} (search_path finds "${ctx.schema}")`;
   });
-  await report.step('app delete', async () => `my_pg_app refused: ${await refused(() => app.query(`DELETE FROM orders WHERE order_no = 'ORD-1002'`))}`);
+  await report.step('app delete', async () => `my_pg_app refused: ${await refused(() => app.query(`DELETE FROM orders WHERE order_no = 'ORD-1002'`), /permission denied/)}`);
   await app.end();
 }
