@@ -41,6 +41,10 @@ async function loginAs(ctx: DemoContext, role: string): Promise<pg.Client> {
   return ctx.connect(role, password);
 }
 
+function masterConnection(ctx: DemoContext) {
+  return { host: ctx.server.host, port: ctx.server.port, user: MASTER_USER, password: MASTER_PASSWORD, database: 'postgres', ssl: { ca: ctx.tls.ca } };
+}
+
 export async function runRoleModelStep(ctx: DemoContext): Promise<void> {
   const { report, spec, server } = ctx;
   const S = `"${ctx.schema}"`;
@@ -56,7 +60,7 @@ export async function runRoleModelStep(ctx: DemoContext): Promise<void> {
     return `${response.PhysicalResourceId}: ${response.Data?.StepsRun ?? '?'} statements applied, then verified`;
   });
   await report.step('verify', async () => {
-    const result = await verifyRoleModel(spec, { host: server.host, port: server.port, user: MASTER_USER, password: MASTER_PASSWORD, database: 'postgres', ssl: { ca: ctx.tls.ca } });
+    const result = await verifyRoleModel(spec, masterConnection(ctx));
     if (result.findings.length > 0) throw new Error(result.findings.map((f) => f.message).join('; '));
     report.detail(result.matrix);
     return 'no drift; the access matrix the verifier saw is above';
@@ -88,4 +92,10 @@ export async function runRoleModelStep(ctx: DemoContext): Promise<void> {
   });
   await report.step('app delete', async () => `my_pg_app refused: ${await refused(() => app.query(`DELETE FROM orders WHERE order_no = 'ORD-1002'`), /permission denied/)}`);
   await app.end();
+  await report.step('defaults', async () => {
+    const result = await verifyRoleModel(spec, masterConnection(ctx));
+    if (result.findings.length > 0) throw new Error(result.findings.map((f) => f.message).join('; '));
+    report.detail(result.matrix.split('\n').slice(3).join('\n'));
+    return 'the new table and its sequence got the default privileges above; still no drift';
+  });
 }

@@ -13,7 +13,7 @@ describe('npm run demo', () => {
     const output = `${run.stdout}\n${run.stderr}`;
     expect(run.status, output).toBe(0);
     expect(output).toMatch(/^\d+ passed, 0 failed in [\d.]+ s$/m);
-    const steps = ['create', 'verify', 'idempotent', 'migration', 'forgot SET ROLE', 'app writes', 'app delete',
+    const steps = ['create', 'verify', 'idempotent', 'migration', 'forgot SET ROLE', 'app writes', 'app delete', 'defaults',
       'request ro', 'login', 'ro update', 'status', 'second request', 'revoke', 'login again', 'audit trail'];
     for (const step of steps) {
       expect(output).toMatch(new RegExp(`^  ok    ${step}`, 'm'));
