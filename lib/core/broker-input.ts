@@ -79,8 +79,9 @@ const KEYS: Record<BrokerAction, readonly string[]> = {
 const MAX_PROOF_HEADERS = 16;
 const MAX_HEADER_VALUE = 8192;
 const MAX_PROOF_BODY = 1024;
-// eslint-disable-next-line no-control-regex -- control characters forge log lines and confuse terminals
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;
+// Control characters forge log lines; bidirectional overrides make a terminal show other text than is stored.
+// eslint-disable-next-line no-control-regex -- rejecting them is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** A short, safe description of a rejected value: its type and size, never its content. */
@@ -166,9 +167,9 @@ export function parseBrokerInput(value: unknown, rules: InputRules): BrokerInput
     return { action, access: role, incidentId: id, reason, ...withDb, ...withIdentity };
   }
   const reason = text(value.reason, 'reason', AUDIT_LIMITS.reason);
-  const hours = value.hours ?? 2;
+  const hours = value.hours === undefined ? 2 : value.hours;
   if (hours !== 1 && hours !== 2) throw new BrokerInputError('hours', `must be the number 1 or 2, got ${shape(hours)}`);
-  const takeover = value.takeover ?? false;
+  const takeover = value.takeover === undefined ? false : value.takeover;
   if (typeof takeover !== 'boolean') throw new BrokerInputError('takeover', `must be true or false, got ${shape(takeover)}`);
   return { action, access: role, incidentId: id, reason, hours, takeover, ...withDb, ...withIdentity };
 }

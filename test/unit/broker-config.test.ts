@@ -1,0 +1,100 @@
+// The broker configuration the construct writes: accepted as written, and every mistake named by its field.
+import { describe, expect, it } from 'vitest';
+import { BrokerConfigError, incidentIdMatcher, isAllowed, parseBrokerConfig, principalMatches } from '../../lib/core/broker-config.js';
+
+const valid = () => ({
+  clusterId: 'my-pg',
+  brokerId: 'MyStack-PasswordBroker-3F2A1B',
+  port: 5432,
+  writerHost: 'my-pg.cluster-abc.eu-west-1.rds.amazonaws.com',
+  instanceHosts: ['my-pg-1.abc.eu-west-1.rds.amazonaws.com', 'my-pg-2.abc.eu-west-1.rds.amazonaws.com'],
+  brokerUser: 'my_pg_password_broker',
+  databases: [{ name: 'my-pg-db', firefighterRo: 'my_pg_firefighter_ro', firefighterRw: 'my_pg_firefighter_rw' }],
+  allowlist: { ro: ['arn:aws:iam::123456789012:role/oncall'], rw: ['arn:aws:iam::123456789012:role/team/incident-lead'] },
+  incidentIdPattern: 'INC-[0-9]+',
+  delivery: 'response' as const,
+});
+
+function issues(input: unknown): string[] {
+  try {
+    parseBrokerConfig(input);
+  } catch (error) {
+    if (error instanceof BrokerConfigError) return [...error.issues];
+    throw error;
+  }
+  return [];
+}
+
+describe('parseBrokerConfig', () => {
+  it('accepts what the construct writes, unchanged', () => {
+    expect(parseBrokerConfig(valid())).toEqual(valid());
+    expect(parseBrokerConfig({ ...valid(), stsEndpoint: 'http://127.0.0.1:4566', tls: { caFile: '/var/runtime/ca-cert.pem' } })).toMatchObject({ stsEndpoint: 'http://127.0.0.1:4566' });
+  });
+
+  it.each([
+    ['a missing clusterId', { clusterId: undefined }, 'clusterId: is required'],
+    ['port 0', { port: 0 }, 'port: must be an integer from 1 to 65535, got 0'],
+    ['port "5432"', { port: '5432' }, 'port: must be an integer from 1 to 65535, got "5432"'],
+    ['no instance hosts', { instanceHosts: [] }, 'instanceHosts: must be a non-empty array of instance endpoints (writer and readers), got []'],
+    ['a host twice', { instanceHosts: ['a.example', 'a.example'] }, 'instanceHosts: lists a host twice; sessions would be counted twice'],
+    ['a host with a space', { writerHost: 'my pg' }, 'writerHost: "my pg" is not valid; give a DNS name or an IP address'],
+    ['a 64-byte broker user', { brokerUser: 'b'.repeat(64) }, `brokerUser: "${'b'.repeat(56)}... is not a PostgreSQL role or database name (at most 63 bytes, no control characters)`],
+    ['no databases', { databases: [] }, 'databases: must be a non-empty array of { name, firefighterRo, firefighterRw }, got []'],
+    ['an unknown database key', { databases: [{ ...valid().databases[0], owner: 'x' }] }, 'databases[0].owner: unknown key; allowed keys are name, firefighterRo, firefighterRw'],
+    ['a wildcard principal', { allowlist: { ro: ['arn:aws:iam::123456789012:role/*'], rw: [] } }, 'allowlist.ro[0]: "arn:aws:iam::123456789012:role/*" contains a wildcard; list each role or user ARN'],
+    ['a non-ARN principal', { allowlist: { ro: ['alice'], rw: [] } }, 'allowlist.ro[0]: "alice" is not valid; use an IAM role, user, root or assumed-role ARN, e.g. arn:aws:iam::123456789012:role/oncall'],
+    ['a bad incident pattern', { incidentIdPattern: 'INC-[' }, 'incidentIdPattern: "INC-[" is not a valid regular expression; fix its syntax'],
+    ['an unknown delivery', { delivery: 'email' }, 'delivery: must be "response" or "secret", got "email"'],
+    ['secret delivery without secrets', { delivery: 'secret' }, 'secretArns.my_pg_firefighter_ro: is required with delivery "secret"; give the secret ARN the password of this role is written to'],
+    ['plain http to STS elsewhere', { stsEndpoint: 'http://sts.eu-west-1.amazonaws.com' }, 'stsEndpoint: "http://sts.eu-west-1.amazonaws.com" must use https (plain http is accepted only for 127.0.0.1)'],
+    ['an unknown key', { brokerID: 'x' }, 'brokerID: unknown key; allowed keys are clusterId, brokerId, port, writerHost, instanceHosts, brokerUser, databases, allowlist, incidentIdPattern, delivery, secretArns, stsEndpoint, tls'],
+  ])('names the field of %s', (_name, change, message) => {
+    expect(issues({ ...valid(), ...change })).toContain(message);
+  });
+
+  it('reports every problem at once', () => {
+    expect(issues({ ...valid(), port: -1, delivery: 'x', brokerUser: '' })).toHaveLength(3);
+    expect(issues('{}')).toEqual(['(root): must be a JSON object, got "{}"']);
+  });
+});
+
+describe('allowlist matching', () => {
+  const role = 'arn:aws:iam::123456789012:role/team/oncall';
+  it.each([
+    ['a session of the role (STS drops the path)', 'arn:aws:sts::123456789012:assumed-role/oncall/alice', role, true],
+    ['a session of a same-named role in another account', 'arn:aws:sts::210987654321:assumed-role/oncall/alice', role, false],
+    ['a session of a role whose name only starts the same', 'arn:aws:sts::123456789012:assumed-role/oncall-admin/alice', role, false],
+    ['a session in another partition', 'arn:aws-cn:sts::123456789012:assumed-role/oncall/alice', role, false],
+    ['the exact session ARN', 'arn:aws:sts::123456789012:assumed-role/oncall/alice', 'arn:aws:sts::123456789012:assumed-role/oncall/alice', true],
+    ['another session of an allowlisted session ARN', 'arn:aws:sts::123456789012:assumed-role/oncall/bob', 'arn:aws:sts::123456789012:assumed-role/oncall/alice', false],
+    ['the same user', 'arn:aws:iam::123456789012:user/alice', 'arn:aws:iam::123456789012:user/alice', true],
+    ['a user named like the role', 'arn:aws:iam::123456789012:user/oncall', role, false],
+  ])('%s: %s', (_name, caller, allowed, expected) => {
+    expect(principalMatches(caller, allowed)).toBe(expected);
+  });
+
+  it('checks the list of the access asked for', () => {
+    const config = parseBrokerConfig(valid());
+    expect(isAllowed(config, 'ro', 'arn:aws:sts::123456789012:assumed-role/oncall/alice')).toBe(true);
+    expect(isAllowed(config, 'rw', 'arn:aws:sts::123456789012:assumed-role/oncall/alice')).toBe(false);
+    expect(isAllowed(config, 'rw', 'arn:aws:sts::123456789012:assumed-role/incident-lead/carol')).toBe(true);
+  });
+});
+
+describe('incidentIdMatcher', () => {
+  it('anchors the pattern: the whole id must match', () => {
+    const match = incidentIdMatcher({ incidentIdPattern: 'INC-[0-9]+' });
+    expect(match('INC-4711')).toBe(true);
+    expect(match('x INC-4711')).toBe(false);
+    expect(match('INC-4711; DROP')).toBe(false);
+    expect(match('INC-1|anything')).toBe(false);
+  });
+  it('an alternation cannot escape the anchors', () => {
+    expect(incidentIdMatcher({ incidentIdPattern: 'INC-1|.*' })('anything at all')).toBe(true);
+    expect(incidentIdMatcher({ incidentIdPattern: 'INC-[0-9]+|CHG-[0-9]+' })('CHG-1 extra')).toBe(false);
+  });
+  it('without a pattern, limits the length only', () => {
+    expect(incidentIdMatcher({})('x'.repeat(128))).toBe(true);
+    expect(incidentIdMatcher({})('x'.repeat(129))).toBe(false);
+  });
+});
