@@ -58,9 +58,11 @@ export function createBrokerService(options: BrokerServiceOptions): (event: unkn
     databases: config.databases.map((d) => d.name),
   };
 
-  async function caller(input: Exclude<BrokerInput, { action: 'sweep' }>): Promise<string> {
-    if ('trusted' in options.identity) return options.identity.trusted;
+  async function caller(input: Exclude<BrokerInput, { action: 'sweep' }>, audit: Record<string, unknown>): Promise<string> {
+    if ('trusted' in options.identity) return (audit.caller = options.identity.trusted);
     const arn = await options.identity.verify(input.identity);
+    // Recorded before the allowlist check, so a refusal's audit line names who was refused.
+    audit.caller = arn;
     const allowed = input.action === 'status' ? isAllowed(config, 'ro', arn) || isAllowed(config, 'rw', arn) : isAllowed(config, input.access, arn);
     if (!allowed) {
       const what = input.action === 'status' ? 'either allowlist' : `the ${input.access} allowlist`;
@@ -77,7 +79,7 @@ export function createBrokerService(options: BrokerServiceOptions): (event: unkn
       Object.assign(audit, { outcome: 'swept', sessionsEnded, ended });
       return { ok: true, action: 'sweep', sessionsEnded, ended };
     }
-    audit.caller = await caller(input);
+    await caller(input, audit);
     if (input.action === 'status') {
       const roles = await firefighterStatus(options);
       audit.outcome = 'status';
