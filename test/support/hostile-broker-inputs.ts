@@ -40,7 +40,7 @@ export function hostileInputs(valid: () => Record<string, unknown>, required: re
 }
 
 /** Identity-proof attacks: malformed proofs, and the `forged` ones the caller made (expired, other broker, ...). */
-export function hostileIdentities(valid: () => Record<string, unknown>, forged: Record<string, unknown>[]): HostileInput[] {
+export function hostileIdentities(valid: () => Record<string, unknown>, forged: readonly object[]): HostileInput[] {
   const out: HostileInput[] = [];
   const base = () => {
     const event = valid();
