@@ -1,0 +1,105 @@
+// The firefighter CLI without a database: argument checks (exit 2), the event it sends, exit codes for
+// done / refused / failed, and --connect handing psql the password in its environment and nowhere else.
+import { describe, expect, it } from 'vitest';
+import { runFirefighter, type LambdaOptions } from '../../bin/firefighter.js';
+import type { BrokerResponse } from '../../lib/broker/service.js';
+
+const PASSWORD = 'Qw3rTy7uIoP1aSdF5gHjK9lZxC2vBnM4QwErTy6U';
+const issued: BrokerResponse = {
+  ok: true, action: 'request', takeover: false, database: 'my-pg-db', role: 'my_pg_firefighter_ro', access: 'ro', username: 'my_pg_firefighter_ro',
+  expiresAt: '2026-11-23T03:00:00.000Z', host: 'my-pg.cluster-abc.eu-west-1.rds.amazonaws.com', port: 5432, sslmode: 'verify-full', password: PASSWORD,
+};
+
+async function run(args: string[], response: BrokerResponse | Error = issued, env: NodeJS.ProcessEnv = { FIREFIGHTER_FUNCTION: 'broker-fn' }) {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const sent: { options: LambdaOptions; event: Record<string, unknown> }[] = [];
+  const psql: NodeJS.ProcessEnv[] = [];
+  const code = await runFirefighter(args, {
+    stdout: (t) => stdout.push(t), stderr: (t) => stderr.push(t), env,
+    invoke: async (options, event) => {
+      sent.push({ options, event });
+      if (response instanceof Error) throw response;
+      return response;
+    },
+    psql: async (e) => (psql.push(e), 0),
+  });
+  return { code, stdout: stdout.join('\n'), stderr: stderr.join('\n'), sent, psql };
+}
+
+describe('firefighter CLI', () => {
+  it.each([
+    [['grant', 'ro'], 'firefighter: unknown command "grant"; use request, revoke or status'],
+    [['request', 'admin', '--incident', 'INC-1', '--reason', 'x'], 'firefighter: request needs the role: ro or rw, got "admin"'],
+    [['request', 'ro', '--reason', 'x'], 'firefighter: --incident is required, e.g. --incident INC-4711'],
+    [['request', 'ro', '--incident', 'INC-1'], 'firefighter: --reason is required, e.g. --reason "orders stuck in created"'],
+    [['request', 'ro', '--incident', 'INC-1', '--reason', 'x', '--hours', '3'], 'firefighter: --hours must be 1 or 2, got "3"'],
+    [['request', 'ro', '--incident', 'INC-1', '--reason', 'x', '--hours', '2.0'], 'firefighter: --hours must be 1 or 2, got "2.0"'],
+    [['revoke', 'ro', '--incident', 'INC-1', '--takeover'], 'firefighter: --takeover, --hours and --connect belong to request'],
+    [['status', 'ro'], 'firefighter: unexpected argument "ro"'],
+    [['status', '--database-url', 'postgres://x@h/d'], 'firefighter: --database-url needs --direct'],
+    [['status', '--direct'], 'firefighter: --direct needs --database-url postgres://BROKER_USER@HOST/DB'],
+    // Node words the rest of this message differently across versions.
+    [['status', '--bogus'], "firefighter: Unknown option '--bogus'."],
+  ])('%j exits 2 with a usage message', async (args, message) => {
+    const out = await run(args);
+    expect(out.code).toBe(2);
+    expect(out.stderr.split('\n')[0]?.startsWith(message)).toBe(true);
+    expect(out.stderr).toContain('exit codes: 0 done, 2 refused or invalid input, 1 failure');
+    expect(out.sent).toEqual([]);
+  });
+
+  it('needs a function name', async () => {
+    const out = await run(['status'], issued, {});
+    expect([out.code, out.stderr.split('\n')[0]]).toEqual([2, 'firefighter: the broker function is unknown; pass --function NAME or set FIREFIGHTER_FUNCTION']);
+  });
+
+  it('sends the request event with the defaults and binds the proof to the broker id', async () => {
+    const out = await run(['request', 'ro', '--incident', 'INC-1', '--reason', 'orders stuck', '--function', 'arn:aws:lambda:eu-west-1:123456789012:function:broker-fn', '--region', 'eu-west-1']);
+    expect(out.sent).toEqual([{ options: { functionName: 'arn:aws:lambda:eu-west-1:123456789012:function:broker-fn', brokerId: 'broker-fn', region: 'eu-west-1' }, event: { action: 'request', role: 'ro', incidentId: 'INC-1', reason: 'orders stuck', hours: 2, takeover: false } }]);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toBe(`my_pg_firefighter_ro on my-pg.cluster-abc.eu-west-1.rds.amazonaws.com:5432/my-pg-db until 2026-11-23T03:00:00.000Z\npassword: ${PASSWORD}`);
+  });
+
+  it.each([
+    [{ ok: false, code: 'ROLE_HELD', message: 'held', refusal: true } as BrokerResponse, 2, 'firefighter: refused (ROLE_HELD): held'],
+    [{ ok: false, code: 'UNAVAILABLE', message: 'down', refusal: false } as BrokerResponse, 1, 'firefighter: failed (UNAVAILABLE): down'],
+    [new Error('Could not load credentials from any providers'), 1, 'firefighter: Could not load credentials from any providers'],
+  ])('maps %j to exit %i', async (response, code, message) => {
+    const out = await run(['status'], response);
+    expect([out.code, out.stderr]).toEqual([code, message]);
+  });
+
+  it('--json prints the stable response, refusals included', async () => {
+    const refused = { ok: false, action: 'request', code: 'NOT_ALLOWED', message: 'no', refusal: true } as BrokerResponse;
+    const out = await run(['request', 'rw', '--incident', 'INC-1', '--reason', 'x', '--json'], refused);
+    expect([out.code, JSON.parse(out.stdout), out.stderr]).toEqual([2, refused, '']);
+  });
+
+  it('--connect puts the password in psql\'s environment only, with TLS required at least', async () => {
+    const out = await run(['request', 'ro', '--incident', 'INC-1', '--reason', 'x', '--connect']);
+    expect(out.code).toBe(0);
+    expect(out.psql[0]).toMatchObject({ PGPASSWORD: PASSWORD, PGUSER: 'my_pg_firefighter_ro', PGSSLMODE: 'require', PGHOST: 'my-pg.cluster-abc.eu-west-1.rds.amazonaws.com' });
+    expect(`${out.stdout}\n${out.stderr}`).not.toContain(PASSWORD);
+    expect(out.stderr).toBe('firefighter: TLS without certificate verification (sslmode=require); pass --ca rds-ca-bundle.pem for verify-full');
+    const json = await run(['request', 'ro', '--incident', 'INC-1', '--reason', 'x', '--connect', '--json', '--ca', '/etc/rds.pem']);
+    expect(json.stdout).not.toContain(PASSWORD);
+    expect(json.psql[0]).toMatchObject({ PGSSLMODE: 'verify-full', PGSSLROOTCERT: '/etc/rds.pem' });
+  });
+
+  it('--connect with secret delivery says where the password is and starts nothing', async () => {
+    const { password: _p, ...rest } = issued as Extract<BrokerResponse, { action: 'request' }>;
+    const out = await run(['request', 'ro', '--incident', 'INC-1', '--reason', 'x', '--connect'], { ...rest, secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ro' } as BrokerResponse);
+    expect([out.code, out.psql]).toEqual([1, []]);
+    expect(out.stderr).toBe('firefighter: --connect needs the password in the response; this broker writes it to arn:aws:secretsmanager:eu-west-1:123456789012:secret:ro, read it from there');
+  });
+
+  it('--direct refuses sslmode=require and a remote host without TLS, before connecting', async () => {
+    const a = await run(['status', '--direct', '--database-url', 'postgres://b:pw-secret-0000000000@db.example/x?sslmode=require']);
+    expect([a.code, a.stderr]).toEqual([2, 'firefighter: sslmode=require does not verify the server; use sslmode=verify-full (with sslrootcert=FILE) or, for 127.0.0.1 only, sslmode=disable']);
+    const b = await run(['status', '--direct', '--database-url', 'postgres://b:pw-secret-0000000000@db.example/x?sslmode=disable']);
+    expect(b.code).toBe(1);
+    expect(b.stderr).toMatch(/tls mode "disable" is refused for db\.example/);
+    expect(`${a.stderr}${b.stderr}`).not.toContain('pw-secret');
+  });
+});
