@@ -5,7 +5,7 @@ import type pg from 'pg';
 import { firefighterRole, type BrokerConfig, type FirefighterAccess } from '../core/broker-config.js';
 import type { RequestInput, RevokeInput } from '../core/broker-input.js';
 import { generatePassword as defaultGeneratePassword } from '../core/password.js';
-import { scramSha256Verifier } from '../core/scram.js';
+import { scramSha256VerifierAsync } from '../core/scram.js';
 import type { BrokerConnector } from '../postgres/broker-connection.js';
 import { BROKER_ERROR_CODES, BrokerError, fromDatabaseError } from './errors.js';
 
@@ -106,10 +106,16 @@ function heldDetails(error: BrokerError): BrokerError {
 export async function requestPassword(deps: BrokerDeps, input: RequestInput, requester: string): Promise<IssuedPassword> {
   const { database, role } = resolveRole(deps.config, input.access, input.database);
   const password = (deps.generatePassword ?? defaultGeneratePassword)();
-  const verifier = scramSha256Verifier(password);
+  // Derived on the thread pool while the connection is set up: the two are the slow parts of a request.
+  const pendingVerifier = scramSha256VerifierAsync(password);
+  pendingVerifier.catch(() => undefined);
   const context = `setting the password of ${role}`;
+  // Read by the error scrubber only when something fails, by which time the verifier is in it.
+  const secrets = [password];
   try {
-    return await withClient(deps, deps.config.writerHost, database, context, [password, verifier], async (client) => {
+    return await withClient(deps, deps.config.writerHost, database, context, secrets, async (client) => {
+      const verifier = await pendingVerifier;
+      secrets.push(verifier);
       let previousHolder: string | undefined;
       if (input.takeover) {
         // Only for the response and the log line; the database's audit row records the takeover itself.

@@ -1,6 +1,6 @@
 // SCRAM-SHA-256 verifiers (RFC 5802 / RFC 7677, as PostgreSQL stores them), computed on the client so a
 // plaintext password never travels to the server or into its logs.
-import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
+import { createHash, createHmac, pbkdf2, pbkdf2Sync, randomBytes } from 'node:crypto';
 
 export const MIN_SCRAM_ITERATIONS = 4096;
 const SALT_BYTES = 16;
@@ -17,12 +17,28 @@ export interface ScramOptions {
  * accepted: for those, SASLprep (which the server applies at login) changes nothing.
  */
 export function scramSha256Verifier(password: string, options: ScramOptions = {}): string {
+  const { iterations, salt } = checked(password, options);
+  return fromSaltedPassword(pbkdf2Sync(password, salt, iterations, 32, 'sha256'), salt, iterations);
+}
+
+/** The same verifier, with the key derivation on libuv's thread pool, so it can overlap network I/O. */
+export function scramSha256VerifierAsync(password: string, options: ScramOptions = {}): Promise<string> {
+  const { iterations, salt } = checked(password, options);
+  return new Promise((resolve, reject) => {
+    pbkdf2(password, salt, iterations, 32, 'sha256', (error, salted) => (error ? reject(error) : resolve(fromSaltedPassword(salted, salt, iterations))));
+  });
+}
+
+function checked(password: string, options: ScramOptions): { iterations: number; salt: Buffer } {
   if (!/^[\x21-\x7e]+$/.test(password)) throw new Error('password must be printable ASCII without spaces');
   const iterations = options.iterations ?? MIN_SCRAM_ITERATIONS;
   if (!Number.isInteger(iterations) || iterations < MIN_SCRAM_ITERATIONS) throw new Error(`iterations must be an integer >= ${MIN_SCRAM_ITERATIONS}, got ${iterations}`);
   const salt = options.salt ?? randomBytes(SALT_BYTES);
   if (salt.length < SALT_BYTES) throw new Error(`salt must be at least ${SALT_BYTES} bytes`);
-  const salted = pbkdf2Sync(password, salt, iterations, 32, 'sha256');
+  return { iterations, salt };
+}
+
+function fromSaltedPassword(salted: Buffer, salt: Buffer, iterations: number): string {
   const clientKey = createHmac('sha256', salted).update('Client Key').digest();
   const storedKey = createHash('sha256').update(clientKey).digest();
   const serverKey = createHmac('sha256', salted).update('Server Key').digest();
