@@ -10,7 +10,7 @@ import { BROKER_CONFIG_ENV, parseBrokerConfig, type BrokerConfig } from '../lib/
 import type { IssuedPassword } from '../lib/broker/actions.js';
 import { createBrokerService, type AuditLogger, type BrokerResponse, type DeliveredSecret } from '../lib/broker/service.js';
 import { defaultStsEndpoint, stsIdentityVerifier, type IdentityVerifier } from '../lib/broker/sts-identity.js';
-import { brokerConnector, type BrokerTls, type PasswordProvider } from '../lib/postgres/broker-connection.js';
+import { brokerConnector, keepOneConnection, type BrokerTls, type PasswordProvider } from '../lib/postgres/broker-connection.js';
 
 export interface BrokerHandlerDeps {
   readonly config: BrokerConfig;
@@ -21,6 +21,8 @@ export interface BrokerHandlerDeps {
   readonly logger: AuditLogger;
   /** Needed with `delivery: secret`. */
   readonly secrets?: SecretsManagerClient;
+  /** Keep one connection open between invocations of a warm container (see keepOneConnection). @default false */
+  readonly keepConnection?: boolean;
   readonly connectTimeoutMs?: number;
   readonly statementTimeoutMs?: number;
 }
@@ -30,13 +32,15 @@ export type BrokerHandler = (event: unknown, context?: Pick<Context, 'awsRequest
 export function createBrokerHandler(deps: BrokerHandlerDeps): BrokerHandler {
   const { config } = deps;
   if (config.delivery === 'secret' && !deps.secrets) throw new Error('delivery "secret" needs a Secrets Manager client; pass secrets');
+  const connect = brokerConnector({
+    port: config.port, user: config.brokerUser, password: deps.password, tls: deps.tls,
+    ...(deps.connectTimeoutMs !== undefined ? { connectTimeoutMs: deps.connectTimeoutMs } : {}),
+    ...(deps.statementTimeoutMs !== undefined ? { statementTimeoutMs: deps.statementTimeoutMs } : {}),
+  });
+  const kept = keepOneConnection(connect);
   const service = createBrokerService({
     config,
-    connect: brokerConnector({
-      port: config.port, user: config.brokerUser, password: deps.password, tls: deps.tls,
-      ...(deps.connectTimeoutMs !== undefined ? { connectTimeoutMs: deps.connectTimeoutMs } : {}),
-      ...(deps.statementTimeoutMs !== undefined ? { statementTimeoutMs: deps.statementTimeoutMs } : {}),
-    }),
+    ...(deps.keepConnection ? { connect: kept.connect, release: kept.release } : { connect }),
     sslmode: deps.tls.mode,
     logger: deps.logger,
     identity: { verify: deps.verifyIdentity },
@@ -104,6 +108,8 @@ export function depsFromEnv(env: NodeJS.ProcessEnv): BrokerHandlerDeps {
     tls: { mode: 'verify-full', ...(caFile ? { ca: readFileSync(caFile, 'utf8') } : {}) },
     verifyIdentity: stsIdentityVerifier({ brokerId: config.brokerId, endpoint: config.stsEndpoint ?? defaultStsEndpoint(region) }),
     logger: new Logger({ serviceName: 'firefighter-broker' }),
+    // A warm container answers without a new TLS + IAM handshake; at most one connection per container.
+    keepConnection: true,
     ...(config.delivery === 'secret' ? { secrets: new SecretsManagerClient({ region }) } : {}),
   };
 }

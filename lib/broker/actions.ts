@@ -1,17 +1,19 @@
 // The four broker actions on PostgreSQL, cloud-agnostic: whoever calls them has already validated the input
-// and verified the requester. Each opens its own short-lived connections and closes them, so nothing
-// (least of all a password) outlives one invocation.
+// and verified the requester. Each opens its connections and hands them back through `release` (by default
+// closing them); no password is kept in any of them beyond one invocation.
 import type pg from 'pg';
 import { firefighterRole, type BrokerConfig, type FirefighterAccess } from '../core/broker-config.js';
 import type { RequestInput, RevokeInput } from '../core/broker-input.js';
 import { generatePassword as defaultGeneratePassword } from '../core/password.js';
 import { scramSha256VerifierAsync } from '../core/scram.js';
-import type { BrokerConnector } from '../postgres/broker-connection.js';
+import type { BrokerConnector, BrokerRelease } from '../postgres/broker-connection.js';
 import { BROKER_ERROR_CODES, BrokerError, fromDatabaseError } from './errors.js';
 
 export interface BrokerDeps {
   readonly config: BrokerConfig;
   readonly connect: BrokerConnector;
+  /** Where a client goes after use (a warm Lambda keeps one open). @default - closed */
+  readonly release?: BrokerRelease;
   /** TLS mode the firefighter should use to log in, reported with the password. @default 'verify-full' */
   readonly sslmode?: 'verify-full' | 'disable';
   /** @default - 40 characters from a CSPRNG (lib/core/password.ts) */
@@ -83,12 +85,17 @@ async function withClient<T>(deps: BrokerDeps, host: string, database: string, c
   } catch (error) {
     throw fromDatabaseError(error, `connecting to ${host}/${database} as ${deps.config.brokerUser} for ${context}`, secrets);
   }
+  let healthy = true;
   try {
     return await work(client);
   } catch (error) {
+    // A refusal by the server (with a SQLSTATE) leaves the connection usable; anything else may not.
+    const code = (error as { code?: unknown }).code;
+    healthy = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
     throw fromDatabaseError(error, context, secrets);
   } finally {
-    await client.end().catch(() => undefined);
+    if (deps.release) await deps.release(client, healthy).catch(() => undefined);
+    else await client.end().catch(() => undefined);
   }
 }
 

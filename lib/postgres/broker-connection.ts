@@ -78,3 +78,57 @@ export function brokerConnector(options: BrokerConnectionOptions): BrokerConnect
     return client;
   };
 }
+
+/** Returns a client to whoever opened it; `healthy` is false when the work failed without a SQLSTATE. */
+export type BrokerRelease = (client: pg.Client, healthy: boolean) => Promise<void>;
+
+export interface KeptConnection {
+  readonly connect: BrokerConnector;
+  readonly release: BrokerRelease;
+  /** Closes the kept connection, if any. */
+  close(): Promise<void>;
+}
+
+/**
+ * Keeps the last healthy connection open between invocations of a warm Lambda container, so a request pays
+ * neither the TLS and IAM-token handshake nor a cold backend (the db_admin functions compiled, catalogs cached).
+ * At most one connection is kept, and it is closed before any other is opened: with reserved concurrency no
+ * higher than the broker role's connection limit, the limit still holds on every server. A kept connection is
+ * checked with a round trip before reuse and dropped once idle for `maxIdleMs`.
+ */
+export function keepOneConnection(connect: BrokerConnector, maxIdleMs = 300_000, now: () => number = Date.now): KeptConnection {
+  const keys = new WeakMap<pg.Client, string>();
+  let kept: { key: string; client: pg.Client; since: number } | undefined;
+  const end = (client: pg.Client) => client.end().catch(() => undefined);
+  return {
+    async connect(host, database) {
+      const key = `${host}\0${database}`;
+      const previous = kept;
+      kept = undefined;
+      if (previous) {
+        if (previous.key === key && now() - previous.since < maxIdleMs) {
+          try {
+            await previous.client.query('SELECT 1');
+            return previous.client;
+          } catch {
+            // Failover, an idle timeout or a terminated backend: connect afresh below.
+          }
+        }
+        await end(previous.client);
+      }
+      const client = await connect(host, database);
+      keys.set(client, key);
+      return client;
+    },
+    async release(client, healthy) {
+      const key = keys.get(client);
+      if (!healthy || key === undefined || kept) return void (await end(client));
+      kept = { key, client, since: now() };
+    },
+    async close() {
+      const previous = kept;
+      kept = undefined;
+      if (previous) await end(previous.client);
+    },
+  };
+}
