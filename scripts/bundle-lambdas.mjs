@@ -62,6 +62,29 @@ async function main() {
     built++;
   }
   if (built === 0) throw new Error('no lambda entry point exists; nothing was bundled');
+  if (outRoot === path.join(root, 'dist', 'lambda-bundles')) await bundleCli();
+}
+
+/**
+ * The on-call CLI ships as one file with the AWS SDK inside, so `npm install cdk-aurora-firefighter` gives a
+ * working `firefighter` without making the SDK a dependency of every CDK app that uses the constructs.
+ */
+async function bundleCli() {
+  const outfile = path.join(root, 'dist', 'bin', 'firefighter.mjs');
+  await build({
+    entryPoints: [path.join(root, 'bin', 'firefighter.ts')],
+    outfile,
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    external: ['pg-native'],
+    banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  console.log(`bundled the firefighter CLI: ${(statSync(outfile).size / 1024).toFixed(0)} KiB -> dist/bin/firefighter.mjs`);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

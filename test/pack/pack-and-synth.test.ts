@@ -1,7 +1,7 @@
 // What a consumer gets: the library built and packed (`npm pack`), the tarball installed offline into a fresh
 // CDK app with aws-cdk-lib and constructs as peers, and `cdk synth` run there with no network, no Docker,
 // no esbuild and no AWS credentials. The build runs in a copy of the sources so the repo's dist/ is untouched.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -92,6 +92,17 @@ describe('the packed library in a fresh CDK app', () => {
     ]));
     expect(files.filter((f) => /\.ts$/.test(f) && !f.endsWith('.d.ts'))).toEqual([]);
     expect(files.filter((f) => f.includes('/test/'))).toEqual([]);
+  });
+
+  it('gives working rolemodel and firefighter commands, with no AWS SDK installed in the consumer', () => {
+    const bin = path.join(appDir, 'node_modules', '.bin');
+    const help = (name: string) => {
+      const r = spawnSync(path.join(bin, name), ['--help'], { cwd: appDir, env: offlineEnv(), encoding: 'utf8', timeout: 60_000 });
+      return `${r.stdout}${r.stderr}`;
+    };
+    expect(help('rolemodel')).toContain('usage: rolemodel plan|apply|verify');
+    expect(help('firefighter')).toContain('usage: firefighter request ro|rw');
+    expect(readdirSync(path.join(appDir, 'node_modules'))).not.toContain('@aws-sdk');
   });
 
   it('installs without esbuild or Docker tooling in the consumer', () => {
