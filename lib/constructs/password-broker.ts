@@ -10,7 +10,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { RoleModelSpec } from '../core/spec.js';
 import { parseSpec } from '../core/validate.js';
-import { BROKER_CONFIG_ENV, type BrokerConfigShape } from './broker-config-shape.js';
+import { BROKER_CONFIG_ENV, type BrokerConfig } from '../core/broker-config.js';
 import { bundleDir, LAMBDA_RUNTIME_CA_FILE } from './bundles.js';
 import { acknowledgeLambdaBasics, acknowledgeNag } from './nag.js';
 import { allowClusterPortFrom, defaultPrivateSubnets, validationError } from './util.js';
@@ -125,7 +125,7 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
     }
     this.passwordSecrets = secrets;
 
-    const config: BrokerConfigShape = {
+    const config: BrokerConfig = {
       clusterId: spec.cluster,
       brokerId: this.brokerId,
       port: props.cluster.clusterEndpoint.port,
@@ -183,6 +183,10 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
   addRequester(access: FirefighterAccess, principalArn: string): void {
     if (!Token.isUnresolved(principalArn) && !PRINCIPAL_ARN.test(principalArn)) {
       throw validationError(`requester ${JSON.stringify(principalArn)} is not an IAM role or user ARN; use e.g. arn:aws:iam::123456789012:role/oncall`, this);
+    }
+    // The broker refuses wildcards at cold start; refuse them here, where the fix is one line away.
+    if (!Token.isUnresolved(principalArn) && /[*?]/.test(principalArn)) {
+      throw validationError(`requester ${JSON.stringify(principalArn)} contains a wildcard; an allowlist names principals, list each role ARN`, this);
     }
     if (!this.requesters[access].includes(principalArn)) this.requesters[access].push(principalArn);
   }

@@ -167,6 +167,11 @@ describe('validation errors name the value and the fix', () => {
       /requester "oncall-lead" is not an IAM role or user ARN; use e.g. arn:aws:iam::123456789012:role\/oncall/,
     ],
     [
+      'a wildcard requester',
+      build((s, { vpc, cluster }) => new PasswordBroker(s, 'B', { spec: reference, cluster, vpc, readOnlyRequesters: ['arn:aws:iam::123456789012:role/oncall-*'] })),
+      /requester "arn:aws:iam::123456789012:role\/oncall-\*" contains a wildcard; an allowlist names principals, list each role ARN/,
+    ],
+    [
       'an invalid incident id pattern',
       build((s, { vpc, cluster }) => new PasswordBroker(s, 'B', { spec: reference, cluster, vpc, incidentIdPattern: '(' })),
       /incidentIdPattern "\(" is not a valid regular expression/,
