@@ -48,8 +48,8 @@ echo "deploy-e2e: broker ${broker_fn} (id ${broker_id}), cluster ${endpoint}"
 
 incident="E2E-$(date +%s)"
 # The CLI of the broker (bin/firefighter.ts): request prints the role, the password and its expiry as JSON.
-request=$(npx tsx bin/firefighter.ts request --function "${broker_fn}" --broker-id "${broker_id}" \
-  --database my-pg-db --access ro --incident "${incident}" --reason "deploy-e2e smoke test" --json)
+request=$(npx tsx bin/firefighter.ts request ro --function "${broker_fn}" --broker-id "${broker_id}" \
+  --database my-pg-db --incident "${incident}" --reason "deploy-e2e smoke test" --json)
 role=$(node -e "process.stdout.write(JSON.parse(process.argv[1]).role)" "${request}")
 echo "deploy-e2e: got a password for ${role} (not printed)"
 
@@ -62,6 +62,6 @@ else
   echo "deploy-e2e: connect step skipped (set E2E_DB_TUNNEL_PORT to a tunnel to ${endpoint}:5432)"
 fi
 
-npx tsx bin/firefighter.ts revoke --function "${broker_fn}" --broker-id "${broker_id}" \
-  --database my-pg-db --access ro --incident "${incident}" --reason "deploy-e2e done"
+npx tsx bin/firefighter.ts revoke ro --function "${broker_fn}" --broker-id "${broker_id}" \
+  --database my-pg-db --incident "${incident}" --reason "deploy-e2e done"
 echo "deploy-e2e: revoked; destroying"
