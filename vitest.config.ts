@@ -10,5 +10,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     include: ['test/**/*.test.ts'],
+    // Stops the run at once when the embedded server's OS user cannot reach the PostgreSQL binaries.
+    globalSetup: ['test/support/global-setup.ts'],
   },
 });

@@ -25,6 +25,31 @@ function offlineEnv(): NodeJS.ProcessEnv {
   };
 }
 
+/**
+ * The package's runtime dependencies (pg and what it needs), copied from this checkout's node_modules into a
+ * consumer's, so `npm install --offline` finds them installed and never asks the registry for their metadata:
+ * `npm ci` caches tarballs, not the metadata an install by range needs, so a fresh cache would say ENOTCACHED.
+ */
+function copyRuntimeDependencies(into: string): string[] {
+  const own = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  const copied: string[] = [];
+  const visit = (name: string, optional: boolean): void => {
+    if (copied.includes(name)) return;
+    const from = path.join(NODE_MODULES, name);
+    if (!existsSync(from)) {
+      if (optional) return;
+      throw new Error(`${name} is not installed in ${NODE_MODULES}; run npm ci`);
+    }
+    copied.push(name);
+    cpSync(from, path.join(into, 'node_modules', name), { recursive: true, dereference: true });
+    const pkg = JSON.parse(readFileSync(path.join(from, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
+    for (const dep of Object.keys(pkg.dependencies ?? {})) visit(dep, false);
+    for (const dep of Object.keys(pkg.optionalDependencies ?? {})) visit(dep, true);
+  };
+  for (const dep of Object.keys(own.dependencies ?? {})) visit(dep, false);
+  return copied;
+}
+
 function run(cwd: string, command: string, args: string[]): string {
   try {
     return execFileSync(command, args, { cwd, env: offlineEnv(), stdio: 'pipe', encoding: 'utf8', timeout: 120_000 });
@@ -71,7 +96,9 @@ describe('the packed library in a fresh CDK app', () => {
     writeFileSync(path.join(appDir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
     writeFileSync(path.join(appDir, 'cdk.json'), JSON.stringify({ app: 'node app.mjs' }));
     writeFileSync(path.join(appDir, 'app.mjs'), CONSUMER_APP);
-    // Peers from the local node_modules (linked), the tarball and its own dependencies from npm's cache only.
+    // Peers from the local node_modules (linked), the tarball from its file, its own dependencies already in place:
+    // nothing is read from npm's cache or the registry.
+    copyRuntimeDependencies(appDir);
     run(appDir, 'npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock', tarball, path.join(NODE_MODULES, 'aws-cdk-lib'), path.join(NODE_MODULES, 'constructs')]);
     run(appDir, process.execPath, [path.join(NODE_MODULES, 'aws-cdk', 'bin', 'cdk'), 'synth', '--quiet', '--no-notices', '--no-version-reporting']);
   }, 240_000);
