@@ -60,7 +60,7 @@ export function unreachableMessage(initdb: string, user: OsUser): string | undef
 /** The first parent directory that does not grant "other" search (x) permission, if any. */
 function firstBlockedDirectory(file: string): string | undefined {
   const parts = path.resolve(file).split(path.sep).filter(Boolean);
-  let dir = path.sep;
+  let dir: string = path.sep;
   for (const part of parts.slice(0, -1)) {
     dir = path.join(dir, part);
     try {
