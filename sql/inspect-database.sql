@@ -2,99 +2,140 @@
 -- query grows with the number of objects but the number of statements does not.
 -- $1: text[] application schemas; $2: text[] roles whose object access is checked;
 -- $3: owner role and $4: admin role, both as quoted identifiers (to_regrole parses them); $5: text[] table privileges this server knows (MAINTAIN from 17).
+-- Every function, operator, type and catalog is pg_catalog-qualified: this runs as the master inside a
+-- database whose owner may plant overloads in public and in the application schemas (the session also
+-- pins search_path in lib/postgres/connection.ts; keep both).
 WITH schemas AS (
-  SELECT n.oid, n.nspname FROM pg_namespace n WHERE n.nspname = ANY ($1)
+  SELECT n.oid, n.nspname FROM pg_catalog.pg_namespace n WHERE n.nspname OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])
 ), roles AS (
-  SELECT r.oid, r.rolname FROM pg_roles r WHERE r.rolname = ANY ($2)
+  SELECT r.oid, r.rolname FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.text[])
+), owner_role AS (
+  SELECT pg_catalog.to_regrole($3::pg_catalog.text)::pg_catalog.oid AS oid
+), admin_role AS (
+  SELECT pg_catalog.to_regrole($4::pg_catalog.text)::pg_catalog.oid AS oid
 ), rels AS (
-  SELECT c.oid, c.relnamespace, CASE WHEN c.relkind = 'S' THEN 'sequences' ELSE 'tables' END AS object_class
-  FROM pg_class c JOIN schemas s ON s.oid = c.relnamespace
-  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+  SELECT c.oid, c.relnamespace,
+         CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'S'::pg_catalog."char" THEN 'sequences' ELSE 'tables' END AS object_class
+  FROM pg_catalog.pg_class c JOIN schemas s ON s.oid OPERATOR(pg_catalog.=) c.relnamespace
+  WHERE c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p', 'v', 'm', 'f', 'S']::pg_catalog."char"[])
 ), privileges AS (
-  SELECT 'tables' AS object_class, p AS privilege FROM unnest($5::text[]) p
-  UNION ALL SELECT 'sequences', p FROM unnest(ARRAY['USAGE', 'SELECT', 'UPDATE']) p
+  SELECT 'tables'::pg_catalog.text AS object_class, p AS privilege FROM pg_catalog.unnest($5::pg_catalog.text[]) p
+  UNION ALL SELECT 'sequences', p FROM pg_catalog.unnest(ARRAY['USAGE', 'SELECT', 'UPDATE']::pg_catalog.text[]) p
 ), rel_access AS (
   SELECT s.nspname, r.rolname, p.object_class, p.privilege,
-         count(x.oid) AS total,
-         count(x.oid) FILTER (WHERE CASE WHEN p.object_class = 'sequences'
-                                         THEN has_sequence_privilege(r.oid, x.oid, p.privilege)
-                                         ELSE has_table_privilege(r.oid, x.oid, p.privilege) END) AS granted
+         pg_catalog.count(x.oid) AS total,
+         pg_catalog.count(x.oid) FILTER (WHERE CASE WHEN p.object_class OPERATOR(pg_catalog.=) 'sequences'
+                                         THEN pg_catalog.has_sequence_privilege(r.oid, x.oid, p.privilege)
+                                         ELSE pg_catalog.has_table_privilege(r.oid, x.oid, p.privilege) END) AS granted
   FROM schemas s CROSS JOIN roles r CROSS JOIN privileges p
-  LEFT JOIN rels x ON x.relnamespace = s.oid AND x.object_class = p.object_class
+  LEFT JOIN rels x ON x.relnamespace OPERATOR(pg_catalog.=) s.oid AND x.object_class OPERATOR(pg_catalog.=) p.object_class
   GROUP BY 1, 2, 3, 4
 ), routine_access AS (
-  SELECT s.nspname, r.rolname, count(f.oid) AS total,
-         count(f.oid) FILTER (WHERE has_function_privilege(r.oid, f.oid, 'EXECUTE')) AS granted
+  SELECT s.nspname, r.rolname, pg_catalog.count(f.oid) AS total,
+         pg_catalog.count(f.oid) FILTER (WHERE pg_catalog.has_function_privilege(r.oid, f.oid, 'EXECUTE')) AS granted
   FROM schemas s CROSS JOIN roles r
-  LEFT JOIN pg_proc f ON f.pronamespace = s.oid
+  LEFT JOIN pg_catalog.pg_proc f ON f.pronamespace OPERATOR(pg_catalog.=) s.oid
   GROUP BY 1, 2
 ), owned AS (
-  SELECT relowner AS owner FROM pg_class c JOIN schemas s ON s.oid = c.relnamespace
-  UNION ALL SELECT proowner FROM pg_proc f JOIN schemas s ON s.oid = f.pronamespace
-  UNION ALL SELECT typowner FROM pg_type t JOIN schemas s ON s.oid = t.typnamespace
-    WHERE t.typrelid = 0 AND t.typelem = 0
+  -- Every object in the application schemas with its owner. kind and name are filled for the objects an
+  -- ALTER ... OWNER names (indexes, owned sequences, array and multirange types follow their parent).
+  SELECT c.relowner AS owner, s.nspname,
+         CASE WHEN c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p']::pg_catalog."char"[]) THEN 'TABLE'
+              WHEN c.relkind OPERATOR(pg_catalog.=) 'v'::pg_catalog."char" THEN 'VIEW'
+              WHEN c.relkind OPERATOR(pg_catalog.=) 'm'::pg_catalog."char" THEN 'MATERIALIZED VIEW'
+              WHEN c.relkind OPERATOR(pg_catalog.=) 'f'::pg_catalog."char" THEN 'FOREIGN TABLE'
+              WHEN c.relkind OPERATOR(pg_catalog.=) 'c'::pg_catalog."char" THEN 'TYPE'
+              WHEN c.relkind OPERATOR(pg_catalog.=) 'S'::pg_catalog."char" AND NOT EXISTS (
+                SELECT 1 FROM pg_catalog.pg_depend dep
+                WHERE dep.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                  AND dep.objid OPERATOR(pg_catalog.=) c.oid
+                  AND dep.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                  AND dep.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['a', 'i']::pg_catalog."char"[])) THEN 'SEQUENCE'
+         END AS kind,
+         c.relname::pg_catalog.text AS name, NULL::pg_catalog.text AS args
+  FROM pg_catalog.pg_class c JOIN schemas s ON s.oid OPERATOR(pg_catalog.=) c.relnamespace
+  UNION ALL
+  SELECT f.proowner, s.nspname, 'ROUTINE', f.proname::pg_catalog.text, pg_catalog.oidvectortypes(f.proargtypes)
+  FROM pg_catalog.pg_proc f JOIN schemas s ON s.oid OPERATOR(pg_catalog.=) f.pronamespace
+  UNION ALL
+  SELECT t.typowner, s.nspname,
+         CASE WHEN t.typtype OPERATOR(pg_catalog.=) 'd'::pg_catalog."char" THEN 'DOMAIN'
+              WHEN t.typtype OPERATOR(pg_catalog.<>) 'm'::pg_catalog."char" THEN 'TYPE' END,
+         t.typname::pg_catalog.text, NULL
+  FROM pg_catalog.pg_type t JOIN schemas s ON s.oid OPERATOR(pg_catalog.=) t.typnamespace
+  WHERE t.typrelid OPERATOR(pg_catalog.=) 0::pg_catalog.oid AND t.typelem OPERATOR(pg_catalog.=) 0::pg_catalog.oid
+), misowned AS (
+  SELECT o.* FROM owned o, owner_role w WHERE w.oid IS NULL OR o.owner OPERATOR(pg_catalog.<>) w.oid
 ), db_admin AS (
-  SELECT n.oid, n.nspowner, n.nspacl FROM pg_namespace n WHERE n.nspname = 'db_admin'
+  SELECT n.oid, n.nspowner, n.nspacl FROM pg_catalog.pg_namespace n WHERE n.nspname OPERATOR(pg_catalog.=) 'db_admin'
 )
-SELECT json_build_object(
-  'database', current_database(),
-  'schemas', (SELECT coalesce(json_agg(json_build_object(
-      'name', s.nspname, 'owner', pg_get_userbyid(n.nspowner),
-      'publicPrivileges', (SELECT coalesce(json_agg(a.privilege_type), '[]')
-                           FROM aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) a WHERE a.grantee = 0))
-    ORDER BY s.nspname), '[]') FROM schemas s JOIN pg_namespace n ON n.oid = s.oid),
-  'schemaAccess', (SELECT coalesce(json_agg(json_build_object(
+SELECT pg_catalog.json_build_object(
+  'database', pg_catalog.current_database(),
+  'schemas', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
+      'name', s.nspname, 'owner', pg_catalog.pg_get_userbyid(n.nspowner),
+      'publicPrivileges', (SELECT coalesce(pg_catalog.json_agg(a.privilege_type), '[]')
+                           FROM pg_catalog.aclexplode(coalesce(n.nspacl, pg_catalog.acldefault('n', n.nspowner))) a
+                           WHERE a.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid))
+    ORDER BY s.nspname), '[]') FROM schemas s JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) s.oid),
+  'schemaAccess', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
       'schema', s.nspname, 'role', r.rolname,
-      'usage', has_schema_privilege(r.oid, s.oid, 'USAGE'), 'create', has_schema_privilege(r.oid, s.oid, 'CREATE'))
+      'usage', pg_catalog.has_schema_privilege(r.oid, s.oid, 'USAGE'), 'create', pg_catalog.has_schema_privilege(r.oid, s.oid, 'CREATE'))
     ORDER BY s.nspname, r.rolname), '[]') FROM schemas s CROSS JOIN roles r),
-  'publicSchema', (SELECT json_build_object(
-      'exists', count(*) > 0,
-      'publicPrivileges', coalesce((SELECT json_agg(a.privilege_type) FROM pg_namespace n2,
-                           aclexplode(coalesce(n2.nspacl, acldefault('n', n2.nspowner))) a
-                           WHERE n2.nspname = 'public' AND a.grantee = 0), '[]'))
-    FROM pg_namespace n WHERE n.nspname = 'public'),
-  'publicSchemaCreate', (SELECT coalesce(json_agg(r.rolname ORDER BY r.rolname), '[]') FROM roles r
-    WHERE to_regnamespace('public') IS NOT NULL AND has_schema_privilege(r.oid, 'public', 'CREATE')),
+  'publicSchema', (SELECT pg_catalog.json_build_object(
+      'exists', pg_catalog.count(*) OPERATOR(pg_catalog.>) 0,
+      'publicPrivileges', coalesce((SELECT pg_catalog.json_agg(a.privilege_type) FROM pg_catalog.pg_namespace n2,
+                           pg_catalog.aclexplode(coalesce(n2.nspacl, pg_catalog.acldefault('n', n2.nspowner))) a
+                           WHERE n2.nspname OPERATOR(pg_catalog.=) 'public' AND a.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid), '[]'))
+    FROM pg_catalog.pg_namespace n WHERE n.nspname OPERATOR(pg_catalog.=) 'public'),
+  'publicSchemaCreate', (SELECT coalesce(pg_catalog.json_agg(r.rolname ORDER BY r.rolname), '[]')
+    FROM roles r, pg_catalog.pg_namespace n
+    WHERE n.nspname OPERATOR(pg_catalog.=) 'public' AND pg_catalog.has_schema_privilege(r.oid, n.oid, 'CREATE')),
   'objectAccess', (
-    SELECT coalesce(json_agg(json_build_object(
+    SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
       'schema', g.nspname, 'role', g.rolname, 'objectClass', g.object_class, 'total', g.total, 'granted', g.granted)), '[]')
     FROM (
-      SELECT nspname, rolname, object_class, max(total) AS total, json_object_agg(privilege, granted) AS granted
+      SELECT nspname, rolname, object_class, pg_catalog.max(total) AS total, pg_catalog.json_object_agg(privilege, granted) AS granted
       FROM rel_access GROUP BY 1, 2, 3
       UNION ALL
-      SELECT nspname, rolname, 'routines', total, json_build_object('EXECUTE', granted) FROM routine_access
+      SELECT nspname, rolname, 'routines', total, pg_catalog.json_build_object('EXECUTE', granted) FROM routine_access
     ) g),
-  'publicRoutines', (SELECT count(*) FROM pg_proc f JOIN schemas s ON s.oid = f.pronamespace,
-      aclexplode(coalesce(f.proacl, acldefault('f', f.proowner))) a
-    WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE'),
-  'misowned', (SELECT coalesce(json_agg(json_build_object('owner', pg_get_userbyid(o.owner), 'count', o.n)), '[]')
-    FROM (SELECT owner, count(*) AS n FROM owned WHERE owner <> to_regrole($3) OR to_regrole($3) IS NULL GROUP BY owner) o),
-  'defaultAcl', (SELECT coalesce(json_agg(json_build_object(
-      'role', pg_get_userbyid(d.defaclrole),
-      'schema', (SELECT n.nspname FROM pg_namespace n WHERE n.oid = d.defaclnamespace),
+  'publicRoutines', (SELECT pg_catalog.count(*) FROM pg_catalog.pg_proc f JOIN schemas s ON s.oid OPERATOR(pg_catalog.=) f.pronamespace,
+      pg_catalog.aclexplode(coalesce(f.proacl, pg_catalog.acldefault('f', f.proowner))) a
+    WHERE a.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE'),
+  'misowned', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object('owner', pg_catalog.pg_get_userbyid(o.owner), 'count', o.n)), '[]')
+    FROM (SELECT owner, pg_catalog.count(*) AS n FROM misowned GROUP BY owner) o),
+  'misownedObjects', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
+      'kind', m.kind, 'schema', m.nspname, 'name', m.name, 'args', m.args) ORDER BY m.kind, m.nspname, m.name, m.args), '[]')
+    FROM misowned m WHERE m.kind IS NOT NULL),
+  'defaultAcl', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
+      'role', pg_catalog.pg_get_userbyid(d.defaclrole),
+      'schema', (SELECT n.nspname FROM pg_catalog.pg_namespace n WHERE n.oid OPERATOR(pg_catalog.=) d.defaclnamespace),
       'objectType', d.defaclobjtype,
-      'grantee', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END,
+      'grantee', CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(a.grantee) END,
       'privilege', a.privilege_type)), '[]')
-    FROM pg_default_acl d, aclexplode(d.defaclacl) a
-    WHERE d.defaclrole IN (to_regrole($3), to_regrole($4))),
-  'dbAdmin', (SELECT json_build_object(
-      'exists', count(*) > 0,
-      'owner', max(pg_get_userbyid(da.nspowner)),
-      'comment', max(obj_description(da.oid, 'pg_namespace')),
-      'schemaAcl', coalesce((SELECT json_agg(json_build_object(
-                      'grantee', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END,
+    FROM pg_catalog.pg_default_acl d, pg_catalog.aclexplode(d.defaclacl) a
+    WHERE d.defaclrole OPERATOR(pg_catalog.=) ANY (ARRAY[(SELECT oid FROM owner_role), (SELECT oid FROM admin_role)])),
+  'dbAdmin', (SELECT pg_catalog.json_build_object(
+      'exists', pg_catalog.count(*) OPERATOR(pg_catalog.>) 0,
+      'owner', pg_catalog.max(pg_catalog.pg_get_userbyid(da.nspowner)::pg_catalog.text),
+      'comment', pg_catalog.max(pg_catalog.obj_description(da.oid, 'pg_namespace')),
+      'schemaAcl', coalesce((SELECT pg_catalog.json_agg(pg_catalog.json_build_object(
+                      'grantee', CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(a.grantee) END,
                       'privilege', a.privilege_type))
-                    FROM db_admin d2, aclexplode(coalesce(d2.nspacl, acldefault('n', d2.nspowner))) a
-                    WHERE a.grantee <> d2.nspowner), '[]'),
-      'executors', coalesce((SELECT json_agg(json_build_object(
-                      'routine', f.oid::regprocedure::text,
-                      'roles', (SELECT coalesce(json_agg(r.rolname ORDER BY r.rolname), '[]') FROM roles r
-                                WHERE has_function_privilege(r.oid, f.oid, 'EXECUTE'))) ORDER BY f.oid::regprocedure::text)
-                    FROM pg_proc f JOIN db_admin d3 ON d3.oid = f.pronamespace), '[]'),
-      'tableAccess', coalesce((SELECT json_agg(DISTINCT r.rolname) FROM roles r, pg_class c JOIN db_admin d4 ON d4.oid = c.relnamespace
-                    WHERE c.relkind IN ('r', 'p', 'v', 'S')
-                      AND r.oid <> to_regrole($4)
-                      AND (has_table_privilege(r.oid, c.oid, 'SELECT,INSERT,UPDATE,DELETE,TRUNCATE,REFERENCES,TRIGGER')
-                           OR (c.relkind = 'S' AND has_sequence_privilege(r.oid, c.oid, 'USAGE,SELECT,UPDATE')))), '[]'))
+                    FROM db_admin d2, pg_catalog.aclexplode(coalesce(d2.nspacl, pg_catalog.acldefault('n', d2.nspowner))) a
+                    WHERE a.grantee OPERATOR(pg_catalog.<>) d2.nspowner), '[]'),
+      'executors', coalesce((SELECT pg_catalog.json_agg(pg_catalog.json_build_object(
+                      'routine', f.oid::pg_catalog.regprocedure::pg_catalog.text,
+                      'roles', (SELECT coalesce(pg_catalog.json_agg(r.rolname ORDER BY r.rolname), '[]') FROM roles r
+                                WHERE pg_catalog.has_function_privilege(r.oid, f.oid, 'EXECUTE')))
+                      ORDER BY f.oid::pg_catalog.regprocedure::pg_catalog.text)
+                    FROM pg_catalog.pg_proc f JOIN db_admin d3 ON d3.oid OPERATOR(pg_catalog.=) f.pronamespace), '[]'),
+      'tableAccess', coalesce((SELECT pg_catalog.json_agg(DISTINCT r.rolname) FROM roles r, pg_catalog.pg_class c
+                    JOIN db_admin d4 ON d4.oid OPERATOR(pg_catalog.=) c.relnamespace
+                    WHERE c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p', 'v', 'S']::pg_catalog."char"[])
+                      AND r.oid OPERATOR(pg_catalog.<>) (SELECT oid FROM admin_role)
+                      AND (pg_catalog.has_table_privilege(r.oid, c.oid, 'SELECT,INSERT,UPDATE,DELETE,TRUNCATE,REFERENCES,TRIGGER')
+                           OR (c.relkind OPERATOR(pg_catalog.=) 'S'::pg_catalog."char"
+                               AND pg_catalog.has_sequence_privilege(r.oid, c.oid, 'USAGE,SELECT,UPDATE')))), '[]'))
     FROM db_admin da)
 ) AS facts;

@@ -2,7 +2,7 @@
 // Every fix is set-based (`... ON ALL TABLES IN SCHEMA`), so the number of statements does not grow
 // with the number of objects.
 import { DB_ADMIN_FUNCTIONS } from './db-admin.js';
-import type { DatabaseObjectFacts, ObjectAccessFacts } from './facts.js';
+import type { DatabaseObjectFacts, MisownedObject, ObjectAccessFacts } from './facts.js';
 import { checkedRoles, OBJECT_GRANTS, SEQUENCE_PRIVILEGES, tablePrivileges } from './model.js';
 import type { DiffResult, Finding, Step } from './plan-types.js';
 import { DB_ADMIN_SCHEMA, type DatabaseSpec, type RoleModelSpec } from './spec.js';
@@ -33,6 +33,7 @@ export function emptyDatabaseFacts(db: DatabaseSpec): DatabaseObjectFacts {
     objectAccess: [],
     publicRoutines: 0,
     misowned: [],
+    misownedObjects: [],
     defaultAcl: [],
     dbAdmin: { exists: false, owner: null, comment: null, schemaAcl: [], firefighterRoles: [], executors: [], tableAccess: [], missingRoutines: [] },
   };
@@ -93,7 +94,8 @@ export function diffDatabase(input: DatabaseDiffInput): DiffResult {
     for (const role of borrowed) add(undefined, `GRANT ${quoteIdent(role)} TO CURRENT_USER${major >= 16 ? ' WITH INHERIT TRUE, SET FALSE' : ''}`, `temporarily act for ${role} to hand its objects to ${owner}`);
     // Naming the objects needs USAGE on their schemas, which the applying user does not otherwise hold.
     add(owner, `GRANT USAGE ON SCHEMA ${quoteIdents(db.schemas)} TO SESSION_USER`, 'let the applying user name the objects');
-    add(undefined, reassignBlock(db.schemas, owner), `hand objects in the application schemas to ${owner}`);
+    const objects = facts.misownedObjects;
+    if (objects.length > 0) add(undefined, reassignStatements(objects, owner), `hand objects in the application schemas to ${owner}`);
     add(owner, `REVOKE USAGE ON SCHEMA ${quoteIdents(db.schemas)} FROM SESSION_USER`, 'end the temporary schema usage');
     for (const role of borrowed) add(undefined, `REVOKE ${quoteIdent(role)} FROM CURRENT_USER`, `end the temporary membership in ${role}`);
   }
@@ -173,45 +175,16 @@ export function diffDatabase(input: DatabaseDiffInput): DiffResult {
   return { findings, steps };
 }
 
-function reassignBlock(schemas: readonly string[], owner: string): string {
-  const list = `ARRAY[${schemas.map(quoteLiteral).join(', ')}]::text[]`;
-  return `DO $reassign$
-DECLARE
-  o record;
-BEGIN
-  FOR o IN
-    SELECT c.oid::regclass::text AS name, c.relkind
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = ANY (${list}) AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND c.relowner <> ${quoteLiteral(quoteIdent(owner))}::regrole
-  LOOP
-    EXECUTE format('ALTER %s %s OWNER TO %I',
-      CASE o.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END,
-      o.name, ${quoteLiteral(owner)});
-  END LOOP;
-  -- Sequences owned by a column followed their table above.
-  FOR o IN
-    SELECT c.oid::regclass::text AS name
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = ANY (${list}) AND c.relkind = 'S' AND c.relowner <> ${quoteLiteral(quoteIdent(owner))}::regrole
-  LOOP
-    EXECUTE format('ALTER SEQUENCE %s OWNER TO %I', o.name, ${quoteLiteral(owner)});
-  END LOOP;
-  FOR o IN
-    SELECT p.oid::regprocedure::text AS name
-    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-    WHERE n.nspname = ANY (${list}) AND p.proowner <> ${quoteLiteral(quoteIdent(owner))}::regrole
-  LOOP
-    EXECUTE format('ALTER ROUTINE %s OWNER TO %I', o.name, ${quoteLiteral(owner)});
-  END LOOP;
-  FOR o IN
-    SELECT t.oid::regtype::text AS name, t.typtype
-    FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-    WHERE n.nspname = ANY (${list}) AND t.typrelid = 0 AND t.typelem = 0 AND t.typowner <> ${quoteLiteral(quoteIdent(owner))}::regrole
-  LOOP
-    EXECUTE format('ALTER %s %s OWNER TO %I', CASE o.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, o.name, ${quoteLiteral(owner)});
-  END LOOP;
-END
-$reassign$`;
+/**
+ * ALTER ... OWNER for each misowned object, as one multi-statement step (one round trip however many).
+ * Names come from the catalog and are quoted here; routine argument types are the server's own
+ * format_type output, schema-qualified because the session's search_path is pg_catalog only.
+ */
+export function reassignStatements(objects: readonly MisownedObject[], owner: string): string {
+  return objects.map((o) => {
+    const name = `${quoteIdent(o.schema)}.${quoteIdent(o.name)}${o.kind === 'ROUTINE' ? `(${o.args ?? ''})` : ''}`;
+    return `ALTER ${o.kind} ${name} OWNER TO ${quoteIdent(owner)}`;
+  }).join(';\n');
 }
 
 type Add = (runAs: string | undefined, sql: string, reason: string) => void;
@@ -348,7 +321,7 @@ function diffDbAdmin(input: DatabaseDiffInput, facts: DatabaseObjectFacts, add: 
   if (!rowsOk) {
     if (!fresh && installed) find('db-admin-allowlist', DB_ADMIN_SCHEMA, `db_admin.firefighter_role in "${db.name}" lists ${d.firefighterRoles.map((r) => `${r.role} (${r.access})`).join(', ') || 'nothing'}`);
     const names = wantRoles.map((w) => quoteLiteral(w.role)).join(', ');
-    add(admin, `DELETE FROM ${DB_ADMIN_SCHEMA}.firefighter_role WHERE role NOT IN (${names})`, 'only this database\'s firefighter roles');
+    add(admin, `DELETE FROM ${DB_ADMIN_SCHEMA}.firefighter_role WHERE role OPERATOR(pg_catalog.<>) ALL (ARRAY[${names}]::pg_catalog.name[])`, 'only this database\'s firefighter roles');
     add(admin, `INSERT INTO ${DB_ADMIN_SCHEMA}.firefighter_role (role, access) VALUES ${wantRoles.map((w) => `(${quoteLiteral(w.role)}, ${quoteLiteral(w.access)})`).join(', ')} ON CONFLICT (role) DO UPDATE SET access = EXCLUDED.access`, 'the functions accept these roles only');
   }
 }

@@ -44,6 +44,13 @@ export interface ClusterFacts {
   readonly roleSettings: readonly { role: string; database: string; settings: readonly string[] }[];
 }
 
+export interface MisownedObject {
+  readonly kind: 'TABLE' | 'VIEW' | 'MATERIALIZED VIEW' | 'FOREIGN TABLE' | 'SEQUENCE' | 'ROUTINE' | 'TYPE' | 'DOMAIN';
+  readonly schema: string;
+  readonly name: string;
+  readonly args: string | null;
+}
+
 /** Per schema and role: how many objects of a class exist and how many the role can use, per privilege. */
 export interface ObjectAccessFacts {
   readonly schema: string;
@@ -64,6 +71,9 @@ export interface DatabaseObjectFacts {
   readonly publicRoutines: number;
   /** Objects in managed schemas not owned by the owner role, counted by their owner. */
   readonly misowned: readonly { owner: string; count: number }[];
+  /** The misowned objects an ALTER ... OWNER names (indexes, linked sequences and array types follow their
+   *  parent). args: the input argument types of a routine, as the server formats them; null otherwise. */
+  readonly misownedObjects: readonly MisownedObject[];
   /** Exploded pg_default_acl rows for the owner and admin roles; schema null means global. */
   readonly defaultAcl: readonly { role: string; schema: string | null; objectType: string; grantee: string; privilege: string }[];
   readonly dbAdmin: {

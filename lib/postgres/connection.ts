@@ -1,9 +1,22 @@
-// Connections for the engine: finite timeouts, a recognisable application_name, a count of statements.
+// Connections for the engine: finite timeouts, a recognisable application_name, a count of statements,
+// and a session that trusts nothing the database's owner controls (search_path, string syntax).
 import pg from 'pg';
 
 export type ConnectionOptions = pg.ClientConfig;
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * The first statement of every engine session, as pg_dump starts its scripts. The master works inside
+ * databases whose owner (and so the migrator) may create functions and operators in `public`, in the
+ * application schemas or in a schema named after the master: with the default `"$user", public` a better
+ * overload there (`unnest(text[])` over `pg_catalog.unnest(anyarray)`) would run with the master's rights.
+ * pg_temp last: temporary objects never shadow anything. standard_conforming_strings on: quoteLiteral
+ * relies on it, and the database owner may `ALTER DATABASE ... SET standard_conforming_strings = off`.
+ * A statement (not the startup `options` packet) so that it also holds through poolers that drop options.
+ */
+export const PIN_SESSION_SQL =
+  "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false), pg_catalog.set_config('standard_conforming_strings', 'on', false)";
 
 /** Counts the statements the engine sends, for the benchmark and for `--json` output. */
 export class StatementCounter {
@@ -23,6 +36,12 @@ export async function connect(options: ConnectionOptions, database: string | und
   } catch (error) {
     await client.end().catch(() => undefined);
     throw new Error(`cannot connect to ${describeTarget(options, database)}: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    await client.query(PIN_SESSION_SQL);
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw new Error(`cannot prepare the session on ${describeTarget(options, database)}: ${(error as Error).message}`, { cause: error });
   }
   if (counter) {
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;

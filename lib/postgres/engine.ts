@@ -110,12 +110,12 @@ async function inTransaction<T>(client: pg.Client, work: () => Promise<T>): Prom
 async function withMaintenanceLock<T>(connection: ConnectionOptions, lockWait: string, counter: StatementCounter, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = await connect(connection, undefined, counter);
   try {
-    await client.query('SELECT set_config($1, $2, false)', ['lock_timeout', lockWait]);
-    await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
+    await client.query('SELECT pg_catalog.set_config($1, $2, false)', ['lock_timeout', lockWait]);
+    await client.query('SELECT pg_catalog.pg_advisory_lock($1::pg_catalog.int8)', [LOCK_KEY]);
     try {
       return await work(client);
     } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]).catch(() => undefined);
+      await client.query('SELECT pg_catalog.pg_advisory_unlock($1::pg_catalog.int8)', [LOCK_KEY]).catch(() => undefined);
     }
   } finally {
     await client.end().catch(() => undefined);
@@ -227,8 +227,8 @@ export async function applyRoleModel(specInput: RoleModelSpec, connection: Conne
       const client = await connect(connection, db.name, counter);
       try {
         await inTransaction(client, async () => {
-          await client.query('SELECT set_config($1, $2, true)', ['lock_timeout', lockWait]);
-          await client.query('SELECT pg_advisory_xact_lock($1)', [LOCK_KEY]);
+          await client.query('SELECT pg_catalog.set_config($1, $2, true)', ['lock_timeout', lockWait]);
+          await client.query('SELECT pg_catalog.pg_advisory_xact_lock($1::pg_catalog.int8)', [LOCK_KEY]);
           const facts = await inspectDatabase(client, spec, db, major, true);
           const dbDiff = diffDatabase({ spec, db, major, facts, dbAdminSql: admin.sql, dbAdminMarker: admin.marker });
           fixed.push(...dbDiff.findings);

@@ -39,9 +39,9 @@ async function readAllowlist(
   await client.query(inTransaction ? 'SAVEPOINT read_allowlist' : 'BEGIN READ ONLY');
   try {
     await client.query(`SET LOCAL ROLE ${quoteIdent(spec.admin.name)}`);
-    const exists = await client.query<{ ok: boolean }>(`SELECT to_regclass('${DB_ADMIN_SCHEMA}.firefighter_role') IS NOT NULL AS ok`);
+    const exists = await client.query<{ ok: boolean }>(`SELECT pg_catalog.to_regclass('${DB_ADMIN_SCHEMA}.firefighter_role') IS NOT NULL AS ok`);
     if (!exists.rows[0]?.ok) return [];
-    const { rows } = await client.query<{ role: string; access: string }>(`SELECT role::text AS role, access FROM ${DB_ADMIN_SCHEMA}.firefighter_role ORDER BY role`);
+    const { rows } = await client.query<{ role: string; access: string }>(`SELECT role::pg_catalog.text AS role, access FROM ${DB_ADMIN_SCHEMA}.firefighter_role ORDER BY role`);
     return rows;
   } catch {
     return [];

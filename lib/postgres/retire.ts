@@ -51,12 +51,12 @@ async function retireUnlocked(spec: RoleModelSpec, database: string, connection:
   const maintenance = connection.database ?? 'postgres';
 
   const prepared = await withClient(connection, maintenance, async (client) => {
-    const existing = (await client.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname = ANY($1::text[])', [wanted])).rows.map((r) => r.rolname);
+    const existing = (await client.query<{ rolname: string }>('SELECT rolname FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])', [wanted])).rows.map((r) => r.rolname);
     const roles = wanted.filter((name) => existing.includes(name));
-    const v16 = Number((await client.query<{ server_version_num: string }>('SHOW server_version_num')).rows[0]?.server_version_num) >= 160000;
+    const v16 = Number((await client.query<{ v: string }>("SELECT pg_catalog.current_setting('server_version_num') AS v")).rows[0]?.v) >= 160000;
     for (const role of roles) {
       const { rows } = await client.query<{ login: boolean; member: boolean }>(
-        "SELECT r.rolcanlogin AS login, pg_has_role(current_user, r.oid, 'USAGE') AS member FROM pg_roles r WHERE r.rolname = $1",
+        "SELECT r.rolcanlogin AS login, pg_catalog.pg_has_role(current_user, r.oid, 'USAGE') AS member FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) $1::pg_catalog.text",
         [role],
       );
       if (rows[0]?.login) await client.query(`ALTER ROLE ${quoteIdent(role)} NOLOGIN`);
@@ -65,10 +65,11 @@ async function retireUnlocked(spec: RoleModelSpec, database: string, connection:
       if (rows[0] && !rows[0].member) await client.query(`GRANT ${quoteIdent(role)} TO CURRENT_USER${v16 ? ' WITH INHERIT TRUE' : ''}`);
     }
     const ended = roles.length === 0 ? 0 : Number((await client.query<{ n: string }>(
-      'SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE usename = ANY($1::text[]) AND pid <> pg_backend_pid()',
+      `SELECT pg_catalog.count(pg_catalog.pg_terminate_backend(pid)) AS n FROM pg_catalog.pg_stat_activity
+        WHERE usename OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[]) AND pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()`,
       [roles],
     )).rows[0]?.n ?? 0);
-    const dbExists = (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database])).rowCount === 1;
+    const dbExists = (await client.query('SELECT 1 FROM pg_catalog.pg_database WHERE datname OPERATOR(pg_catalog.=) $1::pg_catalog.text', [database])).rowCount === 1;
     return { roles, ended, dbExists };
   });
 
@@ -85,8 +86,9 @@ async function retireUnlocked(spec: RoleModelSpec, database: string, connection:
     // pg_shdepend names every database in which the roles own objects or hold privileges (dbid 0: shared objects).
     const databases = await withClient(connection, maintenance, async (client) => {
       const { rows } = await client.query<{ datname: string }>(
-        `SELECT DISTINCT d.datname FROM pg_shdepend s JOIN pg_database d ON d.oid = s.dbid
-          WHERE s.refclassid = 'pg_authid'::regclass AND s.refobjid IN (SELECT oid FROM pg_roles WHERE rolname = ANY($1::text[]))
+        `SELECT DISTINCT d.datname FROM pg_catalog.pg_shdepend s JOIN pg_catalog.pg_database d ON d.oid OPERATOR(pg_catalog.=) s.dbid
+          WHERE s.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_authid'::pg_catalog.regclass
+            AND s.refobjid OPERATOR(pg_catalog.=) ANY (SELECT oid FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[]))
             AND d.datallowconn ORDER BY 1`,
         [prepared.roles],
       );
