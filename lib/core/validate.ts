@@ -8,6 +8,7 @@ import {
   type LoginRoleSpec,
   type RoleModelSpec,
 } from './spec.js';
+import { invisibleCharacterProblem } from './text-rules.js';
 
 export interface SpecIssue {
   /** e.g. `databases[0].roles.app.name` */
@@ -62,8 +63,9 @@ class Checker {
     if (bytes > MAX_IDENTIFIER_BYTES) {
       this.fail(path, `"${value.slice(0, 20)}..." is ${bytes} bytes; PostgreSQL truncates identifiers to 63 bytes, use a shorter name`);
     }
-    // eslint-disable-next-line no-control-regex -- rejecting control characters is the point
-    if (/[\u0000-\u001f\u007f]/.test(value)) this.fail(path, 'must not contain control characters');
+    // A name that looks like another in a log, a plan or \du is a way to hide a role; refuse what cannot be seen.
+    const invisible = invisibleCharacterProblem(value);
+    if (invisible) this.fail(path, invisible);
     if (kind !== 'database' && /^(pg_|rds_)/i.test(value)) {
       this.fail(path, `"${value}" starts with a reserved prefix (pg_ or rds_); choose another name`);
     }
