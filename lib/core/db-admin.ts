@@ -26,6 +26,28 @@ export const DB_ADMIN_FUNCTIONS = {
   /** () RETURNS TABLE(role name, access text, holder text, incident_id text, expires_at timestamptz,
    *  active boolean, sessions integer): who holds which role until when, sessions on this instance. */
   status: 'firefighter_status()',
+  // Part 2, sql/db_admin_per_person.sql: per-person logins, approvals, history.
+  /** (p_role, p_password, p_hours, p_requested_by, p_incident_id, p_reason) RETURNS TABLE(outcome text
+   *  ('issued' | 'reissued' | 'pending'), login name, expires_at timestamptz, request_id bigint). */
+  issueLogin: 'issue_firefighter_login(name, text, integer, text, text, text)',
+  /** (p_role, p_hours, p_requested_by, p_incident_id, p_reason) RETURNS TABLE(login name, expires_at timestamptz). */
+  extendLogin: 'extend_firefighter_login(name, integer, text, text, text)',
+  /** (p_role, p_requested_by, p_incident_id, p_reason, p_all boolean) RETURNS TABLE(login, holder, incident_id). */
+  revokeLogins: 'revoke_firefighter_logins(name, text, text, text, boolean)',
+  /** () RETURNS TABLE(login, role, ended): sessions of expired logins ended on this instance; writes nothing. */
+  endExpiredLoginSessions: 'end_expired_login_sessions()',
+  /** (p_logins name[], p_ended integer[]) RETURNS TABLE(login, role, dropped, sessions_ended): on the writer. */
+  dropExpiredLogins: 'drop_expired_firefighter_logins(name[], integer[])',
+  /** (p_request_id bigint, p_decided_by text, p_approve boolean, p_reason text) RETURNS TABLE(request_id, role,
+   *  requested_by, incident_id, decision, expires_at). */
+  decideApproval: 'decide_firefighter_approval(bigint, text, boolean, text)',
+  /** () RETURNS TABLE(role, access, max_logins, connection_limit, approval, incident_minutes). */
+  loginPolicies: 'firefighter_login_policies()',
+  /** () RETURNS TABLE(login, role, requested_by, incident_id, issued_at, expires_at, active, sessions). */
+  logins: 'firefighter_logins()',
+  /** (p_incident_id text, p_since timestamptz, p_limit integer) RETURNS TABLE(at, action, role, login, actor,
+   *  incident_id, reason, expires_at, previous_holder, sessions_ended, request_id): no secret in it. */
+  history: 'firefighter_history(text, timestamp with time zone, integer)',
 } as const;
 
 /**
@@ -38,6 +60,14 @@ export const DB_ADMIN_ERRORS = {
   badHours: 'FF003',
   roleHeld: 'FF004',
   badAuditField: 'FF005',
+  /** Per-person logins (class FP). */
+  notPerPerson: 'FP001',
+  tooManyLogins: 'FP002',
+  noActiveLogin: 'FP003',
+  incidentTotalUsed: 'FP004',
+  noSuchApprovalRequest: 'FP005',
+  selfApproval: 'FP006',
+  approvalClosed: 'FP007',
 } as const;
 
 /** Audit columns' maximum lengths, enforced by the functions and by the broker before it calls them. */

@@ -262,8 +262,11 @@ export function diffCluster(spec: RoleModelSpec, facts: ClusterFacts): DiffResul
     }
   }
   const managedNames = new Set(roles.map((r) => r.name));
+  const personLogin = perPersonLoginMatcher(spec);
   for (const m of facts.memberships) {
     if (!managedNames.has(m.member)) continue;
+    // On 16+ admin holds ADMIN OPTION on each per-person login it created (it drops them when they expire).
+    if (m.member === spec.admin.name && personLogin(m.role)) continue;
     if (wanted.some((w) => w.role === m.role && w.member === m.member)) continue;
     findings.push({ code: 'membership-extra', subject: m.member, message: `${m.member} is a member of ${m.role}, which the spec does not grant` });
     // A grant made by another grantor (16+) survives this REVOKE; verification then reports it.
@@ -272,6 +275,12 @@ export function diffCluster(spec: RoleModelSpec, facts: ClusterFacts): DiffResul
 
   for (const db of spec.databases) diffDatabase(spec, db, facts, findings, steps);
   return { findings, steps: dedupe(steps) };
+}
+
+/** Names db_admin gives per-person logins: `<firefighter role>_<6 hex>` (sql/db_admin_per_person.sql). */
+export function perPersonLoginMatcher(spec: RoleModelSpec): (role: string) => boolean {
+  const groups = new Set(spec.databases.flatMap((d) => [d.roles.firefighterRo.name, d.roles.firefighterRw.name]));
+  return (role) => /_[0-9a-f]{6}$/.test(role) && groups.has(role.slice(0, -7));
 }
 
 function dedupe(steps: Step[]): Step[] {

@@ -2,6 +2,7 @@
 // Every fix is set-based (`... ON ALL TABLES IN SCHEMA`), so the number of statements does not grow
 // with the number of objects.
 import { DB_ADMIN_FUNCTIONS } from './db-admin.js';
+import { diffLoginPolicies } from './diff-login-policy.js';
 import type { DatabaseObjectFacts, MisownedObject, ObjectAccessFacts } from './facts.js';
 import { checkedRoles, OBJECT_GRANTS, SEQUENCE_PRIVILEGES, tablePrivileges } from './model.js';
 import type { DiffResult, Finding, Step } from './plan-types.js';
@@ -323,5 +324,10 @@ function diffDbAdmin(input: DatabaseDiffInput, facts: DatabaseObjectFacts, add: 
     const names = wantRoles.map((w) => quoteLiteral(w.role)).join(', ');
     add(admin, `DELETE FROM ${DB_ADMIN_SCHEMA}.firefighter_role WHERE role OPERATOR(pg_catalog.<>) ALL (ARRAY[${names}]::pg_catalog.name[])`, 'only this database\'s firefighter roles');
     add(admin, `INSERT INTO ${DB_ADMIN_SCHEMA}.firefighter_role (role, access) VALUES ${wantRoles.map((w) => `(${quoteLiteral(w.role)}, ${quoteLiteral(w.access)})`).join(', ')} ON CONFLICT (role) DO UPDATE SET access = EXCLUDED.access`, 'the functions accept these roles only');
+  }
+  const policies = diffLoginPolicies(spec, db, d.loginPolicies);
+  if (policies.changed || !installed) {
+    if (!fresh && installed) find('db-admin-login-policy', DB_ADMIN_SCHEMA, policies.message);
+    for (const sql of policies.sql) add(admin, sql, 'per-person logins only for the groups the spec names, within its limits');
   }
 }

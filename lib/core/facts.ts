@@ -87,5 +87,7 @@ export interface DatabaseObjectFacts {
     /** Managed roles (other than admin) with any privilege on a db_admin table. */
     readonly tableAccess: readonly string[];
     readonly missingRoutines: readonly string[];
+    /** Rows of db_admin.firefighter_login_policy (per-person logins); undefined when not read. */
+    readonly loginPolicies?: readonly { role: string; maxLogins: number; connectionLimit: number; approval: boolean; incidentMinutes: number; approvalMinutes: number }[];
   };
 }

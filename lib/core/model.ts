@@ -1,6 +1,6 @@
 // The access each managed role must have, derived from the spec. Verification compares the server's
 // effective privileges (has_*_privilege, which follows memberships and PUBLIC) with this.
-import { type DatabaseSpec, type RoleModelSpec } from './spec.js';
+import { isPerPerson, type DatabaseSpec, type RoleModelSpec } from './spec.js';
 
 export type RoleKind = 'admin' | 'broker' | 'owner' | 'migrator' | 'app' | 'firefighterRo' | 'firefighterRw';
 
@@ -49,6 +49,8 @@ export function managedRoles(spec: RoleModelSpec): ManagedRole[] {
     { name: spec.admin.name, kind: 'admin', login: true, inherit: true, createRole: true, createDb: true, connectionLimit: spec.admin.connectionLimit ?? -1, iam: spec.admin.iam ?? false },
     { name: spec.passwordBroker.name, kind: 'broker', login: true, inherit: true, ...none, connectionLimit: spec.passwordBroker.connectionLimit ?? 3, iam: spec.passwordBroker.iam ?? true },
   ];
+  // Per-person mode: the firefighter roles are groups; each person's login is a member (db_admin creates it).
+  const firefighterLogin = !isPerPerson(spec);
   for (const db of spec.databases) {
     const r = db.roles;
     roles.push(
@@ -57,8 +59,8 @@ export function managedRoles(spec: RoleModelSpec): ManagedRole[] {
       // privileges could create objects it would own itself without SET ROLE.
       { name: r.migrator.name, kind: 'migrator', database: db.name, login: true, inherit: false, ...none, connectionLimit: r.migrator.connectionLimit ?? -1, iam: r.migrator.iam ?? false },
       { name: r.app.name, kind: 'app', database: db.name, login: true, inherit: true, ...none, connectionLimit: r.app.connectionLimit ?? -1, iam: r.app.iam ?? false },
-      { name: r.firefighterRo.name, kind: 'firefighterRo', database: db.name, login: true, inherit: true, ...none, connectionLimit: r.firefighterRo.connectionLimit ?? -1, iam: false },
-      { name: r.firefighterRw.name, kind: 'firefighterRw', database: db.name, login: true, inherit: true, ...none, connectionLimit: r.firefighterRw.connectionLimit ?? -1, iam: false },
+      { name: r.firefighterRo.name, kind: 'firefighterRo', database: db.name, login: firefighterLogin, inherit: true, ...none, connectionLimit: r.firefighterRo.connectionLimit ?? -1, iam: false },
+      { name: r.firefighterRw.name, kind: 'firefighterRw', database: db.name, login: firefighterLogin, inherit: true, ...none, connectionLimit: r.firefighterRw.connectionLimit ?? -1, iam: false },
     );
   }
   return roles;

@@ -21,6 +21,11 @@ export interface LoginRoleSpec {
   readonly iam?: boolean;
   /** @default - none */
   readonly guardrails?: Guardrails;
+  /**
+   * Firefighter roles with `firefighterLogins: 'per-person'` only: the most logins of this role active at once.
+   * @default 20
+   */
+  readonly maxLogins?: number;
 }
 
 export interface OwnerRoleSpec {
@@ -44,6 +49,11 @@ export interface DatabaseSpec {
   readonly schemas: readonly string[];
   /** Also revoke USAGE on schema `public` from PUBLIC (CREATE is always revoked). @default true */
   readonly revokePublicSchemaUsage?: boolean;
+  /**
+   * Read-write firefighter logins need a second person's approval (`firefighter approve ID`), checked in
+   * db_admin. Needs `firefighterLogins: 'per-person'`. @default false
+   */
+  readonly readWriteApproval?: boolean;
   readonly roles: DatabaseRoles;
 }
 
@@ -72,6 +82,26 @@ export interface RoleModelSpec {
   readonly passwordBroker: PasswordBrokerSpec;
   /** One or more databases, each with its own roles and isolated from the others. */
   readonly databases: readonly DatabaseSpec[];
+  /**
+   * `shared`: one login per firefighter role, one holder at a time (the reference design).
+   * `per-person`: the firefighter roles become NOLOGIN groups and every request creates a login of its own.
+   * @default 'shared'
+   */
+  readonly firefighterLogins?: FirefighterLogins;
+  /** Per-person logins: the most minutes one person's logins for one incident may be extended to. @default 240 */
+  readonly firefighterMinutesPerIncident?: number;
+}
+
+export type FirefighterLogins = 'shared' | 'per-person';
+
+/** Per-person defaults; the connection limit of each person's login is the role's `connectionLimit`, else this. */
+export const PER_PERSON_DEFAULTS = { maxLogins: 20, connectionLimit: 3, minutesPerIncident: 240, approvalMinutes: 15 } as const;
+
+/** Bytes a per-person login adds to its group's name (`_` and 6 hex digits). */
+export const LOGIN_SUFFIX_BYTES = 7;
+
+export function isPerPerson(spec: Pick<RoleModelSpec, 'firefighterLogins'>): boolean {
+  return spec.firefighterLogins === 'per-person';
 }
 
 /** The per-database role slots, in the order they are created and reported. */

@@ -3,6 +3,7 @@
 import {
   FIREFIGHTER_SLOTS,
   LOGIN_ROLE_SLOTS,
+  LOGIN_SUFFIX_BYTES,
   type DatabaseSpec,
   type Guardrails,
   type LoginRoleSpec,
@@ -120,8 +121,11 @@ function checkGuardrails(c: Checker, value: unknown, path: string): void {
 }
 
 function checkLoginRole(c: Checker, value: unknown, path: string, firefighter: boolean): void {
-  const r = c.object(value, path, ['name', 'connectionLimit', 'iam', 'guardrails'], ['name']);
+  const r = c.object(value, path, firefighter ? ['name', 'connectionLimit', 'iam', 'guardrails', 'maxLogins'] : ['name', 'connectionLimit', 'iam', 'guardrails'], ['name']);
   if (!r) return;
+  if (r.maxLogins !== undefined && (!Number.isInteger(r.maxLogins) || (r.maxLogins as number) < 1 || (r.maxLogins as number) > 1000)) {
+    c.fail(join(path, 'maxLogins'), `must be an integer from 1 to 1000, got ${describe(r.maxLogins)}`);
+  }
   c.identifier(r.name, join(path, 'name'), 'role');
   c.connectionLimit(r.connectionLimit, join(path, 'connectionLimit'));
   c.boolean(r.iam, join(path, 'iam'));
@@ -132,8 +136,9 @@ function checkLoginRole(c: Checker, value: unknown, path: string, firefighter: b
 }
 
 function checkDatabase(c: Checker, value: unknown, path: string): void {
-  const d = c.object(value, path, ['name', 'connectionLimit', 'schemas', 'revokePublicSchemaUsage', 'roles'], ['name', 'schemas', 'roles']);
+  const d = c.object(value, path, ['name', 'connectionLimit', 'schemas', 'revokePublicSchemaUsage', 'readWriteApproval', 'roles'], ['name', 'schemas', 'roles']);
   if (!d) return;
+  c.boolean(d.readWriteApproval, join(path, 'readWriteApproval'));
   c.identifier(d.name, join(path, 'name'), 'database');
   c.connectionLimit(d.connectionLimit, join(path, 'connectionLimit'));
   c.boolean(d.revokePublicSchemaUsage, join(path, 'revokePublicSchemaUsage'));
@@ -159,6 +164,32 @@ function checkDatabase(c: Checker, value: unknown, path: string): void {
   }
 }
 
+/** The per-person options: the mode itself, and what only makes sense with it. */
+function checkPerPerson(c: Checker, root: Obj): void {
+  const mode = root.firefighterLogins;
+  if (mode !== undefined && mode !== 'shared' && mode !== 'per-person') {
+    c.fail('firefighterLogins', `must be "shared" or "per-person", got ${describe(mode)}`);
+    return;
+  }
+  const minutes = root.firefighterMinutesPerIncident;
+  if (minutes !== undefined && (!Number.isInteger(minutes) || (minutes as number) < 60 || (minutes as number) > 1440)) {
+    c.fail('firefighterMinutesPerIncident', `must be an integer from 60 to 1440, got ${describe(minutes)}`);
+  }
+  if (mode === 'per-person' || !Array.isArray(root.databases)) return;
+  const why = 'needs "firefighterLogins": "per-person" at the top of the spec';
+  if (minutes !== undefined) c.fail('firefighterMinutesPerIncident', why);
+  root.databases.forEach((db: unknown, i) => {
+    if (typeof db !== 'object' || db === null) return;
+    const d = db as Obj;
+    if (d.readWriteApproval === true) c.fail(`databases[${i}].readWriteApproval`, why);
+    const roles = d.roles as Obj | undefined;
+    for (const slot of FIREFIGHTER_SLOTS) {
+      const r = roles?.[slot] as Obj | undefined;
+      if (r && typeof r === 'object' && r.maxLogins !== undefined) c.fail(`databases[${i}].roles.${slot}.maxLogins`, why);
+    }
+  });
+}
+
 /** Every role name the spec manages, with the field path that declares it. */
 export function managedRoleNames(spec: RoleModelSpec): { name: string; path: string }[] {
   const out = [
@@ -178,8 +209,9 @@ export function managedRoleNames(spec: RoleModelSpec): { name: string; path: str
  */
 export function parseSpec(input: unknown): RoleModelSpec {
   const c = new Checker();
-  const root = c.object(input, '', ['$schema', 'cluster', 'admin', 'passwordBroker', 'databases'], ['cluster', 'admin', 'passwordBroker', 'databases']);
+  const root = c.object(input, '', ['$schema', 'cluster', 'firefighterLogins', 'firefighterMinutesPerIncident', 'admin', 'passwordBroker', 'databases'], ['cluster', 'admin', 'passwordBroker', 'databases']);
   if (!root) throw new SpecError(c.issues);
+  checkPerPerson(c, root);
   if (root.cluster !== undefined && (typeof root.cluster !== 'string' || !CLUSTER_ID.test(root.cluster))) {
     c.fail('cluster', `must be an Aurora cluster identifier (a letter, then letters, digits or hyphens, at most 63), got ${describe(root.cluster)}`);
   }
@@ -213,6 +245,12 @@ export function parseSpec(input: unknown): RoleModelSpec {
   }
   const seenDbs = new Map<string, number>();
   spec.databases.forEach((db: DatabaseSpec, i) => {
+    for (const slot of FIREFIGHTER_SLOTS) {
+      const name = db.roles[slot].name;
+      if (spec.firefighterLogins === 'per-person' && Buffer.byteLength(name, 'utf8') > 63 - LOGIN_SUFFIX_BYTES) {
+        c.fail(`databases[${i}].roles.${slot}.name`, `"${name}" is ${Buffer.byteLength(name, 'utf8')} bytes; per-person logins add ${LOGIN_SUFFIX_BYTES} (e.g. _7f3a9c) and a role name holds 63, so use at most ${63 - LOGIN_SUFFIX_BYTES}`);
+      }
+    }
     const first = seenDbs.get(db.name);
     if (first !== undefined) c.fail(`databases[${i}].name`, `database "${db.name}" is already declared by databases[${first}]`);
     else seenDbs.set(db.name, i);

@@ -75,7 +75,8 @@ function inScope(dbs: DatabaseSpec[]) {
 }
 
 function dbAdminSql(): { sql: string; marker: string } {
-  const sql = readSql('db_admin.sql');
+  // Part 2 (per-person logins) builds on part 1's tables and helpers; one marker covers both.
+  const sql = `${readSql('db_admin.sql').trimEnd()}\n\n${readSql('db_admin_per_person.sql')}`;
   return { sql, marker: dbAdminMarker(sql) };
 }
 

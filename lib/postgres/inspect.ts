@@ -28,23 +28,30 @@ export async function inspectDatabase(
   if (!facts) throw new Error(`inspection of "${db.name}" returned nothing`);
   const contract = Object.values(DB_ADMIN_FUNCTIONS).map((s) => `${DB_ADMIN_SCHEMA}.${s}`);
   const missingRoutines = facts.dbAdmin.exists ? contract.filter((c) => !facts.dbAdmin.executors.some((e) => sameSignature(e.routine, c))) : [];
-  return { ...facts, dbAdmin: { ...facts.dbAdmin, missingRoutines, firefighterRoles: await readAllowlist(client, spec, facts, inTransaction) } };
+  const allowlist = await readAllowlist(client, spec, facts, inTransaction);
+  return { ...facts, dbAdmin: { ...facts.dbAdmin, missingRoutines, firefighterRoles: allowlist.roles, ...(allowlist.policies ? { loginPolicies: allowlist.policies } : {}) } };
 }
+
+type LoginPolicies = NonNullable<DatabaseObjectFacts['dbAdmin']['loginPolicies']>;
+const POLICIES = `SELECT role::pg_catalog.text AS role, max_logins AS "maxLogins", connection_limit AS "connectionLimit", approval,
+  incident_minutes AS "incidentMinutes", approval_minutes AS "approvalMinutes" FROM ${DB_ADMIN_SCHEMA}.firefighter_login_policy ORDER BY role`;
 
 /** The allowlist table belongs to admin; read it as admin, in a read-only transaction. */
 async function readAllowlist(
   client: pg.Client, spec: RoleModelSpec, facts: DatabaseObjectFacts, inTransaction: boolean,
-): Promise<{ role: string; access: string }[]> {
-  if (!facts.dbAdmin.exists) return [];
+): Promise<{ roles: { role: string; access: string }[]; policies?: LoginPolicies }> {
+  if (!facts.dbAdmin.exists) return { roles: [] };
   await client.query(inTransaction ? 'SAVEPOINT read_allowlist' : 'BEGIN READ ONLY');
   try {
     await client.query(`SET LOCAL ROLE ${quoteIdent(spec.admin.name)}`);
     const exists = await client.query<{ ok: boolean }>(`SELECT pg_catalog.to_regclass('${DB_ADMIN_SCHEMA}.firefighter_role') IS NOT NULL AS ok`);
-    if (!exists.rows[0]?.ok) return [];
+    if (!exists.rows[0]?.ok) return { roles: [] };
     const { rows } = await client.query<{ role: string; access: string }>(`SELECT role::pg_catalog.text AS role, access FROM ${DB_ADMIN_SCHEMA}.firefighter_role ORDER BY role`);
-    return rows;
+    const policyTable = await client.query<{ ok: boolean }>(`SELECT pg_catalog.to_regclass('${DB_ADMIN_SCHEMA}.firefighter_login_policy') IS NOT NULL AS ok`);
+    if (!policyTable.rows[0]?.ok) return { roles: rows };
+    return { roles: rows, policies: (await client.query<LoginPolicies[number]>(POLICIES)).rows };
   } catch {
-    return [];
+    return { roles: [] };
   } finally {
     await client.query(inTransaction ? 'ROLLBACK TO SAVEPOINT read_allowlist' : 'ROLLBACK').catch(() => undefined);
   }

@@ -34,7 +34,7 @@ describe('parseSpec', () => {
     ['duplicate database', (s) => s.databases.push(structuredClone(s.databases[0])), 'databases[1].name: database "my-pg-db" is already declared by databases[0]'],
     ['duplicate schema', (s) => s.databases[0].schemas.push('my-pg-db-schema'), 'databases[0].schemas[1]: duplicate schema "my-pg-db-schema"'],
     ['firefighter with rds_iam', (s) => (s.databases[0].roles.firefighterRw.iam = true), 'databases[0].roles.firefighterRw.iam: firefighter roles log in with a temporary password; rds_iam would bypass its expiry. Remove "iam"'],
-    ['unknown key at the root', (s) => (s.clusterName = 'x'), 'clusterName: unknown key; allowed keys are $schema, cluster, admin, passwordBroker, databases'],
+    ['unknown key at the root', (s) => (s.clusterName = 'x'), 'clusterName: unknown key; allowed keys are $schema, cluster, firefighterLogins, firefighterMinutesPerIncident, admin, passwordBroker, databases'],
     ['unknown key deep down', (s) => (s.databases[0].roles.app.guardrails.statement_timeout = '1s'), 'databases[0].roles.app.guardrails.statement_timeout: unknown key'],
     ['missing role', (s) => delete s.databases[0].roles.firefighterRo, 'databases[0].roles.firefighterRo: is required'],
     ['bad duration', (s) => (s.databases[0].roles.firefighterRo.guardrails.statementTimeout = '5 minutes; reset all'), 'databases[0].roles.firefighterRo.guardrails.statementTimeout: must be a duration such as "5min", "30s" or "500ms"'],
@@ -52,8 +52,23 @@ describe('parseSpec', () => {
     ['leading space in a schema', (s) => (s.databases[0].schemas = [' s']), 'databases[0].schemas[0]: starts or ends with white space; remove it'],
     ['cluster identifier', (s) => (s.cluster = 'my_pg'), 'cluster: must be an Aurora cluster identifier'],
     ['wrong type', (s) => (s.databases[0].schemas = 'my-pg-db-schema'), 'databases[0].schemas: must be a non-empty array of schema names, got "my-pg-db-schema"'],
+    ['login mode', (s) => (s.firefighterLogins = 'personal'), 'firefighterLogins: must be "shared" or "per-person", got "personal"'],
+    ['approval without per-person', (s) => (s.databases[0].readWriteApproval = true), 'databases[0].readWriteApproval: needs "firefighterLogins": "per-person" at the top of the spec'],
+    ['maxLogins without per-person', (s) => (s.databases[0].roles.firefighterRo.maxLogins = 3), 'databases[0].roles.firefighterRo.maxLogins: needs "firefighterLogins": "per-person"'],
+    ['maxLogins on the app', (s) => ((s.firefighterLogins = 'per-person'), (s.databases[0].roles.app.maxLogins = 3)), 'databases[0].roles.app.maxLogins: unknown key'],
+    ['maxLogins range', (s) => ((s.firefighterLogins = 'per-person'), (s.databases[0].roles.firefighterRw.maxLogins = 0)), 'databases[0].roles.firefighterRw.maxLogins: must be an integer from 1 to 1000, got number 0'],
+    ['minutes per incident', (s) => ((s.firefighterLogins = 'per-person'), (s.firefighterMinutesPerIncident = 30)), 'firefighterMinutesPerIncident: must be an integer from 60 to 1440, got number 30'],
+    ['no room for the login suffix', (s) => ((s.firefighterLogins = 'per-person'), (s.databases[0].roles.firefighterRo.name = 'f'.repeat(57))), `databases[0].roles.firefighterRo.name: "${'f'.repeat(57)}" is 57 bytes; per-person logins add 7 (e.g. _7f3a9c) and a role name holds 63, so use at most 56`],
   ])('%s', (_name, mutate, expected) => {
     expect(issuesOf(mutate).join('\n')).toContain(expected);
+  });
+
+  it('accepts per-person logins with their options', () => {
+    const spec = clone();
+    Object.assign(spec, { firefighterLogins: 'per-person', firefighterMinutesPerIncident: 480 });
+    spec.databases[0].readWriteApproval = true;
+    spec.databases[0].roles.firefighterRw.maxLogins = 4;
+    expect(parseSpec(spec)).toEqual(spec);
   });
 
   it('reports every problem at once', () => {
