@@ -3,7 +3,7 @@
 -- Installed by the role-model engine as the spec's admin role, right after `CREATE SCHEMA db_admin`, and
 -- re-run only when this file changes (its hash is recorded as the schema comment). It is static: no name
 -- from the spec appears here. The engine fills db_admin.firefighter_role with this database's two
--- firefighter roles and grants EXECUTE on the four public functions to the password broker only.
+-- firefighter roles (and their guardrails) and grants EXECUTE on the contract's functions to the broker only.
 --
 -- Security notes for reviewers:
 --   * SECURITY DEFINER as admin (CREATEROLE; on 16+ ADMIN OPTION on the firefighter roles; pg_signal_backend).
@@ -15,6 +15,11 @@
 --     repeat it.
 --   * Validity is 1 or 2 hours, computed here from the server clock.
 --   * The audit row is written in the same transaction as the password change.
+--   * standard_conforming_strings is pinned on every function: the owner of the database may turn it off
+--     with ALTER DATABASE, and the backslashes in the verifier pattern would then mean something else.
+--   * Each issue re-asserts the role's guardrails (firefighter_role.guardrails, written by the engine): a
+--     holder may change its own role's settings, and must not leave a weaker role to the next holder.
+--   * An identity proof is accepted once (db_admin.identity_proof), in the same statement as what it authorises.
 
 CREATE TABLE IF NOT EXISTS db_admin.firefighter_role (
   role        name PRIMARY KEY,
@@ -22,6 +27,19 @@ CREATE TABLE IF NOT EXISTS db_admin.firefighter_role (
   holder      text,
   incident_id text,
   expires_at  timestamptz
+);
+-- The role's settings in this database, as the spec declares them: {"statement_timeout": ["5min"],
+-- "search_path": ["my-pg-db-schema", "public"]}. NULL until the engine has written them (nothing is re-asserted).
+ALTER TABLE db_admin.firefighter_role ADD COLUMN IF NOT EXISTS guardrails jsonb
+  CHECK (guardrails IS NULL OR pg_catalog.jsonb_typeof(guardrails) = 'object');
+
+-- Identity proofs already used, kept for their lifetime (plus STS's own 15-minute window) so none is used twice.
+CREATE TABLE IF NOT EXISTS db_admin.identity_proof (
+  proof_sha256 text PRIMARY KEY CHECK (proof_sha256 ~ '^[0-9a-f]{64}$'),
+  caller       text NOT NULL,
+  action       text NOT NULL,
+  used_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
+  valid_until  timestamptz NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS db_admin.firefighter_audit (
@@ -37,23 +55,33 @@ CREATE TABLE IF NOT EXISTS db_admin.firefighter_audit (
   db_user         name NOT NULL DEFAULT session_user
 );
 
--- Audit fields: present, not blank, bounded, printable (they end up in logs and tickets).
+-- Audit fields: present, bounded, printable (they end up in logs and tickets). Refused: control and format
+-- characters (Unicode Cc, Cf: zero-width, bidirectional marks and overrides, BOM), line and paragraph
+-- separators (Zl, Zp), and leading or trailing white space, so what a reader sees is what is stored.
 CREATE OR REPLACE FUNCTION db_admin.check_audit_fields(p_requested_by text, p_incident_id text, p_reason text)
 RETURNS void
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
+SET standard_conforming_strings = on
 AS $fn$
+DECLARE
+  -- Cc, Zl, Zp and Cf (Unicode 15.1), written as regular-expression escapes so this file stays ASCII.
+  c_edge_space CONSTANT text := '^[\s\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]|[\s\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]$';
+  c_invisible CONSTANT text := '[[:cntrl:]\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]';
 BEGIN
-  IF p_requested_by IS NULL OR btrim(p_requested_by) = '' OR length(p_requested_by) > 512 OR p_requested_by ~ '[[:cntrl:]]' THEN
-    RAISE EXCEPTION 'requested_by must be 1 to 512 printable characters' USING ERRCODE = 'FF005';
+  IF p_requested_by IS NULL OR pg_catalog.btrim(p_requested_by) = '' OR pg_catalog.length(p_requested_by) > 512
+     OR p_requested_by OPERATOR(pg_catalog.~) c_invisible OR p_requested_by OPERATOR(pg_catalog.~) c_edge_space THEN
+    RAISE EXCEPTION 'requested_by must be 1 to 512 printable characters, with no invisible characters and no leading or trailing space' USING ERRCODE = 'FF005';
   END IF;
-  IF p_incident_id IS NULL OR btrim(p_incident_id) = '' OR length(p_incident_id) > 128 OR p_incident_id ~ '[[:cntrl:]]' THEN
-    RAISE EXCEPTION 'incident_id must be 1 to 128 printable characters' USING ERRCODE = 'FF005';
+  IF p_incident_id IS NULL OR pg_catalog.btrim(p_incident_id) = '' OR pg_catalog.length(p_incident_id) > 128
+     OR p_incident_id OPERATOR(pg_catalog.~) c_invisible OR p_incident_id OPERATOR(pg_catalog.~) c_edge_space THEN
+    RAISE EXCEPTION 'incident_id must be 1 to 128 printable characters, with no invisible characters and no leading or trailing space' USING ERRCODE = 'FF005';
   END IF;
-  IF p_reason IS NULL OR btrim(p_reason) = '' OR length(p_reason) > 1000 OR p_reason ~ '[[:cntrl:]]' THEN
-    RAISE EXCEPTION 'reason must be 1 to 1000 printable characters' USING ERRCODE = 'FF005';
+  IF p_reason IS NULL OR pg_catalog.btrim(p_reason) = '' OR pg_catalog.length(p_reason) > 1000
+     OR p_reason OPERATOR(pg_catalog.~) c_invisible OR p_reason OPERATOR(pg_catalog.~) c_edge_space THEN
+    RAISE EXCEPTION 'reason must be 1 to 1000 printable characters, with no invisible characters and no leading or trailing space' USING ERRCODE = 'FF005';
   END IF;
 END
 $fn$;
@@ -65,6 +93,7 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
+SET standard_conforming_strings = on
 AS $fn$
 DECLARE
   v_row db_admin.firefighter_role;
@@ -92,12 +121,16 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
+SET standard_conforming_strings = on
 AS $fn$
 DECLARE
   v_row        db_admin.firefighter_role;
   v_parts      text[];
   v_expires_at timestamptz;
   v_takeover   boolean := false;
+  v_setting    text;
+  v_values     jsonb;
+  v_list       text;
 BEGIN
   PERFORM db_admin.check_audit_fields(p_requested_by, p_incident_id, p_reason);
 
@@ -124,6 +157,22 @@ BEGIN
     v_takeover := true;
   END IF;
 
+  -- A holder may change its own role's settings (ALTER ROLE self [IN DATABASE ...] SET statement_timeout = 0);
+  -- the next holder gets the role as the spec declares it: everything reset, the guardrails set again.
+  IF v_row.guardrails IS NOT NULL THEN
+    EXECUTE pg_catalog.format('ALTER ROLE %I RESET ALL', p_role);
+    EXECUTE pg_catalog.format('ALTER ROLE %I IN DATABASE %I RESET ALL', p_role, pg_catalog.current_database());
+    FOR v_setting, v_values IN SELECT g.key, g.value FROM pg_catalog.jsonb_each(v_row.guardrails) g LOOP
+      -- Each element a literal: `SET search_path = 'a', 'b'` stores the same list as identifiers would.
+      SELECT pg_catalog.string_agg(pg_catalog.quote_literal(e.value), ', ' ORDER BY e.n) INTO v_list
+        FROM pg_catalog.jsonb_array_elements_text(v_values) WITH ORDINALITY AS e(value, n);
+      IF v_list IS NULL THEN
+        RAISE EXCEPTION 'guardrail % of % has no value; run the role-model apply', v_setting, p_role USING ERRCODE = 'FF006';
+      END IF;
+      EXECUTE pg_catalog.format('ALTER ROLE %I IN DATABASE %I SET %I = %s', p_role, pg_catalog.current_database(), v_setting, v_list);
+    END LOOP;
+  END IF;
+
   v_expires_at := date_trunc('second', clock_timestamp()) + make_interval(hours => p_hours);
   EXECUTE format('ALTER ROLE %I PASSWORD %L VALID UNTIL %L', p_role, p_password, v_expires_at);
 
@@ -148,6 +197,7 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
+SET standard_conforming_strings = on
 AS $fn$
 DECLARE
   v_row db_admin.firefighter_role;
@@ -173,6 +223,7 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
+SET standard_conforming_strings = on
 AS $fn$
 DECLARE
   v_ended integer;
@@ -189,6 +240,37 @@ BEGIN
 END
 $fn$;
 
+-- Records an identity proof as used; a second use is refused. Called by the broker in the same statement
+-- (so the same transaction) as the change the proof authorises: a failed change leaves the proof unused.
+CREATE OR REPLACE FUNCTION db_admin.accept_identity_proof(p_proof_sha256 text, p_valid_until timestamptz, p_caller text, p_action text)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET standard_conforming_strings = on
+AS $fn$
+BEGIN
+  IF p_proof_sha256 IS NULL OR NOT p_proof_sha256 OPERATOR(pg_catalog.~) '^[0-9a-f]{64}$' THEN
+    RAISE EXCEPTION 'the proof digest must be 64 lower-case hex characters' USING ERRCODE = 'FF007';
+  END IF;
+  IF p_valid_until IS NULL OR p_valid_until OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp() OPERATOR(pg_catalog.+) interval '1 hour' THEN
+    RAISE EXCEPTION 'the proof must be valid for less than an hour' USING ERRCODE = 'FF007';
+  END IF;
+  IF p_caller IS NULL OR pg_catalog.length(p_caller) OPERATOR(pg_catalog.>) 2048 OR p_action IS NULL OR pg_catalog.length(p_action) OPERATOR(pg_catalog.>) 64 THEN
+    RAISE EXCEPTION 'the proof caller and action must be given' USING ERRCODE = 'FF007';
+  END IF;
+  -- Proofs past STS's own window (15 minutes) can never verify again; forget them.
+  DELETE FROM db_admin.identity_proof p WHERE p.valid_until OPERATOR(pg_catalog.<) pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) interval '15 minutes';
+  INSERT INTO db_admin.identity_proof (proof_sha256, caller, action, valid_until)
+  VALUES (p_proof_sha256, p_caller, p_action, p_valid_until)
+  ON CONFLICT (proof_sha256) DO NOTHING;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'this identity proof was already used; each request needs a fresh one' USING ERRCODE = 'FF007';
+  END IF;
+END
+$fn$;
+
 CREATE OR REPLACE FUNCTION db_admin.firefighter_status()
 RETURNS TABLE (role name, access text, holder text, incident_id text, expires_at timestamptz, active boolean, sessions integer)
 LANGUAGE sql
@@ -196,6 +278,7 @@ STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
+SET standard_conforming_strings = on
 AS $fn$
   SELECT f.role, f.access, f.holder, f.incident_id, f.expires_at,
          coalesce(f.expires_at > clock_timestamp() AND r.rolvaliduntil > clock_timestamp(), false) AS active,
@@ -205,11 +288,12 @@ AS $fn$
    ORDER BY f.role;
 $fn$;
 
--- Nothing here is executable by default; the engine grants EXECUTE on the four public functions to the broker.
+-- Nothing here is executable by default; the engine grants EXECUTE on the contract's functions to the broker.
 REVOKE ALL ON FUNCTION db_admin.check_audit_fields(text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.lock_firefighter_role(name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.set_firefighter_password(name, text, integer, text, text, text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.expire_firefighter_password(name, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.end_firefighter_sessions(name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION db_admin.accept_identity_proof(text, timestamptz, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.firefighter_status() FROM PUBLIC;
-REVOKE ALL ON TABLE db_admin.firefighter_role, db_admin.firefighter_audit FROM PUBLIC;
+REVOKE ALL ON TABLE db_admin.firefighter_role, db_admin.firefighter_audit, db_admin.identity_proof FROM PUBLIC;

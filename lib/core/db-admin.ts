@@ -5,8 +5,10 @@
 //   1. schema `db_admin` owned by admin; PUBLIC has nothing on it; the broker has USAGE only.
 //   2. `sql/db_admin.sql` run verbatim (it is static: no names of the spec inside), creating
 //      - table db_admin.firefighter_role(role name primary key, access text check in ('ro','rw'),
-//        holder text, incident_id text, expires_at timestamptz): the allowlist, one row per managed
-//        firefighter role of this database, filled by the engine; holder columns kept by the functions.
+//        holder text, incident_id text, expires_at timestamptz, guardrails jsonb): the allowlist, one row per
+//        managed firefighter role of this database, filled by the engine with the role's guardrails
+//        (guardrailSettings below); holder columns kept by the functions.
+//      - table db_admin.identity_proof: identity proofs already used, so each is accepted once.
 //      - table db_admin.firefighter_audit: one row per issue / takeover / expire, written in the same
 //        transaction as the password change. Neither table is readable or writable by the broker.
 //      - the functions below, SECURITY DEFINER, `SET search_path = pg_catalog, pg_temp`, `SET TimeZone = 'UTC'`.
@@ -14,6 +16,8 @@
 //   4. admin holds what the functions need: CREATEROLE, ADMIN OPTION on the firefighter roles (16+),
 //      rds_password, pg_signal_backend.
 // `COMMENT ON SCHEMA db_admin` records the sha256 of db_admin.sql so an unchanged file is not re-run.
+
+import type { Guardrails } from './spec.js';
 
 export const DB_ADMIN_FUNCTIONS = {
   /** (p_role name, p_password text, p_hours integer, p_requested_by text, p_incident_id text, p_reason text,
@@ -23,6 +27,9 @@ export const DB_ADMIN_FUNCTIONS = {
   expirePassword: 'expire_firefighter_password(name, text, text, text)',
   /** (p_role name) RETURNS integer: sessions of that role ended on the instance the caller is connected to. */
   endSessions: 'end_firefighter_sessions(name)',
+  /** (p_proof_sha256 text, p_valid_until timestamptz, p_caller text, p_action text) RETURNS void: records a
+   *  proof as used, refuses (FF007) one used before. Called in the same statement as the action it authorises. */
+  acceptProof: 'accept_identity_proof(text, timestamp with time zone, text, text)',
   /** () RETURNS TABLE(role name, access text, holder text, incident_id text, expires_at timestamptz,
    *  active boolean, sessions integer): who holds which role until when, sessions on this instance. */
   status: 'firefighter_status()',
@@ -68,7 +75,26 @@ export const DB_ADMIN_ERRORS = {
   noSuchApprovalRequest: 'FP005',
   selfApproval: 'FP006',
   approvalClosed: 'FP007',
+  /** A guardrail in db_admin.firefighter_role has no value: apply the role model again. */
+  badGuardrail: 'FF006',
+  /** The identity proof was used before, or its digest or lifetime is malformed. */
+  proofRefused: 'FF007',
 } as const;
+
+/**
+ * A role's guardrails as PostgreSQL settings, each a list of values (`SET name = 'v1', 'v2'`): what the engine
+ * sets with ALTER ROLE ... IN DATABASE ... SET and records in db_admin.firefighter_role.guardrails, so that
+ * set_firefighter_password can set them again for each new holder. Keys in a stable order.
+ */
+export function guardrailSettings(g: Guardrails | undefined): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  if (!g) return out;
+  if (g.statementTimeout !== undefined) out.statement_timeout = [g.statementTimeout];
+  if (g.lockTimeout !== undefined) out.lock_timeout = [g.lockTimeout];
+  if (g.idleInTransactionSessionTimeout !== undefined) out.idle_in_transaction_session_timeout = [g.idleInTransactionSessionTimeout];
+  if (g.searchPath) out.search_path = [...g.searchPath];
+  return out;
+}
 
 /** Audit columns' maximum lengths, enforced by the functions and by the broker before it calls them. */
 export const AUDIT_LIMITS = { requestedBy: 512, incidentId: 128, reason: 1000 } as const;

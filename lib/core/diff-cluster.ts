@@ -1,4 +1,5 @@
 // Cluster-wide part of the plan: roles, memberships, databases, database ACLs and role settings.
+import { guardrailSettings } from './db-admin.js';
 import type { ClusterFacts, MembershipFacts, RoleFacts } from './facts.js';
 import { connectors, managedRoles, type ManagedRole, type RoleAttributes } from './model.js';
 import type { DiffResult, Finding, Step } from './plan-types.js';
@@ -105,19 +106,18 @@ export function parseSearchPath(value: string): string[] {
   return out;
 }
 
+// Built from guardrailSettings, the same list db_admin re-asserts for each new firefighter holder: a guardrail
+// added there reaches both. Durations are literals; search_path elements identifiers (a literal
+// `'"my-schema"'` would name a schema called "my-schema" with quotes).
 function wantedSettings(g: Guardrails | undefined): Map<string, { sql: string; matches: (v: string) => boolean; shown: string }> {
   const out = new Map<string, { sql: string; matches: (v: string) => boolean; shown: string }>();
-  if (!g) return out;
-  const duration = (name: string, v: string | undefined) => {
-    if (v !== undefined) out.set(name, { sql: quoteLiteral(v), matches: (have) => have === v, shown: v });
-  };
-  duration('statement_timeout', g.statementTimeout);
-  duration('lock_timeout', g.lockTimeout);
-  duration('idle_in_transaction_session_timeout', g.idleInTransactionSessionTimeout);
-  if (g.searchPath) {
-    const want = [...g.searchPath];
-    // Identifiers, not string literals: `'"my-schema"'` would name a schema called "my-schema" with quotes.
-    out.set('search_path', { sql: quoteIdents(want), matches: (have) => JSON.stringify(parseSearchPath(have)) === JSON.stringify(want), shown: want.join(', ') });
+  for (const [name, values] of Object.entries(guardrailSettings(g))) {
+    if (name === 'search_path') {
+      out.set(name, { sql: quoteIdents(values), matches: (have) => JSON.stringify(parseSearchPath(have)) === JSON.stringify(values), shown: values.join(', ') });
+    } else {
+      const v = values.join(', ');
+      out.set(name, { sql: values.map(quoteLiteral).join(', '), matches: (have) => have === v, shown: v });
+    }
   }
   return out;
 }

@@ -1,7 +1,7 @@
 // Per-database part of the plan: schemas, ownership, object privileges, default privileges, db_admin.
 // Every fix is set-based (`... ON ALL TABLES IN SCHEMA`), so the number of statements does not grow
 // with the number of objects.
-import { DB_ADMIN_FUNCTIONS } from './db-admin.js';
+import { DB_ADMIN_FUNCTIONS, guardrailSettings } from './db-admin.js';
 import { diffLoginPolicies } from './diff-login-policy.js';
 import type { DatabaseObjectFacts, MisownedObject, ObjectAccessFacts } from './facts.js';
 import { checkedRoles, OBJECT_GRANTS, SEQUENCE_PRIVILEGES, tablePrivileges } from './model.js';
@@ -314,16 +314,20 @@ function diffDbAdmin(input: DatabaseDiffInput, facts: DatabaseObjectFacts, add: 
     add(admin, `REVOKE ALL ON ALL SEQUENCES IN SCHEMA ${DB_ADMIN_SCHEMA} FROM PUBLIC, ${quoteIdents([...others, broker, owner])}`, 'the audit and allowlist tables are written by the functions only');
   }
 
+  // Each row carries the role's guardrails, which set_firefighter_password sets again for every new holder.
   const wantRoles = [
-    { role: db.roles.firefighterRo.name, access: 'ro' },
-    { role: db.roles.firefighterRw.name, access: 'rw' },
+    { role: db.roles.firefighterRo.name, access: 'ro', guardrails: guardrailSettings(db.roles.firefighterRo.guardrails) },
+    { role: db.roles.firefighterRw.name, access: 'rw', guardrails: guardrailSettings(db.roles.firefighterRw.guardrails) },
   ];
-  const rowsOk = !fresh && installed && d.firefighterRoles.length === 2 && wantRoles.every((w) => d.firefighterRoles.some((h) => h.role === w.role && h.access === w.access));
+  const sameGuardrails = (have: Readonly<Record<string, readonly string[]>> | null | undefined, want: Record<string, string[]>) =>
+    have != null && JSON.stringify(Object.entries(have).sort(([a], [b]) => a.localeCompare(b))) === JSON.stringify(Object.entries(want).sort(([a], [b]) => a.localeCompare(b)));
+  const rowsOk = !fresh && installed && d.firefighterRoles.length === 2
+    && wantRoles.every((w) => d.firefighterRoles.some((h) => h.role === w.role && h.access === w.access && sameGuardrails(h.guardrails, w.guardrails)));
   if (!rowsOk) {
-    if (!fresh && installed) find('db-admin-allowlist', DB_ADMIN_SCHEMA, `db_admin.firefighter_role in "${db.name}" lists ${d.firefighterRoles.map((r) => `${r.role} (${r.access})`).join(', ') || 'nothing'}`);
+    if (!fresh && installed) find('db-admin-allowlist', DB_ADMIN_SCHEMA, `db_admin.firefighter_role in "${db.name}" lists ${d.firefighterRoles.map((r) => `${r.role} (${r.access}, guardrails ${JSON.stringify(r.guardrails ?? null)})`).join(', ') || 'nothing'}`);
     const names = wantRoles.map((w) => quoteLiteral(w.role)).join(', ');
     add(admin, `DELETE FROM ${DB_ADMIN_SCHEMA}.firefighter_role WHERE role OPERATOR(pg_catalog.<>) ALL (ARRAY[${names}]::pg_catalog.name[])`, 'only this database\'s firefighter roles');
-    add(admin, `INSERT INTO ${DB_ADMIN_SCHEMA}.firefighter_role (role, access) VALUES ${wantRoles.map((w) => `(${quoteLiteral(w.role)}, ${quoteLiteral(w.access)})`).join(', ')} ON CONFLICT (role) DO UPDATE SET access = EXCLUDED.access`, 'the functions accept these roles only');
+    add(admin, `INSERT INTO ${DB_ADMIN_SCHEMA}.firefighter_role (role, access, guardrails) VALUES ${wantRoles.map((w) => `(${quoteLiteral(w.role)}, ${quoteLiteral(w.access)}, ${quoteLiteral(JSON.stringify(w.guardrails))}::jsonb)`).join(', ')} ON CONFLICT (role) DO UPDATE SET access = EXCLUDED.access, guardrails = EXCLUDED.guardrails`, 'the functions accept these roles only, and re-assert these guardrails');
   }
   const policies = diffLoginPolicies(spec, db, d.loginPolicies);
   if (policies.changed || !installed) {

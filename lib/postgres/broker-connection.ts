@@ -27,6 +27,9 @@ export interface BrokerConnectionOptions {
 /** Opens one connection as the broker to a host and database. */
 export type BrokerConnector = (host: string, database: string) => Promise<pg.Client>;
 
+/** How long a warm container keeps an idle connection. */
+export const KEPT_IDLE_MS = 300_000;
+
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 /** pg's ssl options for a TLS mode; refuses plaintext to anything but the loopback address. */
@@ -47,10 +50,48 @@ function positive(value: number | undefined, fallback: number, name: string): nu
   return out;
 }
 
+/**
+ * Session settings the broker relies on, sent in the startup packet so they override whatever the database or
+ * role carries (`ALTER DATABASE ... SET standard_conforming_strings = off` or `default_transaction_read_only = on`
+ * by the database's owner would otherwise break or bend every request). Timeouts are added per connector.
+ */
+export const PINNED_SETTINGS: Readonly<Record<string, string>> = {
+  search_path: 'pg_catalog,pg_temp',
+  standard_conforming_strings: 'on',
+  default_transaction_read_only: 'off',
+  default_transaction_isolation: 'read committed',
+  default_transaction_deferrable: 'off',
+  exit_on_error: 'off',
+  DateStyle: 'ISO',
+  IntervalStyle: 'postgres',
+  TimeZone: 'UTC',
+  client_min_messages: 'warning',
+  'plpgsql.extra_errors': 'none',
+  'plpgsql.variable_conflict': 'error',
+};
+
+/** `-c name=value` switches for the startup packet; spaces and backslashes escaped as the server expects. */
+export function startupOptions(settings: Readonly<Record<string, string>>): string {
+  return Object.entries(settings).map(([name, value]) => {
+    if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(name)) throw new Error(`setting name ${JSON.stringify(name)} is not a PostgreSQL parameter name`);
+    return `-c ${name}=${value.replace(/[\\ ]/g, (c) => `\\${c}`)}`;
+  }).join(' ');
+}
+
 export function brokerConnector(options: BrokerConnectionOptions): BrokerConnector {
   const connectTimeout = positive(options.connectTimeoutMs, 5_000, 'connectTimeoutMs');
   const statementTimeout = positive(options.statementTimeoutMs, 15_000, 'statementTimeoutMs');
   const lockTimeout = positive(options.lockTimeoutMs, 5_000, 'lockTimeoutMs');
+  const settings = startupOptions({
+    ...PINNED_SETTINGS,
+    statement_timeout: String(statementTimeout),
+    lock_timeout: String(lockTimeout),
+    // The broker never waits inside a transaction; a stuck one must not hold the role's row lock.
+    idle_in_transaction_session_timeout: String(statementTimeout),
+    // A frozen Lambda container cannot close the connection it keeps; the server ends it a minute after the
+    // container would have dropped it (keepOneConnection's 5 minutes), so it cannot hold a slot for long.
+    idle_session_timeout: String(KEPT_IDLE_MS + 60_000),
+  });
   return async (host, database) => {
     const client = new pg.Client({
       host,
@@ -61,8 +102,7 @@ export function brokerConnector(options: BrokerConnectionOptions): BrokerConnect
       password: () => options.password(host),
       ssl: sslOptions(host, options.tls),
       connectionTimeoutMillis: connectTimeout,
-      statement_timeout: statementTimeout,
-      lock_timeout: lockTimeout,
+      options: settings,
       // The client gives up a little after the server would, so a dead socket cannot hang the broker.
       query_timeout: statementTimeout + 2_000,
       application_name: 'firefighter-broker',
@@ -71,6 +111,8 @@ export function brokerConnector(options: BrokerConnectionOptions): BrokerConnect
     client.on('error', () => undefined);
     try {
       await client.connect();
+      // transaction_timeout exists from PostgreSQL 17 on, so it cannot go in the startup packet of a 15 or 16.
+      await client.query(`SELECT pg_catalog.set_config('transaction_timeout', '0', false) WHERE pg_catalog.current_setting('server_version_num')::pg_catalog.int4 OPERATOR(pg_catalog.>=) 170000`);
     } catch (error) {
       await client.end().catch(() => undefined);
       throw error;
@@ -96,7 +138,7 @@ export interface KeptConnection {
  * higher than the broker role's connection limit, the limit still holds on every server. A kept connection is
  * checked with a round trip before reuse and dropped once idle for `maxIdleMs`.
  */
-export function keepOneConnection(connect: BrokerConnector, maxIdleMs = 300_000, now: () => number = Date.now): KeptConnection {
+export function keepOneConnection(connect: BrokerConnector, maxIdleMs = KEPT_IDLE_MS, now: () => number = Date.now): KeptConnection {
   const keys = new WeakMap<pg.Client, string>();
   let kept: { key: string; client: pg.Client; since: number } | undefined;
   const end = (client: pg.Client) => client.end().catch(() => undefined);

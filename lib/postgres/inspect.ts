@@ -39,14 +39,16 @@ const POLICIES = `SELECT role::pg_catalog.text AS role, max_logins AS "maxLogins
 /** The allowlist table belongs to admin; read it as admin, in a read-only transaction. */
 async function readAllowlist(
   client: pg.Client, spec: RoleModelSpec, facts: DatabaseObjectFacts, inTransaction: boolean,
-): Promise<{ roles: { role: string; access: string }[]; policies?: LoginPolicies }> {
+): Promise<{ roles: DatabaseObjectFacts['dbAdmin']['firefighterRoles']; policies?: LoginPolicies }> {
   if (!facts.dbAdmin.exists) return { roles: [] };
   await client.query(inTransaction ? 'SAVEPOINT read_allowlist' : 'BEGIN READ ONLY');
   try {
     await client.query(`SET LOCAL ROLE ${quoteIdent(spec.admin.name)}`);
     const exists = await client.query<{ ok: boolean }>(`SELECT pg_catalog.to_regclass('${DB_ADMIN_SCHEMA}.firefighter_role') IS NOT NULL AS ok`);
     if (!exists.rows[0]?.ok) return { roles: [] };
-    const { rows } = await client.query<{ role: string; access: string }>(`SELECT role::pg_catalog.text AS role, access FROM ${DB_ADMIN_SCHEMA}.firefighter_role ORDER BY role`);
+    // to_jsonb(f) reads the guardrails column when an older db_admin does not have it yet.
+    const { rows } = await client.query<{ role: string; access: string; guardrails: Record<string, string[]> | null }>(
+      `SELECT f.role::pg_catalog.text AS role, f.access, pg_catalog.to_jsonb(f) OPERATOR(pg_catalog.->) 'guardrails' AS guardrails FROM ${DB_ADMIN_SCHEMA}.firefighter_role f ORDER BY f.role`);
     const policyTable = await client.query<{ ok: boolean }>(`SELECT pg_catalog.to_regclass('${DB_ADMIN_SCHEMA}.firefighter_login_policy') IS NOT NULL AS ok`);
     if (!policyTable.rows[0]?.ok) return { roles: rows };
     return { roles: rows, policies: (await client.query<LoginPolicies[number]>(POLICIES)).rows };
