@@ -11,6 +11,9 @@ import { parseArgs } from 'node:util';
 import { createBrokerService, type AuditLogger, type BrokerResponse, type RequestResponse } from '../lib/broker/service.js';
 import { directConfig, directConnector, parseDirectUrl } from '../lib/broker/direct.js';
 import { exitCodeOf, redact } from '../lib/broker/errors.js';
+import { psqlTls } from '../lib/broker/psql-tls.js';
+import { loadRdsCa } from '../lib/postgres/rds-ca.js';
+import { TlsRefusal } from '../lib/postgres/tls.js';
 
 const USAGE = `usage: firefighter request ro|rw --incident ID --reason TEXT [--hours 1|2] [--takeover] [--connect] [--json]
        firefighter revoke ro|rw --incident ID [--reason TEXT] [--json]
@@ -24,7 +27,11 @@ const USAGE = `usage: firefighter request ro|rw --incident ID --reason TEXT [--h
   straight against PostgreSQL:
     --direct --database-url postgres://BROKER_USER:PASSWORD@HOST:5432/DB[?sslmode=verify-full&sslrootcert=CA]
   --database NAME   which of the broker's databases (default: its first)
-  --ca FILE         CA bundle to verify the server with (psql with --connect, and --direct)
+  --ca FILE         CA bundle to verify the server with (psql with --connect, and --direct); default: the RDS CAs
+                    for *.rds.amazonaws.com, else PGSSLROOTCERT or Node's (psql: the system's) trust store
+  --insecure-skip-tls-verify
+                    let the password reach a remote host without a verified certificate (PGSSLMODE/sslmode
+                    require, disable, ...); anyone on the way can read it
   --connect         start psql logged in as the firefighter role (password in its environment, TLS required)
   --json            machine-readable output (stable field names)
 
@@ -55,6 +62,7 @@ interface Cli {
   readonly json: boolean;
   readonly connect: boolean;
   readonly caFile?: string;
+  readonly insecureSkipTlsVerify: boolean;
   readonly direct?: { url: string };
   readonly lambda?: LambdaOptions;
 }
@@ -70,6 +78,7 @@ function parseCli(argv: string[], env: NodeJS.ProcessEnv): Cli {
         database: { type: 'string' }, connect: { type: 'boolean' }, json: { type: 'boolean' }, ca: { type: 'string' },
         function: { type: 'string' }, 'broker-id': { type: 'string' }, profile: { type: 'string' }, region: { type: 'string' },
         'sts-endpoint': { type: 'string' }, direct: { type: 'boolean' }, 'database-url': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        'insecure-skip-tls-verify': { type: 'boolean' },
       },
     });
   } catch (error) {
@@ -93,7 +102,7 @@ function parseCli(argv: string[], env: NodeJS.ProcessEnv): Cli {
   } else if (v.takeover || v.hours !== undefined || v.connect) {
     throw new UsageError('--takeover, --hours and --connect belong to request');
   }
-  const base = { event, json: v.json ?? false, connect: v.connect ?? false, ...(v.ca !== undefined ? { caFile: v.ca } : {}) };
+  const base = { event, json: v.json ?? false, connect: v.connect ?? false, insecureSkipTlsVerify: v['insecure-skip-tls-verify'] ?? false, ...(v.ca !== undefined ? { caFile: v.ca } : {}) };
   if (v.direct) {
     if (!v['database-url']) throw new UsageError('--direct needs --database-url postgres://BROKER_USER@HOST/DB');
     return { ...base, direct: { url: v['database-url'] } };
@@ -117,7 +126,11 @@ function parseCli(argv: string[], env: NodeJS.ProcessEnv): Cli {
 const quietLogger: AuditLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 async function runDirect(cli: Cli, io: CliIo): Promise<BrokerResponse> {
-  const target = parseDirectUrl(cli.direct?.url ?? '', { ...(cli.caFile ? { caFile: cli.caFile } : {}), ...(io.env.PGPASSWORD ? { fallbackPassword: io.env.PGPASSWORD } : {}) });
+  const target = await parseDirectUrl(cli.direct?.url ?? '', {
+    ...(cli.caFile ? { caFile: cli.caFile } : {}), ...(io.env.PGPASSWORD ? { fallbackPassword: io.env.PGPASSWORD } : {}),
+    env: io.env, insecureSkipTlsVerify: cli.insecureSkipTlsVerify, rdsCa: loadRdsCa,
+  });
+  if (target.warning) io.stderr(`firefighter: ${target.warning}`);
   const connect = directConnector(target);
   const config = await directConfig(target, connect);
   const service = createBrokerService({
@@ -188,19 +201,30 @@ async function connectPsql(response: RequestResponse, cli: Cli, io: CliIo): Prom
     io.stderr('firefighter: --connect needs TLS, and this server was reached without it; use sslmode=verify-full');
     return 2;
   }
-  const rootCert = cli.caFile ?? io.env.PGSSLROOTCERT;
-  if (!rootCert) io.stderr('firefighter: TLS without certificate verification (sslmode=require); pass --ca rds-ca-bundle.pem for verify-full');
+  let tls;
+  try {
+    tls = await psqlTls(response.host, { caFile: cli.caFile, env: io.env, insecureSkipTlsVerify: cli.insecureSkipTlsVerify, rdsCa: loadRdsCa });
+  } catch (error) {
+    if (!(error instanceof TlsRefusal)) throw error;
+    io.stderr(`firefighter: not starting psql: ${error.message}; the password is active until ${response.expiresAt} (end it with: firefighter revoke ${response.access} --incident ${String(cli.event.incidentId)})`);
+    return 2;
+  }
+  if (tls.warning) io.stderr(`firefighter: ${tls.warning}`);
+  const { PGSSLROOTCERT: _userRoot, ...callerEnv } = io.env;
   const env: NodeJS.ProcessEnv = {
-    ...io.env,
+    ...callerEnv,
     PGHOST: response.host, PGPORT: String(response.port), PGUSER: response.username, PGDATABASE: response.database,
     // In the environment, never in argv: argv is visible to every local user in `ps`.
     PGPASSWORD: response.password,
-    PGSSLMODE: rootCert ? 'verify-full' : 'require',
-    ...(rootCert ? { PGSSLROOTCERT: rootCert } : {}),
+    ...tls.env,
     PGAPPNAME: 'firefighter',
   };
-  const code = await (io.psql ?? spawnPsql)(env);
-  return code === 0 ? 0 : 1;
+  try {
+    const code = await (io.psql ?? spawnPsql)(env);
+    return code === 0 ? 0 : 1;
+  } finally {
+    tls.cleanup();
+  }
 }
 
 /** Runs the CLI; returns the exit code. */

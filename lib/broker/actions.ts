@@ -6,7 +6,7 @@ import { firefighterRole, type BrokerConfig, type FirefighterAccess } from '../c
 import type { RequestInput, RevokeInput } from '../core/broker-input.js';
 import { generatePassword as defaultGeneratePassword } from '../core/password.js';
 import { scramSha256VerifierAsync } from '../core/scram.js';
-import type { BrokerConnector, BrokerRelease } from '../postgres/broker-connection.js';
+import type { BrokerConnector, BrokerRelease, BrokerTls } from '../postgres/broker-connection.js';
 import { BROKER_ERROR_CODES, BrokerError, fromDatabaseError } from './errors.js';
 
 export interface BrokerDeps {
@@ -15,7 +15,7 @@ export interface BrokerDeps {
   /** Where a client goes after use (a warm Lambda keeps one open). @default - closed */
   readonly release?: BrokerRelease;
   /** TLS mode the firefighter should use to log in, reported with the password. @default 'verify-full' */
-  readonly sslmode?: 'verify-full' | 'disable';
+  readonly sslmode?: BrokerTls['mode'];
   /** @default - 40 characters from a CSPRNG (lib/core/password.ts) */
   readonly generatePassword?: () => string;
 }
@@ -29,7 +29,7 @@ export interface IssuedPassword {
   readonly expiresAt: string;
   readonly host: string;
   readonly port: number;
-  readonly sslmode: 'verify-full' | 'disable';
+  readonly sslmode: BrokerTls['mode'];
   /** The holder replaced by a takeover, when there was one. */
   readonly previousHolder?: string;
 }

@@ -1,8 +1,8 @@
 // The CLI's --direct mode: the broker logic run on the caller's machine against a PostgreSQL where a URL logs
 // in as the password broker (local use, the demo, PostgreSQL outside AWS). Holding the broker's password is
 // the authorisation here, so there is no identity proof and no allowlist; the requester is recorded as given.
-import { readFileSync } from 'node:fs';
 import type { BrokerConfig } from '../core/broker-config.js';
+import { decideTls, TlsRefusal } from '../postgres/tls.js';
 import { brokerConnector, type BrokerConnector, type BrokerTls } from '../postgres/broker-connection.js';
 import { BROKER_ERROR_CODES, BrokerError, fromDatabaseError } from './errors.js';
 
@@ -17,12 +17,24 @@ export interface DirectTarget {
 
 const invalid = (message: string) => new BrokerError(BROKER_ERROR_CODES.invalidInput, message);
 
+export interface DirectUrlOptions {
+  /** --ca: wins over the URL's sslrootcert and PGSSLROOTCERT. */
+  readonly caFile?: string;
+  /** PGPASSWORD, used when the URL has none. */
+  readonly fallbackPassword?: string;
+  /** For PGSSLMODE and PGSSLROOTCERT. @default {} */
+  readonly env?: NodeJS.ProcessEnv;
+  readonly insecureSkipTlsVerify?: boolean;
+  /** The RDS CA bundle for *.rds.amazonaws.com (lib/postgres/rds-ca.ts). */
+  readonly rdsCa?: () => Promise<readonly string[]>;
+}
+
 /**
- * postgres://broker:PASSWORD@host:5432/db?sslmode=verify-full&sslrootcert=ca.pem. sslmode defaults to
- * verify-full; `disable` is accepted for 127.0.0.1 only; the weaker modes that skip verification are refused.
- * `fallbackPassword` (PGPASSWORD) is used when the URL has none.
+ * postgres://broker:PASSWORD@host:5432/db?sslmode=verify-full&sslrootcert=ca.pem, with libpq's PGSSLMODE and
+ * PGSSLROOTCERT when the URL has none. A remote host needs verify-full unless the user opted out; a loopback
+ * host may use any mode (lib/postgres/tls.ts decides). Refusals come before any connection.
  */
-export function parseDirectUrl(url: string, options: { caFile?: string; fallbackPassword?: string } = {}): DirectTarget {
+export async function parseDirectUrl(url: string, options: DirectUrlOptions = {}): Promise<DirectTarget & { readonly warning?: string }> {
   let u: URL;
   try {
     u = new URL(url);
@@ -37,23 +49,22 @@ export function parseDirectUrl(url: string, options: { caFile?: string; fallback
   if (!user) throw invalid('--database-url has no user; give the password broker\'s user, e.g. postgres://my_pg_password_broker@host/db');
   if (!password) throw invalid('--database-url has no password and PGPASSWORD is not set');
   if (!database) throw invalid('--database-url names no database; add /<database>');
-  const sslmode = u.searchParams.get('sslmode') ?? 'verify-full';
-  const caFile = options.caFile ?? u.searchParams.get('sslrootcert') ?? undefined;
-  let tls: BrokerTls;
-  if (sslmode === 'disable') tls = { mode: 'disable' };
-  else if (sslmode === 'verify-full') {
-    let ca: string | undefined;
-    if (caFile) {
-      try {
-        ca = readFileSync(caFile, 'utf8');
-      } catch (error) {
-        throw invalid(`cannot read the CA file ${caFile}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`);
-      }
-    }
-    tls = { mode: 'verify-full', ...(ca ? { ca } : {}) };
-  } else throw invalid(`sslmode=${sslmode} does not verify the server; use sslmode=verify-full (with sslrootcert=FILE) or, for 127.0.0.1 only, sslmode=disable`);
   const host = u.hostname.replace(/^\[|\]$/g, '');
-  return { host, port: Number(u.port || 5432), user, password, database, tls };
+  if (!host) throw invalid('--database-url names no host; expected postgres://broker@host:5432/database');
+  const env = options.env ?? {};
+  let decision;
+  try {
+    decision = await decideTls({
+      host,
+      sslmode: u.searchParams.get('sslmode') ?? env.PGSSLMODE,
+      sslrootcert: options.caFile ?? u.searchParams.get('sslrootcert') ?? env.PGSSLROOTCERT,
+      insecureSkipTlsVerify: options.insecureSkipTlsVerify,
+    }, options.rdsCa ? { rdsCa: options.rdsCa } : {});
+  } catch (error) {
+    if (error instanceof TlsRefusal) throw invalid(error.message);
+    throw error;
+  }
+  return { host, port: Number(u.port || 5432), user, password, database, tls: decision.tls, ...(decision.warning ? { warning: decision.warning } : {}) };
 }
 
 export function directConnector(target: DirectTarget, timeouts: { connectTimeoutMs?: number } = {}): BrokerConnector {

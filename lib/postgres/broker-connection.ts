@@ -1,15 +1,13 @@
 // Connections for the password broker: as the broker user, with a password or a fresh IAM token per
 // connection, TLS with full verification (or, for a local server only, explicitly none), finite timeouts.
 import pg from 'pg';
+import { pgSsl, type TlsPolicy } from './tls.js';
 
 /** Returns the password (or IAM auth token) for one new connection to `host`. */
 export type PasswordProvider = (host: string) => string | Promise<string>;
 
-export type BrokerTls =
-  /** Certificate chain and host name verified; `ca` (PEM) replaces Node's trust store when given. */
-  | { readonly mode: 'verify-full'; readonly ca?: string }
-  /** No TLS at all: accepted only for a loopback host (a local server for the demo or tests). */
-  | { readonly mode: 'disable' };
+/** verify-full for the Lambda; the weaker modes only for a loopback host or with the CLI's opt-out (./tls.ts). */
+export type BrokerTls = TlsPolicy;
 
 export interface BrokerConnectionOptions {
   readonly port: number;
@@ -30,18 +28,9 @@ export type BrokerConnector = (host: string, database: string) => Promise<pg.Cli
 /** How long a warm container keeps an idle connection. */
 export const KEPT_IDLE_MS = 300_000;
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
-
-/** pg's ssl options for a TLS mode; refuses plaintext to anything but the loopback address. */
+/** pg's ssl options for a TLS mode; refuses anything but verify-full to a remote host (see ./tls.ts). */
 export function sslOptions(host: string, tls: BrokerTls): pg.ClientConfig['ssl'] {
-  if (tls.mode === 'disable') {
-    if (!LOOPBACK.has(host)) throw new Error(`tls mode "disable" is refused for ${host}: only a local server (127.0.0.1) may be reached without TLS; use verify-full with the server's CA`);
-    return false;
-  }
-  if (tls.mode !== 'verify-full') throw new Error(`tls mode ${JSON.stringify((tls as { mode: unknown }).mode)} is not supported; use verify-full`);
-  // rejectUnauthorized verifies the chain; pg passes the host to tls.connect, whose default
-  // checkServerIdentity verifies the host name (or IP address) against the certificate.
-  return { rejectUnauthorized: true, ...(tls.ca !== undefined ? { ca: tls.ca } : {}) };
+  return pgSsl(host, tls);
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {

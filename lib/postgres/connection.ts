@@ -1,8 +1,12 @@
 // Connections for the engine: finite timeouts, a recognisable application_name, a count of statements,
 // and a session that trusts nothing the database's owner controls (search_path, string syntax).
 import pg from 'pg';
+import { refuseUnverifiedTls } from './tls.js';
 
-export type ConnectionOptions = pg.ClientConfig;
+export type ConnectionOptions = pg.ClientConfig & {
+  /** Lets the password reach a remote host without a verified certificate (the CLIs' --insecure-skip-tls-verify). @default false */
+  readonly insecureSkipTlsVerify?: boolean;
+};
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
@@ -24,9 +28,12 @@ export class StatementCounter {
 }
 
 export async function connect(options: ConnectionOptions, database: string | undefined, counter?: StatementCounter): Promise<pg.Client> {
+  // Before any socket is opened: a password never leaves for a remote host without verify-full.
+  refuseUnverifiedTls(options);
+  const { insecureSkipTlsVerify: _optOut, ...config } = options;
   const client = new pg.Client({
     application_name: 'cdk-aurora-firefighter',
-    ...withDatabase(options, database),
+    ...withDatabase(config, database),
     connectionTimeoutMillis: options.connectionTimeoutMillis ?? DEFAULT_CONNECT_TIMEOUT_MS,
   });
   // An error on an idle client (server restart, terminated backend) must not crash the process.

@@ -123,7 +123,7 @@ describe.each(testedMajors())('firefighter --direct on PostgreSQL %i', (major) =
     await query(server.masterUrl(), `ALTER ROLE ${RW} VALID UNTIL '2000-01-01'`);
     const { createBrokerService } = await import('../../lib/broker/service.js');
     const { directConfig, directConnector, parseDirectUrl } = await import('../../lib/broker/direct.js');
-    const target = parseDirectUrl(url);
+    const target = await parseDirectUrl(url);
     const connect = directConnector(target);
     const logs: unknown[] = [];
     const log = (m: string, a: Record<string, unknown>) => logs.push({ m, ...a });

@@ -46,7 +46,7 @@ describe('broker connections over TLS (PostgreSQL 17)', () => {
   });
 
   it('plaintext only to the loopback address, and only when asked for', () => {
-    expect(() => sslOptions('my-pg.cluster-abc.eu-west-1.rds.amazonaws.com', { mode: 'disable' })).toThrow('tls mode "disable" is refused for my-pg.cluster-abc.eu-west-1.rds.amazonaws.com: only a local server (127.0.0.1) may be reached without TLS; use verify-full with the server\'s CA');
+    expect(() => sslOptions('my-pg.cluster-abc.eu-west-1.rds.amazonaws.com', { mode: 'disable' })).toThrow('tls mode "disable" is refused for my-pg.cluster-abc.eu-west-1.rds.amazonaws.com: only a loopback host may be reached without a verified certificate; use verify-full with the server\'s CA, or pass --insecure-skip-tls-verify');
     expect(() => sslOptions('10.0.0.5', { mode: 'require' } as never)).toThrow('tls mode "require" is not supported; use verify-full');
     expect(sslOptions('127.0.0.1', { mode: 'verify-full', ca })).toEqual({ rejectUnauthorized: true, ca }); // no checkServerIdentity override
   });

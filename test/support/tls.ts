@@ -11,13 +11,14 @@ export interface TestTls {
   readonly key: string;
 }
 
-export function makeTls(): TestTls {
+/** `names`: extra DNS names in the server certificate, e.g. a test alias for 127.0.0.1 (test/support/host-alias.ts). */
+export function makeTls(names: readonly string[] = []): TestTls {
   const dir = mkdtempSync(path.join(tmpdir(), 'firefighter-tls-'));
   const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
   try {
     run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=local test rds ca');
     run('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
-    writeFileSync(path.join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+    writeFileSync(path.join(dir, 'san.ext'), `subjectAltName=${['IP:127.0.0.1', 'DNS:localhost', ...names.map((n) => `DNS:${n}`)].join(',')}\n`);
     run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'san.ext');
     const read = (f: string) => readFileSync(path.join(dir, f), 'utf8');
     return { ca: read('ca.pem'), cert: read('server.pem'), key: read('server.key') };

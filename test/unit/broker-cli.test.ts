@@ -1,8 +1,12 @@
 // The firefighter CLI without a database: argument checks (exit 2), the event it sends, exit codes for
 // done / refused / failed, and --connect handing psql the password in its environment and nowhere else.
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runFirefighter, type LambdaOptions } from '../../bin/firefighter.js';
 import type { BrokerResponse } from '../../lib/broker/service.js';
+import { loadRdsCa } from '../../lib/postgres/rds-ca.js';
 
 const PASSWORD = 'Qw3rTy7uIoP1aSdF5gHjK9lZxC2vBnM4QwErTy6U';
 const issued: BrokerResponse = {
@@ -10,7 +14,15 @@ const issued: BrokerResponse = {
   expiresAt: '2026-11-23T03:00:00.000Z', host: 'my-pg.cluster-abc.eu-west-1.rds.amazonaws.com', port: 5432, sslmode: 'verify-full', password: PASSWORD,
 };
 
+// Any readable file will do: psql reads it, the CLI only checks that it can.
+const CA_FILE = path.join(mkdtempSync(path.join(tmpdir(), 'ff-ca-')), 'ca.pem');
+writeFileSync(CA_FILE, '-----BEGIN CERTIFICATE-----\n');
+
 async function run(args: string[], response: BrokerResponse | Error = issued, env: NodeJS.ProcessEnv = { FIREFIGHTER_FUNCTION: 'broker-fn' }) {
+  return runWith(args, env, () => undefined, response);
+}
+
+async function runWith(args: string[], env: NodeJS.ProcessEnv, inPsql: (env: NodeJS.ProcessEnv) => void, response: BrokerResponse | Error = issued) {
   const stdout: string[] = [];
   const stderr: string[] = [];
   const sent: { options: LambdaOptions; event: Record<string, unknown> }[] = [];
@@ -22,7 +34,7 @@ async function run(args: string[], response: BrokerResponse | Error = issued, en
       if (response instanceof Error) throw response;
       return response;
     },
-    psql: async (e) => (psql.push(e), 0),
+    psql: async (e) => (psql.push(e), inPsql(e), 0),
   });
   return { code, stdout: stdout.join('\n'), stderr: stderr.join('\n'), sent, psql };
 }
@@ -76,15 +88,55 @@ describe('firefighter CLI', () => {
     expect([out.code, JSON.parse(out.stdout), out.stderr]).toEqual([2, refused, '']);
   });
 
-  it('--connect puts the password in psql\'s environment only, with TLS required at least', async () => {
-    const out = await run(['request', 'ro', '--incident', 'INC-1', '--reason', 'x', '--connect']);
+  it('--connect puts the password in psql\'s environment only, verifying an RDS host with the bundled RDS CAs', async () => {
+    let bundle = '';
+    let bundleFile = '';
+    const out = await runWith(['request', 'ro', '--incident', 'INC-1', '--reason', 'x', '--connect'], { FIREFIGHTER_FUNCTION: 'broker-fn' }, (e) => {
+      bundleFile = String(e.PGSSLROOTCERT);
+      bundle = readFileSync(bundleFile, 'utf8');
+    });
     expect(out.code).toBe(0);
-    expect(out.psql[0]).toMatchObject({ PGPASSWORD: PASSWORD, PGUSER: 'my_pg_firefighter_ro', PGSSLMODE: 'require', PGHOST: 'my-pg.cluster-abc.eu-west-1.rds.amazonaws.com' });
+    expect(out.psql[0]).toMatchObject({ PGPASSWORD: PASSWORD, PGUSER: 'my_pg_firefighter_ro', PGSSLMODE: 'verify-full', PGHOST: 'my-pg.cluster-abc.eu-west-1.rds.amazonaws.com' });
     expect(`${out.stdout}\n${out.stderr}`).not.toContain(PASSWORD);
-    expect(out.stderr).toBe('firefighter: TLS without certificate verification (sslmode=require); pass --ca rds-ca-bundle.pem for verify-full');
-    const json = await run(['request', 'ro', '--incident', 'INC-1', '--reason', 'x', '--connect', '--json', '--ca', '/etc/rds.pem']);
+    expect(out.stderr).toBe('');
+    // The public RDS roots, written for psql and removed once it exits.
+    expect(bundle.match(/BEGIN CERTIFICATE/g)?.length).toBeGreaterThan(10);
+    expect(bundle).toContain((await loadRdsCa())[0]);
+    expect(existsSync(bundleFile)).toBe(false);
+    const json = await run(['request', 'ro', '--incident', 'INC-1', '--reason', 'x', '--connect', '--json', '--ca', CA_FILE]);
     expect(json.stdout).not.toContain(PASSWORD);
-    expect(json.psql[0]).toMatchObject({ PGSSLMODE: 'verify-full', PGSSLROOTCERT: '/etc/rds.pem' });
+    expect(json.psql[0]).toMatchObject({ PGSSLMODE: 'verify-full', PGSSLROOTCERT: CA_FILE });
+  });
+
+  it.each([
+    ['a remote host with PGSSLMODE=require', { PGSSLMODE: 'require' }, issued],
+    ['a remote host with PGSSLMODE=disable', { PGSSLMODE: 'disable' }, issued],
+    ['a remote host with PGSSLMODE=verify-ca', { PGSSLMODE: 'verify-ca', PGSSLROOTCERT: '/etc/hostname' }, issued],
+    ['a name that is not loopback with PGSSLMODE=prefer', { PGSSLMODE: 'prefer' }, { ...issued, host: 'db.firefighter.test' } as BrokerResponse],
+  ])('--connect refuses %s before psql starts, and says how long the password stays active', async (_name, env, response) => {
+    const out = await run(['request', 'ro', '--incident', 'INC-1', '--reason', 'x', '--connect'], response, { FIREFIGHTER_FUNCTION: 'broker-fn', ...env });
+    expect([out.code, out.psql]).toEqual([2, []]);
+    expect(out.stderr).toMatch(/^firefighter: not starting psql: sslmode=[a-z-]+ does not verify the server's certificate|^firefighter: not starting psql: sslmode=disable sends the password in plaintext/);
+    expect(out.stderr).toContain('pass --insecure-skip-tls-verify to send it anyway; the password is active until 2026-11-23T03:00:00.000Z (end it with: firefighter revoke ro --incident INC-1)');
+    expect(out.stderr).not.toContain(PASSWORD);
+  });
+
+  it('--connect with --insecure-skip-tls-verify goes ahead unverified, and says so loudly', async () => {
+    const out = await run(['request', 'ro', '--incident', 'INC-1', '--reason', 'x', '--connect', '--insecure-skip-tls-verify'], issued, { FIREFIGHTER_FUNCTION: 'broker-fn', PGSSLMODE: 'require', PGSSLROOTCERT: CA_FILE });
+    expect(out.code).toBe(0);
+    expect(out.psql[0]).toMatchObject({ PGSSLMODE: 'verify-ca', PGSSLROOTCERT: CA_FILE });
+    const plain = await run(['request', 'ro', '--incident', 'INC-1', '--reason', 'x', '--connect', '--insecure-skip-tls-verify'], issued, { FIREFIGHTER_FUNCTION: 'broker-fn', PGSSLMODE: 'no-verify' });
+    expect(plain.psql[0]?.PGSSLMODE).toBe('require');
+    expect(plain.psql[0]).not.toHaveProperty('PGSSLROOTCERT');
+    expect(plain.stderr).toBe('firefighter: WARNING: --insecure-skip-tls-verify: the password goes to my-pg.cluster-abc.eu-west-1.rds.amazonaws.com over TLS without checking the certificate; anyone who can intercept the connection can read it');
+  });
+
+  it('--connect to another remote host verifies with the system trust store; a loopback host keeps TLS without verification', async () => {
+    const other = await run(['request', 'ro', '--incident', 'INC-1', '--reason', 'x', '--connect'], { ...issued, host: 'db.example.com' } as BrokerResponse);
+    expect(other.psql[0]).toMatchObject({ PGSSLMODE: 'verify-full', PGSSLROOTCERT: 'system' });
+    const local = await run(['request', 'ro', '--incident', 'INC-1', '--reason', 'x', '--connect'], { ...issued, host: '127.0.0.1' } as BrokerResponse);
+    expect(local.psql[0]?.PGSSLMODE).toBe('require');
+    expect(local.stderr).toBe('');
   });
 
   it('--connect with secret delivery says where the password is and starts nothing', async () => {
@@ -94,12 +146,13 @@ describe('firefighter CLI', () => {
     expect(out.stderr).toBe('firefighter: --connect needs the password in the response; this broker writes it to arn:aws:secretsmanager:eu-west-1:123456789012:secret:ro, read it from there');
   });
 
-  it('--direct refuses sslmode=require and a remote host without TLS, before connecting', async () => {
+  it('--direct refuses sslmode=require, disable and PGSSLMODE=no-verify for a remote host, before connecting', async () => {
     const a = await run(['status', '--direct', '--database-url', 'postgres://b:pw-secret-0000000000@db.example/x?sslmode=require']);
-    expect([a.code, a.stderr]).toEqual([2, 'firefighter: sslmode=require does not verify the server; use sslmode=verify-full (with sslrootcert=FILE) or, for 127.0.0.1 only, sslmode=disable']);
+    expect([a.code, a.stderr]).toEqual([2, "firefighter: sslmode=require does not verify the server's certificate, and db.example is not a loopback address, so anyone on the way could read the password; use sslmode=verify-full (the default; with sslrootcert=FILE when the server's CA is private), or pass --insecure-skip-tls-verify to send it anyway"]);
     const b = await run(['status', '--direct', '--database-url', 'postgres://b:pw-secret-0000000000@db.example/x?sslmode=disable']);
-    expect(b.code).toBe(1);
-    expect(b.stderr).toMatch(/tls mode "disable" is refused for db\.example/);
-    expect(`${a.stderr}${b.stderr}`).not.toContain('pw-secret');
+    expect([b.code, b.stderr]).toEqual([2, "firefighter: sslmode=disable sends the password in plaintext, and db.example is not a loopback address, so anyone on the way could read the password; use sslmode=verify-full (the default; with sslrootcert=FILE when the server's CA is private), or pass --insecure-skip-tls-verify to send it anyway"]);
+    const c = await run(['status', '--direct', '--database-url', 'postgres://b:pw-secret-0000000000@db.example/x'], issued, { PGSSLMODE: 'no-verify' });
+    expect([c.code, c.stderr]).toEqual([2, expect.stringMatching(/^firefighter: sslmode=no-verify does not verify the server's certificate, and db\.example is not a loopback address/)]);
+    expect(`${a.stderr}${b.stderr}${c.stderr}`).not.toContain('pw-secret');
   });
 });
