@@ -136,7 +136,18 @@ export function diffDatabase(input: DatabaseDiffInput): DiffResult {
   for (const a of facts.objectAccess) diffObjectAccess(a);
   if (facts.publicRoutines > 0) {
     find('routine-public', 'PUBLIC', `PUBLIC may EXECUTE ${facts.publicRoutines} routine(s) in the application schemas of "${database}"`);
-    for (const schema of db.schemas) add(owner, `REVOKE EXECUTE ON ALL ROUTINES IN SCHEMA ${quoteIdent(schema)} FROM PUBLIC`, 'routines run only for roles granted EXECUTE');
+    for (const schema of db.schemas) {
+      add(owner, `REVOKE EXECUTE ON ALL ROUTINES IN SCHEMA ${quoteIdent(schema)} FROM PUBLIC`, 'routines run only for roles granted EXECUTE');
+      regrantAfterPublicRevoke(schema, 'routines');
+    }
+  }
+
+  /** A role that reached a privilege only through PUBLIC looked fine before the REVOKE; grant it directly. */
+  function regrantAfterPublicRevoke(schema: string, objectClass: keyof typeof CLASS_SQL): void {
+    for (const r of roles) {
+      const wanted = OBJECT_GRANTS[r.kind][objectClass];
+      if (wanted.length > 0) add(owner, `GRANT ${wanted.join(', ')} ON ALL ${CLASS_SQL[objectClass]} IN SCHEMA ${quoteIdent(schema)} TO ${quoteIdent(r.name)}`, `${r.kind} privileges no longer reached through PUBLIC`);
+    }
   }
 
   function diffObjectAccess(a: ObjectAccessFacts): void {
@@ -162,6 +173,7 @@ export function diffDatabase(input: DatabaseDiffInput): DiffResult {
       if (!publicRevoked.has(key)) {
         publicRevoked.add(key);
         add(owner, `REVOKE ALL ON ALL ${CLASS_SQL[a.objectClass]} IN SCHEMA ${quoteIdent(a.schema)} FROM PUBLIC`, 'privileges reached through PUBLIC');
+        regrantAfterPublicRevoke(a.schema, a.objectClass);
       }
     }
   }

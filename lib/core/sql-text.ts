@@ -6,10 +6,15 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-/** Single-quotes a literal for a server with standard_conforming_strings on (the default since 9.1). */
+/**
+ * Single-quotes a literal. With a backslash in it, writes PostgreSQL's escape-string form (as quote_literal
+ * does), which reads the same whatever standard_conforming_strings is: a rendered plan may be run by psql in
+ * a session where the database's owner turned it off.
+ */
 export function quoteLiteral(value: string): string {
   if (value.includes('\0')) throw new Error('invalid literal: must not contain NUL');
-  return `'${value.replace(/'/g, "''")}'`;
+  const quoted = `'${value.replace(/'/g, "''")}'`;
+  return value.includes('\\') ? `E${quoted.replace(/\\/g, '\\\\')}` : quoted;
 }
 
 export function quoteIdents(names: readonly string[]): string {

@@ -2,6 +2,7 @@
 // and a session that trusts nothing the database's owner controls (search_path, string syntax).
 import pg from 'pg';
 import { refuseUnverifiedTls } from './tls.js';
+import { parse } from 'pg-connection-string';
 
 export type ConnectionOptions = pg.ClientConfig & {
   /** Lets the password reach a remote host without a verified certificate (the CLIs' --insecure-skip-tls-verify). @default false */
@@ -60,13 +61,30 @@ export async function connect(options: ConnectionOptions, database: string | und
   return client;
 }
 
-/** pg lets a connection string override an explicit `database`, so rewrite the string's path instead. */
+/**
+ * The options for one database. pg lets a connection string override an explicit `database`, and decodes
+ * the string's path with decodeURI, which leaves `%3F`, `%23`, `%2F`, `%3B`, `%24`, `%2B` ... encoded: a
+ * database called `a?b` could never be reached through a URL. So the string is parsed here, as pg would
+ * parse it (its values still win over explicit ones), and the database is set explicitly: the one asked
+ * for, else the URL's path decoded as a URI component (as libpq does).
+ */
 export function withDatabase(options: ConnectionOptions, database: string | undefined): ConnectionOptions {
-  if (!database) return options;
-  if (!options.connectionString) return { ...options, database };
-  const url = new URL(options.connectionString);
-  url.pathname = `/${encodeURIComponent(database)}`;
-  return { ...options, connectionString: url.toString() };
+  const { connectionString, ...explicit } = options;
+  if (!connectionString) return database ? { ...explicit, database } : options;
+  const { database: parsedDatabase, ...parsed } = parse(connectionString);
+  const name = database ?? databaseInUrl(connectionString) ?? parsedDatabase ?? undefined;
+  return { ...explicit, ...(parsed as ConnectionOptions), ...(name ? { database: name } : {}) };
+}
+
+function databaseInUrl(connectionString: string): string | undefined {
+  try {
+    const url = new URL(connectionString);
+    if (url.protocol === 'socket:') return undefined;
+    const path = url.pathname.slice(1);
+    return path ? decodeURIComponent(path) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** host:port/database and user, never the password. */

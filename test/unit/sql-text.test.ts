@@ -15,7 +15,8 @@ describe('quoting', () => {
     ['5min', "'5min'"],
     ["it's", "'it''s'"],
     ["'; DROP TABLE x; --", "'''; DROP TABLE x; --'"],
-    ['back\\slash', "'back\\slash'"],
+    ['back\\slash', "E'back\\\\slash'"],
+    ["a\\'; DROP ROLE x; --", "E'a\\\\''; DROP ROLE x; --'"],
   ])('quoteLiteral(%j) = %s', (input, out) => expect(quoteLiteral(input)).toBe(out));
 
   it('refuses empty identifiers and NUL', () => {
