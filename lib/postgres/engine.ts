@@ -12,13 +12,12 @@ import { quoteIdent } from '../core/sql-text.js';
 import { parseSpec } from '../core/validate.js';
 import { connect, StatementCounter, type ConnectionOptions } from './connection.js';
 import { inspectCluster, inspectDatabase } from './inspect.js';
+import { acquireRoleModelLock, releaseRoleModelLock } from './lock.js';
 import { dbAdminMarker, readSql } from './sql-files.js';
 
 export type { ConnectionOptions } from './connection.js';
 export type { Finding, Step } from '../core/plan-types.js';
 
-/** Serialises appliers: taken in the maintenance database for the whole run, and in each managed database. */
-const LOCK_KEY = '7180412305917343601';
 const DEFAULT_LOCK_WAIT = '5min';
 
 export interface EngineOptions {
@@ -112,11 +111,11 @@ async function withMaintenanceLock<T>(connection: ConnectionOptions, lockWait: s
   const client = await connect(connection, undefined, counter);
   try {
     await client.query('SELECT pg_catalog.set_config($1, $2, false)', ['lock_timeout', lockWait]);
-    await client.query('SELECT pg_catalog.pg_advisory_lock($1::pg_catalog.int8)', [LOCK_KEY]);
+    await acquireRoleModelLock(client, { lockWait, transaction: false });
     try {
       return await work(client);
     } finally {
-      await client.query('SELECT pg_catalog.pg_advisory_unlock($1::pg_catalog.int8)', [LOCK_KEY]).catch(() => undefined);
+      await releaseRoleModelLock(client).catch(() => undefined);
     }
   } finally {
     await client.end().catch(() => undefined);
@@ -229,7 +228,7 @@ export async function applyRoleModel(specInput: RoleModelSpec, connection: Conne
       try {
         await inTransaction(client, async () => {
           await client.query('SELECT pg_catalog.set_config($1, $2, true)', ['lock_timeout', lockWait]);
-          await client.query('SELECT pg_catalog.pg_advisory_xact_lock($1::pg_catalog.int8)', [LOCK_KEY]);
+          await acquireRoleModelLock(client, { lockWait, transaction: true });
           const facts = await inspectDatabase(client, spec, db, major, true);
           const dbDiff = diffDatabase({ spec, db, major, facts, dbAdminSql: admin.sql, dbAdminMarker: admin.marker });
           fixed.push(...dbDiff.findings);
