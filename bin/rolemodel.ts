@@ -3,6 +3,7 @@
 // Exit codes: 0 the server matches the spec (or was made to), 2 drift found by verify or invalid input, 1 failure.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { RoleClaimError } from '../lib/core/role-mark.js';
 import { SpecError, parseSpec } from '../lib/core/validate.js';
 import { describeTarget, type ConnectionOptions } from '../lib/postgres/connection.js';
 import { loadRdsCa } from '../lib/postgres/rds-ca.js';
@@ -156,6 +157,11 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
     if (error instanceof StepError) {
       err(`rolemodel: ${error.message}`);
       return 1;
+    }
+    if (error instanceof RoleClaimError) {
+      // The spec names roles it may not manage on this cluster: invalid input, nothing was changed.
+      err(`rolemodel: ${error.message}`);
+      return 2;
     }
     err(`rolemodel: ${(error as Error).message}`);
     return 1;

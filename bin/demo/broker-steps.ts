@@ -71,7 +71,7 @@ export async function runBrokerSteps(ctx: DemoContext): Promise<void> {
     const { rows } = await firefighter.query<{ n: string }>(`SELECT count(*) AS n FROM "${ctx.schema}".orders`);
     return `${ro} logged in with it over verified TLS and read ${rows[0]?.n ?? '?'} orders`;
   });
-  await report.step('ro update', async () => `refused: ${await refused(() => (firefighter as pg.Client).query(`UPDATE "${ctx.schema}".orders SET status = 'cancelled' WHERE order_no = 'ORD-1002'`), /permission denied/)}`);
+  await report.step('ro update', async () => `refused: ${await refused(() => (firefighter as pg.Client).query(`UPDATE "${ctx.schema}".orders SET status = 'cancelled' WHERE order_no = 'ORD-1002'`), /cannot execute UPDATE in a read-only transaction/)}`);
   await report.step('status', async () => {
     const status = expectOk(await invoke({ action: 'status' }), 'status');
     const held = status.roles.find((r) => r.role === ro);

@@ -17,7 +17,7 @@
 //      rds_password, pg_signal_backend.
 // `COMMENT ON SCHEMA db_admin` records the sha256 of db_admin.sql so an unchanged file is not re-run.
 
-import type { Guardrails } from './spec.js';
+import type { Guardrails, LoginRoleSlot } from './spec.js';
 
 export const DB_ADMIN_FUNCTIONS = {
   /** (p_role name, p_password text, p_hours integer, p_requested_by text, p_incident_id text, p_reason text,
@@ -86,8 +86,11 @@ export const DB_ADMIN_ERRORS = {
  * sets with ALTER ROLE ... IN DATABASE ... SET and records in db_admin.firefighter_role.guardrails, so that
  * set_firefighter_password can set them again for each new holder. Keys in a stable order.
  */
-export function guardrailSettings(g: Guardrails | undefined): Record<string, string[]> {
+export function guardrailSettings(g: Guardrails | undefined, slot?: LoginRoleSlot): Record<string, string[]> {
   const out: Record<string, string[]> = {};
+  // Privileges already stop writes; this also stops what PUBLIC may still do (lo_create on 16+, for one)
+  // unless the session turns it off on purpose. Not a spec field: firefighterRo always has it.
+  if (slot === 'firefighterRo') out.default_transaction_read_only = ['on'];
   if (!g) return out;
   if (g.statementTimeout !== undefined) out.statement_timeout = [g.statementTimeout];
   if (g.lockTimeout !== undefined) out.lock_timeout = [g.lockTimeout];

@@ -1,10 +1,19 @@
 // Cluster-wide part of the plan: roles, memberships, databases, database ACLs and role settings.
-import { guardrailSettings } from './db-admin.js';
 import type { ClusterFacts, MembershipFacts, RoleFacts } from './facts.js';
 import { connectors, managedRoles, type ManagedRole, type RoleAttributes } from './model.js';
+import { diffSettings } from './diff-settings.js';
 import type { DiffResult, Finding, Step } from './plan-types.js';
-import { LOGIN_ROLE_SLOTS, type DatabaseSpec, type Guardrails, type RoleModelSpec } from './spec.js';
+import { claimRoles, markFor, renderMark, RoleClaimError } from './role-mark.js';
+import type { DatabaseSpec, RoleModelSpec } from './spec.js';
 import { quoteIdent, quoteIdents, quoteLiteral } from './sql-text.js';
+
+export { parseSearchPath } from './diff-settings.js';
+
+/** Memberships the engine never revokes by itself: AWS's and PostgreSQL's predefined roles. rds_iam is the
+ *  exception, because the spec decides it (`iam`) and a firefighter must never reach it. */
+export function isReservedRole(role: string): boolean {
+  return /^(rds_|pg_)/.test(role) && role !== 'rds_iam';
+}
 
 interface WantedMembership {
   readonly role: string;
@@ -95,60 +104,6 @@ function membershipMatches(w: WantedMembership, grants: MembershipFacts[]): bool
     (w.set === undefined || g.set === null || g.set === w.set));
 }
 
-/** Parses a stored `search_path` value (`"my-pg-db-schema", public`) into names. */
-export function parseSearchPath(value: string): string[] {
-  const out: string[] = [];
-  const re = /\s*(?:"((?:[^"]|"")*)"|([^,\s]+))\s*(?:,|$)/gy;
-  let m: RegExpExecArray | null;
-  while (re.lastIndex < value.length && (m = re.exec(value)) !== null) {
-    out.push(m[1] !== undefined ? m[1].replace(/""/g, '"') : (m[2] ?? ''));
-  }
-  return out;
-}
-
-// Built from guardrailSettings, the same list db_admin re-asserts for each new firefighter holder: a guardrail
-// added there reaches both. Durations are literals; search_path elements identifiers (a literal
-// `'"my-schema"'` would name a schema called "my-schema" with quotes).
-function wantedSettings(g: Guardrails | undefined): Map<string, { sql: string; matches: (v: string) => boolean; shown: string }> {
-  const out = new Map<string, { sql: string; matches: (v: string) => boolean; shown: string }>();
-  for (const [name, values] of Object.entries(guardrailSettings(g))) {
-    if (name === 'search_path') {
-      out.set(name, { sql: quoteIdents(values), matches: (have) => JSON.stringify(parseSearchPath(have)) === JSON.stringify(values), shown: values.join(', ') });
-    } else {
-      const v = values.join(', ');
-      out.set(name, { sql: values.map(quoteLiteral).join(', '), matches: (have) => have === v, shown: v });
-    }
-  }
-  return out;
-}
-
-function diffSettings(spec: RoleModelSpec, db: DatabaseSpec, facts: ClusterFacts, findings: Finding[], steps: Step[]): void {
-  for (const slot of LOGIN_ROLE_SLOTS) {
-    const role = db.roles[slot];
-    const want = wantedSettings(role.guardrails);
-    const row = facts.roleSettings.find((s) => s.role === role.name && s.database === db.name);
-    const have = new Map<string, string>();
-    for (const kv of row?.settings ?? []) {
-      const i = kv.indexOf('=');
-      have.set(kv.slice(0, i), kv.slice(i + 1));
-    }
-    for (const [name, w] of want) {
-      const h = have.get(name);
-      if (h === undefined || !w.matches(h)) {
-        findings.push({ code: 'role-setting', database: db.name, subject: role.name, message: `${role.name} in "${db.name}": ${name} is ${h ?? 'not set'}, expected ${w.shown}` });
-        steps.push({ phase: 'database-settings', database: db.name, sql: `ALTER ROLE ${quoteIdent(role.name)} IN DATABASE ${quoteIdent(db.name)} SET ${name} = ${w.sql}`, reason: `guardrail ${name} for ${role.name}` });
-      }
-    }
-    for (const [name, h] of have) {
-      if (!want.has(name)) {
-        findings.push({ code: 'role-setting-extra', database: db.name, subject: role.name, message: `${role.name} in "${db.name}": ${name} = ${h} is set but not in the spec` });
-        steps.push({ phase: 'database-settings', database: db.name, sql: `ALTER ROLE ${quoteIdent(role.name)} IN DATABASE ${quoteIdent(db.name)} RESET ${name}`, reason: `setting ${name} not in the spec` });
-      }
-    }
-  }
-  void spec;
-}
-
 function diffDatabase(spec: RoleModelSpec, db: DatabaseSpec, facts: ClusterFacts, findings: Finding[], steps: Step[]): void {
   const owner = db.roles.owner.name;
   const have = facts.databases.find((d) => d.name === db.name);
@@ -207,10 +162,13 @@ function diffDatabase(spec: RoleModelSpec, db: DatabaseSpec, facts: ClusterFacts
       if (!isOwner) findings.push({ code: 'database-create', database: db.name, subject: a.role, message: `${a.role} has CREATE or TEMPORARY on "${db.name}"` });
     }
   }
-  diffSettings(spec, db, facts, findings, steps);
 }
 
-/** Compares the cluster-wide state with the spec. Steps are ordered as they must run. */
+/**
+ * Compares the cluster-wide state with the spec. Steps are ordered as they must run. Throws RoleClaimError,
+ * before planning anything, when the spec names a role it did not create (and does not adopt) or another
+ * spec's role.
+ */
 export function diffCluster(spec: RoleModelSpec, facts: ClusterFacts): DiffResult {
   const findings: Finding[] = [];
   const steps: Step[] = [];
@@ -221,19 +179,37 @@ export function diffCluster(spec: RoleModelSpec, facts: ClusterFacts): DiffResul
     throw new Error('role rds_iam does not exist: this server is not Aurora/RDS; create it (NOLOGIN) to emulate IAM authentication locally, or set "iam": false in the spec');
   }
 
+  const comments = new Map((facts.roleComments ?? []).map((c) => [c.name, c.comment]));
+  const claims = claimRoles(spec, new Map(facts.roles.map((r) => [r.name, comments.get(r.name) ?? null])));
+  const refused = claims.flatMap((c) => (c.kind === 'refuse' ? [c.reason] : []));
+  if (refused.length > 0) throw new RoleClaimError(refused);
+  const adopting = new Set(claims.filter((c) => c.kind === 'adopt').map((c) => c.role.name));
+  // What adopting each role changes, listed in one finding and in the plan.
+  const adoptChanges = new Map<string, string[]>([...adopting].map((name) => [name, []]));
+  const note = (role: string, change: string) => adoptChanges.get(role)?.push(change);
+  const why = (role: string, reason: string) => (adopting.has(role) ? `adopt ${role}: ${reason}` : reason);
+  const mark = (role: ManagedRole) => `COMMENT ON ROLE ${quoteIdent(role.name)} IS ${quoteLiteral(renderMark(markFor(spec, role)))}`;
+
   for (const want of roles) {
     const have = facts.roles.find((r) => r.name === want.name);
     if (!have) {
       findings.push({ code: 'role-missing', subject: want.name, message: `role ${want.name} does not exist` });
       steps.push({ phase: 'roles', sql: `CREATE ROLE ${quoteIdent(want.name)} ${attributeSql(want)} PASSWORD NULL`, reason: `${want.kind} role` });
+      steps.push({ phase: 'roles', sql: mark(want), reason: 'mark it as created by this role model (no other spec may claim it)' });
       continue;
+    }
+    const claim = claims.find((c) => c.role.name === want.name);
+    if (claim?.kind === 'remark') {
+      findings.push({ code: 'role-mark', subject: want.name, message: `${want.name} is marked for other databases of this cluster's role model; expected ${renderMark(markFor(spec, want))}` });
+      steps.push({ phase: 'roles', sql: mark(want), reason: 'record the databases this role serves' });
     }
     const diffs = attributeDifferences(want, have);
     if (diffs.length > 0) {
       findings.push({ code: 'role-attribute', subject: want.name, message: `${want.name}: ${diffs.join('; ')}` });
+      for (const d of diffs) note(want.name, d);
       // Only what differs: a non-superuser may not even restate SUPERUSER, REPLICATION or BYPASSRLS.
       const changes = alterAttributes(want, have);
-      if (changes) steps.push({ phase: 'roles', sql: `ALTER ROLE ${quoteIdent(want.name)} WITH ${changes}`, reason: `converge attributes of ${want.kind} role` });
+      if (changes) steps.push({ phase: 'roles', sql: `ALTER ROLE ${quoteIdent(want.name)} WITH ${changes}`, reason: why(want.name, `converge attributes of ${want.kind} role`) });
     }
     if (have.iam !== null && have.iam !== want.iam) {
       findings.push({ code: 'iam', subject: want.name, message: want.iam ? `${want.name} is not a member of rds_iam` : `${want.name} reaches rds_iam, but it must log in with a password` });
@@ -258,7 +234,8 @@ export function diffCluster(spec: RoleModelSpec, facts: ClusterFacts): DiffResul
         code: 'membership', subject: w.member,
         message: grants.length === 0 ? `${w.member} is not a member of ${w.role} (${w.why})` : `${w.member} is a member of ${w.role} with the wrong options (${w.why})`,
       });
-      steps.push({ phase: 'roles', sql: grantSql(w, v16), reason: w.why });
+      note(w.member, `${grants.length === 0 ? 'grant' : 'regrant'} membership in ${w.role}`);
+      steps.push({ phase: 'roles', sql: grantSql(w, v16), reason: why(w.member, w.why) });
     }
   }
   const managedNames = new Set(roles.map((r) => r.name));
@@ -268,13 +245,35 @@ export function diffCluster(spec: RoleModelSpec, facts: ClusterFacts): DiffResul
     // On 16+ admin holds ADMIN OPTION on each per-person login it created (it drops them when they expire).
     if (m.member === spec.admin.name && personLogin(m.role)) continue;
     if (wanted.some((w) => w.role === m.role && w.member === m.member)) continue;
+    const revoke = `REVOKE ${quoteIdent(m.role)} FROM ${quoteIdent(m.member)}`;
+    if (isReservedRole(m.role)) {
+      // Never silently: rds_superuser, pg_read_all_data, ... may be there on purpose. A human revokes it.
+      findings.push({ code: 'membership-reserved', subject: m.member, message: `${m.member} is a member of ${m.role}, which the spec does not grant; the engine never revokes rds_* or pg_* memberships: if it must go, run ${revoke}` });
+      note(m.member, `keeps membership in ${m.role} (reported until a human revokes it; never revoked by apply)`);
+      steps.push({ phase: 'roles', sql: revoke, reason: why(m.member, `membership in ${m.role} not in the spec (granted by ${m.grantor}); not run by apply`), manual: true });
+      continue;
+    }
     findings.push({ code: 'membership-extra', subject: m.member, message: `${m.member} is a member of ${m.role}, which the spec does not grant` });
+    note(m.member, `revoke membership in ${m.role}`);
     // A grant made by another grantor (16+) survives this REVOKE; verification then reports it.
-    steps.push({ phase: 'roles', sql: `REVOKE ${quoteIdent(m.role)} FROM ${quoteIdent(m.member)}`, reason: `membership not in the spec (granted by ${m.grantor})` });
+    steps.push({ phase: 'roles', sql: revoke, reason: why(m.member, `membership not in the spec (granted by ${m.grantor})`) });
   }
 
   for (const db of spec.databases) diffDatabase(spec, db, facts, findings, steps);
-  return { findings, steps: dedupe(steps) };
+  diffSettings(spec, facts, findings, steps);
+
+  // Adoption first in the plan, with everything it changes spelled out.
+  const adoptSteps: Step[] = [];
+  for (const name of adopting) {
+    const role = roles.find((r) => r.name === name);
+    if (!role) continue;
+    const settings = steps.filter((s) => s.sql.startsWith(`ALTER ROLE ${quoteIdent(name)} IN DATABASE `) || s.sql.startsWith(`ALTER ROLE ${quoteIdent(name)} RESET `)).map((s) => s.sql);
+    const changes = [...(adoptChanges.get(name) ?? []), ...settings.map((s) => `run ${s}`)];
+    const summary = changes.length > 0 ? changes.join('; ') : 'no attribute, membership or setting changes';
+    findings.push({ code: 'role-adopt', subject: name, message: `adopting ${name}, which cdk-aurora-firefighter did not create: ${summary}` });
+    adoptSteps.push({ phase: 'roles', sql: mark(role), reason: `adopt ${name} (${role.kind} role, not created by cdk-aurora-firefighter); it changes: ${summary}` });
+  }
+  return { findings, steps: dedupe([...adoptSteps, ...steps]) };
 }
 
 /** Names db_admin gives per-person logins: `<firefighter role>_<6 hex>` (sql/db_admin_per_person.sql). */

@@ -328,8 +328,8 @@ function diffDbAdmin(input: DatabaseDiffInput, facts: DatabaseObjectFacts, add: 
 
   // Each row carries the role's guardrails, which set_firefighter_password sets again for every new holder.
   const wantRoles = [
-    { role: db.roles.firefighterRo.name, access: 'ro', guardrails: guardrailSettings(db.roles.firefighterRo.guardrails) },
-    { role: db.roles.firefighterRw.name, access: 'rw', guardrails: guardrailSettings(db.roles.firefighterRw.guardrails) },
+    { role: db.roles.firefighterRo.name, access: 'ro', guardrails: guardrailSettings(db.roles.firefighterRo.guardrails, 'firefighterRo') },
+    { role: db.roles.firefighterRw.name, access: 'rw', guardrails: guardrailSettings(db.roles.firefighterRw.guardrails, 'firefighterRw') },
   ];
   const sameGuardrails = (have: Readonly<Record<string, readonly string[]>> | null | undefined, want: Record<string, string[]>) =>
     have != null && JSON.stringify(Object.entries(have).sort(([a], [b]) => a.localeCompare(b))) === JSON.stringify(Object.entries(want).sort(([a], [b]) => a.localeCompare(b)));

@@ -42,6 +42,12 @@ export interface ClusterFacts {
   /** Effective database privileges of each managed role on each managed database. */
   readonly databaseAccess: readonly { role: string; database: string; connect: boolean; create: boolean; temporary: boolean }[];
   readonly roleSettings: readonly { role: string; database: string; settings: readonly string[] }[];
+  /** The comment of each existing managed role: the engine's mark (lib/core/role-mark.ts) or anything else. */
+  readonly roleComments: readonly { name: string; comment: string | null }[];
+  /** `ALTER ROLE <managed> SET ...` for every database (no IN DATABASE). */
+  readonly wideSettings: readonly { role: string; settings: readonly string[] }[];
+  /** `ALTER DATABASE <managed> SET ...`, for every role in it. */
+  readonly databaseSettings: readonly { database: string; settings: readonly string[] }[];
 }
 
 export interface MisownedObject {

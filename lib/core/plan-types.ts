@@ -11,6 +11,8 @@ export interface Step {
   readonly runAs?: string;
   readonly sql: string;
   readonly reason: string;
+  /** Shown by `plan` for a human to run; apply never runs it (e.g. revoking an `rds_*` or `pg_*` membership). */
+  readonly manual?: boolean;
 }
 
 export interface Finding {

@@ -1,7 +1,11 @@
 // The role-model spec: the one document the custom resource, the CLIs, the demo and the tests share.
 // Names are PostgreSQL identifiers exactly as they appear in the catalog (never pre-quoted).
 
-/** Session guardrails set with `ALTER ROLE ... IN DATABASE ... SET`. Durations use PostgreSQL units. */
+/**
+ * Session guardrails set with `ALTER ROLE ... IN DATABASE ... SET`. Durations use PostgreSQL units and must
+ * be at least 1 second: `0` would disable the timeout. `firefighterRo` always also gets
+ * `default_transaction_read_only = on`.
+ */
 export interface Guardrails {
   /** e.g. `'5min'`. @default - not set */
   readonly statementTimeout?: string;
@@ -15,6 +19,12 @@ export interface Guardrails {
 
 export interface LoginRoleSpec {
   readonly name: string;
+  /**
+   * Take over a role that already exists and was not created by this library (its comment carries no
+   * `cdk-aurora-firefighter` mark). Without it the engine refuses a name that matches such a role.
+   * `rolemodel plan` lists every attribute and membership adopting it changes. @default false
+   */
+  readonly adopt?: boolean;
   /** @default -1 (no limit) */
   readonly connectionLimit?: number;
   /** Member of `rds_iam`: logs in with an IAM token only. Never allowed on firefighter roles. @default false */
@@ -31,6 +41,12 @@ export interface LoginRoleSpec {
 export interface OwnerRoleSpec {
   /** NOLOGIN owner of the database, its schemas and every object in them. */
   readonly name: string;
+  /**
+   * Take over a role that already exists and was not created by this library (its comment carries no
+   * `cdk-aurora-firefighter` mark). Without it the engine refuses a name that matches such a role.
+   * `rolemodel plan` lists every attribute and membership adopting it changes. @default false
+   */
+  readonly adopt?: boolean;
 }
 
 export interface DatabaseRoles {
@@ -60,6 +76,12 @@ export interface DatabaseSpec {
 export interface AdminRoleSpec {
   /** Cluster-level DBA automation role: CREATEROLE CREATEDB, owns the `db_admin` schema and functions. */
   readonly name: string;
+  /**
+   * Take over a role that already exists and was not created by this library (its comment carries no
+   * `cdk-aurora-firefighter` mark). Without it the engine refuses a name that matches such a role.
+   * `rolemodel plan` lists every attribute and membership adopting it changes. @default false
+   */
+  readonly adopt?: boolean;
   /** @default -1 (no limit) */
   readonly connectionLimit?: number;
   /** @default false */
@@ -69,6 +91,12 @@ export interface AdminRoleSpec {
 export interface PasswordBrokerSpec {
   /** Cluster-level login that may only EXECUTE the `db_admin` password functions. */
   readonly name: string;
+  /**
+   * Take over a role that already exists and was not created by this library (its comment carries no
+   * `cdk-aurora-firefighter` mark). Without it the engine refuses a name that matches such a role.
+   * `rolemodel plan` lists every attribute and membership adopting it changes. @default false
+   */
+  readonly adopt?: boolean;
   /** @default 3 */
   readonly connectionLimit?: number;
   /** Logs in with an IAM token (`rds_iam`). @default true */

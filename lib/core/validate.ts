@@ -28,7 +28,12 @@ const MAX_IDENTIFIER_BYTES = 63;
 const RESERVED_ROLE_NAMES = new Set(['public', 'none', 'current_user', 'session_user', 'current_role', 'rdsadmin', 'postgres']);
 const RESERVED_DATABASES = new Set(['postgres', 'template0', 'template1', 'rdsadmin']);
 const RESERVED_SCHEMAS = new Set(['public', 'db_admin', 'information_schema']);
-const DURATION = /^[0-9]{1,9}(us|ms|s|min|h|d)?$/;
+const DURATION = /^([0-9]{1,9})(us|ms|s|min|h|d)?$/;
+/** Milliseconds per unit; a bare number is milliseconds for every timeout we set. */
+const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 };
+/** A timeout under a second (or 0, which disables it) is no guardrail; PostgreSQL's own ceiling is INT_MAX ms. */
+const MIN_TIMEOUT_MS = 1000;
+const MAX_TIMEOUT_MS = 2_147_483_647;
 const CLUSTER_ID = /^[a-zA-Z][a-zA-Z0-9-]{0,62}$/;
 
 type Obj = Record<string, unknown>;
@@ -106,8 +111,17 @@ function checkGuardrails(c: Checker, value: unknown, path: string): void {
   if (!g) return;
   for (const key of ['statementTimeout', 'lockTimeout', 'idleInTransactionSessionTimeout'] as const) {
     const v = g[key];
-    if (v !== undefined && (typeof v !== 'string' || !DURATION.test(v))) {
+    if (v === undefined) continue;
+    const m = typeof v === 'string' ? DURATION.exec(v) : null;
+    if (!m) {
       c.fail(join(path, key), `must be a duration such as "5min", "30s" or "500ms", got ${describe(v)}`);
+      continue;
+    }
+    const ms = Number(m[1]) * (UNIT_MS[m[2] ?? 'ms'] ?? 1);
+    if (ms < MIN_TIMEOUT_MS) {
+      c.fail(join(path, key), `${describe(v)} ${ms === 0 ? 'disables the timeout' : 'is under 1 second, which defeats the timeout'}; use at least "1s", or remove the field`);
+    } else if (ms > MAX_TIMEOUT_MS) {
+      c.fail(join(path, key), `${describe(v)} is longer than PostgreSQL's maximum of 2147483647ms (about 24 days); use a shorter duration`);
     }
   }
   const sp = g.searchPath;
@@ -121,12 +135,13 @@ function checkGuardrails(c: Checker, value: unknown, path: string): void {
 }
 
 function checkLoginRole(c: Checker, value: unknown, path: string, firefighter: boolean): void {
-  const r = c.object(value, path, firefighter ? ['name', 'connectionLimit', 'iam', 'guardrails', 'maxLogins'] : ['name', 'connectionLimit', 'iam', 'guardrails'], ['name']);
+  const r = c.object(value, path, firefighter ? ['name', 'adopt', 'connectionLimit', 'iam', 'guardrails', 'maxLogins'] : ['name', 'adopt', 'connectionLimit', 'iam', 'guardrails'], ['name']);
   if (!r) return;
   if (r.maxLogins !== undefined && (!Number.isInteger(r.maxLogins) || (r.maxLogins as number) < 1 || (r.maxLogins as number) > 1000)) {
     c.fail(join(path, 'maxLogins'), `must be an integer from 1 to 1000, got ${describe(r.maxLogins)}`);
   }
   c.identifier(r.name, join(path, 'name'), 'role');
+  c.boolean(r.adopt, join(path, 'adopt'));
   c.connectionLimit(r.connectionLimit, join(path, 'connectionLimit'));
   c.boolean(r.iam, join(path, 'iam'));
   if (firefighter && r.iam === true) {
@@ -155,8 +170,11 @@ function checkDatabase(c: Checker, value: unknown, path: string): void {
   const rolesPath = join(path, 'roles');
   const roles = d.roles === undefined ? undefined : c.object(d.roles, rolesPath, ['owner', ...LOGIN_ROLE_SLOTS], ['owner', ...LOGIN_ROLE_SLOTS]);
   if (!roles) return;
-  const owner = c.object(roles.owner, join(rolesPath, 'owner'), ['name'], ['name']);
-  if (owner) c.identifier(owner.name, join(join(rolesPath, 'owner'), 'name'), 'role');
+  const owner = c.object(roles.owner, join(rolesPath, 'owner'), ['name', 'adopt'], ['name']);
+  if (owner) {
+    c.identifier(owner.name, join(join(rolesPath, 'owner'), 'name'), 'role');
+    c.boolean(owner.adopt, join(join(rolesPath, 'owner'), 'adopt'));
+  }
   for (const slot of LOGIN_ROLE_SLOTS) {
     if (roles[slot] !== undefined) {
       checkLoginRole(c, roles[slot], join(rolesPath, slot), (FIREFIGHTER_SLOTS as readonly string[]).includes(slot));
@@ -190,15 +208,15 @@ function checkPerPerson(c: Checker, root: Obj): void {
   });
 }
 
-/** Every role name the spec manages, with the field path that declares it. */
-export function managedRoleNames(spec: RoleModelSpec): { name: string; path: string }[] {
+/** Every role name the spec manages, with the field path that declares it and whether the spec adopts it. */
+export function managedRoleNames(spec: RoleModelSpec): { name: string; path: string; adopt: boolean }[] {
   const out = [
-    { name: spec.admin.name, path: 'admin.name' },
-    { name: spec.passwordBroker.name, path: 'passwordBroker.name' },
+    { name: spec.admin.name, path: 'admin.name', adopt: spec.admin.adopt === true },
+    { name: spec.passwordBroker.name, path: 'passwordBroker.name', adopt: spec.passwordBroker.adopt === true },
   ];
   spec.databases.forEach((db, i) => {
-    out.push({ name: db.roles.owner.name, path: `databases[${i}].roles.owner.name` });
-    for (const slot of LOGIN_ROLE_SLOTS) out.push({ name: db.roles[slot].name, path: `databases[${i}].roles.${slot}.name` });
+    out.push({ name: db.roles.owner.name, path: `databases[${i}].roles.owner.name`, adopt: db.roles.owner.adopt === true });
+    for (const slot of LOGIN_ROLE_SLOTS) out.push({ name: db.roles[slot].name, path: `databases[${i}].roles.${slot}.name`, adopt: db.roles[slot].adopt === true });
   });
   return out;
 }
@@ -215,15 +233,17 @@ export function parseSpec(input: unknown): RoleModelSpec {
   if (root.cluster !== undefined && (typeof root.cluster !== 'string' || !CLUSTER_ID.test(root.cluster))) {
     c.fail('cluster', `must be an Aurora cluster identifier (a letter, then letters, digits or hyphens, at most 63), got ${describe(root.cluster)}`);
   }
-  const admin = root.admin === undefined ? undefined : c.object(root.admin, 'admin', ['name', 'connectionLimit', 'iam'], ['name']);
+  const admin = root.admin === undefined ? undefined : c.object(root.admin, 'admin', ['name', 'adopt', 'connectionLimit', 'iam'], ['name']);
   if (admin) {
     c.identifier(admin.name, 'admin.name', 'role');
+    c.boolean(admin.adopt, 'admin.adopt');
     c.connectionLimit(admin.connectionLimit, 'admin.connectionLimit');
     c.boolean(admin.iam, 'admin.iam');
   }
-  const broker = root.passwordBroker === undefined ? undefined : c.object(root.passwordBroker, 'passwordBroker', ['name', 'connectionLimit', 'iam'], ['name']);
+  const broker = root.passwordBroker === undefined ? undefined : c.object(root.passwordBroker, 'passwordBroker', ['name', 'adopt', 'connectionLimit', 'iam'], ['name']);
   if (broker) {
     c.identifier(broker.name, 'passwordBroker.name', 'role');
+    c.boolean(broker.adopt, 'passwordBroker.adopt');
     c.connectionLimit(broker.connectionLimit, 'passwordBroker.connectionLimit');
     c.boolean(broker.iam, 'passwordBroker.iam');
   }

@@ -17,6 +17,7 @@ import { dbAdminMarker, readSql } from './sql-files.js';
 
 export type { ConnectionOptions } from './connection.js';
 export type { Finding, Step } from '../core/plan-types.js';
+export { RoleClaimError } from '../core/role-mark.js';
 
 const DEFAULT_LOCK_WAIT = '5min';
 
@@ -82,6 +83,7 @@ function dbAdminSql(): { sql: string; marker: string } {
 async function runSteps(client: pg.Client, steps: readonly Step[]): Promise<void> {
   let role: string | undefined;
   for (const step of steps) {
+    if (step.manual) continue;
     try {
       if (step.runAs !== role) {
         await client.query(step.runAs ? `SET ROLE ${quoteIdent(step.runAs)}` : 'RESET ROLE');
@@ -204,7 +206,7 @@ export async function applyRoleModel(specInput: RoleModelSpec, connection: Conne
     fixed.push(...diff.findings.filter(inScope(dbs)));
     const roleSteps = diff.steps.filter((s) => s.phase === 'roles');
     if (roleSteps.length > 0) await inTransaction(maint, () => runSteps(maint, roleSteps));
-    ran.push(...roleSteps);
+    ran.push(...roleSteps.filter((s) => !s.manual));
 
     // 2. Missing databases; CREATE DATABASE cannot run inside a transaction.
     const createSteps = diff.steps.filter((s) => s.phase === 'create-database').filter(inScope(dbs));
@@ -261,6 +263,10 @@ export function renderPlan(steps: readonly Step[]): string {
       context = where;
     }
     out.push(`-- ${step.reason}`);
+    if (step.manual) {
+      out.push(`-- (apply does not run this; run it yourself if you mean it) ${step.sql};`);
+      continue;
+    }
     if (step.runAs) out.push(`SET ROLE ${quoteIdent(step.runAs)};`);
     out.push(`${step.sql};`);
     if (step.runAs) out.push('RESET ROLE;');

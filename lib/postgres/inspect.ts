@@ -13,8 +13,9 @@ export async function inspectCluster(client: pg.Client, spec: RoleModelSpec): Pr
   const databases = spec.databases.map((d) => d.name);
   const { rows } = await client.query<{ facts: ClusterFacts }>(readSql('inspect-cluster.sql'), [roles, databases]);
   const facts = rows[0]?.facts;
-  if (!facts) throw new Error('cluster inspection returned nothing');
-  return facts;
+  const extra = (await client.query<{ facts: Pick<ClusterFacts, 'roleComments' | 'wideSettings' | 'databaseSettings'> }>(readSql('inspect-marks-settings.sql'), [roles, databases])).rows[0]?.facts;
+  if (!facts || !extra) throw new Error('cluster inspection returned nothing');
+  return { ...facts, ...extra };
 }
 
 export async function inspectDatabase(

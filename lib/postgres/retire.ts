@@ -6,7 +6,10 @@
 //      to the master, so tables and their data stay, and every privilege held by the roles is dropped,
 //      in each database where the catalog says they hold something;
 //   4. the roles are dropped. Cluster-level roles (admin, password broker) are shared and stay.
+// Only roles marked as created by this spec for this database are touched (lib/core/role-mark.ts), and only
+// the spec's databases: a role that owns or holds anything elsewhere is made NOLOGIN and kept, with the reason.
 import type pg from 'pg';
+import { describeMark, parseMark } from '../core/role-mark.js';
 import { quoteIdent, quoteIdents } from '../core/sql-text.js';
 import { LOGIN_ROLE_SLOTS, type RoleModelSpec } from '../core/spec.js';
 import { connect, type ConnectionOptions } from './connection.js';
@@ -17,8 +20,15 @@ export interface RetireOptions {
   readonly dropDatabase: boolean;
 }
 
+export interface KeptRole {
+  readonly role: string;
+  readonly reason: string;
+}
+
 export interface RetireResult {
   readonly rolesDropped: string[];
+  /** Roles of the database that retire left alone, and why (not created by this spec, or used elsewhere). */
+  readonly rolesKept: KeptRole[];
   readonly sessionsEnded: number;
   readonly databaseDropped: boolean;
   /** Databases in which ownership was reassigned and privileges dropped. */
@@ -46,31 +56,91 @@ export async function retireDatabaseRoles(spec: RoleModelSpec, database: string,
   return withRoleModelLock(connection, () => retireUnlocked(spec, database, connection, options));
 }
 
+interface Candidate {
+  readonly role: string;
+  readonly login: boolean;
+  readonly member: boolean;
+}
+
+/** Which of the database's roles retire may touch: only those this spec's engine created for this database. */
+async function candidates(client: pg.Client, spec: RoleModelSpec, database: string, wanted: readonly string[]): Promise<{ ours: Candidate[]; kept: KeptRole[] }> {
+  const { rows } = await client.query<{ role: string; comment: string | null; login: boolean; member: boolean }>(
+    `SELECT r.rolname AS role, pg_catalog.shobj_description(r.oid, 'pg_authid') AS comment, r.rolcanlogin AS login,
+            pg_catalog.pg_has_role(current_user, r.oid, 'USAGE') AS member
+       FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])`,
+    [wanted],
+  );
+  const ours: Candidate[] = [];
+  const kept: KeptRole[] = [];
+  for (const name of wanted) {
+    const row = rows.find((r) => r.role === name);
+    if (!row) continue;
+    const mark = parseMark(row.comment);
+    if (mark && mark.cluster === spec.cluster && mark.databases.length === 1 && mark.databases[0] === database) {
+      ours.push({ role: name, login: row.login, member: row.member });
+    } else {
+      kept.push({ role: name, reason: mark ? `it belongs to ${describeMark(mark)}` : 'cdk-aurora-firefighter did not create it (its comment carries no mark); drop it yourself if it should go' });
+    }
+  }
+  return { ours, kept };
+}
+
+/** Roles that own something, or hold a privilege, outside the spec's databases: retire leaves them in place. */
+async function blockedOutside(client: pg.Client, roles: readonly string[], specDatabases: readonly string[]): Promise<Map<string, string[]>> {
+  // pg_shdepend: dbid is the database of the object, 0 for shared objects (a database, a tablespace, ...).
+  const { rows } = await client.query<{ role: string; what: string }>(
+    `SELECT DISTINCT r.rolname AS role,
+            CASE WHEN s.dbid OPERATOR(pg_catalog.<>) 0::pg_catalog.oid THEN pg_catalog.concat('objects in database "', d.datname, '"')
+                 WHEN od.datname IS NOT NULL THEN pg_catalog.concat('database "', od.datname, '"')
+                 ELSE pg_catalog.concat('a shared ', s.classid::pg_catalog.regclass::pg_catalog.text, ' object') END AS what
+       FROM pg_catalog.pg_shdepend s
+       JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) s.refobjid
+       LEFT JOIN pg_catalog.pg_database d ON d.oid OPERATOR(pg_catalog.=) s.dbid
+       LEFT JOIN pg_catalog.pg_database od ON s.dbid OPERATOR(pg_catalog.=) 0::pg_catalog.oid
+            AND s.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_database'::pg_catalog.regclass AND od.oid OPERATOR(pg_catalog.=) s.objid
+      WHERE s.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_authid'::pg_catalog.regclass
+        AND r.rolname OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])
+        AND NOT coalesce(d.datname OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.text[]), false)
+        AND NOT coalesce(od.datname OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.text[]), false)
+      ORDER BY 1, 2`,
+    [roles, specDatabases],
+  );
+  const out = new Map<string, string[]>();
+  for (const r of rows) out.set(r.role, [...(out.get(r.role) ?? []), r.what]);
+  return out;
+}
+
 async function retireUnlocked(spec: RoleModelSpec, database: string, connection: ConnectionOptions, options: RetireOptions): Promise<RetireResult> {
   const wanted = databaseRoleNames(spec, database);
   const maintenance = connection.database ?? 'postgres';
+  const specDatabases = spec.databases.map((d) => d.name);
 
   const prepared = await withClient(connection, maintenance, async (client) => {
-    const existing = (await client.query<{ rolname: string }>('SELECT rolname FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])', [wanted])).rows.map((r) => r.rolname);
-    const roles = wanted.filter((name) => existing.includes(name));
+    const { ours, kept } = await candidates(client, spec, database, wanted);
+    const outside = await blockedOutside(client, ours.map((c) => c.role), specDatabases);
     const v16 = Number((await client.query<{ v: string }>("SELECT pg_catalog.current_setting('server_version_num') AS v")).rows[0]?.v) >= 160000;
-    for (const role of roles) {
-      const { rows } = await client.query<{ login: boolean; member: boolean }>(
-        "SELECT r.rolcanlogin AS login, pg_catalog.pg_has_role(current_user, r.oid, 'USAGE') AS member FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) $1::pg_catalog.text",
-        [role],
-      );
-      if (rows[0]?.login) await client.query(`ALTER ROLE ${quoteIdent(role)} NOLOGIN`);
+    const roles: string[] = [];
+    for (const c of ours) {
+      if (c.login) await client.query(`ALTER ROLE ${quoteIdent(c.role)} NOLOGIN`);
+      const elsewhere = outside.get(c.role);
+      if (elsewhere) {
+        // REASSIGN/DROP OWNED would also change those; the role stays (NOLOGIN) for a human to sort out.
+        kept.push({ role: c.role, reason: `it owns or holds privileges outside this spec's databases (${elsewhere.join(', ')}); reassign or revoke them, then drop the role yourself` });
+        continue;
+      }
       // REASSIGN/DROP OWNED need the roles' privileges. On 16+ the master holds ADMIN on roles it created (and
       // the engine gives it SET without INHERIT on owners): the grant is added, or its INHERIT option turned on.
-      if (rows[0] && !rows[0].member) await client.query(`GRANT ${quoteIdent(role)} TO CURRENT_USER${v16 ? ' WITH INHERIT TRUE' : ''}`);
+      if (!c.member) await client.query(`GRANT ${quoteIdent(c.role)} TO CURRENT_USER${v16 ? ' WITH INHERIT TRUE' : ''}`);
+      roles.push(c.role);
     }
-    const ended = roles.length === 0 ? 0 : Number((await client.query<{ n: string }>(
+    const touched = ours.map((c) => c.role);
+    const ended = touched.length === 0 ? 0 : Number((await client.query<{ n: string }>(
       `SELECT pg_catalog.count(pg_catalog.pg_terminate_backend(pid)) AS n FROM pg_catalog.pg_stat_activity
         WHERE usename OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[]) AND pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()`,
-      [roles],
+      [touched],
     )).rows[0]?.n ?? 0);
     const dbExists = (await client.query('SELECT 1 FROM pg_catalog.pg_database WHERE datname OPERATOR(pg_catalog.=) $1::pg_catalog.text', [database])).rowCount === 1;
-    return { roles, ended, dbExists };
+    return { roles, kept, ended, dbExists };
   });
 
   let databaseDropped = false;
@@ -83,18 +153,19 @@ async function retireUnlocked(spec: RoleModelSpec, database: string, connection:
   const cleaned: string[] = [];
   if (prepared.roles.length > 0) {
     const roleList = quoteIdents(prepared.roles);
-    // pg_shdepend names every database in which the roles own objects or hold privileges (dbid 0: shared objects).
+    // The spec's databases in which the roles own objects or hold privileges (nothing outside: checked above).
     const databases = await withClient(connection, maintenance, async (client) => {
       const { rows } = await client.query<{ datname: string }>(
         `SELECT DISTINCT d.datname FROM pg_catalog.pg_shdepend s JOIN pg_catalog.pg_database d ON d.oid OPERATOR(pg_catalog.=) s.dbid
           WHERE s.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_authid'::pg_catalog.regclass
             AND s.refobjid OPERATOR(pg_catalog.=) ANY (SELECT oid FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[]))
-            AND d.datallowconn ORDER BY 1`,
-        [prepared.roles],
+            AND d.datname OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.text[]) AND d.datallowconn ORDER BY 1`,
+        [prepared.roles, specDatabases],
       );
       return rows.map((r) => r.datname);
     });
-    // Shared objects (the database itself) are handled from the maintenance database, which always runs.
+    // Shared objects (the database itself) are handled from the maintenance database, where these roles
+    // own nothing (a role that did would have been kept above).
     for (const name of [maintenance, ...databases.filter((d) => d !== maintenance)]) {
       await withClient(connection, name, async (client) => {
         await client.query(`REASSIGN OWNED BY ${roleList} TO CURRENT_USER`);
@@ -107,5 +178,5 @@ async function retireUnlocked(spec: RoleModelSpec, database: string, connection:
     });
   }
 
-  return { rolesDropped: prepared.roles, sessionsEnded: prepared.ended, databaseDropped, cleanedDatabases: cleaned };
+  return { rolesDropped: prepared.roles, rolesKept: prepared.kept, sessionsEnded: prepared.ended, databaseDropped, cleanedDatabases: cleaned };
 }

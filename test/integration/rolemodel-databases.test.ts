@@ -10,6 +10,11 @@ import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../suppo
 const load = (file: string) => parseSpec(JSON.parse(readFileSync(new URL(`../../examples/${file}`, import.meta.url), 'utf8')));
 const reference = load('reference.json');
 const twoDatabases = load('two-databases.json');
+// The roles made by hand before the role model existed are taken over explicitly.
+const adopting = parseSpec({
+  ...reference,
+  databases: [{ ...reference.databases[0], roles: Object.fromEntries(Object.entries(reference.databases[0]!.roles).map(([slot, role]) => [slot, { ...role, adopt: true }])) }],
+});
 
 describe.each(testedMajors())('existing roles and databases on PostgreSQL %i', (major) => {
   let server: EmbeddedServer;
@@ -29,8 +34,12 @@ describe.each(testedMajors())('existing roles and databases on PostgreSQL %i', (
   });
   afterAll(async () => server?.stop());
 
+  it('refuses them until the spec says to adopt them', async () => {
+    await expect(applyRoleModel(reference, { connectionString: server.masterUrl() })).rejects.toThrow(/role "my_pg_migrator" \(databases\[0\]\.roles\.migrator\.name\) already exists and was not created by cdk-aurora-firefighter/);
+  });
+
   it('adopts them, converges their attributes and hands the schema and its objects to the owner', async () => {
-    const result = await applyRoleModel(reference, { connectionString: server.masterUrl() });
+    const result = await applyRoleModel(adopting, { connectionString: server.masterUrl() });
     expect(result.fixed.map((f) => f.code)).toEqual(expect.arrayContaining(['role-attribute', 'database-owner', 'schema-owner', 'object-owner', 'iam']));
     expect((await verifyRoleModel(reference, { connectionString: server.masterUrl() })).findings).toEqual([]);
     const roles = await query(server.masterUrl(), `SELECT rolname, rolcreatedb, rolinherit, rolconnlimit, pg_has_role(oid, 'rds_iam', 'MEMBER') AS iam

@@ -146,7 +146,11 @@ describe.each(testedMajors())('reference role model on PostgreSQL %i', (major) =
   it('section 11 negative tests fail with the expected permission errors', async () => {
     expect(await attempt(await as('my_pg_app'), `CREATE TABLE ${S}.should_fail (id bigint)`)).toBe('permission denied for schema my-pg-db-schema');
     expect(await attempt(await as('my_pg_app'), `DELETE FROM ${S}.orders WHERE id = 1`)).toBe('permission denied for table orders');
-    expect(await attempt(await as('my_pg_firefighter_ro'), `UPDATE ${S}.orders SET status = 'cancelled' WHERE id = 1`)).toBe('permission denied for table orders');
+    // firefighter_ro: its default_transaction_read_only guardrail refuses first; privileges refuse even without it.
+    const ro = await as('my_pg_firefighter_ro');
+    expect(await attempt(ro, `UPDATE ${S}.orders SET status = 'cancelled' WHERE id = 1`)).toBe('cannot execute UPDATE in a read-only transaction');
+    expect(await attempt(ro, 'SET default_transaction_read_only = off')).toBe('ok');
+    expect(await attempt(ro, `UPDATE ${S}.orders SET status = 'cancelled' WHERE id = 1`)).toBe('permission denied for table orders');
     expect(await attempt(await as('my_pg_firefighter_rw'), `DROP TABLE ${S}.orders`)).toBe('must be owner of table orders');
   });
 
@@ -170,6 +174,8 @@ describe.each(testedMajors())('reference role model on PostgreSQL %i', (major) =
     expect(await attempt(ro, `SELECT count(*) FROM ${S}.orders`)).toBe('ok');
     expect(await attempt(ro, `SELECT last_value FROM ${S}.invoice_no`)).toBe('ok');
     expect(await attempt(ro, `SELECT nextval('${S}.invoice_no')`)).toBe('permission denied for sequence invoice_no');
+    expect(await attempt(ro, `INSERT INTO ${S}.orders (order_no, amount) VALUES ('X', 1)`)).toBe('cannot execute INSERT in a read-only transaction');
+    expect(await attempt(ro, 'SET default_transaction_read_only = off')).toBe('ok');
     expect(await attempt(ro, `INSERT INTO ${S}.orders (order_no, amount) VALUES ('X', 1)`)).toBe('permission denied for table orders');
     expect(await attempt(ro, `SELECT ${S}.order_count()`)).toBe('permission denied for function order_count');
     const rw = await as('my_pg_firefighter_rw');

@@ -10,7 +10,7 @@ const spec = parseSpec(JSON.parse(readFileSync(new URL('../../examples/reference
 function emptyCluster(serverVersionNum: number): ClusterFacts {
   return {
     serverVersionNum, currentUser: 'postgres', existingRoles: ['pg_signal_backend', 'rds_iam', 'rds_password'],
-    roles: [], memberships: [], databases: [], databaseAccess: [], roleSettings: [],
+    roles: [], memberships: [], databases: [], databaseAccess: [], roleSettings: [], roleComments: [], wideSettings: [], databaseSettings: [],
   };
 }
 
