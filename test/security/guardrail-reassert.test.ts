@@ -35,9 +35,12 @@ describe.each(testedMajors())('each issue re-asserts the firefighter role\'s gua
 
   it.each([RW, RO])('%s: settings the holder gave its own role are gone for the next holder', async (role) => {
     const access = role === RW ? 'rw' : 'ro';
-    expect(baseline[role]).toEqual([expect.stringMatching(/^my-pg-db: idle_in_transaction_session_timeout=2min \| (lock_timeout=5s \| )?statement_timeout=5min$/)]);
+    expect(baseline[role]).toEqual([expect.stringMatching(/^my-pg-db: (default_transaction_read_only=on \| )?idle_in_transaction_session_timeout=2min \| (lock_timeout=5s \| )?statement_timeout=5min$/)]);
     const first = await trustedService(server, spec, ALICE)({ action: 'request', role: access, incidentId: 'INC-1', reason: 'first holder', hours: 1 });
     const holder = await login(role, password(first));
+    // firefighter_ro's read-only guardrail refuses ALTER ROLE until the session turns it off, which it may.
+    await holder.query('SET default_transaction_read_only = off');
+    await holder.query(`ALTER ROLE ${role} IN DATABASE "${DB}" SET default_transaction_read_only = off`);
     await holder.query(`ALTER ROLE ${role} IN DATABASE "${DB}" SET statement_timeout = 0`);
     await holder.query(`ALTER ROLE ${role} IN DATABASE "${DB}" RESET idle_in_transaction_session_timeout`);
     await holder.query(`ALTER ROLE ${role} IN DATABASE "${DB}" SET work_mem = '1GB'`);
