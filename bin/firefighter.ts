@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { createBrokerService, type AuditLogger, type BrokerResponse, type RequestResponse } from '../lib/broker/service.js';
 import { directConfig, directConnector, parseDirectUrl } from '../lib/broker/direct.js';
 import { exitCodeOf, redact } from '../lib/broker/errors.js';
-import { psqlTls } from '../lib/broker/psql-tls.js';
+import { directHost, psqlTls, psqlTlsPreflight } from '../lib/broker/psql-tls.js';
 import { loadRdsCa } from '../lib/postgres/rds-ca.js';
 import { TlsRefusal } from '../lib/postgres/tls.js';
 
@@ -237,6 +237,15 @@ export async function runFirefighter(argv: string[], io: CliIo): Promise<number>
     if (error.message) io.stderr(`firefighter: ${error.message}`);
     io.stderr(USAGE);
     return error.message ? 2 : 0;
+  }
+  if (cli.connect) {
+    try {
+      await psqlTlsPreflight(cli.direct ? directHost(cli.direct.url) : undefined, { caFile: cli.caFile, env: io.env, insecureSkipTlsVerify: cli.insecureSkipTlsVerify });
+    } catch (error) {
+      if (!(error instanceof TlsRefusal)) throw error;
+      io.stderr(`firefighter: not requesting a password that psql could not use: ${error.message}`);
+      return 2;
+    }
   }
   let response: BrokerResponse;
   try {

@@ -54,3 +54,21 @@ export async function psqlTls(host: string, options: PsqlTlsOptions): Promise<Ps
     }
   }
 }
+
+/**
+ * The same decision before the broker is asked, so a refusal does not leave an issued password behind. The
+ * host is unknown until the broker answers (the cluster's writer), so it is taken as remote unless given.
+ */
+export async function psqlTlsPreflight(host: string | undefined, options: Omit<PsqlTlsOptions, 'rdsCa'>): Promise<void> {
+  const { cleanup } = await psqlTls(host ?? 'the cluster endpoint', options);
+  cleanup();
+}
+
+/** The host of a --direct URL, or undefined when it cannot be read (parseDirectUrl reports that). */
+export function directHost(url: string): string | undefined {
+  try {
+    return new URL(url).hostname.replace(/^\[|\]$/g, '') || undefined;
+  } catch {
+    return undefined;
+  }
+}

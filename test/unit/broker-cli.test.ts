@@ -109,16 +109,20 @@ describe('firefighter CLI', () => {
   });
 
   it.each([
-    ['a remote host with PGSSLMODE=require', { PGSSLMODE: 'require' }, issued],
-    ['a remote host with PGSSLMODE=disable', { PGSSLMODE: 'disable' }, issued],
-    ['a remote host with PGSSLMODE=verify-ca', { PGSSLMODE: 'verify-ca', PGSSLROOTCERT: '/etc/hostname' }, issued],
-    ['a name that is not loopback with PGSSLMODE=prefer', { PGSSLMODE: 'prefer' }, { ...issued, host: 'db.firefighter.test' } as BrokerResponse],
-  ])('--connect refuses %s before psql starts, and says how long the password stays active', async (_name, env, response) => {
-    const out = await run(['request', 'ro', '--incident', 'INC-1', '--reason', 'x', '--connect'], response, { FIREFIGHTER_FUNCTION: 'broker-fn', ...env });
-    expect([out.code, out.psql]).toEqual([2, []]);
-    expect(out.stderr).toMatch(/^firefighter: not starting psql: sslmode=[a-z-]+ does not verify the server's certificate|^firefighter: not starting psql: sslmode=disable sends the password in plaintext/);
-    expect(out.stderr).toContain('pass --insecure-skip-tls-verify to send it anyway; the password is active until 2026-11-23T03:00:00.000Z (end it with: firefighter revoke ro --incident INC-1)');
-    expect(out.stderr).not.toContain(PASSWORD);
+    ['PGSSLMODE=require', { PGSSLMODE: 'require' }],
+    ['PGSSLMODE=disable', { PGSSLMODE: 'disable' }],
+    ['PGSSLMODE=verify-ca', { PGSSLMODE: 'verify-ca', PGSSLROOTCERT: CA_FILE }],
+    ['PGSSLMODE=prefer', { PGSSLMODE: 'prefer' }],
+  ])('--connect with %s is refused before the broker is asked, so no unusable password is issued', async (_name, env) => {
+    const out = await run(['request', 'ro', '--incident', 'INC-1', '--reason', 'x', '--connect'], issued, { FIREFIGHTER_FUNCTION: 'broker-fn', ...env });
+    expect([out.code, out.sent, out.psql]).toEqual([2, [], []]);
+    expect(out.stderr).toMatch(/^firefighter: not requesting a password that psql could not use: sslmode=[a-z-]+ (does not verify the server's certificate|sends the password in plaintext), and the cluster endpoint is not a loopback address, .* or pass --insecure-skip-tls-verify to send it anyway$/);
+  });
+
+  it('--connect --direct decides on the URL\'s host before connecting', async () => {
+    const remote = await run(['request', 'ro', '--incident', 'INC-1', '--reason', 'x', '--connect', '--direct', '--database-url', 'postgres://b:pw-secret-0000000000@db.example/x'], issued, { PGSSLMODE: 'require' });
+    expect(remote.code).toBe(2);
+    expect(remote.stderr).toMatch(/^firefighter: not requesting a password that psql could not use: sslmode=require does not verify the server's certificate, and db\.example is not a loopback address/);
   });
 
   it('--connect with --insecure-skip-tls-verify goes ahead unverified, and says so loudly', async () => {
