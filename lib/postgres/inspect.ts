@@ -37,6 +37,9 @@ type LoginPolicies = NonNullable<DatabaseObjectFacts['dbAdmin']['loginPolicies']
 const POLICIES = `SELECT role::pg_catalog.text AS role, max_logins AS "maxLogins", connection_limit AS "connectionLimit", approval,
   incident_minutes AS "incidentMinutes", approval_minutes AS "approvalMinutes" FROM ${DB_ADMIN_SCHEMA}.firefighter_login_policy ORDER BY role`;
 
+/** SQLSTATEs of an allowlist admin cannot read: no SET ROLE admin (42501, 22023), no table or column yet. */
+const UNREADABLE = new Set(['42501', '22023', '42P01', '42703', '42704']);
+
 /** The allowlist table belongs to admin; read it as admin, in a read-only transaction. */
 async function readAllowlist(
   client: pg.Client, spec: RoleModelSpec, facts: DatabaseObjectFacts, inTransaction: boolean,
@@ -53,8 +56,11 @@ async function readAllowlist(
     const policyTable = await client.query<{ ok: boolean }>(`SELECT pg_catalog.to_regclass('${DB_ADMIN_SCHEMA}.firefighter_login_policy') IS NOT NULL AS ok`);
     if (!policyTable.rows[0]?.ok) return { roles: rows };
     return { roles: rows, policies: (await client.query<LoginPolicies[number]>(POLICIES)).rows };
-  } catch {
-    return { roles: [] };
+  } catch (error) {
+    // Only "admin cannot read it" is a fact (verify then reports the allowlist as drift); a lost connection or a
+    // cancelled statement is an error: reporting it as drift would send someone to fix what is not broken.
+    if (UNREADABLE.has((error as { code?: unknown }).code as string)) return { roles: [] };
+    throw error;
   } finally {
     await client.query(inTransaction ? 'ROLLBACK TO SAVEPOINT read_allowlist' : 'ROLLBACK').catch(() => undefined);
   }
