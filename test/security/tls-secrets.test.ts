@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFirefighter } from '../../bin/firefighter.js';
 import { main as rolemodel } from '../../bin/rolemodel.js';
 import { parseSpec } from '../../lib/core/validate.js';
-import { applyRoleModel } from '../../lib/postgres/engine.js';
+import { applyRoleModel, verifyRoleModel } from '../../lib/postgres/engine.js';
 import { query } from '../support/catalog.js';
 import { MASTER_PASSWORD, startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';
 import { startFakePg, type FakePg } from '../support/fake-pg.js';
@@ -124,6 +124,16 @@ describe.each(testedMajors())('passwords travel only over verified TLS (issue 8.
       expect(other.code).toBe(1);
       expect(other.err).toMatch(/self-signed certificate in certificate chain|unable to verify/);
     });
+  });
+
+  it('the engine API refuses the same for library callers (a plain URL to a remote name), before connecting', async () => {
+    const spec = parseSpec(JSON.parse(readFileSync(SPEC, 'utf8')));
+    const before = plain.connections;
+    const seen = plain.received().length;
+    await expect(verifyRoleModel(spec, { connectionString: fakeUrl(plain) })).rejects.toThrow(`refusing to send the password to ${ALIAS_HOST} without a verified certificate; connect with sslmode=verify-full`);
+    await expect(applyRoleModel(spec, { host: ALIAS_HOST, port: plain.port, user: 'postgres', password: SECRET, ssl: { rejectUnauthorized: false } })).rejects.toThrow(/^refusing to send the password/);
+    expect(plain.received().slice(seen)).not.toContain(SECRET);
+    expect(plain.connections - before).toBe(0);
   });
 
   describe('firefighter --direct', () => {
