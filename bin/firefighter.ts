@@ -14,6 +14,7 @@ import { exitCodeOf, redact } from '../lib/broker/errors.js';
 import { directHost, psqlTls, psqlTlsPreflight } from '../lib/broker/psql-tls.js';
 import { loadRdsCa } from '../lib/postgres/rds-ca.js';
 import { TlsRefusal } from '../lib/postgres/tls.js';
+import { parseBrokerInput, proofBinding } from '../lib/core/broker-input.js';
 
 const USAGE = `usage: firefighter request ro|rw --incident ID --reason TEXT [--hours 1|2] [--takeover] [--connect] [--json]
        firefighter revoke ro|rw --incident ID [--reason TEXT] [--json]
@@ -150,8 +151,13 @@ async function invokeLambda(options: LambdaOptions, event: Record<string, unknow
   const credentials = fromNodeProviderChain(options.profile ? { profile: options.profile } : {});
   const client = new LambdaClient({ credentials, ...(options.region ? { region: options.region } : {}), ...(options.profile ? { profile: options.profile } : {}) });
   const region = await client.config.region();
-  const identity = event.action === 'sweep' ? undefined : await signIdentityProof({
+  // The proof is signed for exactly this event (action, access, incident, a digest of the rest), parsed the way
+  // the broker parses it so that defaults count the same; the broker's own rules (databases, incident format)
+  // are checked there.
+  const input = parseBrokerInput(event, { incidentId: () => true, incidentIdHint: '', databases: typeof event.database === 'string' ? [event.database] : [] });
+  const identity = input.action === 'sweep' ? undefined : await signIdentityProof({
     credentials: await credentials(), region, endpoint: options.stsEndpoint ?? defaultStsEndpoint(region), brokerId: options.brokerId,
+    binding: proofBinding(input),
   });
   const out = await client.send(new InvokeCommand({ FunctionName: options.functionName, Payload: Buffer.from(JSON.stringify({ ...event, ...(identity ? { identity } : {}) })) }));
   const text = Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8');

@@ -254,14 +254,15 @@ BEGIN
   IF p_proof_sha256 IS NULL OR NOT p_proof_sha256 OPERATOR(pg_catalog.~) '^[0-9a-f]{64}$' THEN
     RAISE EXCEPTION 'the proof digest must be 64 lower-case hex characters' USING ERRCODE = 'FF007';
   END IF;
-  IF p_valid_until IS NULL OR p_valid_until OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp() OPERATOR(pg_catalog.+) interval '1 hour' THEN
+  IF p_valid_until IS NULL OR p_valid_until OPERATOR(pg_catalog.>) (pg_catalog.clock_timestamp() OPERATOR(pg_catalog.+) interval '1 hour') THEN
     RAISE EXCEPTION 'the proof must be valid for less than an hour' USING ERRCODE = 'FF007';
   END IF;
   IF p_caller IS NULL OR pg_catalog.length(p_caller) OPERATOR(pg_catalog.>) 2048 OR p_action IS NULL OR pg_catalog.length(p_action) OPERATOR(pg_catalog.>) 64 THEN
     RAISE EXCEPTION 'the proof caller and action must be given' USING ERRCODE = 'FF007';
   END IF;
+  -- OPERATOR(...) binds left to right at one precedence: the parentheses are needed.
   -- Proofs past STS's own window (15 minutes) can never verify again; forget them.
-  DELETE FROM db_admin.identity_proof p WHERE p.valid_until OPERATOR(pg_catalog.<) pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) interval '15 minutes';
+  DELETE FROM db_admin.identity_proof p WHERE p.valid_until OPERATOR(pg_catalog.<) (pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) interval '15 minutes');
   INSERT INTO db_admin.identity_proof (proof_sha256, caller, action, valid_until)
   VALUES (p_proof_sha256, p_caller, p_action, p_valid_until)
   ON CONFLICT (proof_sha256) DO NOTHING;

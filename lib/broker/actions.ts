@@ -34,6 +34,14 @@ export interface IssuedPassword {
   readonly previousHolder?: string;
 }
 
+/** An identity proof to record as used, in the same statement as the action it authorised. */
+export interface AcceptedProof {
+  readonly sha256: string;
+  readonly validUntil: Date;
+  readonly caller: string;
+  readonly action: string;
+}
+
 export interface InstanceSessions {
   readonly host: string;
   readonly ended: number;
@@ -67,6 +75,12 @@ export interface Swept {
 
 const SET_PASSWORD = 'SELECT db_admin.set_firefighter_password($1, $2, $3, $4, $5, $6, $7) AS expires_at';
 const EXPIRE = 'SELECT db_admin.expire_firefighter_password($1, $2, $3, $4) AS expired_at';
+// The proof is recorded first (a MATERIALIZED CTE runs before the outer row is projected), in the same statement
+// and so the same transaction as the change: a refused change leaves the proof unused, a used proof changes nothing.
+const ACCEPT_PROOF = 'SELECT db_admin.accept_identity_proof($1, $2, $3, $4)';
+const onceWith = (sql: string, first: number) =>
+  `WITH proof AS MATERIALIZED (SELECT db_admin.accept_identity_proof($${first}, $${first + 1}, $${first + 2}, $${first + 3}) AS accepted) ${sql} FROM proof`;
+const proofParams = (proof: AcceptedProof) => [proof.sha256, proof.validUntil, proof.caller, proof.action];
 const END_SESSIONS = 'SELECT db_admin.end_firefighter_sessions($1) AS ended';
 const STATUS = 'SELECT role, access, holder, incident_id, expires_at, active, sessions FROM db_admin.firefighter_status()';
 // One statement per instance, so the window between "expired" and "ended" is one snapshot, not a round trip.
@@ -110,7 +124,7 @@ function heldDetails(error: BrokerError): BrokerError {
 }
 
 /** Issues a fresh password for the firefighter role of `input.access`, valid for input.hours on the server clock. */
-export async function requestPassword(deps: BrokerDeps, input: RequestInput, requester: string): Promise<IssuedPassword> {
+export async function requestPassword(deps: BrokerDeps, input: RequestInput, requester: string, proof?: AcceptedProof): Promise<IssuedPassword> {
   const { database, role } = resolveRole(deps.config, input.access, input.database);
   const password = (deps.generatePassword ?? defaultGeneratePassword)();
   // Derived on the thread pool while the connection is set up: the two are the slow parts of a request.
@@ -129,7 +143,10 @@ export async function requestPassword(deps: BrokerDeps, input: RequestInput, req
         const held = (await client.query<{ role: string; holder: string | null; active: boolean }>(STATUS)).rows.find((r) => r.role === role);
         if (held?.active && held.holder) previousHolder = held.holder;
       }
-      const { rows } = await client.query<{ expires_at: Date }>(SET_PASSWORD, [role, verifier, input.hours, requester, input.incidentId, input.reason, input.takeover]);
+      const params = [role, verifier, input.hours, requester, input.incidentId, input.reason, input.takeover];
+      const { rows } = proof
+        ? await client.query<{ expires_at: Date }>(onceWith(SET_PASSWORD, params.length + 1), [...params, ...proofParams(proof)])
+        : await client.query<{ expires_at: Date }>(SET_PASSWORD, params);
       return {
         database, role, access: input.access, username: role, password,
         expiresAt: iso(rows[0]?.expires_at),
@@ -158,10 +175,13 @@ async function endSessionsEverywhere(deps: BrokerDeps, database: string, role: s
 }
 
 /** Expires the role's password now (new logins fail at once) and ends its sessions on every instance. */
-export async function revokePassword(deps: BrokerDeps, input: RevokeInput, requester: string): Promise<Revoked> {
+export async function revokePassword(deps: BrokerDeps, input: RevokeInput, requester: string, proof?: AcceptedProof): Promise<Revoked> {
   const { database, role } = resolveRole(deps.config, input.access, input.database);
   const expiredAt = await withClient(deps, deps.config.writerHost, database, `expiring the password of ${role}`, [], async (client) => {
-    const { rows } = await client.query<{ expired_at: Date }>(EXPIRE, [role, requester, input.incidentId, input.reason]);
+    const params = [role, requester, input.incidentId, input.reason];
+    const { rows } = proof
+      ? await client.query<{ expired_at: Date }>(onceWith(EXPIRE, params.length + 1), [...params, ...proofParams(proof)])
+      : await client.query<{ expired_at: Date }>(EXPIRE, params);
     return iso(rows[0]?.expired_at);
   });
   const instances = await endSessionsEverywhere(deps, database, role, `the password of ${role} expired at ${expiredAt}`);
@@ -169,8 +189,13 @@ export async function revokePassword(deps: BrokerDeps, input: RevokeInput, reque
 }
 
 /** Who holds which firefighter role until when, with the sessions summed over every instance. */
-export async function firefighterStatus(deps: BrokerDeps): Promise<RoleStatus[]> {
+export async function firefighterStatus(deps: BrokerDeps, proof?: AcceptedProof): Promise<RoleStatus[]> {
   const out: RoleStatus[] = [];
+  const first = deps.config.databases[0]?.name;
+  // Status changes nothing, so its proof is recorded on its own, in the first database's db_admin.
+  if (proof && first) {
+    await withClient(deps, deps.config.writerHost, first, 'recording the identity proof', [], async (client) => client.query(ACCEPT_PROOF, proofParams(proof)));
+  }
   for (const db of deps.config.databases) {
     const read = (host: string) => withClient(deps, host, db.name, `reading the firefighter status on ${host}`, [], async (client) =>
       (await client.query<{ role: string; access: FirefighterAccess; holder: string | null; incident_id: string | null; expires_at: Date | null; active: boolean; sessions: number }>(STATUS)).rows);

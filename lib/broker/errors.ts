@@ -73,6 +73,7 @@ export function fromDatabaseError(error: unknown, context: string, secrets: read
   const raw = error instanceof Error ? error.message : String(error);
   const message = redact(raw, secrets).slice(0, 500);
   if (code === DB_ADMIN_ERRORS.roleHeld) return new BrokerError(BROKER_ERROR_CODES.roleHeld, message);
+  if (code === DB_ADMIN_ERRORS.proofRefused) return new BrokerError(BROKER_ERROR_CODES.identityRefused, `the database refused ${context}: ${message}`);
   if (Object.values(DB_ADMIN_ERRORS).includes(code as never)) return new BrokerError(BROKER_ERROR_CODES.refused, `the database refused ${context}: ${message}`);
   if (CONNECTION_CODES.has(code) || /timeout|terminated|connect/i.test(raw)) {
     return new BrokerError(BROKER_ERROR_CODES.unavailable, `${context} failed: ${message}`);

@@ -2,8 +2,8 @@
 // the allowlist, runs the action, writes exactly one audit line, and never lets a secret into a line, an
 // error or a refusal. The Lambda and the CLI's --direct mode both call it; they differ only in the adapters.
 import { incidentIdMatcher, isAllowed, type FirefighterAccess } from '../core/broker-config.js';
-import { BrokerInputError, parseBrokerInput, type BrokerInput, type IdentityProof } from '../core/broker-input.js';
-import { firefighterStatus, requestPassword, revokePassword, sweepExpired, type BrokerDeps, type IssuedPassword, type RoleStatus, type Swept } from './actions.js';
+import { BrokerInputError, parseBrokerInput, proofBinding, type BrokerInput, type IdentityProof, type ProofBinding } from '../core/broker-input.js';
+import { firefighterStatus, requestPassword, revokePassword, sweepExpired, type AcceptedProof, type BrokerDeps, type IssuedPassword, type RoleStatus, type Swept } from './actions.js';
 import { BROKER_ERROR_CODES, BrokerError, redact, type BrokerErrorCode } from './errors.js';
 
 /** Structured log sink; @aws-lambda-powertools/logger's Logger fits as is. */
@@ -11,6 +11,13 @@ export interface AuditLogger {
   info(message: string, attributes: Record<string, unknown>): void;
   warn(message: string, attributes: Record<string, unknown>): void;
   error(message: string, attributes: Record<string, unknown>): void;
+}
+
+/** A verified caller with the digest of its proof, which the action records so that the proof works once. */
+export interface VerifiedIdentity {
+  readonly arn: string;
+  readonly proofSha256: string;
+  readonly validUntil: Date;
 }
 
 export interface DeliveredSecret {
@@ -24,7 +31,7 @@ export interface BrokerServiceOptions extends BrokerDeps {
    * and records `requester` instead: for the CLI's --direct mode, where holding the broker's own database
    * password is the authorisation.
    */
-  readonly identity: { readonly verify: (proof: IdentityProof | undefined) => Promise<string> } | { readonly trusted: string };
+  readonly identity: { readonly verify: (proof: IdentityProof | undefined, binding: ProofBinding) => Promise<string | VerifiedIdentity> } | { readonly trusted: string };
   /** Writes an issued password somewhere and returns where; the response then omits the password. @default - returned in the response */
   readonly deliver?: (issued: IssuedPassword) => Promise<DeliveredSecret>;
 }
@@ -58,9 +65,10 @@ export function createBrokerService(options: BrokerServiceOptions): (event: unkn
     databases: config.databases.map((d) => d.name),
   };
 
-  async function caller(input: Exclude<BrokerInput, { action: 'sweep' }>, audit: Record<string, unknown>): Promise<string> {
-    if ('trusted' in options.identity) return (audit.caller = options.identity.trusted);
-    const arn = await options.identity.verify(input.identity);
+  async function caller(input: Exclude<BrokerInput, { action: 'sweep' }>, audit: Record<string, unknown>): Promise<{ arn: string; proof?: AcceptedProof }> {
+    if ('trusted' in options.identity) return { arn: (audit.caller = options.identity.trusted) };
+    const verified = await options.identity.verify(input.identity, proofBinding(input));
+    const arn = typeof verified === 'string' ? verified : verified.arn;
     // Recorded before the allowlist check, so a refusal's audit line names who was refused.
     audit.caller = arn;
     const allowed = input.action === 'status' ? isAllowed(config, 'ro', arn) || isAllowed(config, 'rw', arn) : isAllowed(config, input.access, arn);
@@ -68,7 +76,8 @@ export function createBrokerService(options: BrokerServiceOptions): (event: unkn
       const what = input.action === 'status' ? 'either allowlist' : `the ${input.access} allowlist`;
       throw new BrokerError(BROKER_ERROR_CODES.notAllowed, `${arn} is not on ${what} of broker ${config.brokerId}; ask the owner of the PasswordBroker construct to add your role`);
     }
-    return arn;
+    if (typeof verified === 'string') return { arn };
+    return { arn, proof: { sha256: verified.proofSha256, validUntil: verified.validUntil, caller: arn, action: input.action } };
   }
 
   async function run(input: BrokerInput, audit: Record<string, unknown>): Promise<BrokerResponse> {
@@ -79,18 +88,18 @@ export function createBrokerService(options: BrokerServiceOptions): (event: unkn
       Object.assign(audit, { outcome: 'swept', sessionsEnded, ended });
       return { ok: true, action: 'sweep', sessionsEnded, ended };
     }
-    await caller(input, audit);
+    const { arn, proof } = await caller(input, audit);
     if (input.action === 'status') {
-      const roles = await firefighterStatus(options);
+      const roles = await firefighterStatus(options, proof);
       audit.outcome = 'status';
       return { ok: true, action: 'status', roles };
     }
     if (input.action === 'revoke') {
-      const revoked = await revokePassword(options, input, audit.caller as string);
+      const revoked = await revokePassword(options, input, arn, proof);
       Object.assign(audit, { outcome: 'revoked', role: revoked.role, expiresAt: revoked.expiredAt, sessionsEnded: revoked.sessionsEnded });
       return { ok: true, action: 'revoke', database: revoked.database, role: revoked.role, expiredAt: revoked.expiredAt, sessionsEnded: revoked.sessionsEnded };
     }
-    const issued = await requestPassword(options, input, audit.caller as string);
+    const issued = await requestPassword(options, input, arn, proof);
     const takeover = issued.previousHolder !== undefined;
     Object.assign(audit, { outcome: takeover ? 'takeover' : 'issued', role: issued.role, expiresAt: issued.expiresAt, ...(takeover ? { previousHolder: issued.previousHolder } : {}) });
     const { password, ...rest } = issued;

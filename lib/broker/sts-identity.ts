@@ -2,11 +2,14 @@
 // `sts:GetCallerIdentity` request with its own credentials, including a header that names this broker, and
 // sends it unsent; the broker sends it to STS itself and trusts only the ARN STS answers with. The broker
 // never sees the caller's secret key, a proof made for another broker is refused, and a proof is only good for
-// a few minutes. Only AWS-specific by the request it signs; the rest of the broker does not depend on it.
+// a few minutes. The proof also signs what it is for (action, access, incident, a digest of the request: see
+// proofBinding), and the broker accepts each proof once (db_admin.accept_identity_proof, keyed by the digest
+// returned here). Only AWS-specific by the request it signs; the rest of the broker does not depend on it.
+import { createHash } from 'node:crypto';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { IdentityProof } from '../core/broker-input.js';
+import { PROOF_BINDING_HEADERS, proofBindingHeaders, type IdentityProof, type ProofBinding } from '../core/broker-input.js';
 import { BROKER_ERROR_CODES, BrokerError } from './errors.js';
 
 export const BROKER_ID_HEADER = 'x-firefighter-broker-id';
@@ -20,8 +23,8 @@ export interface SigningCredentials {
   readonly sessionToken?: string;
 }
 
-/** Signs, but does not send, a GetCallerIdentity request bound to `brokerId`. Used by the CLI. */
-export async function signIdentityProof(options: { credentials: SigningCredentials; region: string; endpoint: string; brokerId: string; now?: Date }): Promise<IdentityProof> {
+/** Signs, but does not send, a GetCallerIdentity request bound to `brokerId` and to one request. Used by the CLI. */
+export async function signIdentityProof(options: { credentials: SigningCredentials; region: string; endpoint: string; brokerId: string; binding: ProofBinding; now?: Date }): Promise<IdentityProof> {
   const url = new URL(options.endpoint);
   const request = new HttpRequest({
     method: 'POST',
@@ -33,6 +36,7 @@ export async function signIdentityProof(options: { credentials: SigningCredentia
       host: url.host,
       'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
       [BROKER_ID_HEADER]: options.brokerId,
+      ...proofBindingHeaders(options.binding),
     },
     body: GET_CALLER_IDENTITY_BODY,
   });
@@ -56,25 +60,39 @@ export interface StsVerifierOptions {
   readonly now?: () => number;
 }
 
-/** Verifies a proof and returns the caller's ARN, or throws BrokerError IDENTITY_REFUSED / UNAVAILABLE. */
-export type IdentityVerifier = (proof: IdentityProof | undefined) => Promise<string>;
+/** A caller STS vouched for, and what identifies the proof so that it is accepted once. */
+export interface VerifiedCaller {
+  readonly arn: string;
+  /** sha256 (hex) of the proof's SigV4 signature: the replay cache's key. */
+  readonly proofSha256: string;
+  /** When this broker stops accepting the proof by its age. */
+  readonly validUntil: Date;
+}
+
+/**
+ * Verifies a proof signed for `binding` and returns the caller, or throws BrokerError IDENTITY_REFUSED /
+ * UNAVAILABLE. A plain ARN (a verifier for tests or the demo) is accepted by the service without a replay record.
+ */
+export type IdentityVerifier = (proof: IdentityProof | undefined, binding: ProofBinding) => Promise<VerifiedCaller | string>;
 
 // Only these headers are forwarded; anything else in a proof is refused rather than silently dropped.
-const FORWARDED = new Set(['authorization', 'content-type', 'host', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256', BROKER_ID_HEADER]);
-const AUTHORIZATION = /^AWS4-HMAC-SHA256 Credential=[A-Z0-9]{16,128}\/(\d{8})\/([a-z0-9-]{1,32})\/sts\/aws4_request, ?SignedHeaders=([a-z0-9;-]{1,512}), ?Signature=[0-9a-f]{64}$/;
+const FORWARDED = new Set(['authorization', 'content-type', 'host', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256', BROKER_ID_HEADER, ...Object.values(PROOF_BINDING_HEADERS)]);
+const AUTHORIZATION = /^AWS4-HMAC-SHA256 Credential=[A-Z0-9]{16,128}\/(\d{8})\/([a-z0-9-]{1,32})\/sts\/aws4_request, ?SignedHeaders=([a-z0-9;-]{1,512}), ?Signature=([0-9a-f]{64})$/;
 const AMZ_DATE = /^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/;
 export const CALLER_ARN = /^arn:aws[a-z-]*:(iam::\d{12}:(user\/[\w+=,.@/-]+|root)|sts::\d{12}:assumed-role\/[\w+=,.@-]+\/[\w+=,.@-]+)$/;
 
 const refuse = (message: string) => new BrokerError(BROKER_ERROR_CODES.identityRefused, message);
 
-export function stsIdentityVerifier(options: StsVerifierOptions): IdentityVerifier {
+const describeBinding = (action: string | undefined, access: string | undefined) => (action === 'status' || !access || access === '-' ? String(action ?? 'nothing') : `${action} ${access}`);
+
+export function stsIdentityVerifier(options: StsVerifierOptions): (proof: IdentityProof | undefined, binding: ProofBinding) => Promise<VerifiedCaller> {
   const endpoint = new URL(options.endpoint);
   const maxAgeMs = options.maxAgeMs ?? 300_000;
   const timeoutMs = options.timeoutMs ?? 5_000;
   const doFetch = options.fetch ?? globalThis.fetch;
   const now = options.now ?? Date.now;
 
-  return async (proof) => {
+  return async (proof, binding) => {
     if (!proof) throw refuse('no identity proof; request through the firefighter CLI, which signs one with your AWS credentials');
     const headers = new Map(Object.entries(proof.headers).map(([k, v]) => [k.toLowerCase(), v]));
     for (const name of headers.keys()) if (!FORWARDED.has(name)) throw refuse(`the identity proof carries an unexpected header ${JSON.stringify(name)}; sign a plain GetCallerIdentity request`);
@@ -84,9 +102,15 @@ export function stsIdentityVerifier(options: StsVerifierOptions): IdentityVerifi
     const auth = AUTHORIZATION.exec(headers.get('authorization') ?? '');
     if (!auth) throw refuse('the identity proof has no valid SigV4 Authorization header for sts');
     const signed = (auth[3] ?? '').split(';');
-    for (const required of ['host', 'x-amz-date', BROKER_ID_HEADER]) {
-      if (!signed.includes(required)) throw refuse(`the identity proof does not sign the ${required} header; it could be replayed elsewhere`);
+    for (const required of ['host', 'x-amz-date', BROKER_ID_HEADER, ...Object.values(PROOF_BINDING_HEADERS)]) {
+      if (!signed.includes(required)) throw refuse(`the identity proof does not sign the ${required} header; it could be replayed elsewhere or for something else`);
     }
+    // What the proof was signed for must be what is asked: a proof for `status` is not one for `request rw`.
+    const signedFor = describeBinding(headers.get(PROOF_BINDING_HEADERS.action), headers.get(PROOF_BINDING_HEADERS.access));
+    const askedFor = describeBinding(binding.action, binding.access);
+    if (signedFor !== askedFor) throw refuse(`the identity proof was signed for ${signedFor}, not for ${askedFor}; sign a proof for this request`);
+    if (headers.get(PROOF_BINDING_HEADERS.incident) !== binding.incident) throw refuse('the identity proof was signed for another incident; sign a proof for this request');
+    if (headers.get(PROOF_BINDING_HEADERS.requestSha256) !== binding.requestSha256) throw refuse('the identity proof was signed for another request (its reason, hours, takeover or database differ); sign a proof for this request');
     const date = AMZ_DATE.exec(headers.get('x-amz-date') ?? '');
     if (!date) throw refuse('the identity proof has no valid X-Amz-Date header');
     const signedAt = Date.UTC(Number(date[1]), Number(date[2]) - 1, Number(date[3]), Number(date[4]), Number(date[5]), Number(date[6]));
@@ -107,6 +131,6 @@ export function stsIdentityVerifier(options: StsVerifierOptions): IdentityVerifi
     if (response.status !== 200) throw new BrokerError(BROKER_ERROR_CODES.unavailable, `STS at ${endpoint.host} answered HTTP ${response.status}; try again`);
     const arn = /<GetCallerIdentityResult>[\s\S]*?<Arn>([^<]{1,2048})<\/Arn>[\s\S]*?<\/GetCallerIdentityResult>/.exec(text)?.[1];
     if (!arn || !CALLER_ARN.test(arn)) throw new BrokerError(BROKER_ERROR_CODES.unavailable, `STS at ${endpoint.host} answered without a caller ARN the broker understands`);
-    return arn;
+    return { arn, proofSha256: createHash('sha256').update(auth[4] ?? '').digest('hex'), validUntil: new Date(signedAt + maxAgeMs) };
   };
 }

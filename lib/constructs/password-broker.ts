@@ -10,7 +10,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { RoleModelSpec } from '../core/spec.js';
 import { parseSpec } from '../core/validate.js';
-import { BROKER_CONFIG_ENV, type BrokerConfig } from '../core/broker-config.js';
+import { BROKER_CONFIG_ENV, requesterArnProblem, type BrokerConfig } from '../core/broker-config.js';
 import { bundleDir, LAMBDA_RUNTIME_CA_FILE } from './bundles.js';
 import { acknowledgeLambdaBasics, acknowledgeNag } from './nag.js';
 import { allowClusterPortFrom, defaultPrivateSubnets, validationError } from './util.js';
@@ -69,8 +69,6 @@ export interface PasswordBrokerProps {
   /** Every instance endpoint (writer and readers): sessions are ended on each. @default - `cluster.instanceEndpoints` */
   readonly instanceHosts?: string[];
 }
-
-const PRINCIPAL_ARN = /^arn:aws[a-z-]*:(iam|sts)::\d{12}:(role|user|assumed-role|root)(\/.*)?$/;
 
 /**
  * The break-glass password broker: a Lambda in the VPC that logs in as the broker's database user with an IAM
@@ -181,13 +179,9 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
 
   /** Lets the broker accept `principalArn` (an IAM role or user ARN) for `ro` or `rw` passwords. */
   addRequester(access: FirefighterAccess, principalArn: string): void {
-    if (!Token.isUnresolved(principalArn) && !PRINCIPAL_ARN.test(principalArn)) {
-      throw validationError(`requester ${JSON.stringify(principalArn)} is not an IAM role or user ARN; use e.g. arn:aws:iam::123456789012:role/oncall`, this);
-    }
-    // The broker refuses wildcards at cold start; refuse them here, where the fix is one line away.
-    if (!Token.isUnresolved(principalArn) && /[*?]/.test(principalArn)) {
-      throw validationError(`requester ${JSON.stringify(principalArn)} contains a wildcard; an allowlist names principals, list each role ARN`, this);
-    }
+    // The broker's configuration parser applies the same rule at cold start; refuse here, where the fix is one line away.
+    const problem = Token.isUnresolved(principalArn) ? undefined : requesterArnProblem(principalArn);
+    if (problem) throw validationError(`requester ${problem}`, this);
     if (!this.requesters[access].includes(principalArn)) this.requesters[access].push(principalArn);
   }
 

@@ -5,7 +5,9 @@
 // Allowlist matching (see principalMatches):
 //   * an IAM role ARN `arn:aws:iam::<acct>:role/[path/]<name>` matches callers that assumed that role, whose
 //     verified ARN is `arn:aws:sts::<acct>:assumed-role/<name>/<any session>` (STS drops the path);
-//   * an assumed-role session ARN, an IAM user ARN or the account root ARN matches exactly that ARN;
+//   * an IAM user ARN or the account root ARN matches exactly that ARN;
+//   * an assumed-role *session* ARN is refused: whoever may assume the role picks the session name, so it
+//     identifies nobody. The role ARN is the unit; the caller's session name is recorded in the audit as given;
 //   * wildcards (`*`, `?`) are refused: an allowlist is a list of principals, not patterns.
 import { AUDIT_LIMITS } from './db-admin.js';
 
@@ -58,7 +60,22 @@ const TOP_KEYS = ['clusterId', 'brokerId', 'port', 'writerHost', 'instanceHosts'
 const REQUIRED = ['clusterId', 'brokerId', 'port', 'writerHost', 'instanceHosts', 'brokerUser', 'databases', 'allowlist', 'delivery'];
 const HOST = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$|^\[?[0-9A-Fa-f:.]+\]?$/;
 const BROKER_ID = /^[A-Za-z0-9._:/-]{1,128}$/;
-const PRINCIPAL = /^arn:aws[a-z-]*:(iam::\d{12}:(role|user)\/[\w+=,.@/-]{1,512}|iam::\d{12}:root|sts::\d{12}:assumed-role\/[\w+=,.@-]{1,64}\/[\w+=,.@-]{2,64})$/;
+const PRINCIPAL = /^arn:aws[a-z-]*:(iam::\d{12}:(role|user)\/[\w+=,.@/-]{1,512}|iam::\d{12}:root)$/;
+const SESSION = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/(?:[^/]+\/)*([^/]+)\/[^/]*$/;
+
+/**
+ * Why `arn` cannot be an allowlist entry, or undefined when it can. Shared by the PasswordBroker construct
+ * (refused at synth, where the fix is one line away) and the broker's configuration parser (refused at cold start).
+ */
+export function requesterArnProblem(arn: string): string | undefined {
+  if (/[*?]/.test(arn)) return `${describe(arn)} contains a wildcard; list each role or user ARN`;
+  const session = SESSION.exec(arn);
+  if (session) {
+    return `${describe(arn)} names an assumed-role session, whose name the caller picks when assuming the role, so it identifies nobody; list the role instead: arn:${session[1]}:iam::${session[2]}:role/${session[3]}`;
+  }
+  if (!PRINCIPAL.test(arn)) return `${describe(arn)} is not valid; use an IAM role, user or root ARN, e.g. arn:aws:iam::123456789012:role/oncall`;
+  return undefined;
+}
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]{1,512}$/;
 
 function describe(value: unknown): string {
@@ -144,8 +161,10 @@ export function parseBrokerConfig(input: unknown): BrokerConfig {
       }
       list.forEach((arn, i) => {
         const field = `allowlist.${access}[${i}]`;
-        if (typeof arn === 'string' && /[*?]/.test(arn)) return issues.add(field, `${describe(arn)} contains a wildcard; list each role or user ARN`);
-        allowlist[access].push(issues.string(arn, field, PRINCIPAL, 'use an IAM role, user, root or assumed-role ARN, e.g. arn:aws:iam::123456789012:role/oncall'));
+        const value = issues.string(arn, field);
+        const problem = value ? requesterArnProblem(value) : undefined;
+        if (problem) issues.add(field, problem);
+        allowlist[access].push(value);
       });
     }
   }
@@ -228,7 +247,8 @@ export function firefighterRole(config: BrokerConfig, access: FirefighterAccess,
 
 /**
  * Whether a verified caller ARN (from sts:GetCallerIdentity) is one of the allowlisted principals.
- * A role ARN admits every session of that role; everything else must match exactly.
+ * A role ARN admits every session of that role; a user or root ARN must match exactly. Session ARNs never get
+ * here as entries (requesterArnProblem refuses them).
  */
 export function principalMatches(callerArn: string, allowed: string): boolean {
   if (callerArn === allowed) return true;

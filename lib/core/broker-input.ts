@@ -1,6 +1,7 @@
 // Strict parsing of what reaches the password broker (a Lambda event or the CLI's --direct call). Nothing
 // downstream sees an unchecked value; every refusal has a stable code and a message naming the field.
 // Values are never echoed in full: a caller who pastes a password into a field must not see it in a log.
+import { createHash } from 'node:crypto';
 import { AUDIT_LIMITS } from './db-admin.js';
 import type { FirefighterAccess } from './broker-config.js';
 
@@ -172,4 +173,46 @@ export function parseBrokerInput(value: unknown, rules: InputRules): BrokerInput
   const takeover = value.takeover === undefined ? false : value.takeover;
   if (typeof takeover !== 'boolean') throw new BrokerInputError('takeover', `must be true or false, got ${shape(takeover)}`);
   return { action, access: role, incidentId: id, reason, hours, takeover, ...withDb, ...withIdentity };
+}
+
+/**
+ * What an identity proof is signed for, as signed headers of the GetCallerIdentity request (the way Vault's IAM
+ * auth binds a proof to its server with iam_server_id_header_value): the action, the access level, the incident
+ * and a digest of the whole request. A proof signed for `status` is then useless for `request rw`, and one
+ * signed for INC-1 useless for INC-2. The CLI computes it from the event it sends, the broker from the event it
+ * received; both from the parsed input, so defaults (hours 2, no takeover, the revoke reason) count the same.
+ */
+export interface ProofBinding {
+  readonly action: Exclude<BrokerAction, 'sweep'>;
+  /** `ro`, `rw`, or `-` for status. */
+  readonly access: string;
+  /** The incident id, percent-encoded (headers are ASCII), or `-` for status. */
+  readonly incident: string;
+  /** sha256 (hex) of the canonical request: every field the action uses. */
+  readonly requestSha256: string;
+}
+
+export const PROOF_BINDING_HEADERS = {
+  action: 'x-firefighter-action',
+  access: 'x-firefighter-access',
+  incident: 'x-firefighter-incident',
+  requestSha256: 'x-firefighter-request-sha256',
+} as const satisfies Record<keyof ProofBinding, string>;
+
+export function proofBinding(input: RequestInput | RevokeInput | StatusInput): ProofBinding {
+  const canonical = input.action === 'status'
+    ? ['status']
+    : [input.action, input.access, input.incidentId, input.reason, input.action === 'request' ? input.hours : null,
+        input.action === 'request' ? input.takeover : null, input.database ?? null];
+  return {
+    action: input.action,
+    access: input.action === 'status' ? '-' : input.access,
+    incident: input.action === 'status' ? '-' : encodeURIComponent(input.incidentId),
+    requestSha256: createHash('sha256').update(JSON.stringify(canonical), 'utf8').digest('hex'),
+  };
+}
+
+/** The binding headers of a proof, as the CLI signs them. */
+export function proofBindingHeaders(binding: ProofBinding): Record<string, string> {
+  return Object.fromEntries(Object.entries(PROOF_BINDING_HEADERS).map(([key, header]) => [header, binding[key as keyof ProofBinding]]));
 }

@@ -164,12 +164,17 @@ describe('validation errors name the value and the fix', () => {
     [
       'a requester that is not an IAM principal ARN',
       build((s, { vpc, cluster }) => new PasswordBroker(s, 'B', { spec: reference, cluster, vpc, readWriteRequesters: ['oncall-lead'] })),
-      /requester "oncall-lead" is not an IAM role or user ARN; use e.g. arn:aws:iam::123456789012:role\/oncall/,
+      /requester "oncall-lead" is not valid; use an IAM role, user or root ARN, e.g. arn:aws:iam::123456789012:role\/oncall/,
     ],
     [
       'a wildcard requester',
       build((s, { vpc, cluster }) => new PasswordBroker(s, 'B', { spec: reference, cluster, vpc, readOnlyRequesters: ['arn:aws:iam::123456789012:role/oncall-*'] })),
-      /requester "arn:aws:iam::123456789012:role\/oncall-\*" contains a wildcard; an allowlist names principals, list each role ARN/,
+      /requester "arn:aws:iam::123456789012:role\/oncall-\*" contains a wildcard; list each role or user ARN/,
+    ],
+    [
+      'an assumed-role session as a requester (the caller picks the session name)',
+      build((s, { vpc, cluster }) => new PasswordBroker(s, 'B', { spec: reference, cluster, vpc, readWriteRequesters: ['arn:aws:sts::123456789012:assumed-role/oncall/alice'] })),
+      /requester "arn:aws:sts::123456789012:assumed-role\/oncall\/alice" names an assumed-role session, whose name the caller picks when assuming the role, so it identifies nobody; list the role instead: arn:aws:iam::123456789012:role\/oncall/,
     ],
     [
       'an invalid incident id pattern',

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createBrokerHandler, type BrokerHandler } from '../../lambda/broker-handler.js';
 import { runFirefighter } from '../../bin/firefighter.js';
 import { parseBrokerConfig, type BrokerConfig } from '../../lib/core/broker-config.js';
+import { parseBrokerInput, proofBinding } from '../../lib/core/broker-input.js';
 import { parseSpec } from '../../lib/core/validate.js';
 import { signIdentityProof, stsIdentityVerifier } from '../../lib/broker/sts-identity.js';
 import { applyRoleModel } from '../../lib/postgres/engine.js';
@@ -43,8 +44,14 @@ describe('broker Lambda handler on PostgreSQL 17', () => {
   const issued: string[] = [];
   const responses: unknown[] = [];
 
-  const sign = (who: typeof ONCALL | typeof STRANGER, over: { brokerId?: string; now?: Date } = {}) =>
-    signIdentityProof({ credentials: who, region: 'eu-west-1', endpoint: sts.endpoint, brokerId: over.brokerId ?? BROKER_ID, ...(over.now ? { now: over.now } : {}) });
+  // A proof signed for `event` (the CLI does the same): a proof signed for one request is refused for another.
+  const sign = (who: typeof ONCALL | typeof STRANGER, over: { brokerId?: string; now?: Date; event?: Record<string, unknown> } = {}) => {
+    const event = over.event ?? { action: 'status' };
+    const input = parseBrokerInput(event, { incidentId: () => true, incidentIdHint: '', databases: [DB] });
+    if (input.action === 'sweep') throw new Error('sweep needs no proof');
+    return signIdentityProof({ credentials: who, region: 'eu-west-1', endpoint: sts.endpoint, brokerId: over.brokerId ?? BROKER_ID, binding: proofBinding(input), ...(over.now ? { now: over.now } : {}) });
+  };
+  const signed = async (who: typeof ONCALL | typeof STRANGER, event: Record<string, unknown>) => ({ ...event, identity: await sign(who, { event }) });
   const auditLines = () => output.join('').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
 
   function makeHandler(overrides: Partial<Parameters<typeof createBrokerHandler>[0]> = {}): BrokerHandler {
@@ -95,21 +102,21 @@ describe('broker Lambda handler on PostgreSQL 17', () => {
   });
 
   it('request with a verified caller: the ARN from STS is the holder, one audit line records it', async () => {
-    const response = await handler({ action: 'request', role: 'ro', incidentId: 'INC-10', reason: 'orders stuck', hours: 2, identity: await sign(ONCALL) }, { awsRequestId: 'req-1' });
-    expect(response).toMatchObject({ ok: true, role: RO, takeover: false });
+    const response = await handler(await signed(ONCALL, { action: 'request', role: 'ro', incidentId: 'INC-10', reason: 'orders stuck', hours: 2 }), { awsRequestId: 'req-1' });
+    expect(response, JSON.stringify(response)).toMatchObject({ ok: true, role: RO, takeover: false });
     const holders = await queryAs(server.masterUrl(DB), 'my_pg_admin', 'SELECT holder FROM db_admin.firefighter_role WHERE role = $1', [RO]);
     expect(holders).toEqual([{ holder: ONCALL.arn }]);
     expect(auditLines().at(-1)).toMatchObject({ level: 'INFO', service: 'firefighter-broker', message: 'firefighter request', outcome: 'issued', caller: ONCALL.arn, incidentId: 'INC-10', reason: 'orders stuck', role: RO, requestId: 'req-1', expiresAt: expect.any(String) });
   });
 
   it('the on-call role may not have rw; the lead may, and may take over ro (audited)', async () => {
-    const refused = await handler({ action: 'request', role: 'rw', incidentId: 'INC-10', reason: 'write', identity: await sign(ONCALL) });
+    const refused = await handler(await signed(ONCALL, { action: 'request', role: 'rw', incidentId: 'INC-10', reason: 'write' }));
     expect(refused).toMatchObject({ ok: false, code: 'NOT_ALLOWED', refusal: true, message: `${ONCALL.arn} is not on the rw allowlist of broker ${BROKER_ID}; ask the owner of the PasswordBroker construct to add your role` });
     expect(auditLines().at(-1)).toMatchObject({ level: 'WARN', outcome: 'refused', code: 'NOT_ALLOWED', caller: ONCALL.arn });
-    expect(await handler({ action: 'request', role: 'rw', incidentId: 'INC-10', reason: 'write', identity: await sign(LEAD) })).toMatchObject({ ok: true, role: RW });
-    const held = await handler({ action: 'request', role: 'ro', incidentId: 'INC-11', reason: 'read', identity: await sign(LEAD) });
+    expect(await handler(await signed(LEAD, { action: 'request', role: 'rw', incidentId: 'INC-10', reason: 'write' }))).toMatchObject({ ok: true, role: RW });
+    const held = await handler(await signed(LEAD, { action: 'request', role: 'ro', incidentId: 'INC-11', reason: 'read' }));
     expect(held).toMatchObject({ ok: false, code: 'ROLE_HELD', details: { holder: ONCALL.arn, holderIncidentId: 'INC-10' } });
-    expect(await handler({ action: 'request', role: 'ro', incidentId: 'INC-11', reason: 'read', takeover: true, identity: await sign(LEAD) })).toMatchObject({ ok: true, takeover: true, previousHolder: ONCALL.arn });
+    expect(await handler(await signed(LEAD, { action: 'request', role: 'ro', incidentId: 'INC-11', reason: 'read', takeover: true }))).toMatchObject({ ok: true, takeover: true, previousHolder: ONCALL.arn });
     expect(auditLines().at(-1)).toMatchObject({ outcome: 'takeover', previousHolder: ONCALL.arn, caller: LEAD.arn });
   });
 
@@ -145,16 +152,17 @@ describe('broker Lambda handler on PostgreSQL 17', () => {
   });
 
   it('refuses 200+ generated hostile inputs and forged proofs, audits each, and changes nothing in the catalog', async () => {
-    const proof = await sign(ONCALL);
+    const base = { action: 'request', role: 'ro', incidentId: 'INC-20', reason: 'hostile' };
+    const proof = await sign(ONCALL, { event: base });
     const request = () => ({ action: 'request', role: 'ro', incidentId: 'INC-20', reason: 'hostile', identity: proof } as Record<string, unknown>);
     const revoke = () => ({ action: 'revoke', role: 'ro', incidentId: 'INC-20', identity: proof } as Record<string, unknown>);
     const forged = [
-      await sign(ONCALL, { brokerId: 'another-broker' }),
-      await sign(ONCALL, { now: new Date(Date.now() - 20 * 60_000) }),
-      await sign({ ...ONCALL, secretAccessKey: 'guessed-secret-key-00000000000000000000' }),
+      await sign(ONCALL, { brokerId: 'another-broker', event: base }),
+      await sign(ONCALL, { now: new Date(Date.now() - 20 * 60_000), event: base }),
+      await sign({ ...ONCALL, secretAccessKey: 'guessed-secret-key-00000000000000000000' }, { event: base }),
       { ...proof, headers: { ...proof.headers, authorization: (proof.headers.authorization ?? '').replace(/Signature=\w+/, `Signature=${'f'.repeat(64)}`) } },
       { ...proof, headers: { ...proof.headers, 'x-amz-security-token': 'forged-session-token' } },
-      await sign(STRANGER),
+      await sign(STRANGER, { event: base }),
     ];
     const inputs = [...hostileInputs(request), ...hostileInputs(revoke, ['action', 'role', 'incidentId']), ...hostileIdentities(request, forged)];
     expect(inputs.length).toBeGreaterThanOrEqual(200);
@@ -179,7 +187,7 @@ describe('broker Lambda handler on PostgreSQL 17', () => {
     const secretConfig = parseBrokerConfig({ ...config, delivery: 'secret', secretArns: { [RO]: arn.replace('rw', 'ro'), [RW]: arn } });
     try {
       const h = makeHandler({ config: secretConfig, secrets: new SecretsManagerClient({ region: 'eu-west-1' }) });
-      const response = await h({ action: 'request', role: 'rw', incidentId: 'INC-30', reason: 'secret', takeover: true, identity: await sign(LEAD) });
+      const response = await h(await signed(LEAD, { action: 'request', role: 'rw', incidentId: 'INC-30', reason: 'secret', takeover: true }));
       expect(response).toMatchObject({ ok: true, secretArn: arn });
       expect(JSON.stringify(response)).not.toMatch(/"password"/);
       const put = secrets.commandCalls(PutSecretValueCommand)[0]?.args[0].input;
@@ -200,9 +208,9 @@ describe('broker Lambda handler on PostgreSQL 17', () => {
     secrets.on(PutSecretValueCommand).rejects(new Error('AccessDeniedException: not allowed'));
     try {
       const h = makeHandler({ config: parseBrokerConfig({ ...config, delivery: 'secret', secretArns: { [RO]: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:a', [RW]: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:b' } }), secrets: new SecretsManagerClient({ region: 'eu-west-1' }) });
-      const response = await h({ action: 'request', role: 'rw', incidentId: 'INC-31', reason: 'x', takeover: true, identity: await sign(LEAD) });
+      const response = await h(await signed(LEAD, { action: 'request', role: 'rw', incidentId: 'INC-31', reason: 'x', takeover: true }));
       expect(response).toMatchObject({ ok: false, code: 'FAILURE', refusal: false, message: expect.stringMatching(/could not be delivered .*; it was expired again, try later$/) });
-      const status = await handler({ action: 'status', identity: await sign(LEAD) });
+      const status = await handler(await signed(LEAD, { action: 'status' }));
       expect(status).toMatchObject({ ok: true, roles: expect.arrayContaining([expect.objectContaining({ role: RW, active: false })]) });
     } finally {
       secrets.restore();
@@ -211,13 +219,13 @@ describe('broker Lambda handler on PostgreSQL 17', () => {
 
   it('a database it cannot log in to is a failure (exit 1 class), and a failed sweep throws for the schedule to retry', async () => {
     const h = makeHandler({ password: () => `${TOKEN}-stale` });
-    expect(await h({ action: 'status', identity: await sign(LEAD) })).toMatchObject({ ok: false, code: 'UNAVAILABLE', refusal: false, message: expect.stringMatching(/password authentication failed/) });
+    expect(await h(await signed(LEAD, { action: 'status' }))).toMatchObject({ ok: false, code: 'UNAVAILABLE', refusal: false, message: expect.stringMatching(/password authentication failed/) });
     await expect(h({ action: 'sweep' })).rejects.toThrow(/the sweep did not reach every instance/);
   });
 
   it('secrecy: no password, verifier or token in any log line, response field or error, nor the plaintext in the server log', async () => {
     // One more refusal after the role is held, on a logged server, to cover that path as well.
-    await handler({ action: 'request', role: 'ro', incidentId: 'INC-40', reason: 'x', identity: await sign(LEAD) });
+    await handler(await signed(LEAD, { action: 'request', role: 'ro', incidentId: 'INC-40', reason: 'x' }));
     expect(issued.length).toBeGreaterThanOrEqual(4);
     const text = output.join('');
     expect(text).toContain('"outcome":"issued"'); // the capture really saw the audit lines

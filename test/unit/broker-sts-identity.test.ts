@@ -1,7 +1,7 @@
 // The caller's identity proof: signed by the CLI, checked by the broker, verified by a local STS that really
 // checks signatures. Every way a proof can be wrong is refused before or by STS, and no message leaks a secret.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { IdentityProof } from '../../lib/core/broker-input.js';
+import { proofBinding, type IdentityProof, type ProofBinding } from '../../lib/core/broker-input.js';
 import { BrokerError } from '../../lib/broker/errors.js';
 import { signIdentityProof, stsIdentityVerifier } from '../../lib/broker/sts-identity.js';
 import { startStsStub, type StsStub } from '../support/sts-stub.js';
@@ -15,9 +15,12 @@ beforeAll(async () => {
 });
 afterAll(async () => sts?.close());
 
-const sign = (over: Partial<{ brokerId: string; now: Date; endpoint: string; credentials: typeof ALICE }> = {}) =>
-  signIdentityProof({ credentials: over.credentials ?? ALICE, region: 'eu-west-1', endpoint: over.endpoint ?? sts.endpoint, brokerId: over.brokerId ?? BROKER, ...(over.now ? { now: over.now } : {}) });
-const verifier = (over: Partial<Parameters<typeof stsIdentityVerifier>[0]> = {}) => stsIdentityVerifier({ brokerId: BROKER, endpoint: sts.endpoint, ...over });
+const STATUS = proofBinding({ action: 'status' });
+const REQUEST_RW = proofBinding({ action: 'request', access: 'rw', incidentId: 'INC-1', reason: 'orders stuck', hours: 2, takeover: false });
+const sign = (over: Partial<{ brokerId: string; now: Date; endpoint: string; credentials: typeof ALICE; binding: ProofBinding }> = {}) =>
+  signIdentityProof({ credentials: over.credentials ?? ALICE, region: 'eu-west-1', endpoint: over.endpoint ?? sts.endpoint, brokerId: over.brokerId ?? BROKER, binding: over.binding ?? STATUS, ...(over.now ? { now: over.now } : {}) });
+const verifierFor = (over: Partial<Parameters<typeof stsIdentityVerifier>[0]> = {}) => stsIdentityVerifier({ brokerId: BROKER, endpoint: sts.endpoint, ...over });
+const verifier = (over: Partial<Parameters<typeof stsIdentityVerifier>[0]> = {}) => (proof: IdentityProof | undefined, binding: ProofBinding = STATUS) => verifierFor(over)(proof, binding);
 
 async function refusal(promise: Promise<unknown>): Promise<BrokerError> {
   const error = await promise.then(() => undefined, (e: unknown) => e);
@@ -38,7 +41,7 @@ describe('identity proof', () => {
     const proof = await sign();
     expect(proof.headers).toMatchObject({ 'x-firefighter-broker-id': BROKER, 'x-amz-security-token': ALICE.sessionToken });
     expect(proof.headers.authorization).toMatch(/SignedHeaders=.*x-firefighter-broker-id/);
-    await expect(verifier()(proof)).resolves.toBe(ALICE.arn);
+    await expect(verifier()(proof)).resolves.toMatchObject({ arn: ALICE.arn, proofSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
   });
 
   it.each([
@@ -60,6 +63,38 @@ describe('identity proof', () => {
     const error = await refusal(verifier()(await make()));
     expect(error.code).toBe('IDENTITY_REFUSED');
     expect(error.message).toMatch(message);
+  });
+
+  it.each([
+    ['a status proof used for request rw', STATUS, REQUEST_RW, /signed for status, not for request rw/],
+    ['a request ro proof used for request rw', proofBinding({ action: 'request', access: 'ro', incidentId: 'INC-1', reason: 'orders stuck', hours: 2, takeover: false }), REQUEST_RW, /signed for request ro, not for request rw/],
+    ['a request proof used for revoke', REQUEST_RW, proofBinding({ action: 'revoke', access: 'rw', incidentId: 'INC-1', reason: 'orders stuck' }), /signed for request rw, not for revoke rw/],
+    ['a proof for INC-1 used for INC-2', REQUEST_RW, proofBinding({ action: 'request', access: 'rw', incidentId: 'INC-2', reason: 'orders stuck', hours: 2, takeover: false }), /signed for another incident/],
+    ['a proof used with takeover added', REQUEST_RW, proofBinding({ action: 'request', access: 'rw', incidentId: 'INC-1', reason: 'orders stuck', hours: 2, takeover: true }), /signed for another request/],
+    ['a proof used with another reason', REQUEST_RW, proofBinding({ action: 'request', access: 'rw', incidentId: 'INC-1', reason: 'something else', hours: 2, takeover: false }), /signed for another request/],
+  ])('binds the proof to one request: %s is refused before STS is called', async (_name, signedFor, usedFor, message) => {
+    const before = sts.calls();
+    const error = await refusal(verifier()(await sign({ binding: signedFor }), usedFor));
+    expect(error).toMatchObject({ code: 'IDENTITY_REFUSED', message: expect.stringMatching(message) });
+    expect(sts.calls()).toBe(before);
+  });
+
+  it('refuses a proof whose binding headers are not signed, or were changed after signing', async () => {
+    const proof = await sign({ binding: REQUEST_RW });
+    const unsigned = withHeader(proof, 'authorization', (proof.headers.authorization ?? '').replace(';x-firefighter-request-sha256', ''));
+    expect((await refusal(verifier()(unsigned, REQUEST_RW))).message).toMatch(/does not sign the x-firefighter-request-sha256 header/);
+    // Headers rewritten to match another request: the signature no longer matches them, and STS says so.
+    const other = proofBinding({ action: 'request', access: 'rw', incidentId: 'INC-1', reason: 'other', hours: 2, takeover: false });
+    const rewritten = withHeader(proof, 'x-firefighter-request-sha256', other.requestSha256);
+    expect((await refusal(verifier()(rewritten, other))).message).toMatch(/STS rejected the identity proof \(HTTP 403\)/);
+  });
+
+  it('each proof has its own digest for the replay cache, valid for the proof\'s lifetime', async () => {
+    const now = Date.now();
+    const a = await verifierFor({ now: () => now })(await sign({ binding: REQUEST_RW, now: new Date(now) }), REQUEST_RW);
+    const b = await verifierFor({ now: () => now })(await sign({ binding: STATUS, now: new Date(now) }), STATUS);
+    expect(a.proofSha256).not.toBe(b.proofSha256);
+    expect(a.validUntil.getTime() - Math.floor(now / 1000) * 1000).toBe(300_000);
   });
 
   it('checks the broker binding and age before it calls STS at all', async () => {
