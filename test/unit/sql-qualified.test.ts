@@ -1,7 +1,7 @@
 // Issue 8.1, second line of defence: the inspection SQL the master runs inside databases a hostile owner
 // controls names every function, operator, cast type and catalog with pg_catalog, so it stays safe even
 // if a session were ever opened without the pinned search_path. Keep this passing when editing sql/.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 /** SQL syntax that looks like a call but is not a function lookup. */
@@ -31,7 +31,11 @@ function unqualified(sql: string): string[] {
 }
 
 describe('pg_catalog qualification of the inspection SQL', () => {
-  it.each(['inspect-cluster.sql', 'inspect-database.sql'])('%s qualifies every function, operator, cast and catalog', (file) => {
+  const inspections = readdirSync(new URL('../../sql/', import.meta.url)).filter((f) => /^inspect-.*\.sql$/.test(f));
+
+  it('covers every inspection file', () => expect(inspections).toEqual(expect.arrayContaining(['inspect-cluster.sql', 'inspect-database.sql'])));
+
+  it.each(inspections)('%s qualifies every function, operator, cast and catalog', (file) => {
     expect(unqualified(readFileSync(new URL(`../../sql/${file}`, import.meta.url), 'utf8'))).toEqual([]);
   });
 
