@@ -13,11 +13,25 @@ WITH schemas AS (
   SELECT pg_catalog.to_regrole($3::pg_catalog.text)::pg_catalog.oid AS oid
 ), admin_role AS (
   SELECT pg_catalog.to_regrole($4::pg_catalog.text)::pg_catalog.oid AS oid
+), members AS (
+  -- Objects that belong to something else: extension members (deptype 'e', installed and owned as the
+  -- extension decided: the migration's business) and internal parts that follow their parent (deptype
+  -- 'i': array and multirange types, range constructors, identity sequences). Neither is checked nor fixed.
+  -- (A partition key column's self-reference is not such a dependency.)
+  SELECT d.classid, d.objid FROM pg_catalog.pg_depend d
+  WHERE d.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['e', 'i']::pg_catalog."char"[]) AND d.objsubid OPERATOR(pg_catalog.=) 0
+    AND NOT (d.refclassid OPERATOR(pg_catalog.=) d.classid AND d.refobjid OPERATOR(pg_catalog.=) d.objid)
 ), rels AS (
   SELECT c.oid, c.relnamespace,
          CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'S'::pg_catalog."char" THEN 'sequences' ELSE 'tables' END AS object_class
   FROM pg_catalog.pg_class c JOIN schemas s ON s.oid OPERATOR(pg_catalog.=) c.relnamespace
   WHERE c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p', 'v', 'm', 'f', 'S']::pg_catalog."char"[])
+    AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend e WHERE e.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                    AND e.objid OPERATOR(pg_catalog.=) c.oid AND e.deptype OPERATOR(pg_catalog.=) 'e'::pg_catalog."char")
+), routines AS (
+  SELECT f.oid, f.pronamespace, f.proowner, f.proacl, f.proname, f.proargtypes, f.prokind
+  FROM pg_catalog.pg_proc f JOIN schemas s ON s.oid OPERATOR(pg_catalog.=) f.pronamespace
+  WHERE NOT EXISTS (SELECT FROM members m WHERE m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass AND m.objid OPERATOR(pg_catalog.=) f.oid)
 ), privileges AS (
   SELECT 'tables'::pg_catalog.text AS object_class, p AS privilege FROM pg_catalog.unnest($5::pg_catalog.text[]) p
   UNION ALL SELECT 'sequences', p FROM pg_catalog.unnest(ARRAY['USAGE', 'SELECT', 'UPDATE']::pg_catalog.text[]) p
@@ -34,7 +48,7 @@ WITH schemas AS (
   SELECT s.nspname, r.rolname, pg_catalog.count(f.oid) AS total,
          pg_catalog.count(f.oid) FILTER (WHERE pg_catalog.has_function_privilege(r.oid, f.oid, 'EXECUTE')) AS granted
   FROM schemas s CROSS JOIN roles r
-  LEFT JOIN pg_catalog.pg_proc f ON f.pronamespace OPERATOR(pg_catalog.=) s.oid
+  LEFT JOIN routines f ON f.pronamespace OPERATOR(pg_catalog.=) s.oid
   GROUP BY 1, 2
 ), owned AS (
   -- Every object in the application schemas with its owner. kind and name are filled for the objects an
@@ -54,9 +68,12 @@ WITH schemas AS (
          END AS kind,
          c.relname::pg_catalog.text AS name, NULL::pg_catalog.text AS args
   FROM pg_catalog.pg_class c JOIN schemas s ON s.oid OPERATOR(pg_catalog.=) c.relnamespace
+  WHERE c.relkind OPERATOR(pg_catalog.=) 'c'::pg_catalog."char" -- a composite type's relation is internal to its type
+     OR NOT EXISTS (SELECT FROM members m WHERE m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass AND m.objid OPERATOR(pg_catalog.=) c.oid)
   UNION ALL
-  SELECT f.proowner, s.nspname, 'ROUTINE', f.proname::pg_catalog.text, pg_catalog.oidvectortypes(f.proargtypes)
-  FROM pg_catalog.pg_proc f JOIN schemas s ON s.oid OPERATOR(pg_catalog.=) f.pronamespace
+  SELECT f.proowner, s.nspname, CASE WHEN f.prokind OPERATOR(pg_catalog.=) 'a'::pg_catalog."char" THEN 'AGGREGATE' ELSE 'ROUTINE' END,
+         f.proname::pg_catalog.text, pg_catalog.oidvectortypes(f.proargtypes)
+  FROM routines f JOIN schemas s ON s.oid OPERATOR(pg_catalog.=) f.pronamespace
   UNION ALL
   SELECT t.typowner, s.nspname,
          CASE WHEN t.typtype OPERATOR(pg_catalog.=) 'd'::pg_catalog."char" THEN 'DOMAIN'
@@ -64,6 +81,7 @@ WITH schemas AS (
          t.typname::pg_catalog.text, NULL
   FROM pg_catalog.pg_type t JOIN schemas s ON s.oid OPERATOR(pg_catalog.=) t.typnamespace
   WHERE t.typrelid OPERATOR(pg_catalog.=) 0::pg_catalog.oid AND t.typelem OPERATOR(pg_catalog.=) 0::pg_catalog.oid
+    AND NOT EXISTS (SELECT FROM members m WHERE m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass AND m.objid OPERATOR(pg_catalog.=) t.oid)
 ), misowned AS (
   SELECT o.* FROM owned o, owner_role w WHERE w.oid IS NULL OR o.owner OPERATOR(pg_catalog.<>) w.oid
 ), db_admin AS (
@@ -99,11 +117,17 @@ SELECT pg_catalog.json_build_object(
       UNION ALL
       SELECT nspname, rolname, 'routines', total, pg_catalog.json_build_object('EXECUTE', granted) FROM routine_access
     ) g),
-  'publicRoutines', (SELECT pg_catalog.count(*) FROM pg_catalog.pg_proc f JOIN schemas s ON s.oid OPERATOR(pg_catalog.=) f.pronamespace,
-      pg_catalog.aclexplode(coalesce(f.proacl, pg_catalog.acldefault('f', f.proowner))) a
-    WHERE a.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE'),
-  'misowned', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object('owner', pg_catalog.pg_get_userbyid(o.owner), 'count', o.n)), '[]')
-    FROM (SELECT owner, pg_catalog.count(*) AS n FROM misowned GROUP BY owner) o),
+  'publicRoutines', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object('schema', p.nspname, 'names', p.names)), '[]')
+    FROM (SELECT s.nspname, pg_catalog.json_agg(f.oid::pg_catalog.regprocedure::pg_catalog.text ORDER BY f.oid::pg_catalog.regprocedure::pg_catalog.text) AS names
+          FROM routines f JOIN schemas s ON s.oid OPERATOR(pg_catalog.=) f.pronamespace
+          WHERE EXISTS (SELECT FROM pg_catalog.aclexplode(coalesce(f.proacl, pg_catalog.acldefault('f', f.proowner))) a
+                        WHERE a.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE')
+          GROUP BY s.nspname) p),
+  'misowned', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object('owner', pg_catalog.pg_get_userbyid(o.owner), 'count', o.n, 'names', o.names)), '[]')
+    FROM (SELECT owner, pg_catalog.count(*) AS n,
+                 pg_catalog.json_agg(pg_catalog.concat(pg_catalog.quote_ident(nspname), '.', pg_catalog.quote_ident(name), '(' OPERATOR(pg_catalog.||) args OPERATOR(pg_catalog.||) ')')
+                                     ORDER BY nspname, name, args) AS names
+          FROM misowned GROUP BY owner) o),
   'misownedObjects', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
       'kind', m.kind, 'schema', m.nspname, 'name', m.name, 'args', m.args) ORDER BY m.kind, m.nspname, m.name, m.args), '[]')
     FROM misowned m WHERE m.kind IS NOT NULL),

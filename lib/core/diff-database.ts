@@ -5,7 +5,7 @@ import { DB_ADMIN_FUNCTIONS, guardrailSettings } from './db-admin.js';
 import { diffLoginPolicies } from './diff-login-policy.js';
 import type { DatabaseObjectFacts, MisownedObject, ObjectAccessFacts } from './facts.js';
 import { checkedRoles, OBJECT_GRANTS, SEQUENCE_PRIVILEGES, tablePrivileges } from './model.js';
-import type { DiffResult, Finding, Step } from './plan-types.js';
+import { nameList, type DiffResult, type Finding, type Step } from './plan-types.js';
 import { DB_ADMIN_SCHEMA, type DatabaseSpec, type RoleModelSpec } from './spec.js';
 import { quoteIdent, quoteIdents, quoteLiteral } from './sql-text.js';
 
@@ -32,7 +32,7 @@ export function emptyDatabaseFacts(db: DatabaseSpec): DatabaseObjectFacts {
     publicSchema: { exists: true, publicPrivileges: ['USAGE'] },
     publicSchemaCreate: [],
     objectAccess: [],
-    publicRoutines: 0,
+    publicRoutines: [],
     misowned: [],
     misownedObjects: [],
     defaultAcl: [],
@@ -59,7 +59,7 @@ export function diffDatabase(input: DatabaseDiffInput): DiffResult {
   const broker = spec.passwordBroker.name;
   const database = db.name;
   const add = (runAs: string | undefined, sql: string, reason: string) => steps.push({ phase: 'database-objects', database, ...(runAs ? { runAs } : {}), sql, reason });
-  const find = (code: string, subject: string, message: string) => findings.push({ code, database, subject, message });
+  const find = (code: string, subject: string, message: string, objects?: readonly string[]) => findings.push({ code, database, subject, message, ...(objects ? { objects } : {}) });
   const roles = checkedRoles(spec, db);
   const usageRoles = roles.filter((r) => r.kind === 'app' || r.kind === 'firefighterRo' || r.kind === 'firefighterRw').map((r) => r.name);
 
@@ -88,7 +88,7 @@ export function diffDatabase(input: DatabaseDiffInput): DiffResult {
   // 2. Objects not owned by the owner (e.g. a migrator that forgot SET ROLE) are handed to the owner.
   const misowned = facts.misowned.filter((m) => m.owner !== owner);
   if (misowned.length > 0) {
-    for (const m of misowned) find('object-owner', m.owner, `${m.count} object(s) in ${db.schemas.map((s) => `"${s}"`).join(', ')} are owned by ${m.owner}, expected ${owner}`);
+    for (const m of misowned) find('object-owner', m.owner, `${m.count} object(s) are owned by ${m.owner}, expected ${owner}: ${nameList(m.names, m.count)}`, m.names);
     const managed = new Set(roles.map((r) => r.name).concat(admin));
     const borrowed = misowned.map((m) => m.owner).filter((o) => managed.has(o));
     // ALTER ... OWNER needs the privileges of the current owner: borrow them for this transaction only.
@@ -130,25 +130,29 @@ export function diffDatabase(input: DatabaseDiffInput): DiffResult {
     }
   }
 
-  // 5. Effective object privileges in the application schemas.
+  // 5. Effective object privileges in the application schemas. PUBLIC is revoked first: a role that held a
+  //    privilege only through PUBLIC must get it granted directly in the same transaction.
   const privileges = { tables: tablePrivileges(major), sequences: [...SEQUENCE_PRIVILEGES], routines: ['EXECUTE'] };
   const publicRevoked = new Set<string>();
+  const revokePublic = (schema: string, cls: keyof typeof CLASS_SQL, privilegeSql: string, reason: string) => {
+    const key = `${schema}/${cls}`;
+    if (publicRevoked.has(key)) return;
+    publicRevoked.add(key);
+    add(owner, `REVOKE ${privilegeSql} ON ALL ${CLASS_SQL[cls]} IN SCHEMA ${quoteIdent(schema)} FROM PUBLIC`, reason);
+  };
+  for (const p of facts.publicRoutines) {
+    find('routine-public', 'PUBLIC', `PUBLIC may EXECUTE ${p.names.length} routine(s) in "${p.schema}" of "${database}": ${nameList(p.names)}`, p.names);
+    revokePublic(p.schema, 'routines', 'EXECUTE', 'routines run only for roles granted EXECUTE');
+  }
+  for (const a of facts.objectAccess) {
+    const kind = roles.find((r) => r.name === a.role)?.kind;
+    if (!kind || a.total === 0) continue;
+    const wanted = OBJECT_GRANTS[kind][a.objectClass];
+    if (privileges[a.objectClass].some((p) => !wanted.includes(p) && (a.granted[p] ?? 0) > 0)) {
+      revokePublic(a.schema, a.objectClass, 'ALL', 'privileges reached through PUBLIC');
+    }
+  }
   for (const a of facts.objectAccess) diffObjectAccess(a);
-  if (facts.publicRoutines > 0) {
-    find('routine-public', 'PUBLIC', `PUBLIC may EXECUTE ${facts.publicRoutines} routine(s) in the application schemas of "${database}"`);
-    for (const schema of db.schemas) {
-      add(owner, `REVOKE EXECUTE ON ALL ROUTINES IN SCHEMA ${quoteIdent(schema)} FROM PUBLIC`, 'routines run only for roles granted EXECUTE');
-      regrantAfterPublicRevoke(schema, 'routines');
-    }
-  }
-
-  /** A role that reached a privilege only through PUBLIC looked fine before the REVOKE; grant it directly. */
-  function regrantAfterPublicRevoke(schema: string, objectClass: keyof typeof CLASS_SQL): void {
-    for (const r of roles) {
-      const wanted = OBJECT_GRANTS[r.kind][objectClass];
-      if (wanted.length > 0) add(owner, `GRANT ${wanted.join(', ')} ON ALL ${CLASS_SQL[objectClass]} IN SCHEMA ${quoteIdent(schema)} TO ${quoteIdent(r.name)}`, `${r.kind} privileges no longer reached through PUBLIC`);
-    }
-  }
 
   function diffObjectAccess(a: ObjectAccessFacts): void {
     const kind = roles.find((r) => r.name === a.role)?.kind;
@@ -161,20 +165,18 @@ export function diffDatabase(input: DatabaseDiffInput): DiffResult {
       if (wanted.includes(p) && n < a.total) grant.push(p);
       if (!wanted.includes(p) && n > 0) revoke.push(p);
     }
-    const what = a.objectClass === 'routines' ? 'routines' : a.objectClass;
+    const what = a.objectClass;
     if (grant.length > 0) {
       find(`${a.objectClass}-privilege-missing`, a.role, `${a.role} lacks ${grant.join(', ')} on some ${what} in "${a.schema}"`);
-      add(owner, `GRANT ${grant.join(', ')} ON ALL ${CLASS_SQL[a.objectClass]} IN SCHEMA ${quoteIdent(a.schema)} TO ${quoteIdent(a.role)}`, `${kind} privileges on existing ${what}`);
+    }
+    // After PUBLIC lost its privileges, grant everything wanted: what came through PUBLIC is gone now.
+    const toGrant = publicRevoked.has(`${a.schema}/${a.objectClass}`) ? wanted : grant;
+    if (toGrant.length > 0) {
+      add(owner, `GRANT ${toGrant.join(', ')} ON ALL ${CLASS_SQL[a.objectClass]} IN SCHEMA ${quoteIdent(a.schema)} TO ${quoteIdent(a.role)}`, `${kind} privileges on existing ${what}`);
     }
     if (revoke.length > 0) {
       find(`${a.objectClass}-privilege-extra`, a.role, `${a.role} has ${revoke.join(', ')} on ${Math.max(...revoke.map((p) => a.granted[p] ?? 0))} of ${a.total} ${what} in "${a.schema}"`);
       add(owner, `REVOKE ${revoke.join(', ')} ON ALL ${CLASS_SQL[a.objectClass]} IN SCHEMA ${quoteIdent(a.schema)} FROM ${quoteIdent(a.role)}`, `${kind} must not hold ${revoke.join(', ')}`);
-      const key = `${a.schema}/${a.objectClass}`;
-      if (!publicRevoked.has(key)) {
-        publicRevoked.add(key);
-        add(owner, `REVOKE ALL ON ALL ${CLASS_SQL[a.objectClass]} IN SCHEMA ${quoteIdent(a.schema)} FROM PUBLIC`, 'privileges reached through PUBLIC');
-        regrantAfterPublicRevoke(a.schema, a.objectClass);
-      }
     }
   }
 
@@ -195,7 +197,7 @@ export function diffDatabase(input: DatabaseDiffInput): DiffResult {
  */
 export function reassignStatements(objects: readonly MisownedObject[], owner: string): string {
   return objects.map((o) => {
-    const name = `${quoteIdent(o.schema)}.${quoteIdent(o.name)}${o.kind === 'ROUTINE' ? `(${o.args ?? ''})` : ''}`;
+    const name = `${quoteIdent(o.schema)}.${quoteIdent(o.name)}${o.kind === 'ROUTINE' || o.kind === 'AGGREGATE' ? `(${o.args ?? ''})` : ''}`;
     return `ALTER ${o.kind} ${name} OWNER TO ${quoteIdent(owner)}`;
   }).join(';\n');
 }

@@ -51,7 +51,7 @@ export interface ClusterFacts {
 }
 
 export interface MisownedObject {
-  readonly kind: 'TABLE' | 'VIEW' | 'MATERIALIZED VIEW' | 'FOREIGN TABLE' | 'SEQUENCE' | 'ROUTINE' | 'TYPE' | 'DOMAIN';
+  readonly kind: 'TABLE' | 'VIEW' | 'MATERIALIZED VIEW' | 'FOREIGN TABLE' | 'SEQUENCE' | 'ROUTINE' | 'AGGREGATE' | 'TYPE' | 'DOMAIN';
   readonly schema: string;
   readonly name: string;
   readonly args: string | null;
@@ -73,10 +73,11 @@ export interface DatabaseObjectFacts {
   readonly publicSchema: { exists: boolean; publicPrivileges: readonly string[] };
   readonly publicSchemaCreate: readonly string[];
   readonly objectAccess: readonly ObjectAccessFacts[];
-  /** Routines in managed schemas that PUBLIC may execute. */
-  readonly publicRoutines: number;
-  /** Objects in managed schemas not owned by the owner role, counted by their owner. */
-  readonly misowned: readonly { owner: string; count: number }[];
+  /** Per managed schema: routines PUBLIC may execute (schema-qualified signatures). Extension members and
+   *  internal parts (range constructors) are left out: they are not ours to change. */
+  readonly publicRoutines: readonly { schema: string; names: readonly string[] }[];
+  /** Objects in managed schemas not owned by the owner role, by owner, with their schema-qualified names. */
+  readonly misowned: readonly { owner: string; count: number; names: readonly string[] }[];
   /** The misowned objects an ALTER ... OWNER names (indexes, linked sequences and array types follow their
    *  parent). args: the input argument types of a routine, as the server formats them; null otherwise. */
   readonly misownedObjects: readonly MisownedObject[];

@@ -21,6 +21,18 @@ export interface Finding {
   readonly database?: string;
   readonly subject: string;
   readonly message: string;
+  /** Every object the finding is about, schema-qualified (the message names at most NAMED_IN_MESSAGE). */
+  readonly objects?: readonly string[];
+}
+
+/** How many object names a finding's message spells out before "and N more". */
+export const NAMED_IN_MESSAGE = 10;
+
+/** `a, b, c` or `a, ..., j and 5 more`. */
+export function nameList(names: readonly string[], total = names.length): string {
+  const shown = names.slice(0, NAMED_IN_MESSAGE);
+  const more = total - shown.length;
+  return `${shown.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
 }
 
 export interface DiffResult {

@@ -87,7 +87,7 @@ describe.each(testedMajors())('drift on PostgreSQL %i', (major) => {
 
     const verify = await verifyRoleModel(spec, conn());
     const messages = verify.findings.map((f) => f.message).join('\n');
-    expect(messages).toMatch(/object\(s\) in "my-pg-db-schema" are owned by my_pg_migrator, expected my_pg_owner/);
+    expect(messages).toContain('2 object(s) are owned by my_pg_migrator, expected my_pg_owner: "my-pg-db-schema".rogue, "my-pg-db-schema".rogue_id_seq');
     expect(messages).toMatch(/my_pg_migrator has CREATE on schema/);
 
     await applyRoleModel(spec, conn());
