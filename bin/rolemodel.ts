@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // rolemodel plan|apply|verify --database-url URL --spec FILE [--json] [--database NAME]...
-// Exit codes: 0 the server matches the spec (or was made to), 2 drift found by verify or invalid input, 1 failure.
-import { readFileSync } from 'node:fs';
+// Exit codes: 0 the server matches the spec (or was made to), 2 drift found by verify or invalid input
+// (usage, spec, a --database not in the spec), 1 failure (connection, permissions, a failed apply).
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { RoleClaimError } from '../lib/core/role-mark.js';
+import type { RoleModelSpec } from '../lib/core/spec.js';
 import { SpecError, parseSpec } from '../lib/core/validate.js';
 import { describeTarget, type ConnectionOptions } from '../lib/postgres/connection.js';
 import { loadRdsCa } from '../lib/postgres/rds-ca.js';
@@ -11,7 +13,8 @@ import { decideTls, pgSsl, tlsRequestFromUrl, TlsRefusal } from '../lib/postgres
 import { applyRoleModel, planRoleModel, renderPlan, StepError, VerificationError, verifyRoleModel } from '../lib/postgres/engine.js';
 
 const USAGE = `usage: rolemodel plan|apply|verify --database-url URL --spec FILE [--database NAME]... [--connect-timeout SECONDS] [--json]
-                 [--insecure-skip-tls-verify]
+                 [--verbose] [--insecure-skip-tls-verify]
+       rolemodel --help | --version
 
   plan     print the SQL apply would run now; changes nothing
   apply    converge the server to the spec, then verify it
@@ -24,7 +27,23 @@ const USAGE = `usage: rolemodel plan|apply|verify --database-url URL --spec FILE
                    disable, require, ...; without sslmode: TLS, certificate not checked). Anyone on the way can read it
   --spec           role-model spec (JSON); see examples/
   --database       limit the per-database work to this database (repeatable)
-  --json           machine-readable output`;
+  --json           machine-readable output (findings carry the full list of objects in "objects")
+  --verbose        plan: print the whole of sql/db_admin.sql instead of one line with its hash
+
+exit codes: 0 matches (or was made to match), 2 drift or invalid input, 1 error`;
+
+/** Thrown for --help and --version: print to stdout and exit 0. */
+class InfoRequest extends Error {}
+
+function packageVersion(): string {
+  for (const up of ['../package.json', '../../package.json']) {
+    const file = new URL(up, import.meta.url);
+    if (!existsSync(file)) continue;
+    const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+    if (pkg.name === 'cdk-aurora-firefighter' && pkg.version) return pkg.version;
+  }
+  return 'unknown';
+}
 
 class UsageError extends Error {}
 
@@ -34,6 +53,7 @@ interface Cli {
   specFile: string;
   databases: string[] | undefined;
   json: boolean;
+  verbose: boolean;
   connectTimeoutMs: number;
   insecureSkipTlsVerify: boolean;
 }
@@ -51,14 +71,17 @@ function parseCli(argv: string[]): Cli {
         json: { type: 'boolean', default: false },
         'connect-timeout': { type: 'string', default: '10' },
         'insecure-skip-tls-verify': { type: 'boolean', default: false },
+        verbose: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
+        version: { type: 'boolean', default: false },
       },
     });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
   const { values, positionals } = parsed;
-  if (values.help) throw new UsageError('');
+  if (values.help) throw new InfoRequest(USAGE);
+  if (values.version) throw new InfoRequest(`rolemodel ${packageVersion()}`);
   const [command, ...extra] = positionals;
   if (command !== 'plan' && command !== 'apply' && command !== 'verify') throw new UsageError(`unknown command ${JSON.stringify(command ?? '')}; use plan, apply or verify`);
   if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
@@ -71,7 +94,7 @@ function parseCli(argv: string[]): Cli {
   } catch {
     throw new UsageError('--database-url is not a URL; expected postgres://user@host:5432/postgres');
   }
-  return { command, url: values['database-url'], specFile: values.spec, databases: values.database, json: values.json ?? false, connectTimeoutMs: timeout * 1000, insecureSkipTlsVerify: values['insecure-skip-tls-verify'] ?? false };
+  return { command, url: values['database-url'], specFile: values.spec, databases: values.database, json: values.json ?? false, verbose: values.verbose ?? false, connectTimeoutMs: timeout * 1000, insecureSkipTlsVerify: values['insecure-skip-tls-verify'] ?? false };
 }
 
 function loadSpec(file: string) {
@@ -103,13 +126,19 @@ async function secureConnection(cli: Cli, env: NodeJS.ProcessEnv, err: (line: st
 
 export async function main(argv: string[], out: (line: string) => void = (l) => process.stdout.write(`${l}\n`), err: (line: string) => void = (l) => process.stderr.write(`${l}\n`), env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let cli: Cli;
-  let spec;
+  let spec: RoleModelSpec;
   let connection: ConnectionOptions;
   try {
     cli = parseCli(argv);
     spec = loadSpec(cli.specFile);
+    const unknown = (cli.databases ?? []).filter((d) => !spec.databases.some((x) => x.name === d));
+    if (unknown.length > 0) throw new UsageError(`--database ${unknown.map((d) => JSON.stringify(d)).join(', ')} is not in the spec; choose from ${spec.databases.map((d) => d.name).join(', ')}`);
     connection = await secureConnection(cli, env, err);
   } catch (error) {
+    if (error instanceof InfoRequest) {
+      out(error.message);
+      return 0;
+    }
     if (error instanceof TlsRefusal) {
       // Refused before any connection: nothing was sent, nothing changed.
       err(`rolemodel: ${error.message}`);
@@ -126,7 +155,7 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
   try {
     if (cli.command === 'plan') {
       const steps = await planRoleModel(spec, connection, options);
-      out(cli.json ? JSON.stringify({ steps }, null, 2) : renderPlan(steps).trimEnd());
+      out(cli.json ? JSON.stringify({ steps }, null, 2) : renderPlan(steps, { verbose: cli.verbose }).trimEnd());
       return 0;
     }
     if (cli.command === 'verify') {

@@ -184,7 +184,7 @@ export function diffDatabase(input: DatabaseDiffInput): DiffResult {
   diffDefaultAcl(input, facts, add, find);
 
   // 7. db_admin: schema, functions, allowlist rows, EXECUTE for the broker only.
-  diffDbAdmin(input, facts, add, find);
+  diffDbAdmin(input, facts, add, find, steps);
 
   void broker;
   return { findings, steps };
@@ -270,7 +270,7 @@ function diffDefaultAcl(input: DatabaseDiffInput, facts: DatabaseObjectFacts, ad
   }
 }
 
-function diffDbAdmin(input: DatabaseDiffInput, facts: DatabaseObjectFacts, add: Add, find: Find): void {
+function diffDbAdmin(input: DatabaseDiffInput, facts: DatabaseObjectFacts, add: Add, find: Find, steps: Step[]): void {
   const { spec, db } = input;
   const owner = db.roles.owner.name;
   const admin = spec.admin.name;
@@ -290,7 +290,8 @@ function diffDbAdmin(input: DatabaseDiffInput, facts: DatabaseObjectFacts, add: 
   const installed = !fresh && d.comment === input.dbAdminMarker && d.missingRoutines.length === 0;
   if (!installed) {
     if (!fresh) find('db-admin-version', DB_ADMIN_SCHEMA, `db_admin in "${db.name}" is not the current version (${d.missingRoutines.length ? `missing ${d.missingRoutines.join(', ')}` : 'changed'})`);
-    add(admin, input.dbAdminSql.trim(), 'install the password functions (sql/db_admin.sql)');
+    steps.push({ phase: 'database-objects', database: db.name, runAs: admin, sql: input.dbAdminSql.trim(), reason: 'install the password functions (sql/db_admin.sql)',
+      brief: `\\i sql/db_admin.sql -- ${input.dbAdminSql.trim().split('\n').length} lines, ${input.dbAdminMarker.replace(/^.* (sha256:)/, '$1')}; --verbose prints them` });
     add(admin, `COMMENT ON SCHEMA ${DB_ADMIN_SCHEMA} IS ${quoteLiteral(input.dbAdminMarker)}`, 'record the installed version');
   }
 

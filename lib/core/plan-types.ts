@@ -13,6 +13,8 @@ export interface Step {
   readonly reason: string;
   /** Shown by `plan` for a human to run; apply never runs it (e.g. revoking an `rds_*` or `pg_*` membership). */
   readonly manual?: boolean;
+  /** One line `plan` prints instead of a long statement (the db_admin.sql install) unless --verbose. */
+  readonly brief?: string;
 }
 
 export interface Finding {

@@ -27,6 +27,12 @@ describe('rolemodel CLI', () => {
   it('plan prints SQL, apply converges and prints the matrix, verify exits 0', async () => {
     const plan = await run('plan', '--database-url', server.masterUrl(), '--spec', SPEC);
     expect(plan.code).toBe(0);
+    expect(plan.out.split('\n')[0]).toMatch(/^-- plan: \d+ statements \(roles \d+, create database 1, database settings \d+, objects in "my-pg-db" \d+\)$/);
+    // db_admin.sql is one line with its hash; --verbose prints it whole.
+    expect(plan.out).toMatch(/^\\i sql\/db_admin\.sql -- \d+ lines, sha256:[0-9a-f]{16}; --verbose prints them$/m);
+    expect(plan.out).not.toContain('CREATE OR REPLACE FUNCTION');
+    const verbose = await run('plan', '--database-url', server.masterUrl(), '--spec', SPEC, '--verbose');
+    expect(verbose.out).toContain('CREATE OR REPLACE FUNCTION');
     expect(plan.out).toContain('CREATE ROLE "my_pg_owner" NOLOGIN');
     expect(plan.out).toContain(`CREATE DATABASE "my-pg-db" OWNER "my_pg_owner" TEMPLATE template0 ENCODING 'UTF8' CONNECTION LIMIT 200;`);
     const apply = await run('apply', '--database-url', server.masterUrl(), '--spec', SPEC);
@@ -62,6 +68,22 @@ describe('rolemodel CLI', () => {
     const r = await run(...argv);
     expect(r.code).toBe(2);
     expect(r.err).toContain(message);
+  });
+
+  it('--help and --version print to stdout and exit 0', async () => {
+    const help = await run('--help');
+    expect(help).toMatchObject({ code: 0, err: '' });
+    expect(help.out).toContain('usage: rolemodel plan|apply|verify');
+    expect(help.out).toContain('exit codes: 0 matches (or was made to match), 2 drift or invalid input, 1 error');
+    const version = await run('--version');
+    expect(version).toMatchObject({ code: 0, err: '' });
+    expect(version.out).toMatch(/^rolemodel \d+\.\d+\.\d+/);
+  });
+
+  it('a --database that is not in the spec is invalid input: exit 2, nothing connected', async () => {
+    const r = await run('verify', '--database-url', 'postgres://x@127.0.0.1:1/postgres', '--spec', SPEC, '--database', 'nosuchdb');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--database "nosuchdb" is not in the spec; choose from my-pg-db');
   });
 
   it('names the spec field at fault', async () => {
