@@ -61,7 +61,7 @@ describe.each(testedMajors())('extensions on PostgreSQL %i', (major) => {
     const ro = await loginAs(server, 'other_pg_firefighter_ro', 'other_pg_db');
     try {
       expect((await ro.query('SELECT count(*)::int AS n FROM app.users')).rows).toEqual([{ n: 0 }]);
-      await expect(ro.query(`INSERT INTO app.users (email) VALUES ('x')`)).rejects.toThrow(/permission denied/);
+      expect((await ro.query(`SELECT has_table_privilege('app.users', 'INSERT') AS ins`)).rows).toEqual([{ ins: false }]);
     } finally {
       await ro.end();
     }
