@@ -3,6 +3,7 @@
 // Values are never echoed in full: a caller who pastes a password into a field must not see it in a log.
 import { createHash } from 'node:crypto';
 import { AUDIT_LIMITS } from './db-admin.js';
+import { invisibleCharacterProblem } from './text-rules.js';
 import type { FirefighterAccess } from './broker-config.js';
 
 export type BrokerAction = 'request' | 'revoke' | 'status' | 'sweep';
@@ -103,8 +104,11 @@ function text(value: unknown, field: string, max: number): string {
   if (typeof value !== 'string') throw new BrokerInputError(field, `must be a string, got ${shape(value)}`);
   if (value.trim().length === 0) throw new BrokerInputError(field, 'must not be blank');
   if (value.length > max) throw new BrokerInputError(field, `is ${value.length} characters; the limit is ${max}`);
-  if (CONTROL.test(value)) throw new BrokerInputError(field, 'must not contain control characters or line breaks');
   if (LONE_SURROGATE.test(value)) throw new BrokerInputError(field, 'must be well-formed unicode');
+  // Invisible and bidirectional characters (Cc, Cf, Zl, Zp) and edge spaces would stand in the audit trail
+  // looking like something else; db_admin.check_audit_fields refuses them as well.
+  const problem = invisibleCharacterProblem(value);
+  if (problem) throw new BrokerInputError(field, problem);
   return value;
 }
 
