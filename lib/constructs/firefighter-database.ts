@@ -15,6 +15,7 @@ import { validationError } from './util.js';
 export type FirefighterBrokerOptions = Pick<
   PasswordBrokerProps,
   'readOnlyRequesters' | 'readWriteRequesters' | 'reservedConcurrency' | 'sweepSchedule' | 'delivery' | 'incidentIdPattern' | 'brokerId'
+  | 'locatorParameterName' | 'outputs'
 >;
 
 export interface FirefighterDatabaseProps {

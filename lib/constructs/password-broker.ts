@@ -1,4 +1,4 @@
-import { Duration, Lazy, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Lazy, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -7,10 +7,12 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { RoleModelSpec } from '../core/spec.js';
 import { parseSpec } from '../core/validate.js';
 import { BROKER_CONFIG_ENV, requesterArnProblem, type BrokerConfig } from '../core/broker-config.js';
+import { brokerParameterName, type BrokerLocator } from '../core/broker-locator.js';
 import { bundleDir, LAMBDA_RUNTIME_CA_FILE } from './bundles.js';
 import { acknowledgeLambdaBasics, acknowledgeNag } from './nag.js';
 import { allowClusterPortFrom, defaultPrivateSubnets, validationError } from './util.js';
@@ -32,13 +34,13 @@ export interface PasswordBrokerProps {
   readonly securityGroups?: ec2.ISecurityGroup[];
   /**
    * IAM principal ARNs (roles or users) the broker accepts for a read-only firefighter password.
-   * They still need `grantRequest` (or their own policy) to invoke the broker.
-   * @default - nobody; add with `addRequester('ro', arn)`
+   * They still need permission to invoke the broker: `grantRequest(principal, 'ro')` does both in one call.
+   * @default - nobody; add with `grantRequest(principal, 'ro')` or `addRequester('ro', arn)`
    */
   readonly readOnlyRequesters?: string[];
   /**
    * IAM principal ARNs the broker accepts for a read-write firefighter password.
-   * @default - nobody; add with `addRequester('rw', arn)`
+   * @default - nobody; add with `grantRequest(principal, 'rw')` or `addRequester('rw', arn)`
    */
   readonly readWriteRequesters?: string[];
   /**
@@ -68,6 +70,14 @@ export interface PasswordBrokerProps {
   readonly writerHost?: string;
   /** Every instance endpoint (writer and readers): sessions are ended on each. @default - `cluster.instanceEndpoints` */
   readonly instanceHosts?: string[];
+  /**
+   * The SSM parameter `firefighter ... --cluster NAME` reads to find this broker (function ARN and broker id),
+   * or `false` for none. Override it when two brokers serve clusters of the same name in one account and region.
+   * @default '/cdk-aurora-firefighter/<spec.cluster>/broker'
+   */
+  readonly locatorParameterName?: string | false;
+  /** Stack outputs with the broker's function name, broker id and locator parameter. @default true */
+  readonly outputs?: boolean;
 }
 
 /**
@@ -79,6 +89,8 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
   readonly connections: ec2.Connections;
   readonly grantPrincipal: iam.IPrincipal;
   readonly brokerId: string;
+  /** The SSM parameter the CLI finds this broker through (undefined with `locatorParameterName: false`). */
+  readonly locatorParameter?: ssm.StringParameter;
   /** Role name -> secret, only with `delivery: 'secret'`. */
   readonly passwordSecrets: ReadonlyMap<string, secretsmanager.Secret>;
   private readonly requesters: Record<FirefighterAccess, string[]> = { ro: [], rw: [] };
@@ -170,6 +182,22 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
     props.cluster.grantConnect(this.function, spec.passwordBroker.name);
     for (const secret of secrets.values()) secret.grantWrite(this.function);
 
+    if (props.locatorParameterName !== false) {
+      const locator: BrokerLocator = { version: 1, cluster: spec.cluster, functionArn: this.function.functionArn, brokerId: this.brokerId };
+      this.locatorParameter = new ssm.StringParameter(this, 'Locator', {
+        parameterName: props.locatorParameterName ?? brokerParameterName(spec.cluster),
+        description: `Where the firefighter CLI finds the password broker of cluster ${spec.cluster} (firefighter request ro --cluster ${spec.cluster})`,
+        stringValue: Stack.of(this).toJsonString(locator),
+      });
+    }
+    if (props.outputs ?? true) {
+      new CfnOutput(this, 'FunctionName', { value: this.function.functionName, description: `Password broker function of cluster ${spec.cluster} (firefighter --function)` });
+      new CfnOutput(this, 'BrokerId', { value: this.brokerId, description: `Broker id the identity proof is bound to (firefighter --broker-id)` });
+      if (this.locatorParameter) {
+        new CfnOutput(this, 'LocatorParameter', { value: this.locatorParameter.parameterName, description: `SSM parameter firefighter --cluster ${spec.cluster} reads` });
+      }
+    }
+
     new events.Rule(this, 'Sweep', {
       description: `Expires overdue firefighter passwords on ${spec.cluster} and ends their sessions`,
       schedule: props.sweepSchedule ?? events.Schedule.rate(Duration.minutes(5)),
@@ -177,7 +205,12 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
     });
   }
 
-  /** Lets the broker accept `principalArn` (an IAM role or user ARN) for `ro` or `rw` passwords. */
+  /**
+   * Lets the broker accept `principalArn` (an IAM role or user ARN) for `ro` or `rw` passwords, and nothing else:
+   * the cross-account variant. A principal in another account gets invoke permission in its own account's IAM
+   * (`lambda:InvokeFunction` on this function's ARN) plus `function.addPermission` here; in this app prefer
+   * `grantRequest`, which does all of it.
+   */
   addRequester(access: FirefighterAccess, principalArn: string): void {
     // The broker's configuration parser applies the same rule at cold start; refuse here, where the fix is one line away.
     const problem = Token.isUnresolved(principalArn) ? undefined : requesterArnProblem(principalArn);
@@ -185,9 +218,21 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
     if (!this.requesters[access].includes(principalArn)) this.requesters[access].push(principalArn);
   }
 
-  /** Permission to invoke the broker. The broker still checks the caller against the per-role allowlists. */
-  grantRequest(grantee: iam.IGrantable): iam.Grant {
-    return this.function.grantInvoke(grantee);
+  /**
+   * One call to let a person (an IAM role or user) in: puts the principal on the `access` allowlist, lets it
+   * invoke exactly this function (the unqualified ARN, no `:*` wildcard) and read the locator parameter that
+   * `firefighter --cluster` uses. The broker still verifies the caller's identity on every request.
+   */
+  grantRequest(grantee: iam.IGrantable, access: FirefighterAccess): iam.Grant {
+    if (access !== 'ro' && access !== 'rw') {
+      throw validationError(`grantRequest access ${JSON.stringify(access)} must be 'ro' or 'rw'; e.g. broker.grantRequest(oncallRole, 'ro')`, this);
+    }
+    this.addRequester(access, principalArnOf(grantee, this));
+    this.locatorParameter?.grantRead(grantee);
+    const grant = iam.Grant.addToPrincipal({ grantee, actions: ['lambda:InvokeFunction'], resourceArns: [this.function.functionArn] });
+    // An imported role or a principal without a policy of ours: allow it on the function's resource policy instead.
+    if (!grant.success) this.function.addPermission(`Request${this.node.children.length}`, { principal: grantee.grantPrincipal, action: 'lambda:InvokeFunction' });
+    return grant;
   }
 
   /** Read access to a firefighter role's delivered password (`delivery: 'secret'` only). */
@@ -198,6 +243,18 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
     }
     return secret.grantRead(grantee);
   }
+}
+
+/** The ARN the broker's allowlist must hold for a grantee: a role's or user's ARN, or an ArnPrincipal's. */
+function principalArnOf(grantee: iam.IGrantable, scope: Construct): string {
+  // From the policy fragment, not instanceof: a role, a user and an ArnPrincipal all name themselves there.
+  const principal = grantee.grantPrincipal;
+  const aws = principal.policyFragment.principalJson.AWS as string[] | string | undefined;
+  const arns = [aws ?? []].flat();
+  if (arns.length !== 1 || typeof arns[0] !== 'string') {
+    throw validationError(`grantRequest needs an IAM role or user (or an ArnPrincipal), got ${principal.toString()}; for a principal in another account use addRequester(access, arn)`, scope);
+  }
+  return arns[0];
 }
 
 function instanceHostsOf(cluster: rds.IDatabaseCluster, scope: Construct): string[] {

@@ -1,0 +1,79 @@
+// The Lambdas of this package call AWS APIs besides the cluster: Secrets Manager (the master secret, delivered
+// passwords) and STS (the broker verifies who asks). In subnets without a NAT route those calls need interface
+// endpoints, or the Lambdas time out at deploy time with nothing in the template to say why. This check runs at
+// synth time: it reuses endpoints the app already has, creates the missing ones, or fails naming the fix.
+import { Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type { Construct } from 'constructs';
+import { validationError } from './util.js';
+
+/** `auto`: endpoints only where the Lambdas' subnets have no NAT route; `create`: always; `existing`: never (the VPC has them). */
+export type LambdaEndpoints = 'auto' | 'create' | 'existing';
+
+export interface EndpointNeed {
+  /** Construct id of the endpoint, e.g. `SecretsManager`. */
+  readonly id: string;
+  readonly service: ec2.InterfaceVpcEndpointAwsService;
+  /** The Lambdas that call it, each with the description of its ingress rule. */
+  readonly callers: { readonly peer: ec2.IConnectable; readonly label: string }[];
+}
+
+/** Whether every selected subnet routes to the internet through a NAT (a private subnet with egress). */
+export function hasNatRoute(vpc: ec2.IVpc, selection: ec2.SubnetSelection): boolean {
+  const egress = new Set(vpc.privateSubnets.map((s) => s.subnetId));
+  const selected = vpc.selectSubnets(selection).subnets;
+  return selected.length > 0 && selected.every((s) => egress.has(s.subnetId));
+}
+
+/**
+ * Makes sure each needed service is reachable from its callers; returns the endpoints it created or reused.
+ * `vpcCreatedHere` is true for a VPC of this app: new endpoints are added to it (stable construct paths).
+ */
+export function ensureEndpoints(scope: Construct, vpc: ec2.IVpc, lambdaSubnets: ec2.SubnetSelection, needs: EndpointNeed[], mode: LambdaEndpoints): ec2.InterfaceVpcEndpoint[] {
+  if (mode === 'existing' || needs.length === 0) return [];
+  if (mode === 'auto' && hasNatRoute(vpc, lambdaSubnets)) return [];
+  const endpoints: ec2.InterfaceVpcEndpoint[] = [];
+  const missing: EndpointNeed[] = [];
+  for (const need of needs) {
+    const found = existingEndpoint(scope, vpc, need.service);
+    if (found) {
+      for (const caller of need.callers) found.connections.allowDefaultPortFrom(caller.peer, caller.label);
+      endpoints.push(found);
+    } else {
+      missing.push(need);
+    }
+  }
+  if (missing.length === 0) return endpoints;
+  const ownVpc = vpc instanceof ec2.Vpc;
+  if (mode === 'auto' && !ownVpc) {
+    const names = missing.map((m) => m.service.shortName).join(' and ');
+    throw validationError(`the Lambdas run in subnets without a NAT route (${describeSelection(lambdaSubnets)}) of an imported VPC and need interface endpoints for ${names}, which this app does not define; set lambdaEndpoints: 'create' to create them, lambdaEndpoints: 'existing' if the VPC already has them with private DNS, or lambdaSubnets to private subnets with egress`, scope);
+  }
+  for (const need of missing) {
+    // Closed (open: false): only the Lambdas that call the service are let in.
+    const options = { service: need.service, open: false, privateDnsEnabled: true };
+    const endpoint = ownVpc ? (vpc as ec2.Vpc).addInterfaceEndpoint(need.id, options) : new ec2.InterfaceVpcEndpoint(scope, need.id, { vpc, ...options });
+    for (const caller of need.callers) endpoint.connections.allowDefaultPortFrom(caller.peer, caller.label);
+    endpoints.push(endpoint);
+  }
+  return endpoints;
+}
+
+/** An interface endpoint for `service` in `vpc` defined anywhere in this app. */
+function existingEndpoint(scope: Construct, vpc: ec2.IVpc, service: ec2.IInterfaceVpcEndpointService): ec2.InterfaceVpcEndpoint | undefined {
+  const stack = Stack.of(scope);
+  const vpcId = JSON.stringify(stack.resolve(vpc.vpcId));
+  const serviceName = JSON.stringify(stack.resolve(service.name));
+  return scope.node.root.node.findAll().find((c): c is ec2.InterfaceVpcEndpoint => {
+    if (!(c instanceof ec2.InterfaceVpcEndpoint)) return false;
+    const cfn = c.node.defaultChild as ec2.CfnVPCEndpoint;
+    const s = Stack.of(c);
+    return JSON.stringify(s.resolve(cfn.serviceName)) === serviceName && JSON.stringify(s.resolve(cfn.vpcId)) === vpcId;
+  });
+}
+
+function describeSelection(selection: ec2.SubnetSelection): string {
+  if (selection.subnetType) return `subnetType ${selection.subnetType}`;
+  if (selection.subnetGroupName) return `subnet group ${selection.subnetGroupName}`;
+  return 'the selected subnets';
+}

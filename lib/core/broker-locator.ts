@@ -1,0 +1,42 @@
+// Where the on-call CLI finds a cluster's password broker: one SSM parameter per cluster, written by the
+// PasswordBroker construct and read by `firefighter ... --cluster NAME`, so nobody types a function name or a
+// broker id at 3 a.m. Shared by the construct (name, value) and the CLI (name, parse).
+
+export const BROKER_PARAMETER_PREFIX = '/cdk-aurora-firefighter';
+
+/** The value of the parameter: JSON, versioned so a newer CLI can still read what an older construct wrote. */
+export interface BrokerLocator {
+  readonly version: 1;
+  readonly cluster: string;
+  /** Full ARN: the CLI invokes it in the region (and account) it names. */
+  readonly functionArn: string;
+  /** What the caller's identity proof is bound to. */
+  readonly brokerId: string;
+}
+
+const CLUSTER = /^[A-Za-z][A-Za-z0-9-]{0,62}$/;
+const FUNCTION_ARN = /^arn:aws[a-z-]*:lambda:([a-z0-9-]+):\d{12}:function:[A-Za-z0-9_-]{1,64}$/;
+
+/** `/cdk-aurora-firefighter/<cluster>/broker`; RDS lowercases cluster identifiers, so this does too. */
+export function brokerParameterName(cluster: string): string {
+  if (!CLUSTER.test(cluster)) {
+    throw new Error(`cluster ${JSON.stringify(cluster.slice(0, 80))} is not an Aurora cluster identifier (a letter, then letters, digits or hyphens, at most 63); pass the name of the cluster, e.g. --cluster my-pg`);
+  }
+  return `${BROKER_PARAMETER_PREFIX}/${cluster.toLowerCase()}/broker`;
+}
+
+/** Parses the parameter's value; the error names the parameter and what to do. */
+export function parseBrokerLocator(text: string, parameterName: string): BrokerLocator & { region: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new Error(`parameter ${parameterName} does not hold JSON; it is written by the PasswordBroker construct, redeploy the stack or pass --function and --broker-id`);
+  }
+  const v = value as Partial<Record<keyof BrokerLocator, unknown>>;
+  const arn = typeof v.functionArn === 'string' ? FUNCTION_ARN.exec(v.functionArn) : null;
+  if (typeof value !== 'object' || value === null || v.version !== 1 || !arn || typeof v.brokerId !== 'string' || v.brokerId.length === 0 || typeof v.cluster !== 'string') {
+    throw new Error(`parameter ${parameterName} is not a broker locator of version 1 ({ version, cluster, functionArn, brokerId }); upgrade the firefighter CLI or redeploy the stack`);
+  }
+  return { version: 1, cluster: v.cluster, functionArn: v.functionArn as string, brokerId: v.brokerId, region: arn[1] as string };
+}
