@@ -32,10 +32,7 @@ export function buildExample(app: App): { stack: Stack; database: FirefighterDat
 
   new CfnOutput(stack, 'ClusterEndpoint', { value: database.cluster.clusterEndpoint.hostname });
   new CfnOutput(stack, 'MasterSecretArn', { value: database.masterSecret.secretArn });
-  if (database.broker) {
-    new CfnOutput(stack, 'BrokerFunctionName', { value: database.broker.function.functionName });
-    new CfnOutput(stack, 'BrokerId', { value: database.broker.brokerId });
-  }
+  // The broker's function name, broker id and SSM locator are outputs of the construct itself.
   return { stack, database };
 }
 

@@ -12,6 +12,8 @@ import { createBrokerService, type AuditLogger, type BrokerResponse, type Reques
 import { directConfig, directConnector, parseDirectUrl } from '../lib/broker/direct.js';
 import { exitCodeOf, redact } from '../lib/broker/errors.js';
 import { directHost, psqlTls, psqlTlsPreflight } from '../lib/broker/psql-tls.js';
+import { locateBroker, type GetParameter } from './firefighter-cluster.js';
+import { firefighterVersion } from './firefighter-version.js';
 import { loadRdsCa } from '../lib/postgres/rds-ca.js';
 import { TlsRefusal } from '../lib/postgres/tls.js';
 import { parseBrokerInput, proofBinding } from '../lib/core/broker-input.js';
@@ -19,10 +21,13 @@ import { parseBrokerInput, proofBinding } from '../lib/core/broker-input.js';
 const USAGE = `usage: firefighter request ro|rw --incident ID --reason TEXT [--hours 1|2] [--takeover] [--connect] [--json]
        firefighter revoke ro|rw --incident ID [--reason TEXT] [--json]
        firefighter status [--json]
+       firefighter --version
 
   through the broker Lambda (default):
-    --function NAME      the broker function (or FIREFIGHTER_FUNCTION)
-    --broker-id ID       the broker id your identity proof is bound to (or FIREFIGHTER_BROKER_ID; default: the function name)
+    --cluster NAME       the Aurora cluster: finds the broker in SSM /cdk-aurora-firefighter/NAME/broker (or FIREFIGHTER_CLUSTER)
+    --function NAME      the broker function instead (or FIREFIGHTER_FUNCTION; stack output ...BrokerFunctionName)
+    --broker-id ID       with --function: the id your identity proof is bound to (or FIREFIGHTER_BROKER_ID; stack output
+                         ...BrokerBrokerId; default: the last part of the function name)
     --profile, --region  AWS profile and region (default: the SDK's usual chain)
     --sts-endpoint URL   STS endpoint the broker verifies at (or FIREFIGHTER_STS_ENDPOINT; default: the regional one)
   straight against PostgreSQL:
@@ -46,6 +51,8 @@ export interface CliIo {
   readonly psql?: (env: NodeJS.ProcessEnv) => Promise<number>;
   /** Sends an event to the broker Lambda; the default uses @aws-sdk/client-lambda. */
   readonly invoke?: (options: LambdaOptions, event: Record<string, unknown>) => Promise<BrokerResponse>;
+  /** Reads the broker locator from SSM (--cluster); the default uses @aws-sdk/client-ssm. */
+  readonly getParameter?: GetParameter;
 }
 
 export interface LambdaOptions {
@@ -54,9 +61,12 @@ export interface LambdaOptions {
   readonly profile?: string;
   readonly region?: string;
   readonly stsEndpoint?: string;
+  /** Set with --cluster: functionName and brokerId are then read from SSM before the invoke. */
+  readonly cluster?: string;
 }
 
 class UsageError extends Error {}
+class VersionRequest extends Error {}
 
 interface Cli {
   readonly event: Record<string, unknown>;
@@ -77,7 +87,7 @@ function parseCli(argv: string[], env: NodeJS.ProcessEnv): Cli {
       options: {
         incident: { type: 'string' }, reason: { type: 'string' }, hours: { type: 'string' }, takeover: { type: 'boolean' },
         database: { type: 'string' }, connect: { type: 'boolean' }, json: { type: 'boolean' }, ca: { type: 'string' },
-        function: { type: 'string' }, 'broker-id': { type: 'string' }, profile: { type: 'string' }, region: { type: 'string' },
+        function: { type: 'string' }, 'broker-id': { type: 'string' }, cluster: { type: 'string' }, version: { type: 'boolean' }, profile: { type: 'string' }, region: { type: 'string' },
         'sts-endpoint': { type: 'string' }, direct: { type: 'boolean' }, 'database-url': { type: 'string' }, help: { type: 'boolean', short: 'h' },
         'insecure-skip-tls-verify': { type: 'boolean' },
       },
@@ -87,6 +97,7 @@ function parseCli(argv: string[], env: NodeJS.ProcessEnv): Cli {
   }
   const { values: v, positionals } = parsed;
   if (v.help) throw new UsageError('');
+  if (v.version) throw new VersionRequest();
   const [command, role, ...extra] = positionals;
   if (command !== 'request' && command !== 'revoke' && command !== 'status') throw new UsageError(`unknown command ${JSON.stringify(command ?? '')}; use request, revoke or status`);
   if (command === 'status' ? role !== undefined : extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(command === 'status' ? role : extra[0])}`);
@@ -109,19 +120,29 @@ function parseCli(argv: string[], env: NodeJS.ProcessEnv): Cli {
     return { ...base, direct: { url: v['database-url'] } };
   }
   if (v['database-url']) throw new UsageError('--database-url needs --direct');
-  const functionName = v.function ?? env.FIREFIGHTER_FUNCTION;
-  if (!functionName) throw new UsageError('the broker function is unknown; pass --function NAME or set FIREFIGHTER_FUNCTION');
+  const cluster = v.function === undefined ? v.cluster ?? env.FIREFIGHTER_CLUSTER : undefined;
+  const functionName = v.function ?? (cluster === undefined ? env.FIREFIGHTER_FUNCTION : '');
+  if (functionName === undefined) throw new UsageError('the broker is unknown; pass --cluster NAME (or set FIREFIGHTER_CLUSTER), or --function NAME with --broker-id ID');
   const stsEndpoint = v['sts-endpoint'] ?? env.FIREFIGHTER_STS_ENDPOINT;
   return {
     ...base,
     lambda: {
       functionName,
       brokerId: v['broker-id'] ?? env.FIREFIGHTER_BROKER_ID ?? functionName.split(':').pop() ?? functionName,
+      ...(cluster !== undefined ? { cluster } : {}),
       ...(v.profile !== undefined ? { profile: v.profile } : {}),
       ...(v.region !== undefined ? { region: v.region } : {}),
       ...(stsEndpoint !== undefined ? { stsEndpoint } : {}),
     },
   };
+}
+
+/** With --cluster: the function ARN, broker id and region from the cluster's SSM parameter. */
+async function located(options: LambdaOptions, getParameter?: GetParameter): Promise<LambdaOptions> {
+  if (options.cluster === undefined) return options;
+  const broker = await locateBroker(options.cluster, options, getParameter);
+  const { cluster: _cluster, ...rest } = options;
+  return { ...rest, functionName: broker.functionName, brokerId: options.brokerId || broker.brokerId, region: options.region ?? broker.region };
 }
 
 const quietLogger: AuditLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -239,6 +260,10 @@ export async function runFirefighter(argv: string[], io: CliIo): Promise<number>
   try {
     cli = parseCli(argv, io.env);
   } catch (error) {
+    if (error instanceof VersionRequest) {
+      io.stdout(firefighterVersion());
+      return 0;
+    }
     if (!(error instanceof UsageError)) throw error;
     if (error.message) io.stderr(`firefighter: ${error.message}`);
     io.stderr(USAGE);
@@ -255,7 +280,7 @@ export async function runFirefighter(argv: string[], io: CliIo): Promise<number>
   }
   let response: BrokerResponse;
   try {
-    response = cli.direct ? await runDirect(cli, io) : await (io.invoke ?? invokeLambda)(cli.lambda as LambdaOptions, cli.event);
+    response = cli.direct ? await runDirect(cli, io) : await (io.invoke ?? invokeLambda)(await located(cli.lambda as LambdaOptions, io.getParameter), cli.event);
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     const message = redact((error as Error).message ?? String(error), [io.env.PGPASSWORD]);

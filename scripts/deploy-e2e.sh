@@ -41,14 +41,12 @@ npm run build
 npx cdk deploy --require-approval never "${context[@]}" --outputs-file cdk.out/e2e-outputs.json "${stack}"
 
 output() { node -e "const o=require('./cdk.out/e2e-outputs.json')['${stack}']; process.stdout.write(String(o['$1'] ?? ''))"; }
-broker_fn=$(output BrokerFunctionName)
-broker_id=$(output BrokerId)
 endpoint=$(output ClusterEndpoint)
-echo "deploy-e2e: broker ${broker_fn} (id ${broker_id}), cluster ${endpoint}"
+echo "deploy-e2e: cluster ${endpoint}; the CLI finds the broker from SSM /cdk-aurora-firefighter/my-pg/broker"
 
 incident="E2E-$(date +%s)"
 # The CLI of the broker (bin/firefighter.ts): request prints the role, the password and its expiry as JSON.
-request=$(npx tsx bin/firefighter.ts request ro --function "${broker_fn}" --broker-id "${broker_id}" \
+request=$(npx tsx bin/firefighter.ts request ro --cluster my-pg \
   --database my-pg-db --incident "${incident}" --reason "deploy-e2e smoke test" --json)
 role=$(node -e "process.stdout.write(JSON.parse(process.argv[1]).role)" "${request}")
 echo "deploy-e2e: got a password for ${role} (not printed)"
@@ -62,6 +60,6 @@ else
   echo "deploy-e2e: connect step skipped (set E2E_DB_TUNNEL_PORT to a tunnel to ${endpoint}:5432)"
 fi
 
-npx tsx bin/firefighter.ts revoke ro --function "${broker_fn}" --broker-id "${broker_id}" \
+npx tsx bin/firefighter.ts revoke ro --cluster my-pg \
   --database my-pg-db --incident "${incident}" --reason "deploy-e2e done"
 echo "deploy-e2e: revoked; destroying"

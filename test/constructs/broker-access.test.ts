@@ -69,12 +69,12 @@ describe('grantRequest(principal, access)', () => {
       expect.objectContaining({ Action: expect.arrayContaining(['ssm:GetParameter']) }),
     ]));
     expect(JSON.stringify(statements)).not.toContain('*');
-    expect(JSON.stringify(statements)).toContain(paramId);
+    expect(JSON.stringify(statements)).toContain(paramId as string);
   });
 
   it('leaves cdk-nag with no IAM5 finding on the granted role or user', () => {
     const report = new AwsSolutionsChecks().validateScope(built.app);
-    const onGrantees = report.violations.filter((v) => v.violatingResources.some((r) => /\/(Oncall|Lead)\//.test(r.constructPath)));
+    const onGrantees = report.violations.filter((v) => v.violatingResources.some((r) => /\/(Oncall|Lead)\//.test(r.constructPath ?? '')));
     expect(onGrantees.map((v) => v.ruleName)).toEqual([]);
   });
 

@@ -66,6 +66,7 @@ function run(cwd: string, command: string, args: string[], withStderr = false): 
 // The stock app's stack and jest test, written against the README's one-statement example. The test file is
 // compiled by the template's own jest set-up (@swc/jest, CommonJS), so the package is loaded through require().
 const STOCK_STACK = `import * as cdk from 'aws-cdk-lib/core';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { readFileSync } from 'node:fs';
 import { FirefighterDatabase, parseSpec } from 'cdk-aurora-firefighter';
@@ -73,10 +74,11 @@ import { FirefighterDatabase, parseSpec } from 'cdk-aurora-firefighter';
 export class StockStack extends cdk.Stack {
   constructor(scope: Construct, id: string, props?: cdk.StackProps) {
     super(scope, id, props);
-    new FirefighterDatabase(this, 'MyPg', {
+    const oncallRole = new iam.Role(this, 'Oncall', { assumedBy: new iam.AccountRootPrincipal() });
+    const db = new FirefighterDatabase(this, 'MyPg', {
       spec: parseSpec(JSON.parse(readFileSync('rolemodel.json', 'utf8'))),
-      broker: { readOnlyRequesters: ['arn:aws:iam::123456789012:role/oncall'] },
     });
+    db.broker?.grantRequest(oncallRole, 'ro');
   }
 }
 `;
@@ -92,6 +94,7 @@ test('Aurora cluster with the role model and the broker', () => {
   const template = Template.fromStack(stack);
   template.resourceCountIs('AWS::RDS::DBCluster', 1);
   template.resourceCountIs('Custom::FirefighterRoleModel', 1);
+  template.resourceCountIs('AWS::SSM::Parameter', 1);
   // The stack's construct is an instance of the class this file imported: one copy of the library.
   expect(stack.node.findAll().filter((c) => c instanceof FirefighterDatabase)).toHaveLength(1);
 });
@@ -244,4 +247,20 @@ describe('the packed library in a stock `cdk init app --language typescript` pro
     expect(types.filter((t) => t === 'Custom::FirefighterRoleModel')).toHaveLength(1);
     expect(types).toContain('AWS::RDS::DBCluster');
   });
+});
+
+describe('the CLI alone, as `npm install -g cdk-aurora-firefighter` on an on-call laptop', () => {
+  it('installs without aws-cdk-lib or constructs (optional peers) and answers --version', () => {
+    const laptop = path.join(work, 'laptop');
+    mkdirSync(laptop);
+    writeFileSync(path.join(laptop, 'package.json'), JSON.stringify({ name: 'laptop', private: true }));
+    copyRuntimeDependencies(laptop);
+    // Offline: a required peer would make npm ask the registry for aws-cdk-lib and fail with ENOTCACHED.
+    run(laptop, 'npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock', tarball]);
+    const installed = readdirSync(path.join(laptop, 'node_modules'));
+    expect(installed).toContain('cdk-aurora-firefighter');
+    expect(installed.filter((n) => n === 'aws-cdk-lib' || n === 'constructs')).toEqual([]);
+    const version = (JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
+    expect(run(laptop, path.join(laptop, 'node_modules', '.bin', 'firefighter'), ['--version']).trim()).toBe(version);
+  }, 120_000);
 });

@@ -63,7 +63,7 @@ describe('firefighter CLI', () => {
 
   it('needs a function name', async () => {
     const out = await run(['status'], issued, {});
-    expect([out.code, out.stderr.split('\n')[0]]).toEqual([2, 'firefighter: the broker function is unknown; pass --function NAME or set FIREFIGHTER_FUNCTION']);
+    expect([out.code, out.stderr.split('\n')[0]]).toEqual([2, 'firefighter: the broker is unknown; pass --cluster NAME (or set FIREFIGHTER_CLUSTER), or --function NAME with --broker-id ID']);
   });
 
   it('sends the request event with the defaults and binds the proof to the broker id', async () => {
