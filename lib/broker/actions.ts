@@ -159,19 +159,36 @@ export async function requestPassword(deps: BrokerDeps, input: RequestInput, req
   }
 }
 
+/**
+ * Runs `jobs` one after the other and collects what each gave or why it failed. One at a time on purpose: a
+ * container then never holds more than one connection (see keepOneConnection), so reserved concurrency no
+ * higher than the broker role's connection limit keeps every instance within it, whatever the mix of actions.
+ */
+async function oneAtATime<T>(jobs: readonly (() => Promise<T>)[]): Promise<{ done: T[]; failed: BrokerError[] }> {
+  const done: T[] = [];
+  const failed: BrokerError[] = [];
+  for (const job of jobs) {
+    try {
+      done.push(await job());
+    } catch (error) {
+      failed.push(error as BrokerError);
+    }
+  }
+  return { done, failed };
+}
+
 /** Ends the role's sessions on every configured instance; throws after trying all of them if any failed. */
 async function endSessionsEverywhere(deps: BrokerDeps, database: string, role: string, done: string): Promise<InstanceSessions[]> {
-  const results = await Promise.allSettled(deps.config.instanceHosts.map((host) =>
+  const results = await oneAtATime(deps.config.instanceHosts.map((host) => () =>
     withClient(deps, host, database, `ending the sessions of ${role} on ${host}`, [], async (client) => {
       const { rows } = await client.query<{ ended: number }>(END_SESSIONS, [role]);
       return { host, ended: rows[0]?.ended ?? 0 };
     })));
-  const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as BrokerError] : []));
-  if (failed.length > 0) {
-    const ended = results.reduce((n, r) => n + (r.status === 'fulfilled' ? r.value.ended : 0), 0);
-    throw new BrokerError(BROKER_ERROR_CODES.unavailable, `${done}, and ${ended} session(s) were ended, but not on every instance: ${failed.map((e) => e.message).join('; ')}; run it again`);
+  if (results.failed.length > 0) {
+    const ended = results.done.reduce((n, r) => n + r.ended, 0);
+    throw new BrokerError(BROKER_ERROR_CODES.unavailable, `${done}, and ${ended} session(s) were ended, but not on every instance: ${results.failed.map((e) => e.message).join('; ')}; run it again`);
   }
-  return results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  return results.done;
 }
 
 /** Expires the role's password now (new logins fail at once) and ends its sessions on every instance. */
@@ -199,7 +216,10 @@ export async function firefighterStatus(deps: BrokerDeps, proof?: AcceptedProof)
   for (const db of deps.config.databases) {
     const read = (host: string) => withClient(deps, host, db.name, `reading the firefighter status on ${host}`, [], async (client) =>
       (await client.query<{ role: string; access: FirefighterAccess; holder: string | null; incident_id: string | null; expires_at: Date | null; active: boolean; sessions: number }>(STATUS)).rows);
-    const [writer, ...instances] = await Promise.all([read(deps.config.writerHost), ...deps.config.instanceHosts.map(read)]);
+    // One connection at a time (see oneAtATime); any failure fails the status, as a partial count would mislead.
+    const writer = await read(deps.config.writerHost);
+    const instances: Awaited<ReturnType<typeof read>>[] = [];
+    for (const host of deps.config.instanceHosts) instances.push(await read(host));
     for (const row of writer ?? []) {
       out.push({
         database: db.name, role: row.role, access: row.access, holder: row.holder, incidentId: row.incident_id,
@@ -213,11 +233,9 @@ export async function firefighterStatus(deps: BrokerDeps, proof?: AcceptedProof)
 
 /** Ends the sessions of every firefighter role whose password has expired, on every instance. */
 export async function sweepExpired(deps: BrokerDeps): Promise<Swept[]> {
-  const jobs = deps.config.databases.flatMap((db) => deps.config.instanceHosts.map((host) =>
+  const results = await oneAtATime(deps.config.databases.flatMap((db) => deps.config.instanceHosts.map((host) => () =>
     withClient(deps, host, db.name, `sweeping expired firefighter sessions on ${host}/${db.name}`, [], async (client) =>
-      (await client.query<{ role: string; ended: number }>(SWEEP)).rows.map((r) => ({ database: db.name, host, role: r.role, ended: r.ended })))));
-  const results = await Promise.allSettled(jobs);
-  const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as BrokerError] : []));
-  if (failed.length > 0) throw new BrokerError(BROKER_ERROR_CODES.unavailable, `the sweep did not reach every instance: ${failed.map((e) => e.message).join('; ')}`);
-  return results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
+      (await client.query<{ role: string; ended: number }>(SWEEP)).rows.map((r) => ({ database: db.name, host, role: r.role, ended: r.ended }))))));
+  if (results.failed.length > 0) throw new BrokerError(BROKER_ERROR_CODES.unavailable, `the sweep did not reach every instance: ${results.failed.map((e) => e.message).join('; ')}`);
+  return results.done.flat();
 }
