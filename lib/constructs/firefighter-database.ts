@@ -8,6 +8,7 @@ import type { RoleModelSpec } from '../core/spec.js';
 import { parseSpec } from '../core/validate.js';
 import { PasswordBroker, type PasswordBrokerProps } from './password-broker.js';
 import { acknowledgeNag } from './nag.js';
+import { ensureEndpoints, type EndpointNeed, type LambdaEndpoints } from './endpoints.js';
 import { RoleModel } from './role-model.js';
 import { validationError } from './util.js';
 
@@ -26,8 +27,20 @@ export interface FirefighterDatabaseProps {
    * Secrets Manager and STS (all the Lambdas need), and flow logs
    */
   readonly vpc?: ec2.IVpc;
-  /** @default - the VPC's isolated subnets, or its private subnets with egress when it has no isolated ones */
+  /** Subnets of the cluster. @default - the VPC's isolated subnets, or its private subnets with egress when it has no isolated ones */
   readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * Subnets of the role-model handler and the broker, which call Secrets Manager and STS besides the cluster.
+   * @default - the VPC's private subnets with egress (a NAT route) when it has them, else the cluster's subnets
+   */
+  readonly lambdaSubnets?: ec2.SubnetSelection;
+  /**
+   * Interface endpoints for what the Lambdas call (Secrets Manager; STS with a broker). `auto`: when their subnets
+   * have no NAT route, reuse the endpoints this app defines for the VPC or create the missing ones (a VPC of this
+   * app) or fail naming the fix (an imported VPC); `create`: create the missing ones; `existing`: the VPC has them.
+   * @default 'auto'
+   */
+  readonly lambdaEndpoints?: LambdaEndpoints;
   /** @default rds.AuroraPostgresEngineVersion.VER_17_9 (the latest 17.x in this aws-cdk-lib) */
   readonly engineVersion?: rds.AuroraPostgresEngineVersion;
   /** Serverless v2 readers besides the writer. @default 0 */
@@ -66,7 +79,7 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
   /** Undefined when `broker: false`. */
   readonly broker?: PasswordBroker;
   readonly connections: ec2.Connections;
-  /** The interface endpoints of the VPC this construct created (empty with your own VPC). */
+  /** The interface endpoints the Lambdas use that this construct created or found in the app (empty with a NAT route). */
   readonly endpoints: ec2.InterfaceVpcEndpoint[] = [];
 
   constructor(scope: Construct, id: string, props: FirefighterDatabaseProps) {
@@ -85,6 +98,7 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
 
     this.vpc = props.vpc ?? this.createVpc(logRetention);
     const vpcSubnets = props.vpcSubnets ?? { subnetType: this.vpc.isolatedSubnets.length > 0 ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PRIVATE_WITH_EGRESS };
+    const lambdaSubnets = props.lambdaSubnets ?? (this.vpc.privateSubnets.length > 0 ? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } : vpcSubnets);
 
     const engine = rds.DatabaseClusterEngine.auroraPostgres({ version: props.engineVersion ?? rds.AuroraPostgresEngineVersion.VER_17_9 });
     const parameterGroup = new rds.ParameterGroup(this, 'Parameters', {
@@ -143,7 +157,7 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
       cluster: this.cluster,
       masterSecret: this.masterSecret,
       vpc: this.vpc,
-      vpcSubnets,
+      vpcSubnets: lambdaSubnets,
       removalPolicy: props.roleModelRemovalPolicy ?? RemovalPolicy.RETAIN,
       dropDatabaseOnDelete: props.dropDatabaseOnDelete ?? false,
       logRetention,
@@ -155,16 +169,23 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
         spec,
         cluster: this.cluster,
         vpc: this.vpc,
-        vpcSubnets,
+        vpcSubnets: lambdaSubnets,
         logRetention,
       });
       // The broker's functions and its allowlist table exist only once the role model is applied.
       this.broker.node.addDependency(this.roleModel);
     }
-    for (const endpoint of this.endpoints) {
-      endpoint.connections.allowDefaultPortFrom(this.roleModel, 'role-model custom resource');
-      if (this.broker) endpoint.connections.allowDefaultPortFrom(this.broker, 'password broker');
-    }
+    const needs: EndpointNeed[] = [{
+      id: 'SecretsManager',
+      service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+      callers: [
+        { peer: this.roleModel, label: 'role-model custom resource' },
+        ...(this.broker && props.broker && props.broker.delivery === 'secret' ? [{ peer: this.broker, label: 'password broker' }] : []),
+      ],
+    }];
+    // No broker, no STS endpoint: nothing else here calls STS, and an endpoint is billed by the hour.
+    if (this.broker) needs.push({ id: 'Sts', service: ec2.InterfaceVpcEndpointAwsService.STS, callers: [{ peer: this.broker, label: 'password broker' }] });
+    this.endpoints.push(...ensureEndpoints(this, this.vpc, lambdaSubnets, needs, props.lambdaEndpoints ?? 'auto'));
   }
 
   private createVpc(retention: logs.RetentionDays): ec2.Vpc {
@@ -179,13 +200,8 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
         },
       },
     });
-    // Exactly what the Lambdas call besides the cluster: Secrets Manager (master secret, delivered passwords) and
-    // STS (the broker checks who asks). IAM tokens for the database are signed locally and need no endpoint.
-    // Closed by default (open: false): only the Lambdas of this construct are let in, below.
-    this.endpoints.push(
-      vpc.addInterfaceEndpoint('SecretsManager', { service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER, open: false }),
-      vpc.addInterfaceEndpoint('Sts', { service: ec2.InterfaceVpcEndpointAwsService.STS, open: false }),
-    );
+    // Its interface endpoints (Secrets Manager; STS with a broker) are added by ensureEndpoints once the Lambdas
+    // exist. IAM tokens for the database are signed locally and need no endpoint.
     return vpc;
   }
 }

@@ -1,0 +1,108 @@
+// Networking that works (issue 11, item 5): the cluster and the Lambdas get separate subnet selections, and a
+// synth-time check gives Lambdas in subnets without a NAT route the interface endpoints they call (created,
+// reused, or an error naming the fix); no STS endpoint without a broker.
+import { readFileSync } from 'node:fs';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FirefighterDatabase, type FirefighterDatabaseProps } from '../../lib/constructs/index.js';
+import { parseSpec } from '../../lib/core/validate.js';
+import { ensureBundles, REPO } from './support.js';
+
+const spec = parseSpec(JSON.parse(readFileSync(`${REPO}/examples/reference.json`, 'utf8')));
+type Json = { Resources: Record<string, { Type: string; Properties?: Record<string, any> }> };
+
+function threeTierVpc(stack: Stack): ec2.Vpc {
+  return new ec2.Vpc(stack, 'Net', {
+    maxAzs: 2,
+    natGateways: 1,
+    subnetConfiguration: [
+      { name: 'public', subnetType: ec2.SubnetType.PUBLIC },
+      { name: 'app', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      { name: 'data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+    ],
+  });
+}
+
+function build(props: Partial<FirefighterDatabaseProps> = {}, withVpc?: (stack: Stack) => ec2.IVpc) {
+  const stack = new Stack(new App(), 'Net');
+  const vpc = withVpc?.(stack);
+  const db = new FirefighterDatabase(stack, 'MyPg', { spec, ...(vpc ? { vpc } : {}), ...props });
+  const json = Template.fromStack(stack).toJSON() as Json;
+  const ref = (c: { node: { defaultChild?: unknown } }) => stack.resolve(stack.getLogicalId(c.node.defaultChild as never)) as string;
+  return { stack, db, json, vpc, ref };
+}
+
+const endpointServices = (json: Json) =>
+  Object.values(json.Resources).filter((r) => r.Type === 'AWS::EC2::VPCEndpoint').map((r) => JSON.stringify(r.Properties?.ServiceName).match(/\.(secretsmanager|sts)/)?.[1]).sort();
+
+function lambdaSubnetRefs(json: Json, descriptionStart: string): string[] {
+  const fn = Object.values(json.Resources).find((r) => r.Type === 'AWS::Lambda::Function' && String(r.Properties?.Description).startsWith(descriptionStart));
+  return (fn?.Properties?.VpcConfig.SubnetIds as { Ref: string }[]).map((s) => s.Ref).sort();
+}
+
+beforeAll(() => ensureBundles());
+
+describe('a VPC with public, private-with-egress and isolated subnets', () => {
+  let built: ReturnType<typeof build>;
+  beforeAll(() => {
+    built = build({}, threeTierVpc);
+  });
+
+  it('puts the cluster in the isolated subnets and both Lambdas in the subnets with a NAT route', () => {
+    const vpc = built.vpc as ec2.Vpc;
+    const ids = (subnets: ec2.ISubnet[]) => subnets.map((s) => built.ref(s as ec2.Subnet)).sort();
+    const group = Object.values(built.json.Resources).find((r) => r.Type === 'AWS::RDS::DBSubnetGroup');
+    expect((group?.Properties?.SubnetIds as { Ref: string }[]).map((s) => s.Ref).sort()).toEqual(ids(vpc.isolatedSubnets));
+    expect(lambdaSubnetRefs(built.json, 'Applies and verifies')).toEqual(ids(vpc.privateSubnets));
+    expect(lambdaSubnetRefs(built.json, 'Issues temporary')).toEqual(ids(vpc.privateSubnets));
+  });
+
+  it('creates no interface endpoint: the NAT route reaches Secrets Manager and STS', () => {
+    expect(endpointServices(built.json)).toEqual([]);
+  });
+
+  it('creates the endpoints in that VPC when the Lambdas are put in the isolated subnets, open only to their callers', () => {
+    const { json, db, ref } = build({ lambdaSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } }, threeTierVpc);
+    expect(endpointServices(json)).toEqual(['secretsmanager', 'sts']);
+    const sg = (c: ec2.IConnectable) => ref(c.connections.securityGroups[0] as ec2.SecurityGroup);
+    const sources = (endpoint: ec2.InterfaceVpcEndpoint) => Object.values(json.Resources)
+      .filter((r) => r.Type === 'AWS::EC2::SecurityGroupIngress' && JSON.stringify(r.Properties?.GroupId) === JSON.stringify({ 'Fn::GetAtt': [sg(endpoint), 'GroupId'] }))
+      .map((r) => r.Properties?.SourceSecurityGroupId['Fn::GetAtt'][0]);
+    const [secrets, sts] = [db.endpoints.find((e) => e.node.id === 'SecretsManager'), db.endpoints.find((e) => e.node.id === 'Sts')];
+    expect(sources(secrets!)).toEqual([sg(db.roleModel)]);
+    expect(sources(sts!)).toEqual([sg(db.broker!)]);
+  });
+});
+
+describe('the synth-time endpoint check', () => {
+  it('stops an imported VPC whose Lambda subnets have no NAT route, naming the fixes', () => {
+    const imported = (stack: Stack) => ec2.Vpc.fromVpcAttributes(stack, 'Imported', {
+      vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['eu-west-1a', 'eu-west-1b'], isolatedSubnetIds: ['subnet-0a', 'subnet-0b'],
+    });
+    expect(() => build({}, imported)).toThrow(
+      "Net/MyPg: the Lambdas run in subnets without a NAT route (subnetType Isolated) of an imported VPC and need interface endpoints for secretsmanager and sts, which this app does not define; set lambdaEndpoints: 'create' to create them, lambdaEndpoints: 'existing' if the VPC already has them with private DNS, or lambdaSubnets to private subnets with egress",
+    );
+    expect(endpointServices(build({ lambdaEndpoints: 'create' }, imported).json)).toEqual(['secretsmanager', 'sts']);
+    expect(endpointServices(build({ lambdaEndpoints: 'existing' }, imported).json)).toEqual([]);
+  });
+
+  it('reuses an endpoint the app already defines for the VPC instead of adding a second one', () => {
+    let own: ec2.InterfaceVpcEndpoint | undefined;
+    const { json, db } = build({}, (stack) => {
+      const vpc = new ec2.Vpc(stack, 'Flat', { maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'iso', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+      own = vpc.addInterfaceEndpoint('Mine', { service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER });
+      return vpc;
+    });
+    expect(endpointServices(json)).toEqual(['secretsmanager', 'sts']);
+    expect(db.endpoints).toContain(own);
+  });
+});
+
+describe('without a broker', () => {
+  it('creates no STS endpoint (and no security group for one)', () => {
+    const { json } = build({ broker: false });
+    expect(endpointServices(json)).toEqual(['secretsmanager']);
+  });
+});
