@@ -2,6 +2,7 @@
 // Every fix is set-based (`... ON ALL TABLES IN SCHEMA`), so the number of statements does not grow
 // with the number of objects.
 import { DB_ADMIN_FUNCTIONS, guardrailSettings } from './db-admin.js';
+import { compareDbAdmin } from './db-admin-drift.js';
 import { diffLoginPolicies } from './diff-login-policy.js';
 import type { DatabaseObjectFacts, MisownedObject, ObjectAccessFacts } from './facts.js';
 import { checkedRoles, OBJECT_GRANTS, SEQUENCE_PRIVILEGES, tablePrivileges } from './model.js';
@@ -270,6 +271,22 @@ function diffDefaultAcl(input: DatabaseDiffInput, facts: DatabaseObjectFacts, ad
   }
 }
 
+function dbAdminObjectDrift(input: DatabaseDiffInput, d: DatabaseObjectFacts['dbAdmin'], admin: string, owner: string, broker: string, add: Add, find: Find): boolean {
+  if (d.printError !== undefined) {
+    find('db-admin-unverified', DB_ADMIN_SCHEMA, `cannot compare db_admin in "${input.db.name}" with sql/db_admin*.sql: ${d.printError}`);
+    return true;
+  }
+  if (!d.prints) return false;
+  const contract = Object.values(DB_ADMIN_FUNCTIONS).map(dbAdminRoutine);
+  const drift = compareDbAdmin(d.prints, {
+    admin, settable: [admin, owner],
+    extraAcl: (f) => (contract.some((c) => sameSignature(c, f.signature)) ? [`${broker}:EXECUTE`] : []),
+  });
+  for (const p of drift.problems) find('db-admin-drift', DB_ADMIN_SCHEMA, `db_admin in "${input.db.name}" differs from sql/db_admin*.sql: ${p}`);
+  for (const f of drift.fixes) add(f.runAs, f.sql, f.reason);
+  return drift.problems.length > 0;
+}
+
 function diffDbAdmin(input: DatabaseDiffInput, facts: DatabaseObjectFacts, add: Add, find: Find, steps: Step[]): void {
   const { spec, db } = input;
   const owner = db.roles.owner.name;
@@ -287,7 +304,10 @@ function diffDbAdmin(input: DatabaseDiffInput, facts: DatabaseObjectFacts, add: 
     find('db-admin-owner', DB_ADMIN_SCHEMA, `schema db_admin in "${db.name}" is owned by ${d.owner}, expected ${admin}`);
     add(undefined, `ALTER SCHEMA ${DB_ADMIN_SCHEMA} OWNER TO ${quoteIdent(admin)}`, 'db_admin is owned by admin');
   }
-  const installed = !fresh && d.comment === input.dbAdminMarker && d.missingRoutines.length === 0;
+  // Every object compared with a fresh install of the files (lib/core/db-admin-drift.ts): an edited body or
+  // ACL is drift even when the version marker still matches.
+  const drifted = !fresh && dbAdminObjectDrift(input, d, admin, owner, broker, add, find);
+  const installed = !fresh && !drifted && d.comment === input.dbAdminMarker && d.missingRoutines.length === 0;
   if (!installed) {
     if (!fresh) find('db-admin-version', DB_ADMIN_SCHEMA, `db_admin in "${db.name}" is not the current version (${d.missingRoutines.length ? `missing ${d.missingRoutines.join(', ')}` : 'changed'})`);
     steps.push({ phase: 'database-objects', database: db.name, runAs: admin, sql: input.dbAdminSql.trim(), reason: 'install the password functions (sql/db_admin.sql)',

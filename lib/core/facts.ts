@@ -1,4 +1,5 @@
 // What the inspection queries (sql/inspect-*.sql) report about the server: plain data, no driver types.
+import type { DbAdminPrints } from './db-admin-drift.js';
 
 export interface RoleFacts {
   readonly name: string;
@@ -97,5 +98,9 @@ export interface DatabaseObjectFacts {
     readonly missingRoutines: readonly string[];
     /** Rows of db_admin.firefighter_login_policy (per-person logins); undefined when not read. */
     readonly loginPolicies?: readonly { role: string; maxLogins: number; connectionLimit: number; approval: boolean; incidentMinutes: number; approvalMinutes: number }[];
+    /** The installed db_admin and a fresh install of sql/db_admin*.sql, described alike; absent when db_admin is. */
+    readonly prints?: DbAdminPrints;
+    /** Why the comparison could not run (e.g. the master cannot SET ROLE to the owner yet). */
+    readonly printError?: string;
   };
 }

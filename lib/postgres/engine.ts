@@ -13,7 +13,7 @@ import { parseSpec } from '../core/validate.js';
 import { connect, StatementCounter, type ConnectionOptions } from './connection.js';
 import { inspectCluster, inspectDatabase } from './inspect.js';
 import { acquireRoleModelLock, releaseRoleModelLock } from './lock.js';
-import { dbAdminMarker, readSql } from './sql-files.js';
+import { dbAdminMarker, dbAdminText } from './sql-files.js';
 
 export type { ConnectionOptions } from './connection.js';
 export type { Finding, Step } from '../core/plan-types.js';
@@ -76,7 +76,7 @@ function inScope(dbs: DatabaseSpec[]) {
 
 function dbAdminSql(): { sql: string; marker: string } {
   // Part 2 (per-person logins) builds on part 1's tables and helpers; one marker covers both.
-  const sql = `${readSql('db_admin.sql').trimEnd()}\n\n${readSql('db_admin_per_person.sql')}`;
+  const sql = dbAdminText();
   return { sql, marker: dbAdminMarker(sql) };
 }
 

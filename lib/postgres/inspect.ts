@@ -6,7 +6,8 @@ import type { ClusterFacts, DatabaseObjectFacts } from '../core/facts.js';
 import { checkedRoles, managedRoles, tablePrivileges } from '../core/model.js';
 import { DB_ADMIN_SCHEMA, type DatabaseSpec, type RoleModelSpec } from '../core/spec.js';
 import { quoteIdent } from '../core/sql-text.js';
-import { readSql } from './sql-files.js';
+import { dbAdminPrints } from './db-admin-drift.js';
+import { dbAdminText, readSql } from './sql-files.js';
 
 export async function inspectCluster(client: pg.Client, spec: RoleModelSpec): Promise<ClusterFacts> {
   const roles = managedRoles(spec).map((r) => r.name);
@@ -30,7 +31,17 @@ export async function inspectDatabase(
   const contract = Object.values(DB_ADMIN_FUNCTIONS).map((s) => `${DB_ADMIN_SCHEMA}.${s}`);
   const missingRoutines = facts.dbAdmin.exists ? contract.filter((c) => !facts.dbAdmin.executors.some((e) => sameSignature(e.routine, c))) : [];
   const allowlist = await readAllowlist(client, spec, facts, inTransaction);
-  return { ...facts, dbAdmin: { ...facts.dbAdmin, missingRoutines, firefighterRoles: allowlist.roles, ...(allowlist.policies ? { loginPolicies: allowlist.policies } : {}) } };
+  const compared = facts.dbAdmin.exists ? await compareWithFiles(client, spec, db, inTransaction) : {};
+  return { ...facts, dbAdmin: { ...facts.dbAdmin, missingRoutines, firefighterRoles: allowlist.roles, ...(allowlist.policies ? { loginPolicies: allowlist.policies } : {}), ...compared } };
+}
+
+/** The installed db_admin and a rolled-back fresh install of the files, described alike (issue 8, item 6). */
+async function compareWithFiles(client: pg.Client, spec: RoleModelSpec, db: DatabaseSpec, inTransaction: boolean): Promise<Pick<DatabaseObjectFacts['dbAdmin'], 'prints' | 'printError'>> {
+  try {
+    return { prints: await dbAdminPrints(client, dbAdminText(), db.roles.owner.name, spec.admin.name, inTransaction) };
+  } catch (error) {
+    return { printError: (error as Error).message };
+  }
 }
 
 type LoginPolicies = NonNullable<DatabaseObjectFacts['dbAdmin']['loginPolicies']>;
