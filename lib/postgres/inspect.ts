@@ -40,9 +40,16 @@ async function compareWithFiles(client: pg.Client, spec: RoleModelSpec, db: Data
   try {
     return { prints: await dbAdminPrints(client, dbAdminText(), db.roles.owner.name, spec.admin.name, inTransaction) };
   } catch (error) {
-    return { printError: (error as Error).message };
+    // What the server refused (a permission, an object the files expect) is a fact verify reports; a lost
+    // connection, a cancel, a deadlock or a resource limit is an error, never drift (issue 8.11).
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !TRANSIENT_CLASSES.has(code.slice(0, 2))) return { printError: (error as Error).message };
+    throw error;
   }
 }
+
+/** SQLSTATE classes: connection exception, transaction rollback, insufficient resources, operator intervention, system. */
+const TRANSIENT_CLASSES = new Set(['08', '40', '53', '57', '58', 'XX']);
 
 type LoginPolicies = NonNullable<DatabaseObjectFacts['dbAdmin']['loginPolicies']>;
 const POLICIES = `SELECT role::pg_catalog.text AS role, max_logins AS "maxLogins", connection_limit AS "connectionLimit", approval,
