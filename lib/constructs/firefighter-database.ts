@@ -1,11 +1,11 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { RoleModelSpec } from '../core/spec.js';
-import { parseSpec } from '../core/validate.js';
+import { managedRoleNames, parseSpec } from '../core/validate.js';
 import { PasswordBroker, type PasswordBrokerProps } from './password-broker.js';
 import { acknowledgeNag } from './nag.js';
 import { ensureEndpoints, type EndpointNeed, type LambdaEndpoints } from './endpoints.js';
@@ -59,6 +59,12 @@ export interface FirefighterDatabaseProps {
   readonly dropDatabaseOnDelete?: boolean;
   /** @default 'postgres' */
   readonly masterUsername?: string;
+  /**
+   * The RDS cluster identifier; also names the PostgreSQL log group `/aws/rds/cluster/<id>/postgresql`. Set it
+   * when two environments of the same spec share an account and region.
+   * @default - `spec.cluster`, lowercased as RDS does
+   */
+  readonly clusterIdentifier?: string;
   /** @default Duration.days(7) */
   readonly backupRetention?: Duration;
   /** Retention of PostgreSQL, Lambda and flow logs. @default logs.RetentionDays.ONE_YEAR */
@@ -95,12 +101,26 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
       throw validationError(`serverlessV2MinCapacity ${minAcu} is above serverlessV2MaxCapacity ${maxAcu}; lower the minimum or raise the maximum`, this);
     }
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
+    const masterUsername = props.masterUsername ?? 'postgres';
+    const clash = managedRoleNames(spec).find((r) => r.name === masterUsername);
+    if (clash) {
+      throw validationError(`masterUsername "${masterUsername}" is also the managed role ${clash.path} of the spec; the role model would manage (and restrict) the master itself; pick another masterUsername or rename the role in the spec`, this);
+    }
+    const engineVersion = props.engineVersion ?? rds.AuroraPostgresEngineVersion.VER_17_9;
+    const major = Number(engineVersion.auroraPostgresMajorVersion);
+    if (!Token.isUnresolved(engineVersion.auroraPostgresMajorVersion) && !(major >= 15)) {
+      throw validationError(`engineVersion ${engineVersion.auroraPostgresFullVersion} is below PostgreSQL 15, which the role model needs (per-grant options, pg_catalog functions it relies on); use rds.AuroraPostgresEngineVersion.VER_15_x or later`, this);
+    }
+    const clusterIdentifier = (props.clusterIdentifier ?? spec.cluster).toLowerCase();
+    if (!Token.isUnresolved(clusterIdentifier) && (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(clusterIdentifier) || clusterIdentifier.length > 63)) {
+      throw validationError(`clusterIdentifier "${clusterIdentifier}" is not an RDS cluster identifier (a letter, then letters, digits and single hyphens, at most 63, no trailing hyphen); e.g. my-pg-staging`, this);
+    }
 
     this.vpc = props.vpc ?? this.createVpc(logRetention);
     const vpcSubnets = props.vpcSubnets ?? { subnetType: this.vpc.isolatedSubnets.length > 0 ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PRIVATE_WITH_EGRESS };
     const lambdaSubnets = props.lambdaSubnets ?? (this.vpc.privateSubnets.length > 0 ? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } : vpcSubnets);
 
-    const engine = rds.DatabaseClusterEngine.auroraPostgres({ version: props.engineVersion ?? rds.AuroraPostgresEngineVersion.VER_17_9 });
+    const engine = rds.DatabaseClusterEngine.auroraPostgres({ version: engineVersion });
     const parameterGroup = new rds.ParameterGroup(this, 'Parameters', {
       engine,
       description: `TLS-only, connection-logging parameters for ${spec.cluster}`,
@@ -114,7 +134,6 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
     });
 
     // RDS lowercases identifiers; the log group name must match what RDS exports to.
-    const clusterIdentifier = spec.cluster.toLowerCase();
     // Created here (not through cloudwatchLogsRetention) so no extra log-retention Lambda is deployed;
     // the cluster depends on it, so it exists before RDS would create it without a retention.
     const postgresLogs = new logs.LogGroup(this, 'PostgresqlLogs', {
@@ -125,7 +144,7 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
     this.cluster = new rds.DatabaseCluster(this, 'Cluster', {
       engine,
       clusterIdentifier,
-      credentials: rds.Credentials.fromGeneratedSecret(props.masterUsername ?? 'postgres'),
+      credentials: rds.Credentials.fromGeneratedSecret(masterUsername),
       writer: rds.ClusterInstance.serverlessV2('writer', { publiclyAccessible: false }),
       readers: Array.from({ length: readers }, (_, i) =>
         rds.ClusterInstance.serverlessV2(`reader${i + 1}`, { publiclyAccessible: false, scaleWithWriter: i === 0 }),
