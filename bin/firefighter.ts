@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // firefighter request ro|rw --incident ID --reason TEXT [--hours 1|2] [--takeover] [--connect] [--json]
 // firefighter revoke ro|rw --incident ID [--reason TEXT]
-// firefighter status
-// Exit codes: 0 done, 2 refused or invalid input, 1 failure. The password is printed once (or handed to psql
+// firefighter status | history | sweep | extend | approve | deny (bin/firefighter/commands.ts)
+// Exit codes: 0 done, 2 refused or invalid input, 1 failure, 3 pending approval. The password is printed once (or handed to psql
 // in its environment with --connect); it never reaches argv, stderr or an error message.
 import { spawn } from 'node:child_process';
 import { hostname, userInfo } from 'node:os';
@@ -17,11 +17,15 @@ import { firefighterVersion } from './firefighter-version.js';
 import { loadRdsCa } from '../lib/postgres/rds-ca.js';
 import { TlsRefusal } from '../lib/postgres/tls.js';
 import { parseBrokerInput, proofBinding } from '../lib/core/broker-input.js';
+import { EXTRA_OPTIONS, EXTRA_USAGE, extraEvent, isExtraCommand } from './firefighter/commands.js';
+import { awsError, cliError, CLI_ERROR_CODES, type CliError } from './firefighter/errors.js';
+import { extraLines, localAndUtc } from './firefighter/output.js';
 
 const USAGE = `usage: firefighter request ro|rw --incident ID --reason TEXT [--hours 1|2] [--takeover] [--connect] [--json]
        firefighter revoke ro|rw --incident ID [--reason TEXT] [--json]
        firefighter status [--json]
        firefighter --version
+${EXTRA_USAGE}
 
   through the broker Lambda (default):
     --cluster NAME       the Aurora cluster: finds the broker in SSM /cdk-aurora-firefighter/NAME/broker (or FIREFIGHTER_CLUSTER)
@@ -39,9 +43,11 @@ const USAGE = `usage: firefighter request ro|rw --incident ID --reason TEXT [--h
                     let the password reach a remote host without a verified certificate (PGSSLMODE/sslmode
                     require, disable, ...); anyone on the way can read it
   --connect         start psql logged in as the firefighter role (password in its environment, TLS required)
-  --json            machine-readable output (stable field names)
+  --json            machine-readable output (stable field names); every error, usage errors included, is
+                    {"ok":false,"code":"...","message":"...","refusal":true|false,"exitCode":N[,"details":{...}]}
+  times are shown in your time zone (TZ) with UTC beside
 
-exit codes: 0 done, 2 refused or invalid input, 1 failure`;
+exit codes: 0 done, 2 refused or invalid input, 1 failure, 3 pending approval (an approver runs firefighter approve ID)`;
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -49,6 +55,8 @@ export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
   /** Runs psql with this environment and no arguments; resolves to its exit code. */
   readonly psql?: (env: NodeJS.ProcessEnv) => Promise<number>;
+  /** Whether psql can be started; checked before anything is issued with --connect. @default - `psql --version` runs (assumed when psql is injected) */
+  readonly psqlAvailable?: () => Promise<boolean>;
   /** Sends an event to the broker Lambda; the default uses @aws-sdk/client-lambda. */
   readonly invoke?: (options: LambdaOptions, event: Record<string, unknown>) => Promise<BrokerResponse>;
   /** Reads the broker locator from SSM (--cluster); the default uses @aws-sdk/client-ssm. */
@@ -89,7 +97,7 @@ function parseCli(argv: string[], env: NodeJS.ProcessEnv): Cli {
         database: { type: 'string' }, connect: { type: 'boolean' }, json: { type: 'boolean' }, ca: { type: 'string' },
         function: { type: 'string' }, 'broker-id': { type: 'string' }, cluster: { type: 'string' }, version: { type: 'boolean' }, profile: { type: 'string' }, region: { type: 'string' },
         'sts-endpoint': { type: 'string' }, direct: { type: 'boolean' }, 'database-url': { type: 'string' }, help: { type: 'boolean', short: 'h' },
-        'insecure-skip-tls-verify': { type: 'boolean' },
+        'insecure-skip-tls-verify': { type: 'boolean' }, ...EXTRA_OPTIONS,
       },
     });
   } catch (error) {
@@ -99,15 +107,24 @@ function parseCli(argv: string[], env: NodeJS.ProcessEnv): Cli {
   if (v.help) throw new UsageError('');
   if (v.version) throw new VersionRequest();
   const [command, role, ...extra] = positionals;
-  if (command !== 'request' && command !== 'revoke' && command !== 'status') throw new UsageError(`unknown command ${JSON.stringify(command ?? '')}; use request, revoke or status`);
-  if (command === 'status' ? role !== undefined : extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(command === 'status' ? role : extra[0])}`);
-  const event: Record<string, unknown> = { action: command };
-  if (command !== 'status') {
+  let event: Record<string, unknown> = { action: command };
+  if (isExtraCommand(command)) {
+    const built = extraEvent(command, positionals.slice(1), v);
+    if (typeof built === 'string') throw new UsageError(built);
+    event = built;
+  } else if (command !== 'request' && command !== 'revoke' && command !== 'status') {
+    throw new UsageError(`unknown command ${JSON.stringify(command ?? '')}; use request, revoke, status, extend, approve, deny, history or sweep`);
+  } else if (command === 'status' ? role !== undefined : extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(command === 'status' ? role : extra[0])}`);
+  if (v.all && command !== 'revoke') throw new UsageError('--all belongs to revoke');
+  if (v.since !== undefined && command !== 'history') throw new UsageError('--since belongs to history');
+  if (command !== 'status' && !isExtraCommand(command)) {
     if (role !== 'ro' && role !== 'rw') throw new UsageError(`${command} needs the role: ro or rw, got ${JSON.stringify(role ?? '')}`);
     if (v.incident === undefined) throw new UsageError('--incident is required, e.g. --incident INC-4711');
-    Object.assign(event, { role, incidentId: v.incident, ...(v.reason !== undefined ? { reason: v.reason } : {}), ...(v.database !== undefined ? { database: v.database } : {}) });
+    Object.assign(event, { role, incidentId: v.incident, ...(v.reason !== undefined ? { reason: v.reason } : {}), ...(v.database !== undefined ? { database: v.database } : {}), ...(v.all ? { all: true } : {}) });
   }
-  if (command === 'request') {
+  if (isExtraCommand(command)) {
+    // extraEvent checked its own flags.
+  } else if (command === 'request') {
     if (v.reason === undefined) throw new UsageError('--reason is required, e.g. --reason "orders stuck in created"');
     if (v.hours !== undefined && v.hours !== '1' && v.hours !== '2') throw new UsageError(`--hours must be 1 or 2, got ${JSON.stringify(v.hours.slice(0, 20))}`);
     Object.assign(event, { hours: v.hours === '1' ? 1 : 2, takeover: v.takeover ?? false });
@@ -165,6 +182,23 @@ async function runDirect(cli: Cli, io: CliIo): Promise<BrokerResponse> {
 
 /** The default invoke: signs the identity proof with the caller's credentials and invokes the function. */
 async function invokeLambda(options: LambdaOptions, event: Record<string, unknown>): Promise<BrokerResponse> {
+  // The SDK's 7-line NodeVersionSupportWarning on Node 20 says nothing a firefighter can act on mid-incident.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  try {
+    return await invokeLambdaOnce(options, event);
+  } catch (error) {
+    throw new AwsFailure(awsError(error, options));
+  }
+}
+
+/** An AWS failure already turned into the CLI's error shape. */
+class AwsFailure extends Error {
+  constructor(readonly shaped: CliError) {
+    super(shaped.message);
+  }
+}
+
+async function invokeLambdaOnce(options: LambdaOptions, event: Record<string, unknown>): Promise<BrokerResponse> {
   // Loaded only here, so --direct runs with nothing but pg installed.
   const { LambdaClient, InvokeCommand } = await import('@aws-sdk/client-lambda');
   const { fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
@@ -202,21 +236,48 @@ function spawnPsql(env: NodeJS.ProcessEnv): Promise<number> {
   });
 }
 
-function human(response: Exclude<BrokerResponse, { ok: false }>, connect: boolean): string[] {
+function human(response: Exclude<BrokerResponse, { ok: false }>, connect: boolean, timeZone?: string): string[] {
+  const mine = extraLines(response, timeZone);
+  if (mine) return mine;
   switch (response.action) {
     case 'request': {
-      const lines = [`${response.role} on ${response.host}:${response.port}/${response.database} until ${response.expiresAt}${response.takeover ? ` (taken over from ${response.previousHolder ?? 'the previous holder'})` : ''}`];
+      const who = response.username === response.role ? response.role : `${response.username} (login of ${response.role})`;
+      const lines = [`${who} on ${response.host}:${response.port}/${response.database} until ${localAndUtc(response.expiresAt, timeZone)}${response.takeover ? ` (taken over from ${response.previousHolder ?? 'the previous holder'})` : ''}${response.outcome === 'reissued' ? ' (a new password on the login you hold for this incident)' : ''}`];
       if (response.secretArn) lines.push(`password written to ${response.secretArn}`);
       else if (!connect) lines.push(`password: ${response.password}`);
       return lines;
     }
     case 'revoke':
-      return [`${response.role} expired at ${response.expiredAt}; ${response.sessionsEnded} session(s) ended`];
+      return [`${response.role} expired at ${localAndUtc(response.expiredAt, timeZone)}; ${response.sessionsEnded} session(s) ended`];
     case 'status':
-      return response.roles.map((r) => `${r.database} ${r.role} (${r.access}): ${r.active && r.holder ? `held by ${r.holder} for ${r.incidentId} until ${r.expiresAt}` : 'free'}, ${r.sessions} session(s)`);
+      return response.roles.map((r) => `${r.database} ${r.role} (${r.access}): ${r.active && r.holder ? `held by ${r.holder} for ${r.incidentId} until ${localAndUtc(r.expiresAt, timeZone)}` : 'free'}, ${r.sessions} session(s)`);
     case 'sweep':
       return [`${response.sessionsEnded} session(s) of expired roles ended`];
+    default:
+      return [JSON.stringify(response)];
   }
+}
+
+/** --connect: psql must be there before anything is issued, not after (TLS is checked beside it). */
+async function psqlPreflight(io: CliIo): Promise<CliError | undefined> {
+  const available = io.psqlAvailable ?? (io.psql ? async () => true : psqlRuns);
+  if (await available()) return undefined;
+  return cliError(CLI_ERROR_CODES.precondition, 'psql was not found on PATH, and --connect starts it; install the PostgreSQL client (e.g. apt install postgresql-client, brew install libpq) or leave out --connect. Nothing was issued');
+}
+
+function psqlRuns(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn('psql', ['--version'], { stdio: 'ignore' });
+    child.once('error', () => resolve(false));
+    child.once('exit', (code) => resolve(code === 0));
+  });
+}
+
+/** One error on stderr (or stdout with --json, in the one shape); `labelled` adds "refused (CODE)" / "failed (CODE)". */
+function printError(error: CliError, json: boolean, io: CliIo, labelled = true): number {
+  if (json) io.stdout(JSON.stringify(error));
+  else io.stderr(`firefighter: ${labelled ? `${error.refusal ? 'refused' : 'failed'} (${error.code}): ` : ''}${error.message}`);
+  return error.exitCode;
 }
 
 async function connectPsql(response: RequestResponse, cli: Cli, io: CliIo): Promise<number> {
@@ -265,40 +326,49 @@ export async function runFirefighter(argv: string[], io: CliIo): Promise<number>
       return 0;
     }
     if (!(error instanceof UsageError)) throw error;
-    if (error.message) io.stderr(`firefighter: ${error.message}`);
+    if (!error.message) {
+      io.stderr(USAGE);
+      return 0;
+    }
+    // --json is honoured even when the rest of the line could not be parsed.
+    if (argv.includes('--json')) return printError(cliError(CLI_ERROR_CODES.usage, error.message), true, io);
+    io.stderr(`firefighter: ${error.message}`);
     io.stderr(USAGE);
-    return error.message ? 2 : 0;
+    return 2;
   }
   if (cli.connect) {
+    const refused = await psqlPreflight(io);
+    if (refused) return printError(refused, cli.json, io);
     try {
       await psqlTlsPreflight(cli.direct ? directHost(cli.direct.url) : undefined, { caFile: cli.caFile, env: io.env, insecureSkipTlsVerify: cli.insecureSkipTlsVerify });
     } catch (error) {
       if (!(error instanceof TlsRefusal)) throw error;
-      io.stderr(`firefighter: not requesting a password that psql could not use: ${error.message}`);
-      return 2;
+      return printError(cliError(CLI_ERROR_CODES.precondition, `not requesting a password that psql could not use: ${error.message}`), cli.json, io, false);
     }
   }
   let response: BrokerResponse;
   try {
     response = cli.direct ? await runDirect(cli, io) : await (io.invoke ?? invokeLambda)(await located(cli.lambda as LambdaOptions, io.getParameter), cli.event);
   } catch (error) {
+    if (error instanceof AwsFailure) return printError(error.shaped, cli.json, io);
+    // In Lambda mode whatever the invoke throws comes from AWS (an injected invoke included).
+    if (!cli.direct) return printError(awsError(error, cli.lambda as LambdaOptions, [io.env.PGPASSWORD]), cli.json, io);
     const code = (error as { code?: unknown }).code;
     const message = redact((error as Error).message ?? String(error), [io.env.PGPASSWORD]);
-    if (cli.json) io.stdout(JSON.stringify({ ok: false, code: typeof code === 'string' ? code : 'FAILURE', message, refusal: typeof code === 'string' && exitCodeOf(code) === 2 }));
-    else io.stderr(`firefighter: ${message}`);
-    return typeof code === 'string' ? exitCodeOf(code) : 1;
+    return printError(cliError(typeof code === 'string' ? code : 'FAILURE', message), cli.json, io, false);
   }
   if (!response.ok) {
-    if (cli.json) io.stdout(JSON.stringify(response));
-    else io.stderr(`firefighter: ${response.refusal ? 'refused' : 'failed'} (${response.code}): ${response.message}`);
-    return response.refusal ? 2 : 1;
+    const shaped = { ...response, exitCode: exitCodeOf(response.code) };
+    if (cli.json) io.stdout(JSON.stringify(shaped));
+    else io.stderr(`firefighter: ${response.code === 'APPROVAL_PENDING' ? 'pending' : response.refusal ? 'refused' : 'failed'} (${response.code}): ${response.message}`);
+    return shaped.exitCode;
   }
   const connect = cli.connect && response.action === 'request';
   if (cli.json) {
     // With --connect the password goes to psql only, so it is left out here too.
     io.stdout(JSON.stringify(connect && response.action === 'request' ? { ...response, password: undefined } : response));
   } else {
-    for (const line of human(response, connect)) io.stdout(line);
+    for (const line of human(response, connect, io.env.TZ)) io.stdout(line);
   }
   if (connect && response.action === 'request') return connectPsql(response, cli, io);
   return 0;

@@ -114,8 +114,9 @@ BEGIN
 END
 $fn$;
 
--- Copies the group's guardrails in this database onto a login: role settings are not inherited through
--- membership. set_config + FROM CURRENT keeps list values (search_path) exactly as the catalog holds them.
+-- Sets the group's guardrails in this database on a login: role settings are not inherited through
+-- membership. The source is firefighter_role.guardrails, written by the engine from the spec (not the group's
+-- catalog settings, which on 15 a member could change after SET ROLE); the catalog only until the engine has.
 CREATE OR REPLACE FUNCTION db_admin.copy_guardrails(p_group name, p_login name)
 RETURNS integer
 LANGUAGE plpgsql
@@ -124,11 +125,32 @@ SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
 AS $fn$
 DECLARE
-  v_setting text;
-  v_name    text;
-  v_saved   text;
-  v_count   integer := 0;
+  v_guardrails jsonb;
+  v_setting    text;
+  v_values     jsonb;
+  v_list       text;
+  v_name       text;
+  v_saved      text;
+  v_count      integer := 0;
 BEGIN
+  -- A reissue gets the login as the spec declares it, whatever its holder changed (ALTER ROLE self SET ...).
+  EXECUTE pg_catalog.format('ALTER ROLE %I RESET ALL', p_login);
+  EXECUTE pg_catalog.format('ALTER ROLE %I IN DATABASE %I RESET ALL', p_login, pg_catalog.current_database());
+  SELECT f.guardrails INTO v_guardrails FROM db_admin.firefighter_role f WHERE f.role = p_group;
+  IF v_guardrails IS NOT NULL THEN
+    FOR v_setting, v_values IN SELECT g.key, g.value FROM pg_catalog.jsonb_each(v_guardrails) g LOOP
+      -- Each element a literal: `SET search_path = 'a', 'b'` stores the same list as identifiers would.
+      SELECT pg_catalog.string_agg(pg_catalog.quote_literal(e.value), ', ' ORDER BY e.n) INTO v_list
+        FROM pg_catalog.jsonb_array_elements_text(v_values) WITH ORDINALITY AS e(value, n);
+      IF v_list IS NULL THEN
+        RAISE EXCEPTION 'guardrail % of % has no value; run the role-model apply', v_setting, p_group USING ERRCODE = 'FF006';
+      END IF;
+      EXECUTE pg_catalog.format('ALTER ROLE %I IN DATABASE %I SET %I = %s', p_login, pg_catalog.current_database(), v_setting, v_list);
+      v_count := v_count + 1;
+    END LOOP;
+    RETURN v_count;
+  END IF;
+  -- set_config + FROM CURRENT keeps list values (search_path) exactly as the catalog holds them.
   FOR v_setting IN
     SELECT c.setting
       FROM pg_catalog.pg_db_role_setting s

@@ -86,13 +86,13 @@ const STATUS = 'SELECT role, access, holder, incident_id, expires_at, active, se
 // One statement per instance, so the window between "expired" and "ended" is one snapshot, not a round trip.
 const SWEEP = 'SELECT role, db_admin.end_firefighter_sessions(role) AS ended FROM db_admin.firefighter_status() WHERE NOT active AND sessions > 0';
 
-function resolveRole(config: BrokerConfig, access: FirefighterAccess, database: string | undefined): { database: string; role: string } {
+export function resolveRole(config: BrokerConfig, access: FirefighterAccess, database: string | undefined): { database: string; role: string } {
   const found = firefighterRole(config, access, database);
   if (!found) throw new BrokerError(BROKER_ERROR_CODES.invalidInput, `database ${JSON.stringify(database)} is not managed by this broker; use one of ${config.databases.map((d) => d.name).join(', ')}`);
   return found;
 }
 
-async function withClient<T>(deps: BrokerDeps, host: string, database: string, context: string, secrets: readonly string[], work: (client: pg.Client) => Promise<T>): Promise<T> {
+export async function withClient<T>(deps: BrokerDeps, host: string, database: string, context: string, secrets: readonly string[], work: (client: pg.Client) => Promise<T>): Promise<T> {
   let client: pg.Client;
   try {
     client = await deps.connect(host, database);
@@ -113,7 +113,7 @@ async function withClient<T>(deps: BrokerDeps, host: string, database: string, c
   }
 }
 
-const iso = (value: unknown): string => (value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString());
+export const iso = (value: unknown): string => (value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString());
 
 /** The held-role refusal, with the holder and expiry as fields as well as in the message. */
 function heldDetails(error: BrokerError): BrokerError {

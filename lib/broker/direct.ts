@@ -74,10 +74,13 @@ export function directConnector(target: DirectTarget, timeouts: { connectTimeout
 /** A broker configuration for one database, with its firefighter roles read from db_admin itself. */
 export async function directConfig(target: DirectTarget, connect: BrokerConnector): Promise<BrokerConfig> {
   let rows: { role: string; access: string }[];
+  let perPerson = false;
   try {
     const client = await connect(target.host, target.database);
     try {
       rows = (await client.query<{ role: string; access: string }>('SELECT role, access FROM db_admin.firefighter_status()')).rows;
+      // The mode is db_admin's: groups with a per-person policy row issue a login per person.
+      perPerson = (await client.query<{ n: number }>('SELECT pg_catalog.count(*)::integer AS n FROM db_admin.firefighter_login_policies()')).rows[0]?.n !== 0;
     } finally {
       await client.end().catch(() => undefined);
     }
@@ -91,5 +94,6 @@ export async function directConfig(target: DirectTarget, connect: BrokerConnecto
     clusterId: 'direct', brokerId: 'direct', port: target.port, writerHost: target.host, instanceHosts: [target.host],
     brokerUser: target.user, databases: [{ name: target.database, firefighterRo: ro, firefighterRw: rw }],
     allowlist: { ro: [], rw: [] }, delivery: 'response',
+    ...(perPerson ? { firefighterLogins: 'per-person' as const } : {}),
   };
 }

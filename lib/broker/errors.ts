@@ -18,11 +18,20 @@ export const BROKER_ERROR_CODES = {
   unavailable: 'UNAVAILABLE',
   /** Anything else (exit 1). */
   failure: 'FAILURE',
+  /**
+   * Read-write with approval: nothing issued yet, a request is pending (details.requestId); an approver runs
+   * `firefighter approve <requestId>`, then the requester asks again (exit 3).
+   */
+  approvalPending: 'APPROVAL_PENDING',
+  /** Per-person logins: the role's maximum of active logins is reached, or the incident's total time used (exit 2). */
+  limitReached: 'LIMIT_REACHED',
+  /** An approver tried to decide their own request (exit 2). */
+  selfApproval: 'SELF_APPROVAL',
 } as const;
 
 export type BrokerErrorCode = (typeof BROKER_ERROR_CODES)[keyof typeof BROKER_ERROR_CODES];
 
-const REFUSALS: ReadonlySet<string> = new Set(['INVALID_INPUT', 'IDENTITY_REFUSED', 'NOT_ALLOWED', 'ROLE_HELD', 'REFUSED']);
+const REFUSALS: ReadonlySet<string> = new Set(['INVALID_INPUT', 'IDENTITY_REFUSED', 'NOT_ALLOWED', 'ROLE_HELD', 'REFUSED', 'APPROVAL_PENDING', 'LIMIT_REACHED', 'SELF_APPROVAL']);
 
 export class BrokerError extends Error {
   constructor(readonly code: BrokerErrorCode, message: string, readonly details: Readonly<Record<string, string>> = {}) {
@@ -36,8 +45,9 @@ export class BrokerError extends Error {
   }
 }
 
-/** Exit code of the CLI and `refusal` flag of a response: 2 refused or invalid, 1 failure. */
-export function exitCodeOf(code: string): 1 | 2 {
+/** Exit code of the CLI and `refusal` flag of a response: 2 refused or invalid, 3 pending approval, 1 failure. */
+export function exitCodeOf(code: string): 1 | 2 | 3 {
+  if (code === 'APPROVAL_PENDING') return 3;
   return REFUSALS.has(code) ? 2 : 1;
 }
 
@@ -74,6 +84,8 @@ export function fromDatabaseError(error: unknown, context: string, secrets: read
   const message = redact(raw, secrets).slice(0, 500);
   if (code === DB_ADMIN_ERRORS.roleHeld) return new BrokerError(BROKER_ERROR_CODES.roleHeld, message);
   if (code === DB_ADMIN_ERRORS.proofRefused) return new BrokerError(BROKER_ERROR_CODES.identityRefused, `the database refused ${context}: ${message}`);
+  if (code === DB_ADMIN_ERRORS.tooManyLogins || code === DB_ADMIN_ERRORS.incidentTotalUsed) return new BrokerError(BROKER_ERROR_CODES.limitReached, message);
+  if (code === DB_ADMIN_ERRORS.selfApproval) return new BrokerError(BROKER_ERROR_CODES.selfApproval, message);
   if (Object.values(DB_ADMIN_ERRORS).includes(code as never)) return new BrokerError(BROKER_ERROR_CODES.refused, `the database refused ${context}: ${message}`);
   if (CONNECTION_CODES.has(code) || /timeout|terminated|connect/i.test(raw)) {
     return new BrokerError(BROKER_ERROR_CODES.unavailable, `${context} failed: ${message}`);

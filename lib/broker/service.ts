@@ -5,6 +5,8 @@ import { incidentIdMatcher, isAllowed, type FirefighterAccess } from '../core/br
 import { BrokerInputError, parseBrokerInput, proofBinding, type BrokerInput, type IdentityProof, type ProofBinding } from '../core/broker-input.js';
 import { firefighterStatus, requestPassword, revokePassword, sweepExpired, type AcceptedProof, type BrokerDeps, type IssuedPassword, type RoleStatus, type Swept } from './actions.js';
 import { BROKER_ERROR_CODES, BrokerError, redact, type BrokerErrorCode } from './errors.js';
+import { brokerEvent, type BrokerEvent } from './events.js';
+import { decideApproval, extendLogin, history, issueLogin, loginStatus, revokeLogins, sweepLogins, type ApprovalPending, type Decision, type EndedLogin, type HistoryEntry, type LoginStatus } from './per-person.js';
 
 /** Structured log sink; @aws-lambda-powertools/logger's Logger fits as is. */
 export interface AuditLogger {
@@ -34,14 +36,28 @@ export interface BrokerServiceOptions extends BrokerDeps {
   readonly identity: { readonly verify: (proof: IdentityProof | undefined, binding: ProofBinding) => Promise<string | VerifiedIdentity> } | { readonly trusted: string };
   /** Writes an issued password somewhere and returns where; the response then omits the password. @default - returned in the response */
   readonly deliver?: (issued: IssuedPassword) => Promise<DeliveredSecret>;
+  /**
+   * Tells the team: called once per action, refusals included, with the audit fields and never a secret
+   * (e.g. EventBridge PutEvents). A failure is logged and does not change the answer. @default - no events
+   */
+  readonly publish?: (event: BrokerEvent) => Promise<void>;
 }
 
-export type RequestResponse = Omit<IssuedPassword, 'password'> & { readonly ok: true; readonly action: 'request'; readonly takeover: boolean; readonly password?: string; readonly secretArn?: string };
+export type RequestResponse = Omit<IssuedPassword, 'password'> & {
+  readonly ok: true; readonly action: 'request'; readonly takeover: boolean; readonly password?: string; readonly secretArn?: string;
+  /** Per-person logins: a new login, or a new password on the one the caller holds for this incident. */
+  readonly outcome?: 'issued' | 'reissued';
+  /** Per-person logins: the approval this login was issued on. */
+  readonly requestId?: string;
+};
 export type BrokerResponse =
   | RequestResponse
-  | { readonly ok: true; readonly action: 'revoke'; readonly database: string; readonly role: string; readonly expiredAt: string; readonly sessionsEnded: number }
-  | { readonly ok: true; readonly action: 'status'; readonly roles: readonly RoleStatus[] }
-  | { readonly ok: true; readonly action: 'sweep'; readonly sessionsEnded: number; readonly ended: readonly Swept[] }
+  | { readonly ok: true; readonly action: 'revoke'; readonly database: string; readonly role: string; readonly expiredAt: string; readonly sessionsEnded: number; readonly logins?: readonly EndedLogin[] }
+  | { readonly ok: true; readonly action: 'status'; readonly roles: readonly RoleStatus[]; readonly logins?: readonly LoginStatus[] }
+  | { readonly ok: true; readonly action: 'sweep'; readonly sessionsEnded: number; readonly ended: readonly Swept[]; readonly logins?: readonly EndedLogin[] }
+  | { readonly ok: true; readonly action: 'extend'; readonly database: string; readonly role: string; readonly login: string; readonly expiresAt: string }
+  | (Decision & { readonly ok: true; readonly action: 'approve' | 'deny' })
+  | { readonly ok: true; readonly action: 'history'; readonly entries: readonly HistoryEntry[] }
   | BrokerRefusal;
 
 export interface BrokerRefusal {
@@ -65,15 +81,19 @@ export function createBrokerService(options: BrokerServiceOptions): (event: unkn
     databases: config.databases.map((d) => d.name),
   };
 
+  const perPerson = config.firefighterLogins === 'per-person';
+
   async function caller(input: Exclude<BrokerInput, { action: 'sweep' }>, audit: Record<string, unknown>): Promise<{ arn: string; proof?: AcceptedProof }> {
     if ('trusted' in options.identity) return { arn: (audit.caller = options.identity.trusted) };
     const verified = await options.identity.verify(input.identity, proofBinding(input));
     const arn = typeof verified === 'string' ? verified : verified.arn;
     // Recorded before the allowlist check, so a refusal's audit line names who was refused.
     audit.caller = arn;
-    const allowed = input.action === 'status' ? isAllowed(config, 'ro', arn) || isAllowed(config, 'rw', arn) : isAllowed(config, input.access, arn);
+    const lists: ('ro' | 'rw' | 'approve')[] = input.action === 'status' || input.action === 'history' ? ['ro', 'rw', 'approve']
+      : 'access' in input ? [input.access] : ['approve'];
+    const allowed = lists.some((list) => isAllowed(config, list, arn));
     if (!allowed) {
-      const what = input.action === 'status' ? 'either allowlist' : `the ${input.access} allowlist`;
+      const what = lists.length > 1 ? 'any allowlist' : `the ${lists[0]} allowlist`;
       throw new BrokerError(BROKER_ERROR_CODES.notAllowed, `${arn} is not on ${what} of broker ${config.brokerId}; ask the owner of the PasswordBroker construct to add your role`);
     }
     if (typeof verified === 'string') return { arn };
@@ -84,24 +104,65 @@ export function createBrokerService(options: BrokerServiceOptions): (event: unkn
     if (input.action === 'sweep') {
       audit.caller = SWEEP_CALLER;
       const ended = await sweepExpired(options);
-      const sessionsEnded = ended.reduce((n, e) => n + e.ended, 0);
-      Object.assign(audit, { outcome: 'swept', sessionsEnded, ended });
-      return { ok: true, action: 'sweep', sessionsEnded, ended };
+      const logins = perPerson ? await sweepLogins(options) : undefined;
+      const sessionsEnded = ended.reduce((n, e) => n + e.ended, 0) + (logins ?? []).reduce((n, e) => n + e.sessionsEnded, 0);
+      Object.assign(audit, { outcome: 'swept', sessionsEnded, ended, ...(logins ? { logins: logins.map((l) => ({ login: l.login, sessionsEnded: l.sessionsEnded, dropped: l.dropped })) } : {}) });
+      return { ok: true, action: 'sweep', sessionsEnded, ended, ...(logins ? { logins } : {}) };
     }
     const { arn, proof } = await caller(input, audit);
     if (input.action === 'status') {
       const roles = await firefighterStatus(options, proof);
+      const logins = perPerson ? await loginStatus(options) : undefined;
       audit.outcome = 'status';
-      return { ok: true, action: 'status', roles };
+      return { ok: true, action: 'status', roles, ...(logins ? { logins } : {}) };
+    }
+    if (input.action === 'history') {
+      const entries = await history(options, input, proof);
+      Object.assign(audit, { outcome: 'history', entries: entries.length });
+      return { ok: true, action: 'history', entries };
+    }
+    if (!perPerson && (input.action === 'extend' || input.action === 'approve' || input.action === 'deny')) {
+      throw new BrokerError(BROKER_ERROR_CODES.invalidInput, `${input.action} needs per-person logins, and broker ${config.brokerId} issues shared ones; set "firefighterLogins": "per-person" in the spec`);
+    }
+    if (input.action === 'extend') {
+      const extended = await extendLogin(options, input, arn, proof);
+      Object.assign(audit, { outcome: 'extended', role: extended.role, login: extended.login, expiresAt: extended.expiresAt });
+      return { ok: true, action: 'extend', ...extended };
+    }
+    if (input.action === 'approve' || input.action === 'deny') {
+      const decision = await decideApproval(options, input, arn, proof);
+      Object.assign(audit, { outcome: decision.decision, role: decision.role, requestId: decision.requestId, requestedBy: decision.requestedBy, incidentId: decision.incidentId, expiresAt: decision.expiresAt });
+      return { ok: true, action: input.action, ...decision };
+    }
+    if (input.action === 'revoke' && perPerson) {
+      const logins = await revokeLogins(options, input, arn, proof);
+      const sessionsEnded = logins.reduce((n, l) => n + l.sessionsEnded, 0);
+      const role = logins[0]?.role ?? input.access;
+      const expiredAt = new Date().toISOString();
+      Object.assign(audit, { outcome: 'revoked', all: input.all ?? false, logins: logins.map((l) => ({ login: l.login, holder: l.holder, incidentId: l.incidentId, sessionsEnded: l.sessionsEnded })), sessionsEnded });
+      return { ok: true, action: 'revoke', database: logins[0]?.database ?? input.database ?? config.databases[0]?.name ?? '', role, expiredAt, sessionsEnded, logins };
     }
     if (input.action === 'revoke') {
       const revoked = await revokePassword(options, input, arn, proof);
       Object.assign(audit, { outcome: 'revoked', role: revoked.role, expiresAt: revoked.expiredAt, sessionsEnded: revoked.sessionsEnded });
       return { ok: true, action: 'revoke', database: revoked.database, role: revoked.role, expiredAt: revoked.expiredAt, sessionsEnded: revoked.sessionsEnded };
     }
-    const issued = await requestPassword(options, input, arn, proof);
+    let issued: IssuedPassword & { outcome?: 'issued' | 'reissued'; requestId?: string };
+    if (perPerson) {
+      const result = await issueLogin(options, input, arn, proof);
+      if (result.outcome === 'pending') {
+        // Nothing issued: answered as a refusal of its own (exit 3) so no caller mistakes it for a login.
+        Object.assign(audit, { role: result.role, requestId: result.requestId, expiresAt: result.expiresAt });
+        throw pendingError(result);
+      }
+      issued = result;
+      Object.assign(audit, { outcome: result.outcome, role: result.role, login: result.username, expiresAt: result.expiresAt, ...(result.requestId ? { requestId: result.requestId } : {}) });
+    } else {
+      issued = await requestPassword(options, input, arn, proof);
+      const takeover = issued.previousHolder !== undefined;
+      Object.assign(audit, { outcome: takeover ? 'takeover' : 'issued', role: issued.role, expiresAt: issued.expiresAt, ...(takeover ? { previousHolder: issued.previousHolder } : {}) });
+    }
     const takeover = issued.previousHolder !== undefined;
-    Object.assign(audit, { outcome: takeover ? 'takeover' : 'issued', role: issued.role, expiresAt: issued.expiresAt, ...(takeover ? { previousHolder: issued.previousHolder } : {}) });
     const { password, ...rest } = issued;
     if (!options.deliver) return { ok: true, action: 'request', takeover, ...rest, password };
     let delivered: DeliveredSecret;
@@ -109,11 +170,20 @@ export function createBrokerService(options: BrokerServiceOptions): (event: unkn
       delivered = await options.deliver(issued);
     } catch (error) {
       // Nobody can use a password that was never delivered: expire it rather than leave the role held.
-      await revokePassword(options, { action: 'revoke', access: input.access, incidentId: input.incidentId, reason: 'password delivery failed', ...(input.database ? { database: input.database } : {}) }, audit.caller as string).catch(() => undefined);
+      const undo = { action: 'revoke', access: input.access, incidentId: input.incidentId, reason: 'password delivery failed', ...(input.database ? { database: input.database } : {}) } as const;
+      await (perPerson ? revokeLogins(options, undo, audit.caller as string) : revokePassword(options, undo, audit.caller as string)).catch(() => undefined);
       throw new BrokerError(BROKER_ERROR_CODES.failure, `the password of ${issued.role} could not be delivered (${(error as Error).name}: ${redact((error as Error).message ?? '', [password])}); it was expired again, try later`);
     }
     audit.secretArn = delivered.secretArn;
     return { ok: true, action: 'request', takeover, ...rest, secretArn: delivered.secretArn };
+  }
+
+  async function tell(audit: Record<string, unknown>): Promise<void> {
+    const event = options.publish ? brokerEvent(audit) : undefined;
+    if (!event || !options.publish) return;
+    await options.publish(event).catch((error: unknown) => {
+      logger.warn('firefighter event not published', { requestId: audit.requestId, error: redact(String((error as Error)?.message ?? error)).slice(0, 300) });
+    });
   }
 
   return async (event, requestId) => {
@@ -124,12 +194,15 @@ export function createBrokerService(options: BrokerServiceOptions): (event: unkn
       Object.assign(audit, auditFields(input));
       const response = await run(input, audit);
       logger.info(`firefighter ${input.action}`, audit);
+      await tell(audit);
       return response;
     } catch (error) {
       const failure = toBrokerError(error);
       const action = input?.action ?? (typeof (event as { action?: unknown })?.action === 'string' ? String((event as { action: string }).action).slice(0, 16) : undefined);
-      Object.assign(audit, { action, outcome: failure.refusal ? 'refused' : 'failed', code: failure.code, error: failure.message, ...failure.details });
-      (failure.refusal ? logger.warn : logger.error).call(logger, `firefighter ${action ?? 'event'} ${failure.refusal ? 'refused' : 'failed'}`, audit);
+      const outcome = failure.code === BROKER_ERROR_CODES.approvalPending ? 'pending' : failure.refusal ? 'refused' : 'failed';
+      Object.assign(audit, { action, outcome, code: failure.code, error: failure.message, ...failure.details });
+      (outcome === 'pending' ? logger.info : failure.refusal ? logger.warn : logger.error).call(logger, `firefighter ${action ?? 'event'} ${outcome}`, audit);
+      await tell(audit);
       return { ok: false, ...(action ? { action } : {}), code: failure.code, message: failure.message, refusal: failure.refusal, ...(Object.keys(failure.details).length ? { details: failure.details } : {}) };
     }
   };
@@ -138,8 +211,17 @@ export function createBrokerService(options: BrokerServiceOptions): (event: unkn
 /** The audit fields of a validated input: never the identity proof, which carries a session token. */
 function auditFields(input: BrokerInput): Record<string, unknown> {
   if (input.action === 'sweep' || input.action === 'status') return { action: input.action };
+  if (input.action === 'history') return { action: input.action, ...(input.incidentId ? { incidentId: input.incidentId } : {}), ...(input.since ? { since: input.since } : {}) };
+  if (input.action === 'approve' || input.action === 'deny') return { action: input.action, requestId: input.requestId, reason: input.reason };
+  if (input.action === 'extend') return { action: input.action, access: input.access, incidentId: input.incidentId, reason: input.reason, hours: input.hours };
   const common = { action: input.action, access: input.access as FirefighterAccess, incidentId: input.incidentId, reason: input.reason, ...(input.database ? { database: input.database } : {}) };
   return input.action === 'request' ? { ...common, hours: input.hours, takeoverRequested: input.takeover } : common;
+}
+
+function pendingError(p: ApprovalPending): BrokerError {
+  return new BrokerError(BROKER_ERROR_CODES.approvalPending,
+    `read-write on ${p.role} needs another person's approval: request ${p.requestId} is pending until ${p.expiresAt}; an approver runs: firefighter approve ${p.requestId}, then ask again`,
+    { requestId: p.requestId, role: p.role, database: p.database, pendingUntil: p.expiresAt });
 }
 
 function toBrokerError(error: unknown): BrokerError {

@@ -34,8 +34,13 @@ export interface BrokerConfig {
   readonly brokerUser: string;
   /** The first is the default database of a request. */
   readonly databases: readonly BrokerDatabase[];
-  /** IAM principal ARNs allowed per access level; matching rules are in the file header. */
-  readonly allowlist: { readonly ro: readonly string[]; readonly rw: readonly string[] };
+  /**
+   * IAM principal ARNs allowed per access level; matching rules are in the file header. `approve`: who may
+   * approve or deny read-write requests (per-person logins with readWriteApproval). @default approve - nobody
+   */
+  readonly allowlist: { readonly ro: readonly string[]; readonly rw: readonly string[]; readonly approve?: readonly string[] };
+  /** `per-person`: requests create a login per person (the spec's firefighterLogins). @default 'shared' */
+  readonly firefighterLogins?: 'shared' | 'per-person';
   /** A JavaScript regular expression the whole incident id must match (it is anchored for you). @default - any printable id */
   readonly incidentIdPattern?: string;
   /** `response`: the password is in the invoke response. `secret`: it is written to secretArns[role]. */
@@ -56,7 +61,7 @@ export class BrokerConfigError extends Error {
 }
 
 const TOP_KEYS = ['clusterId', 'brokerId', 'port', 'writerHost', 'instanceHosts', 'brokerUser', 'databases', 'allowlist',
-  'incidentIdPattern', 'delivery', 'secretArns', 'stsEndpoint', 'tls'] as const;
+  'incidentIdPattern', 'delivery', 'secretArns', 'stsEndpoint', 'tls', 'firefighterLogins'] as const;
 const REQUIRED = ['clusterId', 'brokerId', 'port', 'writerHost', 'instanceHosts', 'brokerUser', 'databases', 'allowlist', 'delivery'];
 const HOST = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$|^\[?[0-9A-Fa-f:.]+\]?$/;
 const BROKER_ID = /^[A-Za-z0-9._:/-]{1,128}$/;
@@ -148,12 +153,13 @@ export function parseBrokerConfig(input: unknown): BrokerConfig {
     if (new Set(names).size !== names.length) issues.add('databases', 'names a database twice');
   }
 
-  const allowlist = { ro: [] as string[], rw: [] as string[] };
+  const allowlist: { ro: string[]; rw: string[]; approve?: string[] } = { ro: [] as string[], rw: [] as string[] };
   if (!isObject(input.allowlist)) {
     issues.add('allowlist', `must be an object { ro: [...], rw: [...] } of IAM principal ARNs, got ${describe(input.allowlist)}`);
   } else {
-    issues.keys(input.allowlist, 'allowlist.', ['ro', 'rw']);
-    for (const access of ['ro', 'rw'] as const) {
+    issues.keys(input.allowlist, 'allowlist.', ['ro', 'rw', 'approve']);
+    if (input.allowlist.approve !== undefined) allowlist.approve = [];
+    for (const access of ['ro', 'rw', 'approve'] as const) {
       const list = input.allowlist[access] ?? [];
       if (!Array.isArray(list)) {
         issues.add(`allowlist.${access}`, `must be an array of IAM principal ARNs, got ${describe(list)}`);
@@ -164,7 +170,7 @@ export function parseBrokerConfig(input: unknown): BrokerConfig {
         const value = issues.string(arn, field);
         const problem = value ? requesterArnProblem(value) : undefined;
         if (problem) issues.add(field, problem);
-        allowlist[access].push(value);
+        (allowlist[access] ?? []).push(value);
       });
     }
   }
@@ -212,8 +218,12 @@ export function parseBrokerConfig(input: unknown): BrokerConfig {
     }
   }
 
+  const logins = input.firefighterLogins;
+  if (logins !== undefined && logins !== 'shared' && logins !== 'per-person') issues.add('firefighterLogins', `must be "shared" or "per-person", got ${describe(logins)}`);
+
   if (issues.list.length > 0) throw new BrokerConfigError(issues.list);
   return {
+    ...(logins === 'per-person' ? { firefighterLogins: 'per-person' as const } : {}),
     clusterId, brokerId, port: port as number, writerHost, instanceHosts, brokerUser, databases, allowlist,
     ...(incidentIdPattern !== undefined ? { incidentIdPattern } : {}),
     delivery: delivery as 'response' | 'secret',
@@ -258,8 +268,8 @@ export function principalMatches(callerArn: string, allowed: string): boolean {
   return role[1] === session[1] && role[2] === session[2] && role[3] === session[3];
 }
 
-export function isAllowed(config: BrokerConfig, access: FirefighterAccess, callerArn: string): boolean {
-  return config.allowlist[access].some((allowed) => principalMatches(callerArn, allowed));
+export function isAllowed(config: BrokerConfig, access: FirefighterAccess | 'approve', callerArn: string): boolean {
+  return (config.allowlist[access] ?? []).some((allowed) => principalMatches(callerArn, allowed));
 }
 
 /** The incident id rule: the audit limits always, and the configured pattern over the whole id. */

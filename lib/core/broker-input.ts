@@ -6,7 +6,7 @@ import { AUDIT_LIMITS } from './db-admin.js';
 import { invisibleCharacterProblem } from './text-rules.js';
 import type { FirefighterAccess } from './broker-config.js';
 
-export type BrokerAction = 'request' | 'revoke' | 'status' | 'sweep';
+export type BrokerAction = 'request' | 'revoke' | 'status' | 'sweep' | 'extend' | 'approve' | 'deny' | 'history';
 
 /**
  * A signed, unsent `sts:GetCallerIdentity` request (HashiCorp Vault's AWS IAM auth method, adapted): the
@@ -38,6 +38,8 @@ export interface RevokeInput {
   readonly incidentId: string;
   /** @default 'revoked by the requester' */
   readonly reason: string;
+  /** Per-person logins: every holder's logins of the role, not only the caller's (audited). @default false */
+  readonly all?: boolean;
   readonly database?: string;
   readonly identity?: IdentityProof;
 }
@@ -51,7 +53,42 @@ export interface SweepInput {
   readonly action: 'sweep';
 }
 
-export type BrokerInput = RequestInput | RevokeInput | StatusInput | SweepInput;
+/** Per-person logins: moves the caller's login for the incident up to `hours` from now. */
+export interface ExtendInput {
+  readonly action: 'extend';
+  readonly access: FirefighterAccess;
+  readonly incidentId: string;
+  /** @default 'extended by the holder' */
+  readonly reason: string;
+  /** @default 2 */
+  readonly hours: 1 | 2;
+  readonly database?: string;
+  readonly identity?: IdentityProof;
+}
+
+/** Per-person logins with readWriteApproval: an approver's decision on a pending read-write request. */
+export type DecideInput = (DecideFields & { readonly action: 'approve' }) | (DecideFields & { readonly action: 'deny' });
+
+interface DecideFields {
+  /** The id `request rw` answered with (digits). */
+  readonly requestId: string;
+  /** @default 'approved' or 'denied' */
+  readonly reason: string;
+  readonly database?: string;
+  readonly identity?: IdentityProof;
+}
+
+/** The audit timeline from db_admin, optionally of one incident and from a moment on. */
+export interface HistoryInput {
+  readonly action: 'history';
+  readonly incidentId?: string;
+  /** ISO 8601 timestamp. */
+  readonly since?: string;
+  readonly database?: string;
+  readonly identity?: IdentityProof;
+}
+
+export type BrokerInput = RequestInput | RevokeInput | StatusInput | SweepInput | ExtendInput | DecideInput | HistoryInput;
 
 export const DEFAULT_REVOKE_REASON = 'revoked by the requester';
 
@@ -74,9 +111,13 @@ export interface InputRules {
 
 const KEYS: Record<BrokerAction, readonly string[]> = {
   request: ['action', 'role', 'incidentId', 'reason', 'hours', 'takeover', 'database', 'identity'],
-  revoke: ['action', 'role', 'incidentId', 'reason', 'database', 'identity'],
+  revoke: ['action', 'role', 'incidentId', 'reason', 'database', 'identity', 'all'],
   status: ['action', 'identity'],
   sweep: ['action'],
+  extend: ['action', 'role', 'incidentId', 'reason', 'hours', 'database', 'identity'],
+  approve: ['action', 'requestId', 'reason', 'database', 'identity'],
+  deny: ['action', 'requestId', 'reason', 'database', 'identity'],
+  history: ['action', 'incidentId', 'since', 'database', 'identity'],
 };
 const MAX_PROOF_HEADERS = 16;
 const MAX_HEADER_VALUE = 8192;
@@ -151,10 +192,10 @@ export function parseIdentityProof(value: unknown): IdentityProof | undefined {
 /** Parses one broker event; throws BrokerInputError (code INVALID_INPUT) naming the first bad field. */
 export function parseBrokerInput(value: unknown, rules: InputRules): BrokerInput {
   if (!isObject(value)) throw new BrokerInputError('(event)', `must be a JSON object with an "action", got ${shape(value)}`);
-  const action = value.action;
-  if (action !== 'request' && action !== 'revoke' && action !== 'status' && action !== 'sweep') {
-    throw new BrokerInputError('action', `must be one of request, revoke, status, sweep, got ${shape(action)}`);
+  if (typeof value.action !== 'string' || !Object.hasOwn(KEYS, value.action)) {
+    throw new BrokerInputError('action', `must be one of ${Object.keys(KEYS).join(', ')}, got ${shape(value.action)}`);
   }
+  const action = value.action as BrokerAction;
   for (const key of Object.keys(value)) {
     if (!KEYS[action].includes(key)) throw new BrokerInputError(key.length <= 32 && !CONTROL.test(key) ? key : '(a key)', `is not accepted by ${action}; allowed keys are ${KEYS[action].join(', ')}`);
   }
@@ -162,6 +203,7 @@ export function parseBrokerInput(value: unknown, rules: InputRules): BrokerInput
   const identity = parseIdentityProof(value.identity);
   const withIdentity = identity ? { identity } : {};
   if (action === 'status') return { action, ...withIdentity };
+  if (action === 'approve' || action === 'deny' || action === 'history') return parseLater(action, value, rules, withIdentity);
 
   const role = access(value.role);
   const id = incidentId(value.incidentId, rules);
@@ -169,11 +211,18 @@ export function parseBrokerInput(value: unknown, rules: InputRules): BrokerInput
   const withDb = db === undefined ? {} : { database: db };
   if (action === 'revoke') {
     const reason = value.reason === undefined ? DEFAULT_REVOKE_REASON : text(value.reason, 'reason', AUDIT_LIMITS.reason);
-    return { action, access: role, incidentId: id, reason, ...withDb, ...withIdentity };
+    const all = value.all === undefined ? false : value.all;
+    if (typeof all !== 'boolean') throw new BrokerInputError('all', `must be true or false, got ${shape(all)}`);
+    return { action, access: role, incidentId: id, reason, ...(all ? { all } : {}), ...withDb, ...withIdentity };
   }
-  const reason = text(value.reason, 'reason', AUDIT_LIMITS.reason);
   const hours = value.hours === undefined ? 2 : value.hours;
   if (hours !== 1 && hours !== 2) throw new BrokerInputError('hours', `must be the number 1 or 2, got ${shape(hours)}`);
+  if (action === 'extend') {
+    const reason = value.reason === undefined ? 'extended by the holder' : text(value.reason, 'reason', AUDIT_LIMITS.reason);
+    return { action, access: role, incidentId: id, reason, hours, ...withDb, ...withIdentity };
+  }
+  if (action !== 'request') throw new BrokerInputError('action', `is not handled: ${action}`);
+  const reason = text(value.reason, 'reason', AUDIT_LIMITS.reason);
   const takeover = value.takeover === undefined ? false : value.takeover;
   if (typeof takeover !== 'boolean') throw new BrokerInputError('takeover', `must be true or false, got ${shape(takeover)}`);
   return { action, access: role, incidentId: id, reason, hours, takeover, ...withDb, ...withIdentity };
@@ -203,11 +252,12 @@ export const PROOF_BINDING_HEADERS = {
   requestSha256: 'x-firefighter-request-sha256',
 } as const satisfies Record<keyof ProofBinding, string>;
 
-export function proofBinding(input: RequestInput | RevokeInput | StatusInput): ProofBinding {
+export function proofBinding(input: Exclude<BrokerInput, SweepInput>): ProofBinding {
+  if (input.action === 'approve' || input.action === 'deny' || input.action === 'history' || input.action === 'extend') return laterBinding(input);
   const canonical = input.action === 'status'
     ? ['status']
     : [input.action, input.access, input.incidentId, input.reason, input.action === 'request' ? input.hours : null,
-        input.action === 'request' ? input.takeover : null, input.database ?? null];
+        input.action === 'request' ? input.takeover : null, input.database ?? null, ...(input.action === 'revoke' && input.all ? ['all'] : [])];
   return {
     action: input.action,
     access: input.action === 'status' ? '-' : input.access,
@@ -219,4 +269,45 @@ export function proofBinding(input: RequestInput | RevokeInput | StatusInput): P
 /** The binding headers of a proof, as the CLI signs them. */
 export function proofBindingHeaders(binding: ProofBinding): Record<string, string> {
   return Object.fromEntries(Object.entries(PROOF_BINDING_HEADERS).map(([key, header]) => [header, binding[key as keyof ProofBinding]]));
+}
+
+const MAX_REQUEST_ID = 2n ** 63n - 1n;
+
+/** approve, deny and history: the actions of per-person logins that name no role. */
+function parseLater(action: 'approve' | 'deny' | 'history', value: Record<string, unknown>, rules: InputRules, withIdentity: { identity?: IdentityProof }): BrokerInput {
+  const db = database(value.database, rules);
+  const withDb = db === undefined ? {} : { database: db };
+  if (action === 'history') {
+    const id = value.incidentId === undefined ? undefined : incidentId(value.incidentId, rules);
+    let since: string | undefined;
+    if (value.since !== undefined) {
+      const raw = text(value.since, 'since', 40);
+      const at = Date.parse(raw);
+      if (!/^\d{4}-\d\d-\d\d([T ]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?)?$/.test(raw) || Number.isNaN(at)) {
+        throw new BrokerInputError('since', 'must be an ISO 8601 date or time, e.g. 2026-11-30T01:00:00Z');
+      }
+      since = new Date(at).toISOString();
+    }
+    return { action, ...(id !== undefined ? { incidentId: id } : {}), ...(since !== undefined ? { since } : {}), ...withDb, ...withIdentity };
+  }
+  const requestId = value.requestId;
+  const digits = typeof requestId === 'number' && Number.isSafeInteger(requestId) ? String(requestId) : requestId;
+  if (typeof digits !== 'string' || !/^[1-9][0-9]{0,18}$/.test(digits) || BigInt(digits) > MAX_REQUEST_ID) {
+    throw new BrokerInputError('requestId', `must be the request id that "request rw" answered with (digits), got ${shape(requestId)}`);
+  }
+  const reason = value.reason === undefined ? (action === 'approve' ? 'approved' : 'denied') : text(value.reason, 'reason', AUDIT_LIMITS.reason);
+  return { action, requestId: digits, reason, ...withDb, ...withIdentity };
+}
+
+/** The binding of the per-person actions: every field they use, so a proof serves one decision or one extension. */
+function laterBinding(input: ExtendInput | DecideInput | HistoryInput): ProofBinding {
+  const canonical = input.action === 'extend' ? [input.action, input.access, input.incidentId, input.reason, input.hours, input.database ?? null]
+    : input.action === 'history' ? [input.action, input.incidentId ?? null, input.since ?? null, input.database ?? null]
+      : [input.action, input.requestId, input.reason, input.database ?? null];
+  return {
+    action: input.action,
+    access: input.action === 'extend' ? input.access : '-',
+    incident: input.action === 'extend' || (input.action === 'history' && input.incidentId) ? encodeURIComponent(String(input.incidentId)) : '-',
+    requestSha256: createHash('sha256').update(JSON.stringify(canonical), 'utf8').digest('hex'),
+  };
 }

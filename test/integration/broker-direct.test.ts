@@ -108,7 +108,7 @@ describe.each(testedMajors())('firefighter --direct on PostgreSQL %i', (major) =
     expect(status.json().roles).toContainEqual(expect.objectContaining({ role: RW, active: true, incidentId: 'INC-3', sessions: 1 }));
     const out = await cli('revoke', 'rw', '--incident', 'INC-3');
     expect(out.code).toBe(0);
-    expect(out.stdout).toMatch(new RegExp(`^${RW} expired at \\S+; 1 session\\(s\\) ended$`));
+    expect(out.stdout).toMatch(new RegExp(`^${RW} expired at \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d \\S+( \\(\\d\\d:\\d\\d:\\d\\d UTC\\))?; 1 session\\(s\\) ended$`));
     expect(await attempt(session, 'SELECT 1')).toMatch(/terminat|connection/i);
     await expect(loginWith(RW, password)).rejects.toThrow(/password authentication failed/);
     const after = await cli('status', '--json');

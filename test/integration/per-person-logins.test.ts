@@ -3,34 +3,16 @@
 // the group's guardrails, several responders at once, reissue, extend within the incident's total, revoke
 // (own or all), the sweep dropping expired logins after ending their sessions, approvals for read-write,
 // the per-role maximum under 20 concurrent requests, the history, and shared mode left as it was.
-import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_ADMIN_ERRORS } from '../../lib/core/db-admin.js';
 import { generatePassword } from '../../lib/core/password.js';
 import { scramSha256Verifier } from '../../lib/core/scram.js';
-import type { RoleModelSpec } from '../../lib/core/spec.js';
-import { parseSpec } from '../../lib/core/validate.js';
 import { applyRoleModel, planRoleModel, verifyRoleModel } from '../../lib/postgres/engine.js';
 import { attempt, loginAs, query, queryAs } from '../support/catalog.js';
 import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';
+import { perPersonSpec, reference } from '../support/per-person-spec.js';
 
-const reference = JSON.parse(readFileSync(new URL('../../examples/reference.json', import.meta.url), 'utf8')) as RoleModelSpec;
-const db0 = reference.databases[0]!;
-export const perPersonSpec = parseSpec({
-  ...reference,
-  firefighterLogins: 'per-person',
-  passwordBroker: { ...reference.passwordBroker, connectionLimit: 30 },
-  databases: [{
-    ...db0,
-    readWriteApproval: true,
-    roles: {
-      ...db0.roles,
-      firefighterRo: { ...db0.roles.firefighterRo, maxLogins: 25, guardrails: { ...db0.roles.firefighterRo.guardrails, searchPath: ['my-pg-db-schema', 'public'] } },
-      firefighterRw: { ...db0.roles.firefighterRw, maxLogins: 5 },
-    },
-  }],
-});
 const DB = 'my-pg-db';
 const RO = 'my_pg_firefighter_ro';
 const RW = 'my_pg_firefighter_rw';

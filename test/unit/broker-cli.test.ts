@@ -41,7 +41,7 @@ async function runWith(args: string[], env: NodeJS.ProcessEnv, inPsql: (env: Nod
 
 describe('firefighter CLI', () => {
   it.each([
-    [['grant', 'ro'], 'firefighter: unknown command "grant"; use request, revoke or status'],
+    [['grant', 'ro'], 'firefighter: unknown command "grant"; use request, revoke, status, extend, approve, deny, history or sweep'],
     [['request', 'admin', '--incident', 'INC-1', '--reason', 'x'], 'firefighter: request needs the role: ro or rw, got "admin"'],
     [['request', 'ro', '--reason', 'x'], 'firefighter: --incident is required, e.g. --incident INC-4711'],
     [['request', 'ro', '--incident', 'INC-1'], 'firefighter: --reason is required, e.g. --reason "orders stuck in created"'],
@@ -57,7 +57,7 @@ describe('firefighter CLI', () => {
     const out = await run(args);
     expect(out.code).toBe(2);
     expect(out.stderr.split('\n')[0]?.startsWith(message)).toBe(true);
-    expect(out.stderr).toContain('exit codes: 0 done, 2 refused or invalid input, 1 failure');
+    expect(out.stderr).toContain('exit codes: 0 done, 2 refused or invalid input, 1 failure, 3 pending approval');
     expect(out.sent).toEqual([]);
   });
 
@@ -67,16 +67,23 @@ describe('firefighter CLI', () => {
   });
 
   it('sends the request event with the defaults and binds the proof to the broker id', async () => {
-    const out = await run(['request', 'ro', '--incident', 'INC-1', '--reason', 'orders stuck', '--function', 'arn:aws:lambda:eu-west-1:123456789012:function:broker-fn', '--region', 'eu-west-1']);
+    const out = await run(['request', 'ro', '--incident', 'INC-1', '--reason', 'orders stuck', '--function', 'arn:aws:lambda:eu-west-1:123456789012:function:broker-fn', '--region', 'eu-west-1'], issued, { TZ: 'UTC' });
     expect(out.sent).toEqual([{ options: { functionName: 'arn:aws:lambda:eu-west-1:123456789012:function:broker-fn', brokerId: 'broker-fn', region: 'eu-west-1' }, event: { action: 'request', role: 'ro', incidentId: 'INC-1', reason: 'orders stuck', hours: 2, takeover: false } }]);
     expect(out.code).toBe(0);
-    expect(out.stdout).toBe(`my_pg_firefighter_ro on my-pg.cluster-abc.eu-west-1.rds.amazonaws.com:5432/my-pg-db until 2026-11-23T03:00:00.000Z\npassword: ${PASSWORD}`);
+    expect(out.stdout).toBe(`my_pg_firefighter_ro on my-pg.cluster-abc.eu-west-1.rds.amazonaws.com:5432/my-pg-db until 2026-11-23 03:00:00 UTC\npassword: ${PASSWORD}`);
+  });
+
+  it('shows times in the user\'s zone with UTC beside', async () => {
+    const out = await run(['request', 'ro', '--incident', 'INC-1', '--reason', 'x'], issued, { FIREFIGHTER_FUNCTION: 'broker-fn', TZ: 'Europe/Berlin' });
+    expect(out.stdout.split('\n')[0]).toBe('my_pg_firefighter_ro on my-pg.cluster-abc.eu-west-1.rds.amazonaws.com:5432/my-pg-db until 2026-11-23 04:00:00 CET (03:00:00 UTC)');
   });
 
   it.each([
     [{ ok: false, code: 'ROLE_HELD', message: 'held', refusal: true } as BrokerResponse, 2, 'firefighter: refused (ROLE_HELD): held'],
     [{ ok: false, code: 'UNAVAILABLE', message: 'down', refusal: false } as BrokerResponse, 1, 'firefighter: failed (UNAVAILABLE): down'],
-    [new Error('Could not load credentials from any providers'), 1, 'firefighter: Could not load credentials from any providers'],
+    [Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }), 1,
+      'firefighter: failed (AWS): no AWS credentials were found; run aws sso login --profile <your profile> (and pass --profile or set AWS_PROFILE), or set AWS_PROFILE'],
+    [new Error('Region is missing'), 1, 'firefighter: failed (AWS): no AWS region is configured; pass --region eu-west-1 or set AWS_REGION'],
   ])('maps %j to exit %i', async (response, code, message) => {
     const out = await run(['status'], response);
     expect([out.code, out.stderr]).toEqual([code, message]);
@@ -85,7 +92,7 @@ describe('firefighter CLI', () => {
   it('--json prints the stable response, refusals included', async () => {
     const refused = { ok: false, action: 'request', code: 'NOT_ALLOWED', message: 'no', refusal: true } as BrokerResponse;
     const out = await run(['request', 'rw', '--incident', 'INC-1', '--reason', 'x', '--json'], refused);
-    expect([out.code, JSON.parse(out.stdout), out.stderr]).toEqual([2, refused, '']);
+    expect([out.code, JSON.parse(out.stdout), out.stderr]).toEqual([2, { ...refused, exitCode: 2 }, '']);
   });
 
   it('--connect puts the password in psql\'s environment only, verifying an RDS host with the bundled RDS CAs', async () => {
@@ -123,6 +130,18 @@ describe('firefighter CLI', () => {
     const remote = await run(['request', 'ro', '--incident', 'INC-1', '--reason', 'x', '--connect', '--direct', '--database-url', 'postgres://b:pw-secret-0000000000@db.example/x'], issued, { PGSSLMODE: 'require' });
     expect(remote.code).toBe(2);
     expect(remote.stderr).toMatch(/^firefighter: not requesting a password that psql could not use: sslmode=require does not verify the server's certificate, and db\.example is not a loopback address/);
+  });
+
+  it('--connect without psql on PATH refuses before anything is issued', async () => {
+    const sent: unknown[] = [];
+    const stderr: string[] = [];
+    const code = await runFirefighter(['request', 'ro', '--incident', 'INC-1', '--reason', 'x', '--connect', '--function', 'broker-fn'], {
+      stdout: () => undefined, stderr: (t) => stderr.push(t), env: {},
+      psqlAvailable: async () => false,
+      invoke: async (options, event) => (sent.push(event), issued),
+    });
+    expect([code, sent]).toEqual([2, []]);
+    expect(stderr.join('\n')).toMatch(/^firefighter: refused \(PRECONDITION\): psql was not found on PATH/);
   });
 
   it('--connect with --insecure-skip-tls-verify goes ahead unverified, and says so loudly', async () => {

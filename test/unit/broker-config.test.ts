@@ -48,7 +48,8 @@ describe('parseBrokerConfig', () => {
     ['an unknown delivery', { delivery: 'email' }, 'delivery: must be "response" or "secret", got "email"'],
     ['secret delivery without secrets', { delivery: 'secret' }, 'secretArns.my_pg_firefighter_ro: is required with delivery "secret"; give the secret ARN the password of this role is written to'],
     ['plain http to STS elsewhere', { stsEndpoint: 'http://sts.eu-west-1.amazonaws.com' }, 'stsEndpoint: "http://sts.eu-west-1.amazonaws.com" must use https (plain http is accepted only for 127.0.0.1)'],
-    ['an unknown key', { brokerID: 'x' }, 'brokerID: unknown key; allowed keys are clusterId, brokerId, port, writerHost, instanceHosts, brokerUser, databases, allowlist, incidentIdPattern, delivery, secretArns, stsEndpoint, tls'],
+    ['an unknown key', { brokerID: 'x' }, 'brokerID: unknown key; allowed keys are clusterId, brokerId, port, writerHost, instanceHosts, brokerUser, databases, allowlist, incidentIdPattern, delivery, secretArns, stsEndpoint, tls, firefighterLogins'],
+    ['an unknown login mode', { firefighterLogins: 'personal' }, 'firefighterLogins: must be "shared" or "per-person", got "personal"'],
   ])('names the field of %s', (_name, change, message) => {
     expect(issues({ ...valid(), ...change })).toContain(message);
   });

@@ -1,0 +1,229 @@
+// The broker's per-person actions (spec "firefighterLogins": "per-person"), on the db_admin functions of
+// sql/db_admin_per_person.sql: issue (or reissue) a login, extend it, revoke logins, sweep expired logins,
+// decide approvals, list logins, read the history. Same rules as actions.ts: secrets stay in one invocation.
+import type { FirefighterAccess } from '../core/broker-config.js';
+import type { DecideInput, ExtendInput, HistoryInput, RequestInput, RevokeInput } from '../core/broker-input.js';
+import { generatePassword as defaultGeneratePassword } from '../core/password.js';
+import { scramSha256VerifierAsync } from '../core/scram.js';
+import type pg from 'pg';
+import { resolveRole, withClient, iso, type AcceptedProof, type BrokerDeps, type IssuedPassword } from './actions.js';
+import { BROKER_ERROR_CODES, BrokerError } from './errors.js';
+
+const ISSUE = 'SELECT outcome, login, expires_at, request_id FROM db_admin.issue_firefighter_login($1, $2, $3, $4, $5, $6)';
+const EXTEND = 'SELECT login, expires_at FROM db_admin.extend_firefighter_login($1, $2, $3, $4, $5)';
+const REVOKE = 'SELECT login, holder, incident_id FROM db_admin.revoke_firefighter_logins($1, $2, $3, $4, $5)';
+const END_EXPIRED = 'SELECT login, role, ended FROM db_admin.end_expired_login_sessions()';
+const DROP_EXPIRED = 'SELECT login, role, dropped, sessions_ended FROM db_admin.drop_expired_firefighter_logins($1, $2)';
+const DECIDE = 'SELECT request_id, role, requested_by, incident_id, decision, expires_at FROM db_admin.decide_firefighter_approval($1, $2, $3, $4)';
+const LOGINS = 'SELECT login, role, requested_by, incident_id, issued_at, expires_at, active, sessions FROM db_admin.firefighter_logins()';
+const HISTORY = 'SELECT at, action, role, login, actor, incident_id, reason, expires_at, previous_holder, sessions_ended, request_id FROM db_admin.firefighter_history($1, $2, $3)';
+
+const ACCEPT_PROOF = 'SELECT db_admin.accept_identity_proof($1, $2, $3, $4)';
+
+/** Records the identity proof as used in the same transaction as the change: a refused change leaves it unused. */
+async function once<T>(client: pg.Client, proof: AcceptedProof | undefined, work: () => Promise<T>): Promise<T> {
+  if (!proof) return work();
+  await client.query('BEGIN');
+  try {
+    await client.query(ACCEPT_PROOF, [proof.sha256, proof.validUntil, proof.caller, proof.action]);
+    const out = await work();
+    await client.query('COMMIT');
+    return out;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+export type LoginIssued = IssuedPassword & { readonly outcome: 'issued' | 'reissued'; readonly requestId?: string };
+
+export interface ApprovalPending {
+  readonly outcome: 'pending';
+  readonly database: string;
+  readonly role: string;
+  readonly access: FirefighterAccess;
+  readonly requestId: string;
+  /** When the pending request lapses unless someone decides it. */
+  readonly expiresAt: string;
+}
+
+export interface LoginExtended {
+  readonly database: string;
+  readonly role: string;
+  readonly login: string;
+  readonly expiresAt: string;
+}
+
+export interface EndedLogin {
+  readonly database: string;
+  readonly role: string;
+  readonly login: string;
+  /** Sessions ended over every instance. */
+  readonly sessionsEnded: number;
+  readonly dropped: boolean;
+  /** Who held it, for a revoke. */
+  readonly holder?: string;
+  readonly incidentId?: string;
+}
+
+export interface Decision {
+  readonly database: string;
+  readonly requestId: string;
+  readonly role: string;
+  readonly requestedBy: string;
+  readonly incidentId: string;
+  readonly decision: 'approved' | 'denied';
+  /** Until when an approval can be used. */
+  readonly expiresAt: string;
+}
+
+export interface LoginStatus {
+  readonly database: string;
+  readonly role: string;
+  readonly login: string;
+  readonly holder: string;
+  readonly incidentId: string;
+  readonly issuedAt: string;
+  readonly expiresAt: string;
+  readonly active: boolean;
+  readonly sessions: number;
+}
+
+export interface HistoryEntry {
+  readonly database: string;
+  readonly at: string;
+  readonly action: string;
+  readonly role: string;
+  readonly login: string | null;
+  readonly actor: string;
+  readonly incidentId: string;
+  readonly reason: string | null;
+  readonly expiresAt: string | null;
+  readonly previousHolder: string | null;
+  readonly sessionsEnded: number | null;
+  readonly requestId: string | null;
+}
+
+/** A login for the caller and incident (a new password on the one they hold, if any), or a pending approval. */
+export async function issueLogin(deps: BrokerDeps, input: RequestInput, requester: string, proof?: AcceptedProof): Promise<LoginIssued | ApprovalPending> {
+  const { database, role } = resolveRole(deps.config, input.access, input.database);
+  const password = (deps.generatePassword ?? defaultGeneratePassword)();
+  const pendingVerifier = scramSha256VerifierAsync(password);
+  pendingVerifier.catch(() => undefined);
+  const secrets = [password];
+  return withClient(deps, deps.config.writerHost, database, `issuing a login of ${role}`, secrets, async (client) => {
+    const verifier = await pendingVerifier;
+    secrets.push(verifier);
+    const { rows } = await once(client, proof, () => client.query<{ outcome: 'issued' | 'reissued' | 'pending'; login: string | null; expires_at: Date; request_id: string | null }>(
+      ISSUE, [role, verifier, input.hours, requester, input.incidentId, input.reason]));
+    const row = rows[0];
+    if (!row) throw new BrokerError(BROKER_ERROR_CODES.failure, `db_admin.issue_firefighter_login returned nothing for ${role}`);
+    if (row.outcome === 'pending') {
+      return { outcome: 'pending', database, role, access: input.access, requestId: String(row.request_id), expiresAt: iso(row.expires_at) };
+    }
+    return {
+      outcome: row.outcome, database, role, access: input.access, username: String(row.login), password, expiresAt: iso(row.expires_at),
+      host: deps.config.writerHost, port: deps.config.port, sslmode: deps.sslmode ?? 'verify-full',
+      ...(row.request_id !== null ? { requestId: String(row.request_id) } : {}),
+    };
+  });
+}
+
+export async function extendLogin(deps: BrokerDeps, input: ExtendInput, requester: string, proof?: AcceptedProof): Promise<LoginExtended> {
+  const { database, role } = resolveRole(deps.config, input.access, input.database);
+  return withClient(deps, deps.config.writerHost, database, `extending a login of ${role}`, [], async (client) => {
+    const { rows } = await once(client, proof, () => client.query<{ login: string; expires_at: Date }>(EXTEND, [role, input.hours, requester, input.incidentId, input.reason]));
+    return { database, role, login: String(rows[0]?.login), expiresAt: iso(rows[0]?.expires_at) };
+  });
+}
+
+/**
+ * Ends the sessions of every expired login of `database` on each instance, then (only when every instance
+ * answered) drops them on the writer. Returns what it dropped, with sessions summed over the instances.
+ */
+async function endAndDrop(deps: BrokerDeps, database: string): Promise<EndedLogin[]> {
+  const results = await Promise.allSettled(deps.config.instanceHosts.map((host) =>
+    withClient(deps, host, database, `ending the sessions of expired logins on ${host}/${database}`, [], async (client) =>
+      (await client.query<{ login: string; role: string; ended: number }>(END_EXPIRED)).rows)));
+  const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as BrokerError] : []));
+  if (failed.length > 0) {
+    throw new BrokerError(BROKER_ERROR_CODES.unavailable, `the sessions of expired logins in ${database} were not ended on every instance, so none was dropped: ${failed.map((e) => e.message).join('; ')}; run the sweep again`);
+  }
+  const ended = new Map<string, number>();
+  for (const r of results) if (r.status === 'fulfilled') for (const row of r.value) ended.set(row.login, (ended.get(row.login) ?? 0) + row.ended);
+  return withClient(deps, deps.config.writerHost, database, `dropping expired logins in ${database}`, [], async (client) => {
+    const { rows } = await client.query<{ login: string; role: string; dropped: boolean; sessions_ended: number }>(DROP_EXPIRED, [[...ended.keys()], [...ended.values()]]);
+    return rows.map((r) => ({ database, role: r.role, login: r.login, sessionsEnded: r.sessions_ended, dropped: r.dropped }));
+  });
+}
+
+/** Expires the caller's logins of the role (every holder's with `all`), ends their sessions and drops them. */
+export async function revokeLogins(deps: BrokerDeps, input: RevokeInput, requester: string, proof?: AcceptedProof): Promise<EndedLogin[]> {
+  const { database, role } = resolveRole(deps.config, input.access, input.database);
+  const revoked = await withClient(deps, deps.config.writerHost, database, `revoking logins of ${role}`, [], async (client) =>
+    (await once(client, proof, () => client.query<{ login: string; holder: string; incident_id: string }>(REVOKE, [role, requester, input.incidentId, input.reason, input.all ?? false]))).rows);
+  const dropped = await endAndDrop(deps, database).catch((error: BrokerError) => {
+    throw new BrokerError(error.code, `${revoked.length} login(s) expired, but: ${error.message}`);
+  });
+  return revoked.map((r) => {
+    const d = dropped.find((x) => x.login === r.login);
+    return { database, role, login: r.login, holder: r.holder, incidentId: r.incident_id, sessionsEnded: d?.sessionsEnded ?? 0, dropped: d?.dropped ?? false };
+  });
+}
+
+/** The sweep for per-person logins: in every database, end the sessions of expired logins and drop them. */
+export async function sweepLogins(deps: BrokerDeps): Promise<EndedLogin[]> {
+  const out: EndedLogin[] = [];
+  // One database at a time: each step holds at most one connection per instance.
+  for (const db of deps.config.databases) out.push(...await endAndDrop(deps, db.name));
+  return out;
+}
+
+export async function decideApproval(deps: BrokerDeps, input: DecideInput, approver: string, proof?: AcceptedProof): Promise<Decision> {
+  const database = input.database ?? deps.config.databases[0]?.name ?? '';
+  return withClient(deps, deps.config.writerHost, database, `deciding approval request ${input.requestId}`, [], async (client) => {
+    const { rows } = await once(client, proof, () => client.query<{ request_id: string; role: string; requested_by: string; incident_id: string; decision: 'approved' | 'denied'; expires_at: Date }>(
+      DECIDE, [input.requestId, approver, input.action === 'approve', input.reason]));
+    const r = rows[0];
+    if (!r) throw new BrokerError(BROKER_ERROR_CODES.failure, `db_admin.decide_firefighter_approval returned nothing for ${input.requestId}`);
+    return { database, requestId: String(r.request_id), role: r.role, requestedBy: r.requested_by, incidentId: r.incident_id, decision: r.decision, expiresAt: iso(r.expires_at) };
+  });
+}
+
+/** Every login not dropped yet, with sessions summed over the instances. */
+export async function loginStatus(deps: BrokerDeps): Promise<LoginStatus[]> {
+  const out: LoginStatus[] = [];
+  for (const db of deps.config.databases) {
+    const read = (host: string) => withClient(deps, host, db.name, `reading the logins on ${host}`, [], async (client) =>
+      (await client.query<{ login: string; role: string; requested_by: string; incident_id: string; issued_at: Date; expires_at: Date; active: boolean; sessions: number }>(LOGINS)).rows);
+    const writer = await read(deps.config.writerHost);
+    const instances = await Promise.all(deps.config.instanceHosts.map(read));
+    for (const row of writer) {
+      out.push({
+        database: db.name, role: row.role, login: row.login, holder: row.requested_by, incidentId: row.incident_id,
+        issuedAt: iso(row.issued_at), expiresAt: iso(row.expires_at), active: row.active,
+        sessions: instances.reduce((n, rows) => n + (rows.find((r) => r.login === row.login)?.sessions ?? 0), 0),
+      });
+    }
+  }
+  return out;
+}
+
+export async function history(deps: BrokerDeps, input: HistoryInput, proof?: AcceptedProof): Promise<HistoryEntry[]> {
+  const dbs = input.database ? deps.config.databases.filter((d) => d.name === input.database) : deps.config.databases;
+  const out: HistoryEntry[] = [];
+  for (const [i, db] of dbs.entries()) {
+    // Reading changes nothing, so the proof is recorded on its own, in the first database read.
+    const rows = await withClient(deps, deps.config.writerHost, db.name, `reading the history of ${db.name}`, [], async (client) =>
+      (await once(client, i === 0 ? proof : undefined, () => client.query<{ at: Date; action: string; role: string; login: string | null; actor: string; incident_id: string; reason: string | null; expires_at: Date | null; previous_holder: string | null; sessions_ended: number | null; request_id: string | null }>(
+        HISTORY, [input.incidentId ?? null, input.since ?? null, 1000]))).rows);
+    for (const r of rows) {
+      out.push({
+        database: db.name, at: iso(r.at), action: r.action, role: r.role, login: r.login, actor: r.actor, incidentId: r.incident_id, reason: r.reason,
+        expiresAt: r.expires_at ? iso(r.expires_at) : null, previousHolder: r.previous_holder, sessionsEnded: r.sessions_ended,
+        requestId: r.request_id === null ? null : String(r.request_id),
+      });
+    }
+  }
+  return out.sort((a, b) => a.at.localeCompare(b.at));
+}
