@@ -305,6 +305,11 @@ BEGIN
   END IF;
   SELECT pg_catalog.min(l.issued_at) INTO v_first FROM db_admin.firefighter_login l
    WHERE l.role = p_role AND l.requested_by = p_requested_by AND l.incident_id = p_incident_id;
+  -- Already valid for as long as asked: nothing to change (nor to audit).
+  IF v_now + pg_catalog.make_interval(hours => p_hours) <= v_login.expires_at THEN
+    RETURN QUERY SELECT v_login.login, v_login.expires_at;
+    RETURN;
+  END IF;
   v_expires := LEAST(v_now + pg_catalog.make_interval(hours => p_hours), v_first + pg_catalog.make_interval(mins => v_policy.incident_minutes));
   IF v_expires <= v_login.expires_at THEN
     RAISE EXCEPTION 'incident % has used its % minutes of % since %', p_incident_id, v_policy.incident_minutes, p_role,

@@ -134,8 +134,11 @@ describe.each(testedMajors())('per-person firefighter logins on PostgreSQL %i', 
     const { rows } = await broker.query<{ login: string; expires_at: Date }>('SELECT * FROM db_admin.extend_firefighter_login($1, 2, $2, $3, $4)', [RO, ALICE, 'INC-1', 'still on it']);
     expect(rows[0]?.login).toBe(mine?.login);
     expect(rows[0]!.expires_at.getTime()).toBeGreaterThan(mine!.expires_at.getTime() + 59 * 60_000);
-    // The incident started 3 hours ago: its 4 hours end in 1, before the current expiry.
-    await asAdmin('UPDATE db_admin.firefighter_login SET issued_at = issued_at - interval \'3 hours\' WHERE login = $1', [mine?.login]);
+    // Asking for no more than it already has changes nothing.
+    const same = await broker.query<{ expires_at: Date }>('SELECT * FROM db_admin.extend_firefighter_login($1, 1, $2, $3, $4)', [RO, ALICE, 'INC-1', 'no-op']);
+    expect(same.rows[0]?.expires_at).toEqual(rows[0]?.expires_at);
+    // The incident started 3 hours ago and the login runs 1 more: its 4 hours are used.
+    await asAdmin('UPDATE db_admin.firefighter_login SET issued_at = issued_at - interval \'3 hours\', expires_at = clock_timestamp() + interval \'1 hour\' WHERE login = $1', [mine?.login]);
     await expect(broker.query('SELECT * FROM db_admin.extend_firefighter_login($1, 2, $2, $3, $4)', [RO, ALICE, 'INC-1', 'more'])).rejects
       .toMatchObject({ code: DB_ADMIN_ERRORS.incidentTotalUsed, message: expect.stringMatching(/^incident INC-1 has used its 240 minutes of my_pg_firefighter_ro since /) });
     await expect(broker.query('SELECT * FROM db_admin.extend_firefighter_login($1, 2, $2, $3, $4)', [RO, CAROL, 'INC-1', 'more'])).rejects
