@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createBrokerService, type AuditLogger, type BrokerResponse, type RequestResponse } from '../lib/broker/service.js';
 import { directConfig, directConnector, parseDirectUrl } from '../lib/broker/direct.js';
-import { exitCodeOf, redact } from '../lib/broker/errors.js';
+import { BROKER_ERROR_CODES, exitCodeOf, redact } from '../lib/broker/errors.js';
 import { directHost, psqlTls, psqlTlsPreflight } from '../lib/broker/psql-tls.js';
 import { locateBroker, type GetParameter } from './firefighter-cluster.js';
 import { firefighterVersion } from './firefighter-version.js';
@@ -352,7 +352,8 @@ export async function runFirefighter(argv: string[], io: CliIo): Promise<number>
   } catch (error) {
     if (error instanceof AwsFailure) return printError(error.shaped, cli.json, io);
     // In Lambda mode whatever the invoke throws comes from AWS (an injected invoke included).
-    if (!cli.direct) return printError(awsError(error, cli.lambda as LambdaOptions, [io.env.PGPASSWORD]), cli.json, io);
+    const brokerCode = (Object.values(BROKER_ERROR_CODES) as unknown[]).includes((error as { code?: unknown }).code);
+    if (!cli.direct && !brokerCode) return printError(awsError(error, cli.lambda as LambdaOptions, [io.env.PGPASSWORD]), cli.json, io);
     const code = (error as { code?: unknown }).code;
     const message = redact((error as Error).message ?? String(error), [io.env.PGPASSWORD]);
     return printError(cliError(typeof code === 'string' ? code : 'FAILURE', message), cli.json, io, false);
