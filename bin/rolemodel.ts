@@ -10,7 +10,7 @@ import { SpecError, parseSpec } from '../lib/core/validate.js';
 import { describeTarget, type ConnectionOptions } from '../lib/postgres/connection.js';
 import { loadRdsCa } from '../lib/postgres/rds-ca.js';
 import { decideTls, pgSsl, tlsRequestFromUrl, TlsRefusal } from '../lib/postgres/tls.js';
-import { applyRoleModel, planRoleModel, renderPlan, StepError, VerificationError, verifyRoleModel } from '../lib/postgres/engine.js';
+import { applyRoleModel, planWithWarnings, renderPlan, StepError, VerificationError, verifyRoleModel } from '../lib/postgres/engine.js';
 
 const USAGE = `usage: rolemodel plan|apply|verify --database-url URL --spec FILE [--database NAME]... [--connect-timeout SECONDS] [--json]
                  [--verbose] [--insecure-skip-tls-verify]
@@ -154,8 +154,12 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
   const options = cli.databases ? { databases: cli.databases } : {};
   try {
     if (cli.command === 'plan') {
-      const steps = await planRoleModel(spec, connection, options);
-      out(cli.json ? JSON.stringify({ steps }, null, 2) : renderPlan(steps, { verbose: cli.verbose }).trimEnd());
+      const { steps, warnings } = await planWithWarnings(spec, connection, options);
+      if (cli.json) out(JSON.stringify({ steps, warnings }, null, 2));
+      else {
+        const [summary, ...rest] = renderPlan(steps, { verbose: cli.verbose }).trimEnd().split('\n');
+        out([summary, ...warnings.map((w) => `-- WARNING: ${w.message}`), ...rest].join('\n'));
+      }
       return 0;
     }
     if (cli.command === 'verify') {
@@ -170,8 +174,9 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
       return result.findings.length === 0 ? 0 : 2;
     }
     const result = await applyRoleModel(spec, connection, options);
-    if (cli.json) out(JSON.stringify({ ok: true, steps: result.steps, fixed: result.fixed, statementsSent: result.statementsSent }, null, 2));
+    if (cli.json) out(JSON.stringify({ ok: true, steps: result.steps, fixed: result.fixed, warnings: result.warnings, statementsSent: result.statementsSent }, null, 2));
     else {
+      for (const w of result.warnings) out(`warning: ${w.message}`);
       out(result.matrix);
       out('');
       out(result.steps.length === 0 ? 'apply: nothing to do, the server already matched the spec' : `apply: ran ${result.steps.length} statements fixing ${result.fixed.length} findings; verified`);

@@ -128,7 +128,9 @@ function diffDatabase(spec: RoleModelSpec, db: DatabaseSpec, facts: ClusterFacts
 
   // Explicit ACL: PUBLIC gets nothing; connectors and the applying user get exactly CONNECT.
   const acl = have ? have.acl : [{ grantee: 'PUBLIC', privilege: 'CONNECT' }, { grantee: 'PUBLIC', privilege: 'TEMPORARY' }];
-  const allowed = new Set([...connectors(spec, db), facts.currentUser]);
+  // keepConnect: unmanaged roles the spec keeps connected (granted CONNECT explicitly once they exist).
+  const keep = (db.keepConnect ?? []).filter((r) => facts.existingRoles.includes(r));
+  const allowed = new Set([...connectors(spec, db), facts.currentUser, ...keep]);
   const managed = new Set(managedRoles(spec).map((r) => r.name));
   const revokes = new Map<string, Set<string>>();
   for (const { grantee, privilege } of acl) {
@@ -149,7 +151,7 @@ function diffDatabase(spec: RoleModelSpec, db: DatabaseSpec, facts: ClusterFacts
   }
 
   // Effective access, which also catches CONNECT reached through memberships.
-  const own = new Set([...connectors(spec, db), owner]);
+  const own = new Set([...connectors(spec, db), owner, ...keep]);
   // Before 16 a membership always inherits, so admin (member of the owner) holds the owner's privileges.
   const ownerLike = new Set(majorOf(facts) >= 16 ? [owner] : [owner, spec.admin.name]);
   for (const a of facts.databaseAccess.filter((x) => x.database === db.name)) {
@@ -159,7 +161,8 @@ function diffDatabase(spec: RoleModelSpec, db: DatabaseSpec, facts: ClusterFacts
       findings.push({ code: 'database-connect', database: db.name, subject: a.role, message: `${a.role} ${a.connect ? 'can' : 'cannot'} CONNECT to "${db.name}", expected ${expectConnect ? 'can' : 'cannot'}` });
     }
     if (a.create !== isOwner || a.temporary !== isOwner) {
-      if (!isOwner) findings.push({ code: 'database-create', database: db.name, subject: a.role, message: `${a.role} has CREATE or TEMPORARY on "${db.name}"` });
+      // An unmanaged keepConnect role's other grants are not ours to judge.
+      if (!isOwner && !keep.includes(a.role)) findings.push({ code: 'database-create', database: db.name, subject: a.role, message: `${a.role} has CREATE or TEMPORARY on "${db.name}"` });
     }
   }
 }

@@ -70,6 +70,9 @@ export interface DatabaseSpec {
    * db_admin. Needs `firefighterLogins: 'per-person'`. @default false
    */
   readonly readWriteApproval?: boolean;
+  /** Unmanaged roles that keep CONNECT (explicitly granted) when apply revokes CONNECT from PUBLIC, e.g. a
+   *  legacy login still being migrated. They get nothing else. @default - none */
+  readonly keepConnect?: readonly string[];
   readonly roles: DatabaseRoles;
 }
 

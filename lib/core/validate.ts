@@ -151,7 +151,7 @@ function checkLoginRole(c: Checker, value: unknown, path: string, firefighter: b
 }
 
 function checkDatabase(c: Checker, value: unknown, path: string): void {
-  const d = c.object(value, path, ['name', 'connectionLimit', 'schemas', 'revokePublicSchemaUsage', 'readWriteApproval', 'roles'], ['name', 'schemas', 'roles']);
+  const d = c.object(value, path, ['name', 'connectionLimit', 'schemas', 'revokePublicSchemaUsage', 'readWriteApproval', 'keepConnect', 'roles'], ['name', 'schemas', 'roles']);
   if (!d) return;
   c.boolean(d.readWriteApproval, join(path, 'readWriteApproval'));
   c.identifier(d.name, join(path, 'name'), 'database');
@@ -166,6 +166,10 @@ function checkDatabase(c: Checker, value: unknown, path: string): void {
       if (name !== undefined && seen.has(name)) c.fail(join(join(path, 'schemas'), i), `duplicate schema "${name}"`);
       if (name !== undefined) seen.add(name);
     });
+  }
+  if (d.keepConnect !== undefined) {
+    if (!Array.isArray(d.keepConnect)) c.fail(join(path, 'keepConnect'), `must be an array of role names, got ${describe(d.keepConnect)}`);
+    else d.keepConnect.forEach((r, i) => c.identifier(r, join(join(path, 'keepConnect'), i), 'role'));
   }
   const rolesPath = join(path, 'roles');
   const roles = d.roles === undefined ? undefined : c.object(d.roles, rolesPath, ['owner', ...LOGIN_ROLE_SLOTS], ['owner', ...LOGIN_ROLE_SLOTS]);
@@ -274,6 +278,10 @@ export function parseSpec(input: unknown): RoleModelSpec {
     const first = seenDbs.get(db.name);
     if (first !== undefined) c.fail(`databases[${i}].name`, `database "${db.name}" is already declared by databases[${first}]`);
     else seenDbs.set(db.name, i);
+    db.keepConnect?.forEach((r, j) => {
+      const managed = seenRoles.get(r);
+      if (managed) c.fail(`databases[${i}].keepConnect[${j}]`, `"${r}" is managed (${managed}); keepConnect lists unmanaged roles only`);
+    });
     const ownSchemas = new Set(db.schemas);
     for (const slot of LOGIN_ROLE_SLOTS) {
       const role: LoginRoleSpec = db.roles[slot];

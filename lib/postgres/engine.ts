@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { diffCluster, majorOf } from '../core/diff-cluster.js';
 import { diffDatabase } from '../core/diff-database.js';
 import type { ClusterFacts, DatabaseObjectFacts } from '../core/facts.js';
+import { lockoutWarnings } from '../core/lockout.js';
 import { renderMatrix } from '../core/matrix.js';
 import { tablePrivileges } from '../core/model.js';
 import type { Finding, Step } from '../core/plan-types.js';
@@ -11,7 +12,7 @@ import type { DatabaseSpec, RoleModelSpec } from '../core/spec.js';
 import { quoteIdent } from '../core/sql-text.js';
 import { parseSpec } from '../core/validate.js';
 import { connect, StatementCounter, type ConnectionOptions } from './connection.js';
-import { inspectCluster, inspectDatabase } from './inspect.js';
+import { inspectCluster, inspectDatabase, inspectUnmanagedLogins } from './inspect.js';
 import { acquireRoleModelLock, releaseRoleModelLock } from './lock.js';
 import { dbAdminMarker, dbAdminText } from './sql-files.js';
 
@@ -34,6 +35,8 @@ export interface ApplyResult {
   readonly steps: readonly Step[];
   /** Findings before the apply (what it fixed). */
   readonly fixed: readonly Finding[];
+  /** Unmanaged logins that lost CONNECT or TEMPORARY on a managed database in this apply. */
+  readonly warnings: readonly Finding[];
   /** The effective-access matrix the verifier saw afterwards. */
   readonly matrix: string;
   /** Statements sent to the server, inspection included. */
@@ -177,8 +180,28 @@ async function inspectOnce(specInput: RoleModelSpec, connection: ConnectionOptio
 
 /** What apply would run now, in order; changes nothing. */
 export async function planRoleModel(specInput: RoleModelSpec, connection: ConnectionOptions, options: EngineOptions = {}): Promise<Step[]> {
-  const { state } = await inspectOnce(specInput, connection, options);
-  return [...state.clusterSteps, ...state.dbSteps];
+  return (await planWithWarnings(specInput, connection, options)).steps;
+}
+
+export interface PlanResult {
+  readonly steps: Step[];
+  /** Unmanaged logins apply would cut off (lose CONNECT or TEMPORARY on a managed database), each named. */
+  readonly warnings: Finding[];
+}
+
+/** The plan and who it would lock out; changes nothing. */
+export async function planWithWarnings(specInput: RoleModelSpec, connection: ConnectionOptions, options: EngineOptions = {}): Promise<PlanResult> {
+  const spec = parseSpec(specInput);
+  const dbs = selected(spec, options);
+  const counter = new StatementCounter();
+  const client = await connect(connection, undefined, counter);
+  try {
+    const state = await inspectAll(client, spec, dbs, connection, counter);
+    const warnings = lockoutWarnings(dbs, await inspectUnmanagedLogins(client, spec));
+    return { steps: [...state.clusterSteps, ...state.dbSteps], warnings };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 /** Compares the server with the spec; changes nothing. */
@@ -199,6 +222,8 @@ export async function applyRoleModel(specInput: RoleModelSpec, connection: Conne
   return withMaintenanceLock(connection, lockWait, counter, async (maint) => {
     const ran: Step[] = [];
     const fixed: Finding[] = [];
+    // Named before anything changes: the unmanaged logins this apply cuts off.
+    const warnings = lockoutWarnings(dbs, await inspectUnmanagedLogins(maint, spec));
 
     // 1. Roles and memberships, in one transaction.
     let cluster = await inspectCluster(maint, spec);
@@ -246,7 +271,7 @@ export async function applyRoleModel(specInput: RoleModelSpec, connection: Conne
     const after = await inspectAll(maint, spec, dbs, connection, counter);
     const matrix = matrixOf(spec, after.cluster, after.databases, dbs);
     if (after.findings.length > 0) throw new VerificationError(after.findings, matrix);
-    return { steps: ran, fixed, matrix, statementsSent: counter.count };
+    return { steps: ran, fixed, warnings, matrix, statementsSent: counter.count };
   });
 }
 

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { DB_ADMIN_FUNCTIONS } from '../core/db-admin.js';
 import { sameSignature } from '../core/diff-database.js';
 import type { ClusterFacts, DatabaseObjectFacts } from '../core/facts.js';
+import type { UnmanagedLoginFacts } from '../core/lockout.js';
 import { checkedRoles, managedRoles, tablePrivileges } from '../core/model.js';
 import { DB_ADMIN_SCHEMA, type DatabaseSpec, type RoleModelSpec } from '../core/spec.js';
 import { quoteIdent } from '../core/sql-text.js';
@@ -10,13 +11,21 @@ import { dbAdminPrints } from './db-admin-drift.js';
 import { dbAdminText, readSql } from './sql-files.js';
 
 export async function inspectCluster(client: pg.Client, spec: RoleModelSpec): Promise<ClusterFacts> {
-  const roles = managedRoles(spec).map((r) => r.name);
+  // keepConnect roles are inspected too (existence, effective CONNECT), though never managed.
+  const roles = [...new Set([...managedRoles(spec).map((r) => r.name), ...spec.databases.flatMap((d) => d.keepConnect ?? [])])];
   const databases = spec.databases.map((d) => d.name);
   const { rows } = await client.query<{ facts: ClusterFacts }>(readSql('inspect-cluster.sql'), [roles, databases]);
   const facts = rows[0]?.facts;
   const extra = (await client.query<{ facts: Pick<ClusterFacts, 'roleComments' | 'wideSettings' | 'databaseSettings'> }>(readSql('inspect-marks-settings.sql'), [roles, databases])).rows[0]?.facts;
   if (!facts || !extra) throw new Error('cluster inspection returned nothing');
   return { ...facts, ...extra };
+}
+
+/** Unmanaged logins with CONNECT or TEMPORARY on a managed database (see sql/inspect-unmanaged-logins.sql). */
+export async function inspectUnmanagedLogins(client: pg.Client, spec: RoleModelSpec): Promise<UnmanagedLoginFacts[]> {
+  const roles = managedRoles(spec).map((r) => r.name);
+  const { rows } = await client.query<{ logins: UnmanagedLoginFacts[] }>(readSql('inspect-unmanaged-logins.sql'), [roles, spec.databases.map((d) => d.name)]);
+  return rows[0]?.logins ?? [];
 }
 
 export async function inspectDatabase(
