@@ -133,6 +133,8 @@ export async function requestPassword(deps: BrokerDeps, input: RequestInput, req
   const context = `setting the password of ${role}`;
   // Read by the error scrubber only when something fails, by which time the verifier is in it.
   const secrets = [password];
+  const startedAt = Date.now();
+  let sent = false;
   try {
     return await withClient(deps, deps.config.writerHost, database, context, secrets, async (client) => {
       const verifier = await pendingVerifier;
@@ -144,6 +146,7 @@ export async function requestPassword(deps: BrokerDeps, input: RequestInput, req
         if (held?.active && held.holder) previousHolder = held.holder;
       }
       const params = [role, verifier, input.hours, requester, input.incidentId, input.reason, input.takeover];
+      sent = true;
       const { rows } = proof
         ? await client.query<{ expires_at: Date }>(onceWith(SET_PASSWORD, params.length + 1), [...params, ...proofParams(proof)])
         : await client.query<{ expires_at: Date }>(SET_PASSWORD, params);
@@ -155,8 +158,42 @@ export async function requestPassword(deps: BrokerDeps, input: RequestInput, req
       };
     });
   } catch (error) {
-    throw heldDetails(error as BrokerError);
+    const failure = heldDetails(error as BrokerError);
+    // A refusal changed nothing. Anything else (a lost connection, a client timeout) may have come after the
+    // server committed: find out, and say so, rather than answer "unavailable" for a password that is active.
+    if (failure.refusal || !sent) throw failure;
+    throw await settledRequest(deps, input, requester, { database, role }, startedAt, failure);
   }
+}
+
+/** The command that revokes a role, for messages. */
+const revokeCommand = (input: Pick<RequestInput, 'access' | 'incidentId' | 'database'>) =>
+  `firefighter revoke ${input.access} --incident ${JSON.stringify(input.incidentId)}${input.database ? ` --database ${JSON.stringify(input.database)}` : ''}`;
+
+/**
+ * After a request failed without a refusal: reads (on a new connection) whether the password was set anyway
+ * and returns the error to report, saying until when it is active and how to revoke it when it was, or might be.
+ */
+async function settledRequest(deps: BrokerDeps, input: RequestInput, requester: string, target: { database: string; role: string }, startedAt: number, failure: BrokerError): Promise<BrokerError> {
+  const revoke = revokeCommand(input);
+  const latest = new Date(Math.ceil((Date.now() + input.hours * 3_600_000) / 1000) * 1000).toISOString();
+  let row: { holder: string | null; incident_id: string | null; expires_at: Date | null; active: boolean } | undefined;
+  try {
+    row = await withClient(deps, deps.config.writerHost, target.database, `checking whether the password of ${target.role} was set`, [], async (client) =>
+      (await client.query<{ role: string; holder: string | null; incident_id: string | null; expires_at: Date | null; active: boolean }>(STATUS)).rows.find((r) => r.role === target.role));
+  } catch {
+    return new BrokerError(failure.code, `${failure.message}; the password of ${target.role} may have been set before that: if \`firefighter status\` shows it held by you for ${input.incidentId}, it is active until ${latest} at the latest and nobody received it; revoke it with \`${revoke}\``,
+      { ...failure.details, passwordMayBeActiveUntil: latest, revokeWith: revoke });
+  }
+  const expires = row?.expires_at ? new Date(row.expires_at) : undefined;
+  // Ours when it names this requester and incident and expires within this request's window.
+  // A minute either way for the clocks of the broker and the server.
+  const ours = row?.active && row.holder === requester && row.incident_id === input.incidentId && expires !== undefined
+    && expires.getTime() >= startedAt + input.hours * 3_600_000 - 60_000 && expires.getTime() <= Date.parse(latest) + 60_000;
+  if (!ours || !expires) return failure;
+  const until = expires.toISOString();
+  return new BrokerError(BROKER_ERROR_CODES.failure, `${failure.message}; but the password of ${target.role} was set before that and is active until ${until}, and nobody received it: revoke it with \`${revoke}\`, then request again`,
+    { ...failure.details, passwordActiveUntil: until, revokeWith: revoke });
 }
 
 /**

@@ -169,10 +169,16 @@ export function createBrokerService(options: BrokerServiceOptions): (event: unkn
     try {
       delivered = await options.deliver(issued);
     } catch (error) {
+      const why = `${(error as Error).name}: ${redact((error as Error).message ?? '', [password])}`;
       // Nobody can use a password that was never delivered: expire it rather than leave the role held.
       const undo = { action: 'revoke', access: input.access, incidentId: input.incidentId, reason: 'password delivery failed', ...(input.database ? { database: input.database } : {}) } as const;
-      await (perPerson ? revokeLogins(options, undo, audit.caller as string) : revokePassword(options, undo, audit.caller as string)).catch(() => undefined);
-      throw new BrokerError(BROKER_ERROR_CODES.failure, `the password of ${issued.role} could not be delivered (${(error as Error).name}: ${redact((error as Error).message ?? '', [password])}); it was expired again, try later`);
+      const revoked = await (perPerson ? revokeLogins(options, undo, audit.caller as string) : revokePassword(options, undo, audit.caller as string)).then(() => undefined, (e: unknown) => e as Error);
+      if (revoked === undefined) throw new BrokerError(BROKER_ERROR_CODES.failure, `the password of ${issued.role} could not be delivered (${why}); it was expired again, try later`);
+      // The truth: the password is set, nobody has it, and it stays active until its expiry unless revoked.
+      const command = `firefighter revoke ${input.access} --incident ${JSON.stringify(input.incidentId)}${input.database ? ` --database ${JSON.stringify(input.database)}` : ''}`;
+      throw new BrokerError(BROKER_ERROR_CODES.failure,
+        `the password of ${issued.role} could not be delivered (${why}), and expiring it again failed too (${redact(revoked.message ?? '', [password])}); it is active until ${issued.expiresAt} and nobody received it: revoke it with \`${command}\``,
+        { passwordActiveUntil: issued.expiresAt, revokeWith: command });
     }
     audit.secretArn = delivered.secretArn;
     return { ok: true, action: 'request', takeover, ...rest, secretArn: delivered.secretArn };
