@@ -32,7 +32,7 @@ const spec = parseSpec(JSON.parse(readFileSync(new URL('../examples/reference.js
 const started = Date.now();
 const report = new Report();
 const tls = makeTls();
-const server = await startEmbeddedServer({ major, tls: { cert: tls.cert, key: tls.key }, keepDataDir: values.keep });
+const server = await startEmbeddedServer({ major, tls, keepDataDir: values.keep });
 const ctx: DemoContext = {
   spec,
   server,

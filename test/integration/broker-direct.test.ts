@@ -12,19 +12,18 @@ import { parseSpec } from '../../lib/core/validate.js';
 import { applyRoleModel } from '../../lib/postgres/engine.js';
 import { attempt, loginAs, query, queryAs } from '../support/catalog.js';
 import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';
-import { makeTls } from '../support/tls.js';
 
 const spec = parseSpec(JSON.parse(readFileSync(new URL('../../examples/reference.json', import.meta.url), 'utf8')));
 const DB = 'my-pg-db';
 const RO = 'my_pg_firefighter_ro';
 const RW = 'my_pg_firefighter_rw';
-const BROKER_PASSWORD = 'broker-direct-password-0123456789abcdef';
 
 describe.each(testedMajors())('firefighter --direct on PostgreSQL %i', (major) => {
   let server: EmbeddedServer;
   let dir: string;
   let ca: string;
   let url: string;
+  let brokerToken: string;
   const open: pg.Client[] = [];
 
   async function cli(...args: string[]) {
@@ -47,17 +46,17 @@ describe.each(testedMajors())('firefighter --direct on PostgreSQL %i', (major) =
   }
 
   beforeAll(async () => {
-    const tls = makeTls();
-    ca = tls.ca;
     dir = mkdtempSync(path.join(tmpdir(), 'ff-direct-'));
+    server = await startEmbeddedServer({ major });
+    ca = server.ca;
     writeFileSync(path.join(dir, 'ca.pem'), ca);
-    server = await startEmbeddedServer({ major, tls: { cert: tls.cert, key: tls.key } });
     await applyRoleModel(spec, { connectionString: server.masterUrl() });
-    await query(server.masterUrl(), `ALTER ROLE my_pg_password_broker PASSWORD '${BROKER_PASSWORD}'`);
+    // The broker is a member of rds_iam: it logs in with an (emulated) IAM token, as on Aurora.
+    brokerToken = await server.issueIamToken('my_pg_password_broker');
     const migrator = await loginAs(server, 'my_pg_migrator', DB);
     await migrator.query(`SET ROLE my_pg_owner; CREATE TABLE "my-pg-db-schema".orders (id int PRIMARY KEY, status text); INSERT INTO "my-pg-db-schema".orders VALUES (1, 'created')`);
     await migrator.end();
-    url = `postgres://my_pg_password_broker:${BROKER_PASSWORD}@127.0.0.1:${server.port}/${DB}?sslmode=verify-full&sslrootcert=${encodeURIComponent(path.join(dir, 'ca.pem'))}`;
+    url = `postgres://my_pg_password_broker:${encodeURIComponent(brokerToken)}@127.0.0.1:${server.port}/${DB}?sslmode=verify-full&sslrootcert=${encodeURIComponent(path.join(dir, 'ca.pem'))}`;
   });
   afterAll(async () => {
     await Promise.all(open.map((c) => c.end().catch(() => undefined)));
@@ -145,7 +144,7 @@ describe.each(testedMajors())('firefighter --direct on PostgreSQL %i', (major) =
   });
 
   it('a wrong broker password fails with exit 1 and does not echo it', async () => {
-    const bad = url.replace(BROKER_PASSWORD, 'wrong-broker-password-000000000000');
+    const bad = url.replace(encodeURIComponent(brokerToken), 'wrong-broker-password-000000000000');
     const stderr: string[] = [];
     const code = await runFirefighter(['status', '--direct', '--database-url', bad], { stdout: () => undefined, stderr: (t) => stderr.push(t), env: {} });
     expect(code).toBe(1);

@@ -10,7 +10,6 @@ import { query } from '../support/catalog.js';
 import { startEmbeddedServer, type EmbeddedServer } from '../support/embedded-server.js';
 
 const spec = parseSpec(JSON.parse(readFileSync(new URL('../../examples/reference.json', import.meta.url), 'utf8')));
-const BROKER_PASSWORD = 'keep-connection-test-broker-password';
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 describe('a warm broker keeps one connection', () => {
@@ -22,14 +21,14 @@ describe('a warm broker keeps one connection', () => {
   beforeAll(async () => {
     server = await startEmbeddedServer({ major: 17 });
     await applyRoleModel(spec, { connectionString: server.masterUrl() });
-    await query(server.masterUrl(), `ALTER ROLE my_pg_password_broker PASSWORD '${BROKER_PASSWORD}'`);
+    const token = await server.issueIamToken('my_pg_password_broker');
     const config: BrokerConfig = {
       clusterId: 'my-pg', brokerId: 'test', port: server.port, writerHost: '127.0.0.1', instanceHosts: ['127.0.0.1', 'localhost'],
       brokerUser: 'my_pg_password_broker', databases: [{ name: 'my-pg-db', firefighterRo: 'my_pg_firefighter_ro', firefighterRw: 'my_pg_firefighter_rw' }],
       allowlist: { ro: ['arn:aws:iam::123456789012:role/oncall'], rw: [] }, delivery: 'response',
     };
     handler = createBrokerHandler({
-      config, password: () => BROKER_PASSWORD, tls: { mode: 'disable' }, logger: quiet, keepConnection: true,
+      config, password: () => token, tls: { mode: 'verify-full', ca: server.ca }, logger: quiet, keepConnection: true,
       verifyIdentity: async () => 'arn:aws:sts::123456789012:assumed-role/oncall/alice',
     });
   });

@@ -17,19 +17,18 @@ import { parseBrokerInput, proofBinding } from '../../lib/core/broker-input.js';
 import { parseSpec } from '../../lib/core/validate.js';
 import { signIdentityProof, stsIdentityVerifier } from '../../lib/broker/sts-identity.js';
 import { applyRoleModel } from '../../lib/postgres/engine.js';
-import { catalogSnapshot, query, queryAs } from '../support/catalog.js';
+import { catalogSnapshot, queryAs } from '../support/catalog.js';
 import { startEmbeddedServer, type EmbeddedServer } from '../support/embedded-server.js';
 import { hostileIdentities, hostileInputs } from '../support/hostile-broker-inputs.js';
 import { startStsStub, type StsStub } from '../support/sts-stub.js';
-import { makeTls } from '../support/tls.js';
 
 const spec = parseSpec(JSON.parse(readFileSync(new URL('../../examples/reference.json', import.meta.url), 'utf8')));
 const DB = 'my-pg-db';
 const RO = 'my_pg_firefighter_ro';
 const RW = 'my_pg_firefighter_rw';
 const BROKER_ID = 'test-stack-PasswordBroker-1A2B3C';
-// Shaped like an RDS IAM auth token; the broker user's password here, so a leak would be a real one.
-const TOKEN = '127.0.0.1:5432/?Action=connect&DBUser=my_pg_password_broker&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=ASIATOKENEXAMPLE0001%2F20260101%2Feu-west-1%2Frds-db%2Faws4_request&X-Amz-Signature=5e1f7a0c9b2d4e6f8a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f';
+// An emulated RDS IAM auth token (the test server's IAM line accepts it), so a leak would be a real one.
+let TOKEN = '';
 const ONCALL = { accessKeyId: 'ASIAONCALLEXAMPLE001', secretAccessKey: 'oncall-secret-key-000000000000000000000', sessionToken: 'oncall-session-token-EXAMPLE', arn: 'arn:aws:sts::123456789012:assumed-role/oncall/alice' };
 const LEAD = { accessKeyId: 'ASIALEADEXAMPLE00001', secretAccessKey: 'lead-secret-key-0000000000000000000000', sessionToken: 'lead-session-token-EXAMPLE', arn: 'arn:aws:sts::123456789012:assumed-role/incident-lead/carol' };
 const STRANGER = { accessKeyId: 'ASIASTRANGEREXAMPLE1', secretAccessKey: 'stranger-secret-key-000000000000000000', arn: 'arn:aws:iam::123456789012:user/mallory' };
@@ -81,12 +80,11 @@ describe('broker Lambda handler on PostgreSQL 17', () => {
         return String(chunk).startsWith('{"level"') ? true : (write as (...a: unknown[]) => boolean)(chunk, ...rest);
       }) as typeof stream.write);
     }
-    const tls = makeTls();
-    ca = tls.ca;
     sts = await startStsStub([ONCALL, LEAD, STRANGER]);
-    server = await startEmbeddedServer({ major: 17, tls: { cert: tls.cert, key: tls.key }, settings: { log_statement: 'all', log_min_error_statement: 'debug5' } });
+    server = await startEmbeddedServer({ major: 17, settings: { log_statement: 'all', log_min_error_statement: 'debug5' } });
+    ca = server.ca;
     await applyRoleModel(spec, { connectionString: server.masterUrl() });
-    await query(server.masterUrl(), `ALTER ROLE my_pg_password_broker PASSWORD '${TOKEN}'`);
+    TOKEN = await server.issueIamToken('my_pg_password_broker');
     config = parseBrokerConfig({
       clusterId: 'my-pg', brokerId: BROKER_ID, port: server.port, writerHost: '127.0.0.1', instanceHosts: ['127.0.0.1'],
       brokerUser: 'my_pg_password_broker', databases: [{ name: DB, firefighterRo: RO, firefighterRw: RW }],
@@ -234,7 +232,7 @@ describe('broker Lambda handler on PostgreSQL 17', () => {
       for (const password of issued) expect(haystack).not.toContain(password);
       expect(haystack).not.toContain('SCRAM-SHA-256$');
       expect(haystack).not.toContain(TOKEN);
-      expect(haystack).not.toContain('X-Amz-Signature=5e1f');
+      expect(haystack).not.toContain(TOKEN.slice(-64)); // the signature alone
       for (const key of [ONCALL.secretAccessKey, ONCALL.sessionToken, LEAD.secretAccessKey]) expect(haystack).not.toContain(key);
     }
     const log = server.readLog();

@@ -6,27 +6,27 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSpec } from '../../lib/core/validate.js';
 import { applyRoleModel } from '../../lib/postgres/engine.js';
 import { brokerConnector, sslOptions } from '../../lib/postgres/broker-connection.js';
-import { query } from '../support/catalog.js';
+
 import { startEmbeddedServer, type EmbeddedServer } from '../support/embedded-server.js';
 import { makeTls } from '../support/tls.js';
 
 const spec = parseSpec(JSON.parse(readFileSync(new URL('../../examples/reference.json', import.meta.url), 'utf8')));
-const PASSWORD = 'broker-tls-password-0123456789abcdef';
 
 describe('broker connections over TLS (PostgreSQL 17)', () => {
   let server: EmbeddedServer;
   let ca: string;
   let otherCa: string;
+  let token: string;
   const connector = (tls: Parameters<typeof sslOptions>[1]) =>
-    brokerConnector({ port: server.port, user: 'my_pg_password_broker', password: () => PASSWORD, tls, connectTimeoutMs: 3_000 });
+    brokerConnector({ port: server.port, user: 'my_pg_password_broker', password: () => token, tls, connectTimeoutMs: 3_000 });
 
   beforeAll(async () => {
     const tls = makeTls();
     ca = tls.ca;
     otherCa = makeTls().ca;
-    server = await startEmbeddedServer({ major: 17, tls: { cert: tls.cert, key: tls.key } });
+    server = await startEmbeddedServer({ major: 17, tls });
     await applyRoleModel(spec, { connectionString: server.masterUrl() });
-    await query(server.masterUrl(), `ALTER ROLE my_pg_password_broker PASSWORD '${PASSWORD}'`);
+    token = await server.issueIamToken('my_pg_password_broker');
   });
   afterAll(async () => server?.stop());
 

@@ -125,7 +125,7 @@ describe.each(MAJORS)('role-model handler on PostgreSQL %i', (major) => {
   const connection = () => ({ host: server.host, port: server.port, user: MASTER_USER, password: MASTER_PASSWORD, database: 'postgres', ssl: { ca: tls.ca } });
 
   beforeAll(async () => {
-    server = await startEmbeddedServer({ major, tls: { cert: tls.cert, key: tls.key } });
+    server = await startEmbeddedServer({ major, tls });
     handler = createRoleModelHandler({ secrets: new SecretsManagerClient({ region: 'eu-west-1' }), ca: tls.ca, connectTimeoutMs: 3_000, connectDeadlineMs: 3_000, logger });
   });
   afterAll(async () => {

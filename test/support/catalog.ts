@@ -48,10 +48,15 @@ export async function catalogSnapshot(server: EmbeddedServer, databases: readonl
   return { cluster, perDb };
 }
 
-/** Gives a managed login role a password (as the master, as an operator would) and connects as it. */
+/**
+ * Gives a managed login role a password (as the master, as an operator would) and connects as it; a role with
+ * the privileges of rds_iam gets an IAM token instead, since the Aurora-like server refuses its password.
+ */
 export async function loginAs(server: EmbeddedServer, role: string, database: string): Promise<pg.Client> {
-  const password = `test-only-${role}-password`;
-  await query(server.masterUrl(), `ALTER ROLE "${role.replace(/"/g, '""')}" PASSWORD '${password}'`);
+  const [iam] = await query<{ iam: boolean }>(server.masterUrl(), "SELECT pg_has_role($1, 'rds_iam', 'USAGE') AS iam", [role]);
+  let password = `test-only-${role}-password`;
+  if (iam?.iam) password = await server.issueIamToken(role);
+  else await query(server.masterUrl(), `ALTER ROLE "${role.replace(/"/g, '""')}" PASSWORD '${password}'`);
   const client = new pg.Client({ connectionString: server.url(role, password, database) });
   client.on('error', () => undefined);
   await client.connect();

@@ -1,27 +1,32 @@
-// A throwaway PostgreSQL cluster from the npm registry's binaries, prepared to behave like Aurora:
-// a bootstrap superuser (`rdsadmin`, as on RDS) only sets the stage, and everything else runs as the
-// NOSUPERUSER master `postgres`. Used by the tests, the benchmarks and the local demo.
+// A throwaway PostgreSQL cluster from the npm registry's binaries, prepared to behave like Aurora
+// (aurora-profile.ts): a bootstrap superuser (`rdsadmin`, as on RDS) only sets the stage, everything else runs
+// as the NOSUPERUSER master `postgres`, TLS is forced and members of rds_iam log in with IAM tokens only.
+// Used by the tests, the benchmarks and the local demo.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo, platform, arch } from 'node:os';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import pg from 'pg';
+import { scramSha256Verifier } from '../../lib/core/scram.js';
+import { applyProfileSql, fakeIamToken, hbaConf, IAM_TOKEN_FILE, MASTER_PASSWORD, MASTER_USER, SUPERUSER, tokenFileText } from './aurora-profile.js';
+import { makeTls, type TestTls } from './tls.js';
+
+export { MASTER_PASSWORD, MASTER_USER, SUPERUSER } from './aurora-profile.js';
 
 export type PgMajor = 15 | 16 | 17;
 
-export const SUPERUSER = 'rdsadmin';
-export const MASTER_USER = 'postgres';
 const SUPERUSER_PASSWORD = 'bootstrap-superuser-only';
-export const MASTER_PASSWORD = 'aurora-like-master-password';
 
 export interface EmbeddedServerOptions {
   major: PgMajor;
   /** Extra `-c name=value` server settings, e.g. `{ log_statement: 'all' }`. */
   settings?: Record<string, string>;
-  /** PEM server certificate and key: turns on TLS (`ssl=on`). */
-  tls?: { cert: string; key: string };
+  /** The server certificate, key and the CA that signed them. @default - one test CA per process (makeTls) */
+  tls?: TestTls;
   /** Keep the data directory after stop (the demo's --keep). */
   keepDataDir?: boolean;
 }
@@ -32,11 +37,21 @@ export interface EmbeddedServer {
   readonly port: number;
   readonly dataDir: string;
   readonly logFile: string;
+  /** PEM of the CA the server certificate chains to ('' when the server is not ours and has no known CA). */
+  readonly ca: string;
+  /** pg's `ssl` option that verifies the server (chain and host name), for a client built from host/port. */
+  readonly ssl: pg.ClientConfig['ssl'];
   /** The Aurora-like master (`postgres`, NOSUPERUSER CREATEROLE CREATEDB, member of rds_superuser). */
   masterUrl(database?: string): string;
   /** Bootstrap superuser: for test set-up that Aurora's operator would do, never for the code under test. */
   superuserUrl(database?: string): string;
+  /** Every URL asks for TLS with full verification (`sslmode=verify-full&sslrootcert=<the CA file>`). */
   url(user: string, password: string, database?: string): string;
+  /**
+   * The emulated IAM service: a fresh token-sized credential the role can log in with (as a cleartext password
+   * inside TLS, like an RDS IAM auth token), replacing the role's previous token or password.
+   */
+  issueIamToken(role: string): Promise<string>;
   readLog(): string;
   stop(): Promise<void>;
 }
@@ -114,15 +129,20 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions): Promi
   return startBinaries(options);
 }
 
+let processTls: TestTls | undefined;
+
 async function startBinaries(options: EmbeddedServerOptions): Promise<EmbeddedServer> {
   const bin = binDir(options.major);
   if (!bin) throw new Error(`postgresql ${options.major} binaries are not installed for ${platform()}-${arch()}; run npm ci`);
+  const tls = options.tls ?? (processTls ??= makeTls());
   const ids = runAsIds();
   const dataRoot = mkdtempSync(path.join(tmpdir(), `pg${options.major}-`));
   chmodSync(dataRoot, 0o755);
   const dataDir = path.join(dataRoot, 'data');
   const pwFile = path.join(dataRoot, 'pw');
+  const caFile = path.join(dataRoot, 'ca.pem');
   writeFileSync(pwFile, SUPERUSER_PASSWORD);
+  writeFileSync(caFile, tls.ca);
   chownTree(dataRoot, ids);
 
   execFileSync(
@@ -132,8 +152,23 @@ async function startBinaries(options: EmbeddedServerOptions): Promise<EmbeddedSe
   );
   rmSync(pwFile);
 
+  const port = await freePort();
+  const host = '127.0.0.1';
+  const ssl = { ca: tls.ca, rejectUnauthorized: true };
+  const superuserConfig = (database = 'postgres'): pg.ClientConfig => ({ host, port, user: SUPERUSER, password: SUPERUSER_PASSWORD, database, ssl });
+  const radius = options.major === 16 ? await startRadiusChecker(superuserConfig()) : undefined;
+  const dataFile = (name: string, text: string, mode = 0o644) => {
+    writeFileSync(path.join(dataDir, name), text, { mode });
+    if (ids) chownSync(path.join(dataDir, name), ids.uid, ids.gid);
+  };
+  dataFile('pg_hba.conf', hbaConf({ major: options.major, ...(radius ? { radius } : {}) }));
+  const tokenRoles: string[] = [];
+  dataFile(IAM_TOKEN_FILE, tokenFileText(tokenRoles));
+  dataFile('server.crt', tls.cert);
+  dataFile('server.key', tls.key, 0o600);
+
   const settings: Record<string, string> = {
-    listen_addresses: '127.0.0.1',
+    listen_addresses: host,
     unix_socket_directories: '',
     fsync: 'off',
     synchronous_commit: 'off',
@@ -142,19 +177,10 @@ async function startBinaries(options: EmbeddedServerOptions): Promise<EmbeddedSe
     password_encryption: 'scram-sha-256',
     log_line_prefix: '%m [%p] %q%u@%d ',
     log_connections: 'on',
+    ssl: 'on',
     ...options.settings,
   };
-  if (options.tls) {
-    writeFileSync(path.join(dataDir, 'server.crt'), options.tls.cert);
-    writeFileSync(path.join(dataDir, 'server.key'), options.tls.key, { mode: 0o600 });
-    if (ids) {
-      chownSync(path.join(dataDir, 'server.crt'), ids.uid, ids.gid);
-      chownSync(path.join(dataDir, 'server.key'), ids.uid, ids.gid);
-    }
-    settings.ssl = 'on';
-  }
 
-  const port = await freePort();
   const logFile = path.join(dataRoot, 'server.log');
   const logFd = openSync(logFile, 'a');
   const args = ['-D', dataDir, '-p', String(port), ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
@@ -167,9 +193,9 @@ async function startBinaries(options: EmbeddedServerOptions): Promise<EmbeddedSe
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
 
-  const host = '127.0.0.1';
   const url = (user: string, password: string, database = 'postgres') =>
-    `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:${port}/${encodeURIComponent(database)}`;
+    `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:${port}/${encodeURIComponent(database)}`
+    + `?sslmode=verify-full&sslrootcert=${encodeURIComponent(caFile)}`;
 
   const server: EmbeddedServer = {
     major: options.major,
@@ -177,9 +203,22 @@ async function startBinaries(options: EmbeddedServerOptions): Promise<EmbeddedSe
     port,
     dataDir,
     logFile,
+    ca: tls.ca,
+    ssl,
     masterUrl: (database) => url(MASTER_USER, MASTER_PASSWORD, database),
     superuserUrl: (database) => url(SUPERUSER, SUPERUSER_PASSWORD, database),
     url,
+    async issueIamToken(role) {
+      const token = fakeIamToken(host, port, role);
+      // A verifier, not the token, travels in the statement: a test server may log every statement.
+      await superuserQuery(superuserConfig(), `ALTER ROLE ${pg.escapeIdentifier(role)} PASSWORD ${pg.escapeLiteral(scramSha256Verifier(token))}`);
+      if (!tokenRoles.includes(role)) {
+        tokenRoles.push(role);
+        dataFile(IAM_TOKEN_FILE, tokenFileText(tokenRoles));
+        await reloadConfig(superuserConfig());
+      }
+      return token;
+    },
     readLog: () => readFileSync(logFile, 'utf8'),
     async stop() {
       process.removeListener('exit', killOnExit);
@@ -188,13 +227,14 @@ async function startBinaries(options: EmbeddedServerOptions): Promise<EmbeddedSe
         await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
         if (child.exitCode === null) child.kill('SIGKILL');
       }
+      await radius?.stop();
       if (!options.keepDataDir) rmSync(dataRoot, { recursive: true, force: true });
     },
   };
 
   try {
-    await waitUntilReady(server.superuserUrl(), exited);
-    await prepareAuroraLikeServer(server);
+    await waitUntilReady(superuserConfig(), exited);
+    await applyProfileSql(superuserConfig, options.major, { loginRule: true });
   } catch (error) {
     await server.stop();
     throw error;
@@ -202,12 +242,52 @@ async function startBinaries(options: EmbeddedServerOptions): Promise<EmbeddedSe
   return server;
 }
 
-async function waitUntilReady(connectionString: string, exited: Promise<void>): Promise<void> {
+async function superuserQuery(config: pg.ClientConfig, sql: string): Promise<pg.QueryResult> {
+  const client = new pg.Client(config);
+  await client.connect();
+  try {
+    return await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** pg_reload_conf() only signals the postmaster: wait until a new session was forked with the new pg_hba. */
+async function reloadConfig(config: pg.ClientConfig): Promise<void> {
+  const before = (await superuserQuery(config, 'SELECT pg_catalog.pg_conf_load_time() AS t, pg_catalog.pg_reload_conf()')).rows[0]?.t as Date;
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const now = (await superuserQuery(config, 'SELECT pg_catalog.pg_conf_load_time() AS t')).rows[0]?.t as Date;
+    if (now.getTime() > before.getTime()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error('the test server did not reload pg_hba.conf within 10 s; see its server.log');
+}
+
+/** The PostgreSQL 16 rds_iam checker (iam-radius.mjs) in a worker thread. */
+async function startRadiusChecker(superuser: pg.ClientConfig): Promise<{ port: number; secret: string; stop(): Promise<void> }> {
+  const secret = randomBytes(16).toString('hex');
+  const worker = new Worker(new URL('./iam-radius.mjs', import.meta.url), { workerData: { secret, superuser } });
+  worker.unref();
+  const port = await new Promise<number>((resolve, reject) => {
+    worker.once('message', (m: { port: number }) => resolve(m.port));
+    worker.once('error', reject);
+  });
+  return {
+    port,
+    secret,
+    async stop() {
+      await worker.terminate();
+    },
+  };
+}
+
+async function waitUntilReady(config: pg.ClientConfig, exited: Promise<void>): Promise<void> {
   let stopped = false;
   void exited.then(() => (stopped = true));
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const client = new pg.Client({ connectionString, connectionTimeoutMillis: 2_000 });
+    const client = new pg.Client({ ...config, connectionTimeoutMillis: 2_000 });
     try {
       await client.connect();
       await client.end();
@@ -222,45 +302,40 @@ async function waitUntilReady(connectionString: string, exited: Promise<void>): 
 }
 
 /**
- * What the Aurora operator sets up before the customer ever connects. The master gets exactly what
- * AWS documents: `LOGIN NOSUPERUSER INHERIT CREATEDB CREATEROLE`, member of rds_superuser, which can
- * grant rds_iam / rds_password / rds_replication and holds the monitoring and signalling roles.
+ * What the Aurora operator sets up before the customer ever connects (aurora-profile.ts). On a server that is
+ * not ours (PG_TEST_URL, testcontainers) only the roles: its pg_hba and TLS are out of reach, so the
+ * rds_iam rule and forced TLS are not emulated there.
  */
 export async function prepareAuroraLikeServer(server: Pick<EmbeddedServer, 'superuserUrl' | 'major'>): Promise<void> {
-  const client = new pg.Client({ connectionString: server.superuserUrl() });
-  await client.connect();
-  try {
-    const predefined = ['pg_monitor', 'pg_signal_backend', 'pg_read_all_settings', 'pg_stat_scan_tables', 'pg_checkpoint'];
-    if (server.major >= 16) predefined.push('pg_use_reserved_connections', 'pg_create_subscription');
-    await client.query(`
-      CREATE ROLE rds_superuser NOLOGIN;
-      CREATE ROLE rds_iam NOLOGIN;
-      CREATE ROLE rds_password NOLOGIN;
-      CREATE ROLE rds_replication NOLOGIN;
-      GRANT ${predefined.join(', ')} TO rds_superuser WITH ADMIN OPTION;
-      GRANT rds_iam, rds_password, rds_replication TO rds_superuser WITH ADMIN OPTION${server.major >= 16 ? ', INHERIT FALSE, SET FALSE' : ''};
-      CREATE ROLE ${MASTER_USER} WITH LOGIN NOSUPERUSER INHERIT CREATEDB CREATEROLE NOREPLICATION
-        VALID UNTIL 'infinity' PASSWORD '${MASTER_PASSWORD}';
-      GRANT rds_superuser TO ${MASTER_USER};
-    `);
-  } finally {
-    await client.end();
-  }
+  await applyProfileSql((database) => ({ connectionString: server.superuserUrl(database) }), server.major, { loginRule: false });
 }
 
-function remoteServer(major: PgMajor, host: string, port: number, superuser: { user: string; password: string }, stop: () => Promise<void>): EmbeddedServer {
+function remoteServer(major: PgMajor, host: string, port: number, superuser: { user: string; password: string }, stop: () => Promise<void>, search = ''): EmbeddedServer {
+  // The TLS parameters of PG_TEST_URL, if any, apply to every connection.
   const url = (user: string, password: string, database = 'postgres') =>
-    `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:${port}/${encodeURIComponent(database)}`;
-  return {
-    major, host, port, dataDir: '', logFile: '',
+    `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:${port}/${encodeURIComponent(database)}${search}`;
+  const server: EmbeddedServer = {
+    major, host, port, dataDir: '', logFile: '', ca: '', ssl: undefined,
     masterUrl: (database) => url(MASTER_USER, MASTER_PASSWORD, database),
     superuserUrl: (database) => url(superuser.user, superuser.password, database),
     url,
+    async issueIamToken(role) {
+      const token = fakeIamToken(host, port, role);
+      const client = new pg.Client({ connectionString: server.superuserUrl() });
+      await client.connect();
+      try {
+        await client.query(`ALTER ROLE ${pg.escapeIdentifier(role)} PASSWORD ${pg.escapeLiteral(scramSha256Verifier(token))}`);
+      } finally {
+        await client.end();
+      }
+      return token;
+    },
     readLog: () => {
       throw new Error('the server log is only readable with the embedded server (unset PG_TEST_URL / PG_TEST_DRIVER)');
     },
     stop,
   };
+  return server;
 }
 
 function refuseEmbeddedOnly(options: EmbeddedServerOptions, driver: string): void {
@@ -299,7 +374,7 @@ async function attachToExistingServer(options: EmbeddedServerOptions, superuserU
   }
   await resetCluster(superuserUrl);
   const server = remoteServer(options.major, parsed.hostname, Number(parsed.port || 5432),
-    { user: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password) }, async () => undefined);
+    { user: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password) }, async () => undefined, parsed.search);
   await prepareAuroraLikeServer(server);
   return server;
 }
