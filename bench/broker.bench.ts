@@ -26,7 +26,6 @@ const iterations = Number(process.argv[2] ?? 200);
 const spec = parseSpec(JSON.parse(readFileSync(path.join(root, 'examples/reference.json'), 'utf8')));
 const DB = 'my-pg-db';
 const RO = 'my_pg_firefighter_ro';
-const BROKER_PASSWORD = 'bench-broker-password-0123456789abcdef';
 
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN;
 const ms = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
@@ -37,14 +36,15 @@ async function latency(): Promise<{ request: number[]; fresh: number[]; floor: n
     await applyRoleModel(spec, { connectionString: server.masterUrl() });
     const master = new pg.Client({ connectionString: server.masterUrl() });
     await master.connect();
-    await master.query(`ALTER ROLE my_pg_password_broker PASSWORD '${BROKER_PASSWORD}'`);
-    const target = { host: server.host, port: server.port, user: 'my_pg_password_broker', password: BROKER_PASSWORD, database: DB, tls: { mode: 'disable' as const } };
+    // The broker is in rds_iam: it logs in with an (emulated) IAM token over TLS, as on Aurora.
+    const token = await server.issueIamToken('my_pg_password_broker');
+    const target = { host: server.host, port: server.port, user: 'my_pg_password_broker', password: token, database: DB, tls: { mode: 'verify-full' as const, ca: server.ca } };
     const connect = directConnector(target);
     const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
     const config = await directConfig(target, connect);
     const kept = keepOneConnection(connect);
-    const service = createBrokerService({ config, connect: kept.connect, release: kept.release, sslmode: 'disable', logger: quiet, identity: { trusted: 'bench' } });
-    const freshService = createBrokerService({ config, connect, sslmode: 'disable', logger: quiet, identity: { trusted: 'bench' } });
+    const service = createBrokerService({ config, connect: kept.connect, release: kept.release, sslmode: 'verify-full', logger: quiet, identity: { trusted: 'bench' } });
+    const freshService = createBrokerService({ config, connect, sslmode: 'verify-full', logger: quiet, identity: { trusted: 'bench' } });
     const expire = { action: 'revoke', role: 'ro', incidentId: 'BENCH-1', reason: 'bench reset' };
     const request = { action: 'request', role: 'ro', incidentId: 'BENCH-1', reason: 'bench', hours: 1 };
     const verifier = scramSha256Verifier('floor-password-0123456789abcdefghij');

@@ -11,7 +11,6 @@ import type { DemoContext } from './rolemodel-steps.js';
 
 const ALICE = 'arn:aws:sts::000000000000:assumed-role/oncall/alice';
 const BOB = 'arn:aws:sts::000000000000:assumed-role/oncall/bob';
-const BROKER_LOCAL_PASSWORD = 'demo-broker-stands-in-for-an-iam-token';
 
 type Ok<A extends string> = Extract<BrokerResponse, { ok: true; action: A }>;
 
@@ -27,10 +26,8 @@ export async function runBrokerSteps(ctx: DemoContext): Promise<void> {
   if (!db) throw new Error('the spec has no database');
   const ro = db.roles.firefighterRo.name;
 
-  // On Aurora the broker logs in with an IAM token (rds_iam); locally it gets a password the master sets.
-  const master = await ctx.connect(MASTER_USER, MASTER_PASSWORD, 'postgres');
-  await master.query(`ALTER ROLE ${spec.passwordBroker.name} PASSWORD '${BROKER_LOCAL_PASSWORD}'`);
-  await master.end();
+  // On Aurora the broker logs in with an IAM token (rds_iam); the local server emulates the IAM service.
+  const token = await server.issueIamToken(spec.passwordBroker.name);
 
   const config: BrokerConfig = {
     clusterId: spec.cluster,
@@ -49,7 +46,7 @@ export async function runBrokerSteps(ctx: DemoContext): Promise<void> {
   let caller = ALICE;
   const handler = createBrokerHandler({
     config,
-    password: () => BROKER_LOCAL_PASSWORD,
+    password: () => token,
     tls: { mode: 'verify-full', ca: ctx.tls.ca },
     verifyIdentity: async () => caller,
     logger: { info: record('INFO'), warn: record('WARN'), error: record('ERROR') },

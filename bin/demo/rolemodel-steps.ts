@@ -32,13 +32,22 @@ function localSecrets(): SecretsManagerClient {
   return client;
 }
 
-/** Demo logins get a password from the master, as a DBA would hand one to a migration job or an app. */
+/**
+ * Demo logins: a role in rds_iam gets an IAM token from the local server's emulated IAM service (Aurora refuses
+ * its password); any other gets a password from the master, as a DBA would hand one to a job or an app.
+ */
 async function loginAs(ctx: DemoContext, role: string): Promise<pg.Client> {
-  const password = `demo-${role}-password`;
   const master = await ctx.connect(MASTER_USER, MASTER_PASSWORD, 'postgres');
-  await master.query(`ALTER ROLE ${role} PASSWORD '${password}'`);
-  await master.end();
-  return ctx.connect(role, password);
+  try {
+    // The local server's rule (test/support/aurora-profile.ts): membership on 15, its privileges on 16+.
+    const iam = (await master.query<{ iam: boolean }>(`SELECT pg_catalog.pg_has_role($1, 'rds_iam', '${ctx.server.major >= 16 ? 'USAGE' : 'MEMBER'}') AS iam`, [role])).rows[0]?.iam;
+    if (iam) return await ctx.connect(role, await ctx.server.issueIamToken(role));
+    const password = `demo-${role}-password`;
+    await master.query(`ALTER ROLE ${role} PASSWORD '${password}'`);
+    return await ctx.connect(role, password);
+  } finally {
+    await master.end();
+  }
 }
 
 function masterConnection(ctx: DemoContext) {

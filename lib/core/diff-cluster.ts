@@ -82,7 +82,9 @@ export function wantedMemberships(spec: RoleModelSpec, facts: ClusterFacts): Wan
     }
   }
   for (const r of managedRoles(spec)) {
-    if (r.iam) out.push({ role: 'rds_iam', member: r.name, admin: false, why: 'logs in with IAM' });
+    // 16+: with INHERIT even for a NOINHERIT role (the migrator), so the role has rds_iam's privileges and Aurora
+    // accepts only an IAM token for it, whichever way it reads the membership.
+    if (r.iam) out.push({ role: 'rds_iam', member: r.name, admin: false, ...(v16 ? { inherit: true } : {}), why: 'logs in with IAM' });
   }
   if (exists('rds_password')) out.push({ role: 'rds_password', member: spec.admin.name, admin: false, why: 'password management when rds.restrict_password_commands is on' });
   out.push({ role: 'pg_signal_backend', member: spec.admin.name, admin: false, ...(v16 ? { inherit: true } : {}), why: 'end_firefighter_sessions ends firefighter sessions' });

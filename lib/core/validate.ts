@@ -243,6 +243,12 @@ export function parseSpec(input: unknown): RoleModelSpec {
     c.boolean(admin.adopt, 'admin.adopt');
     c.connectionLimit(admin.connectionLimit, 'admin.connectionLimit');
     c.boolean(admin.iam, 'admin.iam');
+    if (admin.iam === true) {
+      // The master stays a member of the admin role (it runs db_admin through SET ROLE). On PostgreSQL 15 every
+      // membership carries privileges, so an admin in rds_iam would give the master rds_iam's, and Aurora would
+      // then accept only an IAM token for the master: the first apply would lock it out.
+      c.fail('admin.iam', 'the master is a member of the admin role, so rds_iam on it would make Aurora refuse the master\'s password (PostgreSQL 15: membership is inheritance). Remove "iam"; log in as the admin with a password from a secret');
+    }
   }
   const broker = root.passwordBroker === undefined ? undefined : c.object(root.passwordBroker, 'passwordBroker', ['name', 'adopt', 'connectionLimit', 'iam'], ['name']);
   if (broker) {

@@ -116,6 +116,10 @@ async function withMaintenanceLock<T>(connection: ConnectionOptions, lockWait: s
   const client = await connect(connection, undefined, counter);
   try {
     await client.query('SELECT pg_catalog.set_config($1, $2, false)', ['lock_timeout', lockWait]);
+    // 16+: a cluster or the master may carry createrole_self_grant = 'set, inherit'; the master would then inherit
+    // every role it creates, the rds_iam ones too, and Aurora would accept only an IAM token for it.
+    await client.query(`SELECT pg_catalog.set_config('createrole_self_grant', '', false)
+      WHERE pg_catalog.current_setting('server_version_num')::pg_catalog.int4 OPERATOR(pg_catalog.>=) 160000`);
     await acquireRoleModelLock(client, { lockWait, transaction: false });
     try {
       return await work(client);

@@ -1,7 +1,8 @@
 // Retires the managed roles of one database (the RoleModel custom resource's Delete under DESTROY).
 // Order matters and every step checks state first, so a retried Delete finishes what a failed one started:
 //   1. logins refused (NOLOGIN) so no new session appears while we work, then this instance's sessions ended;
-//   2. the master gains the roles' privileges (needed for REASSIGN OWNED and for CONNECT to the database);
+//   2. the master gains the roles' privileges (needed for REASSIGN OWNED and for CONNECT to the database),
+//      never those of rds_iam: the roles leave rds_iam first (Aurora would refuse the master's password);
 //   3. the database is dropped only when explicitly asked; otherwise everything the roles own is reassigned
 //      to the master, so tables and their data stay, and every privilege held by the roles is dropped,
 //      in each database where the catalog says they hold something;
@@ -128,11 +129,32 @@ async function retireUnlocked(spec: RoleModelSpec, database: string, connection:
         kept.push({ role: c.role, reason: `it owns or holds privileges outside this spec's databases (${elsewhere.join(', ')}); reassign or revoke them, then drop the role yourself` });
         continue;
       }
-      // REASSIGN/DROP OWNED need the roles' privileges. On 16+ the master holds ADMIN on roles it created (and
-      // the engine gives it SET without INHERIT on owners): the grant is added, or its INHERIT option turned on.
-      if (!c.member) await client.query(`GRANT ${quoteIdent(c.role)} TO CURRENT_USER${v16 ? ' WITH INHERIT TRUE' : ''}`);
       roles.push(c.role);
     }
+    // On Aurora a role with the privileges of rds_iam logs in with an IAM token only (pg_hba pam): borrowing a
+    // role still in rds_iam would lock the master out of every later connection, this retire's included.
+    const direct = (await client.query<{ role: string }>(
+      `SELECT r.rolname AS role FROM pg_catalog.pg_auth_members m
+         JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) m.member
+         JOIN pg_catalog.pg_roles g ON g.oid OPERATOR(pg_catalog.=) m.roleid
+        WHERE g.rolname OPERATOR(pg_catalog.=) 'rds_iam' AND r.rolname OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[]) ORDER BY 1`,
+      [roles],
+    )).rows.map((r) => r.role);
+    for (const role of direct) await client.query(`REVOKE rds_iam FROM ${quoteIdent(role)}`);
+    const borrow = ours.filter((c) => roles.includes(c.role) && !c.member).map((c) => c.role);
+    const stillIam = (await client.query<{ rolname: string }>(
+      `SELECT r.rolname FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])
+          AND EXISTS (SELECT FROM pg_catalog.pg_roles g WHERE g.rolname OPERATOR(pg_catalog.=) 'rds_iam')
+          AND pg_catalog.pg_has_role(r.oid, 'rds_iam', $2) ORDER BY 1`,
+      // 15: any membership is what Aurora's pg_hba (+rds_iam) matches; 16+: the privileges (INHERIT) are.
+      [borrow, v16 ? 'USAGE' : 'MEMBER'],
+    )).rows.map((r) => r.rolname);
+    if (stillIam.length > 0) {
+      throw new Error(`cannot retire ${stillIam.join(', ')}: they reach rds_iam through a group outside the spec, so borrowing them would give the master the privileges of rds_iam and Aurora would refuse its password; revoke that group from them, then retry the delete`);
+    }
+    // REASSIGN/DROP OWNED need the roles' privileges. On 16+ the master holds ADMIN on roles it created (and
+    // the engine gives it SET without INHERIT on owners): the grant is added, or its INHERIT option turned on.
+    for (const role of borrow) await client.query(`GRANT ${quoteIdent(role)} TO CURRENT_USER${v16 ? ' WITH INHERIT TRUE' : ''}`);
     const touched = ours.map((c) => c.role);
     const ended = touched.length === 0 ? 0 : Number((await client.query<{ n: string }>(
       `SELECT pg_catalog.count(pg_catalog.pg_terminate_backend(pid)) AS n FROM pg_catalog.pg_stat_activity

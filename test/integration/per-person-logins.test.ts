@@ -9,7 +9,7 @@ import { DB_ADMIN_ERRORS } from '../../lib/core/db-admin.js';
 import { generatePassword } from '../../lib/core/password.js';
 import { scramSha256Verifier } from '../../lib/core/scram.js';
 import { applyRoleModel, planRoleModel, verifyRoleModel } from '../../lib/postgres/engine.js';
-import { attempt, loginAs, query, queryAs } from '../support/catalog.js';
+import { attempt, loginAs, loginPassword, query, queryAs } from '../support/catalog.js';
 import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';
 import { perPersonSpec, reference } from '../support/per-person-spec.js';
 
@@ -179,8 +179,9 @@ describe.each(testedMajors())('per-person firefighter logins on PostgreSQL %i', 
   });
 
   it('20 concurrent requests give 20 distinct logins; beyond the role\'s maximum the rest are refused clearly', async () => {
+    const password = await loginPassword(server, 'my_pg_password_broker');
     const clients = await Promise.all(Array.from({ length: 20 }, async () => {
-      const c = new pg.Client({ connectionString: server.url('my_pg_password_broker', 'test-only-my_pg_password_broker-password', DB) });
+      const c = new pg.Client({ connectionString: server.url('my_pg_password_broker', password, DB) });
       await c.connect();
       return c;
     }));

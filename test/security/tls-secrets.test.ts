@@ -59,7 +59,7 @@ describe.each(testedMajors())('passwords travel only over verified TLS (issue 8.
     plain = await startFakePg();
     // A server with a valid certificate for the name, from a CA the client was not told to trust.
     otherCaFake = await startFakePg({ tls: { cert: other.cert, key: other.key } });
-    server = await startEmbeddedServer({ major, tls: { cert: tls.cert, key: tls.key } });
+    server = await startEmbeddedServer({ major, tls });
   });
   afterAll(async () => {
     unalias?.();

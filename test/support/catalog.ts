@@ -48,15 +48,27 @@ export async function catalogSnapshot(server: EmbeddedServer, databases: readonl
   return { cluster, perDb };
 }
 
+/** The aurora profile's rds_iam rule (aurora-profile.ts): membership on 15, its privileges on 16+. */
+export async function needsIamToken(server: EmbeddedServer, role: string): Promise<boolean> {
+  const how = server.major >= 16 ? 'USAGE' : 'MEMBER';
+  const [row] = await query<{ iam: boolean }>(server.masterUrl(), `SELECT pg_has_role($1, 'rds_iam', '${how}') AS iam`, [role]);
+  return row?.iam === true;
+}
+
 /**
- * Gives a managed login role a password (as the master, as an operator would) and connects as it; a role with
- * the privileges of rds_iam gets an IAM token instead, since the Aurora-like server refuses its password.
+ * A password a managed login role can log in with now: set by the master, as an operator would; a role under
+ * the rds_iam rule gets an IAM token instead, since the Aurora-like server refuses its password.
  */
+export async function loginPassword(server: EmbeddedServer, role: string): Promise<string> {
+  if (await needsIamToken(server, role)) return server.issueIamToken(role);
+  const password = `test-only-${role}-password`;
+  await query(server.masterUrl(), `ALTER ROLE "${role.replace(/"/g, '""')}" PASSWORD '${password}'`);
+  return password;
+}
+
+/** Connects as a managed login role with a fresh loginPassword. */
 export async function loginAs(server: EmbeddedServer, role: string, database: string): Promise<pg.Client> {
-  const [iam] = await query<{ iam: boolean }>(server.masterUrl(), "SELECT pg_has_role($1, 'rds_iam', 'USAGE') AS iam", [role]);
-  let password = `test-only-${role}-password`;
-  if (iam?.iam) password = await server.issueIamToken(role);
-  else await query(server.masterUrl(), `ALTER ROLE "${role.replace(/"/g, '""')}" PASSWORD '${password}'`);
+  const password = await loginPassword(server, role);
   const client = new pg.Client({ connectionString: server.url(role, password, database) });
   client.on('error', () => undefined);
   await client.connect();

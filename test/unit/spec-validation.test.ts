@@ -33,6 +33,7 @@ describe('parseSpec', () => {
     ['duplicate role', (s) => (s.databases[0].roles.app.name = 'my_pg_migrator'), 'databases[0].roles.app.name: role "my_pg_migrator" is already used by databases[0].roles.migrator.name'],
     ['duplicate database', (s) => s.databases.push(structuredClone(s.databases[0])), 'databases[1].name: database "my-pg-db" is already declared by databases[0]'],
     ['duplicate schema', (s) => s.databases[0].schemas.push('my-pg-db-schema'), 'databases[0].schemas[1]: duplicate schema "my-pg-db-schema"'],
+    ['admin with rds_iam', (s) => (s.admin.iam = true), 'admin.iam: the master is a member of the admin role, so rds_iam on it would make Aurora refuse the master\'s password (PostgreSQL 15: membership is inheritance). Remove "iam"; log in as the admin with a password from a secret'],
     ['firefighter with rds_iam', (s) => (s.databases[0].roles.firefighterRw.iam = true), 'databases[0].roles.firefighterRw.iam: firefighter roles log in with a temporary password; rds_iam would bypass its expiry. Remove "iam"'],
     ['unknown key at the root', (s) => (s.clusterName = 'x'), 'clusterName: unknown key; allowed keys are $schema, cluster, firefighterLogins, firefighterMinutesPerIncident, admin, passwordBroker, databases'],
     ['unknown key deep down', (s) => (s.databases[0].roles.app.guardrails.statement_timeout = '1s'), 'databases[0].roles.app.guardrails.statement_timeout: unknown key'],
