@@ -154,9 +154,9 @@ export async function waitForServer(options: ConnectionOptions, deadlineMs: numb
         throw new Error(`cannot connect to ${options.host}:${options.port} as ${options.user}: ${message}; check the security group, the master secret and the TLS trust (NODE_EXTRA_CA_CERTS)`);
       }
       if (elapsed + backoffMs > deadlineMs) {
-        throw new Error(`cluster ${options.host}:${options.port} still unreachable after ${attempt} attempts in ${Math.round(elapsed / 1000)} s (last error: ${message}); check that the handler's security group may reach the cluster port`);
+        throw new Error(`cluster ${options.host}:${options.port} still unreachable after ${attempt} attempts in ${Math.round(elapsed / 1000)} s (last error: ${message}); check that the handler's security group may reach the cluster port, or, if the cluster scales to 0 ACU, that it resumed from auto-pause`);
       }
-      log.info('cluster not reachable yet, retrying', { attempt, error: message, retryInMs: backoffMs });
+      log.info('cluster not reachable yet (it may be resuming from auto-pause), retrying', { attempt, error: message, retryInMs: backoffMs });
       await sleep(backoffMs);
     } finally {
       await client.end().catch(() => undefined);

@@ -20,6 +20,13 @@ export interface BrokerConnectionOptions {
   readonly statementTimeoutMs?: number;
   /** How long a request waits for another request's row lock on the same role. @default 5_000 */
   readonly lockTimeoutMs?: number;
+  /**
+   * How long to keep retrying an instance that refuses or drops connections: an Aurora Serverless v2 cluster
+   * allowed to scale to 0 ACU pauses, and resuming takes tens of seconds. 0 tries once. @default 40_000
+   */
+  readonly resumeWaitMs?: number;
+  /** For tests. @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** Opens one connection as the broker to a host and database. */
@@ -67,7 +74,40 @@ export function startupOptions(settings: Readonly<Record<string, string>>): stri
   }).join(' ');
 }
 
+// Failures an instance that is resuming from auto-pause (or restarting) gives; never an authentication error.
+const RESUMING_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'EPIPE', '57P03', '08006', '08001', '53300']);
+
+function resuming(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') return RESUMING_CODES.has(code);
+  return /timeout|terminated unexpectedly|Connection terminated/i.test(error.message);
+}
+
+/** Connects, retrying for up to `resumeWaitMs` while the instance refuses connections (auto-pause, restart). */
 export function brokerConnector(options: BrokerConnectionOptions): BrokerConnector {
+  const resumeWait = options.resumeWaitMs ?? 40_000;
+  if (!Number.isInteger(resumeWait) || resumeWait < 0) throw new Error(`resumeWaitMs must be a non-negative integer of milliseconds, got ${String(options.resumeWaitMs)}`);
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const once = connectOnce(options);
+  return async (host, database) => {
+    const started = Date.now();
+    for (let attempt = 1, backoff = 1_000; ; attempt++, backoff = Math.min(backoff * 2, 8_000)) {
+      try {
+        return await once(host, database);
+      } catch (error) {
+        const elapsed = Date.now() - started;
+        if (!resuming(error) || resumeWait === 0) throw error;
+        if (elapsed + backoff > resumeWait) {
+          throw new Error(`instance ${host} did not accept a connection within ${Math.round(resumeWait / 1000)} s (${attempt} attempts; last error: ${(error as Error).message}); a cluster that scales to 0 ACU may still be resuming from auto-pause, so try again in a minute`, { cause: error });
+        }
+        await sleep(backoff);
+      }
+    }
+  };
+}
+
+function connectOnce(options: BrokerConnectionOptions): BrokerConnector {
   const connectTimeout = positive(options.connectTimeoutMs, 5_000, 'connectTimeoutMs');
   const statementTimeout = positive(options.statementTimeoutMs, 15_000, 'statementTimeoutMs');
   const lockTimeout = positive(options.lockTimeoutMs, 5_000, 'lockTimeoutMs');

@@ -29,6 +29,8 @@ export interface EmbeddedServerOptions {
   tls?: TestTls;
   /** Keep the data directory after stop (the demo's --keep). */
   keepDataDir?: boolean;
+  /** Listen on this port (e.g. one a client is already retrying). @default - a free port */
+  port?: number;
 }
 
 export interface EmbeddedServer {
@@ -83,7 +85,7 @@ function binDir(major: PgMajor): string | undefined {
   }
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
@@ -152,7 +154,7 @@ async function startBinaries(options: EmbeddedServerOptions): Promise<EmbeddedSe
   );
   rmSync(pwFile);
 
-  const port = await freePort();
+  const port = options.port ?? await freePort();
   const host = '127.0.0.1';
   const ssl = { ca: tls.ca, rejectUnauthorized: true };
   const superuserConfig = (database = 'postgres'): pg.ClientConfig => ({ host, port, user: SUPERUSER, password: SUPERUSER_PASSWORD, database, ssl });
