@@ -17,7 +17,7 @@ describe.each(testedMajors())('each issue re-asserts the firefighter role\'s gua
   let baseline: Record<string, string[]>;
 
   async function login(role: string, password: string): Promise<pg.Client> {
-    const client = new pg.Client({ host: '127.0.0.1', port: server.port, user: role, password, database: DB });
+    const client = new pg.Client({ host: '127.0.0.1', port: server.port, user: role, password, database: DB, ssl: server.ssl });
     client.on('error', () => undefined);
     await client.connect();
     return client;

@@ -55,7 +55,7 @@ describe.each(testedMajors())('hostile names on PostgreSQL %i', (major) => {
   /** Explicit fields, not a URL: the test must not depend on the URL handling it checks. */
   function client(url: string, database: string): pg.Client {
     const u = new URL(url);
-    const c = new pg.Client({ host: u.hostname, port: Number(u.port), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password), database });
+    const c = new pg.Client({ host: u.hostname, port: Number(u.port), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password), database, ssl: server.ssl });
     c.on('error', () => undefined);
     return c;
   }

@@ -75,7 +75,7 @@ describe.each(testedMajors())('database settings cannot break the broker on Post
     const expires = Date.parse(issued.expiresAt);
     expect(expires - before).toBeGreaterThan(59 * 60_000);
     expect(expires - before).toBeLessThan(61 * 60_000);
-    const ff = new pg.Client({ host: '127.0.0.1', port: server.port, user: RO, password: issued.password, database: DB });
+    const ff = new pg.Client({ host: '127.0.0.1', port: server.port, user: RO, password: issued.password, database: DB, ssl: server.ssl });
     ff.on('error', () => undefined); // idle_session_timeout = 1ms ends it at once
     await ff.connect();
     await ff.end();

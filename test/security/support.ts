@@ -1,5 +1,5 @@
-// Shared set-up for the broker's security tests: an Aurora-like server with a spec applied, the broker's
-// database password set by the master (as the IAM token would be), and a broker service over loopback.
+// Shared set-up for the broker's security tests: an Aurora-like server with a spec applied, the broker logging
+// in with an (emulated) IAM token, and a broker service over verified TLS.
 import { readFileSync } from 'node:fs';
 import type pg from 'pg';
 import type { BrokerConfig } from '../../lib/core/broker-config.js';
@@ -8,10 +8,10 @@ import type { RoleModelSpec } from '../../lib/core/spec.js';
 import { createBrokerService, type AuditLogger } from '../../lib/broker/service.js';
 import { brokerConnector, type BrokerConnector } from '../../lib/postgres/broker-connection.js';
 import { applyRoleModel } from '../../lib/postgres/engine.js';
-import { query } from '../support/catalog.js';
+import { loginPassword, query } from '../support/catalog.js';
 import type { EmbeddedServer } from '../support/embedded-server.js';
 
-export const BROKER_PASSWORD = 'security-test-broker-password-0123456789';
+const brokerTokens = new WeakMap<EmbeddedServer, string>();
 export const ALICE = 'arn:aws:sts::123456789012:assumed-role/oncall/alice';
 export const BOB = 'arn:aws:sts::123456789012:assumed-role/oncall/bob';
 
@@ -19,10 +19,10 @@ export function loadSpec(name: 'reference' | 'two-databases'): RoleModelSpec {
   return parseSpec(JSON.parse(readFileSync(new URL(`../../examples/${name}.json`, import.meta.url), 'utf8')));
 }
 
-/** Applies the spec as the master and gives the broker user a password (in AWS: an IAM token). */
+/** Applies the spec as the master and gives the broker user an IAM token (or, if not in rds_iam, a password). */
 export async function prepare(server: EmbeddedServer, spec: RoleModelSpec): Promise<void> {
   await applyRoleModel(spec, { connectionString: server.masterUrl() });
-  await query(server.masterUrl(), `ALTER ROLE "${spec.passwordBroker.name}" PASSWORD '${BROKER_PASSWORD}'`);
+  brokerTokens.set(server, await loginPassword(server, spec.passwordBroker.name));
 }
 
 export function brokerConfig(server: EmbeddedServer, spec: RoleModelSpec, over: Partial<BrokerConfig> = {}): BrokerConfig {
@@ -36,7 +36,8 @@ export function brokerConfig(server: EmbeddedServer, spec: RoleModelSpec, over: 
 }
 
 export function connector(server: EmbeddedServer, spec: RoleModelSpec): BrokerConnector {
-  return brokerConnector({ port: server.port, user: spec.passwordBroker.name, password: () => BROKER_PASSWORD, tls: { mode: 'disable' } });
+  const password = () => brokerTokens.get(server) ?? '';
+  return brokerConnector({ port: server.port, user: spec.passwordBroker.name, password, tls: { mode: 'verify-full', ca: server.ca } });
 }
 
 export interface CapturedLogger extends AuditLogger {
@@ -51,7 +52,7 @@ export function captureLogger(): CapturedLogger {
 
 /** The broker as --direct runs it: the requester is trusted, everything else is the real code on the real server. */
 export function trustedService(server: EmbeddedServer, spec: RoleModelSpec, requester: string, logger: AuditLogger = captureLogger()) {
-  return createBrokerService({ config: brokerConfig(server, spec), connect: connector(server, spec), sslmode: 'disable', logger, identity: { trusted: requester } });
+  return createBrokerService({ config: brokerConfig(server, spec), connect: connector(server, spec), sslmode: 'verify-full', logger, identity: { trusted: requester } });
 }
 
 /** Runs `sql` as the database's owner (the master may SET ROLE to it), as a hostile migration could. */
