@@ -9,7 +9,7 @@ import { generatePassword } from '../../lib/core/password.js';
 import { scramSha256Verifier } from '../../lib/core/scram.js';
 import { queryAs } from '../support/catalog.js';
 import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';
-import { ALICE, BROKER_PASSWORD, loadSpec, prepare, trustedService } from './support.js';
+import { ALICE, brokerPassword, loadSpec, prepare, trustedService } from './support.js';
 
 const spec = loadSpec('reference');
 const DB = 'my-pg-db';
@@ -32,7 +32,7 @@ describe.each(testedMajors())('incident ids and reasons read back as stored on P
   beforeAll(async () => {
     server = await startEmbeddedServer({ major });
     await prepare(server, spec);
-    broker = new pg.Client({ connectionString: server.url(spec.passwordBroker.name, BROKER_PASSWORD, DB) });
+    broker = new pg.Client({ connectionString: server.url(spec.passwordBroker.name, brokerPassword(server), DB) });
     await broker.connect();
   });
   afterAll(async () => {

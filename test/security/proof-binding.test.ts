@@ -10,7 +10,7 @@ import { signIdentityProof, stsIdentityVerifier } from '../../lib/broker/sts-ide
 import { queryAs } from '../support/catalog.js';
 import { startEmbeddedServer, type EmbeddedServer } from '../support/embedded-server.js';
 import { startStsStub, type StsStub } from '../support/sts-stub.js';
-import { BROKER_PASSWORD, brokerConfig, captureLogger, loadSpec, prepare } from './support.js';
+import { brokerPassword, brokerConfig, captureLogger, loadSpec, prepare } from './support.js';
 
 const spec = loadSpec('reference');
 const DB = 'my-pg-db';
@@ -40,7 +40,7 @@ describe('an identity proof authorises the one request it was signed for (Postgr
       allowlist: { ro: ['arn:aws:iam::123456789012:role/incident-lead'], rw: ['arn:aws:iam::123456789012:role/incident-lead'] },
     });
     handler = createBrokerHandler({
-      config, password: () => BROKER_PASSWORD, tls: { mode: 'disable' }, logger,
+      config, password: () => brokerPassword(server), tls: { mode: 'verify-full', ca: server.ca }, logger,
       verifyIdentity: stsIdentityVerifier({ brokerId: BROKER_ID, endpoint: sts.endpoint }),
     });
   });

@@ -10,7 +10,7 @@ import { signIdentityProof, stsIdentityVerifier } from '../../lib/broker/sts-ide
 import { query, queryAs } from '../support/catalog.js';
 import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';
 import { startStsStub, type StsStub } from '../support/sts-stub.js';
-import { BROKER_PASSWORD, brokerConfig, captureLogger, loadSpec, prepare } from './support.js';
+import { brokerPassword, brokerConfig, captureLogger, loadSpec, prepare } from './support.js';
 
 const spec = loadSpec('reference');
 const DB = 'my-pg-db';
@@ -37,7 +37,7 @@ describe.each(testedMajors())('an identity proof is accepted once on PostgreSQL 
     await prepare(server, spec);
     handler = createBrokerHandler({
       config: parseBrokerConfig({ ...brokerConfig(server, spec), brokerId: BROKER_ID, stsEndpoint: sts.endpoint, allowlist: { ro: ['arn:aws:iam::123456789012:role/oncall'], rw: [] } }),
-      password: () => BROKER_PASSWORD, tls: { mode: 'disable' }, logger: captureLogger(), keepConnection: true,
+      password: () => brokerPassword(server), tls: { mode: 'verify-full', ca: server.ca }, logger: captureLogger(), keepConnection: true,
       verifyIdentity: stsIdentityVerifier({ brokerId: BROKER_ID, endpoint: sts.endpoint }),
     });
   });
@@ -72,7 +72,7 @@ describe.each(testedMajors())('an identity proof is accepted once on PostgreSQL 
   it('six uses of one proof, three at a time through three warm containers: exactly one is accepted', async () => {
     const handlers = [handler, ...[1, 2].map(() => createBrokerHandler({
       config: parseBrokerConfig({ ...brokerConfig(server, spec), brokerId: BROKER_ID, stsEndpoint: sts.endpoint, allowlist: { ro: ['arn:aws:iam::123456789012:role/oncall'], rw: [] } }),
-      password: () => BROKER_PASSWORD, tls: { mode: 'disable' }, logger: captureLogger(),
+      password: () => brokerPassword(server), tls: { mode: 'verify-full', ca: server.ca }, logger: captureLogger(),
       verifyIdentity: stsIdentityVerifier({ brokerId: BROKER_ID, endpoint: sts.endpoint }),
     }))];
     const event = await signed(ALICE, { action: 'revoke', role: 'ro', incidentId: 'INC-4' });

@@ -12,6 +12,13 @@ import { loginPassword, query } from '../support/catalog.js';
 import type { EmbeddedServer } from '../support/embedded-server.js';
 
 const brokerTokens = new WeakMap<EmbeddedServer, string>();
+
+/** The broker's credential on a prepared server: its IAM token (or, if not in rds_iam, its password). */
+export function brokerPassword(server: EmbeddedServer): string {
+  const token = brokerTokens.get(server);
+  if (token === undefined) throw new Error('the server was not prepared: call prepare(server, spec) first');
+  return token;
+}
 export const ALICE = 'arn:aws:sts::123456789012:assumed-role/oncall/alice';
 export const BOB = 'arn:aws:sts::123456789012:assumed-role/oncall/bob';
 
@@ -36,7 +43,7 @@ export function brokerConfig(server: EmbeddedServer, spec: RoleModelSpec, over: 
 }
 
 export function connector(server: EmbeddedServer, spec: RoleModelSpec): BrokerConnector {
-  const password = () => brokerTokens.get(server) ?? '';
+  const password = () => brokerPassword(server);
   return brokerConnector({ port: server.port, user: spec.passwordBroker.name, password, tls: { mode: 'verify-full', ca: server.ca } });
 }
 

@@ -13,7 +13,6 @@ import { runFirefighter } from '../../bin/firefighter.js';
 import { main as rolemodel } from '../../bin/rolemodel.js';
 import { parseSpec } from '../../lib/core/validate.js';
 import { applyRoleModel, verifyRoleModel } from '../../lib/postgres/engine.js';
-import { query } from '../support/catalog.js';
 import { MASTER_PASSWORD, startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';
 import { startFakePg, type FakePg } from '../support/fake-pg.js';
 import { ALIAS_HOST, aliasToLoopback } from '../support/host-alias.js';
@@ -21,7 +20,8 @@ import { makeTls } from '../support/tls.js';
 
 const SPEC = new URL('../../examples/reference.json', import.meta.url).pathname;
 const SECRET = 'tls-secret-password-0123456789abcdef';
-const BROKER_PASSWORD = 'tls-broker-password-0123456789abcdef';
+// The broker is in rds_iam: it logs in with an (emulated) IAM token, issued in beforeAll.
+let BROKER_PASSWORD = '';
 const execFileAsync = promisify(execFile);
 const CHILD = new URL('../support/broker-connect-child.ts', import.meta.url).pathname;
 
@@ -140,7 +140,7 @@ describe.each(testedMajors())('passwords travel only over verified TLS (issue 8.
     beforeAll(async () => {
       const spec = parseSpec(JSON.parse(readFileSync(SPEC, 'utf8')));
       await applyRoleModel(spec, { host: '127.0.0.1', port: server.port, user: 'postgres', password: MASTER_PASSWORD, database: 'postgres', ssl: { ca: readFileSync(caFile, 'utf8') } });
-      await query(server.superuserUrl(), `ALTER ROLE my_pg_password_broker PASSWORD '${BROKER_PASSWORD}'`);
+      BROKER_PASSWORD = await server.issueIamToken('my_pg_password_broker');
     });
 
     it.each([
@@ -159,7 +159,7 @@ describe.each(testedMajors())('passwords travel only over verified TLS (issue 8.
     });
 
     it('verify-full by name works with --ca, and refuses a server whose certificate another CA signed', async () => {
-      const url = `postgres://my_pg_password_broker:${BROKER_PASSWORD}@${ALIAS_HOST}:${server.port}/my-pg-db`;
+      const url = `postgres://my_pg_password_broker:${encodeURIComponent(BROKER_PASSWORD)}@${ALIAS_HOST}:${server.port}/my-pg-db`;
       const ok = await runFf(['status', '--direct', '--database-url', url, '--ca', caFile, '--json']);
       expect([ok.code, ok.stderr]).toEqual([0, '']);
       expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, action: 'status' });
