@@ -47,7 +47,7 @@ describe.each(testedMajors())('the broker stays within its connection limit on P
     const issued = await setup.service({ action: 'request', role: 'ro', incidentId: 'INC-1', reason: 'will expire', hours: 1, database: DB2 });
     await setup.kept.close();
     if (!issued.ok || issued.action !== 'request' || !issued.password) throw new Error(`no password: ${JSON.stringify(issued)}`);
-    const stale = new pg.Client({ host: '127.0.0.1', port: server.port, user: EXPIRED, password: issued.password, database: DB2 });
+    const stale = new pg.Client({ host: '127.0.0.1', port: server.port, user: EXPIRED, password: issued.password, database: DB2, ssl: server.ssl });
     stale.on('error', () => undefined);
     await stale.connect();
     await query(server.superuserUrl(DB2), `ALTER ROLE ${EXPIRED} VALID UNTIL '2000-01-01'; UPDATE db_admin.firefighter_role SET expires_at = '2000-01-01' WHERE role = '${EXPIRED}'`);
