@@ -8,12 +8,10 @@ import { directConfig, directConnector, parseDirectUrl } from '../../lib/broker/
 import type { BrokerEvent } from '../../lib/broker/events.js';
 import { createBrokerService, type AuditLogger, type BrokerResponse } from '../../lib/broker/service.js';
 import { applyRoleModel } from '../../lib/postgres/engine.js';
-import { query } from '../support/catalog.js';
 import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';
 import { perPersonSpec } from '../support/per-person-spec.js';
 
 const DB = 'my-pg-db';
-const BROKER_PASSWORD = 'per-person-broker-password-0123456789';
 const ALICE = 'arn:aws:sts::123456789012:assumed-role/oncall/alice';
 const BOB = 'arn:aws:sts::123456789012:assumed-role/oncall/bob';
 const LEAD = 'arn:aws:sts::123456789012:assumed-role/lead/carol';
@@ -39,7 +37,7 @@ describe.each(testedMajors())('per-person logins through the broker on PostgreSQ
     return { code, stdout: stdout.join('\n'), stderr: stderr.join('\n'), json: () => JSON.parse(stdout.join('\n')) as Record<string, any> };
   }
   async function login(user: string, password: string) {
-    const c = new pg.Client({ host: '127.0.0.1', port: server.port, user, password, database: DB });
+    const c = new pg.Client({ host: '127.0.0.1', port: server.port, user, password, database: DB, ssl: server.ssl });
     c.on('error', () => undefined);
     await c.connect();
     open.push(c);
@@ -49,8 +47,8 @@ describe.each(testedMajors())('per-person logins through the broker on PostgreSQ
   beforeAll(async () => {
     server = await startEmbeddedServer({ major });
     await applyRoleModel(perPersonSpec, { connectionString: server.masterUrl() });
-    await query(server.masterUrl(), `ALTER ROLE my_pg_password_broker PASSWORD '${BROKER_PASSWORD}'`);
-    url = `postgres://my_pg_password_broker:${BROKER_PASSWORD}@127.0.0.1:${server.port}/${DB}?sslmode=disable`;
+    // The broker is in rds_iam: an (emulated) IAM token, over verified TLS (server.url).
+    url = server.url('my_pg_password_broker', await server.issueIamToken('my_pg_password_broker'), DB);
   });
   afterAll(async () => {
     await Promise.all(open.map((c) => c.end().catch(() => undefined)));

@@ -28,7 +28,7 @@ describe('the server log with log_statement=all (PostgreSQL 17)', () => {
     await broker({ action: 'request', role: 'rw', incidentId: 'INC-2', reason: 'held', hours: 1 });
     const taken = await broker({ action: 'request', role: 'rw', incidentId: 'INC-2', reason: 'takeover', hours: 1, takeover: true });
     if (!taken.ok || taken.action !== 'request' || !taken.password) throw new Error(JSON.stringify(taken));
-    const ff = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'my_pg_firefighter_rw', password: taken.password, database: DB });
+    const ff = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'my_pg_firefighter_rw', password: taken.password, database: DB, ssl: server.ssl });
     await ff.connect();
     await ff.end();
     const log = server.readLog();
