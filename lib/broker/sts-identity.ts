@@ -5,7 +5,7 @@
 // a few minutes. The proof also signs what it is for (action, access, incident, a digest of the request: see
 // proofBinding), and the broker accepts each proof once (db_admin.accept_identity_proof, keyed by the digest
 // returned here). Only AWS-specific by the request it signs; the rest of the broker does not depend on it.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -13,6 +13,9 @@ import { PROOF_BINDING_HEADERS, proofBindingHeaders, type IdentityProof, type Pr
 import { BROKER_ERROR_CODES, BrokerError } from './errors.js';
 
 export const BROKER_ID_HEADER = 'x-firefighter-broker-id';
+/** A random value in every proof: SigV4 dates have one-second resolution, so two identical requests signed in the
+ *  same second would otherwise be the same proof, and the one-use cache would refuse the second. */
+export const NONCE_HEADER = 'x-firefighter-nonce';
 export const GET_CALLER_IDENTITY_BODY = 'Action=GetCallerIdentity&Version=2011-06-15';
 /** The regional endpoint the SDK would use; the Lambda and the CLI must agree on it (the host is signed). */
 export const defaultStsEndpoint = (region: string): string => `https://sts.${region}.amazonaws.com`;
@@ -36,6 +39,7 @@ export async function signIdentityProof(options: { credentials: SigningCredentia
       host: url.host,
       'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
       [BROKER_ID_HEADER]: options.brokerId,
+      [NONCE_HEADER]: randomBytes(16).toString('hex'),
       ...proofBindingHeaders(options.binding),
     },
     body: GET_CALLER_IDENTITY_BODY,
@@ -76,7 +80,7 @@ export interface VerifiedCaller {
 export type IdentityVerifier = (proof: IdentityProof | undefined, binding: ProofBinding) => Promise<VerifiedCaller | string>;
 
 // Only these headers are forwarded; anything else in a proof is refused rather than silently dropped.
-const FORWARDED = new Set(['authorization', 'content-type', 'host', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256', BROKER_ID_HEADER, ...Object.values(PROOF_BINDING_HEADERS)]);
+const FORWARDED = new Set(['authorization', 'content-type', 'host', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256', BROKER_ID_HEADER, NONCE_HEADER, ...Object.values(PROOF_BINDING_HEADERS)]);
 const AUTHORIZATION = /^AWS4-HMAC-SHA256 Credential=[A-Z0-9]{16,128}\/(\d{8})\/([a-z0-9-]{1,32})\/sts\/aws4_request, ?SignedHeaders=([a-z0-9;-]{1,512}), ?Signature=([0-9a-f]{64})$/;
 const AMZ_DATE = /^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/;
 export const CALLER_ARN = /^arn:aws[a-z-]*:(iam::\d{12}:(user\/[\w+=,.@/-]+|root)|sts::\d{12}:assumed-role\/[\w+=,.@-]+\/[\w+=,.@-]+)$/;
@@ -102,7 +106,8 @@ export function stsIdentityVerifier(options: StsVerifierOptions): (proof: Identi
     const auth = AUTHORIZATION.exec(headers.get('authorization') ?? '');
     if (!auth) throw refuse('the identity proof has no valid SigV4 Authorization header for sts');
     const signed = (auth[3] ?? '').split(';');
-    for (const required of ['host', 'x-amz-date', BROKER_ID_HEADER, ...Object.values(PROOF_BINDING_HEADERS)]) {
+    if (!/^[0-9a-f]{32}$/.test(headers.get(NONCE_HEADER) ?? '')) throw refuse(`the identity proof has no ${NONCE_HEADER} header of 32 hex digits; sign it with this version of the firefighter CLI`);
+    for (const required of ['host', 'x-amz-date', BROKER_ID_HEADER, NONCE_HEADER, ...Object.values(PROOF_BINDING_HEADERS)]) {
       if (!signed.includes(required)) throw refuse(`the identity proof does not sign the ${required} header; it could be replayed elsewhere or for something else`);
     }
     // What the proof was signed for must be what is asked: a proof for `status` is not one for `request rw`.

@@ -37,6 +37,15 @@ const withHeader = (proof: IdentityProof, name: string, value: string | undefine
 };
 
 describe('identity proof', () => {
+  it('two identical requests signed in the same second are two proofs (the one-use cache would refuse the second)', async () => {
+    const now = new Date();
+    const [a, b] = [await sign({ now }), await sign({ now })];
+    expect(a.headers['x-amz-date']).toBe(b.headers['x-amz-date']);
+    expect(a.headers.authorization).not.toBe(b.headers.authorization);
+    const [va, vb] = [await verifier()(a), await verifier()(b)];
+    expect(va.proofSha256).not.toBe(vb.proofSha256);
+  });
+
   it('a fresh proof bound to this broker yields the ARN STS answers with', async () => {
     const proof = await sign();
     expect(proof.headers).toMatchObject({ 'x-firefighter-broker-id': BROKER, 'x-amz-security-token': ALICE.sessionToken });
@@ -58,6 +67,8 @@ describe('identity proof', () => {
     ['carries an extra header', async () => withHeader(await sign(), 'x-forwarded-host', 'evil.example'), /unexpected header "x-forwarded-host"/],
     ['asks for another action', async () => ({ ...(await sign()), body: 'Action=AssumeRole&Version=2011-06-15' }), /not a GetCallerIdentity request/],
     ['has no date', async () => withHeader(await sign(), 'x-amz-date', undefined), /no valid X-Amz-Date/],
+    ['has no nonce', async () => withHeader(await sign(), 'x-firefighter-nonce', undefined), /no x-firefighter-nonce header of 32 hex digits/],
+    ['has its nonce unsigned', async () => { const p = await sign(); return withHeader(p, 'authorization', (p.headers.authorization ?? '').replace(';x-firefighter-nonce', '')); }, /does not sign the x-firefighter-nonce header/],
     ['has no authorization', async () => withHeader(await sign(), 'authorization', undefined), /no valid SigV4 Authorization/],
   ])('is refused when the proof %s', async (_name, make, message) => {
     const error = await refusal(verifier()(await make()));
