@@ -37,9 +37,10 @@ describe('diffCluster on an empty cluster', () => {
       'GRANT "my_pg_owner" TO "my_pg_admin" WITH ADMIN OPTION, INHERIT FALSE, SET TRUE',
       'GRANT "my_pg_firefighter_ro" TO "my_pg_admin" WITH ADMIN OPTION, INHERIT FALSE, SET FALSE',
       'GRANT "my_pg_firefighter_rw" TO "my_pg_admin" WITH ADMIN OPTION, INHERIT FALSE, SET FALSE',
-      'GRANT "rds_iam" TO "my_pg_password_broker"',
-      'GRANT "rds_iam" TO "my_pg_migrator"',
-      'GRANT "rds_iam" TO "my_pg_app"',
+      // WITH INHERIT TRUE: a NOINHERIT login (the migrator) must still have rds_iam's privileges, or Aurora lets it use a password.
+      'GRANT "rds_iam" TO "my_pg_password_broker" WITH INHERIT TRUE',
+      'GRANT "rds_iam" TO "my_pg_migrator" WITH INHERIT TRUE',
+      'GRANT "rds_iam" TO "my_pg_app" WITH INHERIT TRUE',
       'GRANT "rds_password" TO "my_pg_admin"',
       'GRANT "pg_signal_backend" TO "my_pg_admin" WITH INHERIT TRUE',
       'GRANT CONNECT ON DATABASE "my-pg-db" TO "my_pg_admin", "my_pg_migrator", "my_pg_app", "my_pg_firefighter_ro", "my_pg_firefighter_rw", "my_pg_password_broker", "postgres"',
