@@ -95,6 +95,14 @@ describe.each(testedMajors())('aurora profile on PostgreSQL %i', (major) => {
     expect(await login({ connectionString: server.url('nested_app', 'an-ordinary-password') })).not.toBe('ok');
   });
 
+  it.runIf(embedded)('enforces the rds_iam rule in a database the master creates later', async () => {
+    await query(server.masterUrl(), 'CREATE DATABASE later_db');
+    await query(server.masterUrl(), 'GRANT rds_iam TO iam_app');
+    expect(await login({ connectionString: server.url('iam_app', 'an-ordinary-password', 'later_db') })).not.toBe('ok');
+    expect(await login({ connectionString: server.url('iam_app', await server.issueIamToken('iam_app'), 'later_db') })).toBe('ok');
+    expect(await login({ connectionString: server.masterUrl('later_db') })).toBe('ok');
+  });
+
   it.runIf(embedded && major >= 16)('lets the master in while it holds rds_iam without INHERIT, as Aurora does (pg_hba +role alone would not)', async () => {
     await asSuperuser(`GRANT iam_group TO ${MASTER_USER} WITH INHERIT FALSE, SET TRUE`);
     expect(await master()).toBe('ok');
