@@ -9,6 +9,7 @@ import { connect } from '../../lib/postgres/connection.js';
 import { retireDatabaseRoles } from '../../lib/postgres/retire.js';
 import { loginAs, query } from '../support/catalog.js';
 import { MASTER_USER, startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';
+import { ALICE, prepare, trustedService } from './support.js';
 
 const spec = parseSpec(JSON.parse(readFileSync(new URL('../../examples/reference.json', import.meta.url), 'utf8')));
 const DB = 'my-pg-db';
@@ -89,7 +90,7 @@ describe.each(testedMajors())('search_path hijack on PostgreSQL %i', (major) => 
 
   beforeAll(async () => {
     server = await startEmbeddedServer({ major });
-    await applyRoleModel(spec, conn());
+    await prepare(server, spec); // applyRoleModel as the master, and the broker's IAM token
     // The migrator acts as the owner, as it may by design; it plants in public, the application schema and a
     // schema named after the master (the default search_path starts with "$user").
     const migrator = await loginAs(server, 'my_pg_migrator', DB);
@@ -144,6 +145,15 @@ describe.each(testedMajors())('search_path hijack on PostgreSQL %i', (major) => 
     }
     // The settings themselves are drift (item 5): reported, and removed by the next apply.
     expect((await verifyRoleModel(spec, conn())).findings.map((f) => f.code)).toEqual(['database-setting-extra', 'database-setting-extra']);
+    expect(await hijacks()).toEqual([]);
+  });
+
+  it('the broker runs none of them: request, status, revoke and sweep', async () => {
+    const broker = trustedService(server, spec, ALICE);
+    expect(await broker({ action: 'request', role: 'ro', incidentId: 'INC-1', reason: 'planted overloads', hours: 1 })).toMatchObject({ ok: true });
+    expect(await broker({ action: 'status' })).toMatchObject({ ok: true });
+    expect(await broker({ action: 'revoke', role: 'ro', incidentId: 'INC-1' })).toMatchObject({ ok: true });
+    expect(await broker({ action: 'sweep' })).toMatchObject({ ok: true });
     expect(await hijacks()).toEqual([]);
   });
 
