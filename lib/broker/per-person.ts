@@ -6,6 +6,7 @@ import type { DecideInput, ExtendInput, HistoryInput, RequestInput, RevokeInput 
 import { generatePassword as defaultGeneratePassword } from '../core/password.js';
 import { scramSha256VerifierAsync } from '../core/scram.js';
 import type pg from 'pg';
+import { inTransaction } from '../postgres/connection.js';
 import { resolveRole, withClient, iso, type AcceptedProof, type BrokerDeps, type IssuedPassword } from './actions.js';
 import { BROKER_ERROR_CODES, BrokerError } from './errors.js';
 
@@ -23,16 +24,10 @@ const ACCEPT_PROOF = 'SELECT db_admin.accept_identity_proof($1, $2, $3, $4)';
 /** Records the identity proof as used in the same transaction as the change: a refused change leaves it unused. */
 async function once<T>(client: pg.Client, proof: AcceptedProof | undefined, work: () => Promise<T>): Promise<T> {
   if (!proof) return work();
-  await client.query('BEGIN');
-  try {
+  return inTransaction(client, async () => {
     await client.query(ACCEPT_PROOF, [proof.sha256, proof.validUntil, proof.caller, proof.action]);
-    const out = await work();
-    await client.query('COMMIT');
-    return out;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
+    return work();
+  });
 }
 
 export type LoginIssued = IssuedPassword & { readonly outcome: 'issued' | 'reissued'; readonly requestId?: string };

@@ -106,3 +106,16 @@ export function describeTarget(options: ConnectionOptions, database?: string): s
   }
   return `postgresql://${user ?? '?'}@${host ?? 'localhost'}:${port ?? 5432}/${db ?? 'postgres'}`;
 }
+
+/** Runs work between BEGIN and COMMIT; rolls back and rethrows on any error. */
+export async function inTransaction<T>(client: pg.Client, work: () => Promise<T>): Promise<T> {
+  await client.query('BEGIN');
+  try {
+    const out = await work();
+    await client.query('COMMIT');
+    return out;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}

@@ -11,7 +11,7 @@ import type { Finding, Step } from '../core/plan-types.js';
 import type { DatabaseSpec, RoleModelSpec } from '../core/spec.js';
 import { quoteIdent } from '../core/sql-text.js';
 import { parseSpec } from '../core/validate.js';
-import { connect, StatementCounter, type ConnectionOptions } from './connection.js';
+import { connect, inTransaction, StatementCounter, type ConnectionOptions } from './connection.js';
 import { inspectCluster, inspectDatabase, inspectUnmanagedLogins } from './inspect.js';
 import { acquireRoleModelLock, releaseRoleModelLock } from './lock.js';
 import { dbAdminMarker, dbAdminText } from './sql-files.js';
@@ -98,18 +98,6 @@ async function runSteps(client: pg.Client, steps: readonly Step[]): Promise<void
     }
   }
   if (role) await client.query('RESET ROLE');
-}
-
-async function inTransaction<T>(client: pg.Client, work: () => Promise<T>): Promise<T> {
-  await client.query('BEGIN');
-  try {
-    const out = await work();
-    await client.query('COMMIT');
-    return out;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
 }
 
 async function withMaintenanceLock<T>(connection: ConnectionOptions, lockWait: string, counter: StatementCounter, work: (client: pg.Client) => Promise<T>): Promise<T> {
