@@ -16,7 +16,7 @@ import { validationError } from './util.js';
 export type FirefighterBrokerOptions = Pick<
   PasswordBrokerProps,
   'readOnlyRequesters' | 'readWriteRequesters' | 'reservedConcurrency' | 'sweepSchedule' | 'delivery' | 'incidentIdPattern' | 'brokerId'
-  | 'locatorParameterName' | 'outputs'
+  | 'locatorParameterName' | 'outputs' | 'alarms'
 >;
 
 export interface FirefighterDatabaseProps {

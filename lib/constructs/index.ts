@@ -1,4 +1,5 @@
 export * from './firefighter-database.js';
 export * from './role-model.js';
 export * from './password-broker.js';
+export * from './broker-alarms.js';
 export { bundleDir, type BundleName } from './bundles.js';

@@ -14,6 +14,7 @@ import { parseSpec } from '../core/validate.js';
 import { BROKER_CONFIG_ENV, requesterArnProblem, type BrokerConfig } from '../core/broker-config.js';
 import { brokerParameterName, type BrokerLocator } from '../core/broker-locator.js';
 import { bundleDir, LAMBDA_RUNTIME_CA_FILE } from './bundles.js';
+import { BrokerAlarms, type BrokerAlarmOptions } from './broker-alarms.js';
 import { acknowledgeLambdaBasics, acknowledgeNag } from './nag.js';
 import { allowClusterPortFrom, defaultPrivateSubnets, validationError } from './util.js';
 
@@ -78,6 +79,12 @@ export interface PasswordBrokerProps {
   readonly locatorParameterName?: string | false;
   /** Stack outputs with the broker's function name, broker id and locator parameter. @default true */
   readonly outputs?: boolean;
+  /**
+   * Metric filters on the audit lines and alarms on failed actions, refusals and takeovers, or `false` for none.
+   * @default - errors >= 1, refusals >= 3, takeovers >= 1 in 5 minutes, no actions (add them with `alarms.actions`
+   * or `broker.alarms.errors.addAlarmAction(...)`)
+   */
+  readonly alarms?: BrokerAlarmOptions | false;
 }
 
 /**
@@ -91,6 +98,10 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
   readonly brokerId: string;
   /** The SSM parameter the CLI finds this broker through (undefined with `locatorParameterName: false`). */
   readonly locatorParameter?: ssm.StringParameter;
+  /** The function's log group: one JSON audit line per action. */
+  readonly logGroup: logs.LogGroup;
+  /** Alarms on errors, refusals and takeovers (undefined with `alarms: false`). */
+  readonly alarms?: BrokerAlarms;
   /** Role name -> secret, only with `delivery: 'secret'`. */
   readonly passwordSecrets: ReadonlyMap<string, secretsmanager.Secret>;
   private readonly requesters: Record<FirefighterAccess, string[]> = { ro: [], rw: [] };
@@ -153,6 +164,10 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
       ...(delivery === 'secret' ? { secretArns: Object.fromEntries([...secrets].map(([role, s]) => [role, s.secretArn])) } : {}),
     };
 
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
     this.function = new lambda.Function(this, 'Function', {
       description: `Issues temporary firefighter passwords for cluster ${spec.cluster}`,
       runtime: lambda.Runtime.NODEJS_22_X,
@@ -169,11 +184,11 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
         NODE_EXTRA_CA_CERTS: LAMBDA_RUNTIME_CA_FILE,
         [BROKER_CONFIG_ENV]: Stack.of(this).toJsonString(config),
       },
-      logGroup: new logs.LogGroup(this, 'Logs', {
-        retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-        removalPolicy: RemovalPolicy.RETAIN,
-      }),
+      logGroup: this.logGroup,
     });
+    if (props.alarms !== false) {
+      this.alarms = new BrokerAlarms(this, 'Alarms', { ...props.alarms, logGroup: this.logGroup, function: this.function, brokerId: this.brokerId, cluster: spec.cluster });
+    }
     acknowledgeLambdaBasics(this.function, true);
     this.connections = this.function.connections;
     this.grantPrincipal = this.function.grantPrincipal;

@@ -1,0 +1,112 @@
+// Alarms on the password broker's audit lines. The broker writes one JSON line per action (powertools'
+// logger, lib/broker/service.ts) whose `outcome` says what happened: `failed`, `refused`, `takeover`, ...
+// Metric filters count those outcomes per broker (the line's `broker` field is a dimension, so two brokers
+// in one account do not share a metric), and alarms fire on them. A broker that times out or crashes writes
+// no audit line, so the errors alarm adds the function's own Errors metric.
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { validationError } from './util.js';
+
+/** What the alarms watch, by the audit line's `outcome`. */
+export const AUDIT_ALARM_OUTCOMES = { errors: 'failed', refusals: 'refused', takeovers: 'takeover' } as const;
+export type BrokerAlarmKind = keyof typeof AUDIT_ALARM_OUTCOMES;
+
+/** The namespace of the broker's audit metrics; each carries the dimension `Broker` = the broker id. */
+export const AUDIT_METRIC_NAMESPACE = 'CdkAuroraFirefighter';
+
+export interface BrokerAlarmOptions {
+  /** Actions of every alarm (e.g. an SNS topic of the on-call team). @default - none; add with `broker.alarms.errors.addAlarmAction(...)` */
+  readonly actions?: cloudwatch.IAlarmAction[];
+  /** The window each alarm counts over. @default Duration.minutes(5) */
+  readonly period?: Duration;
+  /** Failed actions (audit `outcome: failed`, or a crashed or timed-out invocation) per period that alarm. @default 1 */
+  readonly errorThreshold?: number;
+  /** Refused requests (wrong caller, bad input, role held, ...) per period that alarm: a few are typos, more are probing. @default 3 */
+  readonly refusalThreshold?: number;
+  /** Takeovers per period that alarm: every takeover ends someone else's firefighter session. @default 1 */
+  readonly takeoverThreshold?: number;
+}
+
+export interface BrokerAlarmsProps extends BrokerAlarmOptions {
+  readonly logGroup: logs.ILogGroup;
+  readonly function: lambda.IFunction;
+  readonly brokerId: string;
+  readonly cluster: string;
+}
+
+/** Three alarms (errors, refusals, takeovers) and the metric filters under them. */
+export class BrokerAlarms extends Construct {
+  readonly errors: cloudwatch.Alarm;
+  readonly refusals: cloudwatch.Alarm;
+  readonly takeovers: cloudwatch.Alarm;
+  private readonly period: Duration;
+  private readonly brokerId: string;
+
+  constructor(scope: Construct, id: string, props: BrokerAlarmsProps) {
+    super(scope, id);
+    this.period = props.period ?? Duration.minutes(5);
+    this.brokerId = props.brokerId;
+    const seconds = this.period.toSeconds();
+    if (seconds < 60 || seconds % 60 !== 0) {
+      throw validationError(`alarms.period ${this.period.toHumanString()} must be a whole number of minutes (metric filters publish per minute); e.g. Duration.minutes(5)`, this);
+    }
+    const threshold = (name: string, value: number | undefined, fallback: number): number => {
+      const v = value ?? fallback;
+      if (!Number.isInteger(v) || v < 1) throw validationError(`alarms.${name} ${v} must be an integer of at least 1`, this);
+      return v;
+    };
+    for (const kind of Object.keys(AUDIT_ALARM_OUTCOMES) as BrokerAlarmKind[]) {
+      new logs.MetricFilter(this, `${capitalize(kind)}Filter`, {
+        logGroup: props.logGroup,
+        filterPattern: logs.FilterPattern.stringValue('$.outcome', '=', AUDIT_ALARM_OUTCOMES[kind]),
+        metricNamespace: AUDIT_METRIC_NAMESPACE,
+        metricName: metricNameOf(kind),
+        metricValue: '1',
+        dimensions: { Broker: '$.broker' },
+      });
+    }
+    const errors = new cloudwatch.MathExpression({
+      expression: 'FILL(audit, 0) + FILL(invocations, 0)',
+      usingMetrics: { audit: this.metric('errors'), invocations: props.function.metricErrors({ period: this.period, statistic: 'Sum' }) },
+      period: this.period,
+      label: 'failed broker actions and invocations',
+    });
+    const common = { evaluationPeriods: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING };
+    this.errors = new cloudwatch.Alarm(this, 'Errors', {
+      ...common, metric: errors, threshold: threshold('errorThreshold', props.errorThreshold, 1),
+      alarmDescription: `Password broker of ${props.cluster}: an action failed (audit outcome "failed") or the function errored or timed out; read the broker's log group`,
+    });
+    this.refusals = new cloudwatch.Alarm(this, 'Refusals', {
+      ...common, metric: this.metric('refusals'), threshold: threshold('refusalThreshold', props.refusalThreshold, 3),
+      alarmDescription: `Password broker of ${props.cluster}: requests were refused (audit outcome "refused": not allowlisted, bad proof, bad input, role held); someone may be probing`,
+    });
+    this.takeovers = new cloudwatch.Alarm(this, 'Takeovers', {
+      ...common, metric: this.metric('takeovers'), threshold: threshold('takeoverThreshold', props.takeoverThreshold, 1),
+      alarmDescription: `Password broker of ${props.cluster}: a firefighter role was taken over from its holder (audit outcome "takeover")`,
+    });
+    for (const action of props.actions ?? []) for (const alarm of this.all()) alarm.addAlarmAction(action);
+  }
+
+  /** The count of audit lines of one kind per period (Sum), for dashboards or alarms of your own. */
+  metric(kind: BrokerAlarmKind, options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: AUDIT_METRIC_NAMESPACE, metricName: metricNameOf(kind), dimensionsMap: { Broker: this.brokerId },
+      statistic: 'Sum', period: this.period, ...options,
+    });
+  }
+
+  all(): cloudwatch.Alarm[] {
+    return [this.errors, this.refusals, this.takeovers];
+  }
+}
+
+function metricNameOf(kind: BrokerAlarmKind): string {
+  return `Broker${capitalize(kind)}`;
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
