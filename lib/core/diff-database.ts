@@ -4,6 +4,7 @@
 import { DB_ADMIN_FUNCTIONS, guardrailSettings } from './db-admin.js';
 import { compareDbAdmin } from './db-admin-drift.js';
 import { diffLoginPolicies } from './diff-login-policy.js';
+import { diffWidePrivileges } from './diff-wide-privileges.js';
 import type { DatabaseObjectFacts, MisownedObject, ObjectAccessFacts } from './facts.js';
 import { checkedRoles, OBJECT_GRANTS, SEQUENCE_PRIVILEGES, tablePrivileges } from './model.js';
 import { nameList, type DiffResult, type Finding, type Step } from './plan-types.js';
@@ -186,6 +187,13 @@ export function diffDatabase(input: DatabaseDiffInput): DiffResult {
 
   // 7. db_admin: schema, functions, allowlist rows, EXECUTE for the broker only.
   diffDbAdmin(input, facts, add, find, steps);
+
+  // 8. Column grants and grants outside the listed schemas (lib/core/diff-wide-privileges.ts).
+  if (facts.wide) {
+    const wide = diffWidePrivileges(spec, db, facts.wide);
+    findings.push(...wide.findings);
+    steps.push(...wide.steps);
+  }
 
   void broker;
   return { findings, steps };

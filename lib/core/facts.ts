@@ -1,5 +1,6 @@
 // What the inspection queries (sql/inspect-*.sql) report about the server: plain data, no driver types.
 import type { DbAdminPrints } from './db-admin-drift.js';
+import type { WidePrivilegeFacts } from './diff-wide-privileges.js';
 
 export interface RoleFacts {
   readonly name: string;
@@ -84,6 +85,8 @@ export interface DatabaseObjectFacts {
   readonly misownedObjects: readonly MisownedObject[];
   /** Exploded pg_default_acl rows for the owner and admin roles; schema null means global. */
   readonly defaultAcl: readonly { role: string; schema: string | null; objectType: string; grantee: string; privilege: string }[];
+  /** Column grants and grants outside the listed schemas (sql/inspect-wide-privileges.sql); absent when not read. */
+  readonly wide?: WidePrivilegeFacts;
   readonly dbAdmin: {
     readonly exists: boolean;
     readonly owner: string | null;

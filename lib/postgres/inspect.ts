@@ -2,6 +2,7 @@
 import type pg from 'pg';
 import { DB_ADMIN_FUNCTIONS } from '../core/db-admin.js';
 import { sameSignature } from '../core/diff-database.js';
+import type { WidePrivilegeFacts } from '../core/diff-wide-privileges.js';
 import type { ClusterFacts, DatabaseObjectFacts } from '../core/facts.js';
 import type { UnmanagedLoginFacts } from '../core/lockout.js';
 import { checkedRoles, managedRoles, tablePrivileges } from '../core/model.js';
@@ -37,11 +38,12 @@ export async function inspectDatabase(
   ]);
   const facts = rows[0]?.facts;
   if (!facts) throw new Error(`inspection of "${db.name}" returned nothing`);
+  const wide = (await client.query<{ facts: WidePrivilegeFacts }>(readSql('inspect-wide-privileges.sql'), [db.schemas, roles])).rows[0]?.facts;
   const contract = Object.values(DB_ADMIN_FUNCTIONS).map((s) => `${DB_ADMIN_SCHEMA}.${s}`);
   const missingRoutines = facts.dbAdmin.exists ? contract.filter((c) => !facts.dbAdmin.executors.some((e) => sameSignature(e.routine, c))) : [];
   const allowlist = await readAllowlist(client, spec, facts, inTransaction);
   const compared = facts.dbAdmin.exists ? await compareWithFiles(client, spec, db, inTransaction) : {};
-  return { ...facts, dbAdmin: { ...facts.dbAdmin, missingRoutines, firefighterRoles: allowlist.roles, ...(allowlist.policies ? { loginPolicies: allowlist.policies } : {}), ...compared } };
+  return { ...facts, ...(wide ? { wide } : {}), dbAdmin: { ...facts.dbAdmin, missingRoutines, firefighterRoles: allowlist.roles, ...(allowlist.policies ? { loginPolicies: allowlist.policies } : {}), ...compared } };
 }
 
 /** The installed db_admin and a rolled-back fresh install of the files, described alike (issue 8, item 6). */

@@ -1,0 +1,177 @@
+// Least privilege in the whole database (issue 10.3): column-level grants, which has_table_privilege does not
+// see, and anything granted directly to a managed role on a schema the spec does not list (public included)
+// or on the objects in it. Facts come from sql/inspect-wide-privileges.sql.
+//
+// What PUBLIC may do in an unlisted schema is left alone: revoking it would change what every unmanaged role
+// can do there, and the spec says nothing about those schemas. In the listed schemas PUBLIC counts, as it does
+// for the table-level privileges (lib/core/diff-database.ts).
+//
+// Fixes are REVOKEs naming the objects, several objects per statement and every statement of one grantor in one
+// step (one round trip). A table-level REVOKE also revokes that privilege on every column of the table, so the
+// column grants go with the same statement. Each REVOKE runs as the role that granted the privilege (only the
+// grantor, or a member of it, can revoke a grant); a grantor the master cannot act for gets a manual step.
+import { checkedRoles, OBJECT_GRANTS } from './model.js';
+import { nameList, type DiffResult, type Finding, type Step } from './plan-types.js';
+import type { DatabaseSpec, RoleModelSpec } from './spec.js';
+import { quoteIdent } from './sql-text.js';
+
+export interface ColumnGrantFacts {
+  readonly schema: string;
+  readonly table: string;
+  /** The schema is one of the spec's application schemas. */
+  readonly listed: boolean;
+  readonly column: string;
+  /** The managed role that holds the privilege (directly, or through PUBLIC when viaPublic). */
+  readonly role: string;
+  readonly viaPublic: boolean;
+  readonly privilege: string;
+  readonly grantor: string;
+  /** The grantor owns the table (after apply hands an object to the owner role, so does the grant). */
+  readonly byOwner: boolean;
+  /** The inspecting (applying) user can act for the grantor. */
+  readonly grantorUsable: boolean;
+  /** The inspecting user may look up names in the schema. */
+  readonly schemaUsable: boolean;
+  /** The role holds the privilege on the whole table anyway (the table-level check covers it). */
+  readonly tableLevel: boolean;
+}
+
+export interface OtherGrantFacts {
+  readonly schema: string;
+  readonly objectClass: 'schema' | 'tables' | 'sequences' | 'routines';
+  /** null for the schema itself. */
+  readonly name: string | null;
+  /** A routine's input argument types as the server formats them; null otherwise. */
+  readonly args: string | null;
+  readonly role: string;
+  readonly privilege: string;
+  readonly grantor: string;
+  readonly grantorUsable: boolean;
+  readonly schemaUsable: boolean;
+}
+
+export interface WidePrivilegeFacts {
+  readonly columnGrants: readonly ColumnGrantFacts[];
+  readonly otherGrants: readonly OtherGrantFacts[];
+}
+
+const ON = { schema: 'SCHEMA', tables: 'TABLE', sequences: 'SEQUENCE', routines: 'ROUTINE' } as const;
+
+function objectName(schema: string, name: string | null, args: string | null, routine: boolean): string {
+  if (name === null) return quoteIdent(schema);
+  return `${quoteIdent(schema)}.${quoteIdent(name)}${routine ? `(${args ?? ''})` : ''}`;
+}
+
+interface Runner {
+  readonly runAs?: string;
+  /** Why apply cannot run it (a human must); undefined when it can. */
+  readonly manual?: string;
+  /** The applying user needs USAGE on schema public to name the objects; the owner role lends it. */
+  readonly lendPublic?: boolean;
+}
+
+/** Groups revokes by who runs them and what they revoke, so that each statement names many objects. */
+class Revokes {
+  private readonly byRunner = new Map<string, { runner: Runner; lend: boolean; statements: Map<string, Set<string>> }>();
+
+  add(runner: Runner, head: string, object: string, tail: string): void {
+    const key = `${runner.manual ?? ''}\0${runner.runAs ?? ''}`;
+    let group = this.byRunner.get(key);
+    if (!group) {
+      group = { runner, lend: false, statements: new Map() };
+      this.byRunner.set(key, group);
+    }
+    group.lend ||= runner.lendPublic === true;
+    const stmt = `${head}\0${tail}`;
+    if (!group.statements.has(stmt)) group.statements.set(stmt, new Set());
+    group.statements.get(stmt)?.add(object);
+  }
+
+  steps(database: string, owner: string): Step[] {
+    const out: Step[] = [];
+    const step = (runAs: string | undefined, sql: string, reason: string, manual?: boolean): void => {
+      out.push({ phase: 'database-objects', database, ...(runAs ? { runAs } : {}), sql, reason, ...(manual ? { manual } : {}) });
+    };
+    for (const { runner, lend, statements } of this.byRunner.values()) {
+      const sql = [...statements].map(([stmt, objects]) => {
+        const [head = '', tail = ''] = stmt.split('\0');
+        return `${head} ${[...objects].join(', ')} ${tail}`;
+      }).join(';\n');
+      if (runner.manual) {
+        step(undefined, sql, runner.manual, true);
+        continue;
+      }
+      if (lend) step(owner, 'GRANT USAGE ON SCHEMA public TO SESSION_USER', 'let the applying user name the objects in public');
+      step(runner.runAs, sql, `revoke privileges beyond the model (as ${runner.runAs ?? 'the applying user'}, for the role that granted them)`);
+      if (lend) step(owner, 'REVOKE USAGE ON SCHEMA public FROM SESSION_USER', 'end the temporary schema usage');
+    }
+    return out;
+  }
+}
+
+export function diffWidePrivileges(spec: RoleModelSpec, db: DatabaseSpec, wide: WidePrivilegeFacts): DiffResult {
+  const owner = db.roles.owner.name;
+  const admin = spec.admin.name;
+  const kinds = new Map(checkedRoles(spec, db).map((r) => [r.name, r.kind]));
+  const findings: Finding[] = [];
+  const revokes = new Revokes();
+  // Owner and admin are roles the engine already acts as; anyone else only if the applying user can act for it
+  // (it granted the privilege itself, or inherits the grantor's privileges) and can name the objects.
+  const runner = (g: { grantor: string; grantorUsable: boolean; schemaUsable: boolean; schema: string }, listedByOwner: boolean): Runner => {
+    if (listedByOwner) return { runAs: owner };
+    if (g.grantor === owner || g.grantor === admin) return { runAs: g.grantor };
+    if (!g.grantorUsable) return { manual: `granted by ${g.grantor}, whom the applying user cannot act for: run it as ${g.grantor} (or a member of it)` };
+    if (g.schemaUsable) return {};
+    if (g.schema === 'public') return { lendPublic: true };
+    return { manual: `the applying user has no USAGE on schema "${g.schema}": run it as its owner or ${g.grantor}` };
+  };
+
+  // Column grants, one finding per schema, role, privilege and path.
+  const columnGroups = new Map<string, { g: ColumnGrantFacts; tables: Map<string, string[]> }>();
+  for (const g of wide.columnGrants) {
+    const kind = kinds.get(g.role);
+    if (!kind) continue;
+    if (g.listed && (OBJECT_GRANTS[kind].tables.includes(g.privilege) || g.tableLevel)) continue;
+    const key = `${g.schema}\0${g.role}\0${g.privilege}\0${g.viaPublic}`;
+    if (!columnGroups.has(key)) columnGroups.set(key, { g, tables: new Map() });
+    const table = objectName(g.schema, g.table, null, false);
+    const cols = columnGroups.get(key)?.tables;
+    if (!cols?.has(table)) cols?.set(table, []);
+    if (!cols?.get(table)?.includes(g.column)) cols?.get(table)?.push(g.column);
+    const who = g.viaPublic ? 'PUBLIC' : quoteIdent(g.role);
+    // Listed schemas: only the privilege the role must not have (the model grants the rest on the whole table).
+    revokes.add(runner(g, g.listed && g.byOwner), `REVOKE ${g.listed ? g.privilege : 'ALL'} ON TABLE`, table, `FROM ${who}`);
+  }
+  for (const { g, tables } of columnGroups.values()) {
+    const names = [...tables].map(([t, cols]) => `${t} (${cols.map(quoteIdent).join(', ')})`);
+    const where = g.listed ? `"${g.schema}"` : `schema "${g.schema}", which the spec does not list`;
+    findings.push({
+      code: 'column-privilege-extra', database: db.name, subject: g.role, objects: names,
+      message: `${g.role} has ${g.privilege} on columns of ${names.length} table(s) in ${where}${g.viaPublic ? ' through PUBLIC' : ''}: ${nameList(names)}`,
+    });
+  }
+
+  // Direct grants on unlisted schemas and their objects. CREATE on public is the public-schema check's.
+  const otherGroups = new Map<string, { o: OtherGrantFacts; privileges: Set<string>; names: Set<string> }>();
+  for (const o of wide.otherGrants) {
+    if (!kinds.has(o.role)) continue;
+    if (o.objectClass === 'schema' && o.schema === 'public' && o.privilege === 'CREATE') continue;
+    const key = `${o.schema}\0${o.role}\0${o.objectClass}`;
+    if (!otherGroups.has(key)) otherGroups.set(key, { o, privileges: new Set(), names: new Set() });
+    const group = otherGroups.get(key);
+    const name = objectName(o.schema, o.name, o.args, o.objectClass === 'routines');
+    group?.privileges.add(o.privilege);
+    group?.names.add(name);
+    revokes.add(runner(o, false), `REVOKE ALL ON ${ON[o.objectClass]}`, name, `FROM ${quoteIdent(o.role)}`);
+  }
+  for (const { o, privileges, names } of otherGroups.values()) {
+    const privs = [...privileges].sort().join(', ');
+    const list = [...names];
+    const message = o.objectClass === 'schema'
+      ? `${o.role} has ${privs} on schema "${o.schema}", which the spec does not list`
+      : `${o.role} has ${privs} on ${list.length} ${o.objectClass} in schema "${o.schema}", which the spec does not list: ${nameList(list)}`;
+    findings.push({ code: `${o.objectClass === 'schema' ? 'schema' : o.objectClass}-privilege-unlisted`, database: db.name, subject: o.role, message, ...(o.objectClass === 'schema' ? {} : { objects: list }) });
+  }
+  return { findings, steps: revokes.steps(db.name, owner) };
+}
+

@@ -1,0 +1,72 @@
+-- Privileges of managed roles the per-schema counts of inspect-database.sql cannot see (read-only):
+--   columnGrants: column-level grants (pg_attribute.attacl) in every non-system schema, db_admin included;
+--   otherGrants:  privileges granted directly to a managed role on a schema the spec does not list and on
+--                 the tables, sequences and routines in it (db_admin's objects are checked with db_admin).
+-- Only what pg_attribute.attacl and the object ACLs name is read, so the cost follows the number of explicit
+-- grants, not the number of objects. Extension members and internal parts are exempt, as in inspect-database.sql.
+-- $1: text[] application schemas; $2: text[] roles whose privileges are checked.
+-- Every function, operator and type is pg_catalog-qualified: this runs as the master inside a database
+-- whose owner may plant overloads.
+WITH nsp AS (
+  SELECT n.oid, n.nspname, n.nspname OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[]) AS listed
+  FROM pg_catalog.pg_namespace n
+  WHERE pg_catalog.left(n.nspname::pg_catalog.text, 3) OPERATOR(pg_catalog.<>) 'pg_'
+    AND n.nspname OPERATOR(pg_catalog.<>) 'information_schema'
+    AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::pg_catalog.regclass
+                    AND d.objid OPERATOR(pg_catalog.=) n.oid AND d.deptype OPERATOR(pg_catalog.=) 'e'::pg_catalog."char")
+), roles AS (
+  SELECT r.oid, r.rolname FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.text[])
+), members AS (
+  SELECT d.classid, d.objid FROM pg_catalog.pg_depend d
+  WHERE d.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['e', 'i']::pg_catalog."char"[]) AND d.objsubid OPERATOR(pg_catalog.=) 0
+    AND NOT (d.refclassid OPERATOR(pg_catalog.=) d.classid AND d.refobjid OPERATOR(pg_catalog.=) d.objid)
+), rels AS (
+  SELECT c.oid, c.relname, c.relkind, c.relowner, c.relacl, n.oid AS nspoid, n.nspname, n.listed
+  FROM pg_catalog.pg_class c JOIN nsp n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+  WHERE c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p', 'v', 'm', 'f', 'S']::pg_catalog."char"[])
+    AND NOT EXISTS (SELECT FROM members m WHERE m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass AND m.objid OPERATOR(pg_catalog.=) c.oid)
+), column_grants AS (
+  -- Listed schemas: grants to the role itself or to PUBLIC (the effective view inspect-database.sql takes);
+  -- other schemas: grants to the role itself (what PUBLIC may do there is the customer's decision).
+  SELECT c.nspname, c.relname, c.listed, a.attname, r.rolname, x.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid AS via_public,
+         x.privilege_type, pg_catalog.pg_get_userbyid(x.grantor) AS grantor, x.grantor OPERATOR(pg_catalog.=) c.relowner AS by_owner,
+         pg_catalog.pg_has_role(CURRENT_USER, x.grantor, 'USAGE') AS grantor_usable,
+         pg_catalog.has_schema_privilege(CURRENT_USER, c.nspoid, 'USAGE') AS schema_usable,
+         pg_catalog.has_table_privilege(r.oid, c.oid, x.privilege_type) AS table_level
+  FROM rels c
+  JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attnum OPERATOR(pg_catalog.>) 0
+    AND NOT a.attisdropped AND a.attacl IS NOT NULL
+  CROSS JOIN LATERAL pg_catalog.aclexplode(a.attacl) x
+  JOIN roles r ON x.grantee OPERATOR(pg_catalog.=) r.oid OR (c.listed AND x.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid)
+), other_grants AS (
+  SELECT n.oid AS nspoid, n.nspname, 'schema'::pg_catalog.text AS object_class, NULL::pg_catalog.text AS name, NULL::pg_catalog.text AS args,
+         x.grantee, x.grantor, x.privilege_type
+  FROM nsp n JOIN pg_catalog.pg_namespace s ON s.oid OPERATOR(pg_catalog.=) n.oid
+  CROSS JOIN LATERAL pg_catalog.aclexplode(s.nspacl) x
+  WHERE NOT n.listed AND n.nspname OPERATOR(pg_catalog.<>) 'db_admin'
+  UNION ALL
+  SELECT c.nspoid, c.nspname, CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'S'::pg_catalog."char" THEN 'sequences' ELSE 'tables' END,
+         c.relname::pg_catalog.text, NULL, x.grantee, x.grantor, x.privilege_type
+  FROM rels c CROSS JOIN LATERAL pg_catalog.aclexplode(c.relacl) x
+  WHERE NOT c.listed AND c.nspname OPERATOR(pg_catalog.<>) 'db_admin'
+  UNION ALL
+  SELECT n.oid, n.nspname, 'routines', f.proname::pg_catalog.text, pg_catalog.oidvectortypes(f.proargtypes), x.grantee, x.grantor, x.privilege_type
+  FROM pg_catalog.pg_proc f JOIN nsp n ON n.oid OPERATOR(pg_catalog.=) f.pronamespace
+  CROSS JOIN LATERAL pg_catalog.aclexplode(f.proacl) x
+  WHERE NOT n.listed AND n.nspname OPERATOR(pg_catalog.<>) 'db_admin'
+    AND NOT EXISTS (SELECT FROM members m WHERE m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass AND m.objid OPERATOR(pg_catalog.=) f.oid)
+)
+SELECT pg_catalog.json_build_object(
+  'columnGrants', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
+      'schema', g.nspname, 'table', g.relname, 'listed', g.listed, 'column', g.attname, 'role', g.rolname,
+      'viaPublic', g.via_public, 'privilege', g.privilege_type, 'grantor', g.grantor, 'byOwner', g.by_owner,
+      'grantorUsable', g.grantor_usable, 'schemaUsable', g.schema_usable, 'tableLevel', g.table_level)
+    ORDER BY g.nspname, g.relname, g.rolname, g.privilege_type, g.attname), '[]') FROM column_grants g),
+  'otherGrants', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
+      'schema', o.nspname, 'objectClass', o.object_class, 'name', o.name, 'args', o.args, 'role', r.rolname,
+      'privilege', o.privilege_type, 'grantor', pg_catalog.pg_get_userbyid(o.grantor),
+      'grantorUsable', pg_catalog.pg_has_role(CURRENT_USER, o.grantor, 'USAGE'),
+      'schemaUsable', pg_catalog.has_schema_privilege(CURRENT_USER, o.nspoid, 'USAGE'))
+    ORDER BY o.nspname, o.object_class, o.name, o.args, r.rolname, o.privilege_type), '[]')
+    FROM other_grants o JOIN roles r ON r.oid OPERATOR(pg_catalog.=) o.grantee)
+) AS facts;
