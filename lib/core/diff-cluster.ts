@@ -1,6 +1,7 @@
 // Cluster-wide part of the plan: roles, memberships, databases, database ACLs and role settings.
 import type { ClusterFacts, MembershipFacts, RoleFacts } from './facts.js';
 import { connectors, managedRoles, type ManagedRole, type RoleAttributes } from './model.js';
+import { diffExtraRoleMembers } from './diff-extra-roles.js';
 import { diffSettings } from './diff-settings.js';
 import type { DiffResult, Finding, Step } from './plan-types.js';
 import { claimRoles, markFor, renderMark, RoleClaimError } from './role-mark.js';
@@ -263,6 +264,10 @@ export function diffCluster(spec: RoleModelSpec, facts: ClusterFacts): DiffResul
     // A grant made by another grantor (16+) survives this REVOKE; verification then reports it.
     steps.push({ phase: 'roles', sql: revoke, reason: why(m.member, `membership not in the spec (granted by ${m.grantor})`) });
   }
+
+  const extra = diffExtraRoleMembers(spec, facts);
+  findings.push(...extra.findings);
+  steps.push(...extra.steps);
 
   for (const db of spec.databases) diffDatabase(spec, db, facts, findings, steps);
   diffSettings(spec, facts, findings, steps);

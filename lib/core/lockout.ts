@@ -22,6 +22,8 @@ export function lockoutWarnings(dbs: readonly DatabaseSpec[], logins: readonly U
     for (const l of logins.filter((x) => x.database === db.name)) {
       const after = new Set(l.kept);
       if (db.keepConnect?.includes(l.role)) after.add('CONNECT');
+      // A member of one of the database's groups connects through the group, which apply grants CONNECT.
+      if (db.extraRoles?.some((x) => x.members?.includes(l.role))) after.add('CONNECT');
       const lose = [l.connect && !after.has('CONNECT') ? 'CONNECT' : '', l.temporary && !after.has('TEMPORARY') ? 'TEMPORARY' : ''].filter(Boolean);
       if (lose.length === 0) continue;
       const how = l.owner ? `it owns the database, which apply hands to ${db.roles.owner.name}` : 'it has them only through PUBLIC';

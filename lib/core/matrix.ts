@@ -37,8 +37,9 @@ export function renderMatrix(spec: RoleModelSpec, cluster: ClusterFacts, databas
         const sa = facts?.schemaAccess.find((x) => x.role === r.name && x.schema === schema);
         const oa = (cls: ObjectAccessFacts['objectClass']) => facts?.objectAccess.find((x) => x.role === r.name && x.schema === schema && x.objectClass === cls);
         const execs = facts?.dbAdmin.executors.filter((e) => e.roles.includes(r.name)).length ?? 0;
+        const extra = db.extraRoles?.find((x) => x.name === r.name);
         rows.push([
-          r.name,
+          extra ? `${r.name} (${extra.profile})` : r.name,
           yes(role?.login),
           yes(role?.iam),
           yes(access?.connect),

@@ -1,8 +1,8 @@
 // The access each managed role must have, derived from the spec. Verification compares the server's
 // effective privileges (has_*_privilege, which follows memberships and PUBLIC) with this.
-import { isPerPerson, type DatabaseSpec, type RoleModelSpec } from './spec.js';
+import { isPerPerson, type DatabaseSpec, type RoleModelSpec, type RoleProfile } from './spec.js';
 
-export type RoleKind = 'admin' | 'broker' | 'owner' | 'migrator' | 'app' | 'firefighterRo' | 'firefighterRw';
+export type RoleKind = 'admin' | 'broker' | 'owner' | 'migrator' | 'app' | 'firefighterRo' | 'firefighterRw' | 'extra';
 
 export const TABLE_PRIVILEGES_16 = ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'] as const;
 export const SEQUENCE_PRIVILEGES = ['USAGE', 'SELECT', 'UPDATE'] as const;
@@ -25,6 +25,8 @@ export interface ManagedRole extends RoleAttributes {
   /** Database the role belongs to; undefined for the cluster-level admin and broker. */
   readonly database?: string;
   readonly iam: boolean;
+  /** Extra roles only: the privilege profile (PROFILE_GRANTS). */
+  readonly profile?: RoleProfile;
 }
 
 /** Object privileges a role must hold on every object of a class in the application schemas. */
@@ -42,6 +44,12 @@ export const OBJECT_GRANTS: Record<'migrator' | 'app' | 'firefighterRo' | 'firef
   firefighterRw: { tables: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'], sequences: ['USAGE', 'SELECT'], routines: [] },
   broker: { tables: [], sequences: [], routines: [] },
 };
+
+/**
+ * Each profile of an extra role IS one slot's privilege set (not a copy), so a change to what the app or a
+ * firefighter may do reaches every role of that profile, and no profile can hold DDL, TRUNCATE or ownership.
+ */
+export const PROFILE_GRANTS: Record<RoleProfile, 'firefighterRo' | 'app' | 'firefighterRw'> = { read: 'firefighterRo', write: 'app', 'write-delete': 'firefighterRw' };
 
 export function managedRoles(spec: RoleModelSpec): ManagedRole[] {
   const none = { createRole: false, createDb: false };
@@ -62,6 +70,9 @@ export function managedRoles(spec: RoleModelSpec): ManagedRole[] {
       { name: r.firefighterRo.name, kind: 'firefighterRo', database: db.name, login: firefighterLogin, inherit: true, ...none, connectionLimit: r.firefighterRo.connectionLimit ?? -1, iam: false },
       { name: r.firefighterRw.name, kind: 'firefighterRw', database: db.name, login: firefighterLogin, inherit: true, ...none, connectionLimit: r.firefighterRw.connectionLimit ?? -1, iam: false },
     );
+    for (const x of db.extraRoles ?? []) {
+      roles.push({ name: x.name, kind: 'extra', profile: x.profile, database: db.name, login: x.iam === true, inherit: true, ...none, connectionLimit: x.connectionLimit ?? -1, iam: x.iam === true });
+    }
   }
   return roles;
 }
@@ -74,10 +85,11 @@ export function checkedRoles(spec: RoleModelSpec, db: DatabaseSpec): { name: str
     { name: db.roles.firefighterRo.name, kind: 'firefighterRo' },
     { name: db.roles.firefighterRw.name, kind: 'firefighterRw' },
     { name: spec.passwordBroker.name, kind: 'broker' },
+    ...(db.extraRoles ?? []).map((x) => ({ name: x.name, kind: PROFILE_GRANTS[x.profile] })),
   ];
 }
 
 /** Everyone who may CONNECT to a managed database (besides its owner and the applying master). */
 export function connectors(spec: RoleModelSpec, db: DatabaseSpec): string[] {
-  return [spec.admin.name, db.roles.migrator.name, db.roles.app.name, db.roles.firefighterRo.name, db.roles.firefighterRw.name, spec.passwordBroker.name];
+  return [spec.admin.name, db.roles.migrator.name, db.roles.app.name, db.roles.firefighterRo.name, db.roles.firefighterRw.name, spec.passwordBroker.name, ...(db.extraRoles ?? []).map((x) => x.name)];
 }

@@ -74,6 +74,8 @@ export interface DatabaseSpec {
    *  legacy login still being migrated. They get nothing else. @default - none */
   readonly keepConnect?: readonly string[];
   readonly roles: DatabaseRoles;
+  /** Roles beyond the seven slots, each with a privilege profile (lib/core/extra-roles.ts). @default - none */
+  readonly extraRoles?: readonly ExtraRoleSpec[];
 }
 
 export interface AdminRoleSpec {
@@ -146,3 +148,24 @@ export const DB_ADMIN_SCHEMA = 'db_admin';
 
 /** Most hours a firefighter password may be valid; enforced again by the server-side function. */
 export const MAX_FIREFIGHTER_HOURS = 2;
+
+/** What an extra role may do, always one of the slots' own privilege sets (never DDL, TRUNCATE, ownership or db_admin). */
+export type RoleProfile = 'read' | 'write' | 'write-delete';
+
+/**
+ * A role beyond the seven slots: a login with IAM (`"iam": true`, e.g. a reporting service) or a NOLOGIN
+ * group whose members are existing, unmanaged logins (`"members"`, e.g. a team's people).
+ */
+export interface ExtraRoleSpec {
+  readonly name: string;
+  /** `read`: as firefighterRo; `write`: as app (no DELETE); `write-delete`: as firefighterRw. */
+  readonly profile: RoleProfile;
+  /** As on the slots: take over an existing role the engine did not create. @default false */
+  readonly adopt?: boolean;
+  /** A LOGIN role that logs in with an IAM token only. Either this or `members`. */
+  readonly iam?: boolean;
+  /** A NOLOGIN group: these existing roles are granted membership (and only these). Either this or `iam`. */
+  readonly members?: readonly string[];
+  /** @default -1 (no limit) */
+  readonly connectionLimit?: number;
+}

@@ -10,6 +10,7 @@ import {
   type RoleModelSpec,
 } from './spec.js';
 import { invisibleCharacterProblem } from './text-rules.js';
+import { checkExtraRoleMembers, checkExtraRoles } from './validate-extra-roles.js';
 
 export interface SpecIssue {
   /** e.g. `databases[0].roles.app.name` */
@@ -38,7 +39,7 @@ const CLUSTER_ID = /^[a-zA-Z][a-zA-Z0-9-]{0,62}$/;
 
 type Obj = Record<string, unknown>;
 
-class Checker {
+export class Checker {
   readonly issues: SpecIssue[] = [];
 
   fail(path: string, message: string): void {
@@ -151,8 +152,9 @@ function checkLoginRole(c: Checker, value: unknown, path: string, firefighter: b
 }
 
 function checkDatabase(c: Checker, value: unknown, path: string): void {
-  const d = c.object(value, path, ['name', 'connectionLimit', 'schemas', 'revokePublicSchemaUsage', 'readWriteApproval', 'keepConnect', 'roles'], ['name', 'schemas', 'roles']);
+  const d = c.object(value, path, ['name', 'connectionLimit', 'schemas', 'revokePublicSchemaUsage', 'readWriteApproval', 'keepConnect', 'roles', 'extraRoles'], ['name', 'schemas', 'roles']);
   if (!d) return;
+  checkExtraRoles(c, d.extraRoles, join(path, 'extraRoles'));
   c.boolean(d.readWriteApproval, join(path, 'readWriteApproval'));
   c.identifier(d.name, join(path, 'name'), 'database');
   c.connectionLimit(d.connectionLimit, join(path, 'connectionLimit'));
@@ -221,6 +223,7 @@ export function managedRoleNames(spec: RoleModelSpec): { name: string; path: str
   spec.databases.forEach((db, i) => {
     out.push({ name: db.roles.owner.name, path: `databases[${i}].roles.owner.name`, adopt: db.roles.owner.adopt === true });
     for (const slot of LOGIN_ROLE_SLOTS) out.push({ name: db.roles[slot].name, path: `databases[${i}].roles.${slot}.name`, adopt: db.roles[slot].adopt === true });
+    db.extraRoles?.forEach((x, j) => out.push({ name: x.name, path: `databases[${i}].extraRoles[${j}].name`, adopt: x.adopt === true }));
   });
   return out;
 }
@@ -273,6 +276,7 @@ export function parseSpec(input: unknown): RoleModelSpec {
     if (first) c.fail(path, `role "${name}" is already used by ${first}; every managed role needs its own name`);
     else seenRoles.set(name, path);
   }
+  checkExtraRoleMembers(spec, seenRoles, (path, message) => c.fail(path, message));
   const seenDbs = new Map<string, number>();
   spec.databases.forEach((db: DatabaseSpec, i) => {
     for (const slot of FIREFIGHTER_SLOTS) {

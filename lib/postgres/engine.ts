@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { diffCluster, majorOf } from '../core/diff-cluster.js';
 import { diffDatabase } from '../core/diff-database.js';
 import type { ClusterFacts, DatabaseObjectFacts } from '../core/facts.js';
+import { extraRoleWarnings } from '../core/diff-extra-roles.js';
 import { lockoutWarnings } from '../core/lockout.js';
 import { renderMatrix } from '../core/matrix.js';
 import { tablePrivileges } from '../core/model.js';
@@ -189,7 +190,7 @@ export async function planWithWarnings(specInput: RoleModelSpec, connection: Con
   const client = await connect(connection, undefined, counter);
   try {
     const state = await inspectAll(client, spec, dbs, connection, counter);
-    const warnings = lockoutWarnings(dbs, await inspectUnmanagedLogins(client, spec));
+    const warnings = [...lockoutWarnings(dbs, await inspectUnmanagedLogins(client, spec)), ...extraRoleWarnings(spec, dbs, state.cluster)];
     return { steps: [...state.clusterSteps, ...state.dbSteps], warnings };
   } finally {
     await client.end().catch(() => undefined);
@@ -219,6 +220,7 @@ export async function applyRoleModel(specInput: RoleModelSpec, connection: Conne
 
     // 1. Roles and memberships, in one transaction.
     let cluster = await inspectCluster(maint, spec);
+    warnings.push(...extraRoleWarnings(spec, dbs, cluster));
     let diff = diffCluster(spec, cluster);
     fixed.push(...diff.findings.filter(inScope(dbs)));
     const roleSteps = diff.steps.filter((s) => s.phase === 'roles');

@@ -4,6 +4,7 @@ import { DB_ADMIN_FUNCTIONS } from '../core/db-admin.js';
 import { sameSignature } from '../core/diff-database.js';
 import type { WidePrivilegeFacts } from '../core/diff-wide-privileges.js';
 import type { ClusterFacts, DatabaseObjectFacts } from '../core/facts.js';
+import type { ExtraRoleFacts } from '../core/diff-extra-roles.js';
 import type { UnmanagedLoginFacts } from '../core/lockout.js';
 import { checkedRoles, managedRoles, tablePrivileges } from '../core/model.js';
 import { DB_ADMIN_SCHEMA, type DatabaseSpec, type RoleModelSpec } from '../core/spec.js';
@@ -11,15 +12,17 @@ import { quoteIdent } from '../core/sql-text.js';
 import { dbAdminPrints } from './db-admin-drift.js';
 import { dbAdminText, readSql } from './sql-files.js';
 
-export async function inspectCluster(client: pg.Client, spec: RoleModelSpec): Promise<ClusterFacts> {
+export async function inspectCluster(client: pg.Client, spec: RoleModelSpec): Promise<ClusterFacts & ExtraRoleFacts> {
   // keepConnect roles are inspected too (existence, effective CONNECT), though never managed.
   const roles = [...new Set([...managedRoles(spec).map((r) => r.name), ...spec.databases.flatMap((d) => d.keepConnect ?? [])])];
   const databases = spec.databases.map((d) => d.name);
   const { rows } = await client.query<{ facts: ClusterFacts }>(readSql('inspect-cluster.sql'), [roles, databases]);
   const facts = rows[0]?.facts;
   const extra = (await client.query<{ facts: Pick<ClusterFacts, 'roleComments' | 'wideSettings' | 'databaseSettings'> }>(readSql('inspect-marks-settings.sql'), [roles, databases])).rows[0]?.facts;
-  if (!facts || !extra) throw new Error('cluster inspection returned nothing');
-  return { ...facts, ...extra };
+  const extraRoles = spec.databases.flatMap((d) => d.extraRoles ?? []);
+  const members = (await client.query<{ facts: ExtraRoleFacts }>(readSql('inspect-extra-roles.sql'), [extraRoles.map((x) => x.name), extraRoles.flatMap((x) => x.members ?? [])])).rows[0]?.facts;
+  if (!facts || !extra || !members) throw new Error('cluster inspection returned nothing');
+  return { ...facts, ...extra, ...members };
 }
 
 /** Unmanaged logins with CONNECT or TEMPORARY on a managed database (see sql/inspect-unmanaged-logins.sql). */

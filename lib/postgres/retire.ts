@@ -40,7 +40,7 @@ export interface RetireResult {
 export function databaseRoleNames(spec: RoleModelSpec, database: string): string[] {
   const db = spec.databases.find((d) => d.name === database);
   if (!db) throw new Error(`database "${database}" is not in the spec (${spec.databases.map((d) => d.name).join(', ')}); nothing to retire`);
-  return [...[...LOGIN_ROLE_SLOTS].reverse().map((slot) => db.roles[slot].name), db.roles.owner.name];
+  return [...(db.extraRoles ?? []).map((x) => x.name), ...[...LOGIN_ROLE_SLOTS].reverse().map((slot) => db.roles[slot].name), db.roles.owner.name];
 }
 
 async function withClient<T>(options: ConnectionOptions, database: string, work: (client: pg.Client) => Promise<T>): Promise<T> {

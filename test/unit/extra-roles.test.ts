@@ -1,0 +1,79 @@
+// Extra roles (issue 10.8): validation refuses anything that would reach DDL, TRUNCATE, ownership or db_admin,
+// and each profile is one slot's privilege set, never a copy that could drift from it.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { checkedRoles, managedRoles, OBJECT_GRANTS, PROFILE_GRANTS } from '../../lib/core/model.js';
+import { parseSpec, SpecError } from '../../lib/core/validate.js';
+
+const reference = JSON.parse(readFileSync(new URL('../../examples/reference.json', import.meta.url), 'utf8'));
+const withExtra = (extraRoles: unknown) => {
+  const spec = structuredClone(reference);
+  spec.databases[0].extraRoles = extraRoles;
+  return spec;
+};
+function issuesOf(extraRoles: unknown): string[] {
+  try {
+    parseSpec(withExtra(extraRoles));
+  } catch (error) {
+    if (error instanceof SpecError) return error.issues.map((i) => `${i.path}: ${i.message}`);
+    throw error;
+  }
+  return [];
+}
+
+describe('extra roles', () => {
+  const valid = [
+    { name: 'my_pg_reporting', profile: 'read', iam: true, connectionLimit: 5 },
+    { name: 'team_payments', profile: 'write-delete', members: ['alice', 'bob'] },
+    { name: 'team_empty', profile: 'write', members: [] },
+  ];
+
+  it('accepts a login with IAM and groups with members', () => {
+    const spec = parseSpec(withExtra(valid));
+    expect(managedRoles(spec).filter((r) => r.kind === 'extra').map((r) => [r.name, r.login, r.iam, r.connectionLimit, r.profile])).toEqual([
+      ['my_pg_reporting', true, true, 5, 'read'], ['team_payments', false, false, -1, 'write-delete'], ['team_empty', false, false, -1, 'write'],
+    ]);
+    const db = spec.databases[0];
+    if (!db) throw new Error('no database');
+    expect(checkedRoles(spec, db).slice(-3)).toEqual([
+      { name: 'my_pg_reporting', kind: 'firefighterRo' }, { name: 'team_payments', kind: 'firefighterRw' }, { name: 'team_empty', kind: 'app' },
+    ]);
+  });
+
+  it('each profile is the very privilege set of a slot, and none holds TRUNCATE, REFERENCES, TRIGGER or MAINTAIN', () => {
+    expect(OBJECT_GRANTS[PROFILE_GRANTS.read]).toBe(OBJECT_GRANTS.firefighterRo);
+    expect(OBJECT_GRANTS[PROFILE_GRANTS.write]).toBe(OBJECT_GRANTS.app);
+    expect(OBJECT_GRANTS[PROFILE_GRANTS['write-delete']]).toBe(OBJECT_GRANTS.firefighterRw);
+    for (const p of Object.values(PROFILE_GRANTS)) {
+      expect(OBJECT_GRANTS[p].tables.filter((x) => ['TRUNCATE', 'REFERENCES', 'TRIGGER', 'MAINTAIN'].includes(x))).toEqual([]);
+    }
+  });
+
+  it.each<[string, unknown, string]>([
+    ['a profile that is not in the list', [{ name: 'x_ddl', profile: 'owner', iam: true }], 'databases[0].extraRoles[0].profile: unknown profile "owner"; use "read", "write" or "write-delete" (an extra role never gets DDL, TRUNCATE, ownership or db_admin)'],
+    ['a privilege list instead of a profile', [{ name: 'x', profile: 'read', iam: true, privileges: ['TRUNCATE'] }], 'databases[0].extraRoles[0].privileges: unknown key; allowed keys are name, profile, adopt, iam, members, connectionLimit'],
+    ['no profile', [{ name: 'x', iam: true }], 'databases[0].extraRoles[0].profile: is required'],
+    ['login and members at once', [{ name: 'x', profile: 'read', iam: true, members: ['a'] }], 'databases[0].extraRoles[0].members: a role is either a login ("iam": true) or a group with members, not both; make a second role for the members'],
+    ['neither login nor members', [{ name: 'x', profile: 'read' }], 'databases[0].extraRoles[0]: say how it is used: "iam": true for a login with an IAM token, or "members": [...] for a NOLOGIN group of existing roles'],
+    ['a password login', [{ name: 'x', profile: 'read', iam: false }], 'databases[0].extraRoles[0]: say how it is used'],
+    ['the owner as a member', [{ name: 'team', profile: 'read', members: ['my_pg_owner'] }], 'databases[0].extraRoles[0].members[0]: "my_pg_owner" is managed (databases[0].roles.owner.name); members are unmanaged roles'],
+    ['admin as a member', [{ name: 'team', profile: 'read', members: ['my_pg_admin'] }], 'databases[0].extraRoles[0].members[0]: "my_pg_admin" is managed (admin.name)'],
+    ['the migrator as a member', [{ name: 'team', profile: 'write', members: ['my_pg_migrator'] }], 'databases[0].extraRoles[0].members[0]: "my_pg_migrator" is managed (databases[0].roles.migrator.name)'],
+    ['another extra role as a member', [{ name: 'a', profile: 'read', members: [] }, { name: 'b', profile: 'read', members: ['a'] }], 'databases[0].extraRoles[1].members[0]: "a" is managed (databases[0].extraRoles[0].name)'],
+    ['a name a slot already uses', [{ name: 'my_pg_owner', profile: 'read', iam: true }], 'databases[0].extraRoles[0].name: role "my_pg_owner" is already used by databases[0].roles.owner.name; every managed role needs its own name'],
+    ['a reserved prefix', [{ name: 'pg_team', profile: 'read', members: [] }], 'databases[0].extraRoles[0].name: "pg_team" starts with a reserved prefix (pg_ or rds_); choose another name'],
+    ['a reserved member', [{ name: 'team', profile: 'read', members: ['rds_superuser'] }], 'databases[0].extraRoles[0].members[0]: "rds_superuser" starts with a reserved prefix'],
+    ['the master as a member', [{ name: 'team', profile: 'read', members: ['postgres'] }], 'databases[0].extraRoles[0].members[0]: "postgres" is a reserved role name'],
+    ['a duplicate member', [{ name: 'team', profile: 'read', members: ['a', 'a'] }], 'databases[0].extraRoles[0].members[1]: duplicate member "a"'],
+    ['not an array', { name: 'team' }, 'databases[0].extraRoles: must be an array of roles'],
+  ])('refuses %s', (_, extraRoles, message) => {
+    expect(issuesOf(extraRoles).join('\n')).toContain(message);
+  });
+
+  it('refuses the same extra role name in two databases', () => {
+    const two = JSON.parse(readFileSync(new URL('../../examples/two-databases.json', import.meta.url), 'utf8'));
+    two.databases[0].extraRoles = [{ name: 'team', profile: 'read', members: [] }];
+    two.databases[1].extraRoles = [{ name: 'team', profile: 'read', members: [] }];
+    expect(() => parseSpec(two)).toThrow('databases[1].extraRoles[0].name: role "team" is already used by databases[0].extraRoles[0].name');
+  });
+});
