@@ -21,7 +21,7 @@ import { EXTRA_OPTIONS, EXTRA_USAGE, extraEvent, isExtraCommand } from './firefi
 import { awsError, cliError, CLI_ERROR_CODES, type CliError } from './firefighter/errors.js';
 import { extraLines, localAndUtc } from './firefighter/output.js';
 
-const USAGE = `usage: firefighter request ro|rw --incident ID --reason TEXT [--hours 1|2] [--takeover] [--connect] [--json]
+const USAGE = `usage: firefighter request ro|rw --incident ID --reason TEXT [--hours 1|2] [--takeover [--end-sessions]] [--connect] [--json]
        firefighter revoke ro|rw --incident ID [--reason TEXT] [--json]
        firefighter status [--json]
        firefighter --version
@@ -93,7 +93,7 @@ function parseCli(argv: string[], env: NodeJS.ProcessEnv): Cli {
       args: argv,
       allowPositionals: true,
       options: {
-        incident: { type: 'string' }, reason: { type: 'string' }, hours: { type: 'string' }, takeover: { type: 'boolean' },
+        incident: { type: 'string' }, reason: { type: 'string' }, hours: { type: 'string' }, takeover: { type: 'boolean' }, 'end-sessions': { type: 'boolean' },
         database: { type: 'string' }, connect: { type: 'boolean' }, json: { type: 'boolean' }, ca: { type: 'string' },
         function: { type: 'string' }, 'broker-id': { type: 'string' }, cluster: { type: 'string' }, version: { type: 'boolean' }, profile: { type: 'string' }, region: { type: 'string' },
         'sts-endpoint': { type: 'string' }, direct: { type: 'boolean' }, 'database-url': { type: 'string' }, help: { type: 'boolean', short: 'h' },
@@ -116,6 +116,7 @@ function parseCli(argv: string[], env: NodeJS.ProcessEnv): Cli {
     throw new UsageError(`unknown command ${JSON.stringify(command ?? '')}; use request, revoke, status, extend, approve, deny, history or sweep`);
   } else if (command === 'status' ? role !== undefined : extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(command === 'status' ? role : extra[0])}`);
   if (v.all && command !== 'revoke') throw new UsageError('--all belongs to revoke');
+  if (v['end-sessions'] && (command !== 'request' || !v.takeover)) throw new UsageError('--end-sessions belongs to request --takeover: it ends the previous holder\'s sessions');
   if (v.since !== undefined && command !== 'history') throw new UsageError('--since belongs to history');
   if (command !== 'status' && !isExtraCommand(command)) {
     if (role !== 'ro' && role !== 'rw') throw new UsageError(`${command} needs the role: ro or rw, got ${JSON.stringify(role ?? '')}`);
@@ -127,7 +128,7 @@ function parseCli(argv: string[], env: NodeJS.ProcessEnv): Cli {
   } else if (command === 'request') {
     if (v.reason === undefined) throw new UsageError('--reason is required, e.g. --reason "orders stuck in created"');
     if (v.hours !== undefined && v.hours !== '1' && v.hours !== '2') throw new UsageError(`--hours must be 1 or 2, got ${JSON.stringify(v.hours.slice(0, 20))}`);
-    Object.assign(event, { hours: v.hours === '1' ? 1 : 2, takeover: v.takeover ?? false });
+    Object.assign(event, { hours: v.hours === '1' ? 1 : 2, takeover: v.takeover ?? false, ...(v['end-sessions'] ? { endSessions: true } : {}) });
   } else if (v.takeover || v.hours !== undefined || v.connect) {
     throw new UsageError('--takeover, --hours and --connect belong to request');
   }
@@ -242,7 +243,10 @@ function human(response: Exclude<BrokerResponse, { ok: false }>, connect: boolea
   switch (response.action) {
     case 'request': {
       const who = response.username === response.role ? response.role : `${response.username} (login of ${response.role})`;
-      const lines = [`${who} on ${response.host}:${response.port}/${response.database} until ${localAndUtc(response.expiresAt, timeZone)}${response.takeover ? ` (taken over from ${response.previousHolder ?? 'the previous holder'})` : ''}${response.outcome === 'reissued' ? ' (a new password on the login you hold for this incident)' : ''}`];
+      const ended = response.previousSessionsEnded !== undefined ? `; ${response.previousSessionsEnded} of their session(s) ended` : '';
+      const reissued = response.username === response.role ? ' (a new password; you hold it for this incident, expiry unchanged)' : ' (a new password on the login you hold for this incident)';
+      const lines = [`${who} on ${response.host}:${response.port}/${response.database} until ${localAndUtc(response.expiresAt, timeZone)}${response.takeover ? ` (taken over from ${response.previousHolder ?? 'the previous holder'}${ended})` : ''}${response.outcome === 'reissued' ? reissued : ''}`];
+      if (response.warning) lines.push(`warning: ${response.warning}`);
       if (response.secretArn) lines.push(`password written to ${response.secretArn}`);
       else if (!connect) lines.push(`password: ${response.password}`);
       return lines;

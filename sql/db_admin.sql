@@ -54,6 +54,16 @@ CREATE TABLE IF NOT EXISTS db_admin.firefighter_audit (
   previous_holder text,
   db_user         name NOT NULL DEFAULT session_user
 );
+-- The holder's workflow (sql/db_admin_holder.sql) adds actions: a reissue, an extension, and the previous
+-- holder's sessions ended at a takeover (sessions_ended). Widened here for databases installed before.
+ALTER TABLE db_admin.firefighter_audit ADD COLUMN IF NOT EXISTS sessions_ended integer;
+ALTER TABLE db_admin.firefighter_audit DROP CONSTRAINT IF EXISTS firefighter_audit_action_check;
+ALTER TABLE db_admin.firefighter_audit ADD CONSTRAINT firefighter_audit_action_check
+  CHECK (action IN ('issue', 'takeover', 'expire', 'reissue', 'extend', 'end-sessions'));
+-- Minutes one holder may hold a role for one incident, extensions included (spec firefighterMinutesPerIncident;
+-- NULL: 240). Written by the engine with the row.
+ALTER TABLE db_admin.firefighter_role ADD COLUMN IF NOT EXISTS incident_minutes integer
+  CHECK (incident_minutes IS NULL OR incident_minutes BETWEEN 60 AND 1440);
 
 -- Audit fields: present, bounded, printable (they end up in logs and tickets). Refused: control and format
 -- characters (Unicode Cc, Cf: zero-width, bidirectional marks and overrides, BOM), line and paragraph

@@ -528,7 +528,7 @@ SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
 AS $fn$
   SELECT * FROM (
-    SELECT a.at, a.action, a.role, NULL::name, a.requested_by, a.incident_id, a.reason, a.expires_at, a.previous_holder, NULL::integer, NULL::bigint
+    SELECT a.at, a.action, a.role, NULL::name, a.requested_by, a.incident_id, a.reason, a.expires_at, a.previous_holder, a.sessions_ended, NULL::bigint
       FROM db_admin.firefighter_audit a
      WHERE (p_incident_id IS NULL OR a.incident_id = p_incident_id) AND (p_since IS NULL OR a.at >= p_since)
     UNION ALL

@@ -5,7 +5,7 @@
 export const EXTRA_COMMANDS = ['extend', 'approve', 'deny', 'history', 'sweep'] as const;
 export type ExtraCommand = (typeof EXTRA_COMMANDS)[number];
 
-export const EXTRA_USAGE = `       firefighter extend ro|rw --incident ID [--hours 1|2] [--reason TEXT]     (per-person logins)
+export const EXTRA_USAGE = `       firefighter extend ro|rw --incident ID [--hours 1|2] [--reason TEXT]     (the holder; within the incident's total)
        firefighter approve|deny REQUEST_ID [--reason TEXT]                      (approvers)
        firefighter history [--incident ID] [--since 2026-11-30T01:00:00Z]
        firefighter sweep

@@ -30,7 +30,7 @@ export function extraLines(response: Ok, timeZone?: string): string[] | undefine
     case 'request':
       return undefined;
     case 'extend':
-      return [`${response.login} (${response.role}) now valid until ${at(response.expiresAt)}`];
+      return [`${response.login === response.role ? response.role : `${response.login} (${response.role})`} now valid until ${at(response.expiresAt)}`];
     case 'approve':
     case 'deny':
       return [response.decision === 'approved'

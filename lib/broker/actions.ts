@@ -30,8 +30,11 @@ export interface IssuedPassword {
   readonly host: string;
   readonly port: number;
   readonly sslmode: BrokerTls['mode'];
-  /** The holder replaced by a takeover, when there was one. */
+  /** The holder replaced by a takeover, when there was one, and their incident. */
   readonly previousHolder?: string;
+  readonly previousIncidentId?: string;
+  /** Shared roles: `reissued` is a new password for the holder on the same incident, the expiry kept. */
+  readonly outcome?: 'issued' | 'reissued';
 }
 
 /** An identity proof to record as used, in the same statement as the action it authorised. */
@@ -73,14 +76,21 @@ export interface Swept {
   readonly ended: number;
 }
 
-const SET_PASSWORD = 'SELECT db_admin.set_firefighter_password($1, $2, $3, $4, $5, $6, $7) AS expires_at';
+// request_firefighter_password (sql/db_admin_holder.sql): set_firefighter_password plus the holder's reissue,
+// saying which it did and whom a takeover replaced, in one round trip.
+const REQUEST_CALL = 'db_admin.request_firefighter_password($1, $2, $3, $4, $5, $6, $7)';
+const REQUEST = `SELECT outcome, expires_at, previous_holder, previous_incident_id FROM ${REQUEST_CALL}`;
+// With a proof: the call sits in a subquery over the proof's CTE (OFFSET 0 keeps it there), so the proof is
+// recorded first and the function runs once.
+const REQUEST_ONCE = `WITH proof AS MATERIALIZED (SELECT db_admin.accept_identity_proof($8, $9, $10, $11) AS accepted)
+  SELECT (r.x).outcome, (r.x).expires_at, (r.x).previous_holder, (r.x).previous_incident_id FROM (SELECT ${REQUEST_CALL} AS x FROM proof OFFSET 0) r`;
 const EXPIRE = 'SELECT db_admin.expire_firefighter_password($1, $2, $3, $4) AS expired_at';
 // The proof is recorded first (a MATERIALIZED CTE runs before the outer row is projected), in the same statement
 // and so the same transaction as the change: a refused change leaves the proof unused, a used proof changes nothing.
 const ACCEPT_PROOF = 'SELECT db_admin.accept_identity_proof($1, $2, $3, $4)';
-const onceWith = (sql: string, first: number) =>
+export const onceWith = (sql: string, first: number) =>
   `WITH proof AS MATERIALIZED (SELECT db_admin.accept_identity_proof($${first}, $${first + 1}, $${first + 2}, $${first + 3}) AS accepted) ${sql} FROM proof`;
-const proofParams = (proof: AcceptedProof) => [proof.sha256, proof.validUntil, proof.caller, proof.action];
+export const proofParams = (proof: AcceptedProof) => [proof.sha256, proof.validUntil, proof.caller, proof.action];
 const END_SESSIONS = 'SELECT db_admin.end_firefighter_sessions($1) AS ended';
 const STATUS = 'SELECT role, access, holder, incident_id, expires_at, active, sessions FROM db_admin.firefighter_status()';
 // One statement per instance, so the window between "expired" and "ended" is one snapshot, not a round trip.
@@ -139,22 +149,19 @@ export async function requestPassword(deps: BrokerDeps, input: RequestInput, req
     return await withClient(deps, deps.config.writerHost, database, context, secrets, async (client) => {
       const verifier = await pendingVerifier;
       secrets.push(verifier);
-      let previousHolder: string | undefined;
-      if (input.takeover) {
-        // Only for the response and the log line; the database's audit row records the takeover itself.
-        const held = (await client.query<{ role: string; holder: string | null; active: boolean }>(STATUS)).rows.find((r) => r.role === role);
-        if (held?.active && held.holder) previousHolder = held.holder;
-      }
       const params = [role, verifier, input.hours, requester, input.incidentId, input.reason, input.takeover];
       sent = true;
+      type Row = { outcome: 'issued' | 'reissued' | 'takeover'; expires_at: Date; previous_holder: string | null; previous_incident_id: string | null };
       const { rows } = proof
-        ? await client.query<{ expires_at: Date }>(onceWith(SET_PASSWORD, params.length + 1), [...params, ...proofParams(proof)])
-        : await client.query<{ expires_at: Date }>(SET_PASSWORD, params);
+        ? await client.query<Row>(REQUEST_ONCE, [...params, ...proofParams(proof)])
+        : await client.query<Row>(REQUEST, params);
+      const row = rows[0];
       return {
         database, role, access: input.access, username: role, password,
-        expiresAt: iso(rows[0]?.expires_at),
+        expiresAt: iso(row?.expires_at),
         host: deps.config.writerHost, port: deps.config.port, sslmode: deps.sslmode ?? 'verify-full',
-        ...(previousHolder !== undefined ? { previousHolder } : {}),
+        outcome: row?.outcome === 'reissued' ? 'reissued' : 'issued',
+        ...(row?.outcome === 'takeover' && row.previous_holder !== null ? { previousHolder: row.previous_holder, previousIncidentId: row.previous_incident_id ?? '' } : {}),
       };
     });
   } catch (error) {
@@ -215,7 +222,7 @@ async function oneAtATime<T>(jobs: readonly (() => Promise<T>)[]): Promise<{ don
 }
 
 /** Ends the role's sessions on every configured instance; throws after trying all of them if any failed. */
-async function endSessionsEverywhere(deps: BrokerDeps, database: string, role: string, done: string): Promise<InstanceSessions[]> {
+export async function endSessionsEverywhere(deps: BrokerDeps, database: string, role: string, done: string): Promise<InstanceSessions[]> {
   const results = await oneAtATime(deps.config.instanceHosts.map((host) => () =>
     withClient(deps, host, database, `ending the sessions of ${role} on ${host}`, [], async (client) => {
       const { rows } = await client.query<{ ended: number }>(END_SESSIONS, [role]);

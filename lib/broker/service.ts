@@ -7,6 +7,7 @@ import { firefighterStatus, requestPassword, revokePassword, sweepExpired, type 
 import { BROKER_ERROR_CODES, BrokerError, redact, type BrokerErrorCode } from './errors.js';
 import { brokerEvent, type BrokerEvent } from './events.js';
 import { decideApproval, extendLogin, history, issueLogin, loginStatus, revokeLogins, sweepLogins, type ApprovalPending, type Decision, type EndedLogin, type HistoryEntry, type LoginStatus } from './per-person.js';
+import { endPreviousHolderSessions, extendPassword } from './shared-holder.js';
 
 /** Structured log sink; @aws-lambda-powertools/logger's Logger fits as is. */
 export interface AuditLogger {
@@ -49,6 +50,10 @@ export type RequestResponse = Omit<IssuedPassword, 'password'> & {
   readonly outcome?: 'issued' | 'reissued';
   /** Per-person logins: the approval this login was issued on. */
   readonly requestId?: string;
+  /** A takeover with endSessions: the previous holder's sessions ended, over every instance. */
+  readonly previousSessionsEnded?: number;
+  /** Something to act on although the password was issued (e.g. sessions a takeover could not end). */
+  readonly warning?: string;
 };
 export type BrokerResponse =
   | RequestResponse
@@ -121,11 +126,11 @@ export function createBrokerService(options: BrokerServiceOptions): (event: unkn
       Object.assign(audit, { outcome: 'history', entries: entries.length });
       return { ok: true, action: 'history', entries };
     }
-    if (!perPerson && (input.action === 'extend' || input.action === 'approve' || input.action === 'deny')) {
+    if (!perPerson && (input.action === 'approve' || input.action === 'deny')) {
       throw new BrokerError(BROKER_ERROR_CODES.invalidInput, `${input.action} needs per-person logins, and broker ${config.brokerId} issues shared ones; set "firefighterLogins": "per-person" in the spec`);
     }
     if (input.action === 'extend') {
-      const extended = await extendLogin(options, input, arn, proof);
+      const extended = await (perPerson ? extendLogin : extendPassword)(options, input, arn, proof);
       Object.assign(audit, { outcome: 'extended', role: extended.role, login: extended.login, expiresAt: extended.expiresAt });
       return { ok: true, action: 'extend', ...extended };
     }
@@ -147,7 +152,7 @@ export function createBrokerService(options: BrokerServiceOptions): (event: unkn
       Object.assign(audit, { outcome: 'revoked', role: revoked.role, expiresAt: revoked.expiredAt, sessionsEnded: revoked.sessionsEnded });
       return { ok: true, action: 'revoke', database: revoked.database, role: revoked.role, expiredAt: revoked.expiredAt, sessionsEnded: revoked.sessionsEnded };
     }
-    let issued: IssuedPassword & { outcome?: 'issued' | 'reissued'; requestId?: string };
+    let issued: IssuedPassword & { outcome?: 'issued' | 'reissued'; requestId?: string; previousSessionsEnded?: number; warning?: string };
     if (perPerson) {
       const result = await issueLogin(options, input, arn, proof);
       if (result.outcome === 'pending') {
@@ -160,7 +165,21 @@ export function createBrokerService(options: BrokerServiceOptions): (event: unkn
     } else {
       issued = await requestPassword(options, input, arn, proof);
       const takeover = issued.previousHolder !== undefined;
-      Object.assign(audit, { outcome: takeover ? 'takeover' : 'issued', role: issued.role, expiresAt: issued.expiresAt, ...(takeover ? { previousHolder: issued.previousHolder } : {}) });
+      Object.assign(audit, { outcome: takeover ? 'takeover' : issued.outcome ?? 'issued', role: issued.role, expiresAt: issued.expiresAt,
+        ...(takeover ? { previousHolder: issued.previousHolder, previousIncidentId: issued.previousIncidentId } : {}) });
+      if (takeover && input.endSessions) {
+        // Before anyone has the new password: every session of the role is the previous holder's. The takeover
+        // stands either way, so a failure here is reported with the password rather than instead of it.
+        try {
+          const ended = await endPreviousHolderSessions(options, issued, arn, input.incidentId);
+          audit.sessionsEnded = ended.sessionsEnded;
+          issued = { ...issued, previousSessionsEnded: ended.sessionsEnded };
+        } catch (error) {
+          const warning = `the previous holder's sessions were not all ended (${redact((error as Error).message ?? '', [issued.password])}); end them with \`firefighter revoke\` and request again, or retry the takeover`;
+          audit.warning = warning;
+          issued = { ...issued, warning };
+        }
+      }
     }
     const takeover = issued.previousHolder !== undefined;
     const { password, ...rest } = issued;

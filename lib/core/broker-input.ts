@@ -27,6 +27,8 @@ export interface RequestInput {
   readonly hours: 1 | 2;
   /** @default false */
   readonly takeover: boolean;
+  /** Shared roles, with takeover: end the previous holder's sessions too. @default false */
+  readonly endSessions?: boolean;
   /** @default - the broker's first database */
   readonly database?: string;
   readonly identity?: IdentityProof;
@@ -110,7 +112,7 @@ export interface InputRules {
 }
 
 const KEYS: Record<BrokerAction, readonly string[]> = {
-  request: ['action', 'role', 'incidentId', 'reason', 'hours', 'takeover', 'database', 'identity'],
+  request: ['action', 'role', 'incidentId', 'reason', 'hours', 'takeover', 'endSessions', 'database', 'identity'],
   revoke: ['action', 'role', 'incidentId', 'reason', 'database', 'identity', 'all'],
   status: ['action', 'identity'],
   sweep: ['action'],
@@ -225,7 +227,10 @@ export function parseBrokerInput(value: unknown, rules: InputRules): BrokerInput
   const reason = text(value.reason, 'reason', AUDIT_LIMITS.reason);
   const takeover = value.takeover === undefined ? false : value.takeover;
   if (typeof takeover !== 'boolean') throw new BrokerInputError('takeover', `must be true or false, got ${shape(takeover)}`);
-  return { action, access: role, incidentId: id, reason, hours, takeover, ...withDb, ...withIdentity };
+  const endSessions = value.endSessions === undefined ? false : value.endSessions;
+  if (typeof endSessions !== 'boolean') throw new BrokerInputError('endSessions', `must be true or false, got ${shape(endSessions)}`);
+  if (endSessions && !takeover) throw new BrokerInputError('endSessions', 'ends the previous holder\'s sessions at a takeover; ask for takeover too, or leave it out');
+  return { action, access: role, incidentId: id, reason, hours, takeover, ...(endSessions ? { endSessions } : {}), ...withDb, ...withIdentity };
 }
 
 /**
@@ -257,7 +262,8 @@ export function proofBinding(input: Exclude<BrokerInput, SweepInput>): ProofBind
   const canonical = input.action === 'status'
     ? ['status']
     : [input.action, input.access, input.incidentId, input.reason, input.action === 'request' ? input.hours : null,
-        input.action === 'request' ? input.takeover : null, input.database ?? null, ...(input.action === 'revoke' && input.all ? ['all'] : [])];
+        input.action === 'request' ? input.takeover : null, input.database ?? null, ...(input.action === 'revoke' && input.all ? ['all'] : []),
+        ...(input.action === 'request' && input.endSessions ? ['end-sessions'] : [])];
   return {
     action: input.action,
     access: input.action === 'status' ? '-' : input.access,

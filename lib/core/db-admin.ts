@@ -9,7 +9,8 @@
 //        managed firefighter role of this database, filled by the engine with the role's guardrails
 //        (guardrailSettings below); holder columns kept by the functions.
 //      - table db_admin.identity_proof: identity proofs already used, so each is accepted once.
-//      - table db_admin.firefighter_audit: one row per issue / takeover / expire, written in the same
+//      - table db_admin.firefighter_audit: one row per issue / takeover / expire (and, part 3, reissue /
+//        extend / end-sessions), written in the same
 //        transaction as the password change. Neither table is readable or writable by the broker.
 //      - the functions below, SECURITY DEFINER, `SET search_path = pg_catalog, pg_temp`, `SET TimeZone = 'UTC'`.
 //   3. EXECUTE on exactly the functions below revoked from PUBLIC and granted to the broker role.
@@ -55,6 +56,16 @@ export const DB_ADMIN_FUNCTIONS = {
   /** (p_incident_id text, p_since timestamptz, p_limit integer) RETURNS TABLE(at, action, role, login, actor,
    *  incident_id, reason, expires_at, previous_holder, sessions_ended, request_id): no secret in it. */
   history: 'firefighter_history(text, timestamp with time zone, integer)',
+  // Part 3, sql/db_admin_holder.sql: the holder's workflow for shared roles.
+  /** (p_role, p_password, p_hours, p_requested_by, p_incident_id, p_reason, p_takeover) RETURNS (outcome text
+   *  ('issued' | 'reissued' | 'takeover'), expires_at, previous_holder, previous_incident_id): a reissue for the
+   *  holder on the same incident, otherwise set_firefighter_password. */
+  requestPassword: 'request_firefighter_password(name, text, integer, text, text, text, boolean)',
+  /** (p_role, p_hours, p_requested_by, p_incident_id, p_reason) RETURNS timestamptz: the holder's new expiry. */
+  extendPassword: 'extend_firefighter_password(name, integer, text, text, text)',
+  /** (p_role, p_requested_by, p_incident_id, p_ended integer) RETURNS text (the previous holder): audits the
+   *  sessions a takeover ended. */
+  recordTakeoverSessionsEnded: 'record_takeover_sessions_ended(name, text, text, integer)',
 } as const;
 
 /**

@@ -8,7 +8,7 @@ import { diffWidePrivileges } from './diff-wide-privileges.js';
 import type { DatabaseObjectFacts, MisownedObject, ObjectAccessFacts } from './facts.js';
 import { checkedRoles, OBJECT_GRANTS, SEQUENCE_PRIVILEGES, tablePrivileges } from './model.js';
 import { nameList, type DiffResult, type Finding, type Step } from './plan-types.js';
-import { DB_ADMIN_SCHEMA, type DatabaseSpec, type RoleModelSpec } from './spec.js';
+import { DB_ADMIN_SCHEMA, PER_PERSON_DEFAULTS, type DatabaseSpec, type RoleModelSpec } from './spec.js';
 import { quoteIdent, quoteIdents, quoteLiteral } from './sql-text.js';
 
 export interface DatabaseDiffInput {
@@ -358,19 +358,21 @@ function diffDbAdmin(input: DatabaseDiffInput, facts: DatabaseObjectFacts, add: 
   }
 
   // Each row carries the role's guardrails, which set_firefighter_password sets again for every new holder.
+  // And the minutes one holder may hold it per incident (sql/db_admin_holder.sql's extension).
+  const incidentMinutes = spec.firefighterMinutesPerIncident ?? PER_PERSON_DEFAULTS.minutesPerIncident;
   const wantRoles = [
-    { role: db.roles.firefighterRo.name, access: 'ro', guardrails: guardrailSettings(db.roles.firefighterRo.guardrails, 'firefighterRo') },
-    { role: db.roles.firefighterRw.name, access: 'rw', guardrails: guardrailSettings(db.roles.firefighterRw.guardrails, 'firefighterRw') },
+    { role: db.roles.firefighterRo.name, access: 'ro', guardrails: guardrailSettings(db.roles.firefighterRo.guardrails, 'firefighterRo'), incidentMinutes },
+    { role: db.roles.firefighterRw.name, access: 'rw', guardrails: guardrailSettings(db.roles.firefighterRw.guardrails, 'firefighterRw'), incidentMinutes },
   ];
   const sameGuardrails = (have: Readonly<Record<string, readonly string[]>> | null | undefined, want: Record<string, string[]>) =>
     have != null && JSON.stringify(Object.entries(have).sort(([a], [b]) => a.localeCompare(b))) === JSON.stringify(Object.entries(want).sort(([a], [b]) => a.localeCompare(b)));
   const rowsOk = !fresh && installed && d.firefighterRoles.length === 2
-    && wantRoles.every((w) => d.firefighterRoles.some((h) => h.role === w.role && h.access === w.access && sameGuardrails(h.guardrails, w.guardrails)));
+    && wantRoles.every((w) => d.firefighterRoles.some((h) => h.role === w.role && h.access === w.access && sameGuardrails(h.guardrails, w.guardrails) && h.incidentMinutes === w.incidentMinutes));
   if (!rowsOk) {
-    if (!fresh && installed) find('db-admin-allowlist', DB_ADMIN_SCHEMA, `db_admin.firefighter_role in "${db.name}" lists ${d.firefighterRoles.map((r) => `${r.role} (${r.access}, guardrails ${JSON.stringify(r.guardrails ?? null)})`).join(', ') || 'nothing'}`);
+    if (!fresh && installed) find('db-admin-allowlist', DB_ADMIN_SCHEMA, `db_admin.firefighter_role in "${db.name}" lists ${d.firefighterRoles.map((r) => `${r.role} (${r.access}, guardrails ${JSON.stringify(r.guardrails ?? null)}, ${r.incidentMinutes ?? 'no'} minutes per incident)`).join(', ') || 'nothing'}`);
     const names = wantRoles.map((w) => quoteLiteral(w.role)).join(', ');
     add(admin, `DELETE FROM ${DB_ADMIN_SCHEMA}.firefighter_role WHERE role OPERATOR(pg_catalog.<>) ALL (ARRAY[${names}]::pg_catalog.name[])`, 'only this database\'s firefighter roles');
-    add(admin, `INSERT INTO ${DB_ADMIN_SCHEMA}.firefighter_role (role, access, guardrails) VALUES ${wantRoles.map((w) => `(${quoteLiteral(w.role)}, ${quoteLiteral(w.access)}, ${quoteLiteral(JSON.stringify(w.guardrails))}::jsonb)`).join(', ')} ON CONFLICT (role) DO UPDATE SET access = EXCLUDED.access, guardrails = EXCLUDED.guardrails`, 'the functions accept these roles only, and re-assert these guardrails');
+    add(admin, `INSERT INTO ${DB_ADMIN_SCHEMA}.firefighter_role (role, access, guardrails, incident_minutes) VALUES ${wantRoles.map((w) => `(${quoteLiteral(w.role)}, ${quoteLiteral(w.access)}, ${quoteLiteral(JSON.stringify(w.guardrails))}::jsonb, ${w.incidentMinutes})`).join(', ')} ON CONFLICT (role) DO UPDATE SET access = EXCLUDED.access, guardrails = EXCLUDED.guardrails, incident_minutes = EXCLUDED.incident_minutes`, 'the functions accept these roles only, and re-assert these guardrails');
   }
   const policies = diffLoginPolicies(spec, db, d.loginPolicies);
   if (policies.changed || !installed) {

@@ -93,7 +93,7 @@ export interface DatabaseObjectFacts {
     readonly comment: string | null;
     readonly schemaAcl: readonly { grantee: string; privilege: string }[];
     /** Rows of db_admin.firefighter_role; guardrails null when not recorded (an older db_admin). */
-    readonly firefighterRoles: readonly { role: string; access: string; guardrails?: Readonly<Record<string, readonly string[]>> | null }[];
+    readonly firefighterRoles: readonly { role: string; access: string; guardrails?: Readonly<Record<string, readonly string[]>> | null; incidentMinutes?: number | null }[];
     /** Effective EXECUTE per role on each db_admin routine (signature -> roles that can execute). */
     readonly executors: readonly { routine: string; roles: readonly string[] }[];
     /** Managed roles (other than admin) with any privilege on a db_admin table. */

@@ -121,7 +121,8 @@ export interface RoleModelSpec {
    * @default 'shared'
    */
   readonly firefighterLogins?: FirefighterLogins;
-  /** Per-person logins: the most minutes one person's logins for one incident may be extended to. @default 240 */
+  /** The most minutes one person may hold a firefighter role (shared) or logins (per-person) for one incident,
+   *  extensions included. @default 240 */
   readonly firefighterMinutesPerIncident?: number;
 }
 

@@ -199,9 +199,9 @@ function checkPerPerson(c: Checker, root: Obj): void {
   if (minutes !== undefined && (!Number.isInteger(minutes) || (minutes as number) < 60 || (minutes as number) > 1440)) {
     c.fail('firefighterMinutesPerIncident', `must be an integer from 60 to 1440, got ${describe(minutes)}`);
   }
+  // firefighterMinutesPerIncident holds in both modes: shared roles are extended within it too.
   if (mode === 'per-person' || !Array.isArray(root.databases)) return;
   const why = 'needs "firefighterLogins": "per-person" at the top of the spec';
-  if (minutes !== undefined) c.fail('firefighterMinutesPerIncident', why);
   root.databases.forEach((db: unknown, i) => {
     if (typeof db !== 'object' || db === null) return;
     const d = db as Obj;

@@ -83,8 +83,10 @@ async function readAllowlist(
     const exists = await client.query<{ ok: boolean }>(`SELECT pg_catalog.to_regclass('${DB_ADMIN_SCHEMA}.firefighter_role') IS NOT NULL AS ok`);
     if (!exists.rows[0]?.ok) return { roles: [] };
     // to_jsonb(f) reads the guardrails column when an older db_admin does not have it yet.
-    const { rows } = await client.query<{ role: string; access: string; guardrails: Record<string, string[]> | null }>(
-      `SELECT f.role::pg_catalog.text AS role, f.access, pg_catalog.to_jsonb(f) OPERATOR(pg_catalog.->) 'guardrails' AS guardrails FROM ${DB_ADMIN_SCHEMA}.firefighter_role f ORDER BY f.role`);
+    const { rows } = await client.query<{ role: string; access: string; guardrails: Record<string, string[]> | null; incidentMinutes: number | null }>(
+      `SELECT f.role::pg_catalog.text AS role, f.access, pg_catalog.to_jsonb(f) OPERATOR(pg_catalog.->) 'guardrails' AS guardrails,
+              (pg_catalog.to_jsonb(f) OPERATOR(pg_catalog.->>) 'incident_minutes')::pg_catalog.int4 AS "incidentMinutes"
+         FROM ${DB_ADMIN_SCHEMA}.firefighter_role f ORDER BY f.role`);
     const policyTable = await client.query<{ ok: boolean }>(`SELECT pg_catalog.to_regclass('${DB_ADMIN_SCHEMA}.firefighter_login_policy') IS NOT NULL AS ok`);
     if (!policyTable.rows[0]?.ok) return { roles: rows };
     return { roles: rows, policies: (await client.query<LoginPolicies[number]>(POLICIES)).rows };

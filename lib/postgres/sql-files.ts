@@ -33,7 +33,8 @@ export function dbAdminMarker(text: string): string {
   return `cdk-aurora-firefighter db_admin sha256:${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
 }
 
-/** What the engine installs in db_admin: part 1 and part 2 (per-person logins) in one step, one marker. */
+/** What the engine installs in db_admin: part 1, part 2 (per-person logins) and part 3 (the shared holder's
+ *  workflow) in one step, one marker. */
 export function dbAdminText(): string {
-  return `${readSql('db_admin.sql').trimEnd()}\n\n${readSql('db_admin_per_person.sql')}`;
+  return `${readSql('db_admin.sql').trimEnd()}\n\n${readSql('db_admin_per_person.sql').trimEnd()}\n\n${readSql('db_admin_holder.sql')}`;
 }

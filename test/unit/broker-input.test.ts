@@ -35,7 +35,7 @@ describe('parseBrokerInput', () => {
     [{ ...request(), incidentId: 'INC-1 ' }, 'incidentId: starts or ends with white space; remove it'],
     [{ ...request(), reason: '\u00a0orders stuck' }, 'reason: starts or ends with white space; remove it'],
     [{ ...request(), database: 'postgres' }, 'database: must be one of "my-pg-db", "other-db", got a string of 8 characters'],
-    [{ ...request(), password: 'x' }, 'password: is not accepted by request; allowed keys are action, role, incidentId, reason, hours, takeover, database, identity'],
+    [{ ...request(), password: 'x' }, 'password: is not accepted by request; allowed keys are action, role, incidentId, reason, hours, takeover, endSessions, database, identity'],
     [{ action: 'sweep', role: 'ro' }, 'role: is not accepted by sweep; allowed keys are action'],
     [{ action: 'DROP' }, 'action: must be one of request, revoke, status, sweep, extend, approve, deny, history, got a string of 4 characters'],
     [null, '(event): must be a JSON object with an "action", got null'],

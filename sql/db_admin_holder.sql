@@ -1,0 +1,177 @@
+-- db_admin, part 3: the holder's workflow for shared firefighter roles (spec "firefighterLogins": "shared",
+-- the default): a reissue for the holder, an extension within the incident's total, and the record of the
+-- previous holder's sessions ended at a takeover.
+--
+-- Installed by the engine right after sql/db_admin_per_person.sql, in the same step and under the same version
+-- marker. Static like parts 1 and 2. set_firefighter_password (part 1) is unchanged: these functions are what
+-- the broker calls, and request_firefighter_password hands everything but a reissue to it.
+--
+-- Security notes for reviewers (as part 1):
+--   * SECURITY DEFINER as admin; search_path pinned to pg_catalog, pg_temp; TimeZone pinned to UTC;
+--     standard_conforming_strings on; functions schema-qualified; names through format('%I').
+--   * Only the holder recorded in firefighter_role, for the incident recorded there, may reissue or extend;
+--     the row is locked (lock_firefighter_role) for the whole transaction.
+--   * The password argument must be a SCRAM-SHA-256 verifier (check_scram_verifier, part 2).
+--   * Refusals reuse the SQLSTATEs of parts 1 and 2 (FP003: not the holder; FP004: incident total used).
+
+-- Issues the role's password: for its current holder on the same incident a new password with the expiry
+-- kept (audited as 'reissue'); for anyone else what set_firefighter_password does (issue, takeover, or
+-- ROLE_HELD). outcome: 'issued' | 'reissued' | 'takeover'; previous_*: whom a takeover replaced.
+CREATE OR REPLACE FUNCTION db_admin.request_firefighter_password(
+  p_role name,
+  p_password text,
+  p_hours integer,
+  p_requested_by text,
+  p_incident_id text,
+  p_reason text,
+  p_takeover boolean DEFAULT false,
+  OUT outcome text,
+  OUT expires_at timestamptz,
+  OUT previous_holder text,
+  OUT previous_incident_id text
+)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET standard_conforming_strings = on
+AS $fn$
+#variable_conflict use_column
+DECLARE
+  v_row  db_admin.firefighter_role;
+  v_last db_admin.firefighter_audit;
+BEGIN
+  PERFORM db_admin.check_audit_fields(p_requested_by, p_incident_id, p_reason);
+  IF p_hours IS NULL OR p_hours < 1 OR p_hours > 2 THEN
+    RAISE EXCEPTION 'validity must be 1 or 2 hours' USING ERRCODE = 'FF003';
+  END IF;
+  PERFORM db_admin.check_scram_verifier(p_password);
+  v_row := db_admin.lock_firefighter_role(p_role);
+
+  IF v_row.holder OPERATOR(pg_catalog.=) p_requested_by AND v_row.incident_id OPERATOR(pg_catalog.=) p_incident_id
+     AND v_row.expires_at OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp() THEN
+    -- The guardrails as the spec declares them, whatever the holder changed since (as part 1 does for a new holder).
+    IF v_row.guardrails IS NOT NULL THEN
+      PERFORM db_admin.copy_guardrails(p_role, p_role);
+    END IF;
+    EXECUTE pg_catalog.format('ALTER ROLE %I PASSWORD %L VALID UNTIL %L', p_role, p_password, v_row.expires_at);
+    INSERT INTO db_admin.firefighter_audit (action, role, requested_by, incident_id, reason, expires_at)
+    VALUES ('reissue', p_role, p_requested_by, p_incident_id, p_reason, v_row.expires_at);
+    outcome := 'reissued';
+    expires_at := v_row.expires_at;
+    RETURN;
+  END IF;
+
+  expires_at := db_admin.set_firefighter_password(p_role, p_password, p_hours, p_requested_by, p_incident_id, p_reason, p_takeover);
+  -- The row lock is still held: the role's latest audit row is the one set_firefighter_password just wrote,
+  -- and it says whether that was a takeover (decided on its own clock reading).
+  SELECT * INTO v_last FROM db_admin.firefighter_audit a WHERE a.role OPERATOR(pg_catalog.=) p_role ORDER BY a.id DESC LIMIT 1;
+  IF v_last.action OPERATOR(pg_catalog.=) 'takeover' THEN
+    outcome := 'takeover';
+    previous_holder := v_row.holder;
+    previous_incident_id := v_row.incident_id;
+  ELSE
+    outcome := 'issued';
+  END IF;
+END
+$fn$;
+
+-- Moves the holder's expiry up to p_hours from now, within firefighter_role.incident_minutes (240 when not
+-- set) counted from the holder's first issue or takeover for this incident. Returns the expiry.
+CREATE OR REPLACE FUNCTION db_admin.extend_firefighter_password(
+  p_role name,
+  p_hours integer,
+  p_requested_by text,
+  p_incident_id text,
+  p_reason text
+)
+RETURNS timestamptz
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET standard_conforming_strings = on
+AS $fn$
+DECLARE
+  v_row     db_admin.firefighter_role;
+  v_now     timestamptz := pg_catalog.date_trunc('second', pg_catalog.clock_timestamp());
+  v_first   timestamptz;
+  v_minutes integer;
+  v_expires timestamptz;
+BEGIN
+  PERFORM db_admin.check_audit_fields(p_requested_by, p_incident_id, p_reason);
+  IF p_hours IS NULL OR p_hours < 1 OR p_hours > 2 THEN
+    RAISE EXCEPTION 'validity must be 1 or 2 hours' USING ERRCODE = 'FF003';
+  END IF;
+  v_row := db_admin.lock_firefighter_role(p_role);
+  IF v_row.holder IS DISTINCT FROM p_requested_by OR v_row.incident_id IS DISTINCT FROM p_incident_id
+     OR v_row.expires_at IS NULL OR v_row.expires_at OPERATOR(pg_catalog.<=) v_now THEN
+    RAISE EXCEPTION '% does not hold % for incident %', p_requested_by, p_role, p_incident_id
+      USING ERRCODE = 'FP003', HINT = 'request it first';
+  END IF;
+  -- Already valid for as long as asked: nothing to change (nor to audit).
+  IF v_now OPERATOR(pg_catalog.+) pg_catalog.make_interval(hours => p_hours) OPERATOR(pg_catalog.<=) v_row.expires_at THEN
+    RETURN v_row.expires_at;
+  END IF;
+  SELECT pg_catalog.min(a.at) INTO v_first FROM db_admin.firefighter_audit a
+   WHERE a.role OPERATOR(pg_catalog.=) p_role AND a.requested_by OPERATOR(pg_catalog.=) p_requested_by
+     AND a.incident_id OPERATOR(pg_catalog.=) p_incident_id AND a.action OPERATOR(pg_catalog.=) ANY (ARRAY['issue', 'takeover']);
+  v_first := pg_catalog.date_trunc('second', coalesce(v_first, v_now));
+  v_minutes := coalesce(v_row.incident_minutes, 240);
+  v_expires := LEAST(v_now OPERATOR(pg_catalog.+) pg_catalog.make_interval(hours => p_hours),
+                     v_first OPERATOR(pg_catalog.+) pg_catalog.make_interval(mins => v_minutes));
+  IF v_expires OPERATOR(pg_catalog.<=) v_row.expires_at THEN
+    RAISE EXCEPTION 'incident % has used its % minutes of % since %', p_incident_id, v_minutes, p_role,
+      pg_catalog.to_char(v_first, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+      USING ERRCODE = 'FP004', HINT = 'the password stays valid until it expires; request a new incident id if the work continues';
+  END IF;
+  EXECUTE pg_catalog.format('ALTER ROLE %I VALID UNTIL %L', p_role, v_expires);
+  UPDATE db_admin.firefighter_role f SET expires_at = v_expires WHERE f.role OPERATOR(pg_catalog.=) p_role;
+  INSERT INTO db_admin.firefighter_audit (action, role, requested_by, incident_id, reason, expires_at)
+  VALUES ('extend', p_role, p_requested_by, p_incident_id, p_reason, v_expires);
+  RETURN v_expires;
+END
+$fn$;
+
+-- After a takeover, the broker ends the role's sessions on every instance (end_firefighter_sessions): the new
+-- holder has not logged in yet, so they are the previous holder's. This records how many, for the holder who
+-- took the role over on this incident only, naming the previous holder from the takeover's own audit row.
+CREATE OR REPLACE FUNCTION db_admin.record_takeover_sessions_ended(
+  p_role name,
+  p_requested_by text,
+  p_incident_id text,
+  p_ended integer
+)
+RETURNS text
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET standard_conforming_strings = on
+AS $fn$
+DECLARE
+  v_row      db_admin.firefighter_role;
+  v_previous text;
+BEGIN
+  PERFORM db_admin.check_audit_fields(p_requested_by, p_incident_id, 'sessions ended');
+  IF p_ended IS NULL OR p_ended < 0 OR p_ended > 100000 THEN
+    RAISE EXCEPTION 'p_ended must be a count of sessions, got %', coalesce(p_ended::text, 'NULL') USING ERRCODE = 'FF005';
+  END IF;
+  v_row := db_admin.lock_firefighter_role(p_role);
+  SELECT a.previous_holder INTO v_previous FROM db_admin.firefighter_audit a
+   WHERE a.role OPERATOR(pg_catalog.=) p_role AND a.action OPERATOR(pg_catalog.=) 'takeover'
+     AND a.requested_by OPERATOR(pg_catalog.=) p_requested_by AND a.incident_id OPERATOR(pg_catalog.=) p_incident_id
+   ORDER BY a.id DESC LIMIT 1;
+  IF NOT FOUND OR v_row.holder IS DISTINCT FROM p_requested_by OR v_row.incident_id IS DISTINCT FROM p_incident_id THEN
+    RAISE EXCEPTION '% did not take % over for incident %', p_requested_by, p_role, p_incident_id USING ERRCODE = 'FP003';
+  END IF;
+  INSERT INTO db_admin.firefighter_audit (action, role, requested_by, incident_id, reason, expires_at, previous_holder, sessions_ended)
+  VALUES ('end-sessions', p_role, p_requested_by, p_incident_id, 'the previous holder''s sessions ended at the takeover',
+          v_row.expires_at, v_previous, p_ended);
+  RETURN v_previous;
+END
+$fn$;
+
+REVOKE ALL ON FUNCTION db_admin.request_firefighter_password(name, text, integer, text, text, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION db_admin.extend_firefighter_password(name, integer, text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION db_admin.record_takeover_sessions_ended(name, text, text, integer) FROM PUBLIC;
