@@ -1,13 +1,16 @@
 // The password broker Lambda: parses its configuration once, builds its clients once, and hands every event
 // to lib/broker. Adapters only: an IAM auth token per database connection, STS for the caller's identity,
-// Secrets Manager for `delivery: secret`, and powertools' structured logger for the audit lines.
+// Secrets Manager for `delivery: secret`, EventBridge for the team's events, and powertools' structured logger
+// for the audit lines.
 import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Signer } from '@aws-sdk/rds-signer';
 import type { Context } from 'aws-lambda';
 import { BROKER_CONFIG_ENV, parseBrokerConfig, type BrokerConfig } from '../lib/core/broker-config.js';
 import type { IssuedPassword } from '../lib/broker/actions.js';
+import { eventBridgePublisher } from '../lib/broker/eventbridge.js';
 import { createBrokerService, type AuditLogger, type BrokerResponse, type DeliveredSecret } from '../lib/broker/service.js';
 import { defaultStsEndpoint, stsIdentityVerifier, type IdentityVerifier } from '../lib/broker/sts-identity.js';
 import { brokerConnector, keepOneConnection, type BrokerTls, type PasswordProvider } from '../lib/postgres/broker-connection.js';
@@ -21,6 +24,8 @@ export interface BrokerHandlerDeps {
   readonly logger: AuditLogger;
   /** Needed with `delivery: secret`. */
   readonly secrets?: SecretsManagerClient;
+  /** Needed with `eventBus` in the configuration. */
+  readonly eventBridge?: Pick<EventBridgeClient, 'send'>;
   /** Keep one connection open between invocations of a warm container (see keepOneConnection). @default false */
   readonly keepConnection?: boolean;
   readonly connectTimeoutMs?: number;
@@ -32,6 +37,7 @@ export type BrokerHandler = (event: unknown, context?: Pick<Context, 'awsRequest
 export function createBrokerHandler(deps: BrokerHandlerDeps): BrokerHandler {
   const { config } = deps;
   if (config.delivery === 'secret' && !deps.secrets) throw new Error('delivery "secret" needs a Secrets Manager client; pass secrets');
+  if (config.eventBus !== undefined && !deps.eventBridge) throw new Error(`eventBus ${config.eventBus} needs an EventBridge client; pass eventBridge`);
   const connect = brokerConnector({
     port: config.port, user: config.brokerUser, password: deps.password, tls: deps.tls,
     ...(deps.connectTimeoutMs !== undefined ? { connectTimeoutMs: deps.connectTimeoutMs } : {}),
@@ -45,6 +51,7 @@ export function createBrokerHandler(deps: BrokerHandlerDeps): BrokerHandler {
     logger: deps.logger,
     identity: { verify: deps.verifyIdentity },
     ...(config.delivery === 'secret' && deps.secrets ? { deliver: secretDelivery(config, deps.secrets) } : {}),
+    ...(config.eventBus !== undefined && deps.eventBridge ? { publish: eventBridgePublisher({ client: deps.eventBridge, eventBus: config.eventBus }) } : {}),
   });
   return async (event, context) => {
     const response = await service(event, context?.awsRequestId);
@@ -111,6 +118,8 @@ export function depsFromEnv(env: NodeJS.ProcessEnv): BrokerHandlerDeps {
     // A warm container answers without a new TLS + IAM handshake; at most one connection per container.
     keepConnection: true,
     ...(config.delivery === 'secret' ? { secrets: new SecretsManagerClient({ region }) } : {}),
+    // Short timeouts and one retry: an unreachable bus (no endpoint, no NAT) costs a request seconds, not a minute.
+    ...(config.eventBus !== undefined ? { eventBridge: new EventBridgeClient({ region, maxAttempts: 2, requestHandler: { connectionTimeout: 2000, requestTimeout: 3000 } }) } : {}),
   };
 }
 

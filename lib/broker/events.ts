@@ -1,8 +1,9 @@
 // Events that tell the team break-glass access was used: one per broker action (issue, reissue, extension,
 // takeover, revoke, approval request and decision, refusal, sweep), built from the audit record, which never
-// holds a secret. The shape suits EventBridge PutEvents (Source, DetailType, Detail).
+// holds a secret. The shape suits EventBridge PutEvents (Source, DetailType, Detail); eventbridge.ts sends it.
+import { EVENT_SOURCE } from '../core/broker-events.js';
 
-export const EVENT_SOURCE = 'cdk-aurora-firefighter';
+export { EVENT_SOURCE };
 
 export interface BrokerEvent {
   readonly source: typeof EVENT_SOURCE;

@@ -203,11 +203,15 @@ export function createBrokerService(options: BrokerServiceOptions): (event: unkn
     return { ok: true, action: 'request', takeover, ...rest, secretArn: delivered.secretArn };
   }
 
+  // Runs before the audit line is written, so the line says whether the team was told (eventPublished, and
+  // eventError when not); a failure to publish never changes the answer.
   async function tell(audit: Record<string, unknown>): Promise<void> {
     const event = options.publish ? brokerEvent(audit) : undefined;
     if (!event || !options.publish) return;
-    await options.publish(event).catch((error: unknown) => {
-      logger.warn('firefighter event not published', { requestId: audit.requestId, error: redact(String((error as Error)?.message ?? error)).slice(0, 300) });
+    await options.publish(event).then(() => {
+      audit.eventPublished = true;
+    }, (error: unknown) => {
+      Object.assign(audit, { eventPublished: false, eventError: `${(error as Error)?.name ?? 'Error'}: ${redact(String((error as Error)?.message ?? error)).slice(0, 300)}` });
     });
   }
 
@@ -218,16 +222,16 @@ export function createBrokerService(options: BrokerServiceOptions): (event: unkn
       input = parseBrokerInput(event, rules);
       Object.assign(audit, auditFields(input));
       const response = await run(input, audit);
-      logger.info(`firefighter ${input.action}`, audit);
       await tell(audit);
+      logger.info(`firefighter ${input.action}`, audit);
       return response;
     } catch (error) {
       const failure = toBrokerError(error);
       const action = input?.action ?? (typeof (event as { action?: unknown })?.action === 'string' ? String((event as { action: string }).action).slice(0, 16) : undefined);
       const outcome = failure.code === BROKER_ERROR_CODES.approvalPending ? 'pending' : failure.refusal ? 'refused' : 'failed';
       Object.assign(audit, { action, outcome, code: failure.code, error: failure.message, ...failure.details });
-      (outcome === 'pending' ? logger.info : failure.refusal ? logger.warn : logger.error).call(logger, `firefighter ${action ?? 'event'} ${outcome}`, audit);
       await tell(audit);
+      (outcome === 'pending' ? logger.info : failure.refusal ? logger.warn : logger.error).call(logger, `firefighter ${action ?? 'event'} ${outcome}`, audit);
       return { ok: false, ...(action ? { action } : {}), code: failure.code, message: failure.message, refusal: failure.refusal, ...(Object.keys(failure.details).length ? { details: failure.details } : {}) };
     }
   };

@@ -1,7 +1,8 @@
 // The Lambdas of this package call AWS APIs besides the cluster: Secrets Manager (the master secret, delivered
-// passwords) and STS (the broker verifies who asks). In subnets without a NAT route those calls need interface
-// endpoints, or the Lambdas time out at deploy time with nothing in the template to say why. This check runs at
-// synth time: it reuses endpoints the app already has, creates the missing ones, or fails naming the fix.
+// passwords), STS (the broker verifies who asks) and EventBridge (the broker tells the team). In subnets without
+// a NAT route those calls need interface endpoints, or the Lambdas time out at deploy time with nothing in the
+// template to say why. This check runs at synth time: it reuses endpoints the app already has, creates the
+// missing ones, or fails naming the fix.
 import { Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
@@ -46,7 +47,8 @@ export function ensureEndpoints(scope: Construct, vpc: ec2.IVpc, lambdaSubnets: 
   if (missing.length === 0) return endpoints;
   const ownVpc = vpc instanceof ec2.Vpc;
   if (mode === 'auto' && !ownVpc) {
-    const names = missing.map((m) => m.service.shortName).join(' and ');
+    const short = missing.map((m) => m.service.shortName);
+    const names = short.length > 1 ? `${short.slice(0, -1).join(', ')} and ${short.at(-1)}` : short.join('');
     throw validationError(`the Lambdas run in subnets without a NAT route (${describeSelection(lambdaSubnets)}) of an imported VPC and need interface endpoints for ${names}, which this app does not define; set lambdaEndpoints: 'create' to create them, lambdaEndpoints: 'existing' if the VPC already has them with private DNS, or lambdaSubnets to private subnets with egress`, scope);
   }
   for (const need of missing) {

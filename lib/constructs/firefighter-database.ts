@@ -16,7 +16,7 @@ import { validationError } from './util.js';
 export type FirefighterBrokerOptions = Pick<
   PasswordBrokerProps,
   'readOnlyRequesters' | 'readWriteRequesters' | 'reservedConcurrency' | 'sweepSchedule' | 'delivery' | 'incidentIdPattern' | 'brokerId'
-  | 'locatorParameterName' | 'outputs' | 'alarms'
+  | 'locatorParameterName' | 'outputs' | 'alarms' | 'approvers' | 'eventBus'
 >;
 
 export interface FirefighterDatabaseProps {
@@ -24,7 +24,7 @@ export interface FirefighterDatabaseProps {
   readonly spec: RoleModelSpec;
   /**
    * @default - a new VPC over 2 AZs with isolated subnets only, no NAT gateway, interface endpoints for
-   * Secrets Manager and STS (all the Lambdas need), and flow logs
+   * Secrets Manager, STS and EventBridge (all the Lambdas need), and flow logs
    */
   readonly vpc?: ec2.IVpc;
   /** Subnets of the cluster. @default - the VPC's isolated subnets, or its private subnets with egress when it has no isolated ones */
@@ -35,7 +35,7 @@ export interface FirefighterDatabaseProps {
    */
   readonly lambdaSubnets?: ec2.SubnetSelection;
   /**
-   * Interface endpoints for what the Lambdas call (Secrets Manager; STS with a broker). `auto`: when their subnets
+   * Interface endpoints for what the Lambdas call (Secrets Manager; STS and EventBridge with a broker). `auto`: when their subnets
    * have no NAT route, reuse the endpoints this app defines for the VPC or create the missing ones (a VPC of this
    * app) or fail naming the fix (an imported VPC); `create`: create the missing ones; `existing`: the VPC has them.
    * @default 'auto'
@@ -204,6 +204,8 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
     }];
     // No broker, no STS endpoint: nothing else here calls STS, and an endpoint is billed by the hour.
     if (this.broker) needs.push({ id: 'Sts', service: ec2.InterfaceVpcEndpointAwsService.STS, callers: [{ peer: this.broker, label: 'password broker' }] });
+    // The broker's events (PutEvents); none with eventBus: false.
+    if (this.broker?.eventBus) needs.push({ id: 'Events', service: ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE, callers: [{ peer: this.broker, label: 'password broker events' }] });
     this.endpoints.push(...ensureEndpoints(this, this.vpc, lambdaSubnets, needs, props.lambdaEndpoints ?? 'auto'));
   }
 
@@ -219,7 +221,7 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
         },
       },
     });
-    // Its interface endpoints (Secrets Manager; STS with a broker) are added by ensureEndpoints once the Lambdas
+    // Its interface endpoints (Secrets Manager; STS and EventBridge with a broker) are added by ensureEndpoints once the Lambdas
     // exist. IAM tokens for the database are signed locally and need no endpoint.
     return vpc;
   }

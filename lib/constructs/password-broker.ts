@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Lazy, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, Lazy, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -7,12 +7,15 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { RoleModelSpec } from '../core/spec.js';
+import { isPerPerson } from '../core/spec.js';
 import { parseSpec } from '../core/validate.js';
 import { BROKER_CONFIG_ENV, requesterArnProblem, type BrokerConfig } from '../core/broker-config.js';
 import { brokerParameterName, type BrokerLocator } from '../core/broker-locator.js';
+import { brokerEventBus, brokerEventRule, eventBusReference, snsTarget, type BrokerEventRuleOptions, type BrokerNotifyTopicOptions } from './broker-events.js';
 import { bundleDir, LAMBDA_RUNTIME_CA_FILE } from './bundles.js';
 import { BrokerAlarms, type BrokerAlarmOptions } from './broker-alarms.js';
 import { acknowledgeLambdaBasics, acknowledgeNag } from './nag.js';
@@ -27,7 +30,8 @@ export interface PasswordBrokerProps {
   readonly cluster: rds.IDatabaseCluster;
   readonly vpc: ec2.IVpc;
   /**
-   * Subnets for the broker. They need routes to the cluster and to STS (and Secrets Manager with `delivery: 'secret'`).
+   * Subnets for the broker. They need routes to the cluster, STS and EventBridge (unless `eventBus: false`), and
+   * Secrets Manager with `delivery: 'secret'`.
    * @default - the VPC's isolated subnets, or its private subnets with egress when it has no isolated ones
    */
   readonly vpcSubnets?: ec2.SubnetSelection;
@@ -44,6 +48,19 @@ export interface PasswordBrokerProps {
    * @default - nobody; add with `grantRequest(principal, 'rw')` or `addRequester('rw', arn)`
    */
   readonly readWriteRequesters?: string[];
+  /**
+   * IAM principal ARNs that may approve or deny read-write requests (spec `readWriteApproval`; per-person logins
+   * only). Self-approval is refused in `db_admin`. They need invoke permission too: `grantApprove(principal)` does both.
+   * @default - nobody; add with `grantApprove(principal)` or `addApprover(arn)`
+   */
+  readonly approvers?: string[];
+  /**
+   * The EventBridge bus the broker publishes an event to for every action (issue, reissue, extension, takeover,
+   * revoke, approval request and decision, refusal, sessions ended by the sweep), or `false` for none. Route them
+   * with `onEvent(id, { target })` or `notifyTopic(topic)`.
+   * @default - the account's default event bus
+   */
+  readonly eventBus?: events.IEventBus | false;
   /**
    * Most broker invocations at once. Each holds one connection as the broker user, so it may not exceed the
    * spec's `passwordBroker.connectionLimit`.
@@ -104,7 +121,11 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
   readonly alarms?: BrokerAlarms;
   /** Role name -> secret, only with `delivery: 'secret'`. */
   readonly passwordSecrets: ReadonlyMap<string, secretsmanager.Secret>;
+  /** The bus the broker publishes its events to (undefined with `eventBus: false`). */
+  readonly eventBus?: events.IEventBus;
   private readonly requesters: Record<FirefighterAccess, string[]> = { ro: [], rw: [] };
+  private readonly approvers: string[] = [];
+  private readonly perPerson: boolean;
 
   constructor(scope: Construct, id: string, props: PasswordBrokerProps) {
     super(scope, id);
@@ -127,6 +148,17 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
     }
     for (const arn of props.readOnlyRequesters ?? []) this.addRequester('ro', arn);
     for (const arn of props.readWriteRequesters ?? []) this.addRequester('rw', arn);
+    this.perPerson = isPerPerson(spec);
+    for (const arn of props.approvers ?? []) this.addApprover(arn);
+    const approval = spec.databases.filter((db) => db.readWriteApproval === true).map((db) => db.name);
+    // Approvers may be added after construction; warn only if there are none at synth.
+    this.node.addValidation({ validate: () => {
+      if (approval.length > 0 && this.approvers.length === 0) {
+        Annotations.of(this).addWarningV2('cdk-aurora-firefighter:no-approvers', `readWriteApproval is on for ${approval.join(', ')} but nobody may approve; read-write requests stay pending: call broker.grantApprove(principal)`);
+      }
+      return [];
+    } });
+    this.eventBus = brokerEventBus(this, props.eventBus);
     this.brokerId = props.brokerId ?? Names.uniqueResourceName(this, { maxLength: 64, separator: '-' });
 
     const secrets = new Map<string, secretsmanager.Secret>();
@@ -158,10 +190,13 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
       allowlist: {
         ro: Lazy.list({ produce: () => this.requesters.ro }),
         rw: Lazy.list({ produce: () => this.requesters.rw }),
+        ...(this.perPerson ? { approve: Lazy.list({ produce: () => this.approvers }) } : {}),
       },
+      ...(this.perPerson ? { firefighterLogins: 'per-person' as const } : {}),
       ...(props.incidentIdPattern !== undefined ? { incidentIdPattern: props.incidentIdPattern } : {}),
       delivery,
       ...(delivery === 'secret' ? { secretArns: Object.fromEntries([...secrets].map(([role, s]) => [role, s.secretArn])) } : {}),
+      ...(this.eventBus ? { eventBus: eventBusReference(this, this.eventBus) } : {}),
     };
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
@@ -196,6 +231,8 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
     // Exactly arn:aws:rds-db:<region>:<account>:dbuser:<cluster resource id>/<broker user>.
     props.cluster.grantConnect(this.function, spec.passwordBroker.name);
     for (const secret of secrets.values()) secret.grantWrite(this.function);
+    // events:PutEvents on exactly this bus's ARN.
+    this.eventBus?.grantPutEventsTo(this.function);
 
     if (props.locatorParameterName !== false) {
       const locator: BrokerLocator = { version: 1, cluster: spec.cluster, functionArn: this.function.functionArn, brokerId: this.brokerId };
@@ -243,6 +280,45 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
       throw validationError(`grantRequest access ${JSON.stringify(access)} must be 'ro' or 'rw'; e.g. broker.grantRequest(oncallRole, 'ro')`, this);
     }
     this.addRequester(access, principalArnOf(grantee, this));
+    return this.grantInvoke(grantee);
+  }
+
+  /**
+   * Lets the broker accept `principalArn` (an IAM role or user ARN) as an approver of read-write requests, and
+   * nothing else (the cross-account variant of `grantApprove`). Per-person logins only.
+   */
+  addApprover(principalArn: string): void {
+    if (!this.perPerson) {
+      throw validationError(`approver ${principalArn}: approvals need per-person logins, and the spec issues shared ones; set "firefighterLogins": "per-person" (and "readWriteApproval": true on the database) in the spec`, this);
+    }
+    const problem = Token.isUnresolved(principalArn) ? undefined : requesterArnProblem(principalArn);
+    if (problem) throw validationError(`approver ${problem}`, this);
+    if (!this.approvers.includes(principalArn)) this.approvers.push(principalArn);
+  }
+
+  /**
+   * One call to let an approver in: puts the principal on the approve allowlist (`firefighter approve|deny ID`),
+   * lets it invoke exactly this function and read the locator parameter. It may not request a password by this.
+   */
+  grantApprove(grantee: iam.IGrantable): iam.Grant {
+    this.addApprover(principalArnOf(grantee, this));
+    return this.grantInvoke(grantee);
+  }
+
+  /**
+   * A rule on the broker's bus matching this broker's events (all outcomes, or `outcomes`), e.g.
+   * `broker.onEvent('ToChat', { target: new targets.SnsTopic(topic) })`.
+   */
+  onEvent(id: string, options: BrokerEventRuleOptions = {}): events.Rule {
+    return brokerEventRule(this, id, this.eventBus, this.brokerId, options);
+  }
+
+  /** Sends this broker's events to an SNS topic (the whole event as JSON unless `message` is given). */
+  notifyTopic(topic: sns.ITopic, options: BrokerNotifyTopicOptions = {}): events.Rule {
+    return this.onEvent(`Notify${Names.nodeUniqueId(topic.node)}`, { target: snsTarget(topic, options), ...(options.outcomes ? { outcomes: options.outcomes } : {}) });
+  }
+
+  private grantInvoke(grantee: iam.IGrantable): iam.Grant {
     this.locatorParameter?.grantRead(grantee);
     const grant = iam.Grant.addToPrincipal({ grantee, actions: ['lambda:InvokeFunction'], resourceArns: [this.function.functionArn] });
     // An imported role or a principal without a policy of ours: allow it on the function's resource policy instead.
@@ -267,7 +343,7 @@ function principalArnOf(grantee: iam.IGrantable, scope: Construct): string {
   const aws = principal.policyFragment.principalJson.AWS as string[] | string | undefined;
   const arns = [aws ?? []].flat();
   if (arns.length !== 1 || typeof arns[0] !== 'string') {
-    throw validationError(`grantRequest needs an IAM role or user (or an ArnPrincipal), got ${principal.toString()}; for a principal in another account use addRequester(access, arn)`, scope);
+    throw validationError(`grantRequest and grantApprove need an IAM role or user (or an ArnPrincipal), got ${principal.toString()}; for a principal in another account use addRequester(access, arn) or addApprover(arn)`, scope);
   }
   return arns[0];
 }

@@ -51,6 +51,8 @@ export interface BrokerConfig {
   readonly stsEndpoint?: string;
   /** @default - Node's trust store plus NODE_EXTRA_CA_CERTS (the Lambda runtime's file holds the RDS CAs) */
   readonly tls?: { readonly caFile?: string };
+  /** The EventBridge bus (name or ARN) every action is published to, e.g. `default`. @default - no events */
+  readonly eventBus?: string;
 }
 
 export class BrokerConfigError extends Error {
@@ -61,7 +63,7 @@ export class BrokerConfigError extends Error {
 }
 
 const TOP_KEYS = ['clusterId', 'brokerId', 'port', 'writerHost', 'instanceHosts', 'brokerUser', 'databases', 'allowlist',
-  'incidentIdPattern', 'delivery', 'secretArns', 'stsEndpoint', 'tls', 'firefighterLogins'] as const;
+  'incidentIdPattern', 'delivery', 'secretArns', 'stsEndpoint', 'tls', 'firefighterLogins', 'eventBus'] as const;
 const REQUIRED = ['clusterId', 'brokerId', 'port', 'writerHost', 'instanceHosts', 'brokerUser', 'databases', 'allowlist', 'delivery'];
 const HOST = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$|^\[?[0-9A-Fa-f:.]+\]?$/;
 const BROKER_ID = /^[A-Za-z0-9._:/-]{1,128}$/;
@@ -81,6 +83,8 @@ export function requesterArnProblem(arn: string): string | undefined {
   if (!PRINCIPAL.test(arn)) return `${describe(arn)} is not valid; use an IAM role, user or root ARN, e.g. arn:aws:iam::123456789012:role/oncall`;
   return undefined;
 }
+// A bus name (1 to 256 of A-Z a-z 0-9 . _ - /) or an event bus ARN, as PutEvents' EventBusName takes it.
+const EVENT_BUS = /^([\w.\-/]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[\w.\-/]{1,256})$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]{1,512}$/;
 
 function describe(value: unknown): string {
@@ -218,6 +222,9 @@ export function parseBrokerConfig(input: unknown): BrokerConfig {
     }
   }
 
+  const eventBus = input.eventBus === undefined ? undefined
+    : issues.string(input.eventBus, 'eventBus', EVENT_BUS, 'give an event bus name (e.g. default) or an event bus ARN');
+
   const logins = input.firefighterLogins;
   if (logins !== undefined && logins !== 'shared' && logins !== 'per-person') issues.add('firefighterLogins', `must be "shared" or "per-person", got ${describe(logins)}`);
 
@@ -230,6 +237,7 @@ export function parseBrokerConfig(input: unknown): BrokerConfig {
     ...(secretArns ? { secretArns } : {}),
     ...(stsEndpoint !== undefined ? { stsEndpoint } : {}),
     ...(tls ? { tls } : {}),
+    ...(eventBus !== undefined ? { eventBus } : {}),
   };
 }
 

@@ -102,9 +102,10 @@ describe('the network', () => {
     for (const [, subnet] of resourcesOf('AWS::EC2::Subnet')) expect(subnet.Properties?.MapPublicIpOnLaunch).toBe(false);
   });
 
-  it('has exactly the Secrets Manager and STS interface endpoints, each open only to the Lambda that calls it', () => {
+  it('has exactly the Secrets Manager, STS and EventBridge interface endpoints, each open only to the Lambda that calls it', () => {
     const endpoints = resourcesOf('AWS::EC2::VPCEndpoint');
     expect(endpoints.map(([, e]) => JSON.stringify(e.Properties?.ServiceName)).sort()).toEqual([
+      expect.stringContaining('.events'),
       expect.stringContaining('.secretsmanager'),
       expect.stringContaining('.sts'),
     ]);
@@ -112,8 +113,9 @@ describe('the network', () => {
     const handlerSg = logicalIdOf('RoleModel/Handler/SecurityGroup/Resource', 'AWS::EC2::SecurityGroup');
     const brokerSg = logicalIdOf('Broker/Function/SecurityGroup/Resource', 'AWS::EC2::SecurityGroup');
     // Each endpoint admits only the Lambda that calls it: the master secret is read by the role-model handler,
-    // callers are verified at STS by the broker (with delivery 'secret' the broker is let into Secrets Manager too).
-    for (const [name, callers] of [['SecretsManager', [handlerSg]], ['Sts', [brokerSg]]] as const) {
+    // callers are verified at STS by the broker, which publishes events (with delivery 'secret' it is let into
+    // Secrets Manager too).
+    for (const [name, callers] of [['SecretsManager', [handlerSg]], ['Sts', [brokerSg]], ['Events', [brokerSg]]] as const) {
       const rules = ingressTo(logicalIdOf(`Vpc/${name}/SecurityGroup/Resource`, 'AWS::EC2::SecurityGroup'));
       expect(rules.map((r) => r.source).sort()).toEqual([...callers].sort());
       expect(rules.every((r) => r.fromPort === 443 && r.toPort === 443)).toBe(true);
@@ -252,6 +254,7 @@ describe('the password broker', () => {
       databases: [{ name: 'my-pg-db', firefighterRo: 'my_pg_firefighter_ro', firefighterRw: 'my_pg_firefighter_rw' }],
       allowlist: { ro: [RO], rw: [RW] },
       delivery: 'response',
+      eventBus: 'default',
     });
   });
 

@@ -1,6 +1,6 @@
 // Networking that works (issue 11, item 5): the cluster and the Lambdas get separate subnet selections, and a
 // synth-time check gives Lambdas in subnets without a NAT route the interface endpoints they call (created,
-// reused, or an error naming the fix); no STS endpoint without a broker.
+// reused, or an error naming the fix); no STS or EventBridge endpoint without a broker, none for events with eventBus: false.
 import { readFileSync } from 'node:fs';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -35,7 +35,7 @@ function build(props: Partial<FirefighterDatabaseProps> = {}, withVpc?: (stack: 
 }
 
 const endpointServices = (json: Json) =>
-  Object.values(json.Resources).filter((r) => r.Type === 'AWS::EC2::VPCEndpoint').map((r) => JSON.stringify(r.Properties?.ServiceName).match(/\.(secretsmanager|sts)/)?.[1]).sort();
+  Object.values(json.Resources).filter((r) => r.Type === 'AWS::EC2::VPCEndpoint').map((r) => JSON.stringify(r.Properties?.ServiceName).match(/\.(secretsmanager|sts|events)/)?.[1]).sort();
 
 function lambdaSubnetRefs(json: Json, descriptionStart: string): string[] {
   const fn = Object.values(json.Resources).find((r) => r.Type === 'AWS::Lambda::Function' && String(r.Properties?.Description).startsWith(descriptionStart));
@@ -65,14 +65,15 @@ describe('a VPC with public, private-with-egress and isolated subnets', () => {
 
   it('creates the endpoints in that VPC when the Lambdas are put in the isolated subnets, open only to their callers', () => {
     const { json, db, ref } = build({ lambdaSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } }, threeTierVpc);
-    expect(endpointServices(json)).toEqual(['secretsmanager', 'sts']);
+    expect(endpointServices(json)).toEqual(['events', 'secretsmanager', 'sts']);
     const sg = (c: ec2.IConnectable) => ref(c.connections.securityGroups[0] as ec2.SecurityGroup);
     const sources = (endpoint: ec2.InterfaceVpcEndpoint) => Object.values(json.Resources)
       .filter((r) => r.Type === 'AWS::EC2::SecurityGroupIngress' && JSON.stringify(r.Properties?.GroupId) === JSON.stringify({ 'Fn::GetAtt': [sg(endpoint), 'GroupId'] }))
       .map((r) => r.Properties?.SourceSecurityGroupId['Fn::GetAtt'][0]);
-    const [secrets, sts] = [db.endpoints.find((e) => e.node.id === 'SecretsManager'), db.endpoints.find((e) => e.node.id === 'Sts')];
+    const [secrets, sts, events] = ['SecretsManager', 'Sts', 'Events'].map((id) => db.endpoints.find((e) => e.node.id === id));
     expect(sources(secrets!)).toEqual([sg(db.roleModel)]);
     expect(sources(sts!)).toEqual([sg(db.broker!)]);
+    expect(sources(events!)).toEqual([sg(db.broker!)]);
   });
 });
 
@@ -82,9 +83,9 @@ describe('the synth-time endpoint check', () => {
       vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['eu-west-1a', 'eu-west-1b'], isolatedSubnetIds: ['subnet-0a', 'subnet-0b'],
     });
     expect(() => build({}, imported)).toThrow(
-      "Net/MyPg: the Lambdas run in subnets without a NAT route (subnetType Isolated) of an imported VPC and need interface endpoints for secretsmanager and sts, which this app does not define; set lambdaEndpoints: 'create' to create them, lambdaEndpoints: 'existing' if the VPC already has them with private DNS, or lambdaSubnets to private subnets with egress",
+      "Net/MyPg: the Lambdas run in subnets without a NAT route (subnetType Isolated) of an imported VPC and need interface endpoints for secretsmanager, sts and events, which this app does not define; set lambdaEndpoints: 'create' to create them, lambdaEndpoints: 'existing' if the VPC already has them with private DNS, or lambdaSubnets to private subnets with egress",
     );
-    expect(endpointServices(build({ lambdaEndpoints: 'create' }, imported).json)).toEqual(['secretsmanager', 'sts']);
+    expect(endpointServices(build({ lambdaEndpoints: 'create' }, imported).json)).toEqual(['events', 'secretsmanager', 'sts']);
     expect(endpointServices(build({ lambdaEndpoints: 'existing' }, imported).json)).toEqual([]);
   });
 
@@ -95,7 +96,7 @@ describe('the synth-time endpoint check', () => {
       own = vpc.addInterfaceEndpoint('Mine', { service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER });
       return vpc;
     });
-    expect(endpointServices(json)).toEqual(['secretsmanager', 'sts']);
+    expect(endpointServices(json)).toEqual(['events', 'secretsmanager', 'sts']);
     expect(db.endpoints).toContain(own);
   });
 });
@@ -104,5 +105,12 @@ describe('without a broker', () => {
   it('creates no STS endpoint (and no security group for one)', () => {
     const { json } = build({ broker: false });
     expect(endpointServices(json)).toEqual(['secretsmanager']);
+  });
+});
+
+describe('a broker that publishes no events (eventBus: false)', () => {
+  it('creates no EventBridge endpoint', () => {
+    const { json } = build({ broker: { eventBus: false } });
+    expect(endpointServices(json)).toEqual(['secretsmanager', 'sts']);
   });
 });

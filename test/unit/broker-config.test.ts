@@ -29,6 +29,8 @@ describe('parseBrokerConfig', () => {
   it('accepts what the construct writes, unchanged', () => {
     expect(parseBrokerConfig(valid())).toEqual(valid());
     expect(parseBrokerConfig({ ...valid(), stsEndpoint: 'http://127.0.0.1:4566', tls: { caFile: '/var/runtime/ca-cert.pem' } })).toMatchObject({ stsEndpoint: 'http://127.0.0.1:4566' });
+    const bus = 'arn:aws:events:eu-west-1:123456789012:event-bus/incidents';
+    expect([parseBrokerConfig({ ...valid(), eventBus: 'default' }).eventBus, parseBrokerConfig({ ...valid(), eventBus: bus }).eventBus]).toEqual(['default', bus]);
   });
 
   it.each([
@@ -48,8 +50,9 @@ describe('parseBrokerConfig', () => {
     ['an unknown delivery', { delivery: 'email' }, 'delivery: must be "response" or "secret", got "email"'],
     ['secret delivery without secrets', { delivery: 'secret' }, 'secretArns.my_pg_firefighter_ro: is required with delivery "secret"; give the secret ARN the password of this role is written to'],
     ['plain http to STS elsewhere', { stsEndpoint: 'http://sts.eu-west-1.amazonaws.com' }, 'stsEndpoint: "http://sts.eu-west-1.amazonaws.com" must use https (plain http is accepted only for 127.0.0.1)'],
-    ['an unknown key', { brokerID: 'x' }, 'brokerID: unknown key; allowed keys are clusterId, brokerId, port, writerHost, instanceHosts, brokerUser, databases, allowlist, incidentIdPattern, delivery, secretArns, stsEndpoint, tls, firefighterLogins'],
+    ['an unknown key', { brokerID: 'x' }, 'brokerID: unknown key; allowed keys are clusterId, brokerId, port, writerHost, instanceHosts, brokerUser, databases, allowlist, incidentIdPattern, delivery, secretArns, stsEndpoint, tls, firefighterLogins, eventBus'],
     ['an unknown login mode', { firefighterLogins: 'personal' }, 'firefighterLogins: must be "shared" or "per-person", got "personal"'],
+    ['an event bus with a space', { eventBus: 'on call' }, 'eventBus: "on call" is not valid; give an event bus name (e.g. default) or an event bus ARN'],
   ])('names the field of %s', (_name, change, message) => {
     expect(issues({ ...valid(), ...change })).toContain(message);
   });
