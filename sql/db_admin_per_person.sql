@@ -385,6 +385,26 @@ AS $fn$
    ORDER BY l.login;
 $fn$;
 
+-- Ends, on the instance this connection reached, the sessions of the named logins: the broker names the logins
+-- the writer found expired, because a reader's copy of firefighter_login may not show a revoke yet (replica
+-- lag), and a login dropped before its reader sessions ended would leave them running. Only logins in
+-- firefighter_login qualify. Writes nothing, so it runs on readers too.
+CREATE OR REPLACE FUNCTION db_admin.end_login_sessions(p_logins name[])
+RETURNS TABLE (login name, role name, ended integer)
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $fn$
+  SELECT l.login, l.role,
+         (SELECT pg_catalog.count(*) FILTER (WHERE pg_catalog.pg_terminate_backend(a.pid))::integer
+            FROM pg_catalog.pg_stat_activity a
+           WHERE a.usename OPERATOR(pg_catalog.=) l.login AND a.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid())
+    FROM db_admin.firefighter_login l
+   WHERE l.login OPERATOR(pg_catalog.=) ANY (coalesce(p_logins, '{}'::name[]))
+   ORDER BY l.login;
+$fn$;
+
 -- On the writer, after every instance ended the sessions: drops the expired logins and records how many
 -- sessions each had (p_logins[i] had p_ended[i], as the broker counted them on all instances).
 CREATE OR REPLACE FUNCTION db_admin.drop_expired_firefighter_logins(p_logins name[] DEFAULT '{}', p_ended integer[] DEFAULT '{}')
@@ -547,6 +567,7 @@ REVOKE ALL ON FUNCTION db_admin.issue_firefighter_login(name, text, integer, tex
 REVOKE ALL ON FUNCTION db_admin.extend_firefighter_login(name, integer, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.revoke_firefighter_logins(name, text, text, text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.end_expired_login_sessions() FROM PUBLIC;
+REVOKE ALL ON FUNCTION db_admin.end_login_sessions(name[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.drop_expired_firefighter_logins(name[], integer[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.decide_firefighter_approval(bigint, text, boolean, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.firefighter_login_policies() FROM PUBLIC;

@@ -13,7 +13,8 @@ import { BROKER_ERROR_CODES, BrokerError } from './errors.js';
 const ISSUE = 'SELECT outcome, login, expires_at, request_id FROM db_admin.issue_firefighter_login($1, $2, $3, $4, $5, $6)';
 const EXTEND = 'SELECT login, expires_at FROM db_admin.extend_firefighter_login($1, $2, $3, $4, $5)';
 const REVOKE = 'SELECT login, holder, incident_id FROM db_admin.revoke_firefighter_logins($1, $2, $3, $4, $5)';
-const END_EXPIRED = 'SELECT login, role, ended FROM db_admin.end_expired_login_sessions()';
+const EXPIRED_LOGINS = 'SELECT login FROM db_admin.firefighter_logins() WHERE NOT active';
+const END_NAMED = 'SELECT login, role, ended FROM db_admin.end_login_sessions($1::pg_catalog.name[])';
 const DROP_EXPIRED = 'SELECT login, role, dropped, sessions_ended FROM db_admin.drop_expired_firefighter_logins($1, $2)';
 const DECIDE = 'SELECT request_id, role, requested_by, incident_id, decision, expires_at FROM db_admin.decide_firefighter_approval($1, $2, $3, $4)';
 const LOGINS = 'SELECT login, role, requested_by, incident_id, issued_at, expires_at, active, sessions FROM db_admin.firefighter_logins()';
@@ -135,16 +136,20 @@ export async function extendLogin(deps: BrokerDeps, input: ExtendInput, requeste
 /**
  * Ends the sessions of every expired login of `database` on each instance, then (only when every instance
  * answered) drops them on the writer. Returns what it dropped, with sessions summed over the instances.
+ * The writer names the expired logins: a reader's copy of db_admin may not show a revoke yet (replica lag),
+ * and a login dropped while its reader sessions live would leave them running with nothing left to end them.
  */
 async function endAndDrop(deps: BrokerDeps, database: string): Promise<EndedLogin[]> {
+  const expired = await withClient(deps, deps.config.writerHost, database, `listing the expired logins in ${database}`, [], async (client) =>
+    (await client.query<{ login: string }>(EXPIRED_LOGINS)).rows.map((r) => r.login));
   const results = await Promise.allSettled(deps.config.instanceHosts.map((host) =>
     withClient(deps, host, database, `ending the sessions of expired logins on ${host}/${database}`, [], async (client) =>
-      (await client.query<{ login: string; role: string; ended: number }>(END_EXPIRED)).rows)));
+      (await client.query<{ login: string; role: string; ended: number }>(END_NAMED, [expired])).rows)));
   const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as BrokerError] : []));
   if (failed.length > 0) {
     throw new BrokerError(BROKER_ERROR_CODES.unavailable, `the sessions of expired logins in ${database} were not ended on every instance, so none was dropped: ${failed.map((e) => e.message).join('; ')}; run the sweep again`);
   }
-  const ended = new Map<string, number>();
+  const ended = new Map<string, number>(expired.map((login) => [login, 0]));
   for (const r of results) if (r.status === 'fulfilled') for (const row of r.value) ended.set(row.login, (ended.get(row.login) ?? 0) + row.ended);
   return withClient(deps, deps.config.writerHost, database, `dropping expired logins in ${database}`, [], async (client) => {
     const { rows } = await client.query<{ login: string; role: string; dropped: boolean; sessions_ended: number }>(DROP_EXPIRED, [[...ended.keys()], [...ended.values()]]);

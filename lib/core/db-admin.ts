@@ -44,6 +44,9 @@ export const DB_ADMIN_FUNCTIONS = {
   revokeLogins: 'revoke_firefighter_logins(name, text, text, text, boolean)',
   /** () RETURNS TABLE(login, role, ended): sessions of expired logins ended on this instance; writes nothing. */
   endExpiredLoginSessions: 'end_expired_login_sessions()',
+  /** (p_logins name[]) RETURNS TABLE(login, role, ended): sessions of the named logins (the writer found them
+   *  expired) ended on this instance, whatever a lagging reader's copy says; writes nothing. */
+  endLoginSessions: 'end_login_sessions(name[])',
   /** (p_logins name[], p_ended integer[]) RETURNS TABLE(login, role, dropped, sessions_ended): on the writer. */
   dropExpiredLogins: 'drop_expired_firefighter_logins(name[], integer[])',
   /** (p_request_id bigint, p_decided_by text, p_approve boolean, p_reason text) RETURNS TABLE(request_id, role,

@@ -19,7 +19,7 @@ export { MASTER_PASSWORD, MASTER_USER, SUPERUSER } from './aurora-profile.js';
 
 export type PgMajor = 15 | 16 | 17;
 
-const SUPERUSER_PASSWORD = 'bootstrap-superuser-only';
+export const SUPERUSER_PASSWORD = 'bootstrap-superuser-only';
 
 export interface EmbeddedServerOptions {
   major: PgMajor;
@@ -74,7 +74,7 @@ export function testedMajors(env: NodeJS.ProcessEnv = process.env): PgMajor[] {
   return external ? wanted : wanted.filter((major) => binDir(major) !== undefined);
 }
 
-function binDir(major: PgMajor): string | undefined {
+export function binDir(major: PgMajor): string | undefined {
   if (major !== 17 && `${platform()}-${arch()}` !== 'linux-x64') return undefined;
   try {
     const require = createRequire(import.meta.url);
@@ -98,7 +98,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** PostgreSQL refuses to run as root; as root we run it as the `postgres` OS user, creating it if needed. */
-function runAsIds(): { uid: number; gid: number } | undefined {
+export function runAsIds(): { uid: number; gid: number } | undefined {
   if (userInfo().uid !== 0) return undefined;
   const lookup = () => {
     const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
@@ -169,19 +169,7 @@ async function startBinaries(options: EmbeddedServerOptions): Promise<EmbeddedSe
   dataFile('server.crt', tls.cert);
   dataFile('server.key', tls.key, 0o600);
 
-  const settings: Record<string, string> = {
-    listen_addresses: host,
-    unix_socket_directories: '',
-    fsync: 'off',
-    synchronous_commit: 'off',
-    full_page_writes: 'off',
-    max_connections: '300',
-    password_encryption: 'scram-sha-256',
-    log_line_prefix: '%m [%p] %q%u@%d ',
-    log_connections: 'on',
-    ssl: 'on',
-    ...options.settings,
-  };
+  const settings = serverSettings(host, options.settings);
 
   const logFile = path.join(dataRoot, 'server.log');
   const logFd = openSync(logFile, 'a');
@@ -244,6 +232,23 @@ async function startBinaries(options: EmbeddedServerOptions): Promise<EmbeddedSe
   return server;
 }
 
+/** The command-line settings of a test server (a hot standby, hot-standby.ts, gets the same). */
+export function serverSettings(host: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    listen_addresses: host,
+    unix_socket_directories: '',
+    fsync: 'off',
+    synchronous_commit: 'off',
+    full_page_writes: 'off',
+    max_connections: '300',
+    password_encryption: 'scram-sha-256',
+    log_line_prefix: '%m [%p] %q%u@%d ',
+    log_connections: 'on',
+    ssl: 'on',
+    ...extra,
+  };
+}
+
 async function superuserQuery(config: pg.ClientConfig, sql: string): Promise<pg.QueryResult> {
   const client = new pg.Client(config);
   await client.connect();
@@ -255,7 +260,7 @@ async function superuserQuery(config: pg.ClientConfig, sql: string): Promise<pg.
 }
 
 /** pg_reload_conf() only signals the postmaster: wait until a new session was forked with the new pg_hba. */
-async function reloadConfig(config: pg.ClientConfig): Promise<void> {
+export async function reloadConfig(config: pg.ClientConfig): Promise<void> {
   const before = (await superuserQuery(config, 'SELECT pg_catalog.pg_conf_load_time() AS t, pg_catalog.pg_reload_conf()')).rows[0]?.t as Date;
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
@@ -284,7 +289,7 @@ async function startRadiusChecker(superuser: pg.ClientConfig): Promise<{ port: n
   };
 }
 
-async function waitUntilReady(config: pg.ClientConfig, exited: Promise<void>): Promise<void> {
+export async function waitUntilReady(config: pg.ClientConfig, exited: Promise<void>): Promise<void> {
   let stopped = false;
   void exited.then(() => (stopped = true));
   const deadline = Date.now() + 30_000;
