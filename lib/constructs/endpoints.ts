@@ -19,6 +19,15 @@ export interface EndpointNeed {
   readonly callers: { readonly peer: ec2.IConnectable; readonly label: string }[];
 }
 
+/** Who needs the endpoints, for the error that names the props to fix. */
+export interface EndpointUser {
+  readonly subject: string;
+  readonly modeProp: string;
+  readonly subnetsProp: string;
+}
+
+const LAMBDAS: EndpointUser = { subject: 'the Lambdas run', modeProp: 'lambdaEndpoints', subnetsProp: 'lambdaSubnets' };
+
 /** Whether every selected subnet routes to the internet through a NAT (a private subnet with egress). */
 export function hasNatRoute(vpc: ec2.IVpc, selection: ec2.SubnetSelection): boolean {
   const egress = new Set(vpc.privateSubnets.map((s) => s.subnetId));
@@ -30,7 +39,7 @@ export function hasNatRoute(vpc: ec2.IVpc, selection: ec2.SubnetSelection): bool
  * Makes sure each needed service is reachable from its callers; returns the endpoints it created or reused.
  * `vpcCreatedHere` is true for a VPC of this app: new endpoints are added to it (stable construct paths).
  */
-export function ensureEndpoints(scope: Construct, vpc: ec2.IVpc, lambdaSubnets: ec2.SubnetSelection, needs: EndpointNeed[], mode: LambdaEndpoints): ec2.InterfaceVpcEndpoint[] {
+export function ensureEndpoints(scope: Construct, vpc: ec2.IVpc, lambdaSubnets: ec2.SubnetSelection, needs: EndpointNeed[], mode: LambdaEndpoints, who: EndpointUser = LAMBDAS): ec2.InterfaceVpcEndpoint[] {
   if (mode === 'existing' || needs.length === 0) return [];
   if (mode === 'auto' && hasNatRoute(vpc, lambdaSubnets)) return [];
   const endpoints: ec2.InterfaceVpcEndpoint[] = [];
@@ -49,7 +58,7 @@ export function ensureEndpoints(scope: Construct, vpc: ec2.IVpc, lambdaSubnets: 
   if (mode === 'auto' && !ownVpc) {
     const short = missing.map((m) => m.service.shortName);
     const names = short.length > 1 ? `${short.slice(0, -1).join(', ')} and ${short.at(-1)}` : short.join('');
-    throw validationError(`the Lambdas run in subnets without a NAT route (${describeSelection(lambdaSubnets)}) of an imported VPC and need interface endpoints for ${names}, which this app does not define; set lambdaEndpoints: 'create' to create them, lambdaEndpoints: 'existing' if the VPC already has them with private DNS, or lambdaSubnets to private subnets with egress`, scope);
+    throw validationError(`${who.subject} in subnets without a NAT route (${describeSelection(lambdaSubnets)}) of an imported VPC and need interface endpoints for ${names}, which this app does not define; set ${who.modeProp}: 'create' to create them, ${who.modeProp}: 'existing' if the VPC already has them with private DNS, or ${who.subnetsProp} to private subnets with egress`, scope);
   }
   for (const need of missing) {
     // Closed (open: false): only the Lambdas that call the service are let in.

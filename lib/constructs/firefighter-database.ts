@@ -6,6 +6,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { RoleModelSpec } from '../core/spec.js';
 import { managedRoleNames, parseSpec } from '../core/validate.js';
+import { AccessHost, type AccessHostOptions } from './access-host.js';
 import { PasswordBroker, type PasswordBrokerProps } from './password-broker.js';
 import { acknowledgeNag } from './nag.js';
 import { ensureEndpoints, type EndpointNeed, type LambdaEndpoints } from './endpoints.js';
@@ -71,6 +72,15 @@ export interface FirefighterDatabaseProps {
   readonly logRetention?: logs.RetentionDays;
   /** The password broker, or `false` for the role model alone. @default - a broker with no requesters yet */
   readonly broker?: FirefighterBrokerOptions | false;
+  /**
+   * An EC2 host for SSM Session Manager port forwarding to the cluster (`firefighter request ... --connect --tunnel`):
+   * no inbound port, no key pair, IMDSv2, encrypted root volume, out only to the cluster port and SSM over HTTPS.
+   * Its instance id is a stack output and in the broker's locator parameter; let people in with
+   * `accessHost.grantTunnel(role)`. In subnets without a NAT route it needs the ssm, ssmmessages and ec2messages
+   * interface endpoints (created by default, billed hourly). `true` for the defaults.
+   * @default false
+   */
+  readonly accessHost?: boolean | AccessHostOptions;
 }
 
 /**
@@ -84,6 +94,8 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
   readonly roleModel: RoleModel;
   /** Undefined when `broker: false`. */
   readonly broker?: PasswordBroker;
+  /** The SSM port-forwarding host; undefined unless `accessHost` is set. */
+  readonly accessHost?: AccessHost;
   readonly connections: ec2.Connections;
   /** The interface endpoints the Lambdas use that this construct created or found in the app (empty with a NAT route). */
   readonly endpoints: ec2.InterfaceVpcEndpoint[] = [];
@@ -182,9 +194,16 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
       logRetention,
     });
 
+    if (props.accessHost) {
+      this.accessHost = new AccessHost(this, 'AccessHost', {
+        ...(props.accessHost === true ? {} : props.accessHost),
+        vpc: this.vpc, cluster: this.cluster, clusterName: spec.cluster, defaultSubnets: vpcSubnets,
+      });
+    }
     if (props.broker !== false) {
       this.broker = new PasswordBroker(this, 'Broker', {
         ...props.broker,
+        ...(this.accessHost ? { accessHostInstanceId: this.accessHost.instanceId } : {}),
         spec,
         cluster: this.cluster,
         vpc: this.vpc,

@@ -94,6 +94,8 @@ export interface PasswordBrokerProps {
    * @default '/cdk-aurora-firefighter/<spec.cluster>/broker'
    */
   readonly locatorParameterName?: string | false;
+  /** Instance id of an SSM access host, written to the locator for `firefighter ... --tunnel`. @default - none */
+  readonly accessHostInstanceId?: string;
   /** Stack outputs with the broker's function name, broker id and locator parameter. @default true */
   readonly outputs?: boolean;
   /**
@@ -235,7 +237,10 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
     this.eventBus?.grantPutEventsTo(this.function);
 
     if (props.locatorParameterName !== false) {
-      const locator: BrokerLocator = { version: 1, cluster: spec.cluster, functionArn: this.function.functionArn, brokerId: this.brokerId };
+      const locator: BrokerLocator = {
+        version: 1, cluster: spec.cluster, functionArn: this.function.functionArn, brokerId: this.brokerId,
+        ...(props.accessHostInstanceId ? { accessHost: props.accessHostInstanceId } : {}),
+      };
       this.locatorParameter = new ssm.StringParameter(this, 'Locator', {
         parameterName: props.locatorParameterName ?? brokerParameterName(spec.cluster),
         description: `Where the firefighter CLI finds the password broker of cluster ${spec.cluster} (firefighter request ro --cluster ${spec.cluster})`,

@@ -12,9 +12,12 @@ export interface BrokerLocator {
   readonly functionArn: string;
   /** What the caller's identity proof is bound to. */
   readonly brokerId: string;
+  /** Instance id of the SSM access host that `--tunnel` forwards through, when the stack has one. */
+  readonly accessHost?: string;
 }
 
 const CLUSTER = /^[A-Za-z][A-Za-z0-9-]{0,62}$/;
+export const INSTANCE_ID = /^(i|mi)-[0-9a-f]{8,17}$/;
 const FUNCTION_ARN = /^arn:aws[a-z-]*:lambda:([a-z0-9-]+):\d{12}:function:[A-Za-z0-9_-]{1,64}$/;
 
 /** `/cdk-aurora-firefighter/<cluster>/broker`; RDS lowercases cluster identifiers, so this does too. */
@@ -38,5 +41,7 @@ export function parseBrokerLocator(text: string, parameterName: string): BrokerL
   if (typeof value !== 'object' || value === null || v.version !== 1 || !arn || typeof v.brokerId !== 'string' || v.brokerId.length === 0 || typeof v.cluster !== 'string') {
     throw new Error(`parameter ${parameterName} is not a broker locator of version 1 ({ version, cluster, functionArn, brokerId }); upgrade the firefighter CLI or redeploy the stack`);
   }
-  return { version: 1, cluster: v.cluster, functionArn: v.functionArn as string, brokerId: v.brokerId, region: arn[1] as string };
+  // Optional and newer than version 1's first readers: a malformed one is ignored, not fatal (--access-host wins anyway).
+  const accessHost = typeof v.accessHost === 'string' && INSTANCE_ID.test(v.accessHost) ? { accessHost: v.accessHost } : {};
+  return { version: 1, cluster: v.cluster, functionArn: v.functionArn as string, brokerId: v.brokerId, region: arn[1] as string, ...accessHost };
 }
