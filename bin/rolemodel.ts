@@ -10,15 +10,18 @@ import { SpecError, parseSpec } from '../lib/core/validate.js';
 import { describeTarget, type ConnectionOptions } from '../lib/postgres/connection.js';
 import { loadRdsCa } from '../lib/postgres/rds-ca.js';
 import { decideTls, pgSsl, tlsRequestFromUrl, TlsRefusal } from '../lib/postgres/tls.js';
+import { initMain } from './rolemodel-init.js';
 import { applyRoleModel, planWithWarnings, renderPlan, StepError, VerificationError, verifyRoleModel } from '../lib/postgres/engine.js';
 
 const USAGE = `usage: rolemodel plan|apply|verify --database-url URL --spec FILE [--database NAME]... [--connect-timeout SECONDS] [--json]
                  [--verbose] [--insecure-skip-tls-verify]
+       rolemodel init --database-url URL --database NAME [--cluster ID] [--out FILE]   (init --help for more)
        rolemodel --help | --version
 
   plan     print the SQL apply would run now; changes nothing
   apply    converge the server to the spec, then verify it
   verify   compare the server with the spec; exit 2 and list each finding on drift; changes nothing
+  init     write a starting spec from an existing database; changes nothing
 
   --database-url   postgres://master@host:5432/postgres[?sslmode=verify-full&sslrootcert=FILE] (the password
                    may also come from PGPASSWORD; PGSSLMODE and PGSSLROOTCERT apply when the URL has none).
@@ -125,6 +128,7 @@ async function secureConnection(cli: Cli, env: NodeJS.ProcessEnv, err: (line: st
 }
 
 export async function main(argv: string[], out: (line: string) => void = (l) => process.stdout.write(`${l}\n`), err: (line: string) => void = (l) => process.stderr.write(`${l}\n`), env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  if (argv[0] === 'init') return initMain(argv.slice(1), out, err, env);
   let cli: Cli;
   let spec: RoleModelSpec;
   let connection: ConnectionOptions;

@@ -1,0 +1,100 @@
+// rolemodel init --database-url URL --database NAME [--cluster ID] [--out FILE]: a starting spec from an
+// existing database (lib/core/init-spec.ts says how each part is chosen). The spec goes to stdout (or a new
+// file; an existing one is never overwritten), the reasons for each choice to stderr. Changes nothing.
+// Exit codes: 0 written, 2 invalid input (usage, no such database, an existing --out file), 1 failure.
+import { existsSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { clusterIdFor, initSpec, InitError } from '../lib/core/init-spec.js';
+import { parseSpec, SpecError } from '../lib/core/validate.js';
+import type { ConnectionOptions } from '../lib/postgres/connection.js';
+import { inspectForInit } from '../lib/postgres/init.js';
+import { loadRdsCa } from '../lib/postgres/rds-ca.js';
+import { decideTls, pgSsl, tlsRequestFromUrl, TlsRefusal } from '../lib/postgres/tls.js';
+
+export const INIT_USAGE = `usage: rolemodel init --database-url URL --database NAME [--cluster ID] [--out FILE] [--connect-timeout SECONDS]
+                 [--insecure-skip-tls-verify]
+
+  writes a starting spec for an existing database: its schemas (all but public, db_admin and the system's),
+  existing roles named <prefix>_owner, _migrator, _app, _firefighter_ro, _firefighter_rw, _admin, _password_broker
+  (adopted), a NOLOGIN role that owns everything as the owner, and every other login that can connect today in
+  keepConnect. Review it, then: rolemodel plan --database-url URL --spec FILE
+  --cluster  the Aurora cluster id (default: from an Aurora cluster endpoint, else the database name)
+  --out      write to this new file instead of stdout (an existing file is never overwritten)`;
+
+class UsageError extends Error {}
+
+export async function initMain(argv: string[], out: (line: string) => void, err: (line: string) => void, env: NodeJS.ProcessEnv): Promise<number> {
+  let values;
+  try {
+    values = parseArgs({
+      args: argv, allowPositionals: false,
+      options: {
+        'database-url': { type: 'string' }, database: { type: 'string', multiple: true }, cluster: { type: 'string' }, out: { type: 'string' },
+        'connect-timeout': { type: 'string', default: '10' }, 'insecure-skip-tls-verify': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }).values;
+    if (values.help) {
+      out(INIT_USAGE);
+      return 0;
+    }
+    if (!values['database-url']) throw new UsageError('--database-url is required');
+    if (!values.database?.length) throw new UsageError('--database is required: name the existing database to describe, e.g. --database my-pg-db');
+    if (values.database.length > 1) throw new UsageError(`init describes one database, got --database ${values.database.map((d) => JSON.stringify(d)).join(', ')}; run it once per database and merge the "databases" entries`);
+    if (values.out && existsSync(values.out)) throw new UsageError(`${values.out} exists; init never overwrites a file: remove it or choose another --out`);
+    const timeout = Number(values['connect-timeout']);
+    if (!Number.isFinite(timeout) || timeout <= 0 || timeout > 300) throw new UsageError(`--connect-timeout must be 1 to 300 seconds, got ${JSON.stringify(values['connect-timeout'])}`);
+    if (values.cluster !== undefined && !/^[a-zA-Z][a-zA-Z0-9-]{0,62}$/.test(values.cluster)) throw new UsageError(`--cluster must be an Aurora cluster identifier (a letter, then letters, digits or hyphens), got ${JSON.stringify(values.cluster)}`);
+    if (!URL.canParse(values['database-url'])) throw new UsageError('--database-url is not a URL; expected postgres://user@host:5432/postgres');
+  } catch (error) {
+    err(`rolemodel init: ${(error as Error).message}`);
+    err(INIT_USAGE);
+    return 2;
+  }
+  const database = values.database[0] ?? '';
+  let connection: ConnectionOptions;
+  let host: string;
+  try {
+    // The same rule as plan, apply and verify: a password reaches a remote host only over verified TLS.
+    const { connectionString, request } = tlsRequestFromUrl(values['database-url'], env, { insecureSkipTlsVerify: values['insecure-skip-tls-verify'] ?? false });
+    const decision = await decideTls(request, { rdsCa: loadRdsCa });
+    if (decision.warning) err(`rolemodel: ${decision.warning}`);
+    host = request.host;
+    connection = {
+      connectionString, connectionTimeoutMillis: Number(values['connect-timeout']) * 1000, ssl: pgSsl(request.host, decision.tls),
+      ...(decision.tls.insecureSkipTlsVerify ? { insecureSkipTlsVerify: true } : {}),
+    };
+  } catch (error) {
+    err(`rolemodel init: ${(error as Error).message}`);
+    return error instanceof TlsRefusal ? 2 : 1;
+  }
+  try {
+    const facts = await inspectForInit(connection, database);
+    const { cluster, from } = clusterIdFor(host, database, values.cluster);
+    const { spec, notes } = initSpec(facts, cluster);
+    parseSpec(spec);
+    const text = `${JSON.stringify(spec, null, 2)}\n`;
+    err(`rolemodel init: cluster "${cluster}" (from ${from})`);
+    for (const n of notes) err(`rolemodel init: ${n}`);
+    if (values.out) {
+      writeFileSync(values.out, text, { flag: 'wx' });
+      err(`rolemodel init: wrote ${values.out}; next: rolemodel plan --database-url URL --spec ${values.out}`);
+    } else out(text.trimEnd());
+    return 0;
+  } catch (error) {
+    if (error instanceof InitError) {
+      err(`rolemodel init: ${error.message}`);
+      return 2;
+    }
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+      err(`rolemodel init: ${values.out ?? ''} exists; init never overwrites a file: remove it or choose another --out`);
+      return 2;
+    }
+    if (error instanceof SpecError) {
+      err(`rolemodel init: the spec written from "${database}" does not validate; fix these by hand or report it:\n${error.message}`);
+      return 1;
+    }
+    err(`rolemodel init: ${(error as Error).message}`);
+    return 1;
+  }
+}

@@ -1,0 +1,123 @@
+// rolemodel init (issue 10.9): a starting spec from a lived-in database the Aurora-like master built, which
+// validates, which plan then shows and apply converges; bad input is exit 2 with a clear message.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../bin/rolemodel.js';
+import { parseSpec } from '../../lib/core/validate.js';
+import { query } from '../support/catalog.js';
+import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';
+import { livedInSql } from '../support/lived-in.js';
+
+async function run(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, (l) => out.push(l), (l) => err.push(l));
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe.each(testedMajors())('rolemodel init on PostgreSQL %i', (major) => {
+  let server: EmbeddedServer;
+  const dir = mkdtempSync(path.join(tmpdir(), 'rolemodel-init-'));
+  const login = async (user: string, db: string) => {
+    const c = new pg.Client({ connectionString: server.url(user, `pw-${user}`, db) });
+    c.on('error', () => undefined);
+    try {
+      await c.connect();
+      await c.end();
+      return 'connected';
+    } catch (error) {
+      return (error as Error).message;
+    }
+  };
+
+  beforeAll(async () => {
+    server = await startEmbeddedServer({ major });
+    // "shop": the master built everything and the app has its own password login already; a reporting login too.
+    await query(server.masterUrl(), 'CREATE DATABASE shop');
+    await query(server.masterUrl(), `CREATE ROLE shop_app LOGIN PASSWORD 'pw-shop_app'; CREATE ROLE legacy_report LOGIN PASSWORD 'pw-legacy_report'`);
+    await query(server.masterUrl('shop'), `${livedInSql('app')} ${livedInSql('reporting')} CREATE TABLE public.scratch (x int);`);
+    // "legacy": a NOLOGIN role owns the database and everything in it.
+    await query(server.masterUrl(), 'CREATE ROLE legacy_owner NOLOGIN; GRANT legacy_owner TO postgres');
+    await query(server.masterUrl(), 'CREATE DATABASE legacy OWNER legacy_owner');
+    await query(server.masterUrl('legacy'), `SET ROLE legacy_owner; ${livedInSql('sales')}`);
+  });
+  afterAll(async () => server?.stop());
+
+  it('writes a spec from a lived-in database: its schemas, the app login adopted, other logins kept connected', async () => {
+    const init = await run('init', '--database-url', server.masterUrl(), '--database', 'shop');
+    expect(init.code).toBe(0);
+    const spec = parseSpec(JSON.parse(init.out));
+    expect(spec.cluster).toBe('shop');
+    const db = spec.databases[0];
+    expect(db?.schemas).toEqual(['app', 'reporting']);
+    expect(db?.roles.owner).toEqual({ name: 'shop_owner' });
+    // A password login stays one: no "iam", or the first apply would switch the running app to IAM tokens.
+    expect(db?.roles.app).toEqual({ name: 'shop_app', adopt: true, guardrails: { searchPath: ['app', 'reporting', 'public'] } });
+    expect(db?.roles.migrator).toEqual({ name: 'shop_migrator', iam: true, guardrails: { searchPath: ['app', 'reporting', 'public'] } });
+    expect(db?.keepConnect).toEqual(['legacy_report']);
+    expect(spec.admin).toEqual({ name: 'shop_admin' });
+    expect(init.err).toContain('rolemodel init: cluster "shop" (from the database name (pass --cluster to choose it))');
+    expect(init.err).toContain('rolemodel init: app: shop_app exists; adopted ("adopt": true): plan lists every change adopting it makes');
+    expect(init.err).toContain('rolemodel init: owner: the objects are owned by postgres; apply hands every one of them to shop_owner');
+    expect(init.err).toMatch(/schema public holds 1 table\(s\).*move them/);
+  });
+
+  it('--out writes a new file (never overwrites); plan shows it, apply converges it, nobody is locked out', async () => {
+    const file = path.join(dir, 'shop.json');
+    const init = await run('init', '--database-url', server.masterUrl(), '--database', 'shop', '--out', file);
+    expect(init.code).toBe(0);
+    expect(init.out).toBe('');
+    const again = await run('init', '--database-url', server.masterUrl(), '--database', 'shop', '--out', file);
+    expect(again.code).toBe(2);
+    expect(again.err).toContain(`rolemodel init: ${file} exists; init never overwrites a file: remove it or choose another --out`);
+    const plan = await run('plan', '--database-url', server.masterUrl(), '--spec', file);
+    expect(plan.code).toBe(0);
+    expect(plan.out.split('\n')[0]).toMatch(/^-- plan: \d+ statements \(roles \d+, database settings \d+, objects in "shop" \d+\)$/);
+    expect(plan.out).toContain('-- adopt shop_app (app role, not created by cdk-aurora-firefighter)');
+    expect(plan.out).toContain('ALTER TABLE "app"."orders" OWNER TO "shop_owner"');
+    const apply = await run('apply', '--database-url', server.masterUrl(), '--spec', file);
+    expect(apply.err).toBe('');
+    expect(apply.code).toBe(0);
+    expect((await run('verify', '--database-url', server.masterUrl(), '--spec', file)).code).toBe(0);
+    expect((await run('plan', '--database-url', server.masterUrl(), '--spec', file)).out).toBe('-- nothing to do: the server matches the spec');
+    expect(await login('shop_app', 'shop')).toBe('connected');
+    expect(await login('legacy_report', 'shop')).toBe('connected');
+  });
+
+  it('a NOLOGIN role that owns everything becomes the owner, adopted; plan and apply take it from there', async () => {
+    const file = path.join(dir, 'legacy.json');
+    const init = await run('init', '--database-url', server.masterUrl(), '--database', 'legacy', '--cluster', 'legacy-pg', '--out', file);
+    expect(init.code).toBe(0);
+    const spec = parseSpec(JSON.parse(readFileSync(file, 'utf8')));
+    expect(spec.databases[0]?.roles.owner).toEqual({ name: 'legacy_owner', adopt: true });
+    expect(spec.databases[0]?.roles.app.name).toBe('legacy_pg_app');
+    expect(init.err).toContain('owner: legacy_owner owns every listed schema and every object in them; adopted ("adopt": true) as the owner');
+    const plan = await run('plan', '--database-url', server.masterUrl(), '--spec', file);
+    expect(plan.code).toBe(0);
+    expect(plan.out).toContain('-- adopt legacy_owner (owner role, not created by cdk-aurora-firefighter)');
+    expect(plan.out).not.toContain('OWNER TO "legacy_owner"');
+    expect((await run('apply', '--database-url', server.masterUrl(), '--spec', file)).code).toBe(0);
+    expect((await run('verify', '--database-url', server.masterUrl(), '--spec', file)).code).toBe(0);
+  });
+
+  it('bad input: exit 2 with what to do, and nothing written', async () => {
+    const missing = await run('init', '--database-url', server.masterUrl());
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain('rolemodel init: --database is required: name the existing database to describe, e.g. --database my-pg-db');
+    const file = path.join(dir, 'nosuch.json');
+    const nosuch = await run('init', '--database-url', server.masterUrl(), '--database', 'nosuchdb', '--out', file);
+    expect(nosuch.code).toBe(2);
+    expect(nosuch.err).toMatch(/^rolemodel init: database "nosuchdb" does not exist on .*; choose one of "legacy", "postgres", "shop"$/m);
+    expect(() => readFileSync(file)).toThrow(/ENOENT/);
+    const badCluster = await run('init', '--database-url', server.masterUrl(), '--database', 'shop', '--cluster', 'my_pg');
+    expect(badCluster.code).toBe(2);
+    expect(badCluster.err).toContain('--cluster must be an Aurora cluster identifier');
+    await query(server.masterUrl(), 'CREATE DATABASE only_public');
+    const onlyPublic = await run('init', '--database-url', server.masterUrl(), '--database', 'only_public');
+    expect(onlyPublic.code).toBe(2);
+    expect(onlyPublic.err).toContain('rolemodel init: database "only_public" has no schema besides public; the role model manages application schemas: create one (CREATE SCHEMA app) and move the objects there, then run init again');
+  });
+});
