@@ -254,7 +254,7 @@ function human(response: Exclude<BrokerResponse, { ok: false }>, connect: boolea
     case 'revoke':
       return [`${response.role} expired at ${localAndUtc(response.expiredAt, timeZone)}; ${response.sessionsEnded} session(s) ended`];
     case 'status':
-      return response.roles.map((r) => `${r.database} ${r.role} (${r.access}): ${r.active && r.holder ? `held by ${r.holder} for ${r.incidentId} until ${localAndUtc(r.expiresAt, timeZone)}` : 'free'}, ${r.sessions} session(s)`);
+      return response.roles.map((r) => `${r.database} ${r.role} (${r.access}): ${r.outsideBroker ? 'password set outside the broker (run rolemodel apply to expire it)' : r.active && r.holder ? `held by ${r.holder} for ${r.incidentId} until ${localAndUtc(r.expiresAt, timeZone)}` : 'free'}, ${r.sessions} session(s)`);
     case 'sweep':
       return [`${response.sessionsEnded} session(s) of expired roles ended`];
     default:

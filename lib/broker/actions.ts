@@ -67,6 +67,8 @@ export interface RoleStatus {
   readonly expiresAt: string | null;
   readonly active: boolean;
   readonly sessions: number;
+  /** The role's password was set outside the broker (by hand): it logs in, yet nobody holds it. */
+  readonly outsideBroker?: boolean;
 }
 
 export interface Swept {
@@ -92,7 +94,14 @@ export const onceWith = (sql: string, first: number) =>
   `WITH proof AS MATERIALIZED (SELECT db_admin.accept_identity_proof($${first}, $${first + 1}, $${first + 2}, $${first + 3}) AS accepted) ${sql} FROM proof`;
 export const proofParams = (proof: AcceptedProof) => [proof.sha256, proof.validUntil, proof.caller, proof.action];
 const END_SESSIONS = 'SELECT db_admin.end_firefighter_sessions($1) AS ended';
-const STATUS = 'SELECT role, access, holder, incident_id, expires_at, active, sessions FROM db_admin.firefighter_status()';
+// outside_broker: a LOGIN role whose validity is unset, infinite, more than the broker's 2 hours away, or not
+// the one the broker recorded with its last issue (see sql/inspect-firefighter-passwords.sql): a hand-set password.
+const STATUS = `SELECT s.role, s.access, s.holder, s.incident_id, s.expires_at, s.active, s.sessions,
+  coalesce(r.rolcanlogin AND (r.rolvaliduntil IS NULL OR r.rolvaliduntil OPERATOR(pg_catalog.=) 'infinity'::pg_catalog.timestamptz
+    OR (r.rolvaliduntil OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp()
+        AND (r.rolvaliduntil OPERATOR(pg_catalog.>) (pg_catalog.clock_timestamp() OPERATOR(pg_catalog.+) '2 hours'::pg_catalog.interval)
+             OR s.expires_at IS DISTINCT FROM r.rolvaliduntil))), false) AS outside_broker
+  FROM db_admin.firefighter_status() s LEFT JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) s.role`;
 // One statement per instance, so the window between "expired" and "ended" is one snapshot, not a round trip.
 const SWEEP = 'SELECT role, db_admin.end_firefighter_sessions(role) AS ended FROM db_admin.firefighter_status() WHERE NOT active AND sessions > 0';
 
@@ -259,7 +268,7 @@ export async function firefighterStatus(deps: BrokerDeps, proof?: AcceptedProof)
   }
   for (const db of deps.config.databases) {
     const read = (host: string) => withClient(deps, host, db.name, `reading the firefighter status on ${host}`, [], async (client) =>
-      (await client.query<{ role: string; access: FirefighterAccess; holder: string | null; incident_id: string | null; expires_at: Date | null; active: boolean; sessions: number }>(STATUS)).rows);
+      (await client.query<{ role: string; access: FirefighterAccess; holder: string | null; incident_id: string | null; expires_at: Date | null; active: boolean; sessions: number; outside_broker: boolean }>(STATUS)).rows);
     // One connection at a time (see oneAtATime); any failure fails the status, as a partial count would mislead.
     const writer = await read(deps.config.writerHost);
     const instances: Awaited<ReturnType<typeof read>>[] = [];
@@ -267,7 +276,7 @@ export async function firefighterStatus(deps: BrokerDeps, proof?: AcceptedProof)
     for (const row of writer ?? []) {
       out.push({
         database: db.name, role: row.role, access: row.access, holder: row.holder, incidentId: row.incident_id,
-        expiresAt: row.expires_at ? iso(row.expires_at) : null, active: row.active,
+        expiresAt: row.expires_at ? iso(row.expires_at) : null, active: row.active, ...(row.outside_broker ? { outsideBroker: true } : {}),
         sessions: instances.reduce((n, rows) => n + (rows.find((r) => r.role === row.role)?.sessions ?? 0), 0),
       });
     }

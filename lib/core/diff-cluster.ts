@@ -2,6 +2,7 @@
 import type { ClusterFacts, MembershipFacts, RoleFacts } from './facts.js';
 import { connectors, managedRoles, type ManagedRole, type RoleAttributes } from './model.js';
 import { diffExtraRoleMembers } from './diff-extra-roles.js';
+import { EXPIRED } from './diff-passwords.js';
 import { diffSettings } from './diff-settings.js';
 import type { DiffResult, Finding, Step } from './plan-types.js';
 import { claimRoles, markFor, renderMark, RoleClaimError } from './role-mark.js';
@@ -200,7 +201,9 @@ export function diffCluster(spec: RoleModelSpec, facts: ClusterFacts): DiffResul
     const have = facts.roles.find((r) => r.name === want.name);
     if (!have) {
       findings.push({ code: 'role-missing', subject: want.name, message: `role ${want.name} does not exist` });
-      steps.push({ phase: 'roles', sql: `CREATE ROLE ${quoteIdent(want.name)} ${attributeSql(want)} PASSWORD NULL`, reason: `${want.kind} role` });
+      // A firefighter role is born expired: a password only the broker sets, with its 1 or 2 hours (diff-passwords.ts).
+      const expired = want.kind === 'firefighterRo' || want.kind === 'firefighterRw' ? ` VALID UNTIL '${EXPIRED}'` : '';
+      steps.push({ phase: 'roles', sql: `CREATE ROLE ${quoteIdent(want.name)} ${attributeSql(want)} PASSWORD NULL${expired}`, reason: `${want.kind} role` });
       steps.push({ phase: 'roles', sql: mark(want), reason: 'mark it as created by this role model (no other spec may claim it)' });
       continue;
     }

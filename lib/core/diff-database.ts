@@ -5,6 +5,7 @@ import { DB_ADMIN_FUNCTIONS, guardrailSettings } from './db-admin.js';
 import { compareDbAdmin } from './db-admin-drift.js';
 import { diffLoginPolicies } from './diff-login-policy.js';
 import { diffWidePrivileges } from './diff-wide-privileges.js';
+import { diffFirefighterPasswords } from './diff-passwords.js';
 import type { DatabaseObjectFacts, MisownedObject, ObjectAccessFacts } from './facts.js';
 import { checkedRoles, OBJECT_GRANTS, SEQUENCE_PRIVILEGES, tablePrivileges } from './model.js';
 import { nameList, type DiffResult, type Finding, type Step } from './plan-types.js';
@@ -194,6 +195,10 @@ export function diffDatabase(input: DatabaseDiffInput): DiffResult {
     findings.push(...wide.findings);
     steps.push(...wide.steps);
   }
+  // 9. Firefighter passwords set outside the broker: expired last, after db_admin is in place.
+  const passwords = diffFirefighterPasswords(spec, db, facts.firefighterPasswords, new Set(facts.dbAdmin.firefighterRoles.map((r) => r.role)));
+  findings.push(...passwords.findings);
+  steps.push(...passwords.steps);
 
   void broker;
   return { findings, steps };

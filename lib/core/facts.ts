@@ -1,6 +1,7 @@
 // What the inspection queries (sql/inspect-*.sql) report about the server: plain data, no driver types.
 import type { DbAdminPrints } from './db-admin-drift.js';
 import type { WidePrivilegeFacts } from './diff-wide-privileges.js';
+import type { PasswordFacts } from './diff-passwords.js';
 
 export interface RoleFacts {
   readonly name: string;
@@ -106,4 +107,7 @@ export interface DatabaseObjectFacts {
     /** Why the comparison could not run (e.g. the master cannot SET ROLE to the owner yet). */
     readonly printError?: string;
   };
+  /** Firefighter logins with an unexpired (or unset) password validity (sql/inspect-firefighter-passwords.sql);
+   *  auditUnreadable: the broker's audit could not be read, so validity within its 2 hours is not judged. */
+  readonly firefighterPasswords?: { readonly passwords: readonly PasswordFacts[]; readonly auditUnreadable: boolean };
 }

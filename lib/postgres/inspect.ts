@@ -10,6 +10,7 @@ import { checkedRoles, managedRoles, tablePrivileges } from '../core/model.js';
 import { DB_ADMIN_SCHEMA, type DatabaseSpec, type RoleModelSpec } from '../core/spec.js';
 import { quoteIdent } from '../core/sql-text.js';
 import { dbAdminPrints } from './db-admin-drift.js';
+import { inspectFirefighterPasswords } from './inspect-passwords.js';
 import { dbAdminText, readSql } from './sql-files.js';
 
 export async function inspectCluster(client: pg.Client, spec: RoleModelSpec): Promise<ClusterFacts & ExtraRoleFacts> {
@@ -46,7 +47,8 @@ export async function inspectDatabase(
   const missingRoutines = facts.dbAdmin.exists ? contract.filter((c) => !facts.dbAdmin.executors.some((e) => sameSignature(e.routine, c))) : [];
   const allowlist = await readAllowlist(client, spec, facts, inTransaction);
   const compared = facts.dbAdmin.exists ? await compareWithFiles(client, spec, db, inTransaction) : {};
-  return { ...facts, ...(wide ? { wide } : {}), dbAdmin: { ...facts.dbAdmin, missingRoutines, firefighterRoles: allowlist.roles, ...(allowlist.policies ? { loginPolicies: allowlist.policies } : {}), ...compared } };
+  const firefighterPasswords = await inspectFirefighterPasswords(client, spec, db, inTransaction);
+  return { ...facts, ...(wide ? { wide } : {}), firefighterPasswords, dbAdmin: { ...facts.dbAdmin, missingRoutines, firefighterRoles: allowlist.roles, ...(allowlist.policies ? { loginPolicies: allowlist.policies } : {}), ...compared } };
 }
 
 /** The installed db_admin and a rolled-back fresh install of the files, described alike (issue 8, item 6). */

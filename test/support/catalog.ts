@@ -1,5 +1,7 @@
 // Observation helpers for tests: a catalog snapshot to prove "changes nothing", and logins as managed roles.
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { scramSha256Verifier } from '../../lib/core/scram.js';
 import type { EmbeddedServer } from './embedded-server.js';
 
 const CLUSTER_SNAPSHOT = `
@@ -61,9 +63,43 @@ export async function needsIamToken(server: EmbeddedServer, role: string): Promi
  */
 export async function loginPassword(server: EmbeddedServer, role: string): Promise<string> {
   if (await needsIamToken(server, role)) return server.issueIamToken(role);
+  const issued = await brokerPassword(server, role);
+  if (issued) return issued;
   const password = `test-only-${role}-password`;
   await query(server.masterUrl(), `ALTER ROLE "${role.replace(/"/g, '""')}" PASSWORD '${password}'`);
   return password;
+}
+
+/**
+ * A firefighter role is born expired and takes a password only from the broker (a hand-set one is drift): give
+ * it one through db_admin.set_firefighter_password, as the broker would (audited, 1 hour, a takeover if held).
+ * undefined for any other role.
+ */
+async function brokerPassword(server: EmbeddedServer, role: string): Promise<string | undefined> {
+  const [r] = await query<{ expired: boolean }>(server.masterUrl(), 'SELECT coalesce(rolvaliduntil < now(), false) AS expired FROM pg_roles WHERE rolname = $1', [role]);
+  if (!r?.expired) return undefined;
+  const databases = await query<{ datname: string }>(server.masterUrl(), 'SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1');
+  for (const { datname } of databases) {
+    const client = new pg.Client({ connectionString: server.masterUrl(datname) });
+    await client.connect();
+    try {
+      const [admin] = (await client.query<{ owner: string }>("SELECT nspowner::regrole::text AS owner FROM pg_namespace WHERE nspname = 'db_admin'")).rows;
+      if (!admin) continue;
+      await client.query('BEGIN');
+      await client.query(`SET LOCAL ROLE ${admin.owner}`);
+      if ((await client.query('SELECT 1 FROM db_admin.firefighter_role WHERE role = $1', [role])).rowCount === 0) {
+        await client.query('ROLLBACK');
+        continue;
+      }
+      const password = `test-only-${role}-${randomBytes(6).toString('hex')}`;
+      await client.query("SELECT db_admin.set_firefighter_password($1, $2, 1, 'test-support', 'TEST', 'a test logs in', true)", [role, scramSha256Verifier(password)]);
+      await client.query('COMMIT');
+      return password;
+    } finally {
+      await client.end();
+    }
+  }
+  return undefined;
 }
 
 /** Connects as a managed login role with a fresh loginPassword. */
