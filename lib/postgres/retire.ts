@@ -7,9 +7,12 @@
 //      to the master, so tables and their data stay, and every privilege held by the roles is dropped,
 //      in each database where the catalog says they hold something;
 //   4. the roles are dropped. Cluster-level roles (admin, password broker) are shared and stay.
+// Per-person firefighter logins (`<group>_<6 hex>`, made members of this database's firefighter groups by the
+// admin role through db_admin) go the same way, first: their sessions ended, what they own reassigned, dropped.
 // Only roles marked as created by this spec for this database are touched (lib/core/role-mark.ts), and only
 // the spec's databases: a role that owns or holds anything elsewhere is made NOLOGIN and kept, with the reason.
 import type pg from 'pg';
+import { perPersonLoginMatcher } from '../core/diff-cluster.js';
 import { describeMark, parseMark } from '../core/role-mark.js';
 import { quoteIdent, quoteIdents } from '../core/sql-text.js';
 import { LOGIN_ROLE_SLOTS, type RoleModelSpec } from '../core/spec.js';
@@ -61,6 +64,8 @@ interface Candidate {
   readonly role: string;
   readonly login: boolean;
   readonly member: boolean;
+  /** A per-person login: admin created it and holds ADMIN OPTION on it (16+), so admin lends it to the master. */
+  readonly personLogin?: boolean;
 }
 
 /** Which of the database's roles retire may touch: only those this spec's engine created for this database. */
@@ -84,6 +89,40 @@ async function candidates(client: pg.Client, spec: RoleModelSpec, database: stri
     }
   }
   return { ours, kept };
+}
+
+/**
+ * The per-person logins of the given firefighter groups: named `<group>_<6 hex>` and made members by the spec's
+ * admin role (the grantor db_admin records), so a look-alike someone else granted is not one of them.
+ */
+async function perPersonLogins(client: pg.Client, spec: RoleModelSpec, groups: readonly string[]): Promise<Candidate[]> {
+  if (groups.length === 0) return [];
+  const { rows } = await client.query<{ role: string; group: string; login: boolean; member: boolean }>(
+    `SELECT r.rolname AS role, g.rolname AS "group", r.rolcanlogin AS login, pg_catalog.pg_has_role(current_user, r.oid, 'USAGE') AS member
+       FROM pg_catalog.pg_auth_members m
+       JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) m.member
+       JOIN pg_catalog.pg_roles g ON g.oid OPERATOR(pg_catalog.=) m.roleid
+       JOIN pg_catalog.pg_roles a ON a.oid OPERATOR(pg_catalog.=) m.grantor
+      WHERE g.rolname OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[]) AND a.rolname OPERATOR(pg_catalog.=) $2::pg_catalog.text
+      ORDER BY 1`,
+    [groups, spec.admin.name],
+  );
+  const isLogin = perPersonLoginMatcher(spec);
+  return rows.filter((r) => isLogin(r.role) && r.role.slice(0, -7) === r.group).map((r) => ({ role: r.role, login: r.login, member: r.member, personLogin: true }));
+}
+
+/** Runs `sql` as the master, or for a per-person login as admin: on 16+ only its creator holds ADMIN OPTION on it. */
+async function asCreator(client: pg.Client, spec: RoleModelSpec, c: Pick<Candidate, 'role' | 'personLogin'>, sql: string): Promise<void> {
+  if (!c.personLogin) {
+    await client.query(sql);
+    return;
+  }
+  await client.query(`SET ROLE ${quoteIdent(spec.admin.name)}`);
+  try {
+    await client.query(sql);
+  } finally {
+    await client.query('RESET ROLE');
+  }
 }
 
 /** Roles that own something, or hold a privilege, outside the spec's databases: retire leaves them in place. */
@@ -117,12 +156,16 @@ async function retireUnlocked(spec: RoleModelSpec, database: string, connection:
   const specDatabases = spec.databases.map((d) => d.name);
 
   const prepared = await withClient(connection, maintenance, async (client) => {
-    const { ours, kept } = await candidates(client, spec, database, wanted);
+    const found = await candidates(client, spec, database, wanted);
+    const { kept } = found;
+    const db = spec.databases.find((d) => d.name === database);
+    const groups = db ? [db.roles.firefighterRo.name, db.roles.firefighterRw.name].filter((g) => found.ours.some((c) => c.role === g)) : [];
+    const ours = [...await perPersonLogins(client, spec, groups), ...found.ours];
     const outside = await blockedOutside(client, ours.map((c) => c.role), specDatabases);
     const v16 = Number((await client.query<{ v: string }>("SELECT pg_catalog.current_setting('server_version_num') AS v")).rows[0]?.v) >= 160000;
     const roles: string[] = [];
     for (const c of ours) {
-      if (c.login) await client.query(`ALTER ROLE ${quoteIdent(c.role)} NOLOGIN`);
+      if (c.login) await asCreator(client, spec, c, `ALTER ROLE ${quoteIdent(c.role)} NOLOGIN`);
       const elsewhere = outside.get(c.role);
       if (elsewhere) {
         // REASSIGN/DROP OWNED would also change those; the role stays (NOLOGIN) for a human to sort out.
@@ -154,7 +197,7 @@ async function retireUnlocked(spec: RoleModelSpec, database: string, connection:
     }
     // REASSIGN/DROP OWNED need the roles' privileges. On 16+ the master holds ADMIN on roles it created (and
     // the engine gives it SET without INHERIT on owners): the grant is added, or its INHERIT option turned on.
-    for (const role of borrow) await client.query(`GRANT ${quoteIdent(role)} TO CURRENT_USER${v16 ? ' WITH INHERIT TRUE' : ''}`);
+    for (const c of ours.filter((o) => borrow.includes(o.role))) await asCreator(client, spec, c, `GRANT ${quoteIdent(c.role)} TO SESSION_USER${v16 ? ' WITH INHERIT TRUE' : ''}`);
     const touched = ours.map((c) => c.role);
     const ended = touched.length === 0 ? 0 : Number((await client.query<{ n: string }>(
       `SELECT pg_catalog.count(pg_catalog.pg_terminate_backend(pid)) AS n FROM pg_catalog.pg_stat_activity
@@ -162,7 +205,7 @@ async function retireUnlocked(spec: RoleModelSpec, database: string, connection:
       [touched],
     )).rows[0]?.n ?? 0);
     const dbExists = (await client.query('SELECT 1 FROM pg_catalog.pg_database WHERE datname OPERATOR(pg_catalog.=) $1::pg_catalog.text', [database])).rowCount === 1;
-    return { roles, kept, ended, dbExists };
+    return { roles, kept, ended, dbExists, personLogins: ours.filter((c) => c.personLogin).map((c) => c.role) };
   });
 
   let databaseDropped = false;
@@ -196,7 +239,7 @@ async function retireUnlocked(spec: RoleModelSpec, database: string, connection:
       cleaned.push(name);
     }
     await withClient(connection, maintenance, async (client) => {
-      for (const role of prepared.roles) await client.query(`DROP ROLE IF EXISTS ${quoteIdent(role)}`);
+      for (const role of prepared.roles) await asCreator(client, spec, { role, personLogin: prepared.personLogins.includes(role) }, `DROP ROLE IF EXISTS ${quoteIdent(role)}`);
     });
   }
 
