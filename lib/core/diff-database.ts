@@ -6,6 +6,7 @@ import { compareDbAdmin } from './db-admin-drift.js';
 import { diffLoginPolicies } from './diff-login-policy.js';
 import { diffWidePrivileges } from './diff-wide-privileges.js';
 import { diffFirefighterPasswords } from './diff-passwords.js';
+import { privilegeNamesOf } from './privilege-names.js';
 import type { DatabaseObjectFacts, MisownedObject, ObjectAccessFacts } from './facts.js';
 import { checkedRoles, OBJECT_GRANTS, SEQUENCE_PRIVILEGES, tablePrivileges } from './model.js';
 import { nameList, type DiffResult, type Finding, type Step } from './plan-types.js';
@@ -170,7 +171,8 @@ export function diffDatabase(input: DatabaseDiffInput): DiffResult {
     }
     const what = a.objectClass;
     if (grant.length > 0) {
-      find(`${a.objectClass}-privilege-missing`, a.role, `${a.role} lacks ${grant.join(', ')} on some ${what} in "${a.schema}"`);
+      const names = privilegeNamesOf(facts, a, 'missing');
+      find(`${a.objectClass}-privilege-missing`, a.role, `${a.role} lacks ${grant.join(', ')} on ${names ? `${names.length} of ${a.total}` : 'some'} ${what} in "${a.schema}"${names ? `: ${nameList(names)}` : ''}`, names);
     }
     // After PUBLIC lost its privileges, grant everything wanted: what came through PUBLIC is gone now.
     const toGrant = publicRevoked.has(`${a.schema}/${a.objectClass}`) ? wanted : grant;
@@ -178,7 +180,8 @@ export function diffDatabase(input: DatabaseDiffInput): DiffResult {
       add(owner, `GRANT ${toGrant.join(', ')} ON ALL ${CLASS_SQL[a.objectClass]} IN SCHEMA ${quoteIdent(a.schema)} TO ${quoteIdent(a.role)}`, `${kind} privileges on existing ${what}`);
     }
     if (revoke.length > 0) {
-      find(`${a.objectClass}-privilege-extra`, a.role, `${a.role} has ${revoke.join(', ')} on ${Math.max(...revoke.map((p) => a.granted[p] ?? 0))} of ${a.total} ${what} in "${a.schema}"`);
+      const names = privilegeNamesOf(facts, a, 'extra');
+      find(`${a.objectClass}-privilege-extra`, a.role, `${a.role} has ${revoke.join(', ')} on ${names?.length ?? Math.max(...revoke.map((p) => a.granted[p] ?? 0))} of ${a.total} ${what} in "${a.schema}"${names ? `: ${nameList(names)}` : ''}`, names);
       add(owner, `REVOKE ${revoke.join(', ')} ON ALL ${CLASS_SQL[a.objectClass]} IN SCHEMA ${quoteIdent(a.schema)} FROM ${quoteIdent(a.role)}`, `${kind} must not hold ${revoke.join(', ')}`);
     }
   }

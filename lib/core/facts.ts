@@ -2,6 +2,7 @@
 import type { DbAdminPrints } from './db-admin-drift.js';
 import type { WidePrivilegeFacts } from './diff-wide-privileges.js';
 import type { PasswordFacts } from './diff-passwords.js';
+import type { PrivilegeNames } from './privilege-names.js';
 
 export interface RoleFacts {
   readonly name: string;
@@ -88,6 +89,8 @@ export interface DatabaseObjectFacts {
   readonly defaultAcl: readonly { role: string; schema: string | null; objectType: string; grantee: string; privilege: string }[];
   /** Column grants and grants outside the listed schemas (sql/inspect-wide-privileges.sql); absent when not read. */
   readonly wide?: WidePrivilegeFacts;
+  /** The objects behind each objectAccess count that differs from the model (lib/core/privilege-names.ts). */
+  readonly privilegeNames?: readonly PrivilegeNames[];
   readonly dbAdmin: {
     readonly exists: boolean;
     readonly owner: string | null;

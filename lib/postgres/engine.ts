@@ -15,6 +15,7 @@ import { parseSpec } from '../core/validate.js';
 import { connect, inTransaction, StatementCounter, type ConnectionOptions } from './connection.js';
 import { inspectCluster, inspectDatabase, inspectUnmanagedLogins } from './inspect.js';
 import { acquireRoleModelLock, releaseRoleModelLock } from './lock.js';
+import { publicRelianceWarnings } from './public-reliance.js';
 import { dbAdminMarker, dbAdminText } from './sql-files.js';
 
 export type { ConnectionOptions } from './connection.js';
@@ -36,7 +37,7 @@ export interface ApplyResult {
   readonly steps: readonly Step[];
   /** Findings before the apply (what it fixed). */
   readonly fixed: readonly Finding[];
-  /** Unmanaged logins that lost CONNECT or TEMPORARY on a managed database in this apply. */
+  /** Unmanaged logins that lost CONNECT or TEMPORARY on a managed database, or privileges they had through PUBLIC, in this apply. */
   readonly warnings: readonly Finding[];
   /** The effective-access matrix the verifier saw afterwards. */
   readonly matrix: string;
@@ -178,7 +179,8 @@ export async function planRoleModel(specInput: RoleModelSpec, connection: Connec
 
 export interface PlanResult {
   readonly steps: Step[];
-  /** Unmanaged logins apply would cut off (lose CONNECT or TEMPORARY on a managed database), each named. */
+  /** Unmanaged logins apply would cut off (lose CONNECT or TEMPORARY on a managed database, or what they reach
+   *  only through PUBLIC in it), each named with the objects. */
   readonly warnings: Finding[];
 }
 
@@ -191,6 +193,7 @@ export async function planWithWarnings(specInput: RoleModelSpec, connection: Con
   try {
     const state = await inspectAll(client, spec, dbs, connection, counter);
     const warnings = [...lockoutWarnings(dbs, await inspectUnmanagedLogins(client, spec)), ...extraRoleWarnings(spec, dbs, state.cluster)];
+    warnings.push(...await publicRelianceWarnings(connection, counter, spec, dbs, state.cluster));
     return { steps: [...state.clusterSteps, ...state.dbSteps], warnings };
   } finally {
     await client.end().catch(() => undefined);
@@ -221,6 +224,7 @@ export async function applyRoleModel(specInput: RoleModelSpec, connection: Conne
     // 1. Roles and memberships, in one transaction.
     let cluster = await inspectCluster(maint, spec);
     warnings.push(...extraRoleWarnings(spec, dbs, cluster));
+    warnings.push(...await publicRelianceWarnings(connection, counter, spec, dbs, cluster));
     let diff = diffCluster(spec, cluster);
     fixed.push(...diff.findings.filter(inScope(dbs)));
     const roleSteps = diff.steps.filter((s) => s.phase === 'roles');

@@ -5,6 +5,7 @@ import { sameSignature } from '../core/diff-database.js';
 import type { WidePrivilegeFacts } from '../core/diff-wide-privileges.js';
 import type { ClusterFacts, DatabaseObjectFacts } from '../core/facts.js';
 import type { ExtraRoleFacts } from '../core/diff-extra-roles.js';
+import { privilegeQuestions, type PrivilegeNames } from '../core/privilege-names.js';
 import type { UnmanagedLoginFacts } from '../core/lockout.js';
 import { checkedRoles, managedRoles, tablePrivileges } from '../core/model.js';
 import { DB_ADMIN_SCHEMA, type DatabaseSpec, type RoleModelSpec } from '../core/spec.js';
@@ -43,12 +44,17 @@ export async function inspectDatabase(
   const facts = rows[0]?.facts;
   if (!facts) throw new Error(`inspection of "${db.name}" returned nothing`);
   const wide = (await client.query<{ facts: WidePrivilegeFacts }>(readSql('inspect-wide-privileges.sql'), [db.schemas, roles])).rows[0]?.facts;
+  const questions = privilegeQuestions(spec, db, major, facts);
+  const privilegeNames = questions.length === 0 ? undefined : (await client.query<{ names: PrivilegeNames[] }>(readSql('inspect-privilege-names.sql'), [
+    questions.map((q) => q.schema), questions.map((q) => q.role), questions.map((q) => q.objectClass),
+    questions.map((q) => q.missing.join(',')), questions.map((q) => q.extra.join(',')),
+  ])).rows[0]?.names;
   const contract = Object.values(DB_ADMIN_FUNCTIONS).map((s) => `${DB_ADMIN_SCHEMA}.${s}`);
   const missingRoutines = facts.dbAdmin.exists ? contract.filter((c) => !facts.dbAdmin.executors.some((e) => sameSignature(e.routine, c))) : [];
   const allowlist = await readAllowlist(client, spec, facts, inTransaction);
   const compared = facts.dbAdmin.exists ? await compareWithFiles(client, spec, db, inTransaction) : {};
   const firefighterPasswords = await inspectFirefighterPasswords(client, spec, db, inTransaction);
-  return { ...facts, ...(wide ? { wide } : {}), firefighterPasswords, dbAdmin: { ...facts.dbAdmin, missingRoutines, firefighterRoles: allowlist.roles, ...(allowlist.policies ? { loginPolicies: allowlist.policies } : {}), ...compared } };
+  return { ...facts, ...(wide ? { wide } : {}), ...(privilegeNames ? { privilegeNames } : {}), firefighterPasswords, dbAdmin: { ...facts.dbAdmin, missingRoutines, firefighterRoles: allowlist.roles, ...(allowlist.policies ? { loginPolicies: allowlist.policies } : {}), ...compared } };
 }
 
 /** The installed db_admin and a rolled-back fresh install of the files, described alike (issue 8, item 6). */

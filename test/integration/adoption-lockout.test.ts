@@ -43,12 +43,14 @@ describe.each(testedMajors())('unmanaged logins on PostgreSQL %i', (major) => {
     expect(warnings.map((w) => w.message)).toEqual([
       'unmanaged login legacy_app will lose TEMPORARY on database "my-pg-db" (it has them only through PUBLIC)',
       'unmanaged login legacy_report will lose CONNECT, TEMPORARY on database "my-pg-db" (it has them only through PUBLIC); to keep it connected add "keepConnect": ["legacy_report"] to database "my-pg-db" in the spec',
+      // Schema public: PUBLIC loses USAGE (revokePublicSchemaUsage defaults to true); issue 10.5 names who loses it.
+      ...['legacy_app', 'legacy_report'].map((r) => `unmanaged login ${r} will lose USAGE on schema public in database "my-pg-db" (it has them only through PUBLIC, which apply revokes there); to keep any, grant it to ${r} explicitly (as my_pg_owner) after apply`),
     ]);
   });
 
   it('apply reports the same, keeps legacy_app connected and touches nothing else of it', async () => {
     const result = await applyRoleModel(spec, conn());
-    expect(result.warnings.map((w) => w.subject)).toEqual(['legacy_app', 'legacy_report']);
+    expect(result.warnings.map((w) => w.subject)).toEqual(['legacy_app', 'legacy_report', 'legacy_app', 'legacy_report']);
     expect(await tryLogin('legacy_app')).toBe('connected');
     expect(await tryLogin('legacy_report')).toMatch(/permission denied for database/);
     expect((await verifyRoleModel(spec, conn())).findings).toEqual([]);

@@ -1,0 +1,31 @@
+// Runs sql/inspect-public-reliance.sql in one managed database: who loses what when apply revokes PUBLIC there.
+import type pg from 'pg';
+import type { ClusterFacts } from '../core/facts.js';
+import { publicRelianceWarnings as warningsOf, publicSchemaRevokes, type PublicRelianceFacts } from '../core/lockout-objects.js';
+import { managedRoles } from '../core/model.js';
+import type { Finding } from '../core/plan-types.js';
+import type { DatabaseSpec, RoleModelSpec } from '../core/spec.js';
+import { connect, type ConnectionOptions, type StatementCounter } from './connection.js';
+import { readSql } from './sql-files.js';
+
+export async function inspectPublicReliance(client: pg.Client, spec: RoleModelSpec, db: DatabaseSpec): Promise<Finding[]> {
+  const roles = managedRoles(spec).map((r) => r.name);
+  const { rows } = await client.query<{ losses: PublicRelianceFacts[] }>(readSql('inspect-public-reliance.sql'), [db.schemas, roles, publicSchemaRevokes(db)]);
+  return warningsOf(db, rows[0]?.losses ?? []);
+}
+
+/** The same for every database in scope that exists, each on its own short connection; before anything changes. */
+export async function publicRelianceWarnings(
+  connection: ConnectionOptions, counter: StatementCounter, spec: RoleModelSpec, dbs: readonly DatabaseSpec[], cluster: ClusterFacts,
+): Promise<Finding[]> {
+  const out: Finding[] = [];
+  for (const db of dbs.filter((d) => cluster.databases.some((c) => c.name === d.name))) {
+    const client = await connect(connection, db.name, counter);
+    try {
+      out.push(...await inspectPublicReliance(client, spec, db));
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+  return out;
+}
