@@ -57,9 +57,11 @@ export interface EndedLogin {
   /** Sessions ended over every instance. */
   readonly sessionsEnded: number;
   readonly dropped: boolean;
-  /** Who held it, for a revoke. */
+  /** Who held it and for which incident (a revoke; a sweep that ended it). */
   readonly holder?: string;
   readonly incidentId?: string;
+  /** A sweep: when it expired. */
+  readonly expiresAt?: string;
 }
 
 export interface Decision {
@@ -152,8 +154,13 @@ async function endAndDrop(deps: BrokerDeps, database: string): Promise<EndedLogi
   const ended = new Map<string, number>(expired.map((login) => [login, 0]));
   for (const r of results) if (r.status === 'fulfilled') for (const row of r.value) ended.set(row.login, (ended.get(row.login) ?? 0) + row.ended);
   return withClient(deps, deps.config.writerHost, database, `dropping expired logins in ${database}`, [], async (client) => {
+    // Read before the drop, so the sweep's audit line and event name whose login it ended, for which incident.
+    const held = ended.size === 0 ? [] : (await client.query<{ login: string; requested_by: string; incident_id: string; expires_at: Date }>(LOGINS)).rows;
     const { rows } = await client.query<{ login: string; role: string; dropped: boolean; sessions_ended: number }>(DROP_EXPIRED, [[...ended.keys()], [...ended.values()]]);
-    return rows.map((r) => ({ database, role: r.role, login: r.login, sessionsEnded: r.sessions_ended, dropped: r.dropped }));
+    return rows.map((r) => {
+      const h = held.find((x) => x.login === r.login);
+      return { database, role: r.role, login: r.login, sessionsEnded: r.sessions_ended, dropped: r.dropped, ...(h ? { holder: h.requested_by, incidentId: h.incident_id, expiresAt: iso(h.expires_at) } : {}) };
+    });
   });
 }
 

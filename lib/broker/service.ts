@@ -111,7 +111,7 @@ export function createBrokerService(options: BrokerServiceOptions): (event: unkn
       const ended = await sweepExpired(options);
       const logins = perPerson ? await sweepLogins(options) : undefined;
       const sessionsEnded = ended.reduce((n, e) => n + e.ended, 0) + (logins ?? []).reduce((n, e) => n + e.sessionsEnded, 0);
-      Object.assign(audit, { outcome: 'swept', sessionsEnded, ended, ...(logins ? { logins: logins.map((l) => ({ login: l.login, sessionsEnded: l.sessionsEnded, dropped: l.dropped })) } : {}) });
+      Object.assign(audit, { outcome: 'swept', sessionsEnded, ended, ...(logins ? { logins: logins.map((l) => ({ login: l.login, holder: l.holder, incidentId: l.incidentId, expiresAt: l.expiresAt, sessionsEnded: l.sessionsEnded, dropped: l.dropped })) } : {}) });
       return { ok: true, action: 'sweep', sessionsEnded, ended, ...(logins ? { logins } : {}) };
     }
     const { arn, proof } = await caller(input, audit);

@@ -158,7 +158,7 @@ describe.each(testedMajors())('broker events through EventBridge on PostgreSQL %
     expect(denied).toMatchObject({ requestedBy: BOB.arn, incidentId: 'INC-2' });
     expect(approved).toMatchObject({ requestId, requestedBy: ALICE.arn, incidentId: 'INC-1', expiresAt: expect.any(String) });
     expect(rwIssued).toMatchObject({ login: rw.username, role: RW, requestId, incidentId: 'INC-1' });
-    expect(swept).toMatchObject({ sessionsEnded: 1, logins: [{ login: bob.username, sessionsEnded: 1, dropped: true }] });
+    expect(swept).toMatchObject({ sessionsEnded: 1, logins: [{ login: bob.username, holder: BOB.arn, incidentId: 'INC-2', expiresAt: expect.any(String), sessionsEnded: 1, dropped: true }] });
     expect(revoked).toMatchObject({ incidentId: 'INC-1', sessionsEnded: 1, logins: [{ login: issued.username, holder: ALICE.arn, incidentId: 'INC-1' }] });
     const payloads = JSON.stringify(eventBridge.commandCalls(PutEventsCommand).map((c) => c.args[0].input));
     expect(secrets.length).toBeGreaterThanOrEqual(6 + 1 + 4);
