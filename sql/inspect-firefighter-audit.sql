@@ -11,6 +11,8 @@ SELECT pg_catalog.json_build_object(
              pg_catalog.to_char(pg_catalog.timezone('UTC', a.expires_at), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS until
         FROM db_admin.firefighter_audit a
        WHERE a.role OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])
+         -- Not 'end-sessions' (sql/db_admin_holder.sql): it records a takeover's ended sessions, not a validity.
+         AND a.action OPERATOR(pg_catalog.=) ANY (ARRAY['issue', 'takeover', 'reissue', 'extend', 'expire']::pg_catalog.text[])
        ORDER BY a.role, a.id DESC
     ) x),
   'logins', (

@@ -12,7 +12,7 @@ import { parseSpec } from '../../lib/core/validate.js';
 import { directConfig, directConnector, parseDirectUrl } from '../../lib/broker/direct.js';
 import type { BrokerEvent } from '../../lib/broker/events.js';
 import { createBrokerService, type AuditLogger } from '../../lib/broker/service.js';
-import { applyRoleModel } from '../../lib/postgres/engine.js';
+import { applyRoleModel, verifyRoleModel } from '../../lib/postgres/engine.js';
 import { attempt, query, queryAs } from '../support/catalog.js';
 import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';
 import { reference } from '../support/per-person-spec.js';
@@ -155,6 +155,8 @@ describe.each(testedMajors())('the shared holder\'s workflow on PostgreSQL %i', 
     ]);
     expect(await canLogin(RW, taken.password)).toBe(true);
     expect(JSON.stringify([events, lines])).not.toContain(taken.password);
+    // Reissues, extensions and the ended sessions' row are the broker's own: verify sees no password drift.
+    expect((await verifyRoleModel(spec, { connectionString: server.masterUrl() })).findings).toEqual([]);
   });
 
   it('endSessions without takeover is refused before anything changes; the CLI says so too', async () => {
