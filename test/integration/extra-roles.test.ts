@@ -71,7 +71,10 @@ describe.each(testedMajors())('extra roles on PostgreSQL %i', (major) => {
     expect(verify.matrix).toMatch(/my_pg_reporting \(read\)\s+yes\s+yes\s+yes\s+U-\s+S-{6,7}\s+-S-/);
     expect(verify.matrix).toMatch(/my_pg_worker \(write\)\s+yes\s+yes\s+yes\s+U-\s+SIU-{4,5}\s+US-/);
     expect(verify.matrix).toMatch(/team_ops \(write-delete\)\s+no\s+no\s+yes\s+U-\s+SIUD-{3,4}\s+US-/);
-    expect((await planWithWarnings(spec, conn())).steps).toEqual([]);
+    const again = await planWithWarnings(spec, conn());
+    expect(again.steps).toEqual([]);
+    // alice and bob connect through team_ops now: no lockout warning for them; dave is still named.
+    expect(again.warnings.map((w) => `${w.code} ${w.subject}`)).toEqual(['member-missing dave']);
     expect(await members()).toEqual(['alice', 'bob']);
 
     const alice = await person('alice');
