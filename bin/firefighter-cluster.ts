@@ -15,6 +15,8 @@ export interface LocatedBroker {
   readonly functionName: string;
   readonly brokerId: string;
   readonly region: string;
+  /** The SSM access host and what it forwards to, when the stack has one (firefighter --tunnel). */
+  readonly accessHost?: { readonly instanceId: string; readonly writerHost?: string; readonly port?: number };
 }
 
 /** The broker of `cluster`; errors name the parameter, the region and the fix. */
@@ -25,7 +27,10 @@ export async function locateBroker(cluster: string, options: LocateOptions, getP
     throw Object.assign(new Error(`no broker for cluster "${cluster}": SSM parameter ${name} does not exist${options.region ? ` in ${options.region}` : ' in your default region'}; check --cluster and pass --region of the broker's stack, or give --function and --broker-id (the stack outputs)`), { code: 'INVALID_INPUT' });
   }
   const locator = parseBrokerLocator(value, name);
-  return { functionName: locator.functionArn, brokerId: locator.brokerId, region: locator.region };
+  const accessHost = locator.accessHost
+    ? { accessHost: { instanceId: locator.accessHost, ...(locator.writerHost && locator.port ? { writerHost: locator.writerHost, port: locator.port } : {}) } }
+    : {};
+  return { functionName: locator.functionArn, brokerId: locator.brokerId, region: locator.region, ...accessHost };
 }
 
 async function ssmGetParameter(name: string, options: LocateOptions): Promise<string | undefined> {

@@ -12,7 +12,7 @@ import { createBrokerService, type AuditLogger, type BrokerResponse, type Reques
 import { directConfig, directConnector, parseDirectUrl } from '../lib/broker/direct.js';
 import { BROKER_ERROR_CODES, exitCodeOf, redact } from '../lib/broker/errors.js';
 import { directHost, psqlTls, psqlTlsPreflight } from '../lib/broker/psql-tls.js';
-import { locateBroker, type GetParameter } from './firefighter-cluster.js';
+import { locateBroker, type GetParameter, type LocatedBroker } from './firefighter-cluster.js';
 import { firefighterVersion } from './firefighter-version.js';
 import { loadRdsCa } from '../lib/postgres/rds-ca.js';
 import { TlsRefusal } from '../lib/postgres/tls.js';
@@ -20,8 +20,10 @@ import { parseBrokerInput, proofBinding } from '../lib/core/broker-input.js';
 import { EXTRA_OPTIONS, EXTRA_USAGE, extraEvent, isExtraCommand } from './firefighter/commands.js';
 import { awsError, cliError, CLI_ERROR_CODES, type CliError } from './firefighter/errors.js';
 import { extraLines, localAndUtc } from './firefighter/output.js';
+import { defaultTunnelDeps, openTunnel, tunnelPreflight, tunnelPsqlEnv, type OpenTunnel, type TunnelDeps, type TunnelTarget } from './firefighter/tunnel.js';
+import { INSTANCE_ID } from '../lib/core/broker-locator.js';
 
-const USAGE = `usage: firefighter request ro|rw --incident ID --reason TEXT [--hours 1|2] [--takeover [--end-sessions]] [--connect] [--json]
+const USAGE = `usage: firefighter request ro|rw --incident ID --reason TEXT [--hours 1|2] [--takeover [--end-sessions]] [--connect [--tunnel]] [--json]
        firefighter revoke ro|rw --incident ID [--reason TEXT] [--json]
        firefighter status [--json]
        firefighter --version
@@ -43,6 +45,9 @@ ${EXTRA_USAGE}
                     let the password reach a remote host without a verified certificate (PGSSLMODE/sslmode
                     require, disable, ...); anyone on the way can read it
   --connect         start psql logged in as the firefighter role (password in its environment, TLS required)
+  --tunnel          with --connect: reach the writer through the stack's SSM access host (aws ssm start-session
+                    port forwarding; needs the AWS CLI and session-manager-plugin), TLS still verified for the writer
+  --access-host ID  the access host's instance id (default: from --cluster's SSM parameter; stack output ...AccessHostInstanceId)
   --json            machine-readable output (stable field names); every error, usage errors included, is
                     {"ok":false,"code":"...","message":"...","refusal":true|false,"exitCode":N[,"details":{...}]}
   times are shown in your time zone (TZ) with UTC beside
@@ -61,6 +66,8 @@ export interface CliIo {
   readonly invoke?: (options: LambdaOptions, event: Record<string, unknown>) => Promise<BrokerResponse>;
   /** Reads the broker locator from SSM (--cluster); the default uses @aws-sdk/client-ssm. */
   readonly getParameter?: GetParameter;
+  /** PATH lookups, the AWS CLI child and port checks of --tunnel. */
+  readonly tunnel?: Partial<TunnelDeps>;
 }
 
 export interface LambdaOptions {
@@ -80,6 +87,8 @@ interface Cli {
   readonly event: Record<string, unknown>;
   readonly json: boolean;
   readonly connect: boolean;
+  readonly tunnel: boolean;
+  readonly accessHost?: string;
   readonly caFile?: string;
   readonly insecureSkipTlsVerify: boolean;
   readonly direct?: { url: string };
@@ -97,7 +106,7 @@ function parseCli(argv: string[], env: NodeJS.ProcessEnv): Cli {
         database: { type: 'string' }, connect: { type: 'boolean' }, json: { type: 'boolean' }, ca: { type: 'string' },
         function: { type: 'string' }, 'broker-id': { type: 'string' }, cluster: { type: 'string' }, version: { type: 'boolean' }, profile: { type: 'string' }, region: { type: 'string' },
         'sts-endpoint': { type: 'string' }, direct: { type: 'boolean' }, 'database-url': { type: 'string' }, help: { type: 'boolean', short: 'h' },
-        'insecure-skip-tls-verify': { type: 'boolean' }, ...EXTRA_OPTIONS,
+        'insecure-skip-tls-verify': { type: 'boolean' }, tunnel: { type: 'boolean' }, 'access-host': { type: 'string' }, ...EXTRA_OPTIONS,
       },
     });
   } catch (error) {
@@ -132,7 +141,12 @@ function parseCli(argv: string[], env: NodeJS.ProcessEnv): Cli {
   } else if (v.takeover || v.hours !== undefined || v.connect) {
     throw new UsageError('--takeover, --hours and --connect belong to request');
   }
-  const base = { event, json: v.json ?? false, connect: v.connect ?? false, insecureSkipTlsVerify: v['insecure-skip-tls-verify'] ?? false, ...(v.ca !== undefined ? { caFile: v.ca } : {}) };
+  if (v.tunnel && !v.connect) throw new UsageError('--tunnel opens the way for psql and goes with --connect: firefighter request ro ... --connect --tunnel');
+  if (v['access-host'] !== undefined && !v.tunnel) throw new UsageError('--access-host goes with --tunnel');
+  if (v['access-host'] !== undefined && !INSTANCE_ID.test(v['access-host'])) throw new UsageError(`--access-host must be an EC2 instance id (i-0123456789abcdef0), got ${JSON.stringify(v['access-host'].slice(0, 40))}`);
+  if (v.tunnel && v.direct) throw new UsageError('--tunnel goes through the broker Lambda\'s access host, not --direct; with --direct, open the tunnel yourself and point --database-url at it');
+  const tunnel = { tunnel: v.tunnel ?? false, ...(v['access-host'] !== undefined ? { accessHost: v['access-host'] } : {}) };
+  const base = { event, ...tunnel, json: v.json ?? false, connect: v.connect ?? false, insecureSkipTlsVerify: v['insecure-skip-tls-verify'] ?? false, ...(v.ca !== undefined ? { caFile: v.ca } : {}) };
   if (v.direct) {
     if (!v['database-url']) throw new UsageError('--direct needs --database-url postgres://BROKER_USER@HOST/DB');
     return { ...base, direct: { url: v['database-url'] } };
@@ -155,12 +169,21 @@ function parseCli(argv: string[], env: NodeJS.ProcessEnv): Cli {
   };
 }
 
-/** With --cluster: the function ARN, broker id and region from the cluster's SSM parameter. */
-async function located(options: LambdaOptions, getParameter?: GetParameter): Promise<LambdaOptions> {
-  if (options.cluster === undefined) return options;
+/** With --cluster: the function ARN, broker id and region (and the access host) from the cluster's SSM parameter. */
+async function located(options: LambdaOptions, getParameter?: GetParameter): Promise<{ lambda: LambdaOptions; accessHost?: LocatedBroker['accessHost'] }> {
+  if (options.cluster === undefined) return { lambda: options };
   const broker = await locateBroker(options.cluster, options, getParameter);
   const { cluster: _cluster, ...rest } = options;
-  return { ...rest, functionName: broker.functionName, brokerId: options.brokerId || broker.brokerId, region: options.region ?? broker.region };
+  const lambda = { ...rest, functionName: broker.functionName, brokerId: options.brokerId || broker.brokerId, region: options.region ?? broker.region };
+  return { lambda, ...(broker.accessHost ? { accessHost: broker.accessHost } : {}) };
+}
+
+/** --tunnel's target: --access-host wins; the locator's host also names the writer it forwards to. */
+function tunnelTarget(cli: Cli, lambda: LambdaOptions, found?: LocatedBroker['accessHost']): TunnelTarget | undefined {
+  const where = { ...(lambda.region ? { region: lambda.region } : {}), ...(lambda.profile ? { profile: lambda.profile } : {}) };
+  const writer = found?.writerHost && found.port ? { host: found.writerHost, port: found.port } : {};
+  if (cli.accessHost) return { instanceId: cli.accessHost, ...writer, ...where };
+  return found ? { instanceId: found.instanceId, ...writer, ...where } : undefined;
 }
 
 const quietLogger: AuditLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -284,7 +307,7 @@ function printError(error: CliError, json: boolean, io: CliIo, labelled = true):
   return error.exitCode;
 }
 
-async function connectPsql(response: RequestResponse, cli: Cli, io: CliIo): Promise<number> {
+async function connectPsql(response: RequestResponse, cli: Cli, io: CliIo, tunnelTo?: TunnelTarget): Promise<number> {
   if (!response.password) {
     io.stderr(`firefighter: --connect needs the password in the response; this broker writes it to ${response.secretArn ?? 'a secret'}, read it from there`);
     return 1;
@@ -302,19 +325,33 @@ async function connectPsql(response: RequestResponse, cli: Cli, io: CliIo): Prom
     return 2;
   }
   if (tls.warning) io.stderr(`firefighter: ${tls.warning}`);
-  const { PGSSLROOTCERT: _userRoot, ...callerEnv } = io.env;
-  const env: NodeJS.ProcessEnv = {
-    ...callerEnv,
-    PGHOST: response.host, PGPORT: String(response.port), PGUSER: response.username, PGDATABASE: response.database,
-    // In the environment, never in argv: argv is visible to every local user in `ps`.
-    PGPASSWORD: response.password,
-    ...tls.env,
-    PGAPPNAME: 'firefighter',
-  };
+  let tunnel: OpenTunnel | undefined;
   try {
+    if (tunnelTo) {
+      try {
+        tunnel = await openTunnel({ ...tunnelTo, host: response.host, port: response.port }, { ...defaultTunnelDeps(io.env), ...io.tunnel });
+      } catch (error) {
+        io.stderr(`firefighter: not starting psql: ${(error as Error).message}; the password is active until ${response.expiresAt} (end it with: firefighter revoke ${response.access} --incident ${String(cli.event.incidentId)})`);
+        return 1;
+      }
+      io.stderr(`firefighter: tunnel to ${response.host}:${response.port} through ${tunnelTo.instanceId} on 127.0.0.1:${tunnel.localPort}`);
+    }
+    // A PGHOSTADDR of the caller's would send the password elsewhere than the host named (and verified) here.
+    const { PGSSLROOTCERT: _userRoot, PGHOSTADDR: _userAddr, ...callerEnv } = io.env;
+    const env: NodeJS.ProcessEnv = {
+      ...callerEnv,
+      PGHOST: response.host, PGPORT: String(response.port), PGUSER: response.username, PGDATABASE: response.database,
+      // Through the tunnel: the socket goes to 127.0.0.1, the certificate is still checked against the writer's name.
+      ...(tunnel ? tunnelPsqlEnv(response.host, tunnel.localPort) : {}),
+      // In the environment, never in argv: argv is visible to every local user in `ps`.
+      PGPASSWORD: response.password,
+      ...tls.env,
+      PGAPPNAME: 'firefighter',
+    };
     const code = await (io.psql ?? spawnPsql)(env);
     return code === 0 ? 0 : 1;
   } finally {
+    tunnel?.close();
     tls.cleanup();
   }
 }
@@ -351,8 +388,19 @@ export async function runFirefighter(argv: string[], io: CliIo): Promise<number>
     }
   }
   let response: BrokerResponse;
+  let tunnel: TunnelTarget | undefined;
   try {
-    response = cli.direct ? await runDirect(cli, io) : await (io.invoke ?? invokeLambda)(await located(cli.lambda as LambdaOptions, io.getParameter), cli.event);
+    if (cli.direct) response = await runDirect(cli, io);
+    else {
+      const found = await located(cli.lambda as LambdaOptions, io.getParameter);
+      if (cli.tunnel) {
+        // Checked here, after the locator named the host and before the broker is asked: nothing issued in vain.
+        tunnel = tunnelTarget(cli, found.lambda, found.accessHost);
+        const missing = await tunnelPreflight(tunnel, { ...defaultTunnelDeps(io.env), ...io.tunnel });
+        if (missing) return printError(cliError(CLI_ERROR_CODES.precondition, missing), cli.json, io, false);
+      }
+      response = await (io.invoke ?? invokeLambda)(found.lambda, cli.event);
+    }
   } catch (error) {
     if (error instanceof AwsFailure) return printError(error.shaped, cli.json, io);
     // In Lambda mode whatever the invoke throws comes from AWS (an injected invoke included).
@@ -375,7 +423,7 @@ export async function runFirefighter(argv: string[], io: CliIo): Promise<number>
   } else {
     for (const line of human(response, connect, io.env.TZ)) io.stdout(line);
   }
-  if (connect && response.action === 'request') return connectPsql(response, cli, io);
+  if (connect && response.action === 'request') return connectPsql(response, cli, io, tunnel);
   return 0;
 }
 

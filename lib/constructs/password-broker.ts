@@ -239,7 +239,8 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
     if (props.locatorParameterName !== false) {
       const locator: BrokerLocator = {
         version: 1, cluster: spec.cluster, functionArn: this.function.functionArn, brokerId: this.brokerId,
-        ...(props.accessHostInstanceId ? { accessHost: props.accessHostInstanceId } : {}),
+        // What `--tunnel` forwards to, so even the "install the plugin" message can show the exact command.
+        ...(props.accessHostInstanceId ? { accessHost: props.accessHostInstanceId, writerHost: config.writerHost, port: config.port } : {}),
       };
       this.locatorParameter = new ssm.StringParameter(this, 'Locator', {
         parameterName: props.locatorParameterName ?? brokerParameterName(spec.cluster),

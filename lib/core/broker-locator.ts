@@ -14,6 +14,9 @@ export interface BrokerLocator {
   readonly brokerId: string;
   /** Instance id of the SSM access host that `--tunnel` forwards through, when the stack has one. */
   readonly accessHost?: string;
+  /** With accessHost: the writer endpoint and port the tunnel forwards to. */
+  readonly writerHost?: string;
+  readonly port?: number;
 }
 
 const CLUSTER = /^[A-Za-z][A-Za-z0-9-]{0,62}$/;
@@ -43,5 +46,7 @@ export function parseBrokerLocator(text: string, parameterName: string): BrokerL
   }
   // Optional and newer than version 1's first readers: a malformed one is ignored, not fatal (--access-host wins anyway).
   const accessHost = typeof v.accessHost === 'string' && INSTANCE_ID.test(v.accessHost) ? { accessHost: v.accessHost } : {};
-  return { version: 1, cluster: v.cluster, functionArn: v.functionArn as string, brokerId: v.brokerId, region: arn[1] as string, ...accessHost };
+  const writer = typeof v.writerHost === 'string' && /^[A-Za-z0-9.-]{1,253}$/.test(v.writerHost) && typeof v.port === 'number' && Number.isInteger(v.port) && v.port > 0 && v.port < 65536
+    ? { writerHost: v.writerHost, port: v.port } : {};
+  return { version: 1, cluster: v.cluster, functionArn: v.functionArn as string, brokerId: v.brokerId, region: arn[1] as string, ...accessHost, ...writer };
 }
