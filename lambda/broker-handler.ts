@@ -6,13 +6,16 @@ import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { RDSClient } from '@aws-sdk/client-rds';
 import { Signer } from '@aws-sdk/rds-signer';
 import type { Context } from 'aws-lambda';
 import { BROKER_CONFIG_ENV, parseBrokerConfig, type BrokerConfig } from '../lib/core/broker-config.js';
 import type { IssuedPassword } from '../lib/broker/actions.js';
 import { eventBridgePublisher } from '../lib/broker/eventbridge.js';
+import { discoveredInstances, type InstanceLookup } from '../lib/broker/instances.js';
 import { createBrokerService, type AuditLogger, type BrokerResponse, type DeliveredSecret } from '../lib/broker/service.js';
 import { defaultStsEndpoint, stsIdentityVerifier, type IdentityVerifier } from '../lib/broker/sts-identity.js';
+import { rdsInstanceDiscovery } from './rds-instances.js';
 import { brokerConnector, keepOneConnection, type BrokerTls, type PasswordProvider } from '../lib/postgres/broker-connection.js';
 
 export interface BrokerHandlerDeps {
@@ -26,6 +29,8 @@ export interface BrokerHandlerDeps {
   readonly secrets?: SecretsManagerClient;
   /** Needed with `eventBus` in the configuration. */
   readonly eventBridge?: Pick<EventBridgeClient, 'send'>;
+  /** Where the cluster's instances are (an RDS lookup in Lambda). @default - config.instanceHosts */
+  readonly instances?: InstanceLookup;
   /** Keep one connection open between invocations of a warm container (see keepOneConnection). @default false */
   readonly keepConnection?: boolean;
   readonly connectTimeoutMs?: number;
@@ -50,6 +55,7 @@ export function createBrokerHandler(deps: BrokerHandlerDeps): BrokerHandler {
     sslmode: deps.tls.mode,
     logger: deps.logger,
     identity: { verify: deps.verifyIdentity },
+    ...(deps.instances ? { instances: deps.instances } : {}),
     ...(config.delivery === 'secret' && deps.secrets ? { deliver: secretDelivery(config, deps.secrets) } : {}),
     ...(config.eventBus !== undefined && deps.eventBridge ? { publish: eventBridgePublisher({ client: deps.eventBridge, eventBus: config.eventBus }) } : {}),
   });
@@ -118,6 +124,10 @@ export function depsFromEnv(env: NodeJS.ProcessEnv): BrokerHandlerDeps {
     // A warm container answers without a new TLS + IAM handshake; at most one connection per container.
     keepConnection: true,
     ...(config.delivery === 'secret' ? { secrets: new SecretsManagerClient({ region }) } : {}),
+    // Readers come and go after deploy: ask RDS (cached for a minute), short timeouts as for the bus.
+    ...(config.rdsClusterIdentifier !== undefined ? {
+      instances: discoveredInstances(config, rdsInstanceDiscovery(new RDSClient({ region, maxAttempts: 2, requestHandler: { connectionTimeout: 2000, requestTimeout: 3000 } }), config.rdsClusterIdentifier)),
+    } : {}),
     // Short timeouts and one retry: an unreachable bus (no endpoint, no NAT) costs a request seconds, not a minute.
     ...(config.eventBus !== undefined ? { eventBridge: new EventBridgeClient({ region, maxAttempts: 2, requestHandler: { connectionTimeout: 2000, requestTimeout: 3000 } }) } : {}),
   };

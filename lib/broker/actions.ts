@@ -8,6 +8,7 @@ import { generatePassword as defaultGeneratePassword } from '../core/password.js
 import { scramSha256VerifierAsync } from '../core/scram.js';
 import type { BrokerConnector, BrokerRelease, BrokerTls } from '../postgres/broker-connection.js';
 import { BROKER_ERROR_CODES, BrokerError, fromDatabaseError } from './errors.js';
+import { staticInstances, type InstanceLookup, type InstanceNotes } from './instances.js';
 
 export interface BrokerDeps {
   readonly config: BrokerConfig;
@@ -18,6 +19,10 @@ export interface BrokerDeps {
   readonly sslmode?: BrokerTls['mode'];
   /** @default - 40 characters from a CSPRNG (lib/core/password.ts) */
   readonly generatePassword?: () => string;
+  /** Where the instances are (lib/broker/instances.ts). @default - config.instanceHosts */
+  readonly instances?: InstanceLookup;
+  /** Collects instances that went away and discovery problems for one invocation's response. */
+  readonly instanceNotes?: InstanceNotes;
 }
 
 export interface IssuedPassword {
@@ -230,13 +235,44 @@ async function oneAtATime<T>(jobs: readonly (() => Promise<T>)[]): Promise<{ don
   return { done, failed };
 }
 
-/** Ends the role's sessions on every configured instance; throws after trying all of them if any failed. */
+/**
+ * Runs `work` on every instance of the cluster, one at a time (see oneAtATime). An instance that failed is looked
+ * up again: if it is no longer in the cluster it went away meanwhile and is reported (instanceNotes), not failed;
+ * an instance that joined meanwhile is visited too.
+ */
+export async function onEveryInstance<T>(deps: BrokerDeps, work: (host: string) => Promise<T>): Promise<{ done: T[]; failed: BrokerError[] }> {
+  const lookup = deps.instances ?? staticInstances(deps.config);
+  const view = await lookup.current();
+  deps.instanceNotes?.note(view);
+  const failedOn = new Map<string, BrokerError>();
+  const visit = async (hosts: readonly string[]) => {
+    const results = await oneAtATime(hosts.map((host) => () => work(host).catch((error: unknown) => {
+      failedOn.set(host, error as BrokerError);
+      throw error;
+    })));
+    return results.done;
+  };
+  const done = await visit(view.hosts);
+  if (failedOn.size > 0 && deps.instances) {
+    const fresh = await lookup.refresh();
+    deps.instanceNotes?.note(fresh);
+    for (const host of [...failedOn.keys()]) {
+      if (fresh.hosts.includes(host)) continue;
+      failedOn.delete(host);
+      deps.instanceNotes?.gone.add(host);
+    }
+    done.push(...await visit(fresh.hosts.filter((h) => !view.hosts.includes(h))));
+  }
+  return { done, failed: [...failedOn.values()] };
+}
+
+/** Ends the role's sessions on every instance; throws after trying all of them if any failed. */
 export async function endSessionsEverywhere(deps: BrokerDeps, database: string, role: string, done: string): Promise<InstanceSessions[]> {
-  const results = await oneAtATime(deps.config.instanceHosts.map((host) => () =>
+  const results = await onEveryInstance(deps, (host) =>
     withClient(deps, host, database, `ending the sessions of ${role} on ${host}`, [], async (client) => {
       const { rows } = await client.query<{ ended: number }>(END_SESSIONS, [role]);
       return { host, ended: rows[0]?.ended ?? 0 };
-    })));
+    }));
   if (results.failed.length > 0) {
     const ended = results.done.reduce((n, r) => n + r.ended, 0);
     throw new BrokerError(BROKER_ERROR_CODES.unavailable, `${done}, and ${ended} session(s) were ended, but not on every instance: ${results.failed.map((e) => e.message).join('; ')}; run it again`);
@@ -271,8 +307,8 @@ export async function firefighterStatus(deps: BrokerDeps, proof?: AcceptedProof)
       (await client.query<{ role: string; access: FirefighterAccess; holder: string | null; incident_id: string | null; expires_at: Date | null; active: boolean; sessions: number; outside_broker: boolean }>(STATUS)).rows);
     // One connection at a time (see oneAtATime); any failure fails the status, as a partial count would mislead.
     const writer = await read(deps.config.writerHost);
-    const instances: Awaited<ReturnType<typeof read>>[] = [];
-    for (const host of deps.config.instanceHosts) instances.push(await read(host));
+    const { done: instances, failed } = await onEveryInstance(deps, read);
+    if (failed[0]) throw failed[0];
     for (const row of writer ?? []) {
       out.push({
         database: db.name, role: row.role, access: row.access, holder: row.holder, incidentId: row.incident_id,
@@ -286,9 +322,15 @@ export async function firefighterStatus(deps: BrokerDeps, proof?: AcceptedProof)
 
 /** Ends the sessions of every firefighter role whose password has expired, on every instance. */
 export async function sweepExpired(deps: BrokerDeps): Promise<Swept[]> {
-  const results = await oneAtATime(deps.config.databases.flatMap((db) => deps.config.instanceHosts.map((host) => () =>
-    withClient(deps, host, db.name, `sweeping expired firefighter sessions on ${host}/${db.name}`, [], async (client) =>
-      (await client.query<{ role: string; ended: number }>(SWEEP)).rows.map((r) => ({ database: db.name, host, role: r.role, ended: r.ended }))))));
-  if (results.failed.length > 0) throw new BrokerError(BROKER_ERROR_CODES.unavailable, `the sweep did not reach every instance: ${results.failed.map((e) => e.message).join('; ')}`);
-  return results.done.flat();
+  const done: Swept[] = [];
+  const failed: BrokerError[] = [];
+  for (const db of deps.config.databases) {
+    const results = await onEveryInstance(deps, (host) =>
+      withClient(deps, host, db.name, `sweeping expired firefighter sessions on ${host}/${db.name}`, [], async (client) =>
+        (await client.query<{ role: string; ended: number }>(SWEEP)).rows.map((r) => ({ database: db.name, host, role: r.role, ended: r.ended }))));
+    done.push(...results.done.flat());
+    failed.push(...results.failed);
+  }
+  if (failed.length > 0) throw new BrokerError(BROKER_ERROR_CODES.unavailable, `the sweep did not reach every instance: ${failed.map((e) => e.message).join('; ')}`);
+  return done;
 }

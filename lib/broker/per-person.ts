@@ -7,7 +7,7 @@ import { generatePassword as defaultGeneratePassword } from '../core/password.js
 import { scramSha256VerifierAsync } from '../core/scram.js';
 import type pg from 'pg';
 import { inTransaction } from '../postgres/connection.js';
-import { resolveRole, withClient, iso, type AcceptedProof, type BrokerDeps, type IssuedPassword } from './actions.js';
+import { onEveryInstance, resolveRole, withClient, iso, type AcceptedProof, type BrokerDeps, type IssuedPassword } from './actions.js';
 import { BROKER_ERROR_CODES, BrokerError } from './errors.js';
 
 const ISSUE = 'SELECT outcome, login, expires_at, request_id FROM db_admin.issue_firefighter_login($1, $2, $3, $4, $5, $6)';
@@ -144,15 +144,14 @@ export async function extendLogin(deps: BrokerDeps, input: ExtendInput, requeste
 async function endAndDrop(deps: BrokerDeps, database: string): Promise<EndedLogin[]> {
   const expired = await withClient(deps, deps.config.writerHost, database, `listing the expired logins in ${database}`, [], async (client) =>
     (await client.query<{ login: string }>(EXPIRED_LOGINS)).rows.map((r) => r.login));
-  const results = await Promise.allSettled(deps.config.instanceHosts.map((host) =>
+  const { done, failed } = await onEveryInstance(deps, (host) =>
     withClient(deps, host, database, `ending the sessions of expired logins on ${host}/${database}`, [], async (client) =>
-      (await client.query<{ login: string; role: string; ended: number }>(END_NAMED, [expired])).rows)));
-  const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as BrokerError] : []));
+      (await client.query<{ login: string; role: string; ended: number }>(END_NAMED, [expired])).rows));
   if (failed.length > 0) {
     throw new BrokerError(BROKER_ERROR_CODES.unavailable, `the sessions of expired logins in ${database} were not ended on every instance, so none was dropped: ${failed.map((e) => e.message).join('; ')}; run the sweep again`);
   }
   const ended = new Map<string, number>(expired.map((login) => [login, 0]));
-  for (const r of results) if (r.status === 'fulfilled') for (const row of r.value) ended.set(row.login, (ended.get(row.login) ?? 0) + row.ended);
+  for (const rows of done) for (const row of rows) ended.set(row.login, (ended.get(row.login) ?? 0) + row.ended);
   return withClient(deps, deps.config.writerHost, database, `dropping expired logins in ${database}`, [], async (client) => {
     // Read before the drop, so the sweep's audit line and event name whose login it ended, for which incident.
     const held = ended.size === 0 ? [] : (await client.query<{ login: string; requested_by: string; incident_id: string; expires_at: Date }>(LOGINS)).rows;
@@ -204,7 +203,8 @@ export async function loginStatus(deps: BrokerDeps): Promise<LoginStatus[]> {
     const read = (host: string) => withClient(deps, host, db.name, `reading the logins on ${host}`, [], async (client) =>
       (await client.query<{ login: string; role: string; requested_by: string; incident_id: string; issued_at: Date; expires_at: Date; active: boolean; sessions: number }>(LOGINS)).rows);
     const writer = await read(deps.config.writerHost);
-    const instances = await Promise.all(deps.config.instanceHosts.map(read));
+    const { done: instances, failed } = await onEveryInstance(deps, read);
+    if (failed[0]) throw failed[0];
     for (const row of writer) {
       out.push({
         database: db.name, role: row.role, login: row.login, holder: row.requested_by, incidentId: row.incident_id,

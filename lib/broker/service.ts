@@ -6,6 +6,7 @@ import { BrokerInputError, parseBrokerInput, proofBinding, type BrokerInput, typ
 import { firefighterStatus, requestPassword, revokePassword, sweepExpired, type AcceptedProof, type BrokerDeps, type IssuedPassword, type RoleStatus, type Swept } from './actions.js';
 import { BROKER_ERROR_CODES, BrokerError, redact, type BrokerErrorCode } from './errors.js';
 import { brokerEvent, type BrokerEvent } from './events.js';
+import { InstanceNotes } from './instances.js';
 import { decideApproval, extendLogin, history, issueLogin, loginStatus, revokeLogins, sweepLogins, type ApprovalPending, type Decision, type EndedLogin, type HistoryEntry, type LoginStatus } from './per-person.js';
 import { endPreviousHolderSessions, extendPassword } from './shared-holder.js';
 
@@ -55,11 +56,18 @@ export type RequestResponse = Omit<IssuedPassword, 'password'> & {
   /** Something to act on although the password was issued (e.g. sessions a takeover could not end). */
   readonly warning?: string;
 };
+/** Actions that reach every instance say which configured instances went away, and why discovery fell back. */
+export interface InstanceReport {
+  /** Instances no longer in the cluster: skipped, the others were reached. */
+  readonly instancesGone?: readonly string[];
+  /** Instance discovery failed, and which list was used instead. */
+  readonly instanceLookup?: string;
+}
 export type BrokerResponse =
   | RequestResponse
-  | { readonly ok: true; readonly action: 'revoke'; readonly database: string; readonly role: string; readonly expiredAt: string; readonly sessionsEnded: number; readonly logins?: readonly EndedLogin[] }
-  | { readonly ok: true; readonly action: 'status'; readonly roles: readonly RoleStatus[]; readonly logins?: readonly LoginStatus[] }
-  | { readonly ok: true; readonly action: 'sweep'; readonly sessionsEnded: number; readonly ended: readonly Swept[]; readonly logins?: readonly EndedLogin[] }
+  | ({ readonly ok: true; readonly action: 'revoke'; readonly database: string; readonly role: string; readonly expiredAt: string; readonly sessionsEnded: number; readonly logins?: readonly EndedLogin[] } & InstanceReport)
+  | ({ readonly ok: true; readonly action: 'status'; readonly roles: readonly RoleStatus[]; readonly logins?: readonly LoginStatus[] } & InstanceReport)
+  | ({ readonly ok: true; readonly action: 'sweep'; readonly sessionsEnded: number; readonly ended: readonly Swept[]; readonly logins?: readonly EndedLogin[] } & InstanceReport)
   | { readonly ok: true; readonly action: 'extend'; readonly database: string; readonly role: string; readonly login: string; readonly expiresAt: string }
   | (Decision & { readonly ok: true; readonly action: 'approve' | 'deny' })
   | { readonly ok: true; readonly action: 'history'; readonly entries: readonly HistoryEntry[] }
@@ -105,7 +113,8 @@ export function createBrokerService(options: BrokerServiceOptions): (event: unkn
     return { arn, proof: { sha256: verified.proofSha256, validUntil: verified.validUntil, caller: arn, action: input.action } };
   }
 
-  async function run(input: BrokerInput, audit: Record<string, unknown>): Promise<BrokerResponse> {
+  // `options` here shadows the service's: the same, plus this invocation's InstanceNotes.
+  async function run(input: BrokerInput, audit: Record<string, unknown>, options: BrokerServiceOptions): Promise<BrokerResponse> {
     if (input.action === 'sweep') {
       audit.caller = SWEEP_CALLER;
       const ended = await sweepExpired(options);
@@ -218,10 +227,14 @@ export function createBrokerService(options: BrokerServiceOptions): (event: unkn
   return async (event, requestId) => {
     const audit: Record<string, unknown> = { requestId, broker: config.brokerId, cluster: config.clusterId, caller: 'unverified' };
     let input: BrokerInput | undefined;
+    const notes = new InstanceNotes();
     try {
       input = parseBrokerInput(event, rules);
       Object.assign(audit, auditFields(input));
-      const response = await run(input, audit);
+      const answer = await run(input, audit, { ...options, instanceNotes: notes });
+      const report = notes.report();
+      Object.assign(audit, report);
+      const response = { ...answer, ...(answer.ok ? report : {}) } as BrokerResponse;
       await tell(audit);
       logger.info(`firefighter ${input.action}`, audit);
       return response;
@@ -229,7 +242,7 @@ export function createBrokerService(options: BrokerServiceOptions): (event: unkn
       const failure = toBrokerError(error);
       const action = input?.action ?? (typeof (event as { action?: unknown })?.action === 'string' ? String((event as { action: string }).action).slice(0, 16) : undefined);
       const outcome = failure.code === BROKER_ERROR_CODES.approvalPending ? 'pending' : failure.refusal ? 'refused' : 'failed';
-      Object.assign(audit, { action, outcome, code: failure.code, error: failure.message, ...failure.details });
+      Object.assign(audit, { action, outcome, code: failure.code, error: failure.message, ...failure.details, ...notes.report() });
       await tell(audit);
       (outcome === 'pending' ? logger.info : failure.refusal ? logger.warn : logger.error).call(logger, `firefighter ${action ?? 'event'} ${outcome}`, audit);
       return { ok: false, ...(action ? { action } : {}), code: failure.code, message: failure.message, refusal: failure.refusal, ...(Object.keys(failure.details).length ? { details: failure.details } : {}) };

@@ -53,6 +53,12 @@ export interface BrokerConfig {
   readonly tls?: { readonly caFile?: string };
   /** The EventBridge bus (name or ARN) every action is published to, e.g. `default`. @default - no events */
   readonly eventBus?: string;
+  /**
+   * The RDS cluster identifier: the Lambda then asks RDS for the cluster's instances at run time (cached for a
+   * minute), so a reader added after deploy is swept and one removed is reported and skipped.
+   * @default - instanceHosts only (the CLI's --direct mode)
+   */
+  readonly rdsClusterIdentifier?: string;
 }
 
 export class BrokerConfigError extends Error {
@@ -63,9 +69,10 @@ export class BrokerConfigError extends Error {
 }
 
 const TOP_KEYS = ['clusterId', 'brokerId', 'port', 'writerHost', 'instanceHosts', 'brokerUser', 'databases', 'allowlist',
-  'incidentIdPattern', 'delivery', 'secretArns', 'stsEndpoint', 'tls', 'firefighterLogins', 'eventBus'] as const;
+  'incidentIdPattern', 'delivery', 'secretArns', 'stsEndpoint', 'tls', 'firefighterLogins', 'eventBus', 'rdsClusterIdentifier'] as const;
 const REQUIRED = ['clusterId', 'brokerId', 'port', 'writerHost', 'instanceHosts', 'brokerUser', 'databases', 'allowlist', 'delivery'];
 const HOST = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$|^\[?[0-9A-Fa-f:.]+\]?$/;
+const RDS_CLUSTER_ID = /^[A-Za-z][A-Za-z0-9]*(-[A-Za-z0-9]+)*$/;
 const BROKER_ID = /^[A-Za-z0-9._:/-]{1,128}$/;
 const PRINCIPAL = /^arn:aws[a-z-]*:(iam::\d{12}:(role|user)\/[\w+=,.@/-]{1,512}|iam::\d{12}:root)$/;
 const SESSION = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/(?:[^/]+\/)*([^/]+)\/[^/]*$/;
@@ -222,6 +229,8 @@ export function parseBrokerConfig(input: unknown): BrokerConfig {
     }
   }
 
+  const rdsClusterIdentifier = input.rdsClusterIdentifier === undefined ? undefined
+    : issues.string(input.rdsClusterIdentifier, 'rdsClusterIdentifier', RDS_CLUSTER_ID, 'give the RDS cluster identifier, e.g. my-pg-staging');
   const eventBus = input.eventBus === undefined ? undefined
     : issues.string(input.eventBus, 'eventBus', EVENT_BUS, 'give an event bus name (e.g. default) or an event bus ARN');
 
@@ -238,6 +247,7 @@ export function parseBrokerConfig(input: unknown): BrokerConfig {
     ...(stsEndpoint !== undefined ? { stsEndpoint } : {}),
     ...(tls ? { tls } : {}),
     ...(eventBus !== undefined ? { eventBus } : {}),
+    ...(rdsClusterIdentifier !== undefined ? { rdsClusterIdentifier } : {}),
   };
 }
 

@@ -1,14 +1,19 @@
 // Aurora readers are other servers: a real hot standby of the test server (test/support/hot-standby.ts) is the
 // reader. A firefighter session there is counted by status and ended by revoke and by the sweep, on the
 // reader itself (pg_terminate_backend only reaches the instance it runs on), and the expiry replicates, so a
-// login on the reader fails afterwards. Shared and per-person logins, every major.
+// login on the reader fails afterwards. Shared and per-person logins, every major. The instances come from RDS
+// (mocked at the client) when the broker is told the cluster identifier.
 import { readFileSync } from 'node:fs';
+import { DescribeDBClustersCommand, DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
+import { mockClient } from 'aws-sdk-client-mock';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrokerConfig } from '../../lib/core/broker-config.js';
 import { parseSpec } from '../../lib/core/validate.js';
 import type { RoleModelSpec } from '../../lib/core/spec.js';
+import { discoveredInstances, type InstanceLookup } from '../../lib/broker/instances.js';
 import { createBrokerService, type BrokerResponse } from '../../lib/broker/service.js';
+import { rdsInstanceDiscovery } from '../../lambda/rds-instances.js';
 import { brokerConnector } from '../../lib/postgres/broker-connection.js';
 import { applyRoleModel } from '../../lib/postgres/engine.js';
 import { attempt, query } from '../support/catalog.js';
@@ -23,6 +28,19 @@ const RW = 'my_pg_firefighter_rw';
 const BROKER = 'my_pg_password_broker';
 const ALICE = 'arn:aws:sts::123456789012:assumed-role/oncall/alice';
 const WRITER = '127.0.0.1';
+// A reader that no longer exists: nothing listens there.
+const GONE = '127.0.0.3';
+const rds = mockClient(RDSClient);
+
+function rdsCluster(members: { id: string; address: string; writer?: boolean }[]): void {
+  rds.reset();
+  rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: 'my-pg' }).resolves({
+    DBClusters: [{ DBClusterIdentifier: 'my-pg', DBClusterMembers: members.map((m) => ({ DBInstanceIdentifier: m.id, IsClusterWriter: m.writer ?? false })) }],
+  });
+  rds.on(DescribeDBInstancesCommand).resolves({
+    DBInstances: members.map((m) => ({ DBInstanceIdentifier: m.id, DBInstanceStatus: 'available', Endpoint: { Address: m.address, Port: 5432 } })),
+  });
+}
 
 describe.each(testedMajors())('readers (a hot standby) on PostgreSQL %i', (major) => {
   let server: EmbeddedServer;
@@ -31,16 +49,17 @@ describe.each(testedMajors())('readers (a hot standby) on PostgreSQL %i', (major
   const open: pg.Client[] = [];
   const logs: Record<string, unknown>[] = [];
 
-  function service(spec: RoleModelSpec, over: Partial<BrokerConfig> = {}) {
+  function service(spec: RoleModelSpec, over: Partial<BrokerConfig> = {}, instances?: InstanceLookup) {
     const config: BrokerConfig = {
       clusterId: 'my-pg', brokerId: 'readers-test', port: server.port, writerHost: WRITER, instanceHosts: [WRITER, STANDBY_HOST],
       brokerUser: BROKER, databases: [{ name: DB, firefighterRo: RO, firefighterRw: RW }], allowlist: { ro: [], rw: [] }, delivery: 'response',
       ...(spec.firefighterLogins === 'per-person' ? { firefighterLogins: 'per-person' as const } : {}),
       ...over,
     };
-    const connect = brokerConnector({ port: server.port, user: BROKER, password: () => token, tls: { mode: 'verify-full', ca: server.ca } });
+    // No retries: an instance that is gone refuses at once (127.0.0.3 has no server).
+    const connect = brokerConnector({ port: server.port, user: BROKER, password: () => token, tls: { mode: 'verify-full', ca: server.ca }, resumeWaitMs: 0 });
     const log = (message: string, attributes: Record<string, unknown>) => void logs.push({ message, ...attributes });
-    return createBrokerService({ config, connect, logger: { info: log, warn: log, error: log }, identity: { trusted: ALICE } });
+    return createBrokerService({ config, connect, logger: { info: log, warn: log, error: log }, identity: { trusted: ALICE }, ...(instances ? { instances } : {}) });
   }
   async function loginOnReader(user: string, password: string): Promise<pg.Client> {
     await reader.caughtUp();
@@ -115,6 +134,38 @@ describe.each(testedMajors())('readers (a hot standby) on PostgreSQL %i', (major
     expect(swept.ended).toEqual([{ database: DB, host: STANDBY_HOST, role: RW, ended: 1 }]);
     expect(await attempt(session, 'SELECT 1')).toMatch(/terminat|connection/i);
     await expect(loginOnReader(RW, issued.password ?? '')).rejects.toThrow(`password authentication failed for user "${RW}"`);
+  });
+
+  it('discovery: the broker asks RDS for the instances, sweeps a reader added after deploy, reports a deployed one that went away', async () => {
+    rdsCluster([{ id: 'my-pg-1', address: WRITER, writer: true }, { id: 'my-pg-reader-added-later', address: STANDBY_HOST }]);
+    const deployed = { instanceHosts: [WRITER, GONE], rdsClusterIdentifier: 'my-pg' };
+    const broker = service(shared, deployed, discoveredInstances(deployed, rdsInstanceDiscovery(new RDSClient({ region: 'eu-west-1' }), 'my-pg')));
+    const issued = ok(await broker({ action: 'request', role: 'rw', incidentId: 'INC-5', reason: 'discovery', hours: 1, takeover: true }), 'request');
+    const session = await loginOnReader(RW, issued.password ?? '');
+    expect(ok(await broker({ action: 'status' }), 'status')).toMatchObject({ instancesGone: [GONE], roles: expect.arrayContaining([expect.objectContaining({ role: RW, sessions: 1 })]) });
+    await query(server.masterUrl(), `ALTER ROLE ${RW} VALID UNTIL '2000-01-01'`);
+    await reader.caughtUp();
+    const swept = ok(await broker({ action: 'sweep' }), 'sweep');
+    expect(swept).toMatchObject({ sessionsEnded: 1, ended: [{ database: DB, host: STANDBY_HOST, role: RW, ended: 1 }], instancesGone: [GONE] });
+    expect(await attempt(session, 'SELECT 1')).toMatch(/terminat|connection/i);
+    expect(logs.at(-1)).toMatchObject({ message: 'firefighter sweep', outcome: 'swept', instancesGone: [GONE] });
+    // One DescribeDBClusters for the three actions: the answer is cached.
+    expect(rds.commandCalls(DescribeDBClustersCommand)).toHaveLength(1);
+  });
+
+  it('discovery: an instance that goes away after the last lookup is reported, and revoke ends the sessions on the others', async () => {
+    rdsCluster([{ id: 'my-pg-1', address: WRITER, writer: true }, { id: 'my-pg-reader-deleted', address: GONE }]);
+    const deployed = { instanceHosts: [WRITER], rdsClusterIdentifier: 'my-pg' };
+    const lookup = discoveredInstances(deployed, rdsInstanceDiscovery(new RDSClient({ region: 'eu-west-1' }), 'my-pg'));
+    expect((await lookup.current()).hosts).toEqual([WRITER, GONE]);
+    // Within the minute the answer is kept, the reader is deleted and another one added.
+    rdsCluster([{ id: 'my-pg-1', address: WRITER, writer: true }, { id: 'my-pg-reader-new', address: STANDBY_HOST }]);
+    const broker = service(shared, deployed, lookup);
+    const issued = ok(await broker({ action: 'request', role: 'ro', incidentId: 'INC-6', reason: 'discovery', hours: 1, takeover: true }), 'request');
+    const session = await loginOnReader(RO, issued.password ?? '');
+    const revoked = ok(await broker({ action: 'revoke', role: 'ro', incidentId: 'INC-6', reason: 'done' }), 'revoke');
+    expect(revoked).toMatchObject({ sessionsEnded: 1, instancesGone: [GONE] });
+    expect(await attempt(session, 'SELECT 1')).toMatch(/terminat|connection/i);
   });
 
   it('per-person: status counts a login session on the reader; revoke and the sweep end it there before the login is dropped', async () => {
