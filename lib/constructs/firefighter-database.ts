@@ -1,12 +1,16 @@
-import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { CfnResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { RoleModelSpec } from '../core/spec.js';
-import { managedRoleNames, parseSpec } from '../core/validate.js';
+import { parseSpec } from '../core/validate.js';
 import { AccessHost, type AccessHostOptions } from './access-host.js';
+import { checkDatabaseProps } from './database-validation.js';
+import { allowLogsToUseKey } from './kms.js';
 import { PasswordBroker, type PasswordBrokerProps } from './password-broker.js';
 import { acknowledgeNag } from './nag.js';
 import { ensureEndpoints, type EndpointNeed, type LambdaEndpoints } from './endpoints.js';
@@ -17,8 +21,22 @@ import { validationError } from './util.js';
 export type FirefighterBrokerOptions = Pick<
   PasswordBrokerProps,
   'readOnlyRequesters' | 'readWriteRequesters' | 'reservedConcurrency' | 'sweepSchedule' | 'delivery' | 'incidentIdPattern' | 'brokerId'
-  | 'locatorParameterName' | 'outputs' | 'alarms' | 'approvers' | 'eventBus'
+  | 'locatorParameterName' | 'outputs' | 'alarms' | 'approvers' | 'eventBus' | 'securityGroups'
 >;
+
+/** Performance Insights of the cluster (every instance inherits it). */
+export interface PerformanceInsightsOptions {
+  /** @default rds.PerformanceInsightRetention.DEFAULT (7 days, free tier) */
+  readonly retention?: rds.PerformanceInsightRetention;
+  /** @default - `encryptionKey` when given, else the AWS managed key */
+  readonly encryptionKey?: kms.IKey;
+}
+
+/** Secrets Manager single-user rotation of the master secret (aws-rds `addRotationSingleUser`). */
+export interface MasterSecretRotationOptions {
+  /** @default Duration.days(30) */
+  readonly automaticallyAfter?: Duration;
+}
 
 export interface FirefighterDatabaseProps {
   /** The role model; `spec.cluster` becomes the cluster identifier. */
@@ -81,6 +99,30 @@ export interface FirefighterDatabaseProps {
    * @default false
    */
   readonly accessHost?: boolean | AccessHostOptions;
+  /**
+   * Customer managed KMS key for the cluster's storage, the master secret, Performance Insights, the broker's password
+   * secrets and every log group here (PostgreSQL, Lambdas, flow logs). A key of this app gets the key-policy statement
+   * CloudWatch Logs needs; an imported key must have it already (a synth warning says which).
+   * @default - AWS managed keys (aws/rds, aws/secretsmanager) and CloudWatch Logs' own encryption
+   */
+  readonly encryptionKey?: kms.IKey;
+  /** Security groups of the cluster. @default - a new security group that admits only the Lambdas here */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+  /** Security groups of the role-model handler (not shared with the broker's). @default - a new security group */
+  readonly roleModelSecurityGroups?: ec2.ISecurityGroup[];
+  /** `true` for 7 days' retention under `encryptionKey`, or the options. @default false */
+  readonly performanceInsights?: boolean | PerformanceInsightsOptions;
+  /** Enhanced monitoring of every instance (1, 5, 10, 15, 30 or 60 seconds). @default - none */
+  readonly monitoringInterval?: Duration;
+  /** @default - a role with AmazonRDSEnhancedMonitoringRole, when `monitoringInterval` is set */
+  readonly monitoringRole?: iam.IRole;
+  /**
+   * Single-user rotation of the master secret by the AWS-hosted rotation Lambda (a Serverless Application
+   * Repository app, so the stack deploys with CAPABILITY_AUTO_EXPAND, which the CDK CLI passes). It runs in
+   * `lambdaSubnets` and gets the same route to Secrets Manager and the cluster as the role-model handler.
+   * @default false
+   */
+  readonly masterSecretRotation?: boolean | MasterSecretRotationOptions;
 }
 
 /**
@@ -99,36 +141,22 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
   readonly connections: ec2.Connections;
   /** The interface endpoints the Lambdas use that this construct created or found in the app (empty with a NAT route). */
   readonly endpoints: ec2.InterfaceVpcEndpoint[] = [];
+  /** Undefined unless `masterSecretRotation` is set. */
+  readonly masterSecretRotation?: secretsmanager.SecretRotation;
 
   constructor(scope: Construct, id: string, props: FirefighterDatabaseProps) {
     super(scope, id);
     const spec = parseSpec(props.spec);
-    const readers = props.readers ?? 0;
-    if (!Number.isInteger(readers) || readers < 0 || readers > 15) {
-      throw validationError(`readers ${readers} must be an integer from 0 to 15 (Aurora's replica limit)`, this);
-    }
-    const minAcu = props.serverlessV2MinCapacity ?? 0.5;
-    const maxAcu = props.serverlessV2MaxCapacity ?? 4;
-    if (minAcu > maxAcu) {
-      throw validationError(`serverlessV2MinCapacity ${minAcu} is above serverlessV2MaxCapacity ${maxAcu}; lower the minimum or raise the maximum`, this);
-    }
+    const { readers, minAcu, maxAcu, masterUsername, engineVersion, clusterIdentifier, backupRetention } = checkDatabaseProps(spec, {
+      ...props,
+      ...(props.broker ? { brokerSecurityGroups: props.broker.securityGroups } : {}),
+    }, this);
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
-    const masterUsername = props.masterUsername ?? 'postgres';
-    const clash = managedRoleNames(spec).find((r) => r.name === masterUsername);
-    if (clash) {
-      throw validationError(`masterUsername "${masterUsername}" is also the managed role ${clash.path} of the spec; the role model would manage (and restrict) the master itself; pick another masterUsername or rename the role in the spec`, this);
-    }
-    const engineVersion = props.engineVersion ?? rds.AuroraPostgresEngineVersion.VER_17_9;
-    const major = Number(engineVersion.auroraPostgresMajorVersion);
-    if (!Token.isUnresolved(engineVersion.auroraPostgresMajorVersion) && !(major >= 15)) {
-      throw validationError(`engineVersion ${engineVersion.auroraPostgresFullVersion} is below PostgreSQL 15, which the role model needs (per-grant options, pg_catalog functions it relies on); use rds.AuroraPostgresEngineVersion.VER_15_x or later`, this);
-    }
-    const clusterIdentifier = (props.clusterIdentifier ?? spec.cluster).toLowerCase();
-    if (!Token.isUnresolved(clusterIdentifier) && (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(clusterIdentifier) || clusterIdentifier.length > 63)) {
-      throw validationError(`clusterIdentifier "${clusterIdentifier}" is not an RDS cluster identifier (a letter, then letters, digits and single hyphens, at most 63, no trailing hyphen); e.g. my-pg-staging`, this);
-    }
+    const encryptionKey = props.encryptionKey;
+    if (encryptionKey) allowLogsToUseKey(this, encryptionKey);
+    const performanceInsights = props.performanceInsights === true ? {} : props.performanceInsights || undefined;
 
-    this.vpc = props.vpc ?? this.createVpc(logRetention);
+    this.vpc = props.vpc ?? this.createVpc(logRetention, encryptionKey);
     const vpcSubnets = props.vpcSubnets ?? { subnetType: this.vpc.isolatedSubnets.length > 0 ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PRIVATE_WITH_EGRESS };
     const lambdaSubnets = props.lambdaSubnets ?? (this.vpc.privateSubnets.length > 0 ? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } : vpcSubnets);
 
@@ -152,11 +180,12 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
       logGroupName: `/aws/rds/cluster/${clusterIdentifier}/postgresql`,
       retention: logRetention,
       removalPolicy: RemovalPolicy.RETAIN,
+      ...(encryptionKey ? { encryptionKey } : {}),
     });
     this.cluster = new rds.DatabaseCluster(this, 'Cluster', {
       engine,
       clusterIdentifier,
-      credentials: rds.Credentials.fromGeneratedSecret(masterUsername),
+      credentials: rds.Credentials.fromGeneratedSecret(masterUsername, encryptionKey ? { encryptionKey } : {}),
       writer: rds.ClusterInstance.serverlessV2('writer', { publiclyAccessible: false }),
       readers: Array.from({ length: readers }, (_, i) =>
         rds.ClusterInstance.serverlessV2(`reader${i + 1}`, { publiclyAccessible: false, scaleWithWriter: i === 0 }),
@@ -165,22 +194,43 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
       serverlessV2MaxCapacity: maxAcu,
       vpc: this.vpc,
       vpcSubnets,
+      ...(props.securityGroups ? { securityGroups: props.securityGroups } : {}),
       parameterGroup,
       iamAuthentication: true,
       storageEncrypted: true,
+      ...(encryptionKey ? { storageEncryptionKey: encryptionKey } : {}),
+      ...(performanceInsights ? {
+        enablePerformanceInsights: true,
+        performanceInsightRetention: performanceInsights.retention ?? rds.PerformanceInsightRetention.DEFAULT,
+        ...(performanceInsights.encryptionKey ?? encryptionKey ? { performanceInsightEncryptionKey: performanceInsights.encryptionKey ?? encryptionKey } : {}),
+      } : {}),
+      ...(props.monitoringInterval ? { monitoringInterval: props.monitoringInterval } : {}),
+      ...(props.monitoringRole ? { monitoringRole: props.monitoringRole } : {}),
       deletionProtection: props.deletionProtection ?? true,
       removalPolicy: props.clusterRemovalPolicy ?? RemovalPolicy.SNAPSHOT,
-      backup: { retention: props.backupRetention ?? Duration.days(7) },
+      backup: { retention: backupRetention },
       cloudwatchLogsExports: ['postgresql'],
       copyTagsToSnapshot: true,
     });
     this.cluster.node.addDependency(postgresLogs);
     if (!this.cluster.secret) throw validationError('the cluster has no generated secret; this is a bug, please report it', this);
     this.masterSecret = this.cluster.secret;
-    acknowledgeNag(this.cluster, {
-      id: 'AwsSolutions-SMG4',
-      reason: 'The master secret is read only by the role-model custom resource at deploy time; people and applications log in with IAM tokens or broker-issued passwords that expire. Rotation is available with cluster.addRotationSingleUser(), which needs its own route to Secrets Manager and cluster ingress.',
-    });
+    const rotation = props.masterSecretRotation === true ? {} : props.masterSecretRotation || undefined;
+    if (!rotation) {
+      acknowledgeNag(this.cluster, {
+        id: 'AwsSolutions-SMG4',
+        reason: 'The master secret is read only by the role-model custom resource at deploy time; people and applications log in with IAM tokens or broker-issued passwords that expire. Rotation is one prop away (masterSecretRotation), off by default because it deploys a hosted rotation Lambda.',
+      });
+    }
+    if (props.monitoringInterval && !props.monitoringRole) {
+      const monitoringRole = this.cluster.node.tryFindChild('MonitoringRole');
+      if (monitoringRole) {
+        acknowledgeNag(monitoringRole, {
+          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
+          reason: 'AmazonRDSEnhancedMonitoringRole lets RDS write only the enhanced-monitoring log group RDSOSMetrics; AWS maintains it for exactly this role, which only monitoring.rds.amazonaws.com can assume.',
+        });
+      }
+    }
     this.connections = this.cluster.connections;
 
     this.roleModel = new RoleModel(this, 'RoleModel', {
@@ -192,6 +242,8 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
       removalPolicy: props.roleModelRemovalPolicy ?? RemovalPolicy.RETAIN,
       dropDatabaseOnDelete: props.dropDatabaseOnDelete ?? false,
       logRetention,
+      ...(props.roleModelSecurityGroups ? { securityGroups: props.roleModelSecurityGroups } : {}),
+      ...(encryptionKey ? { encryptionKey } : {}),
     });
 
     if (props.accessHost) {
@@ -209,9 +261,22 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
         vpc: this.vpc,
         vpcSubnets: lambdaSubnets,
         logRetention,
+        ...(encryptionKey ? { encryptionKey } : {}),
       });
-      // The broker's functions and its allowlist table exist only once the role model is applied.
-      this.broker.node.addDependency(this.roleModel);
+      // The broker's function works only once the role model is applied (its user, db_admin's functions). Only the
+      // function waits: its role must not, since a key policy of this app may name that role (legacy KMS grants)
+      // while the cluster waits for its key-encrypted log group, and a whole-broker dependency would close a cycle.
+      (this.broker.function.node.defaultChild as CfnResource).node.addDependency(this.roleModel);
+    }
+    let rotationGroup: ec2.SecurityGroup | undefined;
+    if (rotation) {
+      // Our own group, so the Secrets Manager endpoint can admit the rotation Lambda like the role-model handler.
+      rotationGroup = new ec2.SecurityGroup(this, 'RotationSecurityGroup', { vpc: this.vpc, description: `master secret rotation of ${clusterIdentifier}` });
+      this.masterSecretRotation = this.cluster.addRotationSingleUser({
+        automaticallyAfter: rotation.automaticallyAfter ?? Duration.days(30),
+        vpcSubnets: lambdaSubnets,
+        securityGroup: rotationGroup,
+      });
     }
     const needs: EndpointNeed[] = [{
       id: 'SecretsManager',
@@ -219,6 +284,7 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
       callers: [
         { peer: this.roleModel, label: 'role-model custom resource' },
         ...(this.broker && props.broker && props.broker.delivery === 'secret' ? [{ peer: this.broker, label: 'password broker' }] : []),
+        ...(rotationGroup ? [{ peer: rotationGroup, label: 'master secret rotation' }] : []),
       ],
     }];
     // No broker, no STS endpoint: nothing else here calls STS, and an endpoint is billed by the hour.
@@ -228,7 +294,15 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
     this.endpoints.push(...ensureEndpoints(this, this.vpc, lambdaSubnets, needs, props.lambdaEndpoints ?? 'auto'));
   }
 
-  private createVpc(retention: logs.RetentionDays): ec2.Vpc {
+  /**
+   * `rds-db:connect` for one of the spec's IAM logins (the app, the migrator, further IAM logins), scoped to
+   * `arn:aws:rds-db:<region>:<account>:dbuser:<cluster resource id>/<role>`. Refuses other roles at synth time.
+   */
+  grantConnect(grantee: iam.IGrantable, role: string): iam.Grant {
+    return this.roleModel.grantConnect(grantee, role);
+  }
+
+  private createVpc(retention: logs.RetentionDays, encryptionKey: kms.IKey | undefined): ec2.Vpc {
     const vpc = new ec2.Vpc(this, 'Vpc', {
       maxAzs: 2,
       natGateways: 0,
@@ -236,7 +310,7 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
       flowLogs: {
         rejected: {
           trafficType: ec2.FlowLogTrafficType.REJECT,
-          destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'FlowLogs', { retention, removalPolicy: RemovalPolicy.RETAIN })),
+          destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'FlowLogs', { retention, removalPolicy: RemovalPolicy.RETAIN, ...(encryptionKey ? { encryptionKey } : {}) })),
         },
       },
     });

@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
@@ -18,6 +19,7 @@ import { brokerParameterName, type BrokerLocator } from '../core/broker-locator.
 import { brokerEventBus, brokerEventRule, eventBusReference, snsTarget, type BrokerEventRuleOptions, type BrokerNotifyTopicOptions } from './broker-events.js';
 import { bundleDir, LAMBDA_RUNTIME_CA_FILE } from './bundles.js';
 import { BrokerAlarms, type BrokerAlarmOptions } from './broker-alarms.js';
+import { allowLogsToUseKey } from './kms.js';
 import { acknowledgeLambdaBasics, acknowledgeNag } from './nag.js';
 import { allowClusterPortFrom, defaultPrivateSubnets, validationError } from './util.js';
 
@@ -104,6 +106,12 @@ export interface PasswordBrokerProps {
    * or `broker.alarms.errors.addAlarmAction(...)`)
    */
   readonly alarms?: BrokerAlarmOptions | false;
+  /**
+   * Customer managed KMS key for the broker's log group and its password secrets (`delivery: 'secret'`); a key of
+   * this app gets the key-policy statement CloudWatch Logs needs.
+   * @default - CloudWatch Logs' and Secrets Manager's own (AWS managed) encryption
+   */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /**
@@ -141,6 +149,8 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
       throw validationError(`reservedConcurrency ${reserved} must be an integer from 1 to the broker user's connection limit (${connectionLimit}); lower it or raise passwordBroker.connectionLimit in the spec`, this);
     }
     const delivery = props.delivery ?? 'response';
+    const encryptionKey = props.encryptionKey;
+    if (encryptionKey) allowLogsToUseKey(this, encryptionKey);
     if (props.incidentIdPattern !== undefined) {
       try {
         new RegExp(props.incidentIdPattern);
@@ -170,6 +180,7 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
           secrets.set(role, new secretsmanager.Secret(this, `Password-${role}`, {
             description: `Temporary firefighter password of ${role} on ${spec.cluster}, written by the password broker`,
             removalPolicy: RemovalPolicy.DESTROY,
+            ...(encryptionKey ? { encryptionKey } : {}),
           }));
           acknowledgeNag(secrets.get(role) as secretsmanager.Secret, {
             id: 'AwsSolutions-SMG4',
@@ -204,6 +215,7 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
       removalPolicy: RemovalPolicy.RETAIN,
+      ...(encryptionKey ? { encryptionKey } : {}),
     });
     this.function = new lambda.Function(this, 'Function', {
       description: `Issues temporary firefighter passwords for cluster ${spec.cluster}`,

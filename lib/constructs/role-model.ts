@@ -1,5 +1,7 @@
 import { CustomResource, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
@@ -7,9 +9,11 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, type IDependable } from 'constructs';
 import { ROLE_MODEL_RESOURCE_TYPE, roleModelProperties } from '../core/custom-resource-contract.js';
+import { grantConnectProblem } from '../core/iam-logins.js';
 import type { RoleModelSpec } from '../core/spec.js';
 import { parseSpec } from '../core/validate.js';
 import { bundleDir, LAMBDA_RUNTIME_CA_FILE } from './bundles.js';
+import { allowLogsToUseKey } from './kms.js';
 import { acknowledgeLambdaBasics, acknowledgeNag } from './nag.js';
 import { allowClusterPortFrom, clusterInstances, defaultPrivateSubnets, validationError } from './util.js';
 
@@ -52,6 +56,12 @@ export interface RoleModelProps {
   readonly dependsOn?: IDependable[];
   /** @default logs.RetentionDays.ONE_YEAR */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Customer managed KMS key for the handler's and the framework's log groups (a key of this app gets the key-policy
+   * statement CloudWatch Logs needs). The master secret's own key is the secret's business: `grantRead` covers it.
+   * @default - CloudWatch Logs' own encryption
+   */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /**
@@ -65,10 +75,14 @@ export class RoleModel extends Construct implements ec2.IConnectable {
   readonly connections: ec2.Connections;
   readonly spec: RoleModelSpec;
   private readonly resources = new Map<string, CustomResource>();
+  private readonly cluster: rds.IDatabaseCluster;
 
   constructor(scope: Construct, id: string, props: RoleModelProps) {
     super(scope, id);
     this.spec = parseSpec(props.spec);
+    this.cluster = props.cluster;
+    const encryptionKey = props.encryptionKey;
+    if (encryptionKey) allowLogsToUseKey(this, encryptionKey);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     if (removalPolicy !== RemovalPolicy.RETAIN && removalPolicy !== RemovalPolicy.DESTROY) {
       throw validationError(`removalPolicy ${removalPolicy} is not supported for a role model; use RemovalPolicy.RETAIN or RemovalPolicy.DESTROY`, this);
@@ -81,6 +95,7 @@ export class RoleModel extends Construct implements ec2.IConnectable {
     const logGroup = new logs.LogGroup(this, 'HandlerLogs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
       removalPolicy: RemovalPolicy.RETAIN,
+      ...(encryptionKey ? { encryptionKey } : {}),
     });
     const handler = new lambda.Function(this, 'Handler', {
       description: `Applies and verifies the PostgreSQL role model of cluster ${this.spec.cluster}`,
@@ -108,6 +123,7 @@ export class RoleModel extends Construct implements ec2.IConnectable {
       logGroup: new logs.LogGroup(this, 'ProviderLogs', {
         retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
         removalPolicy: RemovalPolicy.RETAIN,
+        ...(encryptionKey ? { encryptionKey } : {}),
       }),
     });
 
@@ -143,6 +159,16 @@ export class RoleModel extends Construct implements ec2.IConnectable {
       resource.node.addDependency(...clusterInstances(props.cluster), props.masterSecret, ...ingress, handler, ...(props.dependsOn ?? []));
       this.resources.set(db.name, resource);
     }
+  }
+
+  /**
+   * `rds-db:connect` for one of the spec's IAM logins (the app, the migrator, further IAM logins), exactly
+   * `arn:aws:rds-db:<region>:<account>:dbuser:<cluster resource id>/<role>`; any other role is refused at synth time.
+   */
+  grantConnect(grantee: iam.IGrantable, role: string): iam.Grant {
+    const problem = grantConnectProblem(this.spec, role);
+    if (problem) throw validationError(`grantConnect: ${problem}`, this);
+    return this.cluster.grantConnect(grantee, role);
   }
 
   /** The custom resource of one database, e.g. for an application stack that must wait for its roles. */

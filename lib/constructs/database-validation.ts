@@ -1,0 +1,92 @@
+// Synth-time checks of FirefighterDatabase props against what a later step would reject (RDS at create time, the
+// role model at apply time), each error naming the value and the fix. aws-cdk-lib already refuses capacities off the
+// 0.5 ACU grid, monitoring intervals RDS does not offer and rotation schedules under 4 hours; these are the rest.
+import { Duration, Token } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import type { Construct } from 'constructs';
+import type { RoleModelSpec } from '../core/spec.js';
+import { managedRoleNames } from '../core/validate.js';
+import { validationError } from './util.js';
+
+export interface CheckedDatabaseProps {
+  readonly readers?: number;
+  readonly serverlessV2MinCapacity?: number;
+  readonly serverlessV2MaxCapacity?: number;
+  readonly masterUsername?: string;
+  readonly engineVersion?: rds.AuroraPostgresEngineVersion;
+  readonly clusterIdentifier?: string;
+  readonly backupRetention?: Duration;
+  readonly roleModelSecurityGroups?: ec2.ISecurityGroup[];
+  readonly brokerSecurityGroups?: ec2.ISecurityGroup[];
+}
+
+export interface CheckedValues {
+  readonly readers: number;
+  readonly minAcu: number;
+  readonly maxAcu: number;
+  readonly masterUsername: string;
+  readonly engineVersion: rds.AuroraPostgresEngineVersion;
+  readonly clusterIdentifier: string;
+  readonly backupRetention: Duration;
+}
+
+/** RDS: 1 to 63 letters, digits or underscores, starting with a letter; PostgreSQL and Aurora reserve the rest. */
+const MASTER_USERNAME = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
+const RESERVED_MASTER_NAMES = new Set(['rdsadmin', 'rdsrepladmin', 'public', 'none', 'current_user', 'session_user', 'current_role', 'system_user']);
+/** First minor of each major whose Serverless v2 instances can scale to 0 ACU (auto-pause). */
+const AUTO_PAUSE_SINCE: Record<number, number> = { 15: 7, 16: 3, 17: 0 };
+
+export function checkDatabaseProps(spec: RoleModelSpec, props: CheckedDatabaseProps, scope: Construct): CheckedValues {
+  const readers = props.readers ?? 0;
+  if (!Number.isInteger(readers) || readers < 0 || readers > 15) {
+    throw validationError(`readers ${readers} must be an integer from 0 to 15 (Aurora's replica limit)`, scope);
+  }
+  const minAcu = props.serverlessV2MinCapacity ?? 0.5;
+  const maxAcu = props.serverlessV2MaxCapacity ?? 4;
+  if (minAcu > maxAcu) {
+    throw validationError(`serverlessV2MinCapacity ${minAcu} is above serverlessV2MaxCapacity ${maxAcu}; lower the minimum or raise the maximum`, scope);
+  }
+  const masterUsername = props.masterUsername ?? 'postgres';
+  if (!Token.isUnresolved(masterUsername)) {
+    if (!MASTER_USERNAME.test(masterUsername)) {
+      throw validationError(`masterUsername "${masterUsername}" is not an RDS master user name (a letter, then letters, digits or underscores, at most 63); e.g. postgres or dbmaster`, scope);
+    }
+    if (/^(pg_|rds_)/i.test(masterUsername) || RESERVED_MASTER_NAMES.has(masterUsername.toLowerCase())) {
+      throw validationError(`masterUsername "${masterUsername}" is reserved by PostgreSQL or Aurora (pg_ and rds_ prefixes, ${[...RESERVED_MASTER_NAMES].join(', ')}); e.g. postgres or dbmaster`, scope);
+    }
+  }
+  const clash = managedRoleNames(spec).find((r) => r.name === masterUsername);
+  if (clash) {
+    throw validationError(`masterUsername "${masterUsername}" is also the managed role ${clash.path} of the spec; the role model would manage (and restrict) the master itself; pick another masterUsername or rename the role in the spec`, scope);
+  }
+  const engineVersion = props.engineVersion ?? rds.AuroraPostgresEngineVersion.VER_17_9;
+  const full = engineVersion.auroraPostgresFullVersion;
+  if (!Token.isUnresolved(full)) {
+    const [major, minor] = full.split('.').map(Number) as [number, number | undefined];
+    if (!(major >= 15)) {
+      throw validationError(`engineVersion ${full} is below PostgreSQL 15, which the role model needs (per-grant options, pg_catalog functions it relies on); use rds.AuroraPostgresEngineVersion.VER_15_x or later`, scope);
+    }
+    const since = AUTO_PAUSE_SINCE[major];
+    if (minAcu === 0 && since !== undefined && (minor ?? 0) < since) {
+      throw validationError(`serverlessV2MinCapacity 0 (auto-pause) needs Aurora PostgreSQL ${major}.${since} or later, but engineVersion is ${full}; upgrade the engine or set serverlessV2MinCapacity to 0.5`, scope);
+    }
+  }
+  const clusterIdentifier = (props.clusterIdentifier ?? spec.cluster).toLowerCase();
+  if (!Token.isUnresolved(clusterIdentifier) && (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(clusterIdentifier) || clusterIdentifier.length > 63)) {
+    throw validationError(`clusterIdentifier "${clusterIdentifier}" is not an RDS cluster identifier (a letter, then letters, digits and single hyphens, at most 63, no trailing hyphen); e.g. my-pg-staging`, scope);
+  }
+  const backupRetention = props.backupRetention ?? Duration.days(7);
+  if (!Token.isUnresolved(backupRetention.toDays({ integral: false }))) {
+    const days = backupRetention.toDays({ integral: false });
+    if (!Number.isInteger(days) || days < 1 || days > 35) {
+      throw validationError(`backupRetention ${backupRetention.toHumanString()} must be a whole number of days from 1 to 35 (RDS's range); e.g. Duration.days(7)`, scope);
+    }
+  }
+  const shared = (props.roleModelSecurityGroups ?? []).find((g) => (props.brokerSecurityGroups ?? []).includes(g));
+  if (shared) {
+    // Each construct adds its own ingress rule to the cluster port; two identical rules fail at deploy time.
+    throw validationError(`security group ${shared.node.path} is in both roleModelSecurityGroups and broker.securityGroups; give the role-model handler and the broker separate groups (the cluster admits each by its own rule)`, scope);
+  }
+  return { readers, minAcu, maxAcu, masterUsername, engineVersion, clusterIdentifier, backupRetention };
+}
