@@ -61,9 +61,7 @@ function attributeDifferences(want: ManagedRole, have: RoleFacts): string[] {
   check('inherit', want.inherit, have.inherit);
   check('createrole', want.createRole, have.createRole);
   check('createdb', want.createDb, have.createDb);
-  check('superuser', false, have.superuser);
-  check('replication', false, have.replication);
-  check('bypassrls', false, have.bypassRls);
+  // SUPERUSER, REPLICATION, BYPASSRLS: lib/core/privileged-roles.ts (the master cannot change them).
   check('connection limit', want.connectionLimit, have.connectionLimit);
   return out;
 }

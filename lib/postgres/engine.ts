@@ -12,6 +12,7 @@ import type { Finding, Step } from '../core/plan-types.js';
 import type { DatabaseSpec, RoleModelSpec } from '../core/spec.js';
 import { quoteIdent } from '../core/sql-text.js';
 import { parseSpec } from '../core/validate.js';
+import { privilegedRefusal, privilegedRoles, type PrivilegedRoles } from '../core/privileged-roles.js';
 import { connect, inTransaction, StatementCounter, type ConnectionOptions } from './connection.js';
 import { inspectCluster, inspectDatabase, inspectUnmanagedLogins } from './inspect.js';
 import { acquireRoleModelLock, releaseRoleModelLock } from './lock.js';
@@ -56,6 +57,23 @@ export class VerificationError extends Error {
     super(`role model does not match the spec (${findings.length} finding${findings.length === 1 ? '' : 's'}):\n${findings.map((f) => `  - ${f.message}`).join('\n')}`);
     this.name = 'VerificationError';
   }
+}
+
+/** Apply refused before changing anything: only a superuser (on Aurora: AWS) can fix what it found. */
+export class NeedsOperatorError extends VerificationError {
+  constructor(findings: readonly Finding[], message: string) {
+    super(findings, '');
+    this.message = message;
+    this.name = 'NeedsOperatorError';
+  }
+}
+
+/** The findings of a privileged managed role first; findings naming a superuser dropped: it passes every
+ *  privilege check, so they say nothing until it is NOSUPERUSER again (and then verify shows them). */
+function withPrivileged(privileged: PrivilegedRoles, findings: readonly Finding[]): Finding[] {
+  const names = [...privileged.superusers];
+  const naming = (f: Finding) => names.some((n) => f.subject === n || f.message.split(/[\s,"()]+/).includes(n));
+  return [...privileged.findings, ...findings.filter((f) => !naming(f))];
 }
 
 export class StepError extends Error {
@@ -151,7 +169,8 @@ async function inspectAll(maint: pg.Client, spec: RoleModelSpec, dbs: DatabaseSp
     findings.push(...diff.findings);
     dbSteps.push(...diff.steps);
   }
-  return { cluster, major, clusterSteps: clusterDiff.steps.filter(inScope(dbs)), dbSteps, findings, databases };
+  const privileged = privilegedRoles(spec, cluster);
+  return { cluster, major, clusterSteps: clusterDiff.steps.filter(inScope(dbs)), dbSteps, findings: withPrivileged(privileged, findings), databases, privileged };
 }
 
 function matrixOf(spec: RoleModelSpec, cluster: ClusterFacts, databases: DatabaseObjectFacts[], dbs: DatabaseSpec[]): string {
@@ -194,6 +213,8 @@ export async function planWithWarnings(specInput: RoleModelSpec, connection: Con
     const state = await inspectAll(client, spec, dbs, connection, counter);
     const warnings = [...lockoutWarnings(dbs, await inspectUnmanagedLogins(client, spec)), ...extraRoleWarnings(spec, dbs, state.cluster)];
     warnings.push(...await publicRelianceWarnings(connection, counter, spec, dbs, state.cluster));
+    // A role only a superuser can fix blocks apply; the plan is the remedy (issue 10.6).
+    if (state.privileged.findings.length > 0) return { steps: state.privileged.steps, warnings };
     return { steps: [...state.clusterSteps, ...state.dbSteps], warnings };
   } finally {
     await client.end().catch(() => undefined);
@@ -223,6 +244,8 @@ export async function applyRoleModel(specInput: RoleModelSpec, connection: Conne
 
     // 1. Roles and memberships, in one transaction.
     let cluster = await inspectCluster(maint, spec);
+    const privileged = privilegedRoles(spec, cluster);
+    if (privileged.findings.length > 0) throw new NeedsOperatorError(privileged.findings, privilegedRefusal(privileged));
     warnings.push(...extraRoleWarnings(spec, dbs, cluster));
     warnings.push(...await publicRelianceWarnings(connection, counter, spec, dbs, cluster));
     let diff = diffCluster(spec, cluster);

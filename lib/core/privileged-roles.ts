@@ -1,0 +1,48 @@
+// SUPERUSER, REPLICATION and BYPASSRLS on a managed role (issue 10, item 6). The master (CREATEROLE, not a
+// superuser) can never take them away: PostgreSQL 15 lets only a superuser change them (or alter a superuser or
+// replication role at all); 16+ lets only a role that has the attribute itself change it, and only a superuser
+// alter a superuser. On Aurora no customer login is a superuser: only AWS (rdsadmin) could. So the engine says
+// what must be run, by whom, and what to do instead, and apply changes nothing rather than pretend.
+import type { ClusterFacts } from './facts.js';
+import { managedRoles } from './model.js';
+import type { Finding, Step } from './plan-types.js';
+import type { RoleModelSpec } from './spec.js';
+import { quoteIdent } from './sql-text.js';
+
+export interface PrivilegedRoles {
+  readonly findings: Finding[];
+  /** For a human (`manual`): the ALTER ROLE a superuser must run. */
+  readonly steps: Step[];
+  /** Managed roles that are SUPERUSER: every privilege check passes for them, so their other findings mean nothing. */
+  readonly superusers: ReadonlySet<string>;
+}
+
+export function privilegedRoles(spec: RoleModelSpec, facts: Pick<ClusterFacts, 'roles' | 'serverVersionNum'>): PrivilegedRoles {
+  const findings: Finding[] = [];
+  const steps: Step[] = [];
+  const superusers = new Set<string>();
+  const managed = new Set(managedRoles(spec).map((r) => r.name));
+  for (const r of facts.roles) {
+    if (!managed.has(r.name)) continue;
+    const attrs = [r.superuser && 'SUPERUSER', r.replication && 'REPLICATION', r.bypassRls && 'BYPASSRLS'].filter((a): a is string => Boolean(a));
+    if (attrs.length === 0) continue;
+    if (r.superuser) superusers.add(r.name);
+    const sql = `ALTER ROLE ${quoteIdent(r.name)} ${attrs.map((a) => `NO${a}`).join(' ')}`;
+    const who = r.superuser || facts.serverVersionNum < 160000
+      ? 'a superuser'
+      : `a superuser (or, on PostgreSQL 16+, a role that has ${attrs.join(' and ')} itself and ADMIN OPTION on ${r.name})`;
+    findings.push({
+      code: 'role-privileged-attribute', subject: r.name,
+      message: `${r.name} is ${attrs.join(', ')}, which the spec never gives and the master cannot take away: ${who} must run ${sql}. `
+        + 'On Aurora/RDS no customer login is a superuser, so only AWS can (open a support case); meanwhile stop using the role: '
+        + `give its slot a new name in the spec (apply creates a clean role) and move its users there. apply changes nothing until then${r.superuser ? '; a superuser passes every privilege check, so no other finding about it is reported' : ''}`,
+    });
+    steps.push({ phase: 'roles', sql, manual: true, reason: `${r.name} is ${attrs.join(', ')}: only ${who} can run this (on Aurora/RDS: AWS, or give the slot a new name in the spec); apply runs nothing until then` });
+  }
+  return { findings, steps, superusers };
+}
+
+/** Thrown by apply before it changes anything: what only someone other than the master can fix. */
+export function privilegedRefusal(found: PrivilegedRoles): string {
+  return `apply cannot converge this cluster as the master, and changed nothing:\n${found.findings.map((f) => `  - ${f.message}`).join('\n')}`;
+}
