@@ -1,7 +1,8 @@
 -- Privileges of managed roles the per-schema counts of inspect-database.sql cannot see (read-only):
 --   columnGrants: column-level grants (pg_attribute.attacl) in every non-system schema, db_admin included;
 --   otherGrants:  privileges granted directly to a managed role on a schema the spec does not list and on
---                 the tables, sequences and routines in it (db_admin's objects are checked with db_admin).
+--                 the tables, sequences and routines in it (db_admin's objects are checked with db_admin);
+--   defaultGrants: default privileges (pg_default_acl) of any role that grant something to a managed role.
 -- Only what pg_attribute.attacl and the object ACLs name is read, so the cost follows the number of explicit
 -- grants, not the number of objects. Extension members and internal parts are exempt, as in inspect-database.sql.
 -- $1: text[] application schemas; $2: text[] roles whose privileges are checked.
@@ -68,5 +69,14 @@ SELECT pg_catalog.json_build_object(
       'grantorUsable', pg_catalog.pg_has_role(CURRENT_USER, o.grantor, 'USAGE'),
       'schemaUsable', pg_catalog.has_schema_privilege(CURRENT_USER, o.nspoid, 'USAGE'))
     ORDER BY o.nspname, o.object_class, o.name, o.args, r.rolname, o.privilege_type), '[]')
-    FROM other_grants o JOIN roles r ON r.oid OPERATOR(pg_catalog.=) o.grantee)
+    FROM other_grants o JOIN roles r ON r.oid OPERATOR(pg_catalog.=) o.grantee),
+  -- Default privileges any role set up for a managed role (the owner's and admin's are compared with the model
+  -- in lib/core/diff-database.ts; the core leaves those out here).
+  'defaultGrants', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
+      'role', pg_catalog.pg_get_userbyid(d.defaclrole), 'schema', n.nspname, 'objectType', d.defaclobjtype,
+      'grantee', r.rolname, 'privilege', a.privilege_type, 'usable', pg_catalog.pg_has_role(CURRENT_USER, d.defaclrole, 'USAGE'))
+    ORDER BY d.defaclrole, n.nspname, d.defaclobjtype, r.rolname, a.privilege_type), '[]')
+    FROM pg_catalog.pg_default_acl d CROSS JOIN LATERAL pg_catalog.aclexplode(d.defaclacl) a
+    JOIN roles r ON r.oid OPERATOR(pg_catalog.=) a.grantee
+    LEFT JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) d.defaclnamespace)
 ) AS facts;

@@ -50,10 +50,25 @@ export interface OtherGrantFacts {
   readonly schemaUsable: boolean;
 }
 
+/** A pg_default_acl entry that grants something to a managed role. schema null: every schema. */
+export interface DefaultGrantFacts {
+  readonly role: string;
+  readonly schema: string | null;
+  readonly objectType: string;
+  readonly grantee: string;
+  readonly privilege: string;
+  /** The applying user can act for `role` (ALTER DEFAULT PRIVILEGES FOR ROLE needs that). */
+  readonly usable: boolean;
+}
+
 export interface WidePrivilegeFacts {
   readonly columnGrants: readonly ColumnGrantFacts[];
   readonly otherGrants: readonly OtherGrantFacts[];
+  /** Absent when read from an older inspection. */
+  readonly defaultGrants?: readonly DefaultGrantFacts[];
 }
+
+const DEFAULT_OBJECTS: Record<string, string> = { r: 'TABLES', S: 'SEQUENCES', f: 'FUNCTIONS', T: 'TYPES', n: 'SCHEMAS' };
 
 const ON = { schema: 'SCHEMA', tables: 'TABLE', sequences: 'SEQUENCE', routines: 'ROUTINE' } as const;
 
@@ -95,7 +110,7 @@ class Revokes {
     for (const { runner, lend, statements } of this.byRunner.values()) {
       const sql = [...statements].map(([stmt, objects]) => {
         const [head = '', tail = ''] = stmt.split('\0');
-        return `${head} ${[...objects].join(', ')} ${tail}`;
+        return `${head} ${[...objects].join(', ')} ${tail}`.trimEnd();
       }).join(';\n');
       if (runner.manual) {
         step(undefined, sql, runner.manual, true);
@@ -171,6 +186,24 @@ export function diffWidePrivileges(spec: RoleModelSpec, db: DatabaseSpec, wide: 
       ? `${o.role} has ${privs} on schema "${o.schema}", which the spec does not list`
       : `${o.role} has ${privs} on ${list.length} ${o.objectClass} in schema "${o.schema}", which the spec does not list: ${nameList(list)}`;
     findings.push({ code: `${o.objectClass === 'schema' ? 'schema' : o.objectClass}-privilege-unlisted`, database: db.name, subject: o.role, message, ...(o.objectClass === 'schema' ? {} : { objects: list }) });
+  }
+  // Default privileges of other roles (the migrator, the master, an unmanaged role): whatever they create
+  // later would hand managed roles privileges the model does not give.
+  const defaults = new Map<string, { d: DefaultGrantFacts; privileges: string[] }>();
+  for (const d of wide.defaultGrants ?? []) {
+    if (d.role === owner || d.role === admin || !kinds.has(d.grantee) || !DEFAULT_OBJECTS[d.objectType]) continue;
+    const key = `${d.role}\0${d.schema ?? ''}\0${d.objectType}\0${d.grantee}`;
+    if (!defaults.has(key)) defaults.set(key, { d, privileges: [] });
+    defaults.get(key)?.privileges.push(d.privilege);
+  }
+  for (const { d, privileges } of defaults.values()) {
+    const objects = (DEFAULT_OBJECTS[d.objectType] ?? '').toLowerCase();
+    findings.push({
+      code: 'default-privilege-foreign', database: db.name, subject: d.grantee,
+      message: `future ${objects} created by ${d.role} ${d.schema === null ? 'anywhere' : `in "${d.schema}"`} will grant ${privileges.join(', ')} to ${d.grantee}; the model gives managed roles nothing through other roles' default privileges`,
+    });
+    const r: Runner = d.usable ? {} : { manual: `default privileges of ${d.role}, whom the applying user cannot act for: run it as ${d.role} (or a member of it)` };
+    revokes.add(r, `ALTER DEFAULT PRIVILEGES FOR ROLE ${quoteIdent(d.role)}${d.schema === null ? '' : ` IN SCHEMA ${quoteIdent(d.schema)}`} REVOKE ALL ON ${DEFAULT_OBJECTS[d.objectType] ?? ''} FROM`, quoteIdent(d.grantee), '');
   }
   return { findings, steps: revokes.steps(db.name, owner) };
 }
