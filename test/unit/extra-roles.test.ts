@@ -70,6 +70,13 @@ describe('extra roles', () => {
     expect(issuesOf(extraRoles).join('\n')).toContain(message);
   });
 
+  it('accepts examples/extra-roles.json, the README example', () => {
+    const example = JSON.parse(readFileSync(new URL('../../examples/extra-roles.json', import.meta.url), 'utf8'));
+    expect(parseSpec(example).databases[0]?.extraRoles?.map((x) => `${x.name}:${x.profile}`)).toEqual([
+      'my_pg_reporting:read', 'my_pg_worker:write', 'my_pg_team_payments:read', 'my_pg_team_oncall_fixers:write-delete',
+    ]);
+  });
+
   it('refuses the same extra role name in two databases', () => {
     const two = JSON.parse(readFileSync(new URL('../../examples/two-databases.json', import.meta.url), 'utf8'));
     two.databases[0].extraRoles = [{ name: 'team', profile: 'read', members: [] }];
