@@ -68,7 +68,7 @@ function guardrailsOf(role: ManagedRole, db: DatabaseSpec): { g: Guardrails | un
   for (const slot of LOGIN_ROLE_SLOTS) {
     if (db.roles[slot].name === role.name) return { g: db.roles[slot].guardrails, slot };
   }
-  return { g: undefined };
+  return { g: db.extraRoles?.find((x) => x.name === role.name)?.guardrails };
 }
 
 /** Findings and steps for every stored setting of managed roles and databases. */
@@ -78,7 +78,7 @@ export function diffSettings(spec: RoleModelSpec, facts: ClusterFacts, findings:
   for (const db of spec.databases) {
     for (const role of roles) {
       const { g, slot } = guardrailsOf(role, db);
-      const want = slot ? wantedSettings(g, slot) : new Map<string, WantedSetting>();
+      const want = wantedSettings(g, slot);
       const have = parsed(facts.roleSettings.find((s) => s.role === role.name && s.database === db.name)?.settings);
       const where = `ALTER ROLE ${quoteIdent(role.name)} IN DATABASE ${quoteIdent(db.name)}`;
       for (const [name, w] of want) {

@@ -169,4 +169,6 @@ export interface ExtraRoleSpec {
   readonly members?: readonly string[];
   /** @default -1 (no limit) */
   readonly connectionLimit?: number;
+  /** Logins (`"iam": true`) only: a group's settings never reach its members' sessions. @default - none */
+  readonly guardrails?: Guardrails;
 }

@@ -5,14 +5,14 @@ import { PROFILE_GRANTS } from './model.js';
 import type { RoleModelSpec } from './spec.js';
 import type { Checker } from './validate.js';
 
-const KEYS = ['name', 'profile', 'adopt', 'iam', 'members', 'connectionLimit'] as const;
+const KEYS = ['name', 'profile', 'adopt', 'iam', 'members', 'connectionLimit', 'guardrails'] as const;
 
 function shown(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
 }
 
 /** The shape of `databases[i].extraRoles`; names are checked against each other once the whole spec parsed. */
-export function checkExtraRoles(c: Checker, value: unknown, path: string): void {
+export function checkExtraRoles(c: Checker, value: unknown, path: string, checkGuardrails: (c: Checker, value: unknown, path: string) => void): void {
   if (value === undefined) return;
   if (!Array.isArray(value)) {
     c.fail(path, `must be an array of roles ({"name", "profile", "iam": true} or {"name", "profile", "members": [...]}), got ${shown(value)}`);
@@ -30,6 +30,9 @@ export function checkExtraRoles(c: Checker, value: unknown, path: string): void 
       c.fail(`${at}.profile`, `unknown profile ${shown(r.profile)}; use "read", "write" or "write-delete" (an extra role never gets DDL, TRUNCATE, ownership or db_admin)`);
     }
     const login = r.iam === true;
+    if (r.guardrails !== undefined && !login) {
+      c.fail(`${at}.guardrails`, 'only a login ("iam": true) has guardrails: settings of a group never reach its members\' sessions; set them on each member, or remove "guardrails"');
+    } else checkGuardrails(c, r.guardrails, `${at}.guardrails`);
     if (login && r.members !== undefined) {
       c.fail(`${at}.members`, 'a role is either a login ("iam": true) or a group with members, not both; make a second role for the members');
     } else if (!login && r.members === undefined) {
@@ -54,6 +57,9 @@ export function checkExtraRoles(c: Checker, value: unknown, path: string): void 
 export function checkExtraRoleMembers(spec: RoleModelSpec, managed: ReadonlyMap<string, string>, fail: (path: string, message: string) => void): void {
   spec.databases.forEach((db, i) => {
     db.extraRoles?.forEach((x, j) => {
+      x.guardrails?.searchPath?.forEach((s, k) => {
+        if (s !== 'public' && !db.schemas.includes(s)) fail(`databases[${i}].extraRoles[${j}].guardrails.searchPath[${k}]`, `schema "${s}" is not one of this database's schemas (${db.schemas.join(', ')})`);
+      });
       x.members?.forEach((m, k) => {
         const by = managed.get(m);
         if (by) fail(`databases[${i}].extraRoles[${j}].members[${k}]`, `"${m}" is managed (${by}); members are unmanaged roles (people's logins): a managed role gets its privileges from its own slot, never from a group`);

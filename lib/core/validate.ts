@@ -154,7 +154,7 @@ function checkLoginRole(c: Checker, value: unknown, path: string, firefighter: b
 function checkDatabase(c: Checker, value: unknown, path: string): void {
   const d = c.object(value, path, ['name', 'connectionLimit', 'schemas', 'revokePublicSchemaUsage', 'readWriteApproval', 'keepConnect', 'roles', 'extraRoles'], ['name', 'schemas', 'roles']);
   if (!d) return;
-  checkExtraRoles(c, d.extraRoles, join(path, 'extraRoles'));
+  checkExtraRoles(c, d.extraRoles, join(path, 'extraRoles'), checkGuardrails);
   c.boolean(d.readWriteApproval, join(path, 'readWriteApproval'));
   c.identifier(d.name, join(path, 'name'), 'database');
   c.connectionLimit(d.connectionLimit, join(path, 'connectionLimit'));

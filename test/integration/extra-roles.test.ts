@@ -20,7 +20,7 @@ const spec = parseSpec({
   databases: [{
     ...db0,
     extraRoles: [
-      { name: 'my_pg_reporting', profile: 'read', iam: true, connectionLimit: 4 },
+      { name: 'my_pg_reporting', profile: 'read', iam: true, connectionLimit: 4, guardrails: { statementTimeout: '30s', searchPath: ['my-pg-db-schema'] } },
       { name: 'my_pg_worker', profile: 'write', iam: true },
       { name: 'team_ops', profile: 'write-delete', members: ['alice', 'bob', 'dave'] },
     ],
@@ -89,7 +89,8 @@ describe.each(testedMajors())('extra roles on PostgreSQL %i', (major) => {
     expect(await attempt(worker, `DELETE FROM ${S}.orders`)).toMatch(/permission denied for table orders/);
     await worker.end();
     const reporting = await loginAs(server, 'my_pg_reporting', DB);
-    expect(await attempt(reporting, `SELECT count(*) FROM ${S}.orders`)).toBe('ok');
+    expect(await attempt(reporting, `SELECT count(*) FROM orders`)).toBe('ok');
+    expect((await reporting.query('SHOW statement_timeout')).rows[0]).toEqual({ statement_timeout: '30s' });
     expect(await attempt(reporting, `UPDATE ${S}.orders SET status = 'x'`)).toMatch(/permission denied for table orders/);
     await reporting.end();
     // carol is no member: PUBLIC lost CONNECT, and she was named as losing it.
@@ -101,10 +102,11 @@ describe.each(testedMajors())('extra roles on PostgreSQL %i', (major) => {
       GRANT DELETE, TRUNCATE ON ALL TABLES IN SCHEMA ${S} TO my_pg_worker;
       REVOKE SELECT ON ALL TABLES IN SCHEMA ${S} FROM my_pg_reporting;
       RESET ROLE;
-      GRANT team_ops TO carol; REVOKE team_ops FROM bob;`);
+      GRANT team_ops TO carol; REVOKE team_ops FROM bob;
+      ALTER ROLE my_pg_reporting IN DATABASE "my-pg-db" SET statement_timeout = 0;`);
     const { findings } = await verifyRoleModel(spec, conn());
     expect(findings.map((f) => `${f.code} ${f.subject}`).sort()).toEqual([
-      'membership-extra carol', 'membership-missing bob', 'tables-privilege-extra my_pg_worker', 'tables-privilege-missing my_pg_reporting',
+      'membership-extra carol', 'membership-missing bob', 'role-setting my_pg_reporting', 'tables-privilege-extra my_pg_worker', 'tables-privilege-missing my_pg_reporting',
     ]);
     const { warnings } = await planWithWarnings(spec, conn());
     expect(warnings.map((w) => w.message)).toContain('unmanaged role carol will lose its membership in team_ops (write-delete access to "my-pg-db"): it is not in that role\'s "members"; add it there to keep it');

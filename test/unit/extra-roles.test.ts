@@ -66,6 +66,9 @@ describe('extra roles', () => {
     ['the master as a member', [{ name: 'team', profile: 'read', members: ['postgres'] }], 'databases[0].extraRoles[0].members[0]: "postgres" is a reserved role name'],
     ['a duplicate member', [{ name: 'team', profile: 'read', members: ['a', 'a'] }], 'databases[0].extraRoles[0].members[1]: duplicate member "a"'],
     ['not an array', { name: 'team' }, 'databases[0].extraRoles: must be an array of roles'],
+    ['guardrails on a group', [{ name: 'team', profile: 'read', members: [], guardrails: { statementTimeout: '1min' } }], 'databases[0].extraRoles[0].guardrails: only a login ("iam": true) has guardrails: settings of a group never reach its members\' sessions'],
+    ['a guardrail that disables the timeout', [{ name: 'r', profile: 'read', iam: true, guardrails: { statementTimeout: '0' } }], 'databases[0].extraRoles[0].guardrails.statementTimeout: "0" disables the timeout'],
+    ['a search_path outside the database', [{ name: 'r', profile: 'read', iam: true, guardrails: { searchPath: ['elsewhere'] } }], 'databases[0].extraRoles[0].guardrails.searchPath[0]: schema "elsewhere" is not one of this database\'s schemas (my-pg-db-schema)'],
   ])('refuses %s', (_, extraRoles, message) => {
     expect(issuesOf(extraRoles).join('\n')).toContain(message);
   });
