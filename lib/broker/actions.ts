@@ -81,6 +81,10 @@ export interface Swept {
   readonly host: string;
   readonly role: string;
   readonly ended: number;
+  /** Whose expired sessions these were, for which incident (the audit line and the event name them). */
+  readonly holder?: string | null;
+  readonly incidentId?: string | null;
+  readonly expiresAt?: string | null;
 }
 
 // request_firefighter_password (sql/db_admin_holder.sql): set_firefighter_password plus the holder's reissue,
@@ -108,7 +112,7 @@ const STATUS = `SELECT s.role, s.access, s.holder, s.incident_id, s.expires_at, 
              OR s.expires_at IS DISTINCT FROM r.rolvaliduntil))), false) AS outside_broker
   FROM db_admin.firefighter_status() s LEFT JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) s.role`;
 // One statement per instance, so the window between "expired" and "ended" is one snapshot, not a round trip.
-const SWEEP = 'SELECT role, db_admin.end_firefighter_sessions(role) AS ended FROM db_admin.firefighter_status() WHERE NOT active AND sessions > 0';
+const SWEEP = 'SELECT role, holder, incident_id, expires_at, db_admin.end_firefighter_sessions(role) AS ended FROM db_admin.firefighter_status() WHERE NOT active AND sessions > 0';
 
 export function resolveRole(config: BrokerConfig, access: FirefighterAccess, database: string | undefined): { database: string; role: string } {
   const found = firefighterRole(config, access, database);
@@ -327,7 +331,9 @@ export async function sweepExpired(deps: BrokerDeps): Promise<Swept[]> {
   for (const db of deps.config.databases) {
     const results = await onEveryInstance(deps, (host) =>
       withClient(deps, host, db.name, `sweeping expired firefighter sessions on ${host}/${db.name}`, [], async (client) =>
-        (await client.query<{ role: string; ended: number }>(SWEEP)).rows.map((r) => ({ database: db.name, host, role: r.role, ended: r.ended }))));
+        (await client.query<{ role: string; holder: string | null; incident_id: string | null; expires_at: Date | null; ended: number }>(SWEEP)).rows.map((r) => ({
+          database: db.name, host, role: r.role, ended: r.ended, holder: r.holder, incidentId: r.incident_id, expiresAt: r.expires_at ? iso(r.expires_at) : null,
+        }))));
     done.push(...results.done.flat());
     failed.push(...results.failed);
   }

@@ -127,7 +127,7 @@ describe.each(testedMajors())('firefighter --direct on PostgreSQL %i', (major) =
     const logs: unknown[] = [];
     const log = (m: string, a: Record<string, unknown>) => logs.push({ m, ...a });
     const service = createBrokerService({ config: await directConfig(target, connect), connect, logger: { info: log, warn: log, error: log }, identity: { trusted: 'test' } });
-    expect(await service({ action: 'sweep' })).toEqual({ ok: true, action: 'sweep', sessionsEnded: 1, ended: [{ database: DB, host: '127.0.0.1', role: RW, ended: 1 }] });
+    expect(await service({ action: 'sweep' })).toEqual({ ok: true, action: 'sweep', sessionsEnded: 1, ended: [{ database: DB, host: '127.0.0.1', role: RW, ended: 1, holder: expect.any(String), incidentId: expect.any(String), expiresAt: expect.any(String) }] });
     expect(await attempt(expired, 'SELECT 1')).toMatch(/terminat|connection/i);
     expect(await attempt(live, 'SELECT 1')).toBe('ok');
     expect(logs).toEqual([expect.objectContaining({ m: 'firefighter sweep', outcome: 'swept', sessionsEnded: 1, caller: 'scheduler' })]);

@@ -82,6 +82,18 @@ describe.each(testedMajors())('broker events through EventBridge on PostgreSQL %
     sessions.push(client);
   }
 
+  /** The passing of time, as the operator's admin role would write it (the master after SET ROLE, committed). */
+  async function asAdmin(server: EmbeddedServer, sql: string, params: unknown[]): Promise<void> {
+    const admin = new pg.Client({ connectionString: server.masterUrl(DB) });
+    await admin.connect();
+    try {
+      await admin.query('SET ROLE my_pg_admin');
+      await admin.query(sql, params);
+    } finally {
+      await admin.end();
+    }
+  }
+
   /** Each PutEvents entry sent so far, with its Detail parsed. */
   function published(): (PutEventsRequestEntry & { detail: Record<string, any> })[] {
     return eventBridge.commandCalls(PutEventsCommand).flatMap((call) => call.args[0].input.Entries ?? []).map((e) => ({ ...e, detail: JSON.parse(e.Detail ?? '{}') }));
@@ -130,12 +142,7 @@ describe.each(testedMajors())('broker events through EventBridge on PostgreSQL %
     expect(rw).toMatchObject({ ok: true, outcome: 'issued', requestId });
     const bob = await ask(BOB, request('ro', 'INC-2')) as typeof issued;
     await session(server, bob.username, bob.password!);
-    // The passing of time, as the operator's admin role would write it: Bob's login is overdue.
-    const admin = new pg.Client({ connectionString: server.masterUrl(DB) });
-    await admin.connect();
-    await admin.query('SET ROLE my_pg_admin');
-    await admin.query('UPDATE db_admin.firefighter_login SET expires_at = pg_catalog.clock_timestamp() - interval \'1 second\' WHERE login = $1', [bob.username]);
-    await admin.end();
+    await asAdmin(server, 'UPDATE db_admin.firefighter_login SET expires_at = pg_catalog.clock_timestamp() - interval \'1 second\' WHERE login = $1', [bob.username]);
     expect(await as(handler, undefined, { action: 'sweep' })).toMatchObject({ ok: true, sessionsEnded: 1 });
     expect(await ask(ALICE, { action: 'revoke', role: 'ro', incidentId: 'INC-1', reason: 'done' })).toMatchObject({ ok: true, sessionsEnded: 1 });
 
@@ -168,21 +175,26 @@ describe.each(testedMajors())('broker events through EventBridge on PostgreSQL %
     expect(lines.filter((l) => l.includes('"eventPublished":true'))).toHaveLength(events.length);
   });
 
-  it('shared roles: issue, reissue, extension, takeover and revoke are events naming the holders', async () => {
+  it('shared roles: issue, reissue, extension, takeover, sweep and revoke are events naming the holders', async () => {
     eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-2' }] });
-    const { handler } = await brokerOn(shared, { allowlist: { ro: ['arn:aws:iam::123456789012:role/oncall', 'arn:aws:iam::123456789012:role/lead'], rw: [] } });
+    const { server, handler } = await brokerOn(shared, { allowlist: { ro: ['arn:aws:iam::123456789012:role/oncall', 'arn:aws:iam::123456789012:role/lead'], rw: [] } });
     const request = { action: 'request', role: 'ro', incidentId: 'INC-5', reason: 'slow queries' };
     expect(await as(handler, ALICE, request)).toMatchObject({ ok: true, takeover: false });
     expect(await as(handler, ALICE, request)).toMatchObject({ ok: true });
     expect(await as(handler, ALICE, { action: 'extend', role: 'ro', incidentId: 'INC-5', reason: 'still on it', hours: 1 })).toMatchObject({ ok: true });
-    expect(await as(handler, LEAD, { ...request, incidentId: 'INC-6', takeover: true })).toMatchObject({ ok: true, takeover: true });
+    const taken = await as(handler, LEAD, { ...request, incidentId: 'INC-6', takeover: true }) as Extract<BrokerResponse, { action: 'request'; ok: true }>;
+    expect(taken).toMatchObject({ ok: true, takeover: true });
+    await session(server, RO, taken.password!);
+    await asAdmin(server, 'UPDATE db_admin.firefighter_role SET expires_at = pg_catalog.clock_timestamp() - interval \'1 second\' WHERE role = $1', [RO]);
+    expect(await as(handler, undefined, { action: 'sweep' })).toMatchObject({ ok: true, sessionsEnded: 1 });
     expect(await as(handler, LEAD, { action: 'revoke', role: 'ro', incidentId: 'INC-6', reason: 'done' })).toMatchObject({ ok: true });
     const events = published();
     expect(events.map((e) => [e.DetailType, e.detail.caller, e.detail.incidentId])).toEqual([
       ['firefighter issued', ALICE.arn, 'INC-5'], ['firefighter reissued', ALICE.arn, 'INC-5'], ['firefighter extended', ALICE.arn, 'INC-5'],
-      ['firefighter takeover', LEAD.arn, 'INC-6'], ['firefighter revoked', LEAD.arn, 'INC-6'],
+      ['firefighter takeover', LEAD.arn, 'INC-6'], ['firefighter swept', 'scheduler', undefined], ['firefighter revoked', LEAD.arn, 'INC-6'],
     ]);
     expect(events[3]?.detail).toMatchObject({ role: RO, previousHolder: ALICE.arn, previousIncidentId: 'INC-5', expiresAt: expect.any(String) });
+    expect(events[4]?.detail).toMatchObject({ sessionsEnded: 1, ended: [{ role: RO, holder: LEAD.arn, incidentId: 'INC-6', expiresAt: expect.any(String), ended: 1 }] });
     expectNoSecretIn(JSON.stringify(eventBridge.commandCalls(PutEventsCommand).map((c) => c.args[0].input)));
   });
 

@@ -131,7 +131,7 @@ describe.each(testedMajors())('readers (a hot standby) on PostgreSQL %i', (major
     await query(server.masterUrl(), `ALTER ROLE ${RW} VALID UNTIL '2000-01-01'`);
     await reader.caughtUp();
     const swept = ok(await broker({ action: 'sweep' }), 'sweep');
-    expect(swept.ended).toEqual([{ database: DB, host: STANDBY_HOST, role: RW, ended: 1 }]);
+    expect(swept.ended).toEqual([{ database: DB, host: STANDBY_HOST, role: RW, ended: 1, holder: expect.any(String), incidentId: expect.any(String), expiresAt: expect.any(String) }]);
     expect(await attempt(session, 'SELECT 1')).toMatch(/terminat|connection/i);
     await expect(loginOnReader(RW, issued.password ?? '')).rejects.toThrow(`password authentication failed for user "${RW}"`);
   });
