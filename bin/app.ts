@@ -3,8 +3,8 @@
 // environment-agnostic and the Lambda code is prebuilt (`npm run build`).
 //
 // Context (all optional): requesters-ro / requesters-rw = comma-separated IAM role ARNs allowed to ask for
-// a password; e2e=true makes the stack fully deletable (no deletion protection, role model DESTROY) for
-// scripts/deploy-e2e.sh.
+// a password; access-host=true adds the SSM access host (firefighter ... --connect --tunnel); e2e=true makes
+// the stack fully deletable (no deletion protection, role model DESTROY) for scripts/deploy-e2e.sh.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +27,7 @@ export function buildExample(app: App): { stack: Stack; database: FirefighterDat
   const database = new FirefighterDatabase(stack, 'MyPg', {
     spec,
     broker: { readOnlyRequesters: list('requesters-ro'), readWriteRequesters: list('requesters-rw') },
+    ...(String(app.node.tryGetContext('access-host')) === 'true' ? { accessHost: true } : {}),
     ...(e2e ? { deletionProtection: false, clusterRemovalPolicy: RemovalPolicy.DESTROY, roleModelRemovalPolicy: RemovalPolicy.DESTROY } : {}),
   });
 

@@ -119,6 +119,9 @@ describe('accessHost', () => {
     const [, parameter] = one(built.json, 'AWS::SSM::Parameter');
     const value = JSON.stringify(parameter.Properties.Value);
     expect(value).toContain(`\\"accessHost\\":\\"","{"Ref":"${instanceId}"}`.replace('","{', '",{'));
+    // The writer and port too, so even the "install the plugin" message can print the exact command.
+    expect(value).toContain(`\\"writerHost\\":\\"",{"Fn::GetAtt":["${built.id(built.db.cluster)}","Endpoint.Address"]}`);
+    expect(value).toContain(`\\"port\\":",{"Fn::GetAtt":["${built.id(built.db.cluster)}","Endpoint.Port"]}`);
     const sample = { version: 1, cluster: 'my-pg', functionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:f', brokerId: 'b', accessHost: 'i-0123456789abcdef0' };
     expect(parseBrokerLocator(JSON.stringify(sample), '/p').accessHost).toBe('i-0123456789abcdef0');
   });
@@ -143,6 +146,15 @@ describe('accessHost', () => {
         Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:eu-west-1:123456789012:session/*']] },
       },
     ]);
+  });
+
+  it('in the example app (cdk synth -c access-host=true): one host, cdk-nag still clean', async () => {
+    const { buildExample } = await import('../../bin/app.js');
+    const app = new App({ context: { 'access-host': 'true' } });
+    const { stack } = buildExample(app);
+    Template.fromStack(stack).resourceCountIs('AWS::EC2::Instance', 1);
+    const report = new AwsSolutionsChecks().validateScope(app);
+    expect(report.violations.map((v) => `${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
   });
 
   it('keeps cdk-nag AwsSolutions clean, each acknowledgement reasoned', () => {
