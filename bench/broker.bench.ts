@@ -1,84 +1,156 @@
-// npm run bench:broker — the password broker against embedded PostgreSQL 17 (loopback, no TLS on either side):
-//   * median and p95 of a warm `request` as the deployed Lambda does it (the connection kept by the warm
-//     container, SCRAM verifier on the client, db_admin.set_firefighter_password), against the floor: one
-//     connection plus one ALTER ROLE ... PASSWORD '<verifier>' by a superuser; and their ratio (target <= 1.3x);
-//     also a request that opens a new connection, as a cold container does;
+// npm run bench:broker — the password broker against embedded PostgreSQL 17 (loopback, TLS verify-full, the broker
+// logging in with an emulated IAM token as on Aurora), each request against a floor doing the same work by hand:
+//   * warm shared `request` (the connection kept by a warm Lambda container; SCRAM verifier on the client;
+//     db_admin.request_firefighter_password) vs the warm floor: a fresh verifier, then one round trip on an open
+//     connection with `ALTER ROLE ... PASSWORD ... VALID UNTIL` plus the audit row's INSERT (as admin);
+//   * cold shared `request` (a new connection, as a cold container) vs the cold floor: the same connector (TLS,
+//     password auth, the broker's session settings) plus the same round trip;
+//   * per-person `request` (CREATE ROLE, membership, guardrails, audit) warm and cold vs its floor: the same
+//     CREATE ROLE, GRANT, ALTER ROLE ... SET and INSERTs by hand; and vs the shared request;
 //   * the minified broker Lambda bundle (esbuild, AWS SDK included): size (target < 1 MB) and the time a fresh
 //     Node process takes to import it (target < 100 ms).
+// Measurements are interleaved (request, floor, request, floor, ...) so machine load hits both alike.
 // Usage: npx tsx bench/broker.bench.ts [iterations]. Exit 1 if a request fails (targets are reported, not enforced).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import pg from 'pg';
 import { createBrokerService } from '../lib/broker/service.js';
-import { keepOneConnection } from '../lib/postgres/broker-connection.js';
+import { keepOneConnection, type BrokerConnector } from '../lib/postgres/broker-connection.js';
 import { directConfig, directConnector } from '../lib/broker/direct.js';
-import { scramSha256Verifier } from '../lib/core/scram.js';
+import { generatePassword } from '../lib/core/password.js';
+import { scramSha256VerifierAsync } from '../lib/core/scram.js';
+import type { RoleModelSpec } from '../lib/core/spec.js';
 import { parseSpec } from '../lib/core/validate.js';
 import { applyRoleModel } from '../lib/postgres/engine.js';
-import { startEmbeddedServer } from '../test/support/embedded-server.js';
+import { startEmbeddedServer, type EmbeddedServer } from '../test/support/embedded-server.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const iterations = Number(process.argv[2] ?? 200);
-const spec = parseSpec(JSON.parse(readFileSync(path.join(root, 'examples/reference.json'), 'utf8')));
+const reference = JSON.parse(readFileSync(path.join(root, 'examples/reference.json'), 'utf8'));
 const DB = 'my-pg-db';
 const RO = 'my_pg_firefighter_ro';
+const ADMIN = 'my_pg_admin';
 
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN;
 const ms = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
+const lit = (v: string) => pg.escapeLiteral(v);
+const ident = (v: string) => pg.escapeIdentifier(v);
 
-async function latency(): Promise<{ request: number[]; fresh: number[]; floor: number[] }> {
-  const server = await startEmbeddedServer({ major: 17 });
-  try {
-    await applyRoleModel(spec, { connectionString: server.masterUrl() });
-    const master = new pg.Client({ connectionString: server.masterUrl() });
-    await master.connect();
-    // The broker is in rds_iam: it logs in with an (emulated) IAM token over TLS, as on Aurora.
-    const token = await server.issueIamToken('my_pg_password_broker');
-    const target = { host: server.host, port: server.port, user: 'my_pg_password_broker', password: token, database: DB, tls: { mode: 'verify-full' as const, ca: server.ca } };
-    const connect = directConnector(target);
-    const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
-    const config = await directConfig(target, connect);
-    const kept = keepOneConnection(connect);
-    const service = createBrokerService({ config, connect: kept.connect, release: kept.release, sslmode: 'verify-full', logger: quiet, identity: { trusted: 'bench' } });
-    const freshService = createBrokerService({ config, connect, sslmode: 'verify-full', logger: quiet, identity: { trusted: 'bench' } });
-    const expire = { action: 'revoke', role: 'ro', incidentId: 'BENCH-1', reason: 'bench reset' };
-    const request = { action: 'request', role: 'ro', incidentId: 'BENCH-1', reason: 'bench', hours: 1 };
-    const verifier = scramSha256Verifier('floor-password-0123456789abcdefghij');
-    const out = { request: [] as number[], fresh: [] as number[], floor: [] as number[] };
-    for (let i = -20; i < iterations; i++) {
-      // The reset is not timed: it frees the role so every timed request is an ordinary first request.
-      await service(expire);
-      let start = process.hrtime.bigint();
-      const response = await service(request);
-      const requestMs = ms(start);
-      if (!response.ok) throw new Error(`request failed: ${response.code} ${response.message}`);
-      await service(expire);
-      start = process.hrtime.bigint();
-      const freshResponse = await freshService(request);
-      const freshMs = ms(start);
-      if (!freshResponse.ok) throw new Error(`request failed: ${freshResponse.code} ${freshResponse.message}`);
-      start = process.hrtime.bigint();
-      const su = new pg.Client({ connectionString: server.superuserUrl(DB) });
-      await su.connect();
-      await su.query(`ALTER ROLE ${RO} PASSWORD '${verifier}'`);
-      await su.end();
-      const floorMs = ms(start);
-      if (i >= 0) {
-        out.request.push(requestMs);
-        out.fresh.push(freshMs);
-        out.floor.push(floorMs);
-      }
-    }
-    await master.end();
-    await kept.close();
-    return out;
-  } finally {
-    await server.stop();
+interface Phase { warm: number[]; warmFloor: number[]; cold: number[]; coldFloor: number[]; guardedFloor: number[]; ping: number[] }
+
+/** The floor's one round trip: what db_admin does for a request, written out by hand (as admin, who owns the audit). */
+async function floorSql(master: pg.Client, perPerson: boolean, n: number): Promise<{ sql: (verifier: string) => string; cleanup: string; guarded: (verifier: string) => string }> {
+  const until = new Date(Date.now() + 3_600_000).toISOString();
+  const audit = (table: string, login: string) => `INSERT INTO db_admin.${table} (action, role, ${table === 'firefighter_login_audit' ? 'login, ' : ''}requested_by, incident_id, reason, expires_at)
+    VALUES ('issue', ${lit(RO)}, ${table === 'firefighter_login_audit' ? `${lit(login)}, ` : ''}'bench-floor', 'BENCH-F', 'floor', ${lit(until)})`;
+  // The role's guardrails, which db_admin sets again on every issue (shared) or on each new login (per-person).
+  await master.query(`SET ROLE ${ident(ADMIN)}`);
+  const g = (await master.query<{ guardrails: Record<string, string[]> | null }>('SELECT guardrails FROM db_admin.firefighter_role WHERE role = $1', [RO])).rows[0]?.guardrails ?? {};
+  await master.query('RESET ROLE');
+  if (!perPerson) {
+    const plain = (v: string) => `ALTER ROLE ${ident(RO)} PASSWORD ${lit(v)} VALID UNTIL ${lit(until)}; ${audit('firefighter_audit', '')}`;
+    const reassert = [`ALTER ROLE ${ident(RO)} RESET ALL`, `ALTER ROLE ${ident(RO)} IN DATABASE ${ident(DB)} RESET ALL`,
+      ...Object.entries(g).map(([k, vs]) => `ALTER ROLE ${ident(RO)} IN DATABASE ${ident(DB)} SET ${ident(k)} = ${vs.map(lit).join(', ')}`)].join('; ');
+    return {
+      sql: (v) => `SET ROLE ${ident(ADMIN)}; ${plain(v)}; RESET ROLE`,
+      // Informational: the floor plus what set_firefighter_password also does (guardrails, the holder's row).
+      guarded: (v) => `SET ROLE ${ident(ADMIN)}; ${reassert}; ${plain(v)}; UPDATE db_admin.firefighter_role SET holder = 'bench-floor' WHERE role = ${lit(RO)}; RESET ROLE`,
+      cleanup: '',
+    };
   }
+  const login = `${RO}_f${String(n).padStart(5, '0')}`;
+  const sets = Object.entries(g).map(([k, vs]) => `ALTER ROLE ${ident(login)} IN DATABASE ${ident(DB)} SET ${ident(k)} = ${vs.map(lit).join(', ')}`).join('; ');
+  return {
+    sql: (v) => `SET ROLE ${ident(ADMIN)}; CREATE ROLE ${ident(login)} LOGIN INHERIT NOCREATEDB NOCREATEROLE CONNECTION LIMIT 3 PASSWORD ${lit(v)} VALID UNTIL ${lit(until)};
+      GRANT ${ident(RO)} TO ${ident(login)} WITH INHERIT TRUE, SET FALSE; ${sets};
+      INSERT INTO db_admin.firefighter_login (login, role, requested_by, incident_id, issued_at, expires_at) VALUES (${lit(login)}, ${lit(RO)}, 'bench-floor', 'BENCH-F', now(), ${lit(until)});
+      ${audit('firefighter_login_audit', login)}; RESET ROLE`,
+    cleanup: `SET ROLE ${ident(ADMIN)}; DELETE FROM db_admin.firefighter_login WHERE login = ${lit(login)}; DROP ROLE ${ident(login)}; RESET ROLE`,
+    guarded: () => 'SELECT 1',
+  };
+}
+
+async function phase(server: EmbeddedServer, spec: RoleModelSpec, perPerson: boolean): Promise<Phase> {
+  await applyRoleModel(spec, { connectionString: server.masterUrl() });
+  const token = await server.issueIamToken('my_pg_password_broker');
+  const tls = { mode: 'verify-full' as const, ca: server.ca };
+  const target = { host: server.host, port: server.port, user: 'my_pg_password_broker', password: token, database: DB, tls };
+  const connect = directConnector(target);
+  // The floor's connector: the same TLS, password authentication and session settings, as the master.
+  const masterTarget = { ...target, user: new URL(server.masterUrl()).username, password: decodeURIComponent(new URL(server.masterUrl()).password) };
+  const floorConnect: BrokerConnector = directConnector(masterTarget);
+  const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+  const config = await directConfig(target, connect);
+  const kept = keepOneConnection(connect);
+  const warmService = createBrokerService({ config, connect: kept.connect, release: kept.release, sslmode: 'verify-full', logger: quiet, identity: { trusted: 'bench' } });
+  const coldService = createBrokerService({ config, connect, sslmode: 'verify-full', logger: quiet, identity: { trusted: 'bench' } });
+  const master = await floorConnect(server.host, DB);
+  const out: Phase = { warm: [], warmFloor: [], cold: [], coldFloor: [], guardedFloor: [], ping: [] };
+  const reset = { action: 'revoke', role: 'ro', incidentId: 'BENCH-1', reason: 'bench reset' };
+  const request = { action: 'request', role: 'ro', incidentId: 'BENCH-1', reason: 'bench', hours: 1 };
+  const timed = async (work: () => Promise<unknown>) => {
+    const start = process.hrtime.bigint();
+    await work();
+    return ms(start);
+  };
+  const ask = (service: typeof warmService) => async () => {
+    const response = await service(request);
+    if (!response.ok) throw new Error(`request failed: ${response.code} ${response.message}`);
+  };
+  for (let i = -20; i < iterations; i++) {
+    // Resets are not timed: each timed request is an ordinary first request (a new login in per-person mode).
+    await warmService(reset);
+    const warm = await timed(ask(warmService));
+    await warmService(reset);
+    const cold = await timed(ask(coldService));
+    const f1 = await floorSql(master, perPerson, 2 * (i + 20));
+    const warmFloor = await timed(async () => master.query(f1.sql(await scramSha256VerifierAsync(generatePassword()))));
+    if (f1.cleanup) await master.query(f1.cleanup);
+    const f2 = await floorSql(master, perPerson, 2 * (i + 20) + 1);
+    const coldFloor = await timed(async () => {
+      const pending = scramSha256VerifierAsync(generatePassword());
+      const fresh = await floorConnect(server.host, DB);
+      try {
+        await fresh.query(f2.sql(await pending));
+      } finally {
+        await fresh.end();
+      }
+    });
+    if (f2.cleanup) await master.query(f2.cleanup);
+    const guardedFloor = perPerson ? NaN : await timed(async () => master.query(f1.guarded(await scramSha256VerifierAsync(generatePassword()))));
+    // The round trip a warm container spends checking its kept connection before reuse.
+    const ping = await timed(() => master.query('SELECT 1'));
+    if (i >= 0) {
+      out.guardedFloor.push(guardedFloor);
+      out.ping.push(ping);
+      out.warm.push(warm);
+      out.warmFloor.push(warmFloor);
+      out.cold.push(cold);
+      out.coldFloor.push(coldFloor);
+    }
+  }
+  await warmService(reset);
+  await master.end();
+  await kept.close();
+  return out;
+}
+
+async function latency(): Promise<{ shared: Phase; perPerson: Phase }> {
+  const run = async (spec: RoleModelSpec, perPerson: boolean) => {
+    const server = await startEmbeddedServer({ major: 17 });
+    try {
+      return await phase(server, spec, perPerson);
+    } finally {
+      await server.stop();
+    }
+  };
+  const shared = await run(parseSpec(reference), false);
+  const perPerson = await run(parseSpec({ ...reference, firefighterLogins: 'per-person' }), true);
+  return { shared, perPerson };
 }
 
 async function bundle(): Promise<{ bytes: number; loadMs: number[] }> {
@@ -98,17 +170,28 @@ async function bundle(): Promise<{ bytes: number; loadMs: number[] }> {
   }
 }
 
+const load = loadavg().map((l) => l.toFixed(2)).join(' ');
 const lat = await latency();
 const b = await bundle();
-const reqMedian = quantile(lat.request, 0.5);
-const floorMedian = quantile(lat.floor, 0.5);
-const rows = [
-  ['warm request, kept connection (median / p95)', `${reqMedian.toFixed(2)} ms / ${quantile(lat.request, 0.95).toFixed(2)} ms`, ''],
-  ['request on a new connection, cold container (median / p95)', `${quantile(lat.fresh, 0.5).toFixed(2)} ms / ${quantile(lat.fresh, 0.95).toFixed(2)} ms`, `${(quantile(lat.fresh, 0.5) / floorMedian).toFixed(2)}x the floor`],
-  ['floor: connect + ALTER ROLE by a superuser (median / p95)', `${floorMedian.toFixed(2)} ms / ${quantile(lat.floor, 0.95).toFixed(2)} ms`, ''],
-  ['ratio of medians', `${(reqMedian / floorMedian).toFixed(2)}x`, 'target <= 1.3x'],
+const med = (xs: number[]) => quantile(xs, 0.5);
+const cell = (xs: number[]) => `${med(xs).toFixed(2)} ms / ${quantile(xs, 0.95).toFixed(2)} ms`;
+const ratio = (a: number[], f: number[]) => `${(med(a) / med(f)).toFixed(2)}x`;
+const rows: [string, string, string][] = [];
+for (const [name, p] of [['shared', lat.shared], ['per-person', lat.perPerson]] as const) {
+  rows.push(
+    [`${name}: warm request, kept connection (median / p95)`, cell(p.warm), `${ratio(p.warm, p.warmFloor)} its floor (target <= 1.3x)`],
+    [`${name}: warm floor, open connection (median / p95)`, cell(p.warmFloor), ''],
+    ...(name === 'shared' ? [[`${name}: warm floor + guardrails re-set, holder row (median)`, cell(p.guardedFloor), `request is ${ratio(p.warm, p.guardedFloor)} of it`] as [string, string, string]] : []),
+    ...(name === 'shared' ? [['kept-connection check, SELECT 1 (median / p95)', cell(p.ping), ''] as [string, string, string]] : []),
+    [`${name}: cold request, new connection (median / p95)`, cell(p.cold), `${ratio(p.cold, p.coldFloor)} its floor (target <= 1.3x)`],
+    [`${name}: cold floor, connect + the same (median / p95)`, cell(p.coldFloor), ''],
+  );
+}
+rows.push(
+  ['per-person vs shared, warm request (ratio of medians)', ratio(lat.perPerson.warm, lat.shared.warm), ''],
+  ['per-person vs shared, cold request (ratio of medians)', ratio(lat.perPerson.cold, lat.shared.cold), ''],
   ['broker bundle, minified, AWS SDK included', `${(b.bytes / 1024).toFixed(0)} KiB (${b.bytes} bytes)`, 'target < 1 MB'],
   ['bundle load time in a fresh node (median of 7)', `${quantile(b.loadMs, 0.5).toFixed(1)} ms`, 'target < 100 ms'],
-];
-console.log(`password broker benchmark: PostgreSQL 17 embedded, ${iterations} requests, node ${process.version}\n`);
-for (const [name, value, target] of rows) console.log(`${(name ?? '').padEnd(58)} ${(value ?? '').padEnd(28)} ${target}`);
+);
+console.log(`password broker benchmark: PostgreSQL 17 embedded, ${iterations} requests per measure, node ${process.version}, load average at start ${load}\n`);
+for (const [name, value, target] of rows) console.log(`${name.padEnd(58)} ${value.padEnd(28)} ${target}`);

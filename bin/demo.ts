@@ -11,6 +11,7 @@ import { startEmbeddedServer, MASTER_PASSWORD, MASTER_USER, type PgMajor } from 
 import { makeTls } from '../test/support/tls.js';
 import { runRoleModelStep, type DemoContext } from './demo/rolemodel-steps.js';
 import { runBrokerSteps } from './demo/broker-steps.js';
+import { runPerPersonSteps } from './demo/per-person-steps.js';
 import { Report } from './demo/report.js';
 
 // The AWS SDK warns that its 2027 releases will need Node 22; irrelevant to a local demo, so keep other warnings only.
@@ -52,6 +53,7 @@ console.log(`cdk-aurora-firefighter demo: PostgreSQL ${major} on 127.0.0.1:${ser
 try {
   await runRoleModelStep(ctx);
   await runBrokerSteps(ctx);
+  await runPerPersonSteps(ctx);
 } catch (error) {
   report.fail('demo', `stopped: ${(error as Error).message}`);
 } finally {

@@ -50,7 +50,7 @@ async function loginAs(ctx: DemoContext, role: string): Promise<pg.Client> {
   }
 }
 
-function masterConnection(ctx: DemoContext) {
+export function masterConnection(ctx: DemoContext) {
   return { host: ctx.server.host, port: ctx.server.port, user: MASTER_USER, password: MASTER_PASSWORD, database: 'postgres', ssl: { ca: ctx.tls.ca } };
 }
 

@@ -14,10 +14,24 @@ describe('npm run demo', () => {
     expect(run.status, output).toBe(0);
     expect(output).toMatch(/^\d+ passed, 0 failed in [\d.]+ s$/m);
     const steps = ['create', 'verify', 'idempotent', 'migration', 'forgot SET ROLE', 'app writes', 'app delete', 'defaults',
-      'request ro', 'login', 'ro update', 'status', 'second request', 'revoke', 'login again', 'audit trail'];
+      'request ro', 'login', 'ro update', 'status', 'second request', 'revoke', 'login again', 'audit trail',
+      'per-person', 'two responders', 'rw pending', 'self-approval', 'approved', 'rw login', 'revoke all', 'events', 'history'];
     for (const step of steps) {
       expect(output).toMatch(new RegExp(`^  ok    ${step}`, 'm'));
     }
+    // The new story (issue 12.6): two people on logins of their own at once, read-write approved by a second
+    // person, the events as EventBridge receives them, and the incident's history from db_admin.
+    expect(output).toMatch(/^ {2}ok {4}two responders alice is my_pg_firefighter_ro_[0-9a-f]{6}, bob is my_pg_firefighter_ro_[0-9a-f]{6}: both logged in at once/m);
+    expect(output).toMatch(/^ {2}ok {4}rw pending {5}alice asked for read-write: pending \(APPROVAL_PENDING, request \d+, CLI exit 3\)/m);
+    expect(output).toMatch(/^ {2}ok {4}self-approval {2}alice cannot approve her own request \(SELF_APPROVAL\)/m);
+    expect(output).toMatch(/^ {2}ok {4}approved {7}carol \(lead\) approved request \d+ for alice/m);
+    expect(output).toMatch(/^ {2}ok {4}rw login {7}alice got my_pg_firefighter_rw_[0-9a-f]{6} on approval \d+/m);
+    for (const type of ['issued', 'pending', 'refused', 'approved', 'revoked']) {
+      expect(output).toMatch(new RegExp(`^ {10}firefighter ${type} +\\{"requestId":.*"caller":"arn:aws:sts::000000000000:assumed-role/`, 'm'));
+    }
+    const history = /db_admin\.firefighter_history\('INC-4713'\):\n((?: {10}\S.*\n)+)/.exec(output)?.[1] ?? '';
+    expect(history.split('\n').filter(Boolean).map((l) => l.trim().split(/\s+/)[1])).toEqual(
+      ['issue', 'issue', 'approval-request', 'approve', 'issue', 'revoke', 'revoke', 'drop', 'drop', 'revoke', 'drop']);
     expect(Date.now() - started).toBeLessThan(60_000);
     // The firefighter password is shown to nobody by the demo: it only proves it can log in with it.
     expect(output).not.toMatch(/password[^\n]*[A-Za-z0-9]{40}/);
