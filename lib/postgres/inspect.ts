@@ -44,7 +44,9 @@ export async function inspectDatabase(
   const facts = rows[0]?.facts;
   if (!facts) throw new Error(`inspection of "${db.name}" returned nothing`);
   const wide = (await client.query<{ facts: WidePrivilegeFacts }>(readSql('inspect-wide-privileges.sql'), [db.schemas, roles])).rows[0]?.facts;
-  const questions = privilegeQuestions(spec, db, major, facts);
+  // Names are for the reader of plan and verify; apply (in its transaction) fixes by schema and need not pay
+  // for a pass over every object (about 3 s of a 10,000-table adoption on a loaded machine).
+  const questions = inTransaction ? [] : privilegeQuestions(spec, db, major, facts);
   const privilegeNames = questions.length === 0 ? undefined : (await client.query<{ names: PrivilegeNames[] }>(readSql('inspect-privilege-names.sql'), [
     questions.map((q) => q.schema), questions.map((q) => q.role), questions.map((q) => q.objectClass),
     questions.map((q) => q.missing.join(',')), questions.map((q) => q.extra.join(',')),
