@@ -168,10 +168,11 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
     }
     if (cli.command === 'verify') {
       const result = await verifyRoleModel(spec, connection, options);
-      if (cli.json) out(JSON.stringify({ ok: result.findings.length === 0, findings: result.findings, statementsSent: result.statementsSent }, null, 2));
+      if (cli.json) out(JSON.stringify({ ok: result.findings.length === 0, findings: result.findings, ...(result.notes ? { notes: result.notes } : {}), statementsSent: result.statementsSent }, null, 2));
       else {
         out(result.matrix);
         out('');
+        for (const n of result.notes ?? []) out(`note: ${n}`);
         if (result.findings.length === 0) out(`verify: ${describeTarget(connection)} matches the spec`);
         else for (const f of result.findings) out(`drift: ${f.message}`);
       }

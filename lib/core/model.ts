@@ -2,7 +2,7 @@
 // effective privileges (has_*_privilege, which follows memberships and PUBLIC) with this.
 import { isPerPerson, type DatabaseSpec, type RoleModelSpec, type RoleProfile } from './spec.js';
 
-export type RoleKind = 'admin' | 'broker' | 'owner' | 'migrator' | 'app' | 'firefighterRo' | 'firefighterRw' | 'extra';
+export type RoleKind = 'admin' | 'broker' | 'owner' | 'migrator' | 'app' | 'firefighterRo' | 'firefighterRw' | 'extra' | 'verifier';
 
 export const TABLE_PRIVILEGES_16 = ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'] as const;
 export const SEQUENCE_PRIVILEGES = ['USAGE', 'SELECT', 'UPDATE'] as const;
@@ -36,13 +36,15 @@ export interface ObjectGrants {
   readonly routines: readonly string[];
 }
 
-export const OBJECT_GRANTS: Record<'migrator' | 'app' | 'firefighterRo' | 'firefighterRw' | 'broker', ObjectGrants> = {
+export const OBJECT_GRANTS: Record<'migrator' | 'app' | 'firefighterRo' | 'firefighterRw' | 'broker' | 'verifier', ObjectGrants> = {
   // The migrator holds nothing itself: it works only after SET ROLE owner.
   migrator: { tables: [], sequences: [], routines: [] },
   app: { tables: ['SELECT', 'INSERT', 'UPDATE'], sequences: ['USAGE', 'SELECT'], routines: ['EXECUTE'] },
   firefighterRo: { tables: ['SELECT'], sequences: ['SELECT'], routines: [] },
   firefighterRw: { tables: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'], sequences: ['USAGE', 'SELECT'], routines: [] },
   broker: { tables: [], sequences: [], routines: [] },
+  // Reads the catalog only (rolemodel verify): CONNECT, nothing in any schema.
+  verifier: { tables: [], sequences: [], routines: [] },
 };
 
 /**
@@ -56,6 +58,7 @@ export function managedRoles(spec: RoleModelSpec): ManagedRole[] {
   const roles: ManagedRole[] = [
     { name: spec.admin.name, kind: 'admin', login: true, inherit: true, createRole: true, createDb: true, connectionLimit: spec.admin.connectionLimit ?? -1, iam: spec.admin.iam ?? false },
     { name: spec.passwordBroker.name, kind: 'broker', login: true, inherit: true, ...none, connectionLimit: spec.passwordBroker.connectionLimit ?? 3, iam: spec.passwordBroker.iam ?? true },
+    ...(spec.verifier ? [{ name: spec.verifier.name, kind: 'verifier' as const, login: true, inherit: true, ...none, connectionLimit: spec.verifier.connectionLimit ?? 3, iam: spec.verifier.iam ?? false }] : []),
   ];
   // Per-person mode: the firefighter roles are groups; each person's login is a member (db_admin creates it).
   const firefighterLogin = !isPerPerson(spec);
@@ -85,11 +88,12 @@ export function checkedRoles(spec: RoleModelSpec, db: DatabaseSpec): { name: str
     { name: db.roles.firefighterRo.name, kind: 'firefighterRo' },
     { name: db.roles.firefighterRw.name, kind: 'firefighterRw' },
     { name: spec.passwordBroker.name, kind: 'broker' },
+    ...(spec.verifier ? [{ name: spec.verifier.name, kind: 'verifier' as const }] : []),
     ...(db.extraRoles ?? []).map((x) => ({ name: x.name, kind: PROFILE_GRANTS[x.profile] })),
   ];
 }
 
 /** Everyone who may CONNECT to a managed database (besides its owner and the applying master). */
 export function connectors(spec: RoleModelSpec, db: DatabaseSpec): string[] {
-  return [spec.admin.name, db.roles.migrator.name, db.roles.app.name, db.roles.firefighterRo.name, db.roles.firefighterRw.name, spec.passwordBroker.name, ...(db.extraRoles ?? []).map((x) => x.name)];
+  return [spec.admin.name, db.roles.migrator.name, db.roles.app.name, db.roles.firefighterRo.name, db.roles.firefighterRw.name, spec.passwordBroker.name, ...(spec.verifier ? [spec.verifier.name] : []), ...(db.extraRoles ?? []).map((x) => x.name)];
 }

@@ -108,11 +108,25 @@ export interface PasswordBrokerSpec {
   readonly iam?: boolean;
 }
 
+/** A login for `rolemodel verify` in CI and monitoring (issue 10.7): CONNECT to each managed database, no
+ *  membership, no privilege on any schema; it reads the catalog only. */
+export interface VerifierSpec {
+  readonly name: string;
+  /** @default false */
+  readonly adopt?: boolean;
+  /** @default 3 */
+  readonly connectionLimit?: number;
+  /** Logs in with an IAM token (`rds_iam`). @default false */
+  readonly iam?: boolean;
+}
+
 export interface RoleModelSpec {
   /** Cluster identifier, e.g. `my-pg`: names the advisory lock and appears in audit records. */
   readonly cluster: string;
   readonly admin: AdminRoleSpec;
   readonly passwordBroker: PasswordBrokerSpec;
+  /** A read-only login `rolemodel verify` can run as, instead of the master. @default - none */
+  readonly verifier?: VerifierSpec;
   /** One or more databases, each with its own roles and isolated from the others. */
   readonly databases: readonly DatabaseSpec[];
   /**

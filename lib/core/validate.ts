@@ -219,6 +219,7 @@ export function managedRoleNames(spec: RoleModelSpec): { name: string; path: str
   const out = [
     { name: spec.admin.name, path: 'admin.name', adopt: spec.admin.adopt === true },
     { name: spec.passwordBroker.name, path: 'passwordBroker.name', adopt: spec.passwordBroker.adopt === true },
+    ...(spec.verifier ? [{ name: spec.verifier.name, path: 'verifier.name', adopt: spec.verifier.adopt === true }] : []),
   ];
   spec.databases.forEach((db, i) => {
     out.push({ name: db.roles.owner.name, path: `databases[${i}].roles.owner.name`, adopt: db.roles.owner.adopt === true });
@@ -234,7 +235,7 @@ export function managedRoleNames(spec: RoleModelSpec): { name: string; path: str
  */
 export function parseSpec(input: unknown): RoleModelSpec {
   const c = new Checker();
-  const root = c.object(input, '', ['$schema', 'cluster', 'firefighterLogins', 'firefighterMinutesPerIncident', 'admin', 'passwordBroker', 'databases'], ['cluster', 'admin', 'passwordBroker', 'databases']);
+  const root = c.object(input, '', ['$schema', 'cluster', 'firefighterLogins', 'firefighterMinutesPerIncident', 'admin', 'passwordBroker', 'verifier', 'databases'], ['cluster', 'admin', 'passwordBroker', 'databases']);
   if (!root) throw new SpecError(c.issues);
   checkPerPerson(c, root);
   if (root.cluster !== undefined && (typeof root.cluster !== 'string' || !CLUSTER_ID.test(root.cluster))) {
@@ -259,6 +260,13 @@ export function parseSpec(input: unknown): RoleModelSpec {
     c.boolean(broker.adopt, 'passwordBroker.adopt');
     c.connectionLimit(broker.connectionLimit, 'passwordBroker.connectionLimit');
     c.boolean(broker.iam, 'passwordBroker.iam');
+  }
+  const verifier = root.verifier === undefined ? undefined : c.object(root.verifier, 'verifier', ['name', 'adopt', 'connectionLimit', 'iam'], ['name']);
+  if (verifier) {
+    c.identifier(verifier.name, 'verifier.name', 'role');
+    c.boolean(verifier.adopt, 'verifier.adopt');
+    c.connectionLimit(verifier.connectionLimit, 'verifier.connectionLimit');
+    c.boolean(verifier.iam, 'verifier.iam');
   }
   if (root.databases !== undefined) {
     if (!Array.isArray(root.databases) || root.databases.length === 0) {

@@ -12,6 +12,8 @@ import type { Finding, Step } from '../core/plan-types.js';
 import type { DatabaseSpec, RoleModelSpec } from '../core/spec.js';
 import { quoteIdent } from '../core/sql-text.js';
 import { parseSpec } from '../core/validate.js';
+import { asVerifier } from '../core/verifier.js';
+import { verifySession } from './verify-session.js';
 import { privilegedRefusal, privilegedRoles, type PrivilegedRoles } from '../core/privileged-roles.js';
 import { connect, inTransaction, StatementCounter, type ConnectionOptions } from './connection.js';
 import { inspectCluster, inspectDatabase, inspectUnmanagedLogins } from './inspect.js';
@@ -48,6 +50,8 @@ export interface ApplyResult {
 
 export interface VerifyResult {
   readonly findings: readonly Finding[];
+  /** What was not checked, and why (verify as the spec's verifier: what needs the admin role). */
+  readonly notes?: readonly string[];
   readonly matrix: string;
   readonly statementsSent: number;
 }
@@ -185,7 +189,8 @@ async function inspectOnce(specInput: RoleModelSpec, connection: ConnectionOptio
   const counter = new StatementCounter();
   const client = await connect(connection, undefined, counter);
   try {
-    return { spec, dbs, counter, state: await inspectAll(client, spec, dbs, connection, counter) };
+    const session = await verifySession(client, spec);
+    return { spec, dbs, counter, session, state: await inspectAll(client, spec, dbs, connection, counter) };
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -223,8 +228,10 @@ export async function planWithWarnings(specInput: RoleModelSpec, connection: Con
 
 /** Compares the server with the spec; changes nothing. */
 export async function verifyRoleModel(specInput: RoleModelSpec, connection: ConnectionOptions, options: EngineOptions = {}): Promise<VerifyResult> {
-  const { spec, dbs, counter, state } = await inspectOnce(specInput, connection, options);
-  return { findings: state.findings, matrix: matrixOf(spec, state.cluster, state.databases, dbs), statementsSent: counter.count };
+  const { spec, dbs, counter, state, session } = await inspectOnce(specInput, connection, options);
+  const matrix = matrixOf(spec, state.cluster, state.databases, dbs);
+  if (session.kind === 'master') return { findings: state.findings, matrix, statementsSent: counter.count };
+  return { ...asVerifier(spec, session.user, state.findings, state.databases, dbAdminSql().marker), matrix, statementsSent: counter.count };
 }
 
 /**
