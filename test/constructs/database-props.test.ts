@@ -223,6 +223,20 @@ describe('grantConnect', () => {
   });
 });
 
+describe('grantConnect with extra roles', () => {
+  const withExtras = parseSpec({ ...spec, databases: [{ ...spec.databases[0], extraRoles: [{ name: 'my_pg_reporting', profile: 'read', iam: true }, { name: 'my_pg_analysts', profile: 'read', members: [] }] }] });
+  it('grants an extra IAM login and refuses an extra NOLOGIN team group', () => {
+    const stack = new Stack(new App(), 'Extras');
+    const db = new FirefighterDatabase(stack, 'MyPg', { spec: withExtras, broker: false });
+    const role = new iam.Role(stack, 'Reports', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
+    db.grantConnect(role, 'my_pg_reporting');
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: [Match.objectLike({ Action: 'rds-db:connect', Resource: { 'Fn::Join': ['', Match.arrayWith(['/my_pg_reporting'])] } })] },
+    });
+    expect(() => db.grantConnect(role, 'my_pg_analysts')).toThrow('Extras/MyPg/RoleModel: grantConnect: role "my_pg_analysts" cannot log in (a NOLOGIN group); grant one of my_pg_migrator, my_pg_app, my_pg_reporting');
+  });
+});
+
 describe('more synth-time errors', () => {
   it.each([
     ['1master', 'masterUsername "1master" is not an RDS master user name (a letter, then letters, digits or underscores, at most 63); e.g. postgres or dbmaster'],
@@ -256,5 +270,43 @@ describe('cdk-nag with every option on', () => {
     for (const [id, reason] of reasons) expect(reason.length, `reason for ${id}`).toBeGreaterThan(60);
     // Rotation on: the master secret's SMG4 is satisfied, not acknowledged.
     expect(reasons.map(([id]) => id)).not.toContain('AwsSolutions-SMG4');
+  });
+});
+
+// Issue 11, item 8: single-user rotation of the master secret by the hosted rotation Lambda.
+describe('masterSecretRotation', () => {
+  it('deploys the hosted rotation app in the Lambda subnets, with a route to Secrets Manager and the cluster port', () => {
+    const { json, template, stack, keyArn } = keyedStack({ broker: false, masterSecretRotation: { automaticallyAfter: Duration.days(14) } });
+    const idOf = (pathSuffix: string) => stack.resolve(stack.getLogicalId(stack.node.findAll().find((c) => c.node.path.endsWith(pathSuffix))?.node.defaultChild as ec2.CfnSecurityGroup)) as string;
+    const rotationSg = idOf('MyPg/RotationSecurityGroup');
+    const [app] = ofType(json, 'AWS::Serverless::Application');
+    expect(app).toBeDefined();
+    const parameters = (app?.[1].Parameters ?? {}) as Record<string, unknown>;
+    expect(parameters.vpcSecurityGroupIds).toEqual({ 'Fn::GetAtt': [rotationSg, 'GroupId'] });
+    // The role-model handler's subnets (isolated here), where the Secrets Manager endpoint is.
+    const handler = ofType(json, 'AWS::Lambda::Function').find(([, p]) => String(p.Description).startsWith('Applies and verifies'));
+    const handlerSubnets = (handler?.[1].VpcConfig as { SubnetIds: unknown[] }).SubnetIds;
+    expect(parameters.vpcSubnetIds).toEqual({ 'Fn::Join': ['', [handlerSubnets[0], ',', handlerSubnets[1]]] });
+    expect(parameters.kmsKeyArn).toEqual(keyArn);
+    template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', { RotationRules: { ScheduleExpression: 'rate(14 days)' } });
+    // Into the Secrets Manager endpoint on 443 and the cluster port, from the rotation group only.
+    const [endpointSg] = ofType(json, 'AWS::EC2::SecurityGroup').find(([id]) => id.startsWith('MyPgVpcSecretsManagerSecurityGroup')) ?? [];
+    const [clusterSg] = ofType(json, 'AWS::EC2::SecurityGroup').find(([id]) => id.startsWith('MyPgClusterSecurityGroup')) ?? [];
+    const ingress: Record<string, unknown>[] = [
+      ...ofType(json, 'AWS::EC2::SecurityGroupIngress').map(([, p]) => p),
+      ...ofType(json, 'AWS::EC2::SecurityGroup').flatMap(([id, p]) => ((p.SecurityGroupIngress ?? []) as Record<string, unknown>[]).map((r): Record<string, unknown> => ({ ...r, GroupId: { 'Fn::GetAtt': [id, 'GroupId'] } }))),
+    ].filter((r) => JSON.stringify(r.SourceSecurityGroupId) === JSON.stringify({ 'Fn::GetAtt': [rotationSg, 'GroupId'] }));
+    expect(ingress.map((r) => JSON.stringify(r.GroupId)).sort()).toEqual([
+      JSON.stringify({ 'Fn::GetAtt': [clusterSg, 'GroupId'] }),
+      JSON.stringify({ 'Fn::GetAtt': [endpointSg, 'GroupId'] }),
+    ].sort());
+    expect(ingress.find((r) => JSON.stringify(r.GroupId).includes(String(endpointSg)))).toMatchObject({ FromPort: 443, ToPort: 443 });
+  });
+
+  it('true rotates every 30 days; off by default, where the master secret\'s SMG4 finding stays acknowledged', () => {
+    buildWith({ broker: false, masterSecretRotation: true }).template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', { RotationRules: { ScheduleExpression: 'rate(30 days)' } });
+    const template = build();
+    expect(template.findResources('AWS::SecretsManager::RotationSchedule')).toEqual({});
+    expect(template.findResources('AWS::Serverless::Application')).toEqual({});
   });
 });
