@@ -22,7 +22,9 @@ export async function inspectCluster(client: pg.Client, spec: RoleModelSpec): Pr
   const facts = rows[0]?.facts;
   const extra = (await client.query<{ facts: Pick<ClusterFacts, 'roleComments' | 'wideSettings' | 'databaseSettings'> }>(readSql('inspect-marks-settings.sql'), [roles, databases])).rows[0]?.facts;
   const extraRoles = spec.databases.flatMap((d) => d.extraRoles ?? []);
-  const members = (await client.query<{ facts: ExtraRoleFacts }>(readSql('inspect-extra-roles.sql'), [extraRoles.map((x) => x.name), extraRoles.flatMap((x) => x.members ?? [])])).rows[0]?.facts;
+  // No round trip for a spec without extra roles: the statement count of such a spec stays what it was.
+  const members = extraRoles.length === 0 ? { extraRoleMembers: [], existingMembers: [] }
+    : (await client.query<{ facts: ExtraRoleFacts }>(readSql('inspect-extra-roles.sql'), [extraRoles.map((x) => x.name), extraRoles.flatMap((x) => x.members ?? [])])).rows[0]?.facts;
   if (!facts || !extra || !members) throw new Error('cluster inspection returned nothing');
   return { ...facts, ...extra, ...members };
 }
