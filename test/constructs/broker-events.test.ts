@@ -166,11 +166,14 @@ describe('routing the events', () => {
     expect(() => build({ eventBus: false }, (d) => d.broker!.onEvent('X'))).toThrow(/rule "X" needs the broker's events, and this broker was built with eventBus: false/);
   });
 
-  it('passes cdk-nag AwsSolutions with an approver and an encrypted topic notified', () => {
-    const { app } = build({}, (d, stack) => {
+  it('passes cdk-nag AwsSolutions with an approver and an encrypted topic notified, whose key EventBridge may use (topic.grantPublish grants it)', () => {
+    const { app, template } = build({}, (d, stack) => {
       d.broker!.grantApprove(new iam.Role(stack, 'Lead', { assumedBy: new iam.AccountRootPrincipal() }));
       d.broker!.notifyTopic(new sns.Topic(stack, 'Oncall', { enforceSSL: true, masterKey: new kms.Key(stack, 'TopicKey', { enableKeyRotation: true }) }));
     });
+    template.hasResourceProperties('AWS::KMS::Key', { KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Principal: { Service: 'events.amazonaws.com' },
+    })]) } });
     const report = new AwsSolutionsChecks().validateScope(app);
     expect(report.violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.constructPath).join(',')}`)).toEqual([]);
   });
