@@ -64,7 +64,10 @@ describe.each(testedMajors())('firefighter passwords set outside the broker on P
     expect(out.code).toBe(0);
     expect(await messages()).toBe('');
     expect((await cli('status')).stdout).toMatch(new RegExp(`${RO} \\(ro\\): held by .* for INC-1 until`));
-    expect((await cli('revoke', 'ro', '--incident', 'INC-1')).code).toBe(0);
+    // A takeover (audited with the previous holder's sessions ended after it) is the broker's too.
+    expect((await cli('request', 'ro', '--incident', 'INC-1b', '--reason', 'holder away', '--hours', '1', '--takeover')).code).toBe(0);
+    expect(await messages()).toBe('');
+    expect((await cli('revoke', 'ro', '--incident', 'INC-1b')).code).toBe(0);
     expect(await messages()).toBe('');
   });
 
