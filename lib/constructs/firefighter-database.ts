@@ -21,7 +21,7 @@ import { validationError } from './util.js';
 export type FirefighterBrokerOptions = Pick<
   PasswordBrokerProps,
   'readOnlyRequesters' | 'readWriteRequesters' | 'reservedConcurrency' | 'sweepSchedule' | 'delivery' | 'incidentIdPattern' | 'brokerId'
-  | 'locatorParameterName' | 'outputs' | 'alarms' | 'approvers' | 'eventBus' | 'securityGroups'
+  | 'locatorParameterName' | 'outputs' | 'alarms' | 'approvers' | 'eventBus' | 'securityGroups' | 'instanceDiscovery'
 >;
 
 /** Performance Insights of the cluster (every instance inherits it). */
@@ -43,7 +43,7 @@ export interface FirefighterDatabaseProps {
   readonly spec: RoleModelSpec;
   /**
    * @default - a new VPC over 2 AZs with isolated subnets only, no NAT gateway, interface endpoints for
-   * Secrets Manager, STS and EventBridge (all the Lambdas need), and flow logs
+   * Secrets Manager, STS, EventBridge and RDS (all the Lambdas need), and flow logs
    */
   readonly vpc?: ec2.IVpc;
   /** Subnets of the cluster. @default - the VPC's isolated subnets, or its private subnets with egress when it has no isolated ones */
@@ -291,6 +291,8 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
     if (this.broker) needs.push({ id: 'Sts', service: ec2.InterfaceVpcEndpointAwsService.STS, callers: [{ peer: this.broker, label: 'password broker' }] });
     // The broker's events (PutEvents); none with eventBus: false.
     if (this.broker?.eventBus) needs.push({ id: 'Events', service: ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE, callers: [{ peer: this.broker, label: 'password broker events' }] });
+    // The broker's instance lookup (DescribeDBClusters / DescribeDBInstances); none with instanceDiscovery: false.
+    if (this.broker?.instanceDiscovery) needs.push({ id: 'Rds', service: ec2.InterfaceVpcEndpointAwsService.RDS, callers: [{ peer: this.broker, label: 'password broker instance lookup' }] });
     this.endpoints.push(...ensureEndpoints(this, this.vpc, lambdaSubnets, needs, props.lambdaEndpoints ?? 'auto'));
   }
 
@@ -314,7 +316,7 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
         },
       },
     });
-    // Its interface endpoints (Secrets Manager; STS and EventBridge with a broker) are added by ensureEndpoints once the Lambdas
+    // Its interface endpoints (Secrets Manager; STS, EventBridge and RDS with a broker) are added by ensureEndpoints once the Lambdas
     // exist. IAM tokens for the database are signed locally and need no endpoint.
     return vpc;
   }

@@ -1,4 +1,4 @@
-import { Annotations, CfnOutput, Duration, Lazy, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CfnOutput, Duration, Lazy, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -91,6 +91,14 @@ export interface PasswordBrokerProps {
   /** Every instance endpoint (writer and readers): sessions are ended on each. @default - `cluster.instanceEndpoints` */
   readonly instanceHosts?: string[];
   /**
+   * Ask RDS for the cluster's instances at run time (DescribeDBClusters and DescribeDBInstances, cached for a
+   * minute), so a reader added after deploy is swept and a removed one is reported and skipped. `instanceHosts`
+   * is then the fallback when RDS cannot be asked. Needs a route to RDS: FirefighterDatabase adds an RDS
+   * interface endpoint in subnets without NAT.
+   * @default true
+   */
+  readonly instanceDiscovery?: boolean;
+  /**
    * The SSM parameter `firefighter ... --cluster NAME` reads to find this broker (function ARN and broker id),
    * or `false` for none. Override it when two brokers serve clusters of the same name in one account and region.
    * @default '/cdk-aurora-firefighter/<spec.cluster>/broker'
@@ -133,6 +141,8 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
   readonly passwordSecrets: ReadonlyMap<string, secretsmanager.Secret>;
   /** The bus the broker publishes its events to (undefined with `eventBus: false`). */
   readonly eventBus?: events.IEventBus;
+  /** Whether the broker asks RDS for the cluster's instances (it then needs a route to the RDS API). */
+  readonly instanceDiscovery: boolean;
   private readonly requesters: Record<FirefighterAccess, string[]> = { ro: [], rw: [] };
   private readonly approvers: string[] = [];
   private readonly perPerson: boolean;
@@ -210,6 +220,7 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
       delivery,
       ...(delivery === 'secret' ? { secretArns: Object.fromEntries([...secrets].map(([role, s]) => [role, s.secretArn])) } : {}),
       ...(this.eventBus ? { eventBus: eventBusReference(this, this.eventBus) } : {}),
+      ...(props.instanceDiscovery !== false ? { rdsClusterIdentifier: props.cluster.clusterIdentifier } : {}),
     };
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
@@ -247,6 +258,8 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
     for (const secret of secrets.values()) secret.grantWrite(this.function);
     // events:PutEvents on exactly this bus's ARN.
     this.eventBus?.grantPutEventsTo(this.function);
+    this.instanceDiscovery = props.instanceDiscovery !== false;
+    if (this.instanceDiscovery) grantInstanceDiscovery(this.function, props.cluster.clusterIdentifier);
 
     if (props.locatorParameterName !== false) {
       const locator: BrokerLocator = {
@@ -371,5 +384,32 @@ function instanceHostsOf(cluster: rds.IDatabaseCluster, scope: Construct): strin
     return cluster.instanceEndpoints.map((endpoint) => endpoint.hostname);
   } catch {
     throw validationError('the cluster has no instance endpoints (an imported cluster without instanceEndpointAddresses); pass instanceHosts or import it with instanceEndpointAddresses', scope);
+  }
+}
+
+/**
+ * rds:DescribeDBClusters on exactly this cluster; rds:DescribeDBInstances on the instances of this account and
+ * region (Service Authorization Reference: both are read actions with resource-level permissions, on `cluster` and
+ * `db` ARNs). Readers added after deploy have names nobody knows at synth, and IAM has no key that ties an instance
+ * to its cluster, so the instance ARN is a wildcard; the call reads names, states and endpoints, nothing else.
+ */
+function grantInstanceDiscovery(fn: lambda.Function, clusterIdentifier: string): void {
+  const stack = Stack.of(fn);
+  fn.addToRolePolicy(new iam.PolicyStatement({
+    actions: ['rds:DescribeDBClusters'],
+    resources: [stack.formatArn({ service: 'rds', resource: 'cluster', resourceName: clusterIdentifier, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+  }));
+  fn.addToRolePolicy(new iam.PolicyStatement({
+    actions: ['rds:DescribeDBInstances'],
+    resources: [stack.formatArn({ service: 'rds', resource: 'db', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+  }));
+  if (fn.role) {
+    // cdk-nag names the resource as rendered: literal region and account in an environment-bound stack.
+    const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+    const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+    acknowledgeNag(fn.role, {
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:${region}:${account}:db:*]`,
+      reason: 'The broker lists the cluster\'s instances (DescribeDBInstances, read-only: names, states, endpoints) to end firefighter sessions on readers added after deploy, whose names are unknown at synth; IAM has no condition key tying an instance to its cluster. DescribeDBClusters is scoped to the one cluster.',
+    });
   }
 }

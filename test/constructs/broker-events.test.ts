@@ -43,6 +43,7 @@ function deployedConfig(json: Json): unknown {
     if (intrinsic.includes('Endpoint.Port')) return '5432';
     const arn = /"Fn::GetAtt":\["([^"]+)","Arn"\]/.exec(intrinsic);
     if (arn) return `arn:aws:iam::123456789012:role/${arn[1]}`;
+    if (/^\{"Ref":"[^"]*Cluster[^"]*"\}$/.test(intrinsic)) return 'my-pg';
     return 'host.example.com';
   }).join('');
   return JSON.parse(text);

@@ -102,10 +102,11 @@ describe('the network', () => {
     for (const [, subnet] of resourcesOf('AWS::EC2::Subnet')) expect(subnet.Properties?.MapPublicIpOnLaunch).toBe(false);
   });
 
-  it('has exactly the Secrets Manager, STS and EventBridge interface endpoints, each open only to the Lambda that calls it', () => {
+  it('has exactly the Secrets Manager, STS, EventBridge and RDS interface endpoints, each open only to the Lambda that calls it', () => {
     const endpoints = resourcesOf('AWS::EC2::VPCEndpoint');
     expect(endpoints.map(([, e]) => JSON.stringify(e.Properties?.ServiceName)).sort()).toEqual([
       expect.stringContaining('.events'),
+      expect.stringContaining('.rds'),
       expect.stringContaining('.secretsmanager'),
       expect.stringContaining('.sts'),
     ]);
@@ -113,9 +114,9 @@ describe('the network', () => {
     const handlerSg = logicalIdOf('RoleModel/Handler/SecurityGroup/Resource', 'AWS::EC2::SecurityGroup');
     const brokerSg = logicalIdOf('Broker/Function/SecurityGroup/Resource', 'AWS::EC2::SecurityGroup');
     // Each endpoint admits only the Lambda that calls it: the master secret is read by the role-model handler,
-    // callers are verified at STS by the broker, which publishes events (with delivery 'secret' it is let into
+    // callers are verified at STS by the broker, which publishes events and asks RDS for the instances (with delivery 'secret' it is let into
     // Secrets Manager too).
-    for (const [name, callers] of [['SecretsManager', [handlerSg]], ['Sts', [brokerSg]], ['Events', [brokerSg]]] as const) {
+    for (const [name, callers] of [['SecretsManager', [handlerSg]], ['Sts', [brokerSg]], ['Events', [brokerSg]], ['Rds', [brokerSg]]] as const) {
       const rules = ingressTo(logicalIdOf(`Vpc/${name}/SecurityGroup/Resource`, 'AWS::EC2::SecurityGroup'));
       expect(rules.map((r) => r.source).sort()).toEqual([...callers].sort());
       expect(rules.every((r) => r.fromPort === 443 && r.toPort === 443)).toBe(true);
@@ -255,7 +256,23 @@ describe('the password broker', () => {
       allowlist: { ro: [RO], rw: [RW] },
       delivery: 'response',
       eventBus: 'default',
+      rdsClusterIdentifier: '<cluster>',
     });
+    // The identifier is the cluster's own (a Ref), so the broker asks RDS about exactly this cluster.
+    expect(JSON.stringify(raw)).toContain(`rdsClusterIdentifier\\":\\"",{"Ref":"${logicalIdOf('Cluster/Resource', 'AWS::RDS::DBCluster')}"}`);
+  });
+
+  it('may ask RDS for the cluster\'s instances: DescribeDBClusters on this cluster only, DescribeDBInstances on db:*', () => {
+    const role = logicalIdOf('Broker/Function/ServiceRole/Resource', 'AWS::IAM::Role');
+    const statements = Object.values(json.Resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties?.Roles).includes(`"${role}"`))
+      .flatMap((r) => (r.Properties?.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] }).Statement)
+      .filter((st) => JSON.stringify(st.Action).includes('rds:Describe'));
+    const cluster = logicalIdOf('Cluster/Resource', 'AWS::RDS::DBCluster');
+    expect(statements).toEqual([
+      expect.objectContaining({ Action: 'rds:DescribeDBClusters', Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':rds:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':cluster:', { Ref: cluster }]] } }),
+      expect.objectContaining({ Action: 'rds:DescribeDBInstances', Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':rds:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':db:*']] } }),
+    ]);
   });
 
   it('sweeps on a schedule with {"action":"sweep"}', () => {

@@ -35,7 +35,7 @@ function build(props: Partial<FirefighterDatabaseProps> = {}, withVpc?: (stack: 
 }
 
 const endpointServices = (json: Json) =>
-  Object.values(json.Resources).filter((r) => r.Type === 'AWS::EC2::VPCEndpoint').map((r) => JSON.stringify(r.Properties?.ServiceName).match(/\.(secretsmanager|sts|events)/)?.[1]).sort();
+  Object.values(json.Resources).filter((r) => r.Type === 'AWS::EC2::VPCEndpoint').map((r) => JSON.stringify(r.Properties?.ServiceName).match(/\.(secretsmanager|sts|events|rds)\b/)?.[1]).sort();
 
 function lambdaSubnetRefs(json: Json, descriptionStart: string): string[] {
   const fn = Object.values(json.Resources).find((r) => r.Type === 'AWS::Lambda::Function' && String(r.Properties?.Description).startsWith(descriptionStart));
@@ -65,15 +65,16 @@ describe('a VPC with public, private-with-egress and isolated subnets', () => {
 
   it('creates the endpoints in that VPC when the Lambdas are put in the isolated subnets, open only to their callers', () => {
     const { json, db, ref } = build({ lambdaSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } }, threeTierVpc);
-    expect(endpointServices(json)).toEqual(['events', 'secretsmanager', 'sts']);
+    expect(endpointServices(json)).toEqual(['events', 'rds', 'secretsmanager', 'sts']);
     const sg = (c: ec2.IConnectable) => ref(c.connections.securityGroups[0] as ec2.SecurityGroup);
     const sources = (endpoint: ec2.InterfaceVpcEndpoint) => Object.values(json.Resources)
       .filter((r) => r.Type === 'AWS::EC2::SecurityGroupIngress' && JSON.stringify(r.Properties?.GroupId) === JSON.stringify({ 'Fn::GetAtt': [sg(endpoint), 'GroupId'] }))
       .map((r) => r.Properties?.SourceSecurityGroupId['Fn::GetAtt'][0]);
-    const [secrets, sts, events] = ['SecretsManager', 'Sts', 'Events'].map((id) => db.endpoints.find((e) => e.node.id === id));
+    const [secrets, sts, events, rdsApi] = ['SecretsManager', 'Sts', 'Events', 'Rds'].map((id) => db.endpoints.find((e) => e.node.id === id));
     expect(sources(secrets!)).toEqual([sg(db.roleModel)]);
     expect(sources(sts!)).toEqual([sg(db.broker!)]);
     expect(sources(events!)).toEqual([sg(db.broker!)]);
+    expect(sources(rdsApi!)).toEqual([sg(db.broker!)]);
   });
 });
 
@@ -83,9 +84,9 @@ describe('the synth-time endpoint check', () => {
       vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['eu-west-1a', 'eu-west-1b'], isolatedSubnetIds: ['subnet-0a', 'subnet-0b'],
     });
     expect(() => build({}, imported)).toThrow(
-      "Net/MyPg: the Lambdas run in subnets without a NAT route (subnetType Isolated) of an imported VPC and need interface endpoints for secretsmanager, sts and events, which this app does not define; set lambdaEndpoints: 'create' to create them, lambdaEndpoints: 'existing' if the VPC already has them with private DNS, or lambdaSubnets to private subnets with egress",
+      "Net/MyPg: the Lambdas run in subnets without a NAT route (subnetType Isolated) of an imported VPC and need interface endpoints for secretsmanager, sts, events and rds, which this app does not define; set lambdaEndpoints: 'create' to create them, lambdaEndpoints: 'existing' if the VPC already has them with private DNS, or lambdaSubnets to private subnets with egress",
     );
-    expect(endpointServices(build({ lambdaEndpoints: 'create' }, imported).json)).toEqual(['events', 'secretsmanager', 'sts']);
+    expect(endpointServices(build({ lambdaEndpoints: 'create' }, imported).json)).toEqual(['events', 'rds', 'secretsmanager', 'sts']);
     expect(endpointServices(build({ lambdaEndpoints: 'existing' }, imported).json)).toEqual([]);
   });
 
@@ -96,7 +97,7 @@ describe('the synth-time endpoint check', () => {
       own = vpc.addInterfaceEndpoint('Mine', { service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER });
       return vpc;
     });
-    expect(endpointServices(json)).toEqual(['events', 'secretsmanager', 'sts']);
+    expect(endpointServices(json)).toEqual(['events', 'rds', 'secretsmanager', 'sts']);
     expect(db.endpoints).toContain(own);
   });
 });
@@ -111,6 +112,14 @@ describe('without a broker', () => {
 describe('a broker that publishes no events (eventBus: false)', () => {
   it('creates no EventBridge endpoint', () => {
     const { json } = build({ broker: { eventBus: false } });
-    expect(endpointServices(json)).toEqual(['secretsmanager', 'sts']);
+    expect(endpointServices(json)).toEqual(['rds', 'secretsmanager', 'sts']);
+  });
+});
+
+describe('a broker that does not look up the instances (instanceDiscovery: false)', () => {
+  it('creates no RDS endpoint, grants no rds:Describe* and writes no cluster identifier', () => {
+    const { json } = build({ broker: { instanceDiscovery: false } });
+    expect(endpointServices(json)).toEqual(['events', 'secretsmanager', 'sts']);
+    expect(JSON.stringify(json)).not.toMatch(/rds:Describe|rdsClusterIdentifier/);
   });
 });
