@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { hostname, userInfo } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createBrokerService, type AuditLogger, type BrokerResponse, type RequestResponse } from '../lib/broker/service.js';
+import { createBrokerService, type AuditLogger, type BrokerResponse, type InstanceReport, type RequestResponse } from '../lib/broker/service.js';
 import { directConfig, directConnector, parseDirectUrl } from '../lib/broker/direct.js';
 import { BROKER_ERROR_CODES, exitCodeOf, redact } from '../lib/broker/errors.js';
 import { directHost, psqlTls, psqlTlsPreflight } from '../lib/broker/psql-tls.js';
@@ -260,6 +260,14 @@ function spawnPsql(env: NodeJS.ProcessEnv): Promise<number> {
   });
 }
 
+/** Readers that went away, or a failed instance lookup: said after the answer of revoke, status and sweep. */
+function instanceLines(response: InstanceReport): string[] {
+  return [
+    ...(response.instancesGone?.length ? [`instances no longer in the cluster (skipped): ${response.instancesGone.join(', ')}`] : []),
+    ...(response.instanceLookup ? [`warning: ${response.instanceLookup}`] : []),
+  ];
+}
+
 function human(response: Exclude<BrokerResponse, { ok: false }>, connect: boolean, timeZone?: string): string[] {
   const mine = extraLines(response, timeZone);
   if (mine) return mine;
@@ -421,7 +429,7 @@ export async function runFirefighter(argv: string[], io: CliIo): Promise<number>
     // With --connect the password goes to psql only, so it is left out here too.
     io.stdout(JSON.stringify(connect && response.action === 'request' ? { ...response, password: undefined } : response));
   } else {
-    for (const line of human(response, connect, io.env.TZ)) io.stdout(line);
+    for (const line of [...human(response, connect, io.env.TZ), ...instanceLines(response as InstanceReport)]) io.stdout(line);
   }
   if (connect && response.action === 'request') return connectPsql(response, cli, io, tunnel);
   return 0;

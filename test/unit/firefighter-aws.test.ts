@@ -38,6 +38,20 @@ describe('firefighter CLI against AWS (client mocked)', () => {
     expect(warnings.filter((w) => /NodeVersionSupportWarning/.test(w))).toEqual([]);
   });
 
+  it('names the instances that went away and a failed instance lookup after the sweep\'s answer', async () => {
+    useEnv({ AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIAEXAMPLEEXAMPLE00', AWS_SECRET_ACCESS_KEY: 'secret-example-secret-example' });
+    const lambda = mockClient(LambdaClient);
+    const answer = { ok: true, action: 'sweep', sessionsEnded: 1, ended: [], instancesGone: ['my-pg-2.abc.eu-west-1.rds.amazonaws.com'], instanceLookup: 'instance discovery failed (Throttling: rate exceeded); used the list from 70 s ago' };
+    lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: Buffer.from(JSON.stringify(answer)) as never });
+    const out = await run(['sweep']);
+    lambda.restore();
+    expect([out.code, out.stdout.split('\n')]).toEqual([0, [
+      '1 session(s) of expired roles ended',
+      'instances no longer in the cluster (skipped): my-pg-2.abc.eu-west-1.rds.amazonaws.com',
+      'warning: instance discovery failed (Throttling: rate exceeded); used the list from 70 s ago',
+    ]]);
+  });
+
   it('says to pass --region or set AWS_REGION when no region is configured, in the --json error shape', async () => {
     useEnv({ AWS_ACCESS_KEY_ID: 'AKIAEXAMPLEEXAMPLE00', AWS_SECRET_ACCESS_KEY: 'secret-example-secret-example' });
     const out = await run(['status', '--json']);
