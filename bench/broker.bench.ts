@@ -1,6 +1,7 @@
 // npm run bench:broker — the password broker against embedded PostgreSQL 17 (loopback, TLS verify-full, the broker
 // logging in with an emulated IAM token as on Aurora), each request against a floor doing the same work by hand:
-//   * warm shared `request` (the connection kept by a warm Lambda container; SCRAM verifier on the client;
+//   * warm shared `request` (the connection kept by a warm Lambda container, reused within 30 s without a check,
+//     and, as a second row, after 30 s idle, checked with SELECT 1 first; SCRAM verifier on the client;
 //     db_admin.request_firefighter_password) vs the warm floor: a fresh verifier, then one round trip on an open
 //     connection with `ALTER ROLE ... PASSWORD ... VALID UNTIL` plus the audit row's INSERT (as admin);
 //   * cold shared `request` (a new connection, as a cold container) vs the cold floor: the same connector (TLS,
@@ -40,7 +41,7 @@ const ms = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
 const lit = (v: string) => pg.escapeLiteral(v);
 const ident = (v: string) => pg.escapeIdentifier(v);
 
-interface Phase { warm: number[]; warmFloor: number[]; cold: number[]; coldFloor: number[]; guardedFloor: number[]; ping: number[] }
+interface Phase { warm: number[]; checked: number[]; warmFloor: number[]; cold: number[]; coldFloor: number[]; guardedFloor: number[]; ping: number[] }
 
 /** The floor's one round trip: what db_admin does for a request, written out by hand (as admin, who owns the audit). */
 async function floorSql(master: pg.Client, perPerson: boolean, n: number): Promise<{ sql: (verifier: string) => string; cleanup: string; guarded: (verifier: string) => string }> {
@@ -86,10 +87,13 @@ async function phase(server: EmbeddedServer, spec: RoleModelSpec, perPerson: boo
   const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
   const config = await directConfig(target, connect);
   const kept = keepOneConnection(connect);
+  // A container whose kept connection sat idle past the check delay (30 s) pays one SELECT 1 before reuse.
+  const keptChecked = keepOneConnection(connect, undefined, undefined, 0);
   const warmService = createBrokerService({ config, connect: kept.connect, release: kept.release, sslmode: 'verify-full', logger: quiet, identity: { trusted: 'bench' } });
+  const checkedService = createBrokerService({ config, connect: keptChecked.connect, release: keptChecked.release, sslmode: 'verify-full', logger: quiet, identity: { trusted: 'bench' } });
   const coldService = createBrokerService({ config, connect, sslmode: 'verify-full', logger: quiet, identity: { trusted: 'bench' } });
   const master = await floorConnect(server.host, DB);
-  const out: Phase = { warm: [], warmFloor: [], cold: [], coldFloor: [], guardedFloor: [], ping: [] };
+  const out: Phase = { warm: [], checked: [], warmFloor: [], cold: [], coldFloor: [], guardedFloor: [], ping: [] };
   const reset = { action: 'revoke', role: 'ro', incidentId: 'BENCH-1', reason: 'bench reset' };
   const request = { action: 'request', role: 'ro', incidentId: 'BENCH-1', reason: 'bench', hours: 1 };
   const timed = async (work: () => Promise<unknown>) => {
@@ -105,6 +109,8 @@ async function phase(server: EmbeddedServer, spec: RoleModelSpec, perPerson: boo
     // Resets are not timed: each timed request is an ordinary first request (a new login in per-person mode).
     await warmService(reset);
     const warm = await timed(ask(warmService));
+    await checkedService(reset);
+    const checked = await timed(ask(checkedService));
     await warmService(reset);
     const cold = await timed(ask(coldService));
     const f1 = await floorSql(master, perPerson, 2 * (i + 20));
@@ -128,6 +134,7 @@ async function phase(server: EmbeddedServer, spec: RoleModelSpec, perPerson: boo
       out.guardedFloor.push(guardedFloor);
       out.ping.push(ping);
       out.warm.push(warm);
+      out.checked.push(checked);
       out.warmFloor.push(warmFloor);
       out.cold.push(cold);
       out.coldFloor.push(coldFloor);
@@ -136,6 +143,7 @@ async function phase(server: EmbeddedServer, spec: RoleModelSpec, perPerson: boo
   await warmService(reset);
   await master.end();
   await kept.close();
+  await keptChecked.close();
   return out;
 }
 
@@ -180,6 +188,7 @@ const rows: [string, string, string][] = [];
 for (const [name, p] of [['shared', lat.shared], ['per-person', lat.perPerson]] as const) {
   rows.push(
     [`${name}: warm request, kept connection (median / p95)`, cell(p.warm), `${ratio(p.warm, p.warmFloor)} its floor (target <= 1.3x)`],
+    [`${name}: warm request, kept connection idle > 30 s, checked first`, cell(p.checked), `${ratio(p.checked, p.warmFloor)} its floor`],
     [`${name}: warm floor, open connection (median / p95)`, cell(p.warmFloor), ''],
     ...(name === 'shared' ? [[`${name}: warm floor + guardrails re-set, holder row (median)`, cell(p.guardedFloor), `request is ${ratio(p.warm, p.guardedFloor)} of it`] as [string, string, string]] : []),
     ...(name === 'shared' ? [['kept-connection check, SELECT 1 (median / p95)', cell(p.ping), ''] as [string, string, string]] : []),

@@ -6,7 +6,7 @@ import { firefighterRole, type BrokerConfig, type FirefighterAccess } from '../c
 import type { RequestInput, RevokeInput } from '../core/broker-input.js';
 import { generatePassword as defaultGeneratePassword } from '../core/password.js';
 import { scramSha256VerifierAsync } from '../core/scram.js';
-import type { BrokerConnector, BrokerRelease, BrokerTls } from '../postgres/broker-connection.js';
+import { reusedUnchecked, type BrokerConnector, type BrokerRelease, type BrokerTls } from '../postgres/broker-connection.js';
 import { BROKER_ERROR_CODES, BrokerError, fromDatabaseError } from './errors.js';
 import { staticInstances, type InstanceLookup, type InstanceNotes } from './instances.js';
 
@@ -121,23 +121,33 @@ export function resolveRole(config: BrokerConfig, access: FirefighterAccess, dat
 }
 
 export async function withClient<T>(deps: BrokerDeps, host: string, database: string, context: string, secrets: readonly string[], work: (client: pg.Client) => Promise<T>): Promise<T> {
-  let client: pg.Client;
-  try {
-    client = await deps.connect(host, database);
-  } catch (error) {
-    throw fromDatabaseError(error, `connecting to ${host}/${database} as ${deps.config.brokerUser} for ${context}`, secrets);
-  }
-  let healthy = true;
-  try {
-    return await work(client);
-  } catch (error) {
-    // A refusal by the server (with a SQLSTATE) leaves the connection usable; anything else may not.
-    const code = (error as { code?: unknown }).code;
-    healthy = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
-    throw fromDatabaseError(error, context, secrets);
-  } finally {
-    if (deps.release) await deps.release(client, healthy).catch(() => undefined);
-    else await client.end().catch(() => undefined);
+  for (let attempt = 1; ; attempt++) {
+    let client: pg.Client;
+    try {
+      client = await deps.connect(host, database);
+    } catch (error) {
+      throw fromDatabaseError(error, `connecting to ${host}/${database} as ${deps.config.brokerUser} for ${context}`, secrets);
+    }
+    const retryable = attempt === 1 && reusedUnchecked(client);
+    let healthy = true;
+    try {
+      return await work(client);
+    } catch (error) {
+      // A refusal by the server (with a SQLSTATE) leaves the connection usable; anything else may not.
+      const code = (error as { code?: unknown }).code;
+      healthy = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
+      // A kept connection reused without a check that turns out dead (no SQLSTATE, or the server ending the
+      // session) ran nothing that committed: the work is one transaction, and a proof is single-use, so a
+      // repeat after an unseen commit is refused as a replay rather than acting twice. Retry once, afresh.
+      if (retryable && (!healthy || /^(57P0[123]|08...)$/.test(String(code)))) {
+        healthy = false;
+        continue;
+      }
+      throw fromDatabaseError(error, context, secrets);
+    } finally {
+      if (deps.release) await deps.release(client, healthy).catch(() => undefined);
+      else await client.end().catch(() => undefined);
+    }
   }
 }
 

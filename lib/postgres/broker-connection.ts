@@ -161,14 +161,31 @@ export interface KeptConnection {
 }
 
 /**
+ * How long a released connection is reused without a check, as PgBouncer's `server_check_delay` (default 30 s):
+ * back-to-back actions (request, then status, then revoke) skip a round trip. A client whose socket already
+ * ended or errored is never reused; one that dies unnoticed fails with a connection error, which withClient
+ * (lib/broker/actions.ts) retries once on a fresh connection (see `reusedUnchecked`).
+ */
+const CHECK_DELAY_MS = 30_000;
+
+/** Clients handed out again without a check; a connection error on them is worth one retry. */
+const unchecked = new WeakSet<pg.Client>();
+
+/** Whether `client` was a kept connection handed out again without a round trip to check it. */
+export function reusedUnchecked(client: pg.Client): boolean {
+  return unchecked.has(client);
+}
+
+/**
  * Keeps the last healthy connection open between invocations of a warm Lambda container, so a request pays
  * neither the TLS and IAM-token handshake nor a cold backend (the db_admin functions compiled, catalogs cached).
  * At most one connection is kept, and it is closed before any other is opened: with reserved concurrency no
- * higher than the broker role's connection limit, the limit still holds on every server. A kept connection is
- * checked with a round trip before reuse and dropped once idle for `maxIdleMs`.
+ * higher than the broker role's connection limit, the limit still holds on every server. A kept connection idle
+ * for longer than `checkDelayMs` is checked with a round trip before reuse, and dropped once idle for `maxIdleMs`.
  */
-export function keepOneConnection(connect: BrokerConnector, maxIdleMs = KEPT_IDLE_MS, now: () => number = Date.now): KeptConnection {
+export function keepOneConnection(connect: BrokerConnector, maxIdleMs = KEPT_IDLE_MS, now: () => number = Date.now, checkDelayMs = CHECK_DELAY_MS): KeptConnection {
   const keys = new WeakMap<pg.Client, string>();
+  const gone = new WeakSet<pg.Client>();
   let kept: { key: string; client: pg.Client; since: number } | undefined;
   const end = (client: pg.Client) => client.end().catch(() => undefined);
   return {
@@ -177,7 +194,12 @@ export function keepOneConnection(connect: BrokerConnector, maxIdleMs = KEPT_IDL
       const previous = kept;
       kept = undefined;
       if (previous) {
-        if (previous.key === key && now() - previous.since < maxIdleMs) {
+        const idle = now() - previous.since;
+        if (previous.key === key && idle < maxIdleMs && !gone.has(previous.client)) {
+          if (idle < checkDelayMs) {
+            unchecked.add(previous.client);
+            return previous.client;
+          }
           try {
             await previous.client.query('SELECT 1');
             return previous.client;
@@ -189,11 +211,15 @@ export function keepOneConnection(connect: BrokerConnector, maxIdleMs = KEPT_IDL
       }
       const client = await connect(host, database);
       keys.set(client, key);
+      // A backend terminated while idle says so (FATAL 57P01) and closes the socket: never hand that client out.
+      client.once('end', () => gone.add(client));
+      client.once('error', () => gone.add(client));
       return client;
     },
     async release(client, healthy) {
+      unchecked.delete(client);
       const key = keys.get(client);
-      if (!healthy || key === undefined || kept) return void (await end(client));
+      if (!healthy || key === undefined || kept || gone.has(client)) return void (await end(client));
       kept = { key, client, since: now() };
     },
     async close() {
