@@ -12,14 +12,14 @@ import { ALICE, brokerConfig, captureLogger, connector, loadSpec, prepare } from
 const spec = loadSpec('reference');
 const DB = 'my-pg-db';
 
-/** The real connection, except that once set_firefighter_password has run on the server the socket dies. */
+/** The real connection, except that once the password function has run on the server the socket dies. */
 function losesTheAnswer(base: BrokerConnector): BrokerConnector {
   return async (host, database) => {
     const client = await base(host, database);
     const real = client.query.bind(client) as (text: string, params?: unknown[]) => Promise<pg.QueryResult>;
     (client as unknown as { query: typeof real }).query = async (text, params) => {
       const result = await real(text, params);
-      if (String(text).includes('set_firefighter_password')) {
+      if (/(set|request)_firefighter_password/.test(String(text))) {
         (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
         throw Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
       }
