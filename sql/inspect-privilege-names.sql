@@ -10,10 +10,6 @@ WITH q AS (
               ELSE pg_catalog.string_to_array(($4::pg_catalog.text[])[i], ',') END AS missing,
          CASE WHEN ($5::pg_catalog.text[])[i] OPERATOR(pg_catalog.=) '' THEN NULL ELSE ($5::pg_catalog.text[])[i] END AS extra
   FROM pg_catalog.generate_subscripts($1::pg_catalog.text[], 1) AS i
-), members AS (
-  SELECT d.classid, d.objid FROM pg_catalog.pg_depend d
-  WHERE d.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['e', 'i']::pg_catalog."char"[]) AND d.objsubid OPERATOR(pg_catalog.=) 0
-    AND NOT (d.refclassid OPERATOR(pg_catalog.=) d.classid AND d.refobjid OPERATOR(pg_catalog.=) d.objid)
 ), objects AS (
   SELECT n.nspname, CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'S'::pg_catalog."char" THEN 'sequences' ELSE 'tables' END AS object_class,
          c.oid, pg_catalog.concat(pg_catalog.quote_ident(n.nspname), '.', pg_catalog.quote_ident(c.relname)) AS name
@@ -26,7 +22,10 @@ WITH q AS (
   SELECT n.nspname, 'routines', f.oid, f.oid::pg_catalog.regprocedure::pg_catalog.text
   FROM pg_catalog.pg_proc f JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) f.pronamespace
   WHERE n.nspname OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])
-    AND NOT EXISTS (SELECT FROM members m WHERE m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass AND m.objid OPERATOR(pg_catalog.=) f.oid)
+    AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend m WHERE m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+                    AND m.objid OPERATOR(pg_catalog.=) f.oid AND m.objsubid OPERATOR(pg_catalog.=) 0
+                    AND m.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['e', 'i']::pg_catalog."char"[])
+                    AND NOT (m.refclassid OPERATOR(pg_catalog.=) m.classid AND m.refobjid OPERATOR(pg_catalog.=) m.objid))
 ), checked AS (
   SELECT q.schema, q.role, q.object_class, o.name,
          CASE o.object_class

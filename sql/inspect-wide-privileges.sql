@@ -17,15 +17,12 @@ WITH nsp AS (
                     AND d.objid OPERATOR(pg_catalog.=) n.oid AND d.deptype OPERATOR(pg_catalog.=) 'e'::pg_catalog."char")
 ), roles AS (
   SELECT r.oid, r.rolname FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.text[])
-), members AS (
-  SELECT d.classid, d.objid FROM pg_catalog.pg_depend d
-  WHERE d.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['e', 'i']::pg_catalog."char"[]) AND d.objsubid OPERATOR(pg_catalog.=) 0
-    AND NOT (d.refclassid OPERATOR(pg_catalog.=) d.classid AND d.refobjid OPERATOR(pg_catalog.=) d.objid)
 ), rels AS (
   SELECT c.oid, c.relname, c.relkind, c.relowner, c.relacl, n.oid AS nspoid, n.nspname, n.listed
   FROM pg_catalog.pg_class c JOIN nsp n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
   WHERE c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p', 'v', 'm', 'f', 'S']::pg_catalog."char"[])
-    AND NOT EXISTS (SELECT FROM members m WHERE m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass AND m.objid OPERATOR(pg_catalog.=) c.oid)
+    AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend e WHERE e.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                    AND e.objid OPERATOR(pg_catalog.=) c.oid AND e.deptype OPERATOR(pg_catalog.=) 'e'::pg_catalog."char")
 ), column_grants AS (
   -- Listed schemas: grants to the role itself or to PUBLIC (the effective view inspect-database.sql takes);
   -- other schemas: grants to the role itself (what PUBLIC may do there is the customer's decision).
@@ -55,7 +52,10 @@ WITH nsp AS (
   FROM pg_catalog.pg_proc f JOIN nsp n ON n.oid OPERATOR(pg_catalog.=) f.pronamespace
   CROSS JOIN LATERAL pg_catalog.aclexplode(f.proacl) x
   WHERE NOT n.listed AND n.nspname OPERATOR(pg_catalog.<>) 'db_admin'
-    AND NOT EXISTS (SELECT FROM members m WHERE m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass AND m.objid OPERATOR(pg_catalog.=) f.oid)
+    AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend m WHERE m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+                    AND m.objid OPERATOR(pg_catalog.=) f.oid AND m.objsubid OPERATOR(pg_catalog.=) 0
+                    AND m.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['e', 'i']::pg_catalog."char"[])
+                    AND NOT (m.refclassid OPERATOR(pg_catalog.=) m.classid AND m.refobjid OPERATOR(pg_catalog.=) m.objid))
 )
 SELECT pg_catalog.json_build_object(
   'columnGrants', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
