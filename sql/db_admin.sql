@@ -227,6 +227,7 @@ END
 $fn$;
 
 -- Ends the role's sessions on the instance this connection reached; the broker calls it on each instance.
+-- Each backend is waited for (up to 1 s) so the count is of sessions that are gone, not merely signalled.
 CREATE OR REPLACE FUNCTION db_admin.end_firefighter_sessions(p_role name)
 RETURNS integer
 LANGUAGE plpgsql
@@ -243,7 +244,7 @@ BEGIN
       USING ERRCODE = 'FF001';
   END IF;
   SELECT count(*) FILTER (WHERE t.ended) INTO v_ended
-    FROM (SELECT pg_terminate_backend(a.pid) AS ended
+    FROM (SELECT pg_terminate_backend(a.pid, 1000) AS ended
             FROM pg_stat_activity a
            WHERE a.usename = p_role AND a.pid <> pg_backend_pid()) t;
   RETURN v_ended;

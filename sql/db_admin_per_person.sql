@@ -377,7 +377,7 @@ SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
 AS $fn$
   SELECT l.login, l.role,
-         (SELECT pg_catalog.count(*) FILTER (WHERE pg_catalog.pg_terminate_backend(a.pid))::integer
+         (SELECT pg_catalog.count(*) FILTER (WHERE pg_catalog.pg_terminate_backend(a.pid, 1000))::integer
             FROM pg_catalog.pg_stat_activity a
            WHERE a.usename = l.login AND a.pid <> pg_catalog.pg_backend_pid())
     FROM db_admin.firefighter_login l
@@ -397,7 +397,7 @@ SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
 AS $fn$
   SELECT l.login, l.role,
-         (SELECT pg_catalog.count(*) FILTER (WHERE pg_catalog.pg_terminate_backend(a.pid))::integer
+         (SELECT pg_catalog.count(*) FILTER (WHERE pg_catalog.pg_terminate_backend(a.pid, 1000))::integer
             FROM pg_catalog.pg_stat_activity a
            WHERE a.usename OPERATOR(pg_catalog.=) l.login AND a.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid())
     FROM db_admin.firefighter_login l
