@@ -63,7 +63,10 @@ export function ensureEndpoints(scope: Construct, vpc: ec2.IVpc, lambdaSubnets: 
   for (const need of missing) {
     // Closed (open: false): only the Lambdas that call the service are let in.
     const options = { service: need.service, open: false, privateDnsEnabled: true };
-    const endpoint = ownVpc ? (vpc as ec2.Vpc).addInterfaceEndpoint(need.id, options) : new ec2.InterfaceVpcEndpoint(scope, need.id, { vpc, ...options });
+    // In the VPC's own stack when that is this construct's stack (stable paths); otherwise beside the construct, so a
+    // role model or broker in a stack of its own adds no reference from the VPC's stack back to it (a cycle).
+    const sameStack = ownVpc && Stack.of(vpc) === Stack.of(scope);
+    const endpoint = sameStack ? (vpc as ec2.Vpc).addInterfaceEndpoint(need.id, options) : new ec2.InterfaceVpcEndpoint(scope, need.id, { vpc, ...options });
     for (const caller of need.callers) endpoint.connections.allowDefaultPortFrom(caller.peer, caller.label);
     endpoints.push(endpoint);
   }

@@ -239,6 +239,8 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
       masterSecret: this.masterSecret,
       vpc: this.vpc,
       vpcSubnets: lambdaSubnets,
+      // This construct checks the endpoints of all its Lambdas at once, below.
+      endpoints: 'existing',
       removalPolicy: props.roleModelRemovalPolicy ?? RemovalPolicy.RETAIN,
       dropDatabaseOnDelete: props.dropDatabaseOnDelete ?? false,
       logRetention,
@@ -260,6 +262,7 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
         cluster: this.cluster,
         vpc: this.vpc,
         vpcSubnets: lambdaSubnets,
+        endpoints: 'existing',
         logRetention,
         ...(encryptionKey ? { encryptionKey } : {}),
       });

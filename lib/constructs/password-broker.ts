@@ -18,6 +18,7 @@ import { BROKER_CONFIG_ENV, requesterArnProblem, type BrokerConfig } from '../co
 import { brokerParameterName, type BrokerLocator } from '../core/broker-locator.js';
 import { brokerEventBus, brokerEventRule, eventBusReference, snsTarget, type BrokerEventRuleOptions, type BrokerNotifyTopicOptions } from './broker-events.js';
 import { bundleDir, LAMBDA_RUNTIME_CA_FILE } from './bundles.js';
+import { ensureEndpoints, type EndpointNeed, type LambdaEndpoints } from './endpoints.js';
 import { BrokerAlarms, type BrokerAlarmOptions } from './broker-alarms.js';
 import { allowLogsToUseKey } from './kms.js';
 import { acknowledgeLambdaBasics, acknowledgeNag } from './nag.js';
@@ -98,6 +99,14 @@ export interface PasswordBrokerProps {
    * @default true
    */
   readonly instanceDiscovery?: boolean;
+  /**
+   * The interface endpoints the broker needs in subnets without a NAT route (STS; EventBridge unless `eventBus:
+   * false`; RDS with `instanceDiscovery`; Secrets Manager with `delivery: 'secret'`), checked at synth time: `auto`
+   * reuses those the app defines or creates them in a VPC of this app (and fails naming the fix for an imported
+   * VPC), `create` always creates them, `existing` trusts that the VPC has them with private DNS.
+   * @default 'auto'
+   */
+  readonly endpoints?: LambdaEndpoints;
   /**
    * The SSM parameter `firefighter ... --cluster NAME` reads to find this broker (function ARN and broker id),
    * or `false` for none. Override it when two brokers serve clusters of the same name in one account and region.
@@ -260,6 +269,12 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
     this.eventBus?.grantPutEventsTo(this.function);
     this.instanceDiscovery = props.instanceDiscovery !== false;
     if (this.instanceDiscovery) grantInstanceDiscovery(this.function, props.cluster.clusterIdentifier);
+    const needs: EndpointNeed[] = [{ id: 'Sts', service: ec2.InterfaceVpcEndpointAwsService.STS, callers: [{ peer: this.function, label: 'password broker' }] }];
+    if (this.eventBus) needs.push({ id: 'Events', service: ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE, callers: [{ peer: this.function, label: 'password broker events' }] });
+    if (this.instanceDiscovery) needs.push({ id: 'Rds', service: ec2.InterfaceVpcEndpointAwsService.RDS, callers: [{ peer: this.function, label: 'password broker instance lookup' }] });
+    if (delivery === 'secret') needs.push({ id: 'SecretsManager', service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER, callers: [{ peer: this.function, label: 'password broker' }] });
+    ensureEndpoints(this, props.vpc, props.vpcSubnets ?? defaultPrivateSubnets(props.vpc), needs, props.endpoints ?? 'auto',
+      { subject: 'the broker runs', modeProp: 'endpoints', subnetsProp: 'vpcSubnets' });
 
     if (props.locatorParameterName !== false) {
       const locator: BrokerLocator = {

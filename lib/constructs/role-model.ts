@@ -13,6 +13,7 @@ import { grantConnectProblem } from '../core/iam-logins.js';
 import type { RoleModelSpec } from '../core/spec.js';
 import { parseSpec } from '../core/validate.js';
 import { bundleDir, LAMBDA_RUNTIME_CA_FILE } from './bundles.js';
+import { ensureEndpoints, type LambdaEndpoints } from './endpoints.js';
 import { allowLogsToUseKey } from './kms.js';
 import { acknowledgeLambdaBasics, acknowledgeNag } from './nag.js';
 import { allowClusterPortFrom, clusterInstances, defaultPrivateSubnets, validationError } from './util.js';
@@ -36,6 +37,13 @@ export interface RoleModelProps {
   readonly vpcSubnets?: ec2.SubnetSelection;
   /** @default - a new security group allowed to the cluster port */
   readonly securityGroups?: ec2.ISecurityGroup[];
+  /**
+   * The Secrets Manager interface endpoint the handler needs in subnets without a NAT route, checked at synth
+   * time: `auto` reuses one the app defines or creates it in a VPC of this app (and fails naming the fix for an
+   * imported VPC), `create` always creates it, `existing` trusts that the VPC has it with private DNS.
+   * @default 'auto'
+   */
+  readonly endpoints?: LambdaEndpoints;
   /**
    * What deleting this construct (or removing a database from the spec) does on the cluster.
    * `RETAIN` changes nothing; `DESTROY` ends the sessions of that database's managed roles, reassigns what they
@@ -73,6 +81,8 @@ export class RoleModel extends Construct implements ec2.IConnectable {
   /** The onEvent handler (in the VPC). */
   readonly handler: lambda.IFunction;
   readonly connections: ec2.Connections;
+  /** Interface endpoints created or reused for the handler (none where its subnets have a NAT route). */
+  readonly endpoints: ec2.InterfaceVpcEndpoint[];
   readonly spec: RoleModelSpec;
   private readonly resources = new Map<string, CustomResource>();
   private readonly cluster: rds.IDatabaseCluster;
@@ -114,6 +124,9 @@ export class RoleModel extends Construct implements ec2.IConnectable {
     });
     this.handler = handler;
     this.connections = handler.connections;
+    this.endpoints = ensureEndpoints(this, props.vpc, props.vpcSubnets ?? defaultPrivateSubnets(props.vpc),
+      [{ id: 'SecretsManager', service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER, callers: [{ peer: handler, label: 'role-model custom resource' }] }],
+      props.endpoints ?? 'auto', { subject: 'the role-model handler runs', modeProp: 'endpoints', subnetsProp: 'vpcSubnets' });
     props.masterSecret.grantRead(handler);
     const ingress = allowClusterPortFrom(this, props.cluster, handler, 'role-model custom resource');
 

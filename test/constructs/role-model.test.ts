@@ -72,8 +72,19 @@ describe('a cluster in one stack, the role model and the broker in another', () 
   });
 
   it('keeps the ingress rules beside the Lambdas, in the access stack', () => {
-    Template.fromStack(accessStack).resourceCountIs('AWS::EC2::SecurityGroupIngress', 2);
+    // The role-model handler and the broker to the cluster port (imported from the data stack); them to the four
+    // endpoints below on 443.
+    const ports = Object.values(Template.fromStack(accessStack).findResources('AWS::EC2::SecurityGroupIngress')).map((r) => r.Properties.FromPort as unknown);
+    expect(ports.map((p) => (p === 443 ? 443 : 'cluster port')).sort()).toEqual([443, 443, 443, 443, 'cluster port', 'cluster port']);
     Template.fromStack(dataStack).resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
+  });
+
+  it('creates the interface endpoints the Lambdas need in isolated subnets beside them, in the access stack', () => {
+    // Before: none at all (the handler and the broker timed out at deploy time calling Secrets Manager and STS).
+    const services = Object.values(Template.fromStack(accessStack).findResources('AWS::EC2::VPCEndpoint'))
+      .map((r) => JSON.stringify(r.Properties.ServiceName).match(/\.(secretsmanager|sts|events|rds)\b/)?.[1]).sort();
+    expect(services).toEqual(['events', 'rds', 'secretsmanager', 'sts']);
+    Template.fromStack(dataStack).resourceCountIs('AWS::EC2::VPCEndpoint', 0);
   });
 
   it('creates one custom resource per database, each naming its own database', () => {
@@ -88,8 +99,9 @@ describe('an imported cluster', () => {
   beforeAll(() => {
     const stack = new Stack(new App(), 'Imported');
     const { vpc, cluster, secret } = importedCluster(stack);
-    new RoleModel(stack, 'RoleModel', { spec: reference, cluster, masterSecret: secret, vpc, removalPolicy: RemovalPolicy.DESTROY });
-    new PasswordBroker(stack, 'Broker', { spec: reference, cluster, vpc, readOnlyRequesters: ['arn:aws:iam::123456789012:role/oncall'] });
+    // The imported VPC's isolated subnets have the endpoints already (the usual set-up of such a VPC).
+    new RoleModel(stack, 'RoleModel', { spec: reference, cluster, masterSecret: secret, vpc, removalPolicy: RemovalPolicy.DESTROY, endpoints: 'existing' });
+    new PasswordBroker(stack, 'Broker', { spec: reference, cluster, vpc, readOnlyRequesters: ['arn:aws:iam::123456789012:role/oncall'], endpoints: 'existing' });
     template = Template.fromStack(stack);
   });
 
@@ -192,6 +204,16 @@ describe('validation errors name the value and the fix', () => {
       }),
       /the cluster has no instance endpoints .*; pass instanceHosts or import it with instanceEndpointAddresses/,
     ],
+    [
+      'a role model in isolated subnets of an imported VPC with no endpoint',
+      build((s, { vpc, cluster, secret }) => new RoleModel(s, 'R', { spec: reference, cluster, masterSecret: secret, vpc })),
+      /the role-model handler runs in subnets without a NAT route \(subnetType Isolated\) of an imported VPC and need interface endpoints for secretsmanager, which this app does not define; set endpoints: 'create' to create them, endpoints: 'existing' if the VPC already has them with private DNS, or vpcSubnets to private subnets with egress/,
+    ],
+    [
+      'a broker in isolated subnets of an imported VPC with no endpoint',
+      build((s, { vpc, cluster }) => new PasswordBroker(s, 'B', { spec: reference, cluster, vpc })),
+      /the broker runs in subnets without a NAT route .* need interface endpoints for sts, events and rds, which this app does not define; set endpoints: 'create'/,
+    ],
   ])('rejects %s', (_name, fn, message) => {
     expect(fn).toThrow(message);
   });
@@ -199,7 +221,7 @@ describe('validation errors name the value and the fix', () => {
   it('names the database when asked for one the role model does not manage', () => {
     const stack = new Stack(new App(), 'Lookup');
     const { vpc, cluster, secret } = importedCluster(stack);
-    const roleModel = new RoleModel(stack, 'R', { spec: reference, cluster, masterSecret: secret, vpc });
+    const roleModel = new RoleModel(stack, 'R', { spec: reference, cluster, masterSecret: secret, vpc, endpoints: 'existing' });
     expect(roleModel.databaseResource('my-pg-db').node.id).toBe('Database-my-pg-db');
     expect(() => roleModel.databaseResource('nope')).toThrow(/database "nope" is not in the role model \(my-pg-db\); add it to the spec/);
   });
