@@ -1,27 +1,30 @@
 #!/usr/bin/env node
 // firefighter request ro|rw --incident ID --reason TEXT [--hours 1|2] [--takeover] [--connect] [--json]
 // firefighter revoke ro|rw --incident ID [--reason TEXT]
-// firefighter status | history | sweep | extend | approve | deny (bin/firefighter/commands.ts)
+// firefighter status | history | sweep | extend | approve | deny (bin/firefighter/commands.ts); the Lambda
+// invoke is in bin/firefighter/lambda.ts, --connect in bin/firefighter/psql.ts, --tunnel in bin/firefighter/tunnel.ts.
 // Exit codes: 0 done, 2 refused or invalid input, 1 failure, 3 pending approval. The password is printed once (or handed to psql
 // in its environment with --connect); it never reaches argv, stderr or an error message.
-import { spawn } from 'node:child_process';
 import { hostname, userInfo } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createBrokerService, type AuditLogger, type BrokerResponse, type InstanceReport, type RequestResponse } from '../lib/broker/service.js';
+import { createBrokerService, type AuditLogger, type BrokerResponse, type InstanceReport } from '../lib/broker/service.js';
 import { directConfig, directConnector, parseDirectUrl } from '../lib/broker/direct.js';
 import { BROKER_ERROR_CODES, exitCodeOf, redact } from '../lib/broker/errors.js';
-import { directHost, psqlTls, psqlTlsPreflight } from '../lib/broker/psql-tls.js';
-import { locateBroker, type GetParameter, type LocatedBroker } from './firefighter-cluster.js';
+import { directHost, psqlTlsPreflight } from '../lib/broker/psql-tls.js';
+import { type GetParameter, type LocatedBroker } from './firefighter-cluster.js';
 import { firefighterVersion } from './firefighter-version.js';
 import { loadRdsCa } from '../lib/postgres/rds-ca.js';
 import { TlsRefusal } from '../lib/postgres/tls.js';
-import { parseBrokerInput, proofBinding } from '../lib/core/broker-input.js';
 import { EXTRA_OPTIONS, EXTRA_USAGE, extraEvent, isExtraCommand } from './firefighter/commands.js';
 import { awsError, cliError, CLI_ERROR_CODES, type CliError } from './firefighter/errors.js';
 import { extraLines, localAndUtc } from './firefighter/output.js';
-import { defaultTunnelDeps, openTunnel, tunnelPreflight, tunnelPsqlEnv, type OpenTunnel, type TunnelDeps, type TunnelTarget } from './firefighter/tunnel.js';
+import { defaultTunnelDeps, tunnelPreflight, type TunnelDeps, type TunnelTarget } from './firefighter/tunnel.js';
 import { INSTANCE_ID } from '../lib/core/broker-locator.js';
+import { AwsFailure, invokeLambda, located, type LambdaOptions } from './firefighter/lambda.js';
+import { connectPsql, psqlPreflight } from './firefighter/psql.js';
+
+export type { LambdaOptions };
 
 const USAGE = `usage: firefighter request ro|rw --incident ID --reason TEXT [--hours 1|2] [--takeover [--end-sessions]] [--connect [--tunnel]] [--json]
        firefighter revoke ro|rw --incident ID [--reason TEXT] [--json]
@@ -68,16 +71,6 @@ export interface CliIo {
   readonly getParameter?: GetParameter;
   /** PATH lookups, the AWS CLI child and port checks of --tunnel. */
   readonly tunnel?: Partial<TunnelDeps>;
-}
-
-export interface LambdaOptions {
-  readonly functionName: string;
-  readonly brokerId: string;
-  readonly profile?: string;
-  readonly region?: string;
-  readonly stsEndpoint?: string;
-  /** Set with --cluster: functionName and brokerId are then read from SSM before the invoke. */
-  readonly cluster?: string;
 }
 
 class UsageError extends Error {}
@@ -169,15 +162,6 @@ function parseCli(argv: string[], env: NodeJS.ProcessEnv): Cli {
   };
 }
 
-/** With --cluster: the function ARN, broker id and region (and the access host) from the cluster's SSM parameter. */
-async function located(options: LambdaOptions, getParameter?: GetParameter): Promise<{ lambda: LambdaOptions; accessHost?: LocatedBroker['accessHost'] }> {
-  if (options.cluster === undefined) return { lambda: options };
-  const broker = await locateBroker(options.cluster, options, getParameter);
-  const { cluster: _cluster, ...rest } = options;
-  const lambda = { ...rest, functionName: broker.functionName, brokerId: options.brokerId || broker.brokerId, region: options.region ?? broker.region };
-  return { lambda, ...(broker.accessHost ? { accessHost: broker.accessHost } : {}) };
-}
-
 /** --tunnel's target: --access-host wins; the locator's host also names the writer it forwards to. */
 function tunnelTarget(cli: Cli, lambda: LambdaOptions, found?: LocatedBroker['accessHost']): TunnelTarget | undefined {
   const where = { ...(lambda.region ? { region: lambda.region } : {}), ...(lambda.profile ? { profile: lambda.profile } : {}) };
@@ -202,62 +186,6 @@ async function runDirect(cli: Cli, io: CliIo): Promise<BrokerResponse> {
     identity: { trusted: `${userInfo().username}@${hostname()} (direct)`.slice(0, 200) },
   });
   return service(cli.event);
-}
-
-/** The default invoke: signs the identity proof with the caller's credentials and invokes the function. */
-async function invokeLambda(options: LambdaOptions, event: Record<string, unknown>): Promise<BrokerResponse> {
-  // The SDK's 7-line NodeVersionSupportWarning on Node 20 says nothing a firefighter can act on mid-incident.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  try {
-    return await invokeLambdaOnce(options, event);
-  } catch (error) {
-    throw new AwsFailure(awsError(error, options));
-  }
-}
-
-/** An AWS failure already turned into the CLI's error shape. */
-class AwsFailure extends Error {
-  constructor(readonly shaped: CliError) {
-    super(shaped.message);
-  }
-}
-
-async function invokeLambdaOnce(options: LambdaOptions, event: Record<string, unknown>): Promise<BrokerResponse> {
-  // Loaded only here, so --direct runs with nothing but pg installed.
-  const { LambdaClient, InvokeCommand } = await import('@aws-sdk/client-lambda');
-  const { fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
-  const { signIdentityProof, defaultStsEndpoint } = await import('../lib/broker/sts-identity.js');
-  const credentials = fromNodeProviderChain(options.profile ? { profile: options.profile } : {});
-  const client = new LambdaClient({ credentials, ...(options.region ? { region: options.region } : {}), ...(options.profile ? { profile: options.profile } : {}) });
-  const region = await client.config.region();
-  // The proof is signed for exactly this event (action, access, incident, a digest of the rest), parsed the way
-  // the broker parses it so that defaults count the same; the broker's own rules (databases, incident format)
-  // are checked there.
-  const input = parseBrokerInput(event, { incidentId: () => true, incidentIdHint: '', databases: typeof event.database === 'string' ? [event.database] : [] });
-  const identity = input.action === 'sweep' ? undefined : await signIdentityProof({
-    credentials: await credentials(), region, endpoint: options.stsEndpoint ?? defaultStsEndpoint(region), brokerId: options.brokerId,
-    binding: proofBinding(input),
-  });
-  const out = await client.send(new InvokeCommand({ FunctionName: options.functionName, Payload: Buffer.from(JSON.stringify({ ...event, ...(identity ? { identity } : {}) })) }));
-  const text = Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8');
-  if (out.FunctionError) {
-    let message = text;
-    try {
-      message = String((JSON.parse(text) as { errorMessage?: unknown }).errorMessage ?? text);
-    } catch {
-      // not JSON: keep the text
-    }
-    return { ok: false, code: 'FAILURE', message: `the broker function failed: ${message.slice(0, 500)}`, refusal: false };
-  }
-  return JSON.parse(text) as BrokerResponse;
-}
-
-function spawnPsql(env: NodeJS.ProcessEnv): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('psql', [], { env, stdio: 'inherit' });
-    child.once('error', reject);
-    child.once('exit', (code) => resolve(code ?? 1));
-  });
 }
 
 /** Readers that went away, or a failed instance lookup: said after the answer of revoke, status and sweep. */
@@ -293,75 +221,11 @@ function human(response: Exclude<BrokerResponse, { ok: false }>, connect: boolea
   }
 }
 
-/** --connect: psql must be there before anything is issued, not after (TLS is checked beside it). */
-async function psqlPreflight(io: CliIo): Promise<CliError | undefined> {
-  const available = io.psqlAvailable ?? (io.psql ? async () => true : psqlRuns);
-  if (await available()) return undefined;
-  return cliError(CLI_ERROR_CODES.precondition, 'psql was not found on PATH, and --connect starts it; install the PostgreSQL client (e.g. apt install postgresql-client, brew install libpq) or leave out --connect. Nothing was issued');
-}
-
-function psqlRuns(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const child = spawn('psql', ['--version'], { stdio: 'ignore' });
-    child.once('error', () => resolve(false));
-    child.once('exit', (code) => resolve(code === 0));
-  });
-}
-
 /** One error on stderr (or stdout with --json, in the one shape); `labelled` adds "refused (CODE)" / "failed (CODE)". */
 function printError(error: CliError, json: boolean, io: CliIo, labelled = true): number {
   if (json) io.stdout(JSON.stringify(error));
   else io.stderr(`firefighter: ${labelled ? `${error.refusal ? 'refused' : 'failed'} (${error.code}): ` : ''}${error.message}`);
   return error.exitCode;
-}
-
-async function connectPsql(response: RequestResponse, cli: Cli, io: CliIo, tunnelTo?: TunnelTarget): Promise<number> {
-  if (!response.password) {
-    io.stderr(`firefighter: --connect needs the password in the response; this broker writes it to ${response.secretArn ?? 'a secret'}, read it from there`);
-    return 1;
-  }
-  if (response.sslmode === 'disable') {
-    io.stderr('firefighter: --connect needs TLS, and this server was reached without it; use sslmode=verify-full');
-    return 2;
-  }
-  let tls;
-  try {
-    tls = await psqlTls(response.host, { caFile: cli.caFile, env: io.env, insecureSkipTlsVerify: cli.insecureSkipTlsVerify, rdsCa: loadRdsCa });
-  } catch (error) {
-    if (!(error instanceof TlsRefusal)) throw error;
-    io.stderr(`firefighter: not starting psql: ${error.message}; the password is active until ${response.expiresAt} (end it with: firefighter revoke ${response.access} --incident ${String(cli.event.incidentId)})`);
-    return 2;
-  }
-  if (tls.warning) io.stderr(`firefighter: ${tls.warning}`);
-  let tunnel: OpenTunnel | undefined;
-  try {
-    if (tunnelTo) {
-      try {
-        tunnel = await openTunnel({ ...tunnelTo, host: response.host, port: response.port }, { ...defaultTunnelDeps(io.env), ...io.tunnel });
-      } catch (error) {
-        io.stderr(`firefighter: not starting psql: ${(error as Error).message}; the password is active until ${response.expiresAt} (end it with: firefighter revoke ${response.access} --incident ${String(cli.event.incidentId)})`);
-        return 1;
-      }
-      io.stderr(`firefighter: tunnel to ${response.host}:${response.port} through ${tunnelTo.instanceId} on 127.0.0.1:${tunnel.localPort}`);
-    }
-    // A PGHOSTADDR of the caller's would send the password elsewhere than the host named (and verified) here.
-    const { PGSSLROOTCERT: _userRoot, PGHOSTADDR: _userAddr, ...callerEnv } = io.env;
-    const env: NodeJS.ProcessEnv = {
-      ...callerEnv,
-      PGHOST: response.host, PGPORT: String(response.port), PGUSER: response.username, PGDATABASE: response.database,
-      // Through the tunnel: the socket goes to 127.0.0.1, the certificate is still checked against the writer's name.
-      ...(tunnel ? tunnelPsqlEnv(response.host, tunnel.localPort) : {}),
-      // In the environment, never in argv: argv is visible to every local user in `ps`.
-      PGPASSWORD: response.password,
-      ...tls.env,
-      PGAPPNAME: 'firefighter',
-    };
-    const code = await (io.psql ?? spawnPsql)(env);
-    return code === 0 ? 0 : 1;
-  } finally {
-    tunnel?.close();
-    tls.cleanup();
-  }
 }
 
 /** Runs the CLI; returns the exit code. */
