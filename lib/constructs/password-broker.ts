@@ -1,135 +1,32 @@
-import { Annotations, ArnFormat, CfnOutput, Duration, Lazy, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+// The PasswordBroker construct: the broker Lambda, its configuration, allowlists and grants, events, alarms and
+// the locator parameter. Props in ./password-broker-props.ts; derived ARNs and IAM statements in ./password-broker-grants.ts.
+import { Annotations, CfnOutput, Duration, Lazy, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import type { RoleModelSpec } from '../core/spec.js';
 import { isPerPerson } from '../core/spec.js';
 import { parseSpec } from '../core/validate.js';
 import { BROKER_CONFIG_ENV, requesterArnProblem, type BrokerConfig } from '../core/broker-config.js';
 import { brokerParameterName, type BrokerLocator } from '../core/broker-locator.js';
 import { brokerEventBus, brokerEventRule, eventBusReference, snsTarget, type BrokerEventRuleOptions, type BrokerNotifyTopicOptions } from './broker-events.js';
 import { bundleDir, LAMBDA_RUNTIME_CA_FILE } from './bundles.js';
-import { ensureEndpoints, type EndpointNeed, type LambdaEndpoints } from './endpoints.js';
-import { BrokerAlarms, type BrokerAlarmOptions } from './broker-alarms.js';
+import { ensureEndpoints, type EndpointNeed } from './endpoints.js';
+import { BrokerAlarms } from './broker-alarms.js';
 import { allowLogsToUseKey } from './kms.js';
 import { acknowledgeLambdaBasics, acknowledgeNag } from './nag.js';
 import { allowClusterPortFrom, defaultPrivateSubnets, validationError } from './util.js';
 
-export type FirefighterAccess = 'ro' | 'rw';
+import type { FirefighterAccess, PasswordBrokerProps } from './password-broker-props.js';
+import { grantInstanceDiscovery, instanceHostsOf, principalArnOf } from './password-broker-grants.js';
 
-export interface PasswordBrokerProps {
-  /** The role model: names the broker's database user and each database's firefighter roles. */
-  readonly spec: RoleModelSpec;
-  /** The cluster; for an imported one, give `clusterResourceIdentifier` and `instanceEndpointAddresses`. */
-  readonly cluster: rds.IDatabaseCluster;
-  readonly vpc: ec2.IVpc;
-  /**
-   * Subnets for the broker. They need routes to the cluster, STS and EventBridge (unless `eventBus: false`), and
-   * Secrets Manager with `delivery: 'secret'`.
-   * @default - the VPC's isolated subnets, or its private subnets with egress when it has no isolated ones
-   */
-  readonly vpcSubnets?: ec2.SubnetSelection;
-  /** @default - a new security group allowed to the cluster port */
-  readonly securityGroups?: ec2.ISecurityGroup[];
-  /**
-   * IAM principal ARNs (roles or users) the broker accepts for a read-only firefighter password.
-   * They still need permission to invoke the broker: `grantRequest(principal, 'ro')` does both in one call.
-   * @default - nobody; add with `grantRequest(principal, 'ro')` or `addRequester('ro', arn)`
-   */
-  readonly readOnlyRequesters?: string[];
-  /**
-   * IAM principal ARNs the broker accepts for a read-write firefighter password.
-   * @default - nobody; add with `grantRequest(principal, 'rw')` or `addRequester('rw', arn)`
-   */
-  readonly readWriteRequesters?: string[];
-  /**
-   * IAM principal ARNs that may approve or deny read-write requests (spec `readWriteApproval`; per-person logins
-   * only). Self-approval is refused in `db_admin`. They need invoke permission too: `grantApprove(principal)` does both.
-   * @default - nobody; add with `grantApprove(principal)` or `addApprover(arn)`
-   */
-  readonly approvers?: string[];
-  /**
-   * The EventBridge bus the broker publishes an event to for every action (issue, reissue, extension, takeover,
-   * revoke, approval request and decision, refusal, sessions ended by the sweep), or `false` for none. Route them
-   * with `onEvent(id, { target })` or `notifyTopic(topic)`.
-   * @default - the account's default event bus
-   */
-  readonly eventBus?: events.IEventBus | false;
-  /**
-   * Most broker invocations at once. Each holds one connection as the broker user, so it may not exceed the
-   * spec's `passwordBroker.connectionLimit`.
-   * @default - the broker user's connection limit (3 when the spec does not set one)
-   */
-  readonly reservedConcurrency?: number;
-  /** How often expired passwords are swept and their sessions ended. @default Schedule.rate(Duration.minutes(5)) */
-  readonly sweepSchedule?: events.Schedule;
-  /** @default logs.RetentionDays.ONE_YEAR */
-  readonly logRetention?: logs.RetentionDays;
-  /**
-   * `response`: the password is returned to the requester in the invoke response. `secret`: it is written to one
-   * Secrets Manager secret per firefighter role, readable by principals granted with `grantReadPassword`.
-   * @default 'response'
-   */
-  readonly delivery?: 'response' | 'secret';
-  /** Regular expression an incident id must match, e.g. `^INC-[0-9]+$`. @default - any non-empty id */
-  readonly incidentIdPattern?: string;
-  /**
-   * The value each caller's identity proof is bound to, so a proof made for this broker is useless elsewhere.
-   * @default - a name unique to this construct in the app
-   */
-  readonly brokerId?: string;
-  /** @default - the cluster's writer endpoint */
-  readonly writerHost?: string;
-  /** Every instance endpoint (writer and readers): sessions are ended on each. @default - `cluster.instanceEndpoints` */
-  readonly instanceHosts?: string[];
-  /**
-   * Ask RDS for the cluster's instances at run time (DescribeDBClusters and DescribeDBInstances, cached for a
-   * minute), so a reader added after deploy is swept and a removed one is reported and skipped. `instanceHosts`
-   * is then the fallback when RDS cannot be asked. Needs a route to RDS: FirefighterDatabase adds an RDS
-   * interface endpoint in subnets without NAT.
-   * @default true
-   */
-  readonly instanceDiscovery?: boolean;
-  /**
-   * The interface endpoints the broker needs in subnets without a NAT route (STS; EventBridge unless `eventBus:
-   * false`; RDS with `instanceDiscovery`; Secrets Manager with `delivery: 'secret'`), checked at synth time: `auto`
-   * reuses those the app defines or creates them in a VPC of this app (and fails naming the fix for an imported
-   * VPC), `create` always creates them, `existing` trusts that the VPC has them with private DNS.
-   * @default 'auto'
-   */
-  readonly endpoints?: LambdaEndpoints;
-  /**
-   * The SSM parameter `firefighter ... --cluster NAME` reads to find this broker (function ARN and broker id),
-   * or `false` for none. Override it when two brokers serve clusters of the same name in one account and region.
-   * @default '/cdk-aurora-firefighter/<spec.cluster>/broker'
-   */
-  readonly locatorParameterName?: string | false;
-  /** Instance id of an SSM access host, written to the locator for `firefighter ... --tunnel`. @default - none */
-  readonly accessHostInstanceId?: string;
-  /** Stack outputs with the broker's function name, broker id and locator parameter. @default true */
-  readonly outputs?: boolean;
-  /**
-   * Metric filters on the audit lines and alarms on failed actions, refusals and takeovers, or `false` for none.
-   * @default - errors >= 1, refusals >= 3, takeovers >= 1 in 5 minutes, no actions (add them with `alarms.actions`
-   * or `broker.alarms.errors.addAlarmAction(...)`)
-   */
-  readonly alarms?: BrokerAlarmOptions | false;
-  /**
-   * Customer managed KMS key for the broker's log group and its password secrets (`delivery: 'secret'`); a key of
-   * this app gets the key-policy statement CloudWatch Logs needs.
-   * @default - CloudWatch Logs' and Secrets Manager's own (AWS managed) encryption
-   */
-  readonly encryptionKey?: kms.IKey;
-}
+export type { FirefighterAccess, PasswordBrokerProps };
 
 /**
  * The break-glass password broker: a Lambda in the VPC that logs in as the broker's database user with an IAM
@@ -379,52 +276,5 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
       throw validationError(`no password secret for role "${role}"; set delivery: 'secret' and use one of ${[...this.passwordSecrets.keys()].join(', ') || 'the spec\'s firefighter roles'}`, this);
     }
     return secret.grantRead(grantee);
-  }
-}
-
-/** The ARN the broker's allowlist must hold for a grantee: a role's or user's ARN, or an ArnPrincipal's. */
-function principalArnOf(grantee: iam.IGrantable, scope: Construct): string {
-  // From the policy fragment, not instanceof: a role, a user and an ArnPrincipal all name themselves there.
-  const principal = grantee.grantPrincipal;
-  const aws = principal.policyFragment.principalJson.AWS as string[] | string | undefined;
-  const arns = [aws ?? []].flat();
-  if (arns.length !== 1 || typeof arns[0] !== 'string') {
-    throw validationError(`grantRequest and grantApprove need an IAM role or user (or an ArnPrincipal), got ${principal.toString()}; for a principal in another account use addRequester(access, arn) or addApprover(arn)`, scope);
-  }
-  return arns[0];
-}
-
-function instanceHostsOf(cluster: rds.IDatabaseCluster, scope: Construct): string[] {
-  try {
-    return cluster.instanceEndpoints.map((endpoint) => endpoint.hostname);
-  } catch {
-    throw validationError('the cluster has no instance endpoints (an imported cluster without instanceEndpointAddresses); pass instanceHosts or import it with instanceEndpointAddresses', scope);
-  }
-}
-
-/**
- * rds:DescribeDBClusters on exactly this cluster; rds:DescribeDBInstances on the instances of this account and
- * region (Service Authorization Reference: both are read actions with resource-level permissions, on `cluster` and
- * `db` ARNs). Readers added after deploy have names nobody knows at synth, and IAM has no key that ties an instance
- * to its cluster, so the instance ARN is a wildcard; the call reads names, states and endpoints, nothing else.
- */
-function grantInstanceDiscovery(fn: lambda.Function, clusterIdentifier: string): void {
-  const stack = Stack.of(fn);
-  fn.addToRolePolicy(new iam.PolicyStatement({
-    actions: ['rds:DescribeDBClusters'],
-    resources: [stack.formatArn({ service: 'rds', resource: 'cluster', resourceName: clusterIdentifier, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
-  }));
-  fn.addToRolePolicy(new iam.PolicyStatement({
-    actions: ['rds:DescribeDBInstances'],
-    resources: [stack.formatArn({ service: 'rds', resource: 'db', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
-  }));
-  if (fn.role) {
-    // cdk-nag names the resource as rendered: literal region and account in an environment-bound stack.
-    const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
-    const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
-    acknowledgeNag(fn.role, {
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds:${region}:${account}:db:*]`,
-      reason: 'The broker lists the cluster\'s instances (DescribeDBInstances, read-only: names, states, endpoints) to end firefighter sessions on readers added after deploy, whose names are unknown at synth; IAM has no condition key tying an instance to its cluster. DescribeDBClusters is scoped to the one cluster.',
-    });
   }
 }

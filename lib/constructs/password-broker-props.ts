@@ -1,0 +1,117 @@
+// The PasswordBroker construct's props: what the broker needs (spec, cluster, VPC) and the options a platform
+// engineer tunes (allowlists, delivery, events, alarms, networking, keys), each with its documented default.
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as events from 'aws-cdk-lib/aws-events';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as rds from 'aws-cdk-lib/aws-rds';
+import type { RoleModelSpec } from '../core/spec.js';
+import type { BrokerAlarmOptions } from './broker-alarms.js';
+import type { LambdaEndpoints } from './endpoints.js';
+
+export type FirefighterAccess = 'ro' | 'rw';
+
+export interface PasswordBrokerProps {
+  /** The role model: names the broker's database user and each database's firefighter roles. */
+  readonly spec: RoleModelSpec;
+  /** The cluster; for an imported one, give `clusterResourceIdentifier` and `instanceEndpointAddresses`. */
+  readonly cluster: rds.IDatabaseCluster;
+  readonly vpc: ec2.IVpc;
+  /**
+   * Subnets for the broker. They need routes to the cluster, STS and EventBridge (unless `eventBus: false`), and
+   * Secrets Manager with `delivery: 'secret'`.
+   * @default - the VPC's isolated subnets, or its private subnets with egress when it has no isolated ones
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** @default - a new security group allowed to the cluster port */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+  /**
+   * IAM principal ARNs (roles or users) the broker accepts for a read-only firefighter password.
+   * They still need permission to invoke the broker: `grantRequest(principal, 'ro')` does both in one call.
+   * @default - nobody; add with `grantRequest(principal, 'ro')` or `addRequester('ro', arn)`
+   */
+  readonly readOnlyRequesters?: string[];
+  /**
+   * IAM principal ARNs the broker accepts for a read-write firefighter password.
+   * @default - nobody; add with `grantRequest(principal, 'rw')` or `addRequester('rw', arn)`
+   */
+  readonly readWriteRequesters?: string[];
+  /**
+   * IAM principal ARNs that may approve or deny read-write requests (spec `readWriteApproval`; per-person logins
+   * only). Self-approval is refused in `db_admin`. They need invoke permission too: `grantApprove(principal)` does both.
+   * @default - nobody; add with `grantApprove(principal)` or `addApprover(arn)`
+   */
+  readonly approvers?: string[];
+  /**
+   * The EventBridge bus the broker publishes an event to for every action (issue, reissue, extension, takeover,
+   * revoke, approval request and decision, refusal, sessions ended by the sweep), or `false` for none. Route them
+   * with `onEvent(id, { target })` or `notifyTopic(topic)`.
+   * @default - the account's default event bus
+   */
+  readonly eventBus?: events.IEventBus | false;
+  /**
+   * Most broker invocations at once. Each holds one connection as the broker user, so it may not exceed the
+   * spec's `passwordBroker.connectionLimit`.
+   * @default - the broker user's connection limit (3 when the spec does not set one)
+   */
+  readonly reservedConcurrency?: number;
+  /** How often expired passwords are swept and their sessions ended. @default Schedule.rate(Duration.minutes(5)) */
+  readonly sweepSchedule?: events.Schedule;
+  /** @default logs.RetentionDays.ONE_YEAR */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * `response`: the password is returned to the requester in the invoke response. `secret`: it is written to one
+   * Secrets Manager secret per firefighter role, readable by principals granted with `grantReadPassword`.
+   * @default 'response'
+   */
+  readonly delivery?: 'response' | 'secret';
+  /** Regular expression an incident id must match, e.g. `^INC-[0-9]+$`. @default - any non-empty id */
+  readonly incidentIdPattern?: string;
+  /**
+   * The value each caller's identity proof is bound to, so a proof made for this broker is useless elsewhere.
+   * @default - a name unique to this construct in the app
+   */
+  readonly brokerId?: string;
+  /** @default - the cluster's writer endpoint */
+  readonly writerHost?: string;
+  /** Every instance endpoint (writer and readers): sessions are ended on each. @default - `cluster.instanceEndpoints` */
+  readonly instanceHosts?: string[];
+  /**
+   * Ask RDS for the cluster's instances at run time (DescribeDBClusters and DescribeDBInstances, cached for a
+   * minute), so a reader added after deploy is swept and a removed one is reported and skipped. `instanceHosts`
+   * is then the fallback when RDS cannot be asked. Needs a route to RDS: FirefighterDatabase adds an RDS
+   * interface endpoint in subnets without NAT.
+   * @default true
+   */
+  readonly instanceDiscovery?: boolean;
+  /**
+   * The interface endpoints the broker needs in subnets without a NAT route (STS; EventBridge unless `eventBus:
+   * false`; RDS with `instanceDiscovery`; Secrets Manager with `delivery: 'secret'`), checked at synth time: `auto`
+   * reuses those the app defines or creates them in a VPC of this app (and fails naming the fix for an imported
+   * VPC), `create` always creates them, `existing` trusts that the VPC has them with private DNS.
+   * @default 'auto'
+   */
+  readonly endpoints?: LambdaEndpoints;
+  /**
+   * The SSM parameter `firefighter ... --cluster NAME` reads to find this broker (function ARN and broker id),
+   * or `false` for none. Override it when two brokers serve clusters of the same name in one account and region.
+   * @default '/cdk-aurora-firefighter/<spec.cluster>/broker'
+   */
+  readonly locatorParameterName?: string | false;
+  /** Instance id of an SSM access host, written to the locator for `firefighter ... --tunnel`. @default - none */
+  readonly accessHostInstanceId?: string;
+  /** Stack outputs with the broker's function name, broker id and locator parameter. @default true */
+  readonly outputs?: boolean;
+  /**
+   * Metric filters on the audit lines and alarms on failed actions, refusals and takeovers, or `false` for none.
+   * @default - errors >= 1, refusals >= 3, takeovers >= 1 in 5 minutes, no actions (add them with `alarms.actions`
+   * or `broker.alarms.errors.addAlarmAction(...)`)
+   */
+  readonly alarms?: BrokerAlarmOptions | false;
+  /**
+   * Customer managed KMS key for the broker's log group and its password secrets (`delivery: 'secret'`); a key of
+   * this app gets the key-policy statement CloudWatch Logs needs.
+   * @default - CloudWatch Logs' and Secrets Manager's own (AWS managed) encryption
+   */
+  readonly encryptionKey?: kms.IKey;
+}
