@@ -325,7 +325,7 @@ END
 $fn$;
 
 -- Expires the caller's logins of the group (every holder's with p_all); their sessions are ended and the
--- logins dropped by end_expired_login_sessions on each instance, then drop_expired_firefighter_logins.
+-- logins dropped by end_login_sessions on each instance, then drop_expired_firefighter_logins.
 CREATE OR REPLACE FUNCTION db_admin.revoke_firefighter_logins(
   p_role name,
   p_requested_by text,
@@ -367,24 +367,6 @@ BEGIN
 END
 $fn$;
 
--- Ends, on the instance this connection reached, the sessions of logins that have expired (or were revoked)
--- and are not dropped yet. Writes nothing, so it runs on readers too.
-CREATE OR REPLACE FUNCTION db_admin.end_expired_login_sessions()
-RETURNS TABLE (login name, role name, ended integer)
-LANGUAGE sql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-SET TimeZone = 'UTC'
-AS $fn$
-  SELECT l.login, l.role,
-         (SELECT pg_catalog.count(*) FILTER (WHERE pg_catalog.pg_terminate_backend(a.pid, 1000))::integer
-            FROM pg_catalog.pg_stat_activity a
-           WHERE a.usename = l.login AND a.pid <> pg_catalog.pg_backend_pid())
-    FROM db_admin.firefighter_login l
-   WHERE l.dropped_at IS NULL AND l.expires_at <= pg_catalog.clock_timestamp()
-   ORDER BY l.login;
-$fn$;
-
 -- Ends, on the instance this connection reached, the sessions of the named logins: the broker names the logins
 -- the writer found expired, because a reader's copy of firefighter_login may not show a revoke yet (replica
 -- lag), and a login dropped before its reader sessions ended would leave them running. Only logins in
@@ -403,6 +385,22 @@ AS $fn$
     FROM db_admin.firefighter_login l
    WHERE l.login OPERATOR(pg_catalog.=) ANY (coalesce(p_logins, '{}'::name[]))
    ORDER BY l.login;
+$fn$;
+
+-- Ends, on the instance this connection reached, the sessions of logins that have expired (or were revoked)
+-- and are not dropped yet, as this instance's copy of firefighter_login sees them: end_login_sessions for the
+-- logins it finds. Right on the writer; on a reader the broker names the logins instead (replica lag).
+CREATE OR REPLACE FUNCTION db_admin.end_expired_login_sessions()
+RETURNS TABLE (login name, role name, ended integer)
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $fn$
+  SELECT e.login, e.role, e.ended
+    FROM db_admin.end_login_sessions(ARRAY(
+      SELECT l.login FROM db_admin.firefighter_login l
+       WHERE l.dropped_at IS NULL AND l.expires_at OPERATOR(pg_catalog.<=) pg_catalog.clock_timestamp())) e;
 $fn$;
 
 -- On the writer, after every instance ended the sessions: drops the expired logins and records how many
