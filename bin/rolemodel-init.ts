@@ -4,7 +4,7 @@
 // Exit codes: 0 written, 2 invalid input (usage, no such database, an existing --out file), 1 failure.
 import { existsSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { clusterIdFor, initSpec, InitError } from '../lib/core/init-spec.js';
+import { clusterIdFor, clusterIdProblem, initSpec, InitError } from '../lib/core/init-spec.js';
 import { parseSpec, SpecError } from '../lib/core/validate.js';
 import type { ConnectionOptions } from '../lib/postgres/connection.js';
 import { inspectForInit } from '../lib/postgres/init.js';
@@ -68,9 +68,14 @@ export async function initMain(argv: string[], out: (line: string) => void, err:
     err(`rolemodel init: ${(error as Error).message}`);
     return error instanceof TlsRefusal ? 2 : 1;
   }
+  const { cluster, from } = clusterIdFor(host, database, values.cluster);
+  const problem = clusterIdProblem(cluster, from);
+  if (problem) {
+    err(`rolemodel init: ${problem}`);
+    return 2;
+  }
   try {
     const facts = await inspectForInit(connection, database);
-    const { cluster, from } = clusterIdFor(host, database, values.cluster);
     const { spec, notes } = initSpec(facts, cluster);
     parseSpec(spec);
     const text = `${JSON.stringify(spec, null, 2)}\n`;

@@ -6,7 +6,7 @@ import { EXPIRED } from './diff-passwords.js';
 import { diffSettings } from './diff-settings.js';
 import type { DiffResult, Finding, Step } from './plan-types.js';
 import { claimRoles, markFor, renderMark, RoleClaimError } from './role-mark.js';
-import type { DatabaseSpec, RoleModelSpec } from './spec.js';
+import { LOGIN_SUFFIX_BYTES, type DatabaseSpec, type RoleModelSpec } from './spec.js';
 import { quoteIdent, quoteIdents, quoteLiteral } from './sql-text.js';
 
 export { parseSearchPath } from './diff-settings.js';
@@ -200,7 +200,7 @@ export function diffCluster(spec: RoleModelSpec, facts: ClusterFacts): DiffResul
     if (!have) {
       findings.push({ code: 'role-missing', subject: want.name, message: `role ${want.name} does not exist` });
       // A firefighter role is born expired: a password only the broker sets, with its 1 or 2 hours (diff-passwords.ts).
-      const expired = want.kind === 'firefighterRo' || want.kind === 'firefighterRw' ? ` VALID UNTIL '${EXPIRED}'` : '';
+      const expired = want.kind === 'firefighterRo' || want.kind === 'firefighterRw' ? ` VALID UNTIL ${quoteLiteral(EXPIRED)}` : '';
       steps.push({ phase: 'roles', sql: `CREATE ROLE ${quoteIdent(want.name)} ${attributeSql(want)} PASSWORD NULL${expired}`, reason: `${want.kind} role` });
       steps.push({ phase: 'roles', sql: mark(want), reason: 'mark it as created by this role model (no other spec may claim it)' });
       continue;
@@ -290,7 +290,7 @@ export function diffCluster(spec: RoleModelSpec, facts: ClusterFacts): DiffResul
 /** Names db_admin gives per-person logins: `<firefighter role>_<6 hex>` (sql/db_admin_per_person.sql). */
 export function perPersonLoginMatcher(spec: RoleModelSpec): (role: string) => boolean {
   const groups = new Set(spec.databases.flatMap((d) => [d.roles.firefighterRo.name, d.roles.firefighterRw.name]));
-  return (role) => /_[0-9a-f]{6}$/.test(role) && groups.has(role.slice(0, -7));
+  return (role) => /_[0-9a-f]{6}$/.test(role) && groups.has(role.slice(0, -LOGIN_SUFFIX_BYTES));
 }
 
 function dedupe(steps: Step[]): Step[] {

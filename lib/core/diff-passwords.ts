@@ -64,7 +64,7 @@ export function diffFirefighterPasswords(
     // A per-person login was created by admin (which holds ADMIN OPTION on it on 16+); a shared role without an
     // allowlist row yet is altered by the master, which created it.
     const runAs = p.kind === 'login' ? { runAs: admin } : {};
-    steps.push({ phase: 'database-objects', database, ...runAs, reason, sql: `ALTER ROLE ${quoteIdent(p.name)} PASSWORD NULL VALID UNTIL '${EXPIRED}'` });
+    steps.push({ phase: 'database-objects', database, ...runAs, reason, sql: `ALTER ROLE ${quoteIdent(p.name)} PASSWORD NULL VALID UNTIL ${quoteLiteral(EXPIRED)}` });
     steps.push({ phase: 'database-objects', database, runAs: admin, reason,
       // In the select list of a filtered subquery, never in a WHERE beside the filter: the planner may order quals as
       // it likes, and would then signal every backend, this one included.

@@ -52,6 +52,24 @@ export function clusterIdFor(host: string | undefined, database: string, given?:
   return { cluster: fromDb || 'cluster', from: `the database name (pass --cluster to choose it)` };
 }
 
+/** The role-name prefix init derives from a cluster id (`my-pg` -> `my_pg`). */
+export function rolePrefix(cluster: string): string {
+  return cluster.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+}
+
+/**
+ * Why the roles init would name after `cluster` could not be managed (checked before connecting), or undefined:
+ * every generated name must be usable, the longest being `<prefix>_password_broker`.
+ */
+export function clusterIdProblem(cluster: string, from: string): string | undefined {
+  const prefix = rolePrefix(cluster);
+  const longest = `${prefix}_password_broker`;
+  if (!prefix || !usableName(`${prefix}_owner`) || !usableName(longest)) {
+    return `the roles would be named ${prefix || '(nothing)'}_owner … ${longest} after cluster "${cluster}" (from ${from}), which PostgreSQL or Aurora reserve or which pass 63 bytes; pass --cluster with a shorter id that does not start with pg- or rds-`;
+  }
+  return undefined;
+}
+
 /** Names a role could carry in the spec without a validation error. */
 function usableName(name: string): boolean {
   return !RESERVED.has(name.toLowerCase()) && !/^(pg_|rds_)/i.test(name) && !invisibleCharacterProblem(name) && Buffer.byteLength(name) <= 63;
@@ -59,7 +77,7 @@ function usableName(name: string): boolean {
 
 export function initSpec(facts: InitFacts, cluster: string): { spec: RoleModelSpec; notes: string[] } {
   const notes: string[] = [];
-  const prefix = cluster.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+  const prefix = rolePrefix(cluster);
   const role = (name: string) => facts.roles.find((r) => r.name === name);
 
   const schemas = facts.schemas.filter((s) => s.name !== 'public').map((s) => s.name);

@@ -15,7 +15,7 @@ import type pg from 'pg';
 import { perPersonLoginMatcher } from '../core/diff-cluster.js';
 import { describeMark, parseMark } from '../core/role-mark.js';
 import { quoteIdent, quoteIdents } from '../core/sql-text.js';
-import { LOGIN_ROLE_SLOTS, type RoleModelSpec } from '../core/spec.js';
+import { LOGIN_ROLE_SLOTS, LOGIN_SUFFIX_BYTES, type RoleModelSpec } from '../core/spec.js';
 import { connect, type ConnectionOptions } from './connection.js';
 import { withRoleModelLock } from './engine.js';
 
@@ -108,7 +108,7 @@ async function perPersonLogins(client: pg.Client, spec: RoleModelSpec, groups: r
     [groups, spec.admin.name],
   );
   const isLogin = perPersonLoginMatcher(spec);
-  return rows.filter((r) => isLogin(r.role) && r.role.slice(0, -7) === r.group).map((r) => ({ role: r.role, login: r.login, member: r.member, personLogin: true }));
+  return rows.filter((r) => isLogin(r.role) && r.role.slice(0, -LOGIN_SUFFIX_BYTES) === r.group).map((r) => ({ role: r.role, login: r.login, member: r.member, personLogin: true }));
 }
 
 /** Runs `sql` as the master, or for a per-person login as admin: on 16+ only its creator holds ADMIN OPTION on it. */

@@ -3,6 +3,7 @@
 // drift that is not there.
 import type pg from 'pg';
 import type { RoleModelSpec } from '../core/spec.js';
+import { quoteIdent } from '../core/sql-text.js';
 
 export type VerifySession = { readonly kind: 'master' | 'verifier'; readonly user: string };
 
@@ -16,7 +17,7 @@ const WHO = `SELECT current_user::pg_catalog.text AS "user", r.rolcreaterole AS 
 
 export async function verifySession(client: pg.Client, spec: RoleModelSpec): Promise<VerifySession> {
   const admin = spec.admin.name;
-  const { rows } = await client.query<{ user: string; createrole: boolean; adminExists: boolean; canSetAdmin: boolean }>(WHO, [`"${admin.replace(/"/g, '""')}"`]);
+  const { rows } = await client.query<{ user: string; createrole: boolean; adminExists: boolean; canSetAdmin: boolean }>(WHO, [quoteIdent(admin)]);
   const me = rows[0];
   if (!me) throw new Error('cannot read the current role from pg_roles');
   if (spec.verifier && me.user === spec.verifier.name) return { kind: 'verifier', user: me.user };

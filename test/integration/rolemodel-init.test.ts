@@ -115,6 +115,12 @@ describe.each(testedMajors())('rolemodel init on PostgreSQL %i', (major) => {
     const badCluster = await run('init', '--database-url', server.masterUrl(), '--database', 'shop', '--cluster', 'my_pg');
     expect(badCluster.code).toBe(2);
     expect(badCluster.err).toContain('--cluster must be an Aurora cluster identifier');
+    // A valid cluster id whose role names could not be managed: refused before connecting (before: exit 1 after
+    // inspecting, "the spec written … does not validate").
+    for (const cluster of ['pg-staging', `c${'x'.repeat(48)}`]) {
+      const unusable = await run('init', '--database-url', server.masterUrl(), '--database', 'shop', '--cluster', cluster);
+      expect([unusable.code, unusable.err]).toEqual([2, expect.stringContaining(`after cluster "${cluster}" (from --cluster), which PostgreSQL or Aurora reserve or which pass 63 bytes; pass --cluster with a shorter id`)]);
+    }
     await query(server.masterUrl(), 'CREATE DATABASE only_public');
     const onlyPublic = await run('init', '--database-url', server.masterUrl(), '--database', 'only_public');
     expect(onlyPublic.code).toBe(2);
