@@ -404,7 +404,8 @@ AS $fn$
 $fn$;
 
 -- On the writer, after every instance ended the sessions: drops the expired logins and records how many
--- sessions each had (p_logins[i] had p_ended[i], as the broker counted them on all instances).
+-- sessions each had (p_logins[i] had p_ended[i], as the broker counted them on all instances). Only the named
+-- logins: one that expired while the instances were visited keeps its reader sessions until the next sweep.
 CREATE OR REPLACE FUNCTION db_admin.drop_expired_firefighter_logins(p_logins name[] DEFAULT '{}', p_ended integer[] DEFAULT '{}')
 RETURNS TABLE (login name, role name, dropped boolean, sessions_ended integer)
 LANGUAGE plpgsql
@@ -424,7 +425,7 @@ BEGIN
   END IF;
   FOR v_row IN
     SELECT * FROM db_admin.firefighter_login l
-     WHERE l.dropped_at IS NULL AND l.expires_at <= v_now
+     WHERE l.dropped_at IS NULL AND l.expires_at <= v_now AND l.login = ANY (coalesce(p_logins, '{}'))
      ORDER BY l.login FOR UPDATE SKIP LOCKED
   LOOP
     SELECT coalesce(pg_catalog.sum(e.n), 0)::integer INTO v_ended

@@ -37,21 +37,22 @@ WITH nsp AS (
   CROSS JOIN LATERAL pg_catalog.aclexplode(a.attacl) x
   JOIN roles r ON x.grantee OPERATOR(pg_catalog.=) r.oid OR (c.listed AND x.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid)
 ), other_grants AS (
+  -- A grantee that is also the grantor is an owner's own entry (what it holds by owning the object), not a grant.
   SELECT n.oid AS nspoid, n.nspname, 'schema'::pg_catalog.text AS object_class, NULL::pg_catalog.text AS name, NULL::pg_catalog.text AS args,
          x.grantee, x.grantor, x.privilege_type
   FROM nsp n JOIN pg_catalog.pg_namespace s ON s.oid OPERATOR(pg_catalog.=) n.oid
   CROSS JOIN LATERAL pg_catalog.aclexplode(s.nspacl) x
-  WHERE NOT n.listed AND n.nspname OPERATOR(pg_catalog.<>) 'db_admin'
+  WHERE NOT n.listed AND n.nspname OPERATOR(pg_catalog.<>) 'db_admin' AND x.grantee OPERATOR(pg_catalog.<>) x.grantor
   UNION ALL
   SELECT c.nspoid, c.nspname, CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'S'::pg_catalog."char" THEN 'sequences' ELSE 'tables' END,
          c.relname::pg_catalog.text, NULL, x.grantee, x.grantor, x.privilege_type
   FROM rels c CROSS JOIN LATERAL pg_catalog.aclexplode(c.relacl) x
-  WHERE NOT c.listed AND c.nspname OPERATOR(pg_catalog.<>) 'db_admin'
+  WHERE NOT c.listed AND c.nspname OPERATOR(pg_catalog.<>) 'db_admin' AND x.grantee OPERATOR(pg_catalog.<>) x.grantor
   UNION ALL
   SELECT n.oid, n.nspname, 'routines', f.proname::pg_catalog.text, pg_catalog.oidvectortypes(f.proargtypes), x.grantee, x.grantor, x.privilege_type
   FROM pg_catalog.pg_proc f JOIN nsp n ON n.oid OPERATOR(pg_catalog.=) f.pronamespace
   CROSS JOIN LATERAL pg_catalog.aclexplode(f.proacl) x
-  WHERE NOT n.listed AND n.nspname OPERATOR(pg_catalog.<>) 'db_admin'
+  WHERE NOT n.listed AND n.nspname OPERATOR(pg_catalog.<>) 'db_admin' AND x.grantee OPERATOR(pg_catalog.<>) x.grantor
     AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend m WHERE m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
                     AND m.objid OPERATOR(pg_catalog.=) f.oid AND m.objsubid OPERATOR(pg_catalog.=) 0
                     AND m.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['e', 'i']::pg_catalog."char"[])

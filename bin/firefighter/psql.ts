@@ -1,6 +1,7 @@
 // --connect: psql is checked for before anything is issued, then started with the password in its environment
 // (never argv), TLS verified for the writer's name, optionally through the SSM tunnel (./tunnel.ts).
 import { spawn } from 'node:child_process';
+import { revokeCommand } from '../../lib/broker/actions.js';
 import type { RequestResponse } from '../../lib/broker/service.js';
 import { psqlTls } from '../../lib/broker/psql-tls.js';
 import { loadRdsCa } from '../../lib/postgres/rds-ca.js';
@@ -53,7 +54,7 @@ export async function connectPsql(response: RequestResponse, cli: PsqlCli, io: C
     tls = await psqlTls(response.host, { caFile: cli.caFile, env: io.env, insecureSkipTlsVerify: cli.insecureSkipTlsVerify, rdsCa: loadRdsCa });
   } catch (error) {
     if (!(error instanceof TlsRefusal)) throw error;
-    io.stderr(`firefighter: not starting psql: ${error.message}; the password is active until ${response.expiresAt} (end it with: firefighter revoke ${response.access} --incident ${String(cli.event.incidentId)})`);
+    io.stderr(`firefighter: not starting psql: ${error.message}; the password is active until ${response.expiresAt} (end it with: ${revokeCommand({ access: response.access, incidentId: String(cli.event.incidentId), database: response.database })})`);
     return 2;
   }
   if (tls.warning) io.stderr(`firefighter: ${tls.warning}`);
@@ -63,13 +64,14 @@ export async function connectPsql(response: RequestResponse, cli: PsqlCli, io: C
       try {
         tunnel = await openTunnel({ ...tunnelTo, host: response.host, port: response.port }, { ...defaultTunnelDeps(io.env), ...io.tunnel });
       } catch (error) {
-        io.stderr(`firefighter: not starting psql: ${(error as Error).message}; the password is active until ${response.expiresAt} (end it with: firefighter revoke ${response.access} --incident ${String(cli.event.incidentId)})`);
+        io.stderr(`firefighter: not starting psql: ${(error as Error).message}; the password is active until ${response.expiresAt} (end it with: ${revokeCommand({ access: response.access, incidentId: String(cli.event.incidentId), database: response.database })})`);
         return 1;
       }
       io.stderr(`firefighter: tunnel to ${response.host}:${response.port} through ${tunnelTo.instanceId} on 127.0.0.1:${tunnel.localPort}`);
     }
-    // A PGHOSTADDR of the caller's would send the password elsewhere than the host named (and verified) here.
-    const { PGSSLROOTCERT: _userRoot, PGHOSTADDR: _userAddr, ...callerEnv } = io.env;
+    // A PGHOSTADDR of the caller's, or a service file (read before the environment), would send the password
+    // elsewhere than the host named (and verified) here.
+    const { PGSSLROOTCERT: _userRoot, PGHOSTADDR: _userAddr, PGSERVICE: _userService, PGSERVICEFILE: _userServiceFile, ...callerEnv } = io.env;
     const env: NodeJS.ProcessEnv = {
       ...callerEnv,
       PGHOST: response.host, PGPORT: String(response.port), PGUSER: response.username, PGDATABASE: response.database,

@@ -121,6 +121,7 @@ export function resolveRole(config: BrokerConfig, access: FirefighterAccess, dat
 }
 
 export async function withClient<T>(deps: BrokerDeps, host: string, database: string, context: string, secrets: readonly string[], work: (client: pg.Client) => Promise<T>): Promise<T> {
+  let firstError: unknown;
   for (let attempt = 1; ; attempt++) {
     let client: pg.Client;
     try {
@@ -136,14 +137,17 @@ export async function withClient<T>(deps: BrokerDeps, host: string, database: st
       // A refusal by the server (with a SQLSTATE) leaves the connection usable; anything else may not.
       const code = (error as { code?: unknown }).code;
       healthy = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
-      // A kept connection reused without a check that turns out dead (no SQLSTATE, or the server ending the
-      // session) ran nothing that committed: the work is one transaction, and a proof is single-use, so a
-      // repeat after an unseen commit is refused as a replay rather than acting twice. Retry once, afresh.
-      if (retryable && (!healthy || /^(57P0[123]|08...)$/.test(String(code)))) {
+      // A kept connection reused without a check that turns out dead (a socket error, or the server ending the
+      // session): retry once, afresh. Only connection errors, never the work's own. If the first attempt had
+      // committed before the answer was lost, a proof-bound repeat is refused as a replay; so whatever the
+      // repeat fails with, the first error is reported, and a request then reads what was set (settledRequest).
+      const connectionLost = !(error instanceof BrokerError) && (!healthy || /^(57P0[123]|08...)$/.test(String(code)));
+      if (retryable && connectionLost) {
         healthy = false;
+        firstError = error;
         continue;
       }
-      throw fromDatabaseError(error, context, secrets);
+      throw fromDatabaseError(firstError ?? error, context, secrets);
     } finally {
       if (deps.release) await deps.release(client, healthy).catch(() => undefined);
       else await client.end().catch(() => undefined);
@@ -202,7 +206,7 @@ export async function requestPassword(deps: BrokerDeps, input: RequestInput, req
 }
 
 /** The command that revokes a role, for messages. */
-const revokeCommand = (input: Pick<RequestInput, 'access' | 'incidentId' | 'database'>) =>
+export const revokeCommand = (input: Pick<RequestInput, 'access' | 'incidentId' | 'database'>) =>
   `firefighter revoke ${input.access} --incident ${JSON.stringify(input.incidentId)}${input.database ? ` --database ${JSON.stringify(input.database)}` : ''}`;
 
 /**

@@ -144,6 +144,8 @@ export async function extendLogin(deps: BrokerDeps, input: ExtendInput, requeste
 async function endAndDrop(deps: BrokerDeps, database: string): Promise<EndedLogin[]> {
   const expired = await withClient(deps, deps.config.writerHost, database, `listing the expired logins in ${database}`, [], async (client) =>
     (await client.query<{ login: string }>(EXPIRED_LOGINS)).rows.map((r) => r.login));
+  // Nothing expired (the scheduled sweep's usual answer): no instance to visit, nothing to drop.
+  if (expired.length === 0) return [];
   const { done, failed } = await onEveryInstance(deps, (host) =>
     withClient(deps, host, database, `ending the sessions of expired logins on ${host}/${database}`, [], async (client) =>
       (await client.query<{ login: string; role: string; ended: number }>(END_NAMED, [expired])).rows));

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { createBrokerHandler, type BrokerHandler } from '../../lambda/broker-handler.js';
 import { withClient } from '../../lib/broker/actions.js';
+import { BrokerError } from '../../lib/broker/errors.js';
 import { brokerConnector, keepOneConnection, type BrokerConnector } from '../../lib/postgres/broker-connection.js';
 import type { BrokerConfig } from '../../lib/core/broker-config.js';
 import { parseSpec } from '../../lib/core/validate.js';
@@ -123,6 +124,17 @@ describe('a warm broker keeps one connection', () => {
       })).rejects.toThrow();
       expect(attempts).toBe(1);
       expect(opened).toBe(before);
+    });
+
+    it('does not retry the work\'s own error on a reused connection (only a lost connection is retried)', async () => {
+      const before = opened;
+      clock += 1_000;
+      let attempts = 0;
+      await expect(withClient(deps(), '127.0.0.1', 'my-pg-db', 'test', [], async () => {
+        attempts++;
+        throw new BrokerError('FAILURE', 'the db_admin call returned nothing');
+      })).rejects.toThrow(/returned nothing/);
+      expect([attempts, opened]).toEqual([1, before]);
     });
   });
 });

@@ -138,4 +138,16 @@ describe.each(testedMajors())('least privilege in the whole database on PostgreS
       await rw.end();
     }
   });
+
+  it('an object a managed role owns in an unlisted schema keeps its owner\'s privileges: its own ACL entry is no grant', async () => {
+    // The migrator made a table in an unlisted schema while it had CREATE there (set up as the bootstrap
+    // superuser, the shortest way to that state), and shared it with a legacy login.
+    await query(server.superuserUrl(DB), `CREATE TABLE reporting.handover (id int);
+      ALTER TABLE reporting.handover OWNER TO my_pg_migrator;
+      GRANT SELECT ON reporting.handover TO legacy_app`);
+    // Before: "my_pg_migrator has ... on 1 tables in schema \"reporting\"", and a REVOKE ALL from the owner itself.
+    expect((await verifyRoleModel(spec, conn())).findings.filter((f) => JSON.stringify(f).includes('handover'))).toEqual([]);
+    await applyRoleModel(spec, conn());
+    expect(await query(server.superuserUrl(DB), `SELECT has_table_privilege('my_pg_migrator', 'reporting.handover', 'SELECT') AS s`)).toEqual([{ s: true }]);
+  });
 });

@@ -133,7 +133,7 @@ describe('firefighter request --connect --tunnel', () => {
   it('a tunnel that does not open: psql is not started, the output and the revoke command are shown', async () => {
     const out = await run(REQUEST, { child: (c) => (c.stderr?.emit('data', Buffer.from('An error occurred (AccessDeniedException) when calling the StartSession operation: not authorized\n')), c.emit('exit', 254, null)) });
     expect([out.code, out.psql]).toEqual([1, []]);
-    expect(out.stderr).toBe(`firefighter: not starting psql: the tunnel did not open: aws ssm start-session ended (exit code 254): An error occurred (AccessDeniedException) when calling the StartSession operation: not authorized; check --region, your access to ${INSTANCE} (ssm:StartSession, granted with accessHost.grantTunnel) and that the instance is online in Systems Manager; the password is active until 2026-11-23T03:00:00.000Z (end it with: firefighter revoke ro --incident INC-1)`);
+    expect(out.stderr).toBe(`firefighter: not starting psql: the tunnel did not open: aws ssm start-session ended (exit code 254): An error occurred (AccessDeniedException) when calling the StartSession operation: not authorized; check --region, your access to ${INSTANCE} (ssm:StartSession, granted with accessHost.grantTunnel) and that the instance is online in Systems Manager; the password is active until 2026-11-23T03:00:00.000Z (end it with: firefighter revoke ro --incident "INC-1" --database "my-pg-db")`);
   });
 
   it.each([
