@@ -18,7 +18,8 @@
 --   * standard_conforming_strings is pinned on every function: the owner of the database may turn it off
 --     with ALTER DATABASE, and the backslashes in the verifier pattern would then mean something else.
 --   * Each issue re-asserts the role's guardrails (firefighter_role.guardrails, written by the engine): a
---     holder may change its own role's settings, and must not leave a weaker role to the next holder.
+--     holder may change its own role's settings, and must not leave a weaker role to the next holder. The
+--     settings are rewritten only when the catalog differs from what the last re-assertion left there.
 --   * An identity proof is accepted once (db_admin.identity_proof), in the same statement as what it authorises.
 
 CREATE TABLE IF NOT EXISTS db_admin.firefighter_role (
@@ -64,6 +65,10 @@ ALTER TABLE db_admin.firefighter_audit ADD CONSTRAINT firefighter_audit_action_c
 -- NULL: 240). Written by the engine with the row.
 ALTER TABLE db_admin.firefighter_role ADD COLUMN IF NOT EXISTS incident_minutes integer
   CHECK (incident_minutes IS NULL OR incident_minutes BETWEEN 60 AND 1440);
+-- What assert_guardrails last left in the catalog (pg_db_role_setting.setconfig in this database) and the
+-- guardrails it came from; NULL until a first issue.
+ALTER TABLE db_admin.firefighter_role ADD COLUMN IF NOT EXISTS guardrails_asserted jsonb;
+ALTER TABLE db_admin.firefighter_role ADD COLUMN IF NOT EXISTS settings_asserted text[];
 
 -- Audit fields: present, bounded, printable (they end up in logs and tickets). Refused: control and format
 -- characters (Unicode Cc, Cf: zero-width, bidirectional marks and overrides, BOM), line and paragraph
@@ -96,6 +101,41 @@ BEGIN
 END
 $fn$;
 
+-- The password argument: SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>, at least 4096 iterations,
+-- a salt of at least 16 bytes, both keys 32 bytes (44 base64 characters). The pattern has no counted
+-- repetitions ({43}, {22,88}): PostgreSQL's regex engine expands those into large automata, which cost 1.7 ms
+-- to compile on each new backend and 0.4 ms per match; the lengths are checked on the captured parts instead.
+CREATE OR REPLACE FUNCTION db_admin.check_scram_verifier(p_password text)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET standard_conforming_strings = on
+AS $fn$
+DECLARE
+  v_parts text[];
+  v_ok    boolean := false;
+BEGIN
+  v_parts := pg_catalog.regexp_match(p_password,
+    '^SCRAM-SHA-256\$([0-9]+):([A-Za-z0-9+/]+)(=*)\$([A-Za-z0-9+/]+)=:([A-Za-z0-9+/]+)=$');
+  -- Nested, so the cast and the decode only see what the length checks admitted.
+  IF v_parts IS NOT NULL
+     AND pg_catalog.length(v_parts[1]) OPERATOR(pg_catalog.<=) 7
+     AND pg_catalog.length(v_parts[2]) OPERATOR(pg_catalog.>=) 22 AND pg_catalog.length(v_parts[2]) OPERATOR(pg_catalog.<=) 88
+     AND pg_catalog.length(v_parts[3]) OPERATOR(pg_catalog.<=) 2
+     AND (pg_catalog.length(v_parts[2]) OPERATOR(pg_catalog.+) pg_catalog.length(v_parts[3])) OPERATOR(pg_catalog.%) 4 OPERATOR(pg_catalog.=) 0
+     AND pg_catalog.length(v_parts[4]) OPERATOR(pg_catalog.=) 43 AND pg_catalog.length(v_parts[5]) OPERATOR(pg_catalog.=) 43 THEN
+    v_ok := v_parts[1]::pg_catalog.int4 OPERATOR(pg_catalog.>=) 4096
+      AND pg_catalog.length(pg_catalog.decode(v_parts[2] OPERATOR(pg_catalog.||) v_parts[3], 'base64')) OPERATOR(pg_catalog.>=) 16;
+  END IF;
+  IF NOT v_ok THEN
+    RAISE EXCEPTION 'the password must be a SCRAM-SHA-256 verifier with at least 4096 iterations and a 16-byte salt; compute it on the client and never send a plaintext'
+      USING ERRCODE = 'FF002';
+  END IF;
+END
+$fn$;
+
 -- The allowlist row of a managed firefighter role, locked for the rest of the transaction.
 CREATE OR REPLACE FUNCTION db_admin.lock_firefighter_role(p_role name)
 RETURNS db_admin.firefighter_role
@@ -117,6 +157,110 @@ BEGIN
 END
 $fn$;
 
+-- Sets the role's settings in this database to its guardrails (firefighter_role.guardrails), everything else
+-- reset: a holder may change its own role's settings (ALTER ROLE self [IN DATABASE ...] SET statement_timeout = 0),
+-- and the next holder gets the role as the spec declares it. The settings this leaves are recorded with the
+-- guardrails they came from (settings_asserted, guardrails_asserted); while the catalog still shows exactly
+-- those, and nothing role-wide, nothing changed since, and one read replaces a dozen catalog writes.
+-- The caller holds the row lock (lock_firefighter_role).
+CREATE OR REPLACE FUNCTION db_admin.assert_guardrails(p_row db_admin.firefighter_role)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET standard_conforming_strings = on
+AS $fn$
+DECLARE
+  v_settings text[];
+  v_rolewide boolean;
+  v_setting  text;
+  v_values   jsonb;
+  v_list     text;
+BEGIN
+  IF p_row.guardrails IS NULL THEN
+    RETURN;
+  END IF;
+  -- The role and database by oid (pg_roles is a view that joins this very catalog, dear to plan on a new backend).
+  SELECT pg_catalog.bool_or(s.setdatabase OPERATOR(pg_catalog.=) 0::pg_catalog.oid),
+         pg_catalog.max(s.setconfig) FILTER (WHERE s.setdatabase OPERATOR(pg_catalog.<>) 0::pg_catalog.oid)
+    INTO v_rolewide, v_settings
+    FROM pg_catalog.pg_db_role_setting s
+   WHERE s.setrole OPERATOR(pg_catalog.=) pg_catalog.to_regrole(pg_catalog.quote_ident(p_row.role))
+     AND s.setdatabase OPERATOR(pg_catalog.=) ANY (ARRAY[0::pg_catalog.oid,
+           (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())]);
+  IF NOT coalesce(v_rolewide, false) AND p_row.guardrails OPERATOR(pg_catalog.=) p_row.guardrails_asserted
+     AND v_settings OPERATOR(pg_catalog.=) p_row.settings_asserted THEN
+    RETURN;
+  END IF;
+
+  EXECUTE pg_catalog.format('ALTER ROLE %I RESET ALL', p_row.role);
+  EXECUTE pg_catalog.format('ALTER ROLE %I IN DATABASE %I RESET ALL', p_row.role, pg_catalog.current_database());
+  FOR v_setting, v_values IN SELECT g.key, g.value FROM pg_catalog.jsonb_each(p_row.guardrails) g LOOP
+    -- Each element a literal: `SET search_path = 'a', 'b'` stores the same list as identifiers would.
+    SELECT pg_catalog.string_agg(pg_catalog.quote_literal(e.value), ', ' ORDER BY e.n) INTO v_list
+      FROM pg_catalog.jsonb_array_elements_text(v_values) WITH ORDINALITY AS e(value, n);
+    IF v_list IS NULL THEN
+      RAISE EXCEPTION 'guardrail % of % has no value; run the role-model apply', v_setting, p_row.role USING ERRCODE = 'FF006';
+    END IF;
+    EXECUTE pg_catalog.format('ALTER ROLE %I IN DATABASE %I SET %I = %s', p_row.role, pg_catalog.current_database(), v_setting, v_list);
+  END LOOP;
+  UPDATE db_admin.firefighter_role f
+     SET guardrails_asserted = p_row.guardrails,
+         settings_asserted = (SELECT s.setconfig FROM pg_catalog.pg_db_role_setting s
+                               JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) s.setrole
+                               JOIN pg_catalog.pg_database d ON d.oid OPERATOR(pg_catalog.=) s.setdatabase
+                              WHERE r.rolname OPERATOR(pg_catalog.=) p_row.role
+                                AND d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
+   WHERE f.role OPERATOR(pg_catalog.=) p_row.role;
+END
+$fn$;
+
+-- Issues the password of a shared role whose row the caller has locked and whose input it has checked (the
+-- body of set_firefighter_password, shared with request_firefighter_password in part 3). took_over: the role
+-- was held by someone else until now.
+CREATE OR REPLACE FUNCTION db_admin.issue_shared_password(
+  p_row db_admin.firefighter_role,
+  p_password text,
+  p_hours integer,
+  p_requested_by text,
+  p_incident_id text,
+  p_reason text,
+  p_takeover boolean,
+  OUT expires_at timestamptz,
+  OUT took_over boolean
+)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET standard_conforming_strings = on
+AS $fn$
+BEGIN
+  took_over := false;
+  IF p_row.holder IS NOT NULL AND p_row.expires_at > clock_timestamp() THEN
+    IF NOT coalesce(p_takeover, false) THEN
+      RAISE EXCEPTION '% is held by % for incident % until %', p_row.role, p_row.holder, p_row.incident_id,
+        to_char(p_row.expires_at, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+        USING ERRCODE = 'FF004', HINT = 'ask the holder, or request a takeover (audited)';
+    END IF;
+    took_over := true;
+  END IF;
+
+  PERFORM db_admin.assert_guardrails(p_row);
+
+  expires_at := date_trunc('second', clock_timestamp()) + make_interval(hours => p_hours);
+  EXECUTE format('ALTER ROLE %I PASSWORD %L VALID UNTIL %L', p_row.role, p_password, expires_at);
+
+  UPDATE db_admin.firefighter_role f
+     SET holder = p_requested_by, incident_id = p_incident_id, expires_at = issue_shared_password.expires_at
+   WHERE f.role = p_row.role;
+  INSERT INTO db_admin.firefighter_audit (action, role, requested_by, incident_id, reason, expires_at, previous_holder)
+  VALUES (CASE WHEN took_over THEN 'takeover' ELSE 'issue' END, p_row.role, p_requested_by, p_incident_id, p_reason,
+          issue_shared_password.expires_at, CASE WHEN took_over THEN p_row.holder END);
+END
+$fn$;
+
 CREATE OR REPLACE FUNCTION db_admin.set_firefighter_password(
   p_role name,
   p_password text,
@@ -133,66 +277,14 @@ SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
 SET standard_conforming_strings = on
 AS $fn$
-DECLARE
-  v_row        db_admin.firefighter_role;
-  v_parts      text[];
-  v_expires_at timestamptz;
-  v_takeover   boolean := false;
-  v_setting    text;
-  v_values     jsonb;
-  v_list       text;
 BEGIN
   PERFORM db_admin.check_audit_fields(p_requested_by, p_incident_id, p_reason);
-
   IF p_hours IS NULL OR p_hours < 1 OR p_hours > 2 THEN
     RAISE EXCEPTION 'validity must be 1 or 2 hours' USING ERRCODE = 'FF003';
   END IF;
-
-  -- SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>; both keys are 32 bytes (44 base64 characters).
-  v_parts := regexp_match(p_password,
-    '^SCRAM-SHA-256\$([0-9]{4,7}):([A-Za-z0-9+/]{22,88}={0,2})\$([A-Za-z0-9+/]{43}=):([A-Za-z0-9+/]{43}=)$');
-  IF v_parts IS NULL OR v_parts[1]::integer < 4096 OR length(v_parts[2]) % 4 <> 0
-     OR length(decode(v_parts[2], 'base64')) < 16 THEN
-    RAISE EXCEPTION 'the password must be a SCRAM-SHA-256 verifier with at least 4096 iterations and a 16-byte salt; compute it on the client and never send a plaintext'
-      USING ERRCODE = 'FF002';
-  END IF;
-
-  v_row := db_admin.lock_firefighter_role(p_role);
-  IF v_row.holder IS NOT NULL AND v_row.expires_at > clock_timestamp() THEN
-    IF NOT coalesce(p_takeover, false) THEN
-      RAISE EXCEPTION '% is held by % for incident % until %', p_role, v_row.holder, v_row.incident_id,
-        to_char(v_row.expires_at, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
-        USING ERRCODE = 'FF004', HINT = 'ask the holder, or request a takeover (audited)';
-    END IF;
-    v_takeover := true;
-  END IF;
-
-  -- A holder may change its own role's settings (ALTER ROLE self [IN DATABASE ...] SET statement_timeout = 0);
-  -- the next holder gets the role as the spec declares it: everything reset, the guardrails set again.
-  IF v_row.guardrails IS NOT NULL THEN
-    EXECUTE pg_catalog.format('ALTER ROLE %I RESET ALL', p_role);
-    EXECUTE pg_catalog.format('ALTER ROLE %I IN DATABASE %I RESET ALL', p_role, pg_catalog.current_database());
-    FOR v_setting, v_values IN SELECT g.key, g.value FROM pg_catalog.jsonb_each(v_row.guardrails) g LOOP
-      -- Each element a literal: `SET search_path = 'a', 'b'` stores the same list as identifiers would.
-      SELECT pg_catalog.string_agg(pg_catalog.quote_literal(e.value), ', ' ORDER BY e.n) INTO v_list
-        FROM pg_catalog.jsonb_array_elements_text(v_values) WITH ORDINALITY AS e(value, n);
-      IF v_list IS NULL THEN
-        RAISE EXCEPTION 'guardrail % of % has no value; run the role-model apply', v_setting, p_role USING ERRCODE = 'FF006';
-      END IF;
-      EXECUTE pg_catalog.format('ALTER ROLE %I IN DATABASE %I SET %I = %s', p_role, pg_catalog.current_database(), v_setting, v_list);
-    END LOOP;
-  END IF;
-
-  v_expires_at := date_trunc('second', clock_timestamp()) + make_interval(hours => p_hours);
-  EXECUTE format('ALTER ROLE %I PASSWORD %L VALID UNTIL %L', p_role, p_password, v_expires_at);
-
-  UPDATE db_admin.firefighter_role f
-     SET holder = p_requested_by, incident_id = p_incident_id, expires_at = v_expires_at
-   WHERE f.role = p_role;
-  INSERT INTO db_admin.firefighter_audit (action, role, requested_by, incident_id, reason, expires_at, previous_holder)
-  VALUES (CASE WHEN v_takeover THEN 'takeover' ELSE 'issue' END, p_role, p_requested_by, p_incident_id, p_reason,
-          v_expires_at, CASE WHEN v_takeover THEN v_row.holder END);
-  RETURN v_expires_at;
+  PERFORM db_admin.check_scram_verifier(p_password);
+  RETURN (db_admin.issue_shared_password(db_admin.lock_firefighter_role(p_role), p_password, p_hours,
+    p_requested_by, p_incident_id, p_reason, p_takeover)).expires_at;
 END
 $fn$;
 
@@ -302,7 +394,10 @@ $fn$;
 
 -- Nothing here is executable by default; the engine grants EXECUTE on the contract's functions to the broker.
 REVOKE ALL ON FUNCTION db_admin.check_audit_fields(text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION db_admin.check_scram_verifier(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.lock_firefighter_role(name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION db_admin.assert_guardrails(db_admin.firefighter_role) FROM PUBLIC;
+REVOKE ALL ON FUNCTION db_admin.issue_shared_password(db_admin.firefighter_role, text, integer, text, text, text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.set_firefighter_password(name, text, integer, text, text, text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.expire_firefighter_password(name, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.end_firefighter_sessions(name) FROM PUBLIC;

@@ -3,15 +3,16 @@
 -- previous holder's sessions ended at a takeover.
 --
 -- Installed by the engine right after sql/db_admin_per_person.sql, in the same step and under the same version
--- marker. Static like parts 1 and 2. set_firefighter_password (part 1) is unchanged: these functions are what
--- the broker calls, and request_firefighter_password hands everything but a reissue to it.
+-- marker. Static like parts 1 and 2. set_firefighter_password (part 1) keeps its behaviour: these functions are
+-- what the broker calls, and request_firefighter_password shares its body (issue_shared_password) for
+-- everything but a reissue.
 --
 -- Security notes for reviewers (as part 1):
 --   * SECURITY DEFINER as admin; search_path pinned to pg_catalog, pg_temp; TimeZone pinned to UTC;
 --     standard_conforming_strings on; functions schema-qualified; names through format('%I').
 --   * Only the holder recorded in firefighter_role, for the incident recorded there, may reissue or extend;
 --     the row is locked (lock_firefighter_role) for the whole transaction.
---   * The password argument must be a SCRAM-SHA-256 verifier (check_scram_verifier, part 2).
+--   * The password argument must be a SCRAM-SHA-256 verifier (check_scram_verifier, part 1).
 --   * Refusals reuse the SQLSTATEs of parts 1 and 2 (FP003: not the holder; FP004: incident total used).
 
 -- Issues the role's password: for its current holder on the same incident a new password with the expiry
@@ -38,8 +39,8 @@ SET standard_conforming_strings = on
 AS $fn$
 #variable_conflict use_column
 DECLARE
-  v_row  db_admin.firefighter_role;
-  v_last db_admin.firefighter_audit;
+  v_row    db_admin.firefighter_role;
+  v_issued record;
 BEGIN
   PERFORM db_admin.check_audit_fields(p_requested_by, p_incident_id, p_reason);
   IF p_hours IS NULL OR p_hours < 1 OR p_hours > 2 THEN
@@ -50,10 +51,8 @@ BEGIN
 
   IF v_row.holder OPERATOR(pg_catalog.=) p_requested_by AND v_row.incident_id OPERATOR(pg_catalog.=) p_incident_id
      AND v_row.expires_at OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp() THEN
-    -- The guardrails as the spec declares them, whatever the holder changed since (as part 1 does for a new holder).
-    IF v_row.guardrails IS NOT NULL THEN
-      PERFORM db_admin.copy_guardrails(p_role, p_role);
-    END IF;
+    -- The guardrails as the spec declares them, whatever the holder changed since (as for a new holder).
+    PERFORM db_admin.assert_guardrails(v_row);
     EXECUTE pg_catalog.format('ALTER ROLE %I PASSWORD %L VALID UNTIL %L', p_role, p_password, v_row.expires_at);
     INSERT INTO db_admin.firefighter_audit (action, role, requested_by, incident_id, reason, expires_at)
     VALUES ('reissue', p_role, p_requested_by, p_incident_id, p_reason, v_row.expires_at);
@@ -62,11 +61,10 @@ BEGIN
     RETURN;
   END IF;
 
-  expires_at := db_admin.set_firefighter_password(p_role, p_password, p_hours, p_requested_by, p_incident_id, p_reason, p_takeover);
-  -- The row lock is still held: the role's latest audit row is the one set_firefighter_password just wrote,
-  -- and it says whether that was a takeover (decided on its own clock reading).
-  SELECT * INTO v_last FROM db_admin.firefighter_audit a WHERE a.role OPERATOR(pg_catalog.=) p_role ORDER BY a.id DESC LIMIT 1;
-  IF v_last.action OPERATOR(pg_catalog.=) 'takeover' THEN
+  -- What set_firefighter_password does (part 1), on the row locked and the input checked above.
+  v_issued := db_admin.issue_shared_password(v_row, p_password, p_hours, p_requested_by, p_incident_id, p_reason, p_takeover);
+  expires_at := v_issued.expires_at;
+  IF v_issued.took_over THEN
     outcome := 'takeover';
     previous_holder := v_row.holder;
     previous_incident_id := v_row.incident_id;

@@ -68,27 +68,6 @@ CREATE TABLE IF NOT EXISTS db_admin.firefighter_login_audit (
   db_user        name NOT NULL DEFAULT session_user
 );
 
--- The same check as set_firefighter_password's, kept here so part 1 can change without breaking part 2.
-CREATE OR REPLACE FUNCTION db_admin.check_scram_verifier(p_password text)
-RETURNS void
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-SET TimeZone = 'UTC'
-AS $fn$
-DECLARE
-  v_parts text[];
-BEGIN
-  v_parts := pg_catalog.regexp_match(p_password,
-    '^SCRAM-SHA-256\$([0-9]{4,7}):([A-Za-z0-9+/]{22,88}={0,2})\$([A-Za-z0-9+/]{43}=):([A-Za-z0-9+/]{43}=)$');
-  IF v_parts IS NULL OR v_parts[1]::integer < 4096 OR pg_catalog.length(v_parts[2]) % 4 <> 0
-     OR pg_catalog.length(pg_catalog.decode(v_parts[2], 'base64')) < 16 THEN
-    RAISE EXCEPTION 'the password must be a SCRAM-SHA-256 verifier with at least 4096 iterations and a 16-byte salt; compute it on the client and never send a plaintext'
-      USING ERRCODE = 'FF002';
-  END IF;
-END
-$fn$;
-
 -- The policy row of a per-person group, after locking its firefighter_role row (part 1) for this transaction.
 CREATE OR REPLACE FUNCTION db_admin.lock_login_policy(p_role name)
 RETURNS db_admin.firefighter_login_policy
@@ -134,8 +113,12 @@ DECLARE
   v_count      integer := 0;
 BEGIN
   -- A reissue gets the login as the spec declares it, whatever its holder changed (ALTER ROLE self SET ...).
-  EXECUTE pg_catalog.format('ALTER ROLE %I RESET ALL', p_login);
-  EXECUTE pg_catalog.format('ALTER ROLE %I IN DATABASE %I RESET ALL', p_login, pg_catalog.current_database());
+  -- A login just created has no settings to reset.
+  IF EXISTS (SELECT 1 FROM pg_catalog.pg_db_role_setting s
+              WHERE s.setrole OPERATOR(pg_catalog.=) pg_catalog.to_regrole(pg_catalog.quote_ident(p_login))) THEN
+    EXECUTE pg_catalog.format('ALTER ROLE %I RESET ALL', p_login);
+    EXECUTE pg_catalog.format('ALTER ROLE %I IN DATABASE %I RESET ALL', p_login, pg_catalog.current_database());
+  END IF;
   SELECT f.guardrails INTO v_guardrails FROM db_admin.firefighter_role f WHERE f.role = p_group;
   IF v_guardrails IS NOT NULL THEN
     FOR v_setting, v_values IN SELECT g.key, g.value FROM pg_catalog.jsonb_each(v_guardrails) g LOOP
@@ -248,7 +231,7 @@ BEGIN
   END IF;
   LOOP
     v_name := p_role::text || '_' || pg_catalog.substr(pg_catalog.md5(pg_catalog.gen_random_uuid()::text), 1, 6);
-    EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = v_name);
+    EXIT WHEN pg_catalog.to_regrole(pg_catalog.quote_ident(v_name)) IS NULL;
   END LOOP;
   v_expires := v_now + pg_catalog.make_interval(hours => p_hours);
   EXECUTE pg_catalog.format('CREATE ROLE %I LOGIN INHERIT NOCREATEDB NOCREATEROLE CONNECTION LIMIT %s PASSWORD %L VALID UNTIL %L',
@@ -559,7 +542,6 @@ AS $fn$
   LIMIT LEAST(GREATEST(coalesce(p_limit, 500), 1), 5000);
 $fn$;
 
-REVOKE ALL ON FUNCTION db_admin.check_scram_verifier(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.lock_login_policy(name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.copy_guardrails(name, name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.issue_firefighter_login(name, text, integer, text, text, text) FROM PUBLIC;

@@ -120,6 +120,17 @@ describe.each(testedMajors())('db_admin functions on PostgreSQL %i', (major) => 
     ['a truncated key', { role: RO, password: `SCRAM-SHA-256$${iterSalt}$${keys.slice(0, -4)}`, hours: 1 }, DB_ADMIN_ERRORS.badVerifier],
     ['injection after the verifier', { role: RO, password: `${verifier}' SUPERUSER --`, hours: 1 }, DB_ADMIN_ERRORS.badVerifier],
     ['a NULL password', { role: RO, password: null, hours: 1 }, DB_ADMIN_ERRORS.badVerifier],
+    // The edges of the rule (at least 4096 iterations, a 16-byte salt, 32-byte keys), each one past it.
+    ['4095 iterations', { role: RO, password: verifier.replace('$4096:', '$4095:'), hours: 1 }, DB_ADMIN_ERRORS.badVerifier],
+    ['an 8-digit iteration count', { role: RO, password: verifier.replace('$4096:', '$10000000:'), hours: 1 }, DB_ADMIN_ERRORS.badVerifier],
+    ['an iteration count past integer', { role: RO, password: verifier.replace('$4096:', '$409600000000:'), hours: 1 }, DB_ADMIN_ERRORS.badVerifier],
+    ['a 15-byte salt', { role: RO, password: `SCRAM-SHA-256$4096:${Buffer.alloc(15, 1).toString('base64')}$${keys}`, hours: 1 }, DB_ADMIN_ERRORS.badVerifier],
+    ['a salt without its padding', { role: RO, password: `SCRAM-SHA-256$4096:${Buffer.alloc(16, 1).toString('base64').replace(/=+$/, '')}$${keys}`, hours: 1 }, DB_ADMIN_ERRORS.badVerifier],
+    ['a salt with three padding characters', { role: RO, password: `SCRAM-SHA-256$4096:${Buffer.alloc(16, 1).toString('base64')}=$${keys}`, hours: 1 }, DB_ADMIN_ERRORS.badVerifier],
+    ['a 67-byte salt', { role: RO, password: `SCRAM-SHA-256$4096:${Buffer.alloc(67, 1).toString('base64')}$${keys}`, hours: 1 }, DB_ADMIN_ERRORS.badVerifier],
+    ['a key without its padding', { role: RO, password: verifier.replace('=:', 'A:'), hours: 1 }, DB_ADMIN_ERRORS.badVerifier],
+    ['a key one character long', { role: RO, password: verifier.replace(/=$/, 'A='), hours: 1 }, DB_ADMIN_ERRORS.badVerifier],
+    ['a trailing newline', { role: RO, password: `${verifier}\n`, hours: 1 }, DB_ADMIN_ERRORS.badVerifier],
     ['0 hours', { role: RO, password: verifier, hours: 0 }, DB_ADMIN_ERRORS.badHours],
     ['3 hours', { role: RO, password: verifier, hours: 3 }, DB_ADMIN_ERRORS.badHours],
     ['-1 hours', { role: RO, password: verifier, hours: -1 }, DB_ADMIN_ERRORS.badHours],
@@ -137,6 +148,17 @@ describe.each(testedMajors())('db_admin functions on PostgreSQL %i', (major) => 
     expect(error?.code).toBe(code);
     if (typeof call.password === 'string') expect(JSON.stringify({ ...error, message: error?.message })).not.toContain(call.password);
     expect(await state()).toEqual(before);
+  });
+
+  it.each([
+    ['4096 iterations written with leading zeros', verifier.replace('$4096:', '$0004096:')],
+    ['9999999 iterations', verifier.replace('$4096:', '$9999999:')],
+    ['a 32-byte salt', `SCRAM-SHA-256$4096:${Buffer.alloc(32, 7).toString('base64')}$${keys}`],
+    ['a 66-byte salt (88 characters, the most)', `SCRAM-SHA-256$4096:${Buffer.alloc(66, 7).toString('base64')}$${keys}`],
+  ])('accepts %s', async (_name, password) => {
+    await expire(RO);
+    await expect(set({ role: RO, password, hours: 1 })).resolves.toMatchObject({ rowCount: 1 });
+    await expire(RO);
   });
 
   it.each([

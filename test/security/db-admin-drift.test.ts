@@ -15,16 +15,17 @@ const SET_PASSWORD = 'db_admin.set_firefighter_password(name, text, integer, tex
 
 interface DriftCase {
   readonly name: string;
-  /** Run as my_pg_admin in the managed database; may use the current definition of set_firefighter_password. */
+  /** Run as my_pg_admin in the managed database; may use the current definition of issue_shared_password
+   *  (the body of set_firefighter_password and request_firefighter_password: it computes the expiry). */
   readonly edit: (definition: string) => string;
   readonly finding: RegExp;
 }
 
 const cases: DriftCase[] = [
   {
-    name: 'set_firefighter_password hands out a year instead of hours',
+    name: 'the shared issue hands out a year instead of hours',
     edit: (def) => def.replace('make_interval(hours => p_hours)', 'make_interval(days => 365 * p_hours)'),
-    finding: /function db_admin\.set_firefighter_password\(p_role name, .*\): definition differs/,
+    finding: /function db_admin\.issue_shared_password\(p_row db_admin\.firefighter_role, .*\): definition differs/,
   },
   {
     name: 'a function loses its pinned search_path',
@@ -91,7 +92,8 @@ describe.each(testedMajors())('db_admin drift on PostgreSQL %i', (major) => {
   afterAll(async () => server?.stop());
 
   it.each(cases)('$name: verify reports it and changes nothing; apply restores the files\' version', async (c) => {
-    const current = original.find((d) => d.sig.startsWith('db_admin.set_firefighter_password('))?.def ?? '';
+    const current = original.find((d) => d.sig.startsWith('db_admin.issue_shared_password('))?.def ?? '';
+    expect(c.edit(current)).not.toBe(current);
     const admin: pg.Client = await loginAs(server, 'my_pg_admin', DB);
     try {
       await admin.query(c.edit(current));
