@@ -3,6 +3,7 @@
 // the cloud at run time (lambda/rds-instances.ts) and keeps the answer for a short while. Without discovery
 // (the CLI's --direct mode, tests) the configured list is the answer.
 import type { BrokerConfig } from '../core/broker-config.js';
+import { redact } from './errors.js';
 
 /** The cluster's instance endpoints as the cloud reports them now, writer first. */
 export type InstanceDiscovery = () => Promise<readonly string[]>;
@@ -26,6 +27,11 @@ export interface InstanceLookup {
 export interface InstanceLookupOptions {
   /** How long an answer is reused. @default 60_000 */
   readonly ttlMs?: number;
+  /**
+   * How long after a failed lookup the cloud is not asked again: without an RDS endpoint each attempt waits for
+   * its timeouts (seconds), which every call would otherwise pay. @default 60_000
+   */
+  readonly failureBackoffMs?: number;
   /** For tests. @default Date.now */
   readonly now?: () => number;
 }
@@ -42,21 +48,31 @@ export function staticInstances(config: Pick<BrokerConfig, 'instanceHosts'>): In
  */
 export function discoveredInstances(config: Pick<BrokerConfig, 'instanceHosts'>, discover: InstanceDiscovery, options: InstanceLookupOptions = {}): InstanceLookup {
   const ttl = options.ttlMs ?? 60_000;
+  const backoff = options.failureBackoffMs ?? 60_000;
   const now = options.now ?? Date.now;
   let cached: { hosts: readonly string[]; at: number } | undefined;
+  let failed: { why: string; at: number } | undefined;
   const view = (hosts: readonly string[], problem?: string): InstanceView => ({
     hosts, gone: config.instanceHosts.filter((h) => !hosts.includes(h)), ...(problem ? { problem } : {}),
   });
+  const fallback = (why: string): InstanceView => (cached
+    ? view(cached.hosts, `${why}; used the list from ${Math.round((now() - cached.at) / 1000)} s ago`)
+    : { hosts: config.instanceHosts, gone: [], problem: `${why}; used the deployed list` });
   async function ask(): Promise<InstanceView> {
+    if (failed && now() - failed.at < backoff) {
+      return fallback(`${failed.why} ${Math.round((now() - failed.at) / 1000)} s ago, not asked again for ${Math.round(backoff / 1000)} s`);
+    }
     try {
       const hosts = [...new Set(await discover())];
       if (hosts.length === 0) throw new Error('the cluster reported no instance with an endpoint');
       cached = { hosts, at: now() };
+      failed = undefined;
       return view(hosts);
     } catch (error) {
-      const why = `instance discovery failed (${(error as Error)?.name ?? 'Error'}: ${String((error as Error)?.message ?? error).slice(0, 200)})`;
-      if (cached) return view(cached.hosts, `${why}; used the list from ${Math.round((now() - cached.at) / 1000)} s ago`);
-      return { hosts: config.instanceHosts, gone: [], problem: `${why}; used the deployed list` };
+      // An SDK message may quote a signed URL or an access key id; the view ends up in responses and audit lines.
+      const message = redact(String((error as Error)?.message ?? error)).slice(0, 200);
+      failed = { why: `instance discovery failed (${(error as Error)?.name ?? 'Error'}: ${message})`, at: now() };
+      return fallback(failed.why);
     }
   }
   return {

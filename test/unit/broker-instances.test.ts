@@ -61,11 +61,37 @@ describe('instance discovery through RDS', () => {
     expect(await lookup.current()).toEqual({ hosts: DEPLOYED.instanceHosts, gone: [], problem: 'instance discovery failed (AccessDenied: not authorized to perform: rds:DescribeDBClusters); used the deployed list' });
     rds.reset();
     cluster([{ id: 'w', writer: true }]);
+    now += 61_000; // past the backoff after a failure
     await lookup.current();
     rds.reset();
     rds.on(DescribeDBClustersCommand).rejects(denied);
     now += 90_000;
     expect(await lookup.current()).toMatchObject({ hosts: ['w.abc.eu-west-1.rds.amazonaws.com'], problem: expect.stringContaining('used the list from 90 s ago') });
+  });
+
+  it('after a failed lookup the cloud is not asked again for 60 s (each attempt costs its timeouts)', async () => {
+    let now = 0;
+    const lookup = discoveredInstances(DEPLOYED, rdsInstanceDiscovery(new RDSClient({ region: 'eu-west-1' }), 'my-pg'), { now: () => now });
+    rds.on(DescribeDBClustersCommand).rejects(Object.assign(new Error('connect ETIMEDOUT'), { name: 'TimeoutError' }));
+    expect((await lookup.current()).problem).toBe('instance discovery failed (TimeoutError: connect ETIMEDOUT); used the deployed list');
+    now += 30_000;
+    expect(await lookup.current()).toEqual({ hosts: DEPLOYED.instanceHosts, gone: [], problem: 'instance discovery failed (TimeoutError: connect ETIMEDOUT) 30 s ago, not asked again for 60 s; used the deployed list' });
+    expect((await lookup.refresh()).problem).toContain('not asked again');
+    expect(rds.commandCalls(DescribeDBClustersCommand)).toHaveLength(1);
+    rds.reset();
+    cluster([{ id: 'w', writer: true }]);
+    now += 31_000;
+    expect(await lookup.current()).toEqual({ hosts: ['w.abc.eu-west-1.rds.amazonaws.com'], gone: ['old.abc.eu-west-1.rds.amazonaws.com'] });
+    expect(rds.commandCalls(DescribeDBClustersCommand)).toHaveLength(1);
+  });
+
+  it('a failed lookup\'s message is scrubbed of signed-URL parts and access key ids', async () => {
+    const lookup = discoveredInstances(DEPLOYED, async () => {
+      throw new Error('request to https://rds.eu-west-1.amazonaws.com/?X-Amz-Credential=ASIAABCDEFGHIJKLMNOP%2F20261130&X-Amz-Signature=0123abcd failed');
+    });
+    const problem = (await lookup.current()).problem ?? '';
+    expect(problem).toContain('amazonaws.com/?[redacted]&[redacted] failed');
+    expect(problem).not.toMatch(/ASIAABCDEFGHIJKLMNOP|0123abcd/);
   });
 
   it('without discovery the configured list is the answer; notes collect what an invocation learnt', async () => {
