@@ -126,7 +126,8 @@ export const defaultTunnelDeps = (env: NodeJS.ProcessEnv): TunnelDeps => ({
     }
     return undefined;
   },
-  spawn: (command, args) => nodeSpawn(command, [...args], { stdio: ['ignore', 'pipe', 'pipe'] }),
+  // The same environment `which` searched (PATH) and the CLI was given (AWS_PROFILE, AWS_REGION, ...).
+  spawn: (command, args) => nodeSpawn(command, [...args], { stdio: ['ignore', 'pipe', 'pipe'], env }),
   freePort: () => new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -13,8 +13,9 @@ export interface BrokerEvent {
 }
 
 // The audit fields an event carries. Anything else (new fields included) stays out until listed here.
-const FIELDS = ['requestId', 'broker', 'cluster', 'caller', 'action', 'outcome', 'access', 'database', 'role', 'login', 'incidentId', 'reason',
-  'hours', 'expiresAt', 'previousHolder', 'previousIncidentId', 'sessionsEnded', 'all', 'logins', 'ended', 'requestedBy', 'code', 'error', 'holder', 'heldUntil', 'pendingUntil'] as const;
+const FIELDS = ['awsRequestId', 'requestId', 'broker', 'cluster', 'caller', 'action', 'outcome', 'access', 'database', 'role', 'login', 'incidentId', 'reason',
+  'hours', 'expiresAt', 'previousHolder', 'previousIncidentId', 'sessionsEnded', 'all', 'logins', 'ended', 'requestedBy', 'code', 'error', 'holder', 'heldUntil', 'pendingUntil',
+  'warning', 'instancesGone', 'instanceLookup'] as const;
 
 /** The event for one audit record; undefined for reads (status, history), which change nothing. */
 export function brokerEvent(audit: Readonly<Record<string, unknown>>): BrokerEvent | undefined {

@@ -43,6 +43,11 @@ export interface BrokerServiceOptions extends BrokerDeps {
    * (e.g. EventBridge PutEvents). A failure is logged and does not change the answer. @default - no events
    */
   readonly publish?: (event: BrokerEvent) => Promise<void>;
+  /**
+   * How long the audit line waits for `publish`: past it the line is written anyway (the event may still arrive),
+   * so a slow bus cannot run the Lambda into its timeout before the action is on record. @default 5_000
+   */
+  readonly publishTimeoutMs?: number;
 }
 
 export type RequestResponse = Omit<IssuedPassword, 'password'> & {
@@ -85,7 +90,8 @@ export interface BrokerRefusal {
 
 const SWEEP_CALLER = 'scheduler';
 
-export function createBrokerService(options: BrokerServiceOptions): (event: unknown, requestId?: string) => Promise<BrokerResponse> {
+/** The service: one call per invocation; `awsRequestId` (the Lambda's) goes into the audit line and the event. */
+export function createBrokerService(options: BrokerServiceOptions): (event: unknown, awsRequestId?: string) => Promise<BrokerResponse> {
   const { config, logger } = options;
   const matcher = incidentIdMatcher(config);
   const rules = {
@@ -213,19 +219,29 @@ export function createBrokerService(options: BrokerServiceOptions): (event: unkn
   }
 
   // Runs before the audit line is written, so the line says whether the team was told (eventPublished, and
-  // eventError when not); a failure to publish never changes the answer.
+  // eventError when not); a failure to publish never changes the answer, and a slow one never delays the line
+  // past publishTimeoutMs.
   async function tell(audit: Record<string, unknown>): Promise<void> {
     const event = options.publish ? brokerEvent(audit) : undefined;
     if (!event || !options.publish) return;
-    await options.publish(event).then(() => {
-      audit.eventPublished = true;
-    }, (error: unknown) => {
-      Object.assign(audit, { eventPublished: false, eventError: `${(error as Error)?.name ?? 'Error'}: ${redact(String((error as Error)?.message ?? error)).slice(0, 300)}` });
+    const limit = options.publishTimeoutMs ?? 5_000;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), limit);
     });
+    const result = await Promise.race([options.publish(event).then(() => 'ok' as const, (error: unknown) => ({ error })), late]);
+    clearTimeout(timer);
+    if (result === 'ok') audit.eventPublished = true;
+    else if (result === 'late') Object.assign(audit, { eventPublished: false, eventError: `no answer from the event bus within ${limit} ms; the event may still arrive` });
+    else {
+      const error = result.error as Error;
+      Object.assign(audit, { eventPublished: false, eventError: `${error?.name ?? 'Error'}: ${redact(String(error?.message ?? error)).slice(0, 300)}` });
+    }
   }
 
-  return async (event, requestId) => {
-    const audit: Record<string, unknown> = { requestId, broker: config.brokerId, cluster: config.clusterId, caller: 'unverified' };
+  return async (event, awsRequestId) => {
+    // awsRequestId is the invocation; requestId, when there is one, the approval request (firefighter approve ID).
+    const audit: Record<string, unknown> = { awsRequestId, broker: config.brokerId, cluster: config.clusterId, caller: 'unverified' };
     let input: BrokerInput | undefined;
     const notes = new InstanceNotes();
     try {

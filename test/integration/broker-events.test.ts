@@ -62,6 +62,7 @@ describe.each(testedMajors())('broker events through EventBridge on PostgreSQL %
     return { server, handler };
   }
 
+  let invocations = 0;
   /** Invokes as `who` with a proof signed for this very event; remembers every password issued. */
   async function as(handler: BrokerHandler, who: Caller | undefined, event: Record<string, unknown>): Promise<BrokerResponse> {
     let identity;
@@ -70,7 +71,7 @@ describe.each(testedMajors())('broker events through EventBridge on PostgreSQL %
       if (input.action === 'sweep') throw new Error('sweep needs no proof');
       identity = await signIdentityProof({ credentials: who, region: 'eu-west-1', endpoint: sts.endpoint, brokerId: BROKER_ID, binding: proofBinding(input) });
     }
-    const response = await handler({ ...event, ...(identity ? { identity } : {}) });
+    const response = await handler({ ...event, ...(identity ? { identity } : {}) }, { awsRequestId: `lambda-${++invocations}` });
     if (response.ok && response.action === 'request' && response.password) secrets.push(response.password);
     return response;
   }
@@ -165,6 +166,8 @@ describe.each(testedMajors())('broker events through EventBridge on PostgreSQL %
     expect(denied).toMatchObject({ requestedBy: BOB.arn, incidentId: 'INC-2' });
     expect(approved).toMatchObject({ requestId, requestedBy: ALICE.arn, incidentId: 'INC-1', expiresAt: expect.any(String) });
     expect(rwIssued).toMatchObject({ login: rw.username, role: RW, requestId, incidentId: 'INC-1' });
+    // The invocation's id never gives way to the approval's: both are there, under their own names.
+    for (const e of [asked, refused, approved, rwIssued]) expect(e).toMatchObject({ awsRequestId: expect.stringMatching(/^lambda-\d+$/), requestId });
     expect(swept).toMatchObject({ sessionsEnded: 1, logins: [{ login: bob.username, holder: BOB.arn, incidentId: 'INC-2', expiresAt: expect.any(String), sessionsEnded: 1, dropped: true }] });
     expect(revoked).toMatchObject({ incidentId: 'INC-1', sessionsEnded: 1, logins: [{ login: issued.username, holder: ALICE.arn, incidentId: 'INC-1' }] });
     const payloads = JSON.stringify(eventBridge.commandCalls(PutEventsCommand).map((c) => c.args[0].input));

@@ -104,7 +104,7 @@ describe('broker Lambda handler on PostgreSQL 17', () => {
     expect(response, JSON.stringify(response)).toMatchObject({ ok: true, role: RO, takeover: false });
     const holders = await queryAs(server.masterUrl(DB), 'my_pg_admin', 'SELECT holder FROM db_admin.firefighter_role WHERE role = $1', [RO]);
     expect(holders).toEqual([{ holder: ONCALL.arn }]);
-    expect(auditLines().at(-1)).toMatchObject({ level: 'INFO', service: 'firefighter-broker', message: 'firefighter request', outcome: 'issued', caller: ONCALL.arn, incidentId: 'INC-10', reason: 'orders stuck', role: RO, requestId: 'req-1', expiresAt: expect.any(String) });
+    expect(auditLines().at(-1)).toMatchObject({ level: 'INFO', service: 'firefighter-broker', message: 'firefighter request', outcome: 'issued', caller: ONCALL.arn, incidentId: 'INC-10', reason: 'orders stuck', role: RO, awsRequestId: 'req-1', expiresAt: expect.any(String) });
   });
 
   it('the on-call role may not have rw; the lead may, and may take over ro (audited)', async () => {
@@ -174,7 +174,7 @@ describe('broker Lambda handler on PostgreSQL 17', () => {
     const refusals = auditLines().slice(linesBefore);
     expect(refusals).toHaveLength(inputs.length);
     expect(refusals.every((l) => l.level === 'WARN' && l.outcome === 'refused')).toBe(true);
-    expect(refusals.map((l) => l.requestId)).toEqual(inputs.map((i) => i.name));
+    expect(refusals.map((l) => l.awsRequestId)).toEqual(inputs.map((i) => i.name));
     expect({ catalog: await catalogSnapshot(server, databases), audit: await queryAs(server.masterUrl(DB), 'my_pg_admin', 'SELECT count(*)::int AS n, max(id) AS last FROM db_admin.firefighter_audit') }).toEqual(before);
   });
 

@@ -27,7 +27,7 @@ describe('npm run demo', () => {
     expect(output).toMatch(/^ {2}ok {4}approved {7}carol \(lead\) approved request \d+ for alice/m);
     expect(output).toMatch(/^ {2}ok {4}rw login {7}alice got my_pg_firefighter_rw_[0-9a-f]{6} on approval \d+/m);
     for (const type of ['issued', 'pending', 'refused', 'approved', 'revoked']) {
-      expect(output).toMatch(new RegExp(`^ {10}firefighter ${type} +\\{"requestId":.*"caller":"arn:aws:sts::000000000000:assumed-role/`, 'm'));
+      expect(output).toMatch(new RegExp(`^ {10}firefighter ${type} +\\{"awsRequestId":.*"caller":"arn:aws:sts::000000000000:assumed-role/`, 'm'));
     }
     const history = /db_admin\.firefighter_history\('INC-4713'\):\n((?: {10}\S.*\n)+)/.exec(output)?.[1] ?? '';
     expect(history.split('\n').filter(Boolean).map((l) => l.trim().split(/\s+/)[1])).toEqual(

@@ -5,6 +5,8 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBrokerHandler, depsFromEnv } from '../../lambda/broker-handler.js';
+import { createBrokerService } from '../../lib/broker/service.js';
+import { parseBrokerConfig } from '../../lib/core/broker-config.js';
 
 const eventBridge = mockClient(EventBridgeClient);
 const config = {
@@ -29,7 +31,7 @@ describe('the broker Lambda and its event bus', () => {
     expect(response).toMatchObject({ ok: false, refusal: true });
     const entries = eventBridge.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []);
     expect(entries).toEqual([expect.objectContaining({ EventBusName: 'default', Source: 'cdk-aurora-firefighter', DetailType: 'firefighter refused' })]);
-    expect(JSON.parse(entries[0]!.Detail!)).toMatchObject({ requestId: 'req-9', broker: config.brokerId, cluster: 'my-pg', caller: 'unverified', action: 'request', code: expect.any(String) });
+    expect(JSON.parse(entries[0]!.Detail!)).toMatchObject({ awsRequestId: 'req-9', broker: config.brokerId, cluster: 'my-pg', caller: 'unverified', action: 'request', code: expect.any(String) });
     expect(entries[0]!.Detail).not.toContain('forged-session-token-0000');
   });
 
@@ -39,4 +41,18 @@ describe('the broker Lambda and its event bus', () => {
     await createBrokerHandler(deps)({ action: 'status' });
     expect(eventBridge.commandCalls(PutEventsCommand)).toEqual([]);
   });
+
+  it('a bus that does not answer holds the audit line back for publishTimeoutMs at most, and the line says so', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = (_m: string, a: Record<string, unknown>) => void lines.push(a);
+    const service = createBrokerService({
+      config: parseBrokerConfig(config), connect: () => Promise.reject(new Error('no database in this test')), identity: { trusted: 'arn:aws:iam::123456789012:user/alice' },
+      logger: { info: log, warn: log, error: log }, publish: () => new Promise<void>(() => undefined), publishTimeoutMs: 100,
+    });
+    const started = Date.now();
+    const response = await service({ action: 'request', role: 'ro', incidentId: 'INC-1', reason: 'x', hours: 9 }, 'req-10');
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(response).toMatchObject({ ok: false, refusal: true });
+    expect(lines).toEqual([expect.objectContaining({ awsRequestId: 'req-10', eventPublished: false, eventError: 'no answer from the event bus within 100 ms; the event may still arrive' })]);
+  }, 10_000);
 });

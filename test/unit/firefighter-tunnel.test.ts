@@ -4,11 +4,14 @@
 // the tunnel ended when psql exits; and when the AWS CLI or the plugin is missing, the command to run instead,
 // with no password issued.
 import { EventEmitter } from 'node:events';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { runFirefighter } from '../../bin/firefighter.js';
-import type { TunnelDeps } from '../../bin/firefighter/tunnel.js';
+import { defaultTunnelDeps, type TunnelDeps } from '../../bin/firefighter/tunnel.js';
 import type { BrokerResponse } from '../../lib/broker/service.js';
 
 const PASSWORD = 'Zx8cVb6nM1aSdF3gHjK5lQwE7rTyUi9oP2aSdF4g';
@@ -148,3 +151,28 @@ describe('firefighter request --connect --tunnel', () => {
     expect(out.stderr).toContain(`firefighter: ${message}`);
   });
 });
+
+describe('the real tunnel seams', () => {
+  it('spawn finds the command on the PATH that which searched (the CLI\'s environment), and passes that environment on', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ff-path-'));
+    try {
+      const fake = path.join(dir, 'aws');
+      writeFileSync(fake, '#!/bin/sh\necho "profile=$AWS_PROFILE args=$*"\n');
+      chmodSync(fake, 0o755);
+      const deps = defaultTunnelDeps({ PATH: dir, AWS_PROFILE: 'oncall' });
+      expect(await deps.which('aws')).toBe(fake);
+      const child = deps.spawn('aws', ['ssm', 'start-session']);
+      let out = '';
+      child.stdout?.on('data', (chunk: Buffer) => void (out += chunk.toString('utf8')));
+      const code = await new Promise((resolve) => {
+        child.once('error', (error) => resolve(error.message));
+        child.once('close', resolve);
+      });
+      expect(code).toBe(0);
+      expect(out.trim()).toBe('profile=oncall args=ssm start-session');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
