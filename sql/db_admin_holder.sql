@@ -134,6 +134,10 @@ $fn$;
 -- After a takeover, the broker ends the role's sessions on every instance (end_firefighter_sessions): the new
 -- holder has not logged in yet, so they are the previous holder's. This records how many, for the holder who
 -- took the role over on this incident only, naming the previous holder from the takeover's own audit row.
+-- Until they ended, those sessions could still change the role's own settings (ALTER ROLE self SET
+-- statement_timeout = 0) after the takeover had asserted the guardrails: they are asserted again here, once
+-- nobody but the new holder can log in. Idempotent: a repeat (the broker's retry after a lost answer) records
+-- nothing more.
 CREATE OR REPLACE FUNCTION db_admin.record_takeover_sessions_ended(
   p_role name,
   p_requested_by text,
@@ -150,18 +154,26 @@ AS $fn$
 DECLARE
   v_row      db_admin.firefighter_role;
   v_previous text;
+  v_takeover bigint;
 BEGIN
   PERFORM db_admin.check_audit_fields(p_requested_by, p_incident_id, 'sessions ended');
   IF p_ended IS NULL OR p_ended < 0 OR p_ended > 100000 THEN
     RAISE EXCEPTION 'p_ended must be a count of sessions, got %', coalesce(p_ended::text, 'NULL') USING ERRCODE = 'FF005';
   END IF;
   v_row := db_admin.lock_firefighter_role(p_role);
-  SELECT a.previous_holder INTO v_previous FROM db_admin.firefighter_audit a
+  SELECT a.previous_holder, a.id INTO v_previous, v_takeover FROM db_admin.firefighter_audit a
    WHERE a.role OPERATOR(pg_catalog.=) p_role AND a.action OPERATOR(pg_catalog.=) 'takeover'
      AND a.requested_by OPERATOR(pg_catalog.=) p_requested_by AND a.incident_id OPERATOR(pg_catalog.=) p_incident_id
    ORDER BY a.id DESC LIMIT 1;
   IF NOT FOUND OR v_row.holder IS DISTINCT FROM p_requested_by OR v_row.incident_id IS DISTINCT FROM p_incident_id THEN
     RAISE EXCEPTION '% did not take % over for incident %', p_requested_by, p_role, p_incident_id USING ERRCODE = 'FP003';
+  END IF;
+  PERFORM db_admin.assert_guardrails(v_row);
+  IF EXISTS (SELECT 1 FROM db_admin.firefighter_audit a
+              WHERE a.id OPERATOR(pg_catalog.>) v_takeover AND a.action OPERATOR(pg_catalog.=) 'end-sessions'
+                AND a.role OPERATOR(pg_catalog.=) p_role AND a.requested_by OPERATOR(pg_catalog.=) p_requested_by
+                AND a.incident_id OPERATOR(pg_catalog.=) p_incident_id) THEN
+    RETURN v_previous;
   END IF;
   INSERT INTO db_admin.firefighter_audit (action, role, requested_by, incident_id, reason, expires_at, previous_holder, sessions_ended)
   VALUES ('end-sessions', p_role, p_requested_by, p_incident_id, 'the previous holder''s sessions ended at the takeover',

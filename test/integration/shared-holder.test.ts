@@ -35,9 +35,19 @@ describe.each(testedMajors())('the shared holder\'s workflow on PostgreSQL %i', 
   const audit = (incident: string) => queryAs(server.masterUrl(DB), 'my_pg_admin',
     'SELECT action, role, requested_by, previous_holder, sessions_ended FROM db_admin.firefighter_audit WHERE incident_id = $1 ORDER BY id', [incident]);
 
-  async function serviceAs(who: string) {
+  // beforeEndSessions: runs just before the broker ends the role's sessions (the window after the takeover).
+  async function serviceAs(who: string, beforeEndSessions?: () => Promise<void>) {
     const target = await parseDirectUrl(url, {});
-    const connect = directConnector(target);
+    const direct = directConnector(target);
+    const connect = !beforeEndSessions ? direct : async (host: string, database: string) => {
+      const client = await direct(host, database);
+      const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+      (client as { query: unknown }).query = async (...args: unknown[]) => {
+        if (String(args[0]).includes('end_firefighter_sessions')) await beforeEndSessions();
+        return query(...args);
+      };
+      return client;
+    };
     const config = await directConfig(target, connect);
     return createBrokerService({ config, connect, sslmode: target.tls.mode, logger, identity: { trusted: who }, publish: async (e) => void events.push(e) });
   }
@@ -159,6 +169,48 @@ describe.each(testedMajors())('the shared holder\'s workflow on PostgreSQL %i', 
     expect(JSON.stringify([events, lines])).not.toContain(taken.password);
     // Reissues, extensions and the ended sessions' row are the broker's own: verify sees no password drift.
     expect((await verifyRoleModel(spec, { connectionString: server.masterUrl() })).findings).toEqual([]);
+  });
+
+  it('settings the previous holder changes after the takeover, before its sessions end, are reset for the new holder', async () => {
+    const settings = () => query<{ s: string[] }>(server.masterUrl(),
+      'SELECT s.setconfig AS s FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE s.setrole = $1::regrole AND d.datname = $2', [RO, DB]);
+    const roleWide = () => query(server.masterUrl(), 'SELECT 1 FROM pg_db_role_setting WHERE setrole = $1::regrole AND setdatabase = 0', [RO]);
+    // Ends the sessions earlier tests left open, so that the one below is the only one.
+    const issued = await (await serviceAs(ALICE))({ action: 'request', role: 'ro', incidentId: 'INC-8', reason: 'first', takeover: true, endSessions: true }) as Record<string, any>;
+    const guardrails = await settings();
+    expect(guardrails[0]?.s).toContain('statement_timeout=5min');
+    const held = await login(RO, issued.password);
+    // The previous holder's session acts in the window between the takeover and the end of its sessions.
+    const weaken = async () => {
+      await held.query('SET default_transaction_read_only = off');
+      await held.query(`ALTER ROLE ${RO} IN DATABASE "${DB}" SET statement_timeout = 0`);
+      await held.query(`ALTER ROLE ${RO} SET work_mem = '1GB'`);
+    };
+    const bob = await serviceAs(BOB, weaken);
+    const taken = await bob({ action: 'request', role: 'ro', incidentId: 'INC-9', reason: 'alice is away', takeover: true, endSessions: true }) as Record<string, any>;
+    expect(taken).toMatchObject({ ok: true, takeover: true, previousHolder: ALICE, previousSessionsEnded: 1 });
+    expect(taken.warning).toBeUndefined();
+    // Old code: statement_timeout=0 in the database and work_mem=1GB role-wide, for bob's sessions.
+    expect(await settings()).toEqual(guardrails);
+    expect(await roleWide()).toEqual([]);
+    const session = await login(RO, taken.password);
+    expect((await session.query('SELECT current_setting(\'statement_timeout\') AS s, current_setting(\'work_mem\') AS w, current_setting(\'default_transaction_read_only\') AS r')).rows[0])
+      .toEqual({ s: '5min', w: '4MB', r: 'on' });
+    await session.end();
+    expect((await verifyRoleModel(spec, { connectionString: server.masterUrl() })).findings).toEqual([]);
+  });
+
+  it('recording the ended sessions again (the broker\'s retry) adds no second audit row', async () => {
+    const broker = await login('my_pg_password_broker', token);
+    const record = () => broker.query<{ p: string }>('SELECT db_admin.record_takeover_sessions_ended($1, $2, $3, $4) AS p', [RO, BOB, 'INC-9', 0]);
+    expect((await record()).rows).toEqual([{ p: ALICE }]);
+    expect((await record()).rows).toEqual([{ p: ALICE }]);
+    await broker.end();
+    // Old code: three end-sessions rows, two of them saying 0 sessions.
+    expect(await audit('INC-9')).toEqual([
+      { action: 'takeover', role: RO, requested_by: BOB, previous_holder: ALICE, sessions_ended: null },
+      { action: 'end-sessions', role: RO, requested_by: BOB, previous_holder: ALICE, sessions_ended: 1 },
+    ]);
   });
 
   it('endSessions without takeover is refused before anything changes; the CLI says so too', async () => {
