@@ -8,8 +8,8 @@ import { clusterIdFor, clusterIdProblem, initSpec, InitError } from '../lib/core
 import { parseSpec, SpecError } from '../lib/core/validate.js';
 import type { ConnectionOptions } from '../lib/postgres/connection.js';
 import { inspectForInit } from '../lib/postgres/init.js';
-import { loadRdsCa } from '../lib/postgres/rds-ca.js';
-import { decideTls, pgSsl, tlsRequestFromUrl, TlsRefusal } from '../lib/postgres/tls.js';
+import { TlsRefusal } from '../lib/postgres/tls.js';
+import { checkDatabaseUrl, connectTimeoutMs, secureConnection, UsageError } from './rolemodel-connection.js';
 
 export const INIT_USAGE = `usage: rolemodel init --database-url URL --database NAME [--cluster ID] [--out FILE] [--connect-timeout SECONDS]
                  [--insecure-skip-tls-verify]
@@ -21,10 +21,9 @@ export const INIT_USAGE = `usage: rolemodel init --database-url URL --database N
   --cluster  the Aurora cluster id (default: from an Aurora cluster endpoint, else the database name)
   --out      write to this new file instead of stdout (an existing file is never overwritten)`;
 
-class UsageError extends Error {}
-
 export async function initMain(argv: string[], out: (line: string) => void, err: (line: string) => void, env: NodeJS.ProcessEnv): Promise<number> {
   let values;
+  let timeoutMs: number;
   try {
     values = parseArgs({
       args: argv, allowPositionals: false,
@@ -42,10 +41,9 @@ export async function initMain(argv: string[], out: (line: string) => void, err:
     if (!values.database?.length) throw new UsageError('--database is required: name the existing database to describe, e.g. --database my-pg-db');
     if (values.database.length > 1) throw new UsageError(`init describes one database, got --database ${values.database.map((d) => JSON.stringify(d)).join(', ')}; run it once per database and merge the "databases" entries`);
     if (values.out && existsSync(values.out)) throw new UsageError(`${values.out} exists; init never overwrites a file: remove it or choose another --out`);
-    const timeout = Number(values['connect-timeout']);
-    if (!Number.isFinite(timeout) || timeout <= 0 || timeout > 300) throw new UsageError(`--connect-timeout must be 1 to 300 seconds, got ${JSON.stringify(values['connect-timeout'])}`);
+    timeoutMs = connectTimeoutMs(values['connect-timeout']);
     if (values.cluster !== undefined && !/^[a-zA-Z][a-zA-Z0-9-]{0,62}$/.test(values.cluster)) throw new UsageError(`--cluster must be an Aurora cluster identifier (a letter, then letters, digits or hyphens), got ${JSON.stringify(values.cluster)}`);
-    if (!URL.canParse(values['database-url'])) throw new UsageError('--database-url is not a URL; expected postgres://user@host:5432/postgres');
+    checkDatabaseUrl(values['database-url']);
   } catch (error) {
     err(`rolemodel init: ${(error as Error).message}`);
     err(INIT_USAGE);
@@ -56,14 +54,7 @@ export async function initMain(argv: string[], out: (line: string) => void, err:
   let host: string;
   try {
     // The same rule as plan, apply and verify: a password reaches a remote host only over verified TLS.
-    const { connectionString, request } = tlsRequestFromUrl(values['database-url'], env, { insecureSkipTlsVerify: values['insecure-skip-tls-verify'] ?? false });
-    const decision = await decideTls(request, { rdsCa: loadRdsCa });
-    if (decision.warning) err(`rolemodel: ${decision.warning}`);
-    host = request.host;
-    connection = {
-      connectionString, connectionTimeoutMillis: Number(values['connect-timeout']) * 1000, ssl: pgSsl(request.host, decision.tls),
-      ...(decision.tls.insecureSkipTlsVerify ? { insecureSkipTlsVerify: true } : {}),
-    };
+    ({ connection, host } = await secureConnection({ url: values['database-url'], connectTimeoutMs: timeoutMs, insecureSkipTlsVerify: values['insecure-skip-tls-verify'] ?? false }, env, err));
   } catch (error) {
     err(`rolemodel init: ${(error as Error).message}`);
     return error instanceof TlsRefusal ? 2 : 1;

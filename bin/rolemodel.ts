@@ -8,9 +8,9 @@ import { RoleClaimError } from '../lib/core/role-mark.js';
 import type { RoleModelSpec } from '../lib/core/spec.js';
 import { SpecError, parseSpec } from '../lib/core/validate.js';
 import { describeTarget, type ConnectionOptions } from '../lib/postgres/connection.js';
-import { loadRdsCa } from '../lib/postgres/rds-ca.js';
-import { decideTls, pgSsl, tlsRequestFromUrl, TlsRefusal } from '../lib/postgres/tls.js';
+import { TlsRefusal } from '../lib/postgres/tls.js';
 import { initMain } from './rolemodel-init.js';
+import { checkDatabaseUrl, connectTimeoutMs, secureConnection, UsageError } from './rolemodel-connection.js';
 import { applyRoleModel, planWithWarnings, renderPlan, StepError, VerificationError, verifyRoleModel } from '../lib/postgres/engine.js';
 
 const USAGE = `usage: rolemodel plan|apply|verify --database-url URL --spec FILE [--database NAME]... [--connect-timeout SECONDS] [--json]
@@ -47,8 +47,6 @@ function packageVersion(): string {
   }
   return 'unknown';
 }
-
-class UsageError extends Error {}
 
 interface Cli {
   command: 'plan' | 'apply' | 'verify';
@@ -90,14 +88,9 @@ function parseCli(argv: string[]): Cli {
   if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
   if (!values['database-url']) throw new UsageError('--database-url is required');
   if (!values.spec) throw new UsageError('--spec is required');
-  const timeout = Number(values['connect-timeout']);
-  if (!Number.isFinite(timeout) || timeout <= 0 || timeout > 300) throw new UsageError(`--connect-timeout must be 1 to 300 seconds, got ${JSON.stringify(values['connect-timeout'])}`);
-  try {
-    new URL(values['database-url']);
-  } catch {
-    throw new UsageError('--database-url is not a URL; expected postgres://user@host:5432/postgres');
-  }
-  return { command, url: values['database-url'], specFile: values.spec, databases: values.database, json: values.json ?? false, verbose: values.verbose ?? false, connectTimeoutMs: timeout * 1000, insecureSkipTlsVerify: values['insecure-skip-tls-verify'] ?? false };
+  const timeoutMs = connectTimeoutMs(values['connect-timeout']);
+  checkDatabaseUrl(values['database-url']);
+  return { command, url: values['database-url'], specFile: values.spec, databases: values.database, json: values.json ?? false, verbose: values.verbose ?? false, connectTimeoutMs: timeoutMs, insecureSkipTlsVerify: values['insecure-skip-tls-verify'] ?? false };
 }
 
 function loadSpec(file: string) {
@@ -116,17 +109,6 @@ function loadSpec(file: string) {
   return parseSpec(json);
 }
 
-/** The URL, libpq's environment and the opt-out, resolved before any connection (lib/postgres/tls.ts). */
-async function secureConnection(cli: Cli, env: NodeJS.ProcessEnv, err: (line: string) => void): Promise<ConnectionOptions> {
-  const { connectionString, request } = tlsRequestFromUrl(cli.url, env, { insecureSkipTlsVerify: cli.insecureSkipTlsVerify });
-  const decision = await decideTls(request, { rdsCa: loadRdsCa });
-  if (decision.warning) err(`rolemodel: ${decision.warning}`);
-  return {
-    connectionString, connectionTimeoutMillis: cli.connectTimeoutMs, ssl: pgSsl(request.host, decision.tls),
-    ...(decision.tls.insecureSkipTlsVerify ? { insecureSkipTlsVerify: true } : {}),
-  };
-}
-
 export async function main(argv: string[], out: (line: string) => void = (l) => process.stdout.write(`${l}\n`), err: (line: string) => void = (l) => process.stderr.write(`${l}\n`), env: NodeJS.ProcessEnv = process.env): Promise<number> {
   if (argv[0] === 'init') return initMain(argv.slice(1), out, err, env);
   let cli: Cli;
@@ -137,7 +119,7 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
     spec = loadSpec(cli.specFile);
     const unknown = (cli.databases ?? []).filter((d) => !spec.databases.some((x) => x.name === d));
     if (unknown.length > 0) throw new UsageError(`--database ${unknown.map((d) => JSON.stringify(d)).join(', ')} is not in the spec; choose from ${spec.databases.map((d) => d.name).join(', ')}`);
-    connection = await secureConnection(cli, env, err);
+    connection = (await secureConnection(cli, env, err)).connection;
   } catch (error) {
     if (error instanceof InfoRequest) {
       out(error.message);
