@@ -3,7 +3,8 @@
 // error or a refusal. The Lambda and the CLI's --direct mode both call it; they differ only in the adapters.
 import { incidentIdMatcher, isAllowed, type FirefighterAccess } from '../core/broker-config.js';
 import { BrokerInputError, parseBrokerInput, proofBinding, type BrokerInput, type IdentityProof, type ProofBinding } from '../core/broker-input.js';
-import { firefighterStatus, requestPassword, revokePassword, sweepExpired, type AcceptedProof, type BrokerDeps, type IssuedPassword, type RoleStatus, type Swept } from './actions.js';
+import { firefighterStatus, revokePassword, sweepExpired, type AcceptedProof, type BrokerDeps, type IssuedPassword, type RoleStatus, type Swept } from './actions.js';
+import { requestPassword } from './request-password.js';
 import { BROKER_ERROR_CODES, BrokerError, redact, type BrokerErrorCode } from './errors.js';
 import { brokerEvent, type BrokerEvent } from './events.js';
 import { InstanceNotes } from './instances.js';

@@ -1,0 +1,95 @@
+// The request of a shared firefighter role's password: a fresh password, its SCRAM verifier derived while the
+// connection is set up, one db_admin round trip (request_firefighter_password: issue, reissue or takeover), and,
+// when the answer was lost, what the server says was set (settledRequest).
+import type { RequestInput } from '../core/broker-input.js';
+import { generatePassword as defaultGeneratePassword } from '../core/password.js';
+import { scramSha256VerifierAsync } from '../core/scram.js';
+import { iso, proofParams, resolveRole, STATUS, withClient, type AcceptedProof, type BrokerDeps, type IssuedPassword } from './actions.js';
+import { BROKER_ERROR_CODES, BrokerError } from './errors.js';
+
+// request_firefighter_password (sql/db_admin_holder.sql): set_firefighter_password plus the holder's reissue,
+// saying which it did and whom a takeover replaced, in one round trip.
+const REQUEST_CALL = 'db_admin.request_firefighter_password($1, $2, $3, $4, $5, $6, $7)';
+const REQUEST = `SELECT outcome, expires_at, previous_holder, previous_incident_id FROM ${REQUEST_CALL}`;
+// With a proof: the call sits in a subquery over the proof's CTE (OFFSET 0 keeps it there), so the proof is
+// recorded first and the function runs once.
+const REQUEST_ONCE = `WITH proof AS MATERIALIZED (SELECT db_admin.accept_identity_proof($8, $9, $10, $11) AS accepted)
+  SELECT (r.x).outcome, (r.x).expires_at, (r.x).previous_holder, (r.x).previous_incident_id FROM (SELECT ${REQUEST_CALL} AS x FROM proof OFFSET 0) r`;
+
+/** The held-role refusal, with the holder and expiry as fields as well as in the message. */
+function heldDetails(error: BrokerError): BrokerError {
+  if (error.code !== BROKER_ERROR_CODES.roleHeld) return error;
+  const m = / is held by (.+) for incident (.+) until (\S+)$/.exec(error.message);
+  if (!m) return error;
+  return new BrokerError(error.code, `${error.message}; ask the holder, or request again with takeover (audited)`, { holder: m[1] ?? '', holderIncidentId: m[2] ?? '', heldUntil: m[3] ?? '' });
+}
+
+/** Issues a fresh password for the firefighter role of `input.access`, valid for input.hours on the server clock. */
+export async function requestPassword(deps: BrokerDeps, input: RequestInput, requester: string, proof?: AcceptedProof): Promise<IssuedPassword> {
+  const { database, role } = resolveRole(deps.config, input.access, input.database);
+  const password = (deps.generatePassword ?? defaultGeneratePassword)();
+  // Derived on the thread pool while the connection is set up: the two are the slow parts of a request.
+  const pendingVerifier = scramSha256VerifierAsync(password);
+  pendingVerifier.catch(() => undefined);
+  const context = `setting the password of ${role}`;
+  // Read by the error scrubber only when something fails, by which time the verifier is in it.
+  const secrets = [password];
+  const startedAt = Date.now();
+  let sent = false;
+  try {
+    return await withClient(deps, deps.config.writerHost, database, context, secrets, async (client) => {
+      const verifier = await pendingVerifier;
+      secrets.push(verifier);
+      const params = [role, verifier, input.hours, requester, input.incidentId, input.reason, input.takeover];
+      sent = true;
+      type Row = { outcome: 'issued' | 'reissued' | 'takeover'; expires_at: Date; previous_holder: string | null; previous_incident_id: string | null };
+      const { rows } = proof
+        ? await client.query<Row>(REQUEST_ONCE, [...params, ...proofParams(proof)])
+        : await client.query<Row>(REQUEST, params);
+      const row = rows[0];
+      return {
+        database, role, access: input.access, username: role, password,
+        expiresAt: iso(row?.expires_at),
+        host: deps.config.writerHost, port: deps.config.port, sslmode: deps.sslmode ?? 'verify-full',
+        outcome: row?.outcome === 'reissued' ? 'reissued' : 'issued',
+        ...(row?.outcome === 'takeover' && row.previous_holder !== null ? { previousHolder: row.previous_holder, previousIncidentId: row.previous_incident_id ?? '' } : {}),
+      };
+    });
+  } catch (error) {
+    const failure = heldDetails(error as BrokerError);
+    // A refusal changed nothing. Anything else (a lost connection, a client timeout) may have come after the
+    // server committed: find out, and say so, rather than answer "unavailable" for a password that is active.
+    if (failure.refusal || !sent) throw failure;
+    throw await settledRequest(deps, input, requester, { database, role }, startedAt, failure);
+  }
+}
+
+/** The command that revokes a role, for messages. */
+export const revokeCommand = (input: Pick<RequestInput, 'access' | 'incidentId' | 'database'>) =>
+  `firefighter revoke ${input.access} --incident ${JSON.stringify(input.incidentId)}${input.database ? ` --database ${JSON.stringify(input.database)}` : ''}`;
+
+/**
+ * After a request failed without a refusal: reads (on a new connection) whether the password was set anyway
+ * and returns the error to report, saying until when it is active and how to revoke it when it was, or might be.
+ */
+async function settledRequest(deps: BrokerDeps, input: RequestInput, requester: string, target: { database: string; role: string }, startedAt: number, failure: BrokerError): Promise<BrokerError> {
+  const revoke = revokeCommand(input);
+  const latest = new Date(Math.ceil((Date.now() + input.hours * 3_600_000) / 1000) * 1000).toISOString();
+  let row: { holder: string | null; incident_id: string | null; expires_at: Date | null; active: boolean } | undefined;
+  try {
+    row = await withClient(deps, deps.config.writerHost, target.database, `checking whether the password of ${target.role} was set`, [], async (client) =>
+      (await client.query<{ role: string; holder: string | null; incident_id: string | null; expires_at: Date | null; active: boolean }>(STATUS)).rows.find((r) => r.role === target.role));
+  } catch {
+    return new BrokerError(failure.code, `${failure.message}; the password of ${target.role} may have been set before that: if \`firefighter status\` shows it held by you for ${input.incidentId}, it is active until ${latest} at the latest and nobody received it; revoke it with \`${revoke}\``,
+      { ...failure.details, passwordMayBeActiveUntil: latest, revokeWith: revoke });
+  }
+  const expires = row?.expires_at ? new Date(row.expires_at) : undefined;
+  // Ours when it names this requester and incident and expires within this request's window.
+  // A minute either way for the clocks of the broker and the server.
+  const ours = row?.active && row.holder === requester && row.incident_id === input.incidentId && expires !== undefined
+    && expires.getTime() >= startedAt + input.hours * 3_600_000 - 60_000 && expires.getTime() <= Date.parse(latest) + 60_000;
+  if (!ours || !expires) return failure;
+  const until = expires.toISOString();
+  return new BrokerError(BROKER_ERROR_CODES.failure, `${failure.message}; but the password of ${target.role} was set before that and is active until ${until}, and nobody received it: revoke it with \`${revoke}\`, then request again`,
+    { ...failure.details, passwordActiveUntil: until, revokeWith: revoke });
+}
