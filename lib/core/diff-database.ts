@@ -63,7 +63,7 @@ export function diffDatabase(input: DatabaseDiffInput): DiffResult {
   const broker = spec.passwordBroker.name;
   const database = db.name;
   const add = (runAs: string | undefined, sql: string, reason: string) => steps.push({ phase: 'database-objects', database, ...(runAs ? { runAs } : {}), sql, reason });
-  const find = (code: string, subject: string, message: string, objects?: readonly string[]) => findings.push({ code, database, subject, message, ...(objects ? { objects } : {}) });
+  const find: Find = (code, subject, message, objects, about) => findings.push({ code, database, subject, message, ...(objects ? { objects } : {}), ...(about ? { roles: about } : {}) });
   const roles = checkedRoles(spec, db);
   const usageRoles = roles.filter((r) => r.kind === 'app' || r.kind === 'firefighterRo' || r.kind === 'firefighterRw').map((r) => r.name);
 
@@ -220,7 +220,7 @@ export function reassignStatements(objects: readonly MisownedObject[], owner: st
 }
 
 type Add = (runAs: string | undefined, sql: string, reason: string) => void;
-type Find = (code: string, subject: string, message: string) => void;
+type Find = (code: string, subject: string, message: string, objects?: readonly string[], roles?: readonly string[]) => void;
 
 function diffDefaultAcl(input: DatabaseDiffInput, facts: DatabaseObjectFacts, add: Add, find: Find): void {
   const { spec, db } = input;
@@ -351,14 +351,14 @@ function diffDbAdmin(input: DatabaseDiffInput, facts: DatabaseObjectFacts, add: 
       const want = isContract(e.routine) ? [broker] : [];
       const extra = e.roles.filter((r) => !want.includes(r));
       const missing = want.filter((r) => !e.roles.includes(r));
-      if (extra.length) find('db-admin-execute-extra', e.routine, `${extra.join(', ')} may EXECUTE ${e.routine} in "${db.name}"`);
-      if (missing.length) find('db-admin-execute-missing', e.routine, `${missing.join(', ')} may not EXECUTE ${e.routine} in "${db.name}"`);
+      if (extra.length) find('db-admin-execute-extra', e.routine, `${extra.join(', ')} may EXECUTE ${e.routine} in "${db.name}"`, undefined, extra);
+      if (missing.length) find('db-admin-execute-missing', e.routine, `${missing.join(', ')} may not EXECUTE ${e.routine} in "${db.name}"`, undefined, missing);
     }
     add(admin, `REVOKE ALL ON ALL ROUTINES IN SCHEMA ${DB_ADMIN_SCHEMA} FROM PUBLIC, ${quoteIdents([...others, broker, owner])}`, 'no routine in db_admin is executable by default');
     add(admin, `GRANT EXECUTE ON FUNCTION ${contract.join(', ')} TO ${quoteIdent(broker)}`, 'the broker executes the password functions only');
   }
   if (d.tableAccess.length > 0) {
-    find('db-admin-table-access', d.tableAccess.join(', '), `${d.tableAccess.join(', ')} can access tables in db_admin of "${db.name}"`);
+    find('db-admin-table-access', d.tableAccess.join(', '), `${d.tableAccess.join(', ')} can access tables in db_admin of "${db.name}"`, undefined, d.tableAccess);
   }
   if (d.tableAccess.length > 0 || !installed) {
     add(admin, `REVOKE ALL ON ALL TABLES IN SCHEMA ${DB_ADMIN_SCHEMA} FROM PUBLIC, ${quoteIdents([...others, broker, owner])}`, 'the audit and allowlist tables are written by the functions only');

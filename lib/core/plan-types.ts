@@ -25,6 +25,8 @@ export interface Finding {
   readonly message: string;
   /** Every object the finding is about, schema-qualified (the message names at most NAMED_IN_MESSAGE). */
   readonly objects?: readonly string[];
+  /** The roles a finding is about when its subject is not one (a db_admin routine, several roles at once). */
+  readonly roles?: readonly string[];
 }
 
 /** How many object names a finding's message spells out before "and N more". */

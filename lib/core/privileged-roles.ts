@@ -46,3 +46,31 @@ export function privilegedRoles(spec: RoleModelSpec, facts: Pick<ClusterFacts, '
 export function privilegedRefusal(found: PrivilegedRoles): string {
   return `apply cannot converge this cluster as the master, and changed nothing:\n${found.findings.map((f) => `  - ${f.message}`).join('\n')}`;
 }
+
+/** Kinds of finding about the role their subject names. */
+const ABOUT_SUBJECT_ROLE = new Set([
+  'role-mark', 'role-attribute', 'iam', 'role-adopt', 'role-setting', 'role-setting-extra', 'firefighter-password',
+  'membership', 'membership-missing', 'membership-extra', 'membership-reserved',
+  'database-connect', 'database-create', 'database-privilege-extra', 'object-owner',
+  'schema-usage', 'schema-create', 'public-schema-create',
+  'default-privilege-missing', 'default-privilege-extra', 'default-privilege-foreign',
+]);
+/** `tables-privilege-extra`, `schema-privilege-unlisted`, `column-privilege-extra`, ...: all about their subject. */
+const PRIVILEGE_KIND = /^[a-z]+-privilege-(missing|extra|unlisted)$/;
+/** Kinds that cover several roles in one finding (subject: a db_admin routine or a list), named in `roles`. */
+const ABOUT_LISTED_ROLES = new Set(['db-admin-execute-extra', 'db-admin-execute-missing', 'db-admin-table-access']);
+
+/**
+ * The findings of a privileged managed role first; findings about a managed superuser withheld: it passes every
+ * privilege check, so they say nothing until it is NOSUPERUSER again (and then verify shows them). Which role a
+ * finding is about follows from its kind (code), never from its message text; a finding that also names other
+ * roles, or is about a database, schema or db_admin itself, is kept.
+ */
+export function withPrivilegedFindings(privileged: PrivilegedRoles, findings: readonly Finding[]): Finding[] {
+  const su = privileged.superusers;
+  const withheld = (f: Finding): boolean => {
+    if (ABOUT_LISTED_ROLES.has(f.code)) return (f.roles ?? []).length > 0 && (f.roles ?? []).every((r) => su.has(r));
+    return (ABOUT_SUBJECT_ROLE.has(f.code) || PRIVILEGE_KIND.test(f.code)) && su.has(f.subject);
+  };
+  return [...privileged.findings, ...findings.filter((f) => !withheld(f))];
+}

@@ -14,7 +14,7 @@ import { quoteIdent } from '../core/sql-text.js';
 import { parseSpec } from '../core/validate.js';
 import { asVerifier } from '../core/verifier.js';
 import { verifySession } from './verify-session.js';
-import { privilegedRefusal, privilegedRoles, type PrivilegedRoles } from '../core/privileged-roles.js';
+import { privilegedRefusal, privilegedRoles, withPrivilegedFindings } from '../core/privileged-roles.js';
 import { connect, inTransaction, StatementCounter, type ConnectionOptions } from './connection.js';
 import { inspectCluster, inspectDatabase, inspectUnmanagedLogins } from './inspect.js';
 import { acquireRoleModelLock, releaseRoleModelLock } from './lock.js';
@@ -70,14 +70,6 @@ export class NeedsOperatorError extends VerificationError {
     this.message = message;
     this.name = 'NeedsOperatorError';
   }
-}
-
-/** The findings of a privileged managed role first; findings naming a superuser dropped: it passes every
- *  privilege check, so they say nothing until it is NOSUPERUSER again (and then verify shows them). */
-function withPrivileged(privileged: PrivilegedRoles, findings: readonly Finding[]): Finding[] {
-  const names = [...privileged.superusers];
-  const naming = (f: Finding) => names.some((n) => f.subject === n || f.message.split(/[\s,"()]+/).includes(n));
-  return [...privileged.findings, ...findings.filter((f) => !naming(f))];
 }
 
 export class StepError extends Error {
@@ -174,7 +166,7 @@ async function inspectAll(maint: pg.Client, spec: RoleModelSpec, dbs: DatabaseSp
     dbSteps.push(...diff.steps);
   }
   const privileged = privilegedRoles(spec, cluster);
-  return { cluster, major, clusterSteps: clusterDiff.steps.filter(inScope(dbs)), dbSteps, findings: withPrivileged(privileged, findings), databases, privileged };
+  return { cluster, major, clusterSteps: clusterDiff.steps.filter(inScope(dbs)), dbSteps, findings: withPrivilegedFindings(privileged, findings), databases, privileged };
 }
 
 function matrixOf(spec: RoleModelSpec, cluster: ClusterFacts, databases: DatabaseObjectFacts[], dbs: DatabaseSpec[]): string {
