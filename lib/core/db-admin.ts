@@ -5,9 +5,11 @@
 //   1. schema `db_admin` owned by admin; PUBLIC has nothing on it; the broker has USAGE only.
 //   2. `sql/db_admin.sql` run verbatim (it is static: no names of the spec inside), creating
 //      - table db_admin.firefighter_role(role name primary key, access text check in ('ro','rw'),
-//        holder text, incident_id text, expires_at timestamptz, guardrails jsonb): the allowlist, one row per
-//        managed firefighter role of this database, filled by the engine with the role's guardrails
-//        (guardrailSettings below); holder columns kept by the functions.
+//        holder text, incident_id text, expires_at timestamptz, guardrails jsonb, incident_minutes integer,
+//        guardrails_asserted jsonb, settings_asserted text[]): the allowlist, one row per managed firefighter
+//        role of this database, filled by the engine with the role's guardrails (guardrailSettings below); holder
+//        columns kept by the functions, the *_asserted columns by db_admin.assert_guardrails (what it last left
+//        in pg_db_role_setting, so an unchanged role is read, not rewritten).
 //      - table db_admin.identity_proof: identity proofs already used, so each is accepted once.
 //      - table db_admin.firefighter_audit: one row per issue / takeover / expire (and, part 3, reissue /
 //        extend / end-sessions), written in the same
