@@ -4,6 +4,7 @@
 // Exit codes: 0 written, 2 invalid input (usage, no such database, an existing --out file), 1 failure.
 import { existsSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { CLUSTER_ID } from '../lib/core/identifier-rules.js';
 import { clusterIdFor, clusterIdProblem, initSpec, InitError } from '../lib/core/init-spec.js';
 import { parseSpec, SpecError } from '../lib/core/validate.js';
 import type { ConnectionOptions } from '../lib/postgres/connection.js';
@@ -42,7 +43,7 @@ export async function initMain(argv: string[], out: (line: string) => void, err:
     if (values.database.length > 1) throw new UsageError(`init describes one database, got --database ${values.database.map((d) => JSON.stringify(d)).join(', ')}; run it once per database and merge the "databases" entries`);
     if (values.out && existsSync(values.out)) throw new UsageError(`${values.out} exists; init never overwrites a file: remove it or choose another --out`);
     timeoutMs = connectTimeoutMs(values['connect-timeout']);
-    if (values.cluster !== undefined && !/^[a-zA-Z][a-zA-Z0-9-]{0,62}$/.test(values.cluster)) throw new UsageError(`--cluster must be an Aurora cluster identifier (a letter, then letters, digits or hyphens), got ${JSON.stringify(values.cluster)}`);
+    if (values.cluster !== undefined && !CLUSTER_ID.test(values.cluster)) throw new UsageError(`--cluster must be an Aurora cluster identifier (a letter, then letters, digits or hyphens), got ${JSON.stringify(values.cluster)}`);
     checkDatabaseUrl(values['database-url']);
   } catch (error) {
     err(`rolemodel init: ${(error as Error).message}`);

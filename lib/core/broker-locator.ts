@@ -2,6 +2,8 @@
 // PasswordBroker construct and read by `firefighter ... --cluster NAME`, so nobody types a function name or a
 // broker id at 3 a.m. Shared by the construct (name, value) and the CLI (name, parse).
 
+import { CLUSTER_ID } from './identifier-rules.js';
+
 export const BROKER_PARAMETER_PREFIX = '/cdk-aurora-firefighter';
 
 /** The value of the parameter: JSON, versioned so a newer CLI can still read what an older construct wrote. */
@@ -19,13 +21,12 @@ export interface BrokerLocator {
   readonly port?: number;
 }
 
-const CLUSTER = /^[A-Za-z][A-Za-z0-9-]{0,62}$/;
 export const INSTANCE_ID = /^(i|mi)-[0-9a-f]{8,17}$/;
 const FUNCTION_ARN = /^arn:aws[a-z-]*:lambda:([a-z0-9-]+):\d{12}:function:[A-Za-z0-9_-]{1,64}$/;
 
 /** `/cdk-aurora-firefighter/<cluster>/broker`; RDS lowercases cluster identifiers, so this does too. */
 export function brokerParameterName(cluster: string): string {
-  if (!CLUSTER.test(cluster)) {
+  if (!CLUSTER_ID.test(cluster)) {
     throw new Error(`cluster ${JSON.stringify(cluster.slice(0, 80))} is not an Aurora cluster identifier (a letter, then letters, digits or hyphens, at most 63); pass the name of the cluster, e.g. --cluster my-pg`);
   }
   return `${BROKER_PARAMETER_PREFIX}/${cluster.toLowerCase()}/broker`;

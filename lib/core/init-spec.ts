@@ -10,7 +10,7 @@
 //   - keepConnect: every other login that can connect today, so the first apply locks nobody out.
 import { parseMark } from './role-mark.js';
 import type { DatabaseSpec, RoleModelSpec } from './spec.js';
-import { invisibleCharacterProblem } from './text-rules.js';
+import { identifierProblems } from './identifier-rules.js';
 
 export interface InitRoleFacts {
   readonly name: string;
@@ -41,7 +41,6 @@ export class InitError extends Error {
 }
 
 const AURORA_ENDPOINT = /^([a-z][a-z0-9-]{0,62})\.cluster-(?:ro-|custom-)?[a-z0-9]+\.[a-z0-9-]+\.rds\.amazonaws\.com(?:\.cn)?$/i;
-const RESERVED = new Set(['public', 'none', 'current_user', 'session_user', 'current_role', 'rdsadmin', 'postgres']);
 
 /** The cluster id a spec should carry, and where it came from. */
 export function clusterIdFor(host: string | undefined, database: string, given?: string): { cluster: string; from: string } {
@@ -72,7 +71,7 @@ export function clusterIdProblem(cluster: string, from: string): string | undefi
 
 /** Names a role could carry in the spec without a validation error. */
 function usableName(name: string): boolean {
-  return !RESERVED.has(name.toLowerCase()) && !/^(pg_|rds_)/i.test(name) && !invisibleCharacterProblem(name) && Buffer.byteLength(name) <= 63;
+  return identifierProblems(name, 'role').length === 0;
 }
 
 export function initSpec(facts: InitFacts, cluster: string): { spec: RoleModelSpec; notes: string[] } {

@@ -3,19 +3,16 @@
 // no managed role (owner, admin, migrator, ...) can be put into a team and no team can widen a managed role.
 import { PROFILE_GRANTS } from './model.js';
 import type { RoleModelSpec } from './spec.js';
-import type { Checker } from './validate.js';
+import { describe, type Checker } from './spec-checker.js';
+import { checkGuardrails, checkSearchPathSchemas } from './validate-guardrails.js';
 
 const KEYS = ['name', 'profile', 'adopt', 'iam', 'members', 'connectionLimit', 'guardrails'] as const;
 
-function shown(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
-}
-
 /** The shape of `databases[i].extraRoles`; names are checked against each other once the whole spec parsed. */
-export function checkExtraRoles(c: Checker, value: unknown, path: string, checkGuardrails: (c: Checker, value: unknown, path: string) => void): void {
+export function checkExtraRoles(c: Checker, value: unknown, path: string): void {
   if (value === undefined) return;
   if (!Array.isArray(value)) {
-    c.fail(path, `must be an array of roles ({"name", "profile", "iam": true} or {"name", "profile", "members": [...]}), got ${shown(value)}`);
+    c.fail(path, `must be an array of roles ({"name", "profile", "iam": true} or {"name", "profile", "members": [...]}), got ${describe(value)}`);
     return;
   }
   value.forEach((entry: unknown, i) => {
@@ -27,7 +24,7 @@ export function checkExtraRoles(c: Checker, value: unknown, path: string, checkG
     c.boolean(r.iam, `${at}.iam`);
     c.connectionLimit(r.connectionLimit, `${at}.connectionLimit`);
     if (r.profile !== undefined && !Object.keys(PROFILE_GRANTS).includes(r.profile as string)) {
-      c.fail(`${at}.profile`, `unknown profile ${shown(r.profile)}; use "read", "write" or "write-delete" (an extra role never gets DDL, TRUNCATE, ownership or db_admin)`);
+      c.fail(`${at}.profile`, `unknown profile ${describe(r.profile)}; use "read", "write" or "write-delete" (an extra role never gets DDL, TRUNCATE, ownership or db_admin)`);
     }
     const login = r.iam === true;
     if (r.guardrails !== undefined && !login) {
@@ -40,7 +37,7 @@ export function checkExtraRoles(c: Checker, value: unknown, path: string, checkG
     }
     if (r.members !== undefined) {
       if (!Array.isArray(r.members)) {
-        c.fail(`${at}.members`, `must be an array of existing role names, got ${shown(r.members)}`);
+        c.fail(`${at}.members`, `must be an array of existing role names, got ${describe(r.members)}`);
         return;
       }
       const seen = new Set<string>();
@@ -57,9 +54,7 @@ export function checkExtraRoles(c: Checker, value: unknown, path: string, checkG
 export function checkExtraRoleMembers(spec: RoleModelSpec, managed: ReadonlyMap<string, string>, fail: (path: string, message: string) => void): void {
   spec.databases.forEach((db, i) => {
     db.extraRoles?.forEach((x, j) => {
-      x.guardrails?.searchPath?.forEach((s, k) => {
-        if (s !== 'public' && !db.schemas.includes(s)) fail(`databases[${i}].extraRoles[${j}].guardrails.searchPath[${k}]`, `schema "${s}" is not one of this database's schemas (${db.schemas.join(', ')})`);
-      });
+      checkSearchPathSchemas(x.guardrails?.searchPath, db.schemas, `databases[${i}].extraRoles[${j}].guardrails.searchPath`, fail);
       x.members?.forEach((m, k) => {
         const by = managed.get(m);
         if (by) fail(`databases[${i}].extraRoles[${j}].members[${k}]`, `"${m}" is managed (${by}); members are unmanaged roles (people's logins): a managed role gets its privileges from its own slot, never from a group`);
