@@ -1,7 +1,7 @@
 -- What `rolemodel init` reads from one existing database to write a starting spec (read-only).
 -- Run inside that database: its schemas, who owns what in them, and every role of the cluster with what
--- init needs to decide whether it fits a slot. Objects that belong to an extension are left out, as the
--- engine leaves them out (lib/core/diff-database.ts).
+-- init needs to decide whether it fits a slot. Objects are counted as the engine counts the objects it hands
+-- to the owner (sql/inspect-database.sql): extension members and parts of another object are left out.
 -- Every function, operator, cast and catalog is pg_catalog-qualified, as in every inspection query.
 WITH schemas AS (
   SELECT n.oid, n.nspname, n.nspowner FROM pg_catalog.pg_namespace n
@@ -10,17 +10,37 @@ WITH schemas AS (
     AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d
                     WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::pg_catalog.regclass
                       AND d.objid OPERATOR(pg_catalog.=) n.oid AND d.deptype OPERATOR(pg_catalog.=) 'e')
-), objects AS (
-  SELECT c.relnamespace AS nsp, c.relowner AS owner, c.oid, 'pg_catalog.pg_class'::pg_catalog.regclass AS cls
-    FROM pg_catalog.pg_class c
-   WHERE c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p', 'v', 'm', 'S', 'f']::pg_catalog.char[])
-  UNION ALL
-  SELECT p.pronamespace, p.proowner, p.oid, 'pg_catalog.pg_proc'::pg_catalog.regclass FROM pg_catalog.pg_proc p
+), members AS (
+  -- The engine's rule (sql/inspect-database.sql, members): extension members and internal parts, the object
+  -- itself depending (objsubid 0) on something else (a partition key column's self-reference is no such part).
+  SELECT d.classid, d.objid FROM pg_catalog.pg_depend d
+  WHERE d.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['e', 'i']::pg_catalog."char"[]) AND d.objsubid OPERATOR(pg_catalog.=) 0
+    AND NOT (d.refclassid OPERATOR(pg_catalog.=) d.classid AND d.refobjid OPERATOR(pg_catalog.=) d.objid)
 ), owned AS (
-  SELECT o.nsp, o.owner FROM objects o JOIN schemas s ON s.oid OPERATOR(pg_catalog.=) o.nsp
-  WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_depend d
-                    WHERE d.classid OPERATOR(pg_catalog.=) o.cls AND d.objid OPERATOR(pg_catalog.=) o.oid
-                      AND d.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['e', 'i']::pg_catalog.char[]))
+  -- The objects the engine names in an ALTER ... OWNER (inspect-database.sql, owned with a kind): tables, views,
+  -- materialized views, foreign tables, composite types, sequences no table owns (a serial or identity sequence
+  -- follows its table and is not counted apart), routines, aggregates, types and domains. Keep both alike.
+  SELECT c.relnamespace AS nsp, c.relowner AS owner
+  FROM pg_catalog.pg_class c JOIN schemas s ON s.oid OPERATOR(pg_catalog.=) c.relnamespace
+  WHERE (c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p', 'v', 'm', 'f', 'c']::pg_catalog."char"[])
+         OR (c.relkind OPERATOR(pg_catalog.=) 'S'::pg_catalog."char" AND NOT EXISTS (
+               SELECT FROM pg_catalog.pg_depend dep
+               WHERE dep.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                 AND dep.objid OPERATOR(pg_catalog.=) c.oid
+                 AND dep.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                 AND dep.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['a', 'i']::pg_catalog."char"[]))))
+    AND (c.relkind OPERATOR(pg_catalog.=) 'c'::pg_catalog."char" -- a composite type's relation is internal to its type
+         OR NOT EXISTS (SELECT FROM members m WHERE m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass AND m.objid OPERATOR(pg_catalog.=) c.oid))
+  UNION ALL
+  SELECT f.pronamespace, f.proowner
+  FROM pg_catalog.pg_proc f JOIN schemas s ON s.oid OPERATOR(pg_catalog.=) f.pronamespace
+  WHERE NOT EXISTS (SELECT FROM members m WHERE m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass AND m.objid OPERATOR(pg_catalog.=) f.oid)
+  UNION ALL
+  SELECT t.typnamespace, t.typowner
+  FROM pg_catalog.pg_type t JOIN schemas s ON s.oid OPERATOR(pg_catalog.=) t.typnamespace
+  WHERE t.typrelid OPERATOR(pg_catalog.=) 0::pg_catalog.oid AND t.typelem OPERATOR(pg_catalog.=) 0::pg_catalog.oid
+    AND t.typtype OPERATOR(pg_catalog.<>) 'm'::pg_catalog."char"
+    AND NOT EXISTS (SELECT FROM members m WHERE m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass AND m.objid OPERATOR(pg_catalog.=) t.oid)
 )
 SELECT pg_catalog.json_build_object(
   'currentUser', current_user,

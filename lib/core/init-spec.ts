@@ -84,7 +84,7 @@ export function initSpec(facts: InitFacts, cluster: string): { spec: RoleModelSp
   const listed = schemas.filter((s) => usableName(s));
   const pub = facts.schemas.find((s) => s.name === 'public');
   if (pub && pub.objects > 0) {
-    notes.push(`schema public holds ${pub.objects} table(s), view(s), sequence(s) or routine(s); the role model grants nothing there (public is never an application schema): move them, e.g. ALTER TABLE public.t SET SCHEMA app`);
+    notes.push(`schema public holds ${pub.objects} table(s), view(s), sequence(s), routine(s) or type(s); the role model grants nothing there (public is never an application schema): move them, e.g. ALTER TABLE public.t SET SCHEMA app`);
   }
   if (listed.length === 0) {
     throw new InitError(`database "${facts.database}" has no schema besides public; the role model manages application schemas: create one (CREATE SCHEMA app) and move the objects there, then run init again`);

@@ -7,6 +7,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../bin/rolemodel.js';
 import { parseSpec } from '../../lib/core/validate.js';
+import { inspectForInit } from '../../lib/postgres/init.js';
+import { inspectDatabase } from '../../lib/postgres/inspect.js';
 import { query } from '../support/catalog.js';
 import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';
 import { livedInSql } from '../support/lived-in.js';
@@ -125,5 +127,33 @@ describe.each(testedMajors())('rolemodel init on PostgreSQL %i', (major) => {
     const onlyPublic = await run('init', '--database-url', server.masterUrl(), '--database', 'only_public');
     expect(onlyPublic.code).toBe(2);
     expect(onlyPublic.err).toContain('rolemodel init: database "only_public" has no schema besides public; the role model manages application schemas: create one (CREATE SCHEMA app) and move the objects there, then run init again');
+  });
+  it('counts objects as the engine does: a serial or identity sequence follows its table, a partitioned table counts', async () => {
+    await query(server.masterUrl(), 'CREATE ROLE tally_owner NOLOGIN; CREATE ROLE parts_owner NOLOGIN; GRANT tally_owner, parts_owner TO postgres');
+    await query(server.masterUrl(), 'CREATE DATABASE counted OWNER tally_owner');
+    await query(server.masterUrl('counted'), `SET ROLE tally_owner;
+      CREATE SCHEMA app; CREATE TABLE app.t (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, n serial, note text);
+      CREATE SCHEMA parts; GRANT USAGE, CREATE ON SCHEMA parts TO parts_owner; SET ROLE parts_owner;
+      CREATE TABLE parts.p (k int) PARTITION BY RANGE (k); CREATE TABLE parts.p1 PARTITION OF parts.p FOR VALUES FROM (0) TO (10);`);
+    const facts = await inspectForInit({ connectionString: server.masterUrl() }, 'counted');
+    expect(facts.schemas.map((x) => [x.name, x.objects])).toEqual([['app', 1], ['parts', 2], ['public', 0]]);
+    expect(facts.owners).toEqual([{ owner: 'tally_owner', schema: 'app', objects: 1 }, { owner: 'parts_owner', schema: 'parts', objects: 2 }]);
+
+    // The same objects the engine would hand to an owner that does not exist yet (every one of them misowned).
+    const init = await run('init', '--database-url', server.masterUrl(), '--database', 'counted', '--cluster', 'counted');
+    expect(init.code).toBe(0);
+    expect(init.err).toContain('owner: the objects are owned by tally_owner, parts_owner; apply hands every one of them to counted_owner');
+    const spec = parseSpec(JSON.parse(init.out));
+    const db = spec.databases[0];
+    if (!db) throw new Error('init wrote no database');
+    const client = new pg.Client({ connectionString: server.masterUrl('counted') });
+    await client.connect();
+    try {
+      const engine = await inspectDatabase(client, spec, db, major, false);
+      const bySchema = (schema: string) => engine.misownedObjects.filter((o) => o.schema === schema).length;
+      expect(facts.schemas.filter((x) => x.name !== 'public').map((x) => [x.name, x.objects])).toEqual([['app', bySchema('app')], ['parts', bySchema('parts')]]);
+    } finally {
+      await client.end();
+    }
   });
 });
