@@ -6,6 +6,8 @@
 -- Only what pg_attribute.attacl and the object ACLs name is read, so the cost follows the number of explicit
 -- grants, not the number of objects. Extension members and internal parts are exempt, as in inspect-database.sql.
 -- $1: text[] application schemas; $2: text[] roles whose privileges are checked.
+-- Who can revoke a grant exactly: its grantor, by SET ROLE (16+: the SET option of the membership; 15: any
+-- membership), with USAGE on the schema to name the objects.
 -- Every function, operator and type is pg_catalog-qualified: this runs as the master inside a database
 -- whose owner may plant overloads.
 WITH nsp AS (
@@ -28,8 +30,12 @@ WITH nsp AS (
   -- other schemas: grants to the role itself (what PUBLIC may do there is the customer's decision).
   SELECT c.nspname, c.relname, c.listed, a.attname, r.rolname, x.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid AS via_public,
          x.privilege_type, pg_catalog.pg_get_userbyid(x.grantor) AS grantor, x.grantor OPERATOR(pg_catalog.=) c.relowner AS by_owner,
-         pg_catalog.pg_has_role(CURRENT_USER, x.grantor, 'USAGE') AS grantor_usable,
+         pg_catalog.pg_get_userbyid(x.grantor) OPERATOR(pg_catalog.=) CURRENT_USER AS by_applier,
+         CASE WHEN pg_catalog.current_setting('server_version_num')::pg_catalog.int4 OPERATOR(pg_catalog.>=) 160000
+              THEN pg_catalog.pg_has_role(CURRENT_USER, x.grantor, 'SET')
+              ELSE pg_catalog.pg_has_role(CURRENT_USER, x.grantor, 'MEMBER') END AS grantor_settable,
          pg_catalog.has_schema_privilege(CURRENT_USER, c.nspoid, 'USAGE') AS schema_usable,
+         pg_catalog.has_schema_privilege(x.grantor, c.nspoid, 'USAGE') AS grantor_schema_usable,
          pg_catalog.has_table_privilege(r.oid, c.oid, x.privilege_type) AS table_level
   FROM rels c
   JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attnum OPERATOR(pg_catalog.>) 0
@@ -62,13 +68,18 @@ SELECT pg_catalog.json_build_object(
   'columnGrants', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
       'schema', g.nspname, 'table', g.relname, 'listed', g.listed, 'column', g.attname, 'role', g.rolname,
       'viaPublic', g.via_public, 'privilege', g.privilege_type, 'grantor', g.grantor, 'byOwner', g.by_owner,
-      'grantorUsable', g.grantor_usable, 'schemaUsable', g.schema_usable, 'tableLevel', g.table_level)
+      'byApplier', g.by_applier, 'grantorSettable', g.grantor_settable, 'schemaUsable', g.schema_usable,
+      'grantorSchemaUsable', g.grantor_schema_usable, 'tableLevel', g.table_level)
     ORDER BY g.nspname, g.relname, g.rolname, g.privilege_type, g.attname), '[]') FROM column_grants g),
   'otherGrants', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
       'schema', o.nspname, 'objectClass', o.object_class, 'name', o.name, 'args', o.args, 'role', r.rolname,
       'privilege', o.privilege_type, 'grantor', pg_catalog.pg_get_userbyid(o.grantor),
-      'grantorUsable', pg_catalog.pg_has_role(CURRENT_USER, o.grantor, 'USAGE'),
-      'schemaUsable', pg_catalog.has_schema_privilege(CURRENT_USER, o.nspoid, 'USAGE'))
+      'byApplier', pg_catalog.pg_get_userbyid(o.grantor) OPERATOR(pg_catalog.=) CURRENT_USER,
+      'grantorSettable', CASE WHEN pg_catalog.current_setting('server_version_num')::pg_catalog.int4 OPERATOR(pg_catalog.>=) 160000
+                              THEN pg_catalog.pg_has_role(CURRENT_USER, o.grantor, 'SET')
+                              ELSE pg_catalog.pg_has_role(CURRENT_USER, o.grantor, 'MEMBER') END,
+      'schemaUsable', pg_catalog.has_schema_privilege(CURRENT_USER, o.nspoid, 'USAGE'),
+      'grantorSchemaUsable', pg_catalog.has_schema_privilege(o.grantor, o.nspoid, 'USAGE'))
     ORDER BY o.nspname, o.object_class, o.name, o.args, r.rolname, o.privilege_type), '[]')
     FROM other_grants o JOIN roles r ON r.oid OPERATOR(pg_catalog.=) o.grantee),
   -- Default privileges any role set up for a managed role (the owner's and admin's are compared with the model

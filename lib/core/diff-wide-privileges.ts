@@ -8,8 +8,11 @@
 //
 // Fixes are REVOKEs naming the objects, several objects per statement and every statement of one grantor in one
 // step (one round trip). A table-level REVOKE also revokes that privilege on every column of the table, so the
-// column grants go with the same statement. Each REVOKE runs as the role that granted the privilege (only the
-// grantor, or a member of it, can revoke a grant); a grantor the master cannot act for gets a manual step.
+// column grants go with the same statement. A REVOKE removes only the grant of the grantor PostgreSQL picks
+// for the session (select_best_grantor: the current role first, then the roles it inherits, the first holding
+// every grant option asked for, an object's owner holding all): so each REVOKE runs as the role that granted
+// the privilege (SET ROLE), names only the privileges granted, and a grantor the applying user cannot SET ROLE
+// to gets a manual step. Revoking ALL as the applying user would remove the grant of an inherited owner instead.
 import { checkedRoles, OBJECT_GRANTS } from './model.js';
 import { nameList, type DiffResult, type Finding, type Step } from './plan-types.js';
 import type { DatabaseSpec, RoleModelSpec } from './spec.js';
@@ -28,10 +31,14 @@ export interface ColumnGrantFacts {
   readonly grantor: string;
   /** The grantor owns the table (after apply hands an object to the owner role, so does the grant). */
   readonly byOwner: boolean;
-  /** The inspecting (applying) user can act for the grantor. */
-  readonly grantorUsable: boolean;
+  /** The grant is the inspecting (applying) user's own. */
+  readonly byApplier: boolean;
+  /** The inspecting user may SET ROLE to the grantor (16+: the SET option; 15: membership). */
+  readonly grantorSettable: boolean;
   /** The inspecting user may look up names in the schema. */
   readonly schemaUsable: boolean;
+  /** The grantor may look up names in the schema. */
+  readonly grantorSchemaUsable: boolean;
   /** The role holds the privilege on the whole table anyway (the table-level check covers it). */
   readonly tableLevel: boolean;
 }
@@ -46,8 +53,10 @@ export interface OtherGrantFacts {
   readonly role: string;
   readonly privilege: string;
   readonly grantor: string;
-  readonly grantorUsable: boolean;
+  readonly byApplier: boolean;
+  readonly grantorSettable: boolean;
   readonly schemaUsable: boolean;
+  readonly grantorSchemaUsable: boolean;
 }
 
 /** A pg_default_acl entry that grants something to a managed role. schema null: every schema. */
@@ -81,15 +90,18 @@ interface Runner {
   readonly runAs?: string;
   /** Why apply cannot run it (a human must); undefined when it can. */
   readonly manual?: string;
-  /** The applying user needs USAGE on schema public to name the objects; the owner role lends it. */
+  /** Whoever runs it needs USAGE on schema public to name the objects; the owner role lends it. */
   readonly lendPublic?: boolean;
 }
+
+// From the catalog (aclexplode); anything else would be spliced into SQL, so it revokes ALL instead.
+const privilegeSql = (privilege: string): string => (/^[A-Z]+$/.test(privilege) ? privilege : 'ALL');
 
 /** Groups revokes by who runs them and what they revoke, so that each statement names many objects. */
 class Revokes {
   private readonly byRunner = new Map<string, { runner: Runner; lend: boolean; statements: Map<string, Set<string>> }>();
 
-  add(runner: Runner, head: string, object: string, tail: string): void {
+  private group(runner: Runner) {
     const key = `${runner.manual ?? ''}\0${runner.runAs ?? ''}`;
     let group = this.byRunner.get(key);
     if (!group) {
@@ -97,9 +109,23 @@ class Revokes {
       this.byRunner.set(key, group);
     }
     group.lend ||= runner.lendPublic === true;
+    return group;
+  }
+
+  /** `head object, object... tail`. */
+  add(runner: Runner, head: string, object: string, tail: string): void {
+    const statements = this.group(runner).statements;
     const stmt = `${head}\0${tail}`;
-    if (!group.statements.has(stmt)) group.statements.set(stmt, new Set());
-    group.statements.get(stmt)?.add(object);
+    if (!statements.has(stmt)) statements.set(stmt, new Set());
+    statements.get(stmt)?.add(object);
+  }
+
+  /** `REVOKE privilege ON kind object FROM grantee`, the privileges of one object and grantee in one statement. */
+  revoke(runner: Runner, privilege: string, on: string, object: string, grantee: string): void {
+    const statements = this.group(runner).statements;
+    const stmt = `\0${on}\0${object}\0${grantee}`;
+    if (!statements.has(stmt)) statements.set(stmt, new Set());
+    statements.get(stmt)?.add(privilegeSql(privilege));
   }
 
   steps(database: string, owner: string): Step[] {
@@ -108,7 +134,15 @@ class Revokes {
       out.push({ phase: 'database-objects', database, ...(runAs ? { runAs } : {}), sql, reason, ...(manual ? { manual } : {}) });
     };
     for (const { runner, lend, statements } of this.byRunner.values()) {
-      const sql = [...statements].map(([stmt, objects]) => {
+      // Objects revoked the same privileges from the same grantee share a statement.
+      const merged = new Map<string, Set<string>>();
+      for (const [stmt, items] of statements) {
+        const [head = '', on = '', object = '', grantee = ''] = stmt.split('\0');
+        const key = head ? stmt : `REVOKE ${[...items].includes('ALL') ? 'ALL' : [...items].sort().join(', ')} ON ${on}\0FROM ${grantee}`;
+        if (!merged.has(key)) merged.set(key, new Set());
+        for (const o of head ? items : [object]) merged.get(key)?.add(o);
+      }
+      const sql = [...merged].map(([stmt, objects]) => {
         const [head = '', tail = ''] = stmt.split('\0');
         return `${head} ${[...objects].join(', ')} ${tail}`.trimEnd();
       }).join(';\n');
@@ -116,9 +150,10 @@ class Revokes {
         step(undefined, sql, runner.manual, true);
         continue;
       }
-      if (lend) step(owner, 'GRANT USAGE ON SCHEMA public TO SESSION_USER', 'let the applying user name the objects in public');
+      const to = runner.runAs ? quoteIdent(runner.runAs) : 'SESSION_USER';
+      if (lend) step(owner, `GRANT USAGE ON SCHEMA public TO ${to}`, `let ${runner.runAs ?? 'the applying user'} name the objects in public`);
       step(runner.runAs, sql, `revoke privileges beyond the model (as ${runner.runAs ?? 'the applying user'}, for the role that granted them)`);
-      if (lend) step(owner, 'REVOKE USAGE ON SCHEMA public FROM SESSION_USER', 'end the temporary schema usage');
+      if (lend) step(owner, `REVOKE USAGE ON SCHEMA public FROM ${to}`, 'end the temporary schema usage');
     }
     return out;
   }
@@ -130,15 +165,18 @@ export function diffWidePrivileges(spec: RoleModelSpec, db: DatabaseSpec, wide: 
   const kinds = new Map(checkedRoles(spec, db).map((r) => [r.name, r.kind]));
   const findings: Finding[] = [];
   const revokes = new Revokes();
-  // Owner and admin are roles the engine already acts as; anyone else only if the applying user can act for it
-  // (it granted the privilege itself, or inherits the grantor's privileges) and can name the objects.
-  const runner = (g: { grantor: string; grantorUsable: boolean; schemaUsable: boolean; schema: string }, listedByOwner: boolean): Runner => {
+  // Owner and admin are roles the engine already acts as; anyone else only if the applying user granted the
+  // privilege itself or may SET ROLE to the grantor, and whoever runs it can name the objects.
+  type Grant = Pick<OtherGrantFacts, 'grantor' | 'byApplier' | 'grantorSettable' | 'schemaUsable' | 'grantorSchemaUsable' | 'schema'>;
+  const runner = (g: Grant, listedByOwner: boolean): Runner => {
     if (listedByOwner) return { runAs: owner };
     if (g.grantor === owner || g.grantor === admin) return { runAs: g.grantor };
-    if (!g.grantorUsable) return { manual: `granted by ${g.grantor}, whom the applying user cannot act for: run it as ${g.grantor} (or a member of it)` };
-    if (g.schemaUsable) return {};
-    if (g.schema === 'public') return { lendPublic: true };
-    return { manual: `the applying user has no USAGE on schema "${g.schema}": run it as its owner or ${g.grantor}` };
+    if (!g.byApplier && !g.grantorSettable) return { manual: `granted by ${g.grantor}, whom the applying user cannot SET ROLE to: run it as ${g.grantor}` };
+    const runAs = g.byApplier ? {} : { runAs: g.grantor };
+    if (g.byApplier ? g.schemaUsable : g.grantorSchemaUsable) return runAs;
+    if (g.schema === 'public') return { ...runAs, lendPublic: true };
+    const who = g.byApplier ? 'the applying user' : g.grantor;
+    return { manual: `${who} has no USAGE on schema "${g.schema}": let the schema's owner grant ${who} USAGE there, run it as ${g.grantor}, and revoke that USAGE again` };
   };
 
   // Column grants, one finding per schema, role, privilege and path.
@@ -155,7 +193,7 @@ export function diffWidePrivileges(spec: RoleModelSpec, db: DatabaseSpec, wide: 
     if (!cols?.get(table)?.includes(g.column)) cols?.get(table)?.push(g.column);
     const who = g.viaPublic ? 'PUBLIC' : quoteIdent(g.role);
     // Listed schemas: only the privilege the role must not have (the model grants the rest on the whole table).
-    revokes.add(runner(g, g.listed && g.byOwner), `REVOKE ${g.listed ? g.privilege : 'ALL'} ON TABLE`, table, `FROM ${who}`);
+    revokes.revoke(runner(g, g.listed && g.byOwner), g.privilege, 'TABLE', table, who);
   }
   for (const { g, tables } of columnGroups.values()) {
     const names = [...tables].map(([t, cols]) => `${t} (${cols.map(quoteIdent).join(', ')})`);
@@ -177,7 +215,7 @@ export function diffWidePrivileges(spec: RoleModelSpec, db: DatabaseSpec, wide: 
     const name = objectName(o.schema, o.name, o.args, o.objectClass === 'routines');
     group?.privileges.add(o.privilege);
     group?.names.add(name);
-    revokes.add(runner(o, false), `REVOKE ALL ON ${ON[o.objectClass]}`, name, `FROM ${quoteIdent(o.role)}`);
+    revokes.revoke(runner(o, false), o.privilege, ON[o.objectClass], name, quoteIdent(o.role));
   }
   for (const { o, privileges, names } of otherGroups.values()) {
     const privs = [...privileges].sort().join(', ');
