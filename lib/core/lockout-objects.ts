@@ -2,6 +2,7 @@
 // application schemas and takes CREATE (and by default USAGE) on schema public from it. An unmanaged login that
 // reached an object only through PUBLIC loses it; plan and apply name the login and the objects first.
 // Facts from sql/inspect-public-reliance.sql.
+import { OBJECT_GRANTS, PROFILE_GRANTS } from './model.js';
 import { nameList, type Finding } from './plan-types.js';
 import type { DatabaseSpec } from './spec.js';
 
@@ -18,7 +19,30 @@ export function publicSchemaRevokes(db: DatabaseSpec): string[] {
   return db.revokePublicSchemaUsage === false ? ['CREATE'] : ['CREATE', 'USAGE'];
 }
 
-export function publicRelianceWarnings(db: DatabaseSpec, facts: readonly PublicRelianceFacts[]): Finding[] {
+/**
+ * What a login listed in the `members` of one of the database's extra-role groups keeps after apply: the group's
+ * profile (granted to the group by apply, the membership too), as the lockout warning counts the group's CONNECT.
+ * USAGE on every application schema; on their tables, sequences and routines the profile's privileges (a column
+ * privilege is covered by the same privilege on the table). Nothing on schema public: apply grants no role there.
+ */
+function keptThroughGroups(db: DatabaseSpec, role: string, f: PublicRelianceFacts): readonly string[] {
+  const groups = (db.extraRoles ?? []).filter((x) => x.members?.includes(role));
+  if (groups.length === 0) return [];
+  const kept = (privilege: string, cls: 'tables' | 'sequences' | 'routines') => groups.some((g) => OBJECT_GRANTS[PROFILE_GRANTS[g.profile]][cls].includes(privilege));
+  switch (f.objectClass) {
+    // Schema names come quoted as quote_ident writes them: only public's is `public` (unless it is listed).
+    case 'schema': return f.privilege === 'USAGE' ? f.names.filter((n) => n !== 'public' || db.schemas.includes('public')) : [];
+    case 'columns': return kept(f.privilege, 'tables') ? f.names : [];
+    default: return kept(f.privilege, f.objectClass) ? f.names : [];
+  }
+}
+
+export function publicRelianceWarnings(db: DatabaseSpec, all: readonly PublicRelianceFacts[]): Finding[] {
+  const facts = all.flatMap((f) => {
+    const kept = new Set(keptThroughGroups(db, f.role, f));
+    const names = f.names.filter((n) => !kept.has(n));
+    return names.length > 0 ? [{ ...f, names }] : [];
+  });
   const byRole = new Map<string, PublicRelianceFacts[]>();
   for (const f of facts) byRole.set(f.role, [...(byRole.get(f.role) ?? []), f]);
   return [...byRole].map(([role, rows]) => {

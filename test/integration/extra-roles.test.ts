@@ -128,4 +128,25 @@ describe.each(testedMajors())('extra roles on PostgreSQL %i', (major) => {
     expect(await attempt(carol, `UPDATE ${S}.orders SET status = 'x'`)).toMatch(/permission denied for table orders/);
     await carol.end();
   });
+
+  it('a listed member keeps what its group\'s profile gives: neither warning says it loses that through PUBLIC', async () => {
+    // PUBLIC may connect, use the schema, read and truncate orders; alice is listed in team_ops but not (yet) a
+    // member, bob is both: apply makes alice a member, so she keeps what bob keeps.
+    await query(server.masterUrl(), `SET ROLE my_pg_owner; GRANT CONNECT ON DATABASE "${DB}" TO PUBLIC; RESET ROLE; REVOKE team_ops FROM alice`);
+    await query(server.masterUrl(DB), `SET ROLE my_pg_owner; GRANT USAGE ON SCHEMA ${S} TO PUBLIC; GRANT SELECT, TRUNCATE ON ${S}.orders TO PUBLIC`);
+    const { warnings } = await planWithWarnings(spec, conn());
+    const about = (who: string) => warnings.filter((w) => w.subject === who).map((w) => `${w.code}: ${w.message}`);
+    const truncate = (who: string) => `unmanaged-role-loses-privileges: unmanaged login ${who} will lose TRUNCATE on 1 tables: ${S}.orders in database "${DB}" `
+      + `(it has them only through PUBLIC, which apply revokes there); to keep any, grant it to ${who} explicitly (as my_pg_owner) after apply`;
+    expect(about('bob')).toEqual([truncate('bob')]);
+    expect(about('alice')).toEqual([
+      'unmanaged-role-membership: unmanaged role alice will be granted membership in team_ops: it gains write-delete access to "my-pg-db" through it',
+      truncate('alice'),
+    ]);
+    await applyRoleModel(spec, conn());
+    const alice = await person('alice');
+    expect(await attempt(alice, `SELECT count(*) FROM ${S}.orders`)).toBe('ok');
+    expect(await attempt(alice, `TRUNCATE ${S}.orders`)).toMatch(/permission denied for table orders/);
+    await alice.end();
+  });
 });

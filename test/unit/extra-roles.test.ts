@@ -2,6 +2,7 @@
 // and each profile is one slot's privilege set, never a copy that could drift from it.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { publicRelianceWarnings, type PublicRelianceFacts } from '../../lib/core/lockout-objects.js';
 import { checkedRoles, managedRoles, OBJECT_GRANTS, PROFILE_GRANTS } from '../../lib/core/model.js';
 import { parseSpec, SpecError } from '../../lib/core/validate.js';
 
@@ -85,5 +86,30 @@ describe('extra roles', () => {
     two.databases[0].extraRoles = [{ name: 'team', profile: 'read', members: [] }];
     two.databases[1].extraRoles = [{ name: 'team', profile: 'read', members: [] }];
     expect(() => parseSpec(two)).toThrow('databases[1].extraRoles[0].name: role "team" is already used by databases[0].extraRoles[0].name');
+  });
+});
+
+describe('a listed member of a group and what it reaches only through PUBLIC', () => {
+  const spec = parseSpec(withExtra([{ name: 'team_read', profile: 'read', members: ['alice'] }]));
+  const db = spec.databases[0]!;
+  const facts = (role: string): PublicRelianceFacts[] => [
+    { role, objectClass: 'schema', privilege: 'USAGE', names: ['"my-pg-db-schema"', 'public'] },
+    { role, objectClass: 'schema', privilege: 'CREATE', names: ['"my-pg-db-schema"'] },
+    { role, objectClass: 'tables', privilege: 'SELECT', names: ['"my-pg-db-schema".t'] },
+    { role, objectClass: 'tables', privilege: 'UPDATE', names: ['"my-pg-db-schema".t'] },
+    { role, objectClass: 'columns', privilege: 'SELECT', names: ['"my-pg-db-schema".t (c)'] },
+    { role, objectClass: 'sequences', privilege: 'SELECT', names: ['"my-pg-db-schema".s'] },
+    { role, objectClass: 'routines', privilege: 'EXECUTE', names: ['"my-pg-db-schema".f()'] },
+  ];
+
+  it('keeps what the group\'s profile gives (read: schema USAGE, SELECT on tables, columns and sequences), loses the rest', () => {
+    expect(publicRelianceWarnings(db, facts('alice')).map((w) => w.objects)).toEqual([[
+      'public', '"my-pg-db-schema"', '"my-pg-db-schema".t', '"my-pg-db-schema".f()',
+    ]]);
+    expect(publicRelianceWarnings(db, facts('alice'))[0]?.message).toMatch(/^unmanaged login alice will lose USAGE on schema public; CREATE on schema "my-pg-db-schema"; UPDATE on 1 tables: "my-pg-db-schema".t; EXECUTE on 1 routines: /);
+  });
+
+  it('a login in no group loses everything', () => {
+    expect(publicRelianceWarnings(db, facts('carol'))[0]?.objects).toHaveLength(6);
   });
 });
