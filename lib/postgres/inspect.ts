@@ -1,7 +1,7 @@
 // Runs the read-only inspection queries and returns plain facts for the core to compare.
 import type pg from 'pg';
 import { DB_ADMIN_FUNCTIONS } from '../core/db-admin.js';
-import { sameSignature } from '../core/diff-database.js';
+import { sameSignature } from '../core/diff-db-admin.js';
 import type { WidePrivilegeFacts } from '../core/diff-wide-privileges.js';
 import type { ClusterFacts, DatabaseObjectFacts } from '../core/facts.js';
 import type { ExtraRoleFacts } from '../core/diff-extra-roles.js';
