@@ -5,6 +5,7 @@
 import type { DatabaseDiffInput, Find } from './diff-database-types.js';
 import { diffDbAdmin } from './diff-db-admin.js';
 import { diffDefaultAcl } from './diff-default-acl.js';
+import { diffGrantOptions } from './diff-grant-options.js';
 import { diffWidePrivileges } from './diff-wide-privileges.js';
 import { diffFirefighterPasswords } from './diff-passwords.js';
 import { accessDrift, privilegeNamesOf } from './privilege-names.js';
@@ -48,6 +49,12 @@ export function diffDatabase(input: DatabaseDiffInput): DiffResult {
   const roles = checkedRoles(spec, db);
   const usageRoles = roles.filter((r) => r.kind === 'app' || r.kind === 'firefighterRo' || r.kind === 'firefighterRw').map((r) => r.name);
 
+  // 0. Grant options first (lib/core/diff-grant-options.ts): later REVOKEs fail on grants made from them.
+  if (facts.grantOptions) {
+    const options = diffGrantOptions(spec, db, facts.grantOptions);
+    findings.push(...options.findings);
+    steps.push(...options.steps);
+  }
   // 1. Schemas exist and belong to the owner.
   for (const schema of db.schemas) {
     const have = facts.schemas.find((s) => s.name === schema);

@@ -86,7 +86,7 @@ function objectName(schema: string, name: string | null, args: string | null, ro
   return `${quoteIdent(schema)}.${quoteIdent(name)}${routine ? `(${args ?? ''})` : ''}`;
 }
 
-interface Runner {
+export interface Runner {
   readonly runAs?: string;
   /** Why apply cannot run it (a human must); undefined when it can. */
   readonly manual?: string;
@@ -96,6 +96,24 @@ interface Runner {
 
 // From the catalog (aclexplode); anything else would be spliced into SQL, so it revokes ALL instead.
 const privilegeSql = (privilege: string): string => (/^[A-Z]+$/.test(privilege) ? privilege : 'ALL');
+
+/** What decides who can revoke a grant (lib/core/diff-grant-options.ts revokes grant options the same way). */
+export type GrantSource = Pick<OtherGrantFacts, 'grantor' | 'byApplier' | 'grantorSettable' | 'schemaUsable' | 'grantorSchemaUsable'> & { readonly schema: string | null };
+
+/**
+ * Who runs the REVOKE of a grant. Owner and admin are roles the engine already acts as; anyone else only if the
+ * applying user granted the privilege itself or may SET ROLE to the grantor, and whoever runs it can name the objects.
+ */
+export function grantRunner(owner: string, admin: string, g: GrantSource, listedByOwner: boolean): Runner {
+  if (listedByOwner) return { runAs: owner };
+  if (g.grantor === owner || g.grantor === admin) return { runAs: g.grantor };
+  if (!g.byApplier && !g.grantorSettable) return { manual: `granted by ${g.grantor}, whom the applying user cannot SET ROLE to: run it as ${g.grantor}` };
+  const runAs = g.byApplier ? {} : { runAs: g.grantor };
+  if (g.byApplier ? g.schemaUsable : g.grantorSchemaUsable) return runAs;
+  if (g.schema === 'public') return { ...runAs, lendPublic: true };
+  const who = g.byApplier ? 'the applying user' : g.grantor;
+  return { manual: `${who} has no USAGE on schema "${g.schema ?? ''}": let the schema's owner grant ${who} USAGE there, run it as ${g.grantor}, and revoke that USAGE again` };
+}
 
 /** Groups revokes by who runs them and what they revoke, so that each statement names many objects. */
 class Revokes {
@@ -165,19 +183,7 @@ export function diffWidePrivileges(spec: RoleModelSpec, db: DatabaseSpec, wide: 
   const kinds = new Map(checkedRoles(spec, db).map((r) => [r.name, r.kind]));
   const findings: Finding[] = [];
   const revokes = new Revokes();
-  // Owner and admin are roles the engine already acts as; anyone else only if the applying user granted the
-  // privilege itself or may SET ROLE to the grantor, and whoever runs it can name the objects.
-  type Grant = Pick<OtherGrantFacts, 'grantor' | 'byApplier' | 'grantorSettable' | 'schemaUsable' | 'grantorSchemaUsable' | 'schema'>;
-  const runner = (g: Grant, listedByOwner: boolean): Runner => {
-    if (listedByOwner) return { runAs: owner };
-    if (g.grantor === owner || g.grantor === admin) return { runAs: g.grantor };
-    if (!g.byApplier && !g.grantorSettable) return { manual: `granted by ${g.grantor}, whom the applying user cannot SET ROLE to: run it as ${g.grantor}` };
-    const runAs = g.byApplier ? {} : { runAs: g.grantor };
-    if (g.byApplier ? g.schemaUsable : g.grantorSchemaUsable) return runAs;
-    if (g.schema === 'public') return { ...runAs, lendPublic: true };
-    const who = g.byApplier ? 'the applying user' : g.grantor;
-    return { manual: `${who} has no USAGE on schema "${g.schema}": let the schema's owner grant ${who} USAGE there, run it as ${g.grantor}, and revoke that USAGE again` };
-  };
+  const runner = (g: GrantSource, listedByOwner: boolean): Runner => grantRunner(owner, admin, g, listedByOwner);
 
   // Column grants, one finding per schema, role, privilege and path.
   const columnGroups = new Map<string, { g: ColumnGrantFacts; tables: Map<string, string[]> }>();

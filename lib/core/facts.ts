@@ -1,5 +1,6 @@
 // What the inspection queries (sql/inspect-*.sql) report about the server: plain data, no driver types.
 import type { DbAdminPrints } from './db-admin-drift.js';
+import type { GrantOptionFacts } from './diff-grant-options.js';
 import type { WidePrivilegeFacts } from './diff-wide-privileges.js';
 import type { PasswordFacts } from './diff-passwords.js';
 import type { PrivilegeNames } from './privilege-names.js';
@@ -89,6 +90,8 @@ export interface DatabaseObjectFacts {
   readonly defaultAcl: readonly { role: string; schema: string | null; objectType: string; grantee: string; privilege: string }[];
   /** Column grants and grants outside the listed schemas (sql/inspect-wide-privileges.sql); absent when not read. */
   readonly wide?: WidePrivilegeFacts;
+  /** Grant options held by managed roles (sql/inspect-grant-options.sql); absent when not read. */
+  readonly grantOptions?: GrantOptionFacts;
   /** The objects behind each objectAccess count that differs from the model (lib/core/privilege-names.ts). */
   readonly privilegeNames?: readonly PrivilegeNames[];
   readonly dbAdmin: {

@@ -2,6 +2,7 @@
 import type pg from 'pg';
 import { DB_ADMIN_FUNCTIONS } from '../core/db-admin.js';
 import { sameSignature } from '../core/diff-db-admin.js';
+import type { GrantOptionFacts } from '../core/diff-grant-options.js';
 import type { WidePrivilegeFacts } from '../core/diff-wide-privileges.js';
 import type { ClusterFacts, DatabaseObjectFacts } from '../core/facts.js';
 import type { ExtraRoleFacts } from '../core/diff-extra-roles.js';
@@ -46,6 +47,7 @@ export async function inspectDatabase(
   const facts = rows[0]?.facts;
   if (!facts) throw new Error(`inspection of "${db.name}" returned nothing`);
   const wide = (await client.query<{ facts: WidePrivilegeFacts }>(readSql('inspect-wide-privileges.sql'), [db.schemas, roles])).rows[0]?.facts;
+  const grantOptions = (await client.query<{ facts: GrantOptionFacts }>(readSql('inspect-grant-options.sql'), [managedRoles(spec).map((r) => r.name), db.schemas])).rows[0]?.facts;
   // Names are for the reader of plan and verify; apply (in its transaction) fixes by schema and need not pay
   // for a pass over every object (about 3 s of a 10,000-table adoption on a loaded machine).
   const questions = inTransaction ? [] : privilegeQuestions(spec, db, major, facts);
@@ -58,7 +60,7 @@ export async function inspectDatabase(
   const allowlist = await readAllowlist(client, spec, facts, inTransaction);
   const compared = facts.dbAdmin.exists ? await compareWithFiles(client, spec, db, inTransaction) : {};
   const firefighterPasswords = await inspectFirefighterPasswords(client, spec, db, inTransaction);
-  return { ...facts, ...(wide ? { wide } : {}), ...(privilegeNames ? { privilegeNames } : {}), firefighterPasswords, dbAdmin: { ...facts.dbAdmin, missingRoutines, firefighterRoles: allowlist.roles, ...(allowlist.policies ? { loginPolicies: allowlist.policies } : {}), ...compared } };
+  return { ...facts, ...(wide ? { wide } : {}), ...(grantOptions ? { grantOptions } : {}), ...(privilegeNames ? { privilegeNames } : {}), firefighterPasswords, dbAdmin: { ...facts.dbAdmin, missingRoutines, firefighterRoles: allowlist.roles, ...(allowlist.policies ? { loginPolicies: allowlist.policies } : {}), ...compared } };
 }
 
 /** The installed db_admin and a rolled-back fresh install of the files, described alike (issue 8, item 6). */

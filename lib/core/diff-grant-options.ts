@@ -1,0 +1,189 @@
+// Grant options held by managed roles (WITH GRANT OPTION): the model grants none, anywhere. A role holding one
+// may pass the privilege on (GRANT SELECT ON orders TO PUBLIC) and so widen access beyond the model, while the
+// privilege counts (has_*_privilege) see nothing amiss. Facts come from sql/inspect-grant-options.sql.
+//
+// Fixes are `REVOKE GRANT OPTION FOR <privilege> ON <object> FROM <role> CASCADE`: the privilege itself stays
+// (the other checks judge it), the option goes. CASCADE is what PostgreSQL demands once the role used its option:
+// it also revokes every grant made from the option (and from options passed on), so each step's reason and
+// each finding name those grants (grantee, privilege, object). A managed role that loses a privilege the model
+// wants that way gets it back from the owner in the same transaction. Each REVOKE runs as the grantor of the
+// option, chosen as for the other revokes (grantRunner in lib/core/diff-wide-privileges.ts).
+// These steps come first among a database's steps: the REVOKEs that follow (without CASCADE) would fail on a
+// privilege that still has dependent grants, and an ownership change would rewrite the grantors read here.
+import { grantRunner, type GrantSource } from './diff-wide-privileges.js';
+import { checkedRoles, connectors, OBJECT_GRANTS } from './model.js';
+import { nameList, type DiffResult, type Finding, type Step } from './plan-types.js';
+import type { DatabaseSpec, RoleModelSpec } from './spec.js';
+import { quoteIdent } from './sql-text.js';
+
+export interface HeldOption extends GrantSource {
+  readonly objectClass: 'database' | 'schema' | 'table' | 'sequence' | 'column' | 'routine';
+  /** The object (a column shares its table's key). */
+  readonly key: string;
+  /** null for the database. */
+  readonly schema: string | null;
+  readonly listed: boolean;
+  /** The database, table, sequence or routine; null for a schema. */
+  readonly name: string | null;
+  /** A routine's input argument types as the server formats them; null otherwise. */
+  readonly args: string | null;
+  readonly column: string | null;
+  /** The holder: a managed role, or PUBLIC. */
+  readonly role: string;
+  readonly privilege: string;
+}
+
+/** A grant on an object with a held option, made by a role other than its owner. */
+export interface Regrant {
+  readonly key: string;
+  readonly column: string | null;
+  readonly grantor: string;
+  readonly grantee: string;
+  readonly privilege: string;
+  readonly grantable: boolean;
+}
+
+/** A default privilege (pg_default_acl) that hands a managed role an option on what `role` creates later. */
+export interface DefaultOption {
+  readonly role: string;
+  readonly schema: string | null;
+  readonly objectType: string;
+  readonly grantee: string;
+  readonly privilege: string;
+  readonly usable: boolean;
+}
+
+export interface GrantOptionFacts {
+  readonly options: readonly HeldOption[];
+  readonly regrants: readonly Regrant[];
+  readonly defaults: readonly DefaultOption[];
+}
+
+const ON = { database: 'DATABASE', schema: 'SCHEMA', table: 'TABLE', sequence: 'SEQUENCE', column: 'TABLE', routine: 'ROUTINE' } as const;
+const DEFAULT_OBJECTS: Record<string, string> = { r: 'TABLES', S: 'SEQUENCES', f: 'FUNCTIONS', T: 'TYPES', n: 'SCHEMAS' };
+const CLASS_GRANTS = { table: 'tables', sequence: 'sequences', routine: 'routines' } as const;
+
+// From the catalog (aclexplode); anything else would be spliced into SQL.
+const privilegeSql = (p: string): string => {
+  if (!/^[A-Z]+$/.test(p)) throw new Error(`unexpected privilege name ${JSON.stringify(p)} from the catalog; report it`);
+  return p;
+};
+const who = (role: string): string => (role === 'PUBLIC' ? 'PUBLIC' : quoteIdent(role));
+
+/** `TABLE "s"."t"`, `ROUTINE "s"."f"(integer)`, `SCHEMA "s"`, `DATABASE "d"` (columns: their table). */
+export function optionObject(o: Pick<HeldOption, 'objectClass' | 'schema' | 'name' | 'args'>): string {
+  if (o.objectClass === 'database') return `DATABASE ${quoteIdent(o.name ?? '')}`;
+  if (o.objectClass === 'schema') return `SCHEMA ${quoteIdent(o.schema ?? '')}`;
+  const name = `${quoteIdent(o.schema ?? '')}.${quoteIdent(o.name ?? '')}`;
+  return `${ON[o.objectClass]} ${name}${o.objectClass === 'routine' ? `(${o.args ?? ''})` : ''}`;
+}
+
+const label = (o: HeldOption): string => `${optionObject(o)}${o.column === null ? '' : ` (${quoteIdent(o.column)})`}`;
+
+/** Every grant a REVOKE GRANT OPTION ... CASCADE of `o` takes along: made from the option, and from options passed on. */
+export function cascadedGrants(o: HeldOption, regrants: readonly Regrant[]): Regrant[] {
+  const out: Regrant[] = [];
+  const seen = new Set<string>();
+  const from = [o.role];
+  for (let grantor = from.shift(); grantor !== undefined; grantor = from.shift()) {
+    for (const r of regrants) {
+      // A table-level option covers the column grants made from it; a column's option only that column's.
+      if (r.key !== o.key || r.grantor !== grantor || r.privilege !== o.privilege || (o.column !== null && r.column !== o.column)) continue;
+      const id = `${r.grantor}\0${r.grantee}\0${r.column ?? ''}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      out.push(r);
+      if (r.grantable) from.push(r.grantee);
+    }
+  }
+  return out;
+}
+
+export function diffGrantOptions(spec: RoleModelSpec, db: DatabaseSpec, facts: GrantOptionFacts): DiffResult {
+  const owner = db.roles.owner.name;
+  const admin = spec.admin.name;
+  const database = db.name;
+  const kinds = new Map(checkedRoles(spec, db).map((r) => [r.name, r.kind]));
+  const usageKinds = new Set(['app', 'firefighterRo', 'firefighterRw']);
+  // Whether the model gives `role` `privilege` on the object, so a cascaded grant to it must be restored.
+  const wanted = (o: HeldOption, role: string, privilege: string): boolean => {
+    const kind = kinds.get(role);
+    if (o.objectClass === 'database') return privilege === 'CONNECT' && connectors(spec, db).includes(role);
+    if (!kind || !o.listed || o.objectClass === 'column') return false;
+    if (o.objectClass === 'schema') return privilege === 'USAGE' && usageKinds.has(kind);
+    return OBJECT_GRANTS[kind][CLASS_GRANTS[o.objectClass]].includes(privilege);
+  };
+
+  const findings: Finding[] = [];
+  const groups = new Map<string, { runAs?: string; manual?: string; lend: boolean; sql: string[]; cascades: string[]; restore: string[] }>();
+  const byHolder = new Map<string, { role: string; privilege: string; names: string[]; cascades: string[] }>();
+  for (const o of facts.options) {
+    const runner = grantRunner(owner, admin, o, o.listed && o.grantor === owner);
+    const key = `${runner.manual ?? ''}\0${runner.runAs ?? ''}`;
+    if (!groups.has(key)) groups.set(key, { ...(runner.runAs ? { runAs: runner.runAs } : {}), ...(runner.manual ? { manual: runner.manual } : {}), lend: false, sql: [], cascades: [], restore: [] });
+    const group = groups.get(key);
+    if (!group) continue;
+    group.lend ||= runner.lendPublic === true;
+    const privilege = privilegeSql(o.privilege);
+    const column = o.column === null ? '' : ` (${quoteIdent(o.column)})`;
+    group.sql.push(`REVOKE GRANT OPTION FOR ${privilege}${column} ON ${optionObject(o)} FROM ${who(o.role)} CASCADE`);
+    const cascaded = cascadedGrants(o, facts.regrants);
+    const lost = cascaded.map((r) => `${r.grantee} ${r.privilege} on ${optionObject(o)}${r.column === null ? '' : ` (${quoteIdent(r.column)})`} (granted by ${r.grantor})`);
+    group.cascades.push(...lost);
+    for (const r of cascaded) {
+      if (r.column === null && wanted(o, r.grantee, r.privilege)) group.restore.push(`GRANT ${privilegeSql(r.privilege)} ON ${optionObject(o)} TO ${quoteIdent(r.grantee)}`);
+    }
+    const holder = `${o.role}\0${o.privilege}`;
+    if (!byHolder.has(holder)) byHolder.set(holder, { role: o.role, privilege: o.privilege, names: [], cascades: [] });
+    byHolder.get(holder)?.names.push(label(o));
+    byHolder.get(holder)?.cascades.push(...lost);
+  }
+  for (const h of byHolder.values()) {
+    findings.push({
+      code: 'grant-option', database, subject: h.role, objects: h.names,
+      message: `${h.role} holds ${h.privilege} WITH GRANT OPTION on ${h.names.length} object(s) in "${database}" and may pass it on to anyone: ${nameList(h.names)}`
+        + (h.cascades.length > 0 ? `; grants made from it, which revoking the option takes along: ${nameList(h.cascades)}` : ''),
+    });
+  }
+
+  const steps: Step[] = [];
+  const step = (runAs: string | undefined, sql: string, reason: string, manual?: boolean): void => {
+    steps.push({ phase: 'database-objects', database, ...(runAs ? { runAs } : {}), sql, reason, ...(manual ? { manual } : {}) });
+  };
+  for (const g of groups.values()) {
+    const cascade = g.cascades.length > 0 ? `; CASCADE also revokes the grants made from them: ${g.cascades.join(', ')}` : '';
+    if (g.manual) {
+      step(undefined, g.sql.join(';\n'), `${g.manual}${cascade}`, true);
+      continue;
+    }
+    const to = g.runAs ? quoteIdent(g.runAs) : 'SESSION_USER';
+    if (g.lend) step(owner, `GRANT USAGE ON SCHEMA public TO ${to}`, `let ${g.runAs ?? 'the applying user'} name the objects in public`);
+    step(g.runAs, g.sql.join(';\n'), `revoke grant options the model does not give (as ${g.runAs ?? 'the applying user'}, for the role that granted them)${cascade}`);
+    if (g.lend) step(owner, `REVOKE USAGE ON SCHEMA public FROM ${to}`, 'end the temporary schema usage');
+    if (g.restore.length > 0) step(owner, [...new Set(g.restore)].join(';\n'), 'give back what the model grants and CASCADE took along');
+  }
+
+  // Default privileges: what `role` creates later would come with the option.
+  const defaults = new Map<string, { d: DefaultOption; privileges: string[] }>();
+  for (const d of facts.defaults) {
+    if (!DEFAULT_OBJECTS[d.objectType]) continue;
+    const key = `${d.role}\0${d.schema ?? ''}\0${d.objectType}\0${d.grantee}`;
+    if (!defaults.has(key)) defaults.set(key, { d, privileges: [] });
+    defaults.get(key)?.privileges.push(privilegeSql(d.privilege));
+  }
+  for (const { d, privileges } of defaults.values()) {
+    const objects = DEFAULT_OBJECTS[d.objectType] ?? '';
+    const where = d.schema === null ? 'anywhere' : `in "${d.schema}"`;
+    findings.push({
+      code: 'grant-option', database, subject: d.grantee,
+      message: `future ${objects.toLowerCase()} created by ${d.role} ${where} will give ${d.grantee} ${privileges.join(', ')} WITH GRANT OPTION`,
+    });
+    const own = d.role === owner || d.role === admin;
+    const forRole = own ? '' : ` FOR ROLE ${quoteIdent(d.role)}`;
+    const sql = `ALTER DEFAULT PRIVILEGES${forRole}${d.schema === null ? '' : ` IN SCHEMA ${quoteIdent(d.schema)}`} REVOKE GRANT OPTION FOR ${privileges.join(', ')} ON ${objects} FROM ${who(d.grantee)} CASCADE`;
+    if (own) step(d.role, sql, `future ${objects.toLowerCase()} ${where} come without grant options`);
+    else if (d.usable) step(undefined, sql, `future ${objects.toLowerCase()} of ${d.role} ${where} come without grant options`);
+    else step(undefined, sql, `default privileges of ${d.role}, whom the applying user cannot act for: run it as ${d.role} (or a member of it)`, true);
+  }
+  return { findings, steps };
+}

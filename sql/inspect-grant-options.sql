@@ -1,0 +1,88 @@
+-- Grant options (WITH GRANT OPTION) held by managed roles or PUBLIC in the current database (read-only): on the
+-- database itself, on every non-system schema and the tables, views, sequences, columns and routines in it, and
+-- in default privileges. The model grants no option anywhere, so each one is drift: its holder may widen access
+-- beyond the model (GRANT SELECT ON orders TO PUBLIC). Also read: every grant made by a role that is not the
+-- object's owner on those objects, which a REVOKE GRANT OPTION ... CASCADE may take along (the core follows
+-- the chains). An owner's own entry is no grant: the owner holds every option by owning the object.
+-- Who can revoke a grant exactly: its grantor, by SET ROLE (16+: the SET option; 15: membership), with USAGE on
+-- the schema to name the objects; the facts for lib/core/diff-wide-privileges.ts's choice are read per grant.
+-- $1: text[] managed roles; $2: text[] application schemas.
+-- Every function, operator and type is pg_catalog-qualified: this runs as the master inside a database
+-- whose owner may plant overloads.
+WITH roles AS (
+  SELECT r.oid, r.rolname FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])
+), nsp AS (
+  SELECT n.oid, n.nspname, n.nspowner, n.nspacl, n.nspname OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.text[]) AS listed
+  FROM pg_catalog.pg_namespace n
+  WHERE pg_catalog.left(n.nspname::pg_catalog.text, 3) OPERATOR(pg_catalog.<>) 'pg_'
+    AND n.nspname OPERATOR(pg_catalog.<>) 'information_schema'
+), acl AS (
+  -- One row per explicit ACL entry and privilege; key names the object (a column shares its table's key).
+  SELECT 'database'::pg_catalog.text AS object_class, ('d' OPERATOR(pg_catalog.||) d.oid::pg_catalog.text) AS key,
+         NULL::pg_catalog.oid AS nspoid, NULL::pg_catalog.text AS nspname, false AS listed, d.datname::pg_catalog.text AS name,
+         NULL::pg_catalog.text AS args, NULL::pg_catalog.text AS col, d.datdba AS owner, x.grantor, x.grantee, x.privilege_type, x.is_grantable
+  FROM pg_catalog.pg_database d CROSS JOIN LATERAL pg_catalog.aclexplode(d.datacl) x
+  WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()
+  UNION ALL
+  SELECT 'schema', 'n' OPERATOR(pg_catalog.||) n.oid::pg_catalog.text, n.oid, n.nspname, n.listed, NULL, NULL, NULL, n.nspowner,
+         x.grantor, x.grantee, x.privilege_type, x.is_grantable
+  FROM nsp n CROSS JOIN LATERAL pg_catalog.aclexplode(n.nspacl) x
+  UNION ALL
+  SELECT CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'S'::pg_catalog."char" THEN 'sequence' ELSE 'table' END,
+         'c' OPERATOR(pg_catalog.||) c.oid::pg_catalog.text, n.oid, n.nspname, n.listed, c.relname::pg_catalog.text, NULL, NULL, c.relowner,
+         x.grantor, x.grantee, x.privilege_type, x.is_grantable
+  FROM pg_catalog.pg_class c JOIN nsp n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+  CROSS JOIN LATERAL pg_catalog.aclexplode(c.relacl) x
+  WHERE c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p', 'v', 'm', 'f', 'S']::pg_catalog."char"[])
+  UNION ALL
+  SELECT 'column', 'c' OPERATOR(pg_catalog.||) c.oid::pg_catalog.text, n.oid, n.nspname, n.listed, c.relname::pg_catalog.text, NULL,
+         a.attname::pg_catalog.text, c.relowner, x.grantor, x.grantee, x.privilege_type, x.is_grantable
+  FROM pg_catalog.pg_class c JOIN nsp n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+  JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attnum OPERATOR(pg_catalog.>) 0
+    AND NOT a.attisdropped AND a.attacl IS NOT NULL
+  CROSS JOIN LATERAL pg_catalog.aclexplode(a.attacl) x
+  WHERE c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p', 'v', 'm', 'f']::pg_catalog."char"[])
+  UNION ALL
+  SELECT 'routine', 'p' OPERATOR(pg_catalog.||) f.oid::pg_catalog.text, n.oid, n.nspname, n.listed, f.proname::pg_catalog.text,
+         pg_catalog.oidvectortypes(f.proargtypes), NULL, f.proowner, x.grantor, x.grantee, x.privilege_type, x.is_grantable
+  FROM pg_catalog.pg_proc f JOIN nsp n ON n.oid OPERATOR(pg_catalog.=) f.pronamespace
+  CROSS JOIN LATERAL pg_catalog.aclexplode(f.proacl) x
+), options AS (
+  SELECT a.*, CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC' ELSE r.rolname::pg_catalog.text END AS role
+  FROM acl a LEFT JOIN roles r ON r.oid OPERATOR(pg_catalog.=) a.grantee
+  WHERE a.is_grantable AND a.grantee OPERATOR(pg_catalog.<>) a.owner
+    AND (a.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid OR r.oid IS NOT NULL)
+)
+SELECT pg_catalog.json_build_object(
+  'options', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
+      'objectClass', o.object_class, 'key', o.key, 'schema', o.nspname, 'listed', o.listed, 'name', o.name, 'args', o.args,
+      'column', o.col, 'role', o.role, 'privilege', o.privilege_type, 'grantor', pg_catalog.pg_get_userbyid(o.grantor),
+      'byApplier', pg_catalog.pg_get_userbyid(o.grantor) OPERATOR(pg_catalog.=) CURRENT_USER,
+      'grantorSettable', CASE WHEN pg_catalog.current_setting('server_version_num')::pg_catalog.int4 OPERATOR(pg_catalog.>=) 160000
+                              THEN pg_catalog.pg_has_role(CURRENT_USER, o.grantor, 'SET')
+                              ELSE pg_catalog.pg_has_role(CURRENT_USER, o.grantor, 'MEMBER') END,
+      -- A database or a schema is named without USAGE on anything.
+      'schemaUsable', o.object_class OPERATOR(pg_catalog.=) ANY (ARRAY['database', 'schema']::pg_catalog.text[])
+                      OR pg_catalog.has_schema_privilege(CURRENT_USER, o.nspoid, 'USAGE'),
+      'grantorSchemaUsable', o.object_class OPERATOR(pg_catalog.=) ANY (ARRAY['database', 'schema']::pg_catalog.text[])
+                      OR pg_catalog.has_schema_privilege(o.grantor, o.nspoid, 'USAGE'))
+    ORDER BY o.role, o.privilege_type, o.object_class, o.nspname, o.name, o.args, o.col), '[]') FROM options o),
+  -- Grants made by anyone but the owner on an object where a managed role (or PUBLIC) holds an option.
+  'regrants', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
+      'key', a.key, 'column', a.col, 'grantor', pg_catalog.pg_get_userbyid(a.grantor),
+      'grantee', CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(a.grantee)::pg_catalog.text END,
+      'privilege', a.privilege_type, 'grantable', a.is_grantable)
+    ORDER BY a.key, a.col, a.grantee, a.privilege_type), '[]')
+    FROM acl a WHERE a.grantor OPERATOR(pg_catalog.<>) a.owner AND a.grantor OPERATOR(pg_catalog.<>) a.grantee
+      AND a.key OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT o.key FROM options o))),
+  'defaults', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
+      'role', pg_catalog.pg_get_userbyid(d.defaclrole), 'schema', n.nspname, 'objectType', d.defaclobjtype,
+      'grantee', CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC' ELSE r.rolname::pg_catalog.text END,
+      'privilege', a.privilege_type, 'usable', pg_catalog.pg_has_role(CURRENT_USER, d.defaclrole, 'USAGE'))
+    ORDER BY d.defaclrole, n.nspname, d.defaclobjtype, a.grantee, a.privilege_type), '[]')
+    FROM pg_catalog.pg_default_acl d CROSS JOIN LATERAL pg_catalog.aclexplode(d.defaclacl) a
+    LEFT JOIN roles r ON r.oid OPERATOR(pg_catalog.=) a.grantee
+    LEFT JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) d.defaclnamespace
+    WHERE a.is_grantable AND a.grantee OPERATOR(pg_catalog.<>) d.defaclrole
+      AND (a.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid OR r.oid IS NOT NULL))
+) AS facts;
