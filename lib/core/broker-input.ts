@@ -1,7 +1,6 @@
 // Strict parsing of what reaches the password broker (a Lambda event or the CLI's --direct call). Nothing
 // downstream sees an unchecked value; every refusal has a stable code and a message naming the field.
 // Values are never echoed in full: a caller who pastes a password into a field must not see it in a log.
-import { createHash } from 'node:crypto';
 import { AUDIT_LIMITS } from './db-admin.js';
 import { invisibleCharacterProblem } from './text-rules.js';
 import type { FirefighterAccess } from './broker-config.js';
@@ -91,6 +90,9 @@ export interface HistoryInput {
 }
 
 export type BrokerInput = RequestInput | RevokeInput | StatusInput | SweepInput | ExtendInput | DecideInput | HistoryInput;
+
+// What a proof is bound to (proof-binding.ts), for the broker and the CLI that parse and sign the same input.
+export { PROOF_BINDING_HEADERS, proofBinding, proofBindingHeaders, type ProofBinding } from './proof-binding.js';
 
 export const DEFAULT_REVOKE_REASON = 'revoked by the requester';
 
@@ -233,50 +235,6 @@ export function parseBrokerInput(value: unknown, rules: InputRules): BrokerInput
   return { action, access: role, incidentId: id, reason, hours, takeover, ...(endSessions ? { endSessions } : {}), ...withDb, ...withIdentity };
 }
 
-/**
- * What an identity proof is signed for, as signed headers of the GetCallerIdentity request (the way Vault's IAM
- * auth binds a proof to its server with iam_server_id_header_value): the action, the access level, the incident
- * and a digest of the whole request. A proof signed for `status` is then useless for `request rw`, and one
- * signed for INC-1 useless for INC-2. The CLI computes it from the event it sends, the broker from the event it
- * received; both from the parsed input, so defaults (hours 2, no takeover, the revoke reason) count the same.
- */
-export interface ProofBinding {
-  readonly action: Exclude<BrokerAction, 'sweep'>;
-  /** `ro`, `rw`, or `-` for status. */
-  readonly access: string;
-  /** The incident id, percent-encoded (headers are ASCII), or `-` for status. */
-  readonly incident: string;
-  /** sha256 (hex) of the canonical request: every field the action uses. */
-  readonly requestSha256: string;
-}
-
-export const PROOF_BINDING_HEADERS = {
-  action: 'x-firefighter-action',
-  access: 'x-firefighter-access',
-  incident: 'x-firefighter-incident',
-  requestSha256: 'x-firefighter-request-sha256',
-} as const satisfies Record<keyof ProofBinding, string>;
-
-export function proofBinding(input: Exclude<BrokerInput, SweepInput>): ProofBinding {
-  if (input.action === 'approve' || input.action === 'deny' || input.action === 'history' || input.action === 'extend') return laterBinding(input);
-  const canonical = input.action === 'status'
-    ? ['status']
-    : [input.action, input.access, input.incidentId, input.reason, input.action === 'request' ? input.hours : null,
-        input.action === 'request' ? input.takeover : null, input.database ?? null, ...(input.action === 'revoke' && input.all ? ['all'] : []),
-        ...(input.action === 'request' && input.endSessions ? ['end-sessions'] : [])];
-  return {
-    action: input.action,
-    access: input.action === 'status' ? '-' : input.access,
-    incident: input.action === 'status' ? '-' : encodeURIComponent(input.incidentId),
-    requestSha256: createHash('sha256').update(JSON.stringify(canonical), 'utf8').digest('hex'),
-  };
-}
-
-/** The binding headers of a proof, as the CLI signs them. */
-export function proofBindingHeaders(binding: ProofBinding): Record<string, string> {
-  return Object.fromEntries(Object.entries(PROOF_BINDING_HEADERS).map(([key, header]) => [header, binding[key as keyof ProofBinding]]));
-}
-
 const MAX_REQUEST_ID = 2n ** 63n - 1n;
 
 /** approve, deny and history: the actions of per-person logins that name no role. */
@@ -303,17 +261,4 @@ function parseLater(action: 'approve' | 'deny' | 'history', value: Record<string
   }
   const reason = value.reason === undefined ? (action === 'approve' ? 'approved' : 'denied') : text(value.reason, 'reason', AUDIT_LIMITS.reason);
   return { action, requestId: digits, reason, ...withDb, ...withIdentity };
-}
-
-/** The binding of the per-person actions: every field they use, so a proof serves one decision or one extension. */
-function laterBinding(input: ExtendInput | DecideInput | HistoryInput): ProofBinding {
-  const canonical = input.action === 'extend' ? [input.action, input.access, input.incidentId, input.reason, input.hours, input.database ?? null]
-    : input.action === 'history' ? [input.action, input.incidentId ?? null, input.since ?? null, input.database ?? null]
-      : [input.action, input.requestId, input.reason, input.database ?? null];
-  return {
-    action: input.action,
-    access: input.action === 'extend' ? input.access : '-',
-    incident: input.action === 'extend' || (input.action === 'history' && input.incidentId) ? encodeURIComponent(String(input.incidentId)) : '-',
-    requestSha256: createHash('sha256').update(JSON.stringify(canonical), 'utf8').digest('hex'),
-  };
 }
