@@ -49,7 +49,7 @@ describe.each(testedMajors())('grant options held by managed roles on PostgreSQL
   beforeAll(async () => {
     server = await startEmbeddedServer({ major });
     await query(server.masterUrl(), `CREATE DATABASE "${DB}"`);
-    await query(server.masterUrl(), `CREATE ROLE legacy_login LOGIN PASSWORD 'pw-legacy'`);
+    await query(server.masterUrl(), `CREATE ROLE legacy_login LOGIN PASSWORD 'pw-legacy'; CREATE ROLE legacy_two LOGIN PASSWORD 'pw-legacy-two'`);
     await query(server.masterUrl(DB), `${livedInSql('my-pg-db-schema')}
       CREATE SCHEMA reporting;
       CREATE TABLE reporting.daily (id int);`);
@@ -124,6 +124,40 @@ describe.each(testedMajors())('grant options held by managed roles on PostgreSQL
       legacy_orders: false, legacy_usage: false, legacy_connect: false, legacy_execute: false, legacy_daily: false,
       app_orders: true, app_usage: true, app_connect: true, app_execute: true, app_seq: true, ro_status: true, app_daily: false,
     }]);
+    expect((await verifyRoleModel(spec, conn())).findings).toEqual([]);
+    expect((await applyRoleModel(spec, conn())).steps).toEqual([]);
+  });
+
+  it('CASCADE follows options passed on, and a managed role gets back from the owner what the model gives it', async () => {
+    // The read-only firefighter's SELECT on orders now comes from the app alone; an unmanaged login got CONNECT
+    // with the option and passed it on.
+    await query(server.masterUrl(DB), `SET ROLE my_pg_owner;
+      REVOKE SELECT ON ${S}.orders FROM ${RO};
+      GRANT SELECT ON ${S}.orders TO ${APP} WITH GRANT OPTION;
+      GRANT CONNECT ON DATABASE "${DB}" TO ${APP} WITH GRANT OPTION;`);
+    const app = await loginAs(server, APP, DB);
+    try {
+      await app.query(`GRANT SELECT ON ${S}.orders TO ${RO}; GRANT CONNECT ON DATABASE "${DB}" TO legacy_login WITH GRANT OPTION`);
+    } finally {
+      await app.end();
+    }
+    // What legacy_login did with its option (set up as the bootstrap superuser: the master may not SET ROLE to it).
+    await query(server.superuserUrl(DB), `SET ROLE legacy_login; GRANT CONNECT ON DATABASE "${DB}" TO legacy_two`);
+    const grantedBy = `SELECT coalesce(string_agg(a.grantor::regrole::text, ',' ORDER BY 1), '') AS g FROM pg_class c, aclexplode(c.relacl) a
+      WHERE c.oid = '${S}.orders'::regclass AND a.grantee = '${RO}'::regrole AND a.privilege_type = 'SELECT'`;
+    expect(await query(server.superuserUrl(DB), grantedBy)).toEqual([{ g: APP }]);
+
+    const { steps } = await planWithWarnings(spec, conn());
+    const reasons = steps.map((s) => s.reason).join('\n');
+    expect(reasons).toContain(`${RO} SELECT on TABLE ${S}."orders" (granted by ${APP})`);
+    expect(reasons).toContain(`legacy_login CONNECT on DATABASE "${DB}" (granted by ${APP}), legacy_two CONNECT on DATABASE "${DB}" (granted by legacy_login)`);
+    expect(steps.filter((s) => s.sql.startsWith('GRANT ') && s.runAs === 'my_pg_owner').map((s) => s.sql)).toContain(`GRANT SELECT ON TABLE ${S}."orders" TO "${RO}"`);
+
+    await applyRoleModel(spec, conn());
+    expect(await query(server.superuserUrl(DB), HELD, [MANAGED])).toEqual([]);
+    expect(await query(server.superuserUrl(DB), grantedBy)).toEqual([{ g: 'my_pg_owner' }]);
+    expect(await query(server.superuserUrl(DB), `SELECT has_database_privilege('legacy_login', '${DB}', 'CONNECT') AS one,
+      has_database_privilege('legacy_two', '${DB}', 'CONNECT') AS two, has_database_privilege('${APP}', '${DB}', 'CONNECT') AS app`)).toEqual([{ one: false, two: false, app: true }]);
     expect((await verifyRoleModel(spec, conn())).findings).toEqual([]);
     expect((await applyRoleModel(spec, conn())).steps).toEqual([]);
   });
