@@ -5,7 +5,7 @@ import { publicRelianceWarnings as warningsOf, publicSchemaRevokes, type PublicR
 import { managedRoles } from '../core/model.js';
 import type { Finding } from '../core/plan-types.js';
 import type { DatabaseSpec, RoleModelSpec } from '../core/spec.js';
-import { connect, type ConnectionOptions, type StatementCounter } from './connection.js';
+import type { DatabaseSessions } from './database-sessions.js';
 import { readSql } from './sql-files.js';
 
 export async function inspectPublicReliance(client: pg.Client, spec: RoleModelSpec, db: DatabaseSpec): Promise<Finding[]> {
@@ -14,18 +14,13 @@ export async function inspectPublicReliance(client: pg.Client, spec: RoleModelSp
   return warningsOf(db, rows[0]?.losses ?? []);
 }
 
-/** The same for every database in scope that exists, each on its own short connection; before anything changes. */
+/** The same for every database in scope that exists, in the engine's session for it; before anything changes. */
 export async function publicRelianceWarnings(
-  connection: ConnectionOptions, counter: StatementCounter, spec: RoleModelSpec, dbs: readonly DatabaseSpec[], cluster: ClusterFacts,
+  sessions: DatabaseSessions, spec: RoleModelSpec, dbs: readonly DatabaseSpec[], cluster: ClusterFacts,
 ): Promise<Finding[]> {
   const out: Finding[] = [];
   for (const db of dbs.filter((d) => cluster.databases.some((c) => c.name === d.name))) {
-    const client = await connect(connection, db.name, counter);
-    try {
-      out.push(...await inspectPublicReliance(client, spec, db));
-    } finally {
-      await client.end().catch(() => undefined);
-    }
+    out.push(...await inspectPublicReliance(await sessions.get(db.name), spec, db));
   }
   return out;
 }
