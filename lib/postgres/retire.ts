@@ -12,7 +12,7 @@
 // Only roles marked as created by this spec for this database are touched (lib/core/role-mark.ts), and only
 // the spec's databases: a role that owns or holds anything elsewhere is made NOLOGIN and kept, with the reason.
 import type pg from 'pg';
-import { perPersonLoginMatcher } from '../core/diff-cluster.js';
+import { perPersonLoginMatcher } from '../core/diff-memberships.js';
 import { describeMark, parseMark } from '../core/role-mark.js';
 import { quoteIdent, quoteIdents } from '../core/sql-text.js';
 import { LOGIN_ROLE_SLOTS, LOGIN_SUFFIX_BYTES, type RoleModelSpec } from '../core/spec.js';
