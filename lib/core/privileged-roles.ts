@@ -47,16 +47,14 @@ export function privilegedRefusal(found: PrivilegedRoles): string {
   return `apply cannot converge this cluster as the master, and changed nothing:\n${found.findings.map((f) => `  - ${f.message}`).join('\n')}`;
 }
 
-/** Kinds of finding about the role their subject names. */
-const ABOUT_SUBJECT_ROLE = new Set([
-  'role-mark', 'role-attribute', 'iam', 'role-adopt', 'role-setting', 'role-setting-extra', 'firefighter-password',
-  'membership', 'membership-missing', 'membership-extra', 'membership-reserved',
-  'database-connect', 'database-create', 'database-privilege-extra', 'object-owner',
-  'schema-usage', 'schema-create', 'public-schema-create',
-  'default-privilege-missing', 'default-privilege-extra', 'default-privilege-foreign',
+/** Kinds of finding about a database, a schema, PUBLIC or unmanaged roles, whatever their subject or message
+ *  says (so is every `db-admin-*` kind not in ABOUT_LISTED_ROLES: about db_admin itself). Every other kind is
+ *  about the managed role its subject names. */
+const NOT_ABOUT_A_MANAGED_ROLE = new Set([
+  'database-missing', 'database-owner', 'database-connection-limit', 'database-setting-extra',
+  'schema-missing', 'schema-owner', 'schema-public', 'public-schema', 'routine-public',
+  'unmanaged-login-loses-access', 'unmanaged-role-loses-privileges', 'unmanaged-role-membership', 'member-missing',
 ]);
-/** `tables-privilege-extra`, `schema-privilege-unlisted`, `column-privilege-extra`, ...: all about their subject. */
-const PRIVILEGE_KIND = /^[a-z]+-privilege-(missing|extra|unlisted)$/;
 /** Kinds that cover several roles in one finding (subject: a db_admin routine or a list), named in `roles`. */
 const ABOUT_LISTED_ROLES = new Set(['db-admin-execute-extra', 'db-admin-execute-missing', 'db-admin-table-access']);
 
@@ -70,7 +68,8 @@ export function withPrivilegedFindings(privileged: PrivilegedRoles, findings: re
   const su = privileged.superusers;
   const withheld = (f: Finding): boolean => {
     if (ABOUT_LISTED_ROLES.has(f.code)) return (f.roles ?? []).length > 0 && (f.roles ?? []).every((r) => su.has(r));
-    return (ABOUT_SUBJECT_ROLE.has(f.code) || PRIVILEGE_KIND.test(f.code)) && su.has(f.subject);
+    if (NOT_ABOUT_A_MANAGED_ROLE.has(f.code) || f.code.startsWith('db-admin-')) return false;
+    return su.has(f.subject);
   };
   return [...privileged.findings, ...findings.filter((f) => !withheld(f))];
 }

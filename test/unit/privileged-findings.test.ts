@@ -27,6 +27,10 @@ describe('withPrivilegedFindings', () => {
       { code: 'database-owner', database: 'd', subject: 'd', message: `database "d" is owned by ${SU}, expected my_pg_owner` }, true],
     ['a schema finding about a schema named like the superuser',
       { code: 'schema-owner', database: 'd', subject: SU, message: `schema "${SU}" is owned by x, expected my_pg_owner` }, true],
+    ['a grant-option finding about the superuser (a kind added after this filter was written)',
+      { code: 'grant-option', database: 'd', subject: SU, message: 'holds SELECT WITH GRANT OPTION on 1 object(s)' }, false],
+    ['a db_admin finding about db_admin itself', { code: 'db-admin-version', database: 'd', subject: 'db_admin', message: `missing ${SU}` }, true],
+    ['an unmanaged login\'s warning', { code: 'unmanaged-role-loses-privileges', database: 'd', subject: SU, message: 'will lose' }, true],
     ['a privilege finding about another role', { code: 'tables-privilege-extra', database: 'd', subject: 'my_pg_app', message: `my_pg_app has DELETE` }, true],
   ])('%s: kept %s', (_, finding, kept) => {
     const out = withPrivilegedFindings(privileged, [finding]);
