@@ -16,37 +16,45 @@ WITH roles AS (
   FROM pg_catalog.pg_namespace n
   WHERE pg_catalog.left(n.nspname::pg_catalog.text, 3) OPERATOR(pg_catalog.<>) 'pg_'
     AND n.nspname OPERATOR(pg_catalog.<>) 'information_schema'
-), acl AS (
-  -- One row per explicit ACL entry and privilege; key names the object (a column shares its table's key).
+), objects AS (
+  -- Every object with an explicit ACL; key names it (a column shares its table's key).
   SELECT 'database'::pg_catalog.text AS object_class, ('d' OPERATOR(pg_catalog.||) d.oid::pg_catalog.text) AS key,
          NULL::pg_catalog.oid AS nspoid, NULL::pg_catalog.text AS nspname, false AS listed, d.datname::pg_catalog.text AS name,
-         NULL::pg_catalog.text AS args, NULL::pg_catalog.text AS col, d.datdba AS owner, x.grantor, x.grantee, x.privilege_type, x.is_grantable
-  FROM pg_catalog.pg_database d CROSS JOIN LATERAL pg_catalog.aclexplode(d.datacl) x
-  WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()
+         NULL::pg_catalog.text AS args, NULL::pg_catalog.text AS col, d.datdba AS owner, d.datacl AS acl
+  FROM pg_catalog.pg_database d
+  WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database() AND d.datacl IS NOT NULL
   UNION ALL
-  SELECT 'schema', 'n' OPERATOR(pg_catalog.||) n.oid::pg_catalog.text, n.oid, n.nspname, n.listed, NULL, NULL, NULL, n.nspowner,
-         x.grantor, x.grantee, x.privilege_type, x.is_grantable
-  FROM nsp n CROSS JOIN LATERAL pg_catalog.aclexplode(n.nspacl) x
+  SELECT 'schema', 'n' OPERATOR(pg_catalog.||) n.oid::pg_catalog.text, n.oid, n.nspname, n.listed, NULL, NULL, NULL, n.nspowner, n.nspacl
+  FROM nsp n WHERE n.nspacl IS NOT NULL
   UNION ALL
   SELECT CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'S'::pg_catalog."char" THEN 'sequence' ELSE 'table' END,
-         'c' OPERATOR(pg_catalog.||) c.oid::pg_catalog.text, n.oid, n.nspname, n.listed, c.relname::pg_catalog.text, NULL, NULL, c.relowner,
-         x.grantor, x.grantee, x.privilege_type, x.is_grantable
+         'c' OPERATOR(pg_catalog.||) c.oid::pg_catalog.text, n.oid, n.nspname, n.listed, c.relname::pg_catalog.text, NULL, NULL, c.relowner, c.relacl
   FROM pg_catalog.pg_class c JOIN nsp n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
-  CROSS JOIN LATERAL pg_catalog.aclexplode(c.relacl) x
-  WHERE c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p', 'v', 'm', 'f', 'S']::pg_catalog."char"[])
+  WHERE c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p', 'v', 'm', 'f', 'S']::pg_catalog."char"[]) AND c.relacl IS NOT NULL
   UNION ALL
   SELECT 'column', 'c' OPERATOR(pg_catalog.||) c.oid::pg_catalog.text, n.oid, n.nspname, n.listed, c.relname::pg_catalog.text, NULL,
-         a.attname::pg_catalog.text, c.relowner, x.grantor, x.grantee, x.privilege_type, x.is_grantable
-  FROM pg_catalog.pg_class c JOIN nsp n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
-  JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attnum OPERATOR(pg_catalog.>) 0
-    AND NOT a.attisdropped AND a.attacl IS NOT NULL
-  CROSS JOIN LATERAL pg_catalog.aclexplode(a.attacl) x
-  WHERE c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p', 'v', 'm', 'f']::pg_catalog."char"[])
+         a.attname::pg_catalog.text, c.relowner, a.attacl
+  FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) a.attrelid
+  JOIN nsp n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+  WHERE a.attacl IS NOT NULL AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+    AND c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p', 'v', 'm', 'f']::pg_catalog."char"[])
   UNION ALL
   SELECT 'routine', 'p' OPERATOR(pg_catalog.||) f.oid::pg_catalog.text, n.oid, n.nspname, n.listed, f.proname::pg_catalog.text,
-         pg_catalog.oidvectortypes(f.proargtypes), NULL, f.proowner, x.grantor, x.grantee, x.privilege_type, x.is_grantable
+         pg_catalog.oidvectortypes(f.proargtypes), NULL, f.proowner, f.proacl
   FROM pg_catalog.pg_proc f JOIN nsp n ON n.oid OPERATOR(pg_catalog.=) f.pronamespace
-  CROSS JOIN LATERAL pg_catalog.aclexplode(f.proacl) x
+  WHERE f.proacl IS NOT NULL
+), held AS (
+  -- The objects where a managed role (or PUBLIC) holds an option; only their ACLs are read further, so the cost of
+  -- a clean database is one pass over the explicit ACLs.
+  SELECT DISTINCT o.key FROM objects o
+  -- An option shows as * in an ACL's text: a cheap test before the ACL is taken apart.
+  WHERE pg_catalog.strpos(o.acl::pg_catalog.text, '*') OPERATOR(pg_catalog.>) 0 AND EXISTS (SELECT FROM pg_catalog.aclexplode(o.acl) x
+                WHERE x.is_grantable AND x.grantee OPERATOR(pg_catalog.<>) o.owner
+                  AND (x.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid OR x.grantee OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT r.oid FROM roles r))))
+), acl AS (
+  SELECT o.object_class, o.key, o.nspoid, o.nspname, o.listed, o.name, o.args, o.col, o.owner,
+         x.grantor, x.grantee, x.privilege_type, x.is_grantable
+  FROM objects o JOIN held h ON h.key OPERATOR(pg_catalog.=) o.key CROSS JOIN LATERAL pg_catalog.aclexplode(o.acl) x
 ), options AS (
   SELECT a.*, CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC' ELSE r.rolname::pg_catalog.text END AS role
   FROM acl a LEFT JOIN roles r ON r.oid OPERATOR(pg_catalog.=) a.grantee
@@ -73,8 +81,7 @@ SELECT pg_catalog.json_build_object(
       'grantee', CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(a.grantee)::pg_catalog.text END,
       'privilege', a.privilege_type, 'grantable', a.is_grantable)
     ORDER BY a.key, a.col, a.grantee, a.privilege_type), '[]')
-    FROM acl a WHERE a.grantor OPERATOR(pg_catalog.<>) a.owner AND a.grantor OPERATOR(pg_catalog.<>) a.grantee
-      AND a.key OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT o.key FROM options o))),
+    FROM acl a WHERE a.grantor OPERATOR(pg_catalog.<>) a.owner AND a.grantor OPERATOR(pg_catalog.<>) a.grantee),
   'defaults', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
       'role', pg_catalog.pg_get_userbyid(d.defaclrole), 'schema', n.nspname, 'objectType', d.defaclobjtype,
       'grantee', CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC' ELSE r.rolname::pg_catalog.text END,

@@ -70,12 +70,16 @@ const privilegeSql = (p: string): string => {
 };
 const who = (role: string): string => (role === 'PUBLIC' ? 'PUBLIC' : quoteIdent(role));
 
+/** `"s"."t"`, `"s"."f"(integer)`, `"s"` for a schema, `"d"` for the database (columns: their table). */
+function objectName(o: Pick<HeldOption, 'objectClass' | 'schema' | 'name' | 'args'>): string {
+  if (o.objectClass === 'database') return quoteIdent(o.name ?? '');
+  if (o.objectClass === 'schema') return quoteIdent(o.schema ?? '');
+  return `${quoteIdent(o.schema ?? '')}.${quoteIdent(o.name ?? '')}${o.objectClass === 'routine' ? `(${o.args ?? ''})` : ''}`;
+}
+
 /** `TABLE "s"."t"`, `ROUTINE "s"."f"(integer)`, `SCHEMA "s"`, `DATABASE "d"` (columns: their table). */
 export function optionObject(o: Pick<HeldOption, 'objectClass' | 'schema' | 'name' | 'args'>): string {
-  if (o.objectClass === 'database') return `DATABASE ${quoteIdent(o.name ?? '')}`;
-  if (o.objectClass === 'schema') return `SCHEMA ${quoteIdent(o.schema ?? '')}`;
-  const name = `${quoteIdent(o.schema ?? '')}.${quoteIdent(o.name ?? '')}`;
-  return `${ON[o.objectClass]} ${name}${o.objectClass === 'routine' ? `(${o.args ?? ''})` : ''}`;
+  return `${ON[o.objectClass]} ${objectName(o)}`;
 }
 
 const label = (o: HeldOption): string => `${optionObject(o)}${o.column === null ? '' : ` (${quoteIdent(o.column)})`}`;
@@ -115,18 +119,21 @@ export function diffGrantOptions(spec: RoleModelSpec, db: DatabaseSpec, facts: G
   };
 
   const findings: Finding[] = [];
-  const groups = new Map<string, { runAs?: string; manual?: string; lend: boolean; sql: string[]; cascades: string[]; restore: string[] }>();
+  const groups = new Map<string, { runAs?: string; manual?: string; lend: boolean; sql: Map<string, string[]>; cascades: string[]; restore: string[] }>();
   const byHolder = new Map<string, { role: string; privilege: string; names: string[]; cascades: string[] }>();
   for (const o of facts.options) {
     const runner = grantRunner(owner, admin, o, o.listed && o.grantor === owner);
     const key = `${runner.manual ?? ''}\0${runner.runAs ?? ''}`;
-    if (!groups.has(key)) groups.set(key, { ...(runner.runAs ? { runAs: runner.runAs } : {}), ...(runner.manual ? { manual: runner.manual } : {}), lend: false, sql: [], cascades: [], restore: [] });
+    if (!groups.has(key)) groups.set(key, { ...(runner.runAs ? { runAs: runner.runAs } : {}), ...(runner.manual ? { manual: runner.manual } : {}), lend: false, sql: new Map(), cascades: [], restore: [] });
     const group = groups.get(key);
     if (!group) continue;
     group.lend ||= runner.lendPublic === true;
     const privilege = privilegeSql(o.privilege);
     const column = o.column === null ? '' : ` (${quoteIdent(o.column)})`;
-    group.sql.push(`REVOKE GRANT OPTION FOR ${privilege}${column} ON ${optionObject(o)} FROM ${who(o.role)} CASCADE`);
+    // One statement per privilege, kind of object and holder, naming every object (one per table for columns).
+    const head = `REVOKE GRANT OPTION FOR ${privilege}${column} ON ${ON[o.objectClass]}\0FROM ${who(o.role)} CASCADE${column ? `\0${o.key}` : ''}`;
+    if (!group.sql.has(head)) group.sql.set(head, []);
+    group.sql.get(head)?.push(objectName(o));
     const cascaded = cascadedGrants(o, facts.regrants);
     const lost = cascaded.map((r) => `${r.grantee} ${r.privilege} on ${optionObject(o)}${r.column === null ? '' : ` (${quoteIdent(r.column)})`} (granted by ${r.grantor})`);
     group.cascades.push(...lost);
@@ -150,15 +157,19 @@ export function diffGrantOptions(spec: RoleModelSpec, db: DatabaseSpec, facts: G
   const step = (runAs: string | undefined, sql: string, reason: string, manual?: boolean): void => {
     steps.push({ phase: 'database-objects', database, ...(runAs ? { runAs } : {}), sql, reason, ...(manual ? { manual } : {}) });
   };
+  const statements = (sql: Map<string, string[]>): string => [...sql].map(([head, objects]) => {
+    const [revoke = '', from = ''] = head.split('\0');
+    return `${revoke} ${objects.join(', ')} ${from}`;
+  }).join(';\n');
   for (const g of groups.values()) {
     const cascade = g.cascades.length > 0 ? `; CASCADE also revokes the grants made from them: ${g.cascades.join(', ')}` : '';
     if (g.manual) {
-      step(undefined, g.sql.join(';\n'), `${g.manual}${cascade}`, true);
+      step(undefined, statements(g.sql), `${g.manual}${cascade}`, true);
       continue;
     }
     const to = g.runAs ? quoteIdent(g.runAs) : 'SESSION_USER';
     if (g.lend) step(owner, `GRANT USAGE ON SCHEMA public TO ${to}`, `let ${g.runAs ?? 'the applying user'} name the objects in public`);
-    step(g.runAs, g.sql.join(';\n'), `revoke grant options the model does not give (as ${g.runAs ?? 'the applying user'}, for the role that granted them)${cascade}`);
+    step(g.runAs, statements(g.sql), `revoke grant options the model does not give (as ${g.runAs ?? 'the applying user'}, for the role that granted them)${cascade}`);
     if (g.lend) step(owner, `REVOKE USAGE ON SCHEMA public FROM ${to}`, 'end the temporary schema usage');
     if (g.restore.length > 0) step(owner, [...new Set(g.restore)].join(';\n'), 'give back what the model grants and CASCADE took along');
   }
