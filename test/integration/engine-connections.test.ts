@@ -5,6 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSpec } from '../../lib/core/validate.js';
+import { StatementCounter } from '../../lib/postgres/connection.js';
+import { DatabaseSessions } from '../../lib/postgres/database-sessions.js';
 import { applyRoleModel, planWithWarnings, verifyRoleModel } from '../../lib/postgres/engine.js';
 import { query } from '../support/catalog.js';
 import { startEmbeddedServer, type EmbeddedServer } from '../support/embedded-server.js';
@@ -45,5 +47,21 @@ describe('connections per run (two databases)', () => {
     await query(server.masterUrl(), 'SET ROLE my_pg_owner; ALTER DATABASE "my-pg-db" SET default_transaction_read_only = on');
     expect(await opened(() => applyRoleModel(spec, conn()))).toEqual({ postgres: 1, 'my-pg-db': 2, other_pg_db: 1 });
     expect((await verifyRoleModel(spec, conn())).findings).toEqual([]);
+  });
+
+  it('a session the server ended (idle_session_timeout, an operator) is replaced, not reused', async () => {
+    const sessions = new DatabaseSessions(conn(), new StatementCounter());
+    try {
+      const pid = async () => (await (await sessions.get('my-pg-db')).query<{ p: number }>('SELECT pg_catalog.pg_backend_pid() AS p')).rows[0]?.p;
+      const first = await pid();
+      expect(await pid()).toBe(first);
+      await query(server.superuserUrl(), 'SELECT pg_terminate_backend($1)', [first]);
+      await new Promise((r) => setTimeout(r, 200));
+      const second = await pid();
+      expect(second).toEqual(expect.any(Number));
+      expect(second).not.toBe(first);
+    } finally {
+      await sessions.closeAll();
+    }
   });
 });
