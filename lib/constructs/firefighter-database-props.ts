@@ -1,0 +1,120 @@
+// The FirefighterDatabase construct's props: the spec, and the cluster, network, key, logging and broker options,
+// each with its documented default.
+import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as rds from 'aws-cdk-lib/aws-rds';
+import type { RoleModelSpec } from '../core/spec.js';
+import type { AccessHostOptions } from './access-host.js';
+import type { LambdaEndpoints } from './endpoints.js';
+import type { PasswordBrokerProps } from './password-broker-props.js';
+
+/** Broker settings that `FirefighterDatabase` passes through; the rest it wires itself. */
+export type FirefighterBrokerOptions = Pick<
+  PasswordBrokerProps,
+  'readOnlyRequesters' | 'readWriteRequesters' | 'reservedConcurrency' | 'sweepSchedule' | 'delivery' | 'incidentIdPattern' | 'brokerId'
+  | 'locatorParameterName' | 'outputs' | 'alarms' | 'approvers' | 'eventBus' | 'securityGroups' | 'instanceDiscovery'
+>;
+
+/** Performance Insights of the cluster (every instance inherits it). */
+export interface PerformanceInsightsOptions {
+  /** @default rds.PerformanceInsightRetention.DEFAULT (7 days, free tier) */
+  readonly retention?: rds.PerformanceInsightRetention;
+  /** @default - `encryptionKey` when given, else the AWS managed key */
+  readonly encryptionKey?: kms.IKey;
+}
+
+/** Secrets Manager single-user rotation of the master secret (aws-rds `addRotationSingleUser`). */
+export interface MasterSecretRotationOptions {
+  /** @default Duration.days(30) */
+  readonly automaticallyAfter?: Duration;
+}
+
+export interface FirefighterDatabaseProps {
+  /** The role model; `spec.cluster` becomes the cluster identifier. */
+  readonly spec: RoleModelSpec;
+  /**
+   * @default - a new VPC over 2 AZs with isolated subnets only, no NAT gateway, interface endpoints for
+   * Secrets Manager, STS, EventBridge and RDS (all the Lambdas need), and flow logs
+   */
+  readonly vpc?: ec2.IVpc;
+  /** Subnets of the cluster. @default - the VPC's isolated subnets, or its private subnets with egress when it has no isolated ones */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * Subnets of the role-model handler and the broker, which call Secrets Manager and STS besides the cluster.
+   * @default - the VPC's private subnets with egress (a NAT route) when it has them, else the cluster's subnets
+   */
+  readonly lambdaSubnets?: ec2.SubnetSelection;
+  /**
+   * Interface endpoints for what the Lambdas call (Secrets Manager; STS and EventBridge with a broker). `auto`: when their subnets
+   * have no NAT route, reuse the endpoints this app defines for the VPC or create the missing ones (a VPC of this
+   * app) or fail naming the fix (an imported VPC); `create`: create the missing ones; `existing`: the VPC has them.
+   * @default 'auto'
+   */
+  readonly lambdaEndpoints?: LambdaEndpoints;
+  /** @default rds.AuroraPostgresEngineVersion.VER_17_9 (the latest 17.x in this aws-cdk-lib) */
+  readonly engineVersion?: rds.AuroraPostgresEngineVersion;
+  /** Serverless v2 readers besides the writer. @default 0 */
+  readonly readers?: number;
+  /** @default 0.5 */
+  readonly serverlessV2MinCapacity?: number;
+  /** @default 4 */
+  readonly serverlessV2MaxCapacity?: number;
+  /** @default true */
+  readonly deletionProtection?: boolean;
+  /** What deleting the stack does to the cluster. @default RemovalPolicy.SNAPSHOT */
+  readonly clusterRemovalPolicy?: RemovalPolicy;
+  /** See `RoleModelProps.removalPolicy`. @default RemovalPolicy.RETAIN */
+  readonly roleModelRemovalPolicy?: RemovalPolicy;
+  /** See `RoleModelProps.dropDatabaseOnDelete`. @default false */
+  readonly dropDatabaseOnDelete?: boolean;
+  /** @default 'postgres' */
+  readonly masterUsername?: string;
+  /**
+   * The RDS cluster identifier; also names the PostgreSQL log group `/aws/rds/cluster/<id>/postgresql`. Set it
+   * when two environments of the same spec share an account and region.
+   * @default - `spec.cluster`, lowercased as RDS does
+   */
+  readonly clusterIdentifier?: string;
+  /** @default Duration.days(7) */
+  readonly backupRetention?: Duration;
+  /** Retention of PostgreSQL, Lambda and flow logs. @default logs.RetentionDays.ONE_YEAR */
+  readonly logRetention?: logs.RetentionDays;
+  /** The password broker, or `false` for the role model alone. @default - a broker with no requesters yet */
+  readonly broker?: FirefighterBrokerOptions | false;
+  /**
+   * An EC2 host for SSM Session Manager port forwarding to the cluster (`firefighter request ... --connect --tunnel`):
+   * no inbound port, no key pair, IMDSv2, encrypted root volume, out only to the cluster port and SSM over HTTPS.
+   * Its instance id is a stack output and in the broker's locator parameter; let people in with
+   * `accessHost.grantTunnel(role)`. In subnets without a NAT route it needs the ssm, ssmmessages and ec2messages
+   * interface endpoints (created by default, billed hourly). `true` for the defaults.
+   * @default false
+   */
+  readonly accessHost?: boolean | AccessHostOptions;
+  /**
+   * Customer managed KMS key for the cluster's storage, the master secret, Performance Insights, the broker's password
+   * secrets and every log group here (PostgreSQL, Lambdas, flow logs). A key of this app gets the key-policy statement
+   * CloudWatch Logs needs; an imported key must have it already (a synth warning says which).
+   * @default - AWS managed keys (aws/rds, aws/secretsmanager) and CloudWatch Logs' own encryption
+   */
+  readonly encryptionKey?: kms.IKey;
+  /** Security groups of the cluster. @default - a new security group that admits only the Lambdas here */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+  /** Security groups of the role-model handler (not shared with the broker's). @default - a new security group */
+  readonly roleModelSecurityGroups?: ec2.ISecurityGroup[];
+  /** `true` for 7 days' retention under `encryptionKey`, or the options. @default false */
+  readonly performanceInsights?: boolean | PerformanceInsightsOptions;
+  /** Enhanced monitoring of every instance (1, 5, 10, 15, 30 or 60 seconds). @default - none */
+  readonly monitoringInterval?: Duration;
+  /** @default - a role with AmazonRDSEnhancedMonitoringRole, when `monitoringInterval` is set */
+  readonly monitoringRole?: iam.IRole;
+  /**
+   * Single-user rotation of the master secret by the AWS-hosted rotation Lambda (a Serverless Application
+   * Repository app, so the stack deploys with CAPABILITY_AUTO_EXPAND, which the CDK CLI passes). It runs in
+   * `lambdaSubnets` and gets the same route to Secrets Manager and the cluster as the role-model handler.
+   * @default false
+   */
+  readonly masterSecretRotation?: boolean | MasterSecretRotationOptions;
+}
