@@ -5,8 +5,8 @@ import type { DatabaseObjectFacts, ObjectAccessFacts } from './facts.js';
 import { checkedRoles, OBJECT_GRANTS, SEQUENCE_PRIVILEGES, tablePrivileges } from './model.js';
 import type { DatabaseSpec, RoleModelSpec } from './spec.js';
 
-/** One count that differs from the model: the privileges the role lacks on some objects, and those it holds beyond it. */
-export interface PrivilegeQuestion {
+/** One schema, role and object class, with a list of what is missing there and one of what is extra. */
+interface ObjectClassLists {
   readonly schema: string;
   readonly role: string;
   readonly objectClass: ObjectAccessFacts['objectClass'];
@@ -14,14 +14,11 @@ export interface PrivilegeQuestion {
   readonly extra: readonly string[];
 }
 
+/** One count that differs from the model: the privileges the role lacks on some objects, and those it holds beyond it. */
+export type PrivilegeQuestion = ObjectClassLists;
+
 /** The answer: schema-qualified names of the objects lacking one of `missing`, and of those holding one of `extra`. */
-export interface PrivilegeNames {
-  readonly schema: string;
-  readonly role: string;
-  readonly objectClass: ObjectAccessFacts['objectClass'];
-  readonly missing: readonly string[];
-  readonly extra: readonly string[];
-}
+export type PrivilegeNames = ObjectClassLists;
 
 export function accessDrift(a: ObjectAccessFacts, wanted: readonly string[], major: number): { missing: string[]; extra: string[] } {
   const all = a.objectClass === 'tables' ? tablePrivileges(major) : a.objectClass === 'sequences' ? [...SEQUENCE_PRIVILEGES] : ['EXECUTE'];
