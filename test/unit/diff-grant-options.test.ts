@@ -1,0 +1,79 @@
+// lib/core/diff-grant-options.ts: facts in, findings and exact SQL out. Who runs each REVOKE GRANT OPTION, what
+// CASCADE takes along (chains of passed-on options, column grants under a table's option), what the owner gives back.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { cascadedGrants, diffGrantOptions, type GrantOptionFacts, type HeldOption, type Regrant } from '../../lib/core/diff-grant-options.js';
+import { parseSpec } from '../../lib/core/validate.js';
+
+const spec = parseSpec(JSON.parse(readFileSync(new URL('../../examples/reference.json', import.meta.url), 'utf8')));
+const db = spec.databases[0];
+if (!db) throw new Error('reference spec has no database');
+const APP = 'my_pg_app';
+const RO = 'my_pg_firefighter_ro';
+
+const option = (over: Partial<HeldOption>): HeldOption => ({
+  objectClass: 'table', key: 'c1', schema: 'my-pg-db-schema', listed: true, name: 'orders', args: null, column: null,
+  role: APP, privilege: 'SELECT', grantor: 'my_pg_owner', byApplier: false, grantorSettable: true, schemaUsable: false, grantorSchemaUsable: true, ...over,
+});
+const regrant = (over: Partial<Regrant>): Regrant => ({ key: 'c1', column: null, grantor: APP, grantee: 'legacy', privilege: 'SELECT', grantable: false, ...over });
+const facts = (over: Partial<GrantOptionFacts>): GrantOptionFacts => ({ options: [], regrants: [], defaults: [], ...over });
+const sqlOf = (f: GrantOptionFacts) => diffGrantOptions(spec, db, f).steps.map((s) => [s.runAs ?? 'master', s.manual === true, s.sql]);
+
+describe('diffGrantOptions', () => {
+  it('names up to 10 objects in the message, every one in objects, and revokes them in one statement', () => {
+    const options = Array.from({ length: 12 }, (_, i) => option({ key: `c${i}`, name: `t${String(i).padStart(2, '0')}` }));
+    const { findings, steps } = diffGrantOptions(spec, db, facts({ options }));
+    expect(findings).toHaveLength(1);
+    expect(findings[0]?.code).toBe('grant-option');
+    expect(findings[0]?.objects).toHaveLength(12);
+    expect(findings[0]?.message).toMatch(/^my_pg_app holds SELECT WITH GRANT OPTION on 12 object\(s\) in "my-pg-db" and may pass it on to anyone: TABLE "my-pg-db-schema"."t00", .*TABLE "my-pg-db-schema"."t09" and 2 more$/);
+    expect(steps.map((s) => [s.runAs, s.sql])).toEqual([
+      ['my_pg_owner', `REVOKE GRANT OPTION FOR SELECT ON TABLE ${options.map((o) => `"my-pg-db-schema"."${o.name ?? ''}"`).join(', ')} FROM "my_pg_app" CASCADE`],
+    ]);
+  });
+
+  it('follows options passed on, and a table option takes the column grants made from it', () => {
+    const regrants = [
+      regrant({ grantee: 'legacy', grantable: true }), regrant({ grantor: 'legacy', grantee: 'two' }),
+      regrant({ grantee: 'cols', column: 'status' }), regrant({ grantee: 'other', privilege: 'INSERT' }), regrant({ key: 'c2', grantee: 'elsewhere' }),
+    ];
+    expect(cascadedGrants(option({}), regrants).map((r) => r.grantee)).toEqual(['legacy', 'cols', 'two']);
+    expect(cascadedGrants(option({ objectClass: 'column', column: 'id' }), regrants).map((r) => r.grantee)).toEqual([]);
+    expect(cascadedGrants(option({ objectClass: 'column', column: 'status' }), regrants).map((r) => r.grantee)).toEqual(['cols']);
+  });
+
+  it('names what CASCADE takes in the reason, and gives a managed role back from the owner what the model wants', () => {
+    const f = facts({ options: [option({})], regrants: [regrant({}), regrant({ grantee: RO })] });
+    const { steps } = diffGrantOptions(spec, db, f);
+    expect(steps[0]?.reason).toContain(`CASCADE also revokes the grants made from them: legacy SELECT on TABLE "my-pg-db-schema"."orders" (granted by ${APP}), ${RO} SELECT on TABLE "my-pg-db-schema"."orders" (granted by ${APP})`);
+    expect(sqlOf(f).slice(1)).toEqual([['my_pg_owner', false, `GRANT SELECT ON TABLE "my-pg-db-schema"."orders" TO "${RO}"`]]);
+    // Outside the listed schemas the model gives nothing back.
+    expect(sqlOf(facts({ options: [option({ listed: false, schema: 'reporting' })], regrants: [regrant({ grantee: RO })] }))).toHaveLength(1);
+  });
+
+  it('runs as the grantor the applying user may act for, or prints the statement for a human', () => {
+    expect(sqlOf(facts({ options: [option({ grantor: 'postgres', byApplier: true, schemaUsable: true, listed: false, schema: 'reporting', name: 'daily' })] })))
+      .toEqual([['master', false, 'REVOKE GRANT OPTION FOR SELECT ON TABLE "reporting"."daily" FROM "my_pg_app" CASCADE']]);
+    expect(sqlOf(facts({ options: [option({ grantor: 'vendor', grantorSettable: false, listed: false, schema: 'reporting', name: 'daily' })] })))
+      .toEqual([['master', true, 'REVOKE GRANT OPTION FOR SELECT ON TABLE "reporting"."daily" FROM "my_pg_app" CASCADE']]);
+    expect(sqlOf(facts({ options: [option({ objectClass: 'database', key: 'd1', schema: null, listed: false, name: 'my-pg-db', privilege: 'CONNECT' })] })))
+      .toEqual([['my_pg_owner', false, 'REVOKE GRANT OPTION FOR CONNECT ON DATABASE "my-pg-db" FROM "my_pg_app" CASCADE']]);
+    expect(sqlOf(facts({ options: [option({ objectClass: 'column', column: 'status' })] })))
+      .toEqual([['my_pg_owner', false, 'REVOKE GRANT OPTION FOR SELECT ("status") ON TABLE "my-pg-db-schema"."orders" FROM "my_pg_app" CASCADE']]);
+  });
+
+  it('default privileges: the owner\'s own, another role\'s the master acts for, and one it cannot', () => {
+    const d = { schema: 'my-pg-db-schema', objectType: 'r', grantee: APP, privilege: 'SELECT', usable: true };
+    const f = facts({ defaults: [{ ...d, role: 'my_pg_owner' }, { ...d, role: 'postgres', schema: null }, { ...d, role: 'vendor', usable: false, objectType: 'S', privilege: 'USAGE' }] });
+    expect(sqlOf(f)).toEqual([
+      ['my_pg_owner', false, 'ALTER DEFAULT PRIVILEGES IN SCHEMA "my-pg-db-schema" REVOKE GRANT OPTION FOR SELECT ON TABLES FROM "my_pg_app" CASCADE'],
+      ['master', false, 'ALTER DEFAULT PRIVILEGES FOR ROLE "postgres" REVOKE GRANT OPTION FOR SELECT ON TABLES FROM "my_pg_app" CASCADE'],
+      ['master', true, 'ALTER DEFAULT PRIVILEGES FOR ROLE "vendor" IN SCHEMA "my-pg-db-schema" REVOKE GRANT OPTION FOR USAGE ON SEQUENCES FROM "my_pg_app" CASCADE'],
+    ]);
+    expect(diffGrantOptions(spec, db, f).findings.map((x) => x.message)).toContain('future tables created by postgres anywhere will give my_pg_app SELECT WITH GRANT OPTION');
+  });
+
+  it('refuses a privilege name that is not the catalog\'s', () => {
+    expect(() => diffGrantOptions(spec, db, facts({ options: [option({ privilege: 'SELECT; DROP' })] }))).toThrow(/unexpected privilege name/);
+  });
+});
