@@ -28,8 +28,11 @@ SELECT pg_catalog.json_build_object(
     JOIN pg_catalog.pg_roles g ON g.oid OPERATOR(pg_catalog.=) m.roleid
     JOIN pg_catalog.pg_roles u ON u.oid OPERATOR(pg_catalog.=) m.member
     LEFT JOIN pg_catalog.pg_roles gr ON gr.oid OPERATOR(pg_catalog.=) m.grantor
+    -- Members of the listed roles too (diff-unmanaged-members.ts), but not the cluster's administrators
+    -- (superusers, CREATEROLE: the master), who may grant themselves any of these roles anyway.
     WHERE u.rolname OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])
-       OR (g.rolname OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[]) AND u.rolname OPERATOR(pg_catalog.=) current_user)),
+       OR (g.rolname OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])
+           AND (u.rolname OPERATOR(pg_catalog.=) current_user OR NOT (u.rolsuper OR u.rolcreaterole)))),
   'databases', (
     SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
       'name', d.datname, 'owner', pg_catalog.pg_get_userbyid(d.datdba), 'connectionLimit', d.datconnlimit,

@@ -5,6 +5,7 @@ import { managedRoles, type ManagedRole, type RoleAttributes } from './model.js'
 import { diffClusterDatabase } from './diff-cluster-database.js';
 import { diffExtraRoleMembers } from './diff-extra-roles.js';
 import { diffMemberships } from './diff-memberships.js';
+import { diffUnmanagedMembers } from './diff-unmanaged-members.js';
 import { EXPIRED } from './diff-passwords.js';
 import { diffSettings } from './diff-settings.js';
 import type { DiffResult, Finding, Step } from './plan-types.js';
@@ -112,6 +113,9 @@ export function diffCluster(spec: RoleModelSpec, facts: ClusterFacts): DiffResul
   const extra = diffExtraRoleMembers(spec, facts);
   findings.push(...extra.findings);
   steps.push(...extra.steps);
+  const unmanaged = diffUnmanagedMembers(spec, facts);
+  findings.push(...unmanaged.findings);
+  steps.push(...unmanaged.steps);
 
   for (const db of spec.databases) diffClusterDatabase(spec, db, facts, v16, findings, steps);
   diffSettings(spec, facts, findings, steps);

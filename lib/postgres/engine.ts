@@ -5,6 +5,7 @@ import type pg from 'pg';
 import { diffCluster, majorOf } from '../core/diff-cluster.js';
 import { diffDatabase } from '../core/diff-database.js';
 import { extraRoleWarnings } from '../core/diff-extra-roles.js';
+import { unmanagedMemberWarnings } from '../core/diff-unmanaged-members.js';
 import { lockoutWarnings } from '../core/lockout.js';
 import type { Finding, Step } from '../core/plan-types.js';
 import { privilegedRefusal, privilegedRoles } from '../core/privileged-roles.js';
@@ -97,7 +98,7 @@ export async function planWithWarnings(specInput: RoleModelSpec, connection: Con
   const client = await connect(connection, undefined, counter);
   try {
     const state = await inspectAll(client, spec, dbs, sessions);
-    const warnings = [...lockoutWarnings(dbs, await inspectUnmanagedLogins(client, spec)), ...extraRoleWarnings(spec, dbs, state.cluster)];
+    const warnings = [...lockoutWarnings(dbs, await inspectUnmanagedLogins(client, spec)), ...extraRoleWarnings(spec, dbs, state.cluster), ...unmanagedMemberWarnings(spec, state.cluster)];
     warnings.push(...await publicRelianceWarnings(sessions, spec, dbs, state.cluster));
     // A role only a superuser can fix blocks apply; the plan is the remedy (issue 10.6).
     if (state.privileged.findings.length > 0) return { steps: state.privileged.steps, warnings };
@@ -144,7 +145,7 @@ async function converge(maint: pg.Client, spec: RoleModelSpec, dbs: DatabaseSpec
   let cluster = await inspectCluster(maint, spec);
   const privileged = privilegedRoles(spec, cluster);
   if (privileged.findings.length > 0) throw new NeedsOperatorError(privileged.findings, privilegedRefusal(privileged));
-  warnings.push(...extraRoleWarnings(spec, dbs, cluster));
+  warnings.push(...extraRoleWarnings(spec, dbs, cluster), ...unmanagedMemberWarnings(spec, cluster));
   warnings.push(...await publicRelianceWarnings(sessions, spec, dbs, cluster));
   let diff = diffCluster(spec, cluster);
   fixed.push(...diff.findings.filter(inScope(dbs)));
