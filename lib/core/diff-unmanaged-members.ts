@@ -7,7 +7,7 @@
 import type { ClusterFacts, MembershipFacts } from './facts.js';
 import { managedRoles, type ManagedRole } from './model.js';
 import type { DiffResult, Finding } from './plan-types.js';
-import { isPerPerson, LOGIN_SUFFIX_BYTES, type RoleModelSpec } from './spec.js';
+import { LOGIN_SUFFIX_BYTES, type RoleModelSpec } from './spec.js';
 import { quoteIdent } from './sql-text.js';
 
 const WHAT: Record<ManagedRole['kind'], string> = {
@@ -21,9 +21,10 @@ const WHAT: Record<ManagedRole['kind'], string> = {
 function unmanagedMembers(spec: RoleModelSpec, facts: ClusterFacts): { m: MembershipFacts; role: ManagedRole }[] {
   const roles = managedRoles(spec);
   const managed = new Set(roles.map((r) => r.name));
-  // `<group>_<6 hex>`, as db_admin names them (sql/db_admin_per_person.sql); hand-made ones are caught as
-  // passwords set outside the broker (diff-passwords.ts).
-  const personLogin = (member: string, role: ManagedRole) => isPerPerson(spec) && (role.kind === 'firefighterRo' || role.kind === 'firefighterRw')
+  // `<group>_<6 hex>`, as db_admin names them (sql/db_admin_per_person.sql), in either mode: after a switch back
+  // to shared logins they expire and db_admin drops them; hand-made ones are caught as passwords set outside the
+  // broker (diff-passwords.ts).
+  const personLogin = (member: string, role: ManagedRole) => (role.kind === 'firefighterRo' || role.kind === 'firefighterRw')
     && /_[0-9a-f]{6}$/.test(member) && member.slice(0, -LOGIN_SUFFIX_BYTES) === role.name;
   const out: { m: MembershipFacts; role: ManagedRole }[] = [];
   for (const m of facts.memberships) {
