@@ -91,9 +91,6 @@ export interface HistoryInput {
 
 export type BrokerInput = RequestInput | RevokeInput | StatusInput | SweepInput | ExtendInput | DecideInput | HistoryInput;
 
-// What a proof is bound to (proof-binding.ts), for the broker and the CLI that parse and sign the same input.
-export { PROOF_BINDING_HEADERS, proofBinding, proofBindingHeaders, type ProofBinding } from './proof-binding.js';
-
 export const DEFAULT_REVOKE_REASON = 'revoked by the requester';
 
 export class BrokerInputError extends Error {

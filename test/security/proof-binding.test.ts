@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBrokerHandler, type BrokerHandler } from '../../lambda/broker-handler.js';
 import { parseBrokerConfig } from '../../lib/core/broker-config.js';
-import { parseBrokerInput, proofBinding } from '../../lib/core/broker-input.js';
+import { parseBrokerInput } from '../../lib/core/broker-input.js';
+import { proofBinding } from '../../lib/core/proof-binding.js';
 import { signIdentityProof, stsIdentityVerifier } from '../../lib/broker/sts-identity.js';
 import { queryAs } from '../support/catalog.js';
 import { startEmbeddedServer, type EmbeddedServer } from '../support/embedded-server.js';
