@@ -20,27 +20,30 @@ WITH roles AS (
   -- Every object with an explicit ACL; key names it (a column shares its table's key).
   SELECT 'database'::pg_catalog.text AS object_class, ('d' OPERATOR(pg_catalog.||) d.oid::pg_catalog.text) AS key,
          NULL::pg_catalog.oid AS nspoid, NULL::pg_catalog.text AS nspname, false AS listed, d.datname::pg_catalog.text AS name,
-         NULL::pg_catalog.text AS args, NULL::pg_catalog.text AS col, d.datdba AS owner, d.datacl AS acl
+         NULL::pg_catalog.text AS args, NULL::pg_catalog.text AS col, d.datdba AS owner, d.datacl AS acl,
+         'pg_catalog.pg_database'::pg_catalog.regclass AS catalog, d.oid AS objoid
   FROM pg_catalog.pg_database d
   WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database() AND d.datacl IS NOT NULL
   UNION ALL
-  SELECT 'schema', 'n' OPERATOR(pg_catalog.||) n.oid::pg_catalog.text, n.oid, n.nspname, n.listed, NULL, NULL, NULL, n.nspowner, n.nspacl
+  SELECT 'schema', 'n' OPERATOR(pg_catalog.||) n.oid::pg_catalog.text, n.oid, n.nspname, n.listed, NULL, NULL, NULL, n.nspowner, n.nspacl,
+         'pg_catalog.pg_namespace'::pg_catalog.regclass, n.oid
   FROM nsp n WHERE n.nspacl IS NOT NULL
   UNION ALL
   SELECT CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'S'::pg_catalog."char" THEN 'sequence' ELSE 'table' END,
-         'c' OPERATOR(pg_catalog.||) c.oid::pg_catalog.text, n.oid, n.nspname, n.listed, c.relname::pg_catalog.text, NULL, NULL, c.relowner, c.relacl
+         'c' OPERATOR(pg_catalog.||) c.oid::pg_catalog.text, n.oid, n.nspname, n.listed, c.relname::pg_catalog.text, NULL, NULL, c.relowner, c.relacl,
+         'pg_catalog.pg_class'::pg_catalog.regclass, c.oid
   FROM pg_catalog.pg_class c JOIN nsp n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
   WHERE c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p', 'v', 'm', 'f', 'S']::pg_catalog."char"[]) AND c.relacl IS NOT NULL
   UNION ALL
   SELECT 'column', 'c' OPERATOR(pg_catalog.||) c.oid::pg_catalog.text, n.oid, n.nspname, n.listed, c.relname::pg_catalog.text, NULL,
-         a.attname::pg_catalog.text, c.relowner, a.attacl
+         a.attname::pg_catalog.text, c.relowner, a.attacl, 'pg_catalog.pg_class'::pg_catalog.regclass, c.oid
   FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) a.attrelid
   JOIN nsp n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
   WHERE a.attacl IS NOT NULL AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
     AND c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p', 'v', 'm', 'f']::pg_catalog."char"[])
   UNION ALL
   SELECT 'routine', 'p' OPERATOR(pg_catalog.||) f.oid::pg_catalog.text, n.oid, n.nspname, n.listed, f.proname::pg_catalog.text,
-         pg_catalog.oidvectortypes(f.proargtypes), NULL, f.proowner, f.proacl
+         pg_catalog.oidvectortypes(f.proargtypes), NULL, f.proowner, f.proacl, 'pg_catalog.pg_proc'::pg_catalog.regclass, f.oid
   FROM pg_catalog.pg_proc f JOIN nsp n ON n.oid OPERATOR(pg_catalog.=) f.pronamespace
   WHERE f.proacl IS NOT NULL
 ), held AS (
@@ -52,7 +55,7 @@ WITH roles AS (
                 WHERE x.is_grantable AND x.grantee OPERATOR(pg_catalog.<>) o.owner
                   AND (x.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid OR x.grantee OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT r.oid FROM roles r))))
 ), acl AS (
-  SELECT o.object_class, o.key, o.nspoid, o.nspname, o.listed, o.name, o.args, o.col, o.owner,
+  SELECT o.object_class, o.key, o.nspoid, o.nspname, o.listed, o.name, o.args, o.col, o.owner, o.catalog, o.objoid,
          x.grantor, x.grantee, x.privilege_type, x.is_grantable
   FROM objects o JOIN held h ON h.key OPERATOR(pg_catalog.=) o.key CROSS JOIN LATERAL pg_catalog.aclexplode(o.acl) x
 ), options AS (
@@ -65,6 +68,10 @@ SELECT pg_catalog.json_build_object(
   'options', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
       'objectClass', o.object_class, 'key', o.key, 'schema', o.nspname, 'listed', o.listed, 'name', o.name, 'args', o.args,
       'column', o.col, 'role', o.role, 'privilege', o.privilege_type, 'grantor', pg_catalog.pg_get_userbyid(o.grantor),
+      'byOwner', o.grantor OPERATOR(pg_catalog.=) o.owner,
+      -- Extension members keep their owner; apply hands any other object in a listed schema to the owner role.
+      'member', EXISTS (SELECT FROM pg_catalog.pg_depend e WHERE e.classid OPERATOR(pg_catalog.=) o.catalog
+                        AND e.objid OPERATOR(pg_catalog.=) o.objoid AND e.deptype OPERATOR(pg_catalog.=) 'e'::pg_catalog."char"),
       'byApplier', pg_catalog.pg_get_userbyid(o.grantor) OPERATOR(pg_catalog.=) CURRENT_USER,
       'grantorSettable', CASE WHEN pg_catalog.current_setting('server_version_num')::pg_catalog.int4 OPERATOR(pg_catalog.>=) 160000
                               THEN pg_catalog.pg_has_role(CURRENT_USER, o.grantor, 'SET')

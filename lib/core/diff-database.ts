@@ -50,8 +50,9 @@ export function diffDatabase(input: DatabaseDiffInput): DiffResult {
   const usageRoles = roles.filter((r) => r.kind === 'app' || r.kind === 'firefighterRo' || r.kind === 'firefighterRw').map((r) => r.name);
 
   // 0. Grant options first (lib/core/diff-grant-options.ts): later REVOKEs fail on grants made from them.
-  if (facts.grantOptions) {
-    const options = diffGrantOptions(spec, db, facts.grantOptions);
+  //    Those granted by the owner of an object handed to the owner role below follow the handover (step 2).
+  const options = facts.grantOptions ? diffGrantOptions(spec, db, facts.grantOptions) : undefined;
+  if (options) {
     findings.push(...options.findings);
     steps.push(...options.steps);
   }
@@ -92,6 +93,8 @@ export function diffDatabase(input: DatabaseDiffInput): DiffResult {
     add(owner, `REVOKE USAGE ON SCHEMA ${quoteIdents(db.schemas)} FROM SESSION_USER`, 'end the temporary schema usage');
     for (const role of borrowed) add(undefined, `REVOKE ${quoteIdent(role)} FROM CURRENT_USER`, `end the temporary membership in ${role}`);
   }
+
+  steps.push(...(options?.afterHandover ?? []));
 
   // 3. Schema access: USAGE for app and firefighters, CREATE for nobody.
   for (const a of facts.schemaAccess) {

@@ -9,7 +9,9 @@
 // wants that way gets it back from the owner in the same transaction. Each REVOKE runs as the grantor of the
 // option, chosen as for the other revokes (grantRunner in lib/core/diff-wide-privileges.ts).
 // These steps come first among a database's steps: the REVOKEs that follow (without CASCADE) would fail on a
-// privilege that still has dependent grants, and an ownership change would rewrite the grantors read here.
+// privilege that still has dependent grants, and an ownership change would rewrite the grantors read here. Only
+// an option granted by the owner of an object apply hands to the owner role, where the applying user cannot act
+// for that owner, waits for the handover (ALTER ... OWNER makes the owner role its grantor): afterHandover.
 import { grantRunner, type GrantSource } from './diff-wide-privileges.js';
 import { checkedRoles, connectors, OBJECT_GRANTS } from './model.js';
 import { nameList, type DiffResult, type Finding, type Step } from './plan-types.js';
@@ -31,6 +33,10 @@ export interface HeldOption extends GrantSource {
   /** The holder: a managed role, or PUBLIC. */
   readonly role: string;
   readonly privilege: string;
+  /** The grantor owns the object. */
+  readonly byOwner: boolean;
+  /** The object belongs to an extension (apply leaves its owner as it is). */
+  readonly member: boolean;
 }
 
 /** A grant on an object with a held option, made by a role other than its owner. */
@@ -103,7 +109,8 @@ export function cascadedGrants(o: HeldOption, regrants: readonly Regrant[]): Reg
   return out;
 }
 
-export function diffGrantOptions(spec: RoleModelSpec, db: DatabaseSpec, facts: GrantOptionFacts): DiffResult {
+/** steps run first among a database's steps; afterHandover right after objects are handed to the owner role. */
+export function diffGrantOptions(spec: RoleModelSpec, db: DatabaseSpec, facts: GrantOptionFacts): DiffResult & { afterHandover: Step[] } {
   const owner = db.roles.owner.name;
   const admin = spec.admin.name;
   const database = db.name;
@@ -119,12 +126,17 @@ export function diffGrantOptions(spec: RoleModelSpec, db: DatabaseSpec, facts: G
   };
 
   const findings: Finding[] = [];
-  const groups = new Map<string, { runAs?: string; manual?: string; lend: boolean; sql: Map<string, string[]>; cascades: string[]; restore: string[] }>();
+  const groups = new Map<string, { runAs?: string; manual?: string; lend: boolean; handover: boolean; sql: Map<string, string[]>; cascades: string[]; restore: string[] }>();
   const byHolder = new Map<string, { role: string; privilege: string; names: string[]; cascades: string[] }>();
+  const afterHandover: Step[] = [];
   for (const o of facts.options) {
-    const runner = grantRunner(owner, admin, o, o.listed && o.grantor === owner);
-    const key = `${runner.manual ?? ''}\0${runner.runAs ?? ''}`;
-    if (!groups.has(key)) groups.set(key, { ...(runner.runAs ? { runAs: runner.runAs } : {}), ...(runner.manual ? { manual: runner.manual } : {}), lend: false, sql: new Map(), cascades: [], restore: [] });
+    let runner = grantRunner(owner, admin, o, o.listed && o.grantor === owner);
+    // Granted by the owner of an object apply hands to the owner role (lib/core/diff-database.ts, step 2) which the
+    // applying user cannot act for: ALTER ... OWNER makes the owner role the grantor, so the owner revokes it after.
+    const handover = runner.manual !== undefined && o.listed && o.byOwner && !o.member && o.objectClass !== 'database';
+    if (handover) runner = grantRunner(owner, admin, { ...o, grantor: owner }, true);
+    const key = `${runner.manual ?? ''}\0${runner.runAs ?? ''}\0${handover}`;
+    if (!groups.has(key)) groups.set(key, { ...(runner.runAs ? { runAs: runner.runAs } : {}), ...(runner.manual ? { manual: runner.manual } : {}), lend: false, handover, sql: new Map(), cascades: [], restore: [] });
     const group = groups.get(key);
     if (!group) continue;
     group.lend ||= runner.lendPublic === true;
@@ -154,14 +166,16 @@ export function diffGrantOptions(spec: RoleModelSpec, db: DatabaseSpec, facts: G
   }
 
   const steps: Step[] = [];
+  let target = steps;
   const step = (runAs: string | undefined, sql: string, reason: string, manual?: boolean): void => {
-    steps.push({ phase: 'database-objects', database, ...(runAs ? { runAs } : {}), sql, reason, ...(manual ? { manual } : {}) });
+    target.push({ phase: 'database-objects', database, ...(runAs ? { runAs } : {}), sql, reason, ...(manual ? { manual } : {}) });
   };
   const statements = (sql: Map<string, string[]>): string => [...sql].map(([head, objects]) => {
     const [revoke = '', from = ''] = head.split('\0');
     return `${revoke} ${objects.join(', ')} ${from}`;
   }).join(';\n');
   for (const g of groups.values()) {
+    target = g.handover ? afterHandover : steps;
     const cascade = g.cascades.length > 0 ? `; CASCADE also revokes the grants made from them: ${g.cascades.join(', ')}` : '';
     if (g.manual) {
       step(undefined, statements(g.sql), `${g.manual}${cascade}`, true);
@@ -174,6 +188,7 @@ export function diffGrantOptions(spec: RoleModelSpec, db: DatabaseSpec, facts: G
     if (g.restore.length > 0) step(owner, [...new Set(g.restore)].join(';\n'), 'give back what the model grants and CASCADE took along');
   }
 
+  target = steps;
   // Default privileges: what `role` creates later would come with the option.
   const defaults = new Map<string, { d: DefaultOption; privileges: string[] }>();
   for (const d of facts.defaults) {
@@ -196,5 +211,5 @@ export function diffGrantOptions(spec: RoleModelSpec, db: DatabaseSpec, facts: G
     else if (d.usable) step(undefined, sql, `future ${objects.toLowerCase()} of ${d.role} ${where} come without grant options`);
     else step(undefined, sql, `default privileges of ${d.role}, whom the applying user cannot act for: run it as ${d.role} (or a member of it)`, true);
   }
-  return { findings, steps };
+  return { findings, steps, afterHandover };
 }

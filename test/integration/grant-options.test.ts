@@ -161,4 +161,20 @@ describe.each(testedMajors())('grant options held by managed roles on PostgreSQL
     expect((await verifyRoleModel(spec, conn())).findings).toEqual([]);
     expect((await applyRoleModel(spec, conn())).steps).toEqual([]);
   });
+
+  it('an option granted by the owner of an object apply hands to the owner role is revoked in the same apply', async () => {
+    // The migrator made a table without SET ROLE and shared it with the option (set up as the bootstrap superuser).
+    await query(server.superuserUrl(DB), `CREATE TABLE ${S}.handover (id int);
+      ALTER TABLE ${S}.handover OWNER TO my_pg_migrator;
+      GRANT USAGE ON SCHEMA ${S} TO my_pg_migrator;
+      SET ROLE my_pg_migrator;
+      GRANT SELECT ON ${S}.handover TO ${APP} WITH GRANT OPTION;
+      RESET ROLE;
+      REVOKE USAGE ON SCHEMA ${S} FROM my_pg_migrator;`);
+    expect((await verifyRoleModel(spec, conn())).findings.filter((f) => f.code === 'grant-option').map((f) => f.message))
+      .toEqual([`${APP} holds SELECT WITH GRANT OPTION on 1 object(s) in "${DB}" and may pass it on to anyone: TABLE ${S}."handover"`]);
+    await applyRoleModel(spec, conn());
+    expect(await query(server.superuserUrl(DB), HELD, [MANAGED])).toEqual([]);
+    expect((await applyRoleModel(spec, conn())).steps).toEqual([]);
+  });
 });

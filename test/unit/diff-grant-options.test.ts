@@ -13,7 +13,8 @@ const RO = 'my_pg_firefighter_ro';
 
 const option = (over: Partial<HeldOption>): HeldOption => ({
   objectClass: 'table', key: 'c1', schema: 'my-pg-db-schema', listed: true, name: 'orders', args: null, column: null,
-  role: APP, privilege: 'SELECT', grantor: 'my_pg_owner', byApplier: false, grantorSettable: true, schemaUsable: false, grantorSchemaUsable: true, ...over,
+  role: APP, privilege: 'SELECT', grantor: 'my_pg_owner', byApplier: false, grantorSettable: true, schemaUsable: false, grantorSchemaUsable: true,
+  byOwner: false, member: false, ...over,
 });
 const regrant = (over: Partial<Regrant>): Regrant => ({ key: 'c1', column: null, grantor: APP, grantee: 'legacy', privilege: 'SELECT', grantable: false, ...over });
 const facts = (over: Partial<GrantOptionFacts>): GrantOptionFacts => ({ options: [], regrants: [], defaults: [], ...over });
@@ -60,6 +61,16 @@ describe('diffGrantOptions', () => {
       .toEqual([['my_pg_owner', false, 'REVOKE GRANT OPTION FOR CONNECT ON DATABASE "my-pg-db" FROM "my_pg_app" CASCADE']]);
     expect(sqlOf(facts({ options: [option({ objectClass: 'column', column: 'status' })] })))
       .toEqual([['my_pg_owner', false, 'REVOKE GRANT OPTION FOR SELECT ("status") ON TABLE "my-pg-db-schema"."orders" FROM "my_pg_app" CASCADE']]);
+  });
+
+  it('granted by the owner of an object apply hands to the owner role: revoked by the owner role after the handover', () => {
+    const handed = option({ grantor: 'my_pg_migrator', grantorSettable: false, byOwner: true });
+    const r = diffGrantOptions(spec, db, facts({ options: [handed] }));
+    expect(r.steps).toEqual([]);
+    expect(r.afterHandover.map((s) => [s.runAs, s.sql])).toEqual([['my_pg_owner', 'REVOKE GRANT OPTION FOR SELECT ON TABLE "my-pg-db-schema"."orders" FROM "my_pg_app" CASCADE']]);
+    // An extension member keeps its owner; outside the listed schemas nothing is handed over: a human runs those.
+    expect(sqlOf(facts({ options: [{ ...handed, member: true }] }))).toEqual([['master', true, 'REVOKE GRANT OPTION FOR SELECT ON TABLE "my-pg-db-schema"."orders" FROM "my_pg_app" CASCADE']]);
+    expect(sqlOf(facts({ options: [{ ...handed, listed: false }] }))[0]?.[1]).toBe(true);
   });
 
   it('default privileges: the owner\'s own, another role\'s the master acts for, and one it cannot', () => {
