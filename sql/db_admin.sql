@@ -101,11 +101,12 @@ BEGIN
 END
 $fn$;
 
--- The password argument: SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>, at least 4096 iterations,
+-- What every issue of a password checks, in this order: the audit fields, the validity (1 or 2 hours), and the
+-- password argument: SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>, at least 4096 iterations,
 -- a salt of at least 16 bytes, both keys 32 bytes (44 base64 characters). The pattern has no counted
 -- repetitions ({43}, {22,88}): PostgreSQL's regex engine expands those into large automata, which cost 1.7 ms
 -- to compile on each new backend and 0.4 ms per match; the lengths are checked on the captured parts instead.
-CREATE OR REPLACE FUNCTION db_admin.check_scram_verifier(p_password text)
+CREATE OR REPLACE FUNCTION db_admin.check_issue_input(p_requested_by text, p_incident_id text, p_reason text, p_hours integer, p_password text)
 RETURNS void
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -117,6 +118,10 @@ DECLARE
   v_parts text[];
   v_ok    boolean := false;
 BEGIN
+  PERFORM db_admin.check_audit_fields(p_requested_by, p_incident_id, p_reason);
+  IF p_hours IS NULL OR p_hours OPERATOR(pg_catalog.<) 1 OR p_hours OPERATOR(pg_catalog.>) 2 THEN
+    RAISE EXCEPTION 'validity must be 1 or 2 hours' USING ERRCODE = 'FF003';
+  END IF;
   v_parts := pg_catalog.regexp_match(p_password,
     '^SCRAM-SHA-256\$([0-9]+):([A-Za-z0-9+/]+)(=*)\$([A-Za-z0-9+/]+)=:([A-Za-z0-9+/]+)=$');
   -- Nested, so the cast and the decode only see what the length checks admitted.
@@ -278,11 +283,7 @@ SET TimeZone = 'UTC'
 SET standard_conforming_strings = on
 AS $fn$
 BEGIN
-  PERFORM db_admin.check_audit_fields(p_requested_by, p_incident_id, p_reason);
-  IF p_hours IS NULL OR p_hours < 1 OR p_hours > 2 THEN
-    RAISE EXCEPTION 'validity must be 1 or 2 hours' USING ERRCODE = 'FF003';
-  END IF;
-  PERFORM db_admin.check_scram_verifier(p_password);
+  PERFORM db_admin.check_issue_input(p_requested_by, p_incident_id, p_reason, p_hours, p_password);
   RETURN (db_admin.issue_shared_password(db_admin.lock_firefighter_role(p_role), p_password, p_hours,
     p_requested_by, p_incident_id, p_reason, p_takeover)).expires_at;
 END
@@ -394,7 +395,7 @@ $fn$;
 
 -- Nothing here is executable by default; the engine grants EXECUTE on the contract's functions to the broker.
 REVOKE ALL ON FUNCTION db_admin.check_audit_fields(text, text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION db_admin.check_scram_verifier(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION db_admin.check_issue_input(text, text, text, integer, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.lock_firefighter_role(name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.assert_guardrails(db_admin.firefighter_role) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.issue_shared_password(db_admin.firefighter_role, text, integer, text, text, text, boolean) FROM PUBLIC;

@@ -12,7 +12,7 @@
 --     standard_conforming_strings on; functions schema-qualified; names through format('%I').
 --   * Only the holder recorded in firefighter_role, for the incident recorded there, may reissue or extend;
 --     the row is locked (lock_firefighter_role) for the whole transaction.
---   * The password argument must be a SCRAM-SHA-256 verifier (check_scram_verifier, part 1).
+--   * The password argument must be a SCRAM-SHA-256 verifier (check_issue_input, part 1).
 --   * Refusals reuse the SQLSTATEs of parts 1 and 2 (FP003: not the holder; FP004: incident total used).
 
 -- Issues the role's password: for its current holder on the same incident a new password with the expiry
@@ -42,11 +42,7 @@ DECLARE
   v_row    db_admin.firefighter_role;
   v_issued record;
 BEGIN
-  PERFORM db_admin.check_audit_fields(p_requested_by, p_incident_id, p_reason);
-  IF p_hours IS NULL OR p_hours < 1 OR p_hours > 2 THEN
-    RAISE EXCEPTION 'validity must be 1 or 2 hours' USING ERRCODE = 'FF003';
-  END IF;
-  PERFORM db_admin.check_scram_verifier(p_password);
+  PERFORM db_admin.check_issue_input(p_requested_by, p_incident_id, p_reason, p_hours, p_password);
   v_row := db_admin.lock_firefighter_role(p_role);
 
   IF v_row.holder OPERATOR(pg_catalog.=) p_requested_by AND v_row.incident_id OPERATOR(pg_catalog.=) p_incident_id

@@ -180,11 +180,7 @@ DECLARE
   v_expires  timestamptz;
   v_active   integer;
 BEGIN
-  PERFORM db_admin.check_audit_fields(p_requested_by, p_incident_id, p_reason);
-  IF p_hours IS NULL OR p_hours < 1 OR p_hours > 2 THEN
-    RAISE EXCEPTION 'validity must be 1 or 2 hours' USING ERRCODE = 'FF003';
-  END IF;
-  PERFORM db_admin.check_scram_verifier(p_password);
+  PERFORM db_admin.check_issue_input(p_requested_by, p_incident_id, p_reason, p_hours, p_password);
   v_policy := db_admin.lock_login_policy(p_role);
 
   -- The same person on the same incident gets a new password on the login they hold; the expiry stays.
