@@ -13,7 +13,7 @@
 // an option granted by the owner of an object apply hands to the owner role, where the applying user cannot act
 // for that owner, waits for the handover (ALTER ... OWNER makes the owner role its grantor): afterHandover.
 import { grantRunner, type GrantSource } from './diff-wide-privileges.js';
-import { checkedRoles, connectors, OBJECT_GRANTS } from './model.js';
+import { checkedRoles, connectors, managedRoles, OBJECT_GRANTS } from './model.js';
 import { nameList, type DiffResult, type Finding, type Step } from './plan-types.js';
 import type { DatabaseSpec, RoleModelSpec } from './spec.js';
 import { quoteIdent } from './sql-text.js';
@@ -212,4 +212,24 @@ export function diffGrantOptions(spec: RoleModelSpec, db: DatabaseSpec, facts: G
     else step(undefined, sql, `default privileges of ${d.role}, whom the applying user cannot act for: run it as ${d.role} (or a member of it)`, true);
   }
   return { findings, steps, afterHandover };
+}
+
+/**
+ * For plan and apply: every role outside the model that loses a grant when apply revokes an option with CASCADE
+ * (what a managed role passed on from an option, and what was passed on from there), one warning per role.
+ */
+export function grantOptionWarnings(spec: RoleModelSpec, db: DatabaseSpec, facts: GrantOptionFacts | undefined): Finding[] {
+  const managed = new Set(managedRoles(spec).map((r) => r.name));
+  const lost = new Map<string, Set<string>>();
+  for (const o of facts?.options ?? []) {
+    for (const r of cascadedGrants(o, facts?.regrants ?? [])) {
+      if (managed.has(r.grantee)) continue;
+      if (!lost.has(r.grantee)) lost.set(r.grantee, new Set());
+      lost.get(r.grantee)?.add(`${r.privilege} on ${optionObject(o)}${r.column === null ? '' : ` (${quoteIdent(r.column)})`} (granted by ${r.grantor})`);
+    }
+  }
+  return [...lost].map(([grantee, grants]) => ({
+    code: 'grant-option-cascade', database: db.name, subject: grantee,
+    message: `${grantee} will lose ${grants.size} grant(s) in "${db.name}" made from grant options the model does not give (REVOKE GRANT OPTION ... CASCADE): ${nameList([...grants])}`,
+  }));
 }

@@ -108,7 +108,11 @@ describe.each(testedMajors())('grant options held by managed roles on PostgreSQL
   });
 
   it('apply revokes the options with CASCADE, says what went with them, and keeps the privileges', async () => {
-    const { steps } = await planWithWarnings(spec, conn());
+    const { steps, warnings } = await planWithWarnings(spec, conn());
+    const cascade = [`legacy_login will lose 5 grant(s) in "${DB}" made from grant options the model does not give (REVOKE GRANT OPTION ... CASCADE): `
+      + `CONNECT on DATABASE "${DB}" (granted by ${APP}), EXECUTE on ROUTINE ${S}."order_count"() (granted by ${APP}), SELECT on TABLE ${S}."orders" (granted by ${APP}), `
+      + `SELECT on TABLE "reporting"."daily" (granted by ${APP}), USAGE on SCHEMA ${S} (granted by ${APP})`];
+    expect(warnings.filter((w) => w.code === 'grant-option-cascade').map((w) => w.message)).toEqual(cascade);
     const revoking = steps.filter((s) => s.sql.includes('GRANT OPTION'));
     expect(revoking.map((s) => s.sql).join('\n')).toContain(`REVOKE GRANT OPTION FOR SELECT ON TABLE ${S}."orders" FROM "${APP}" CASCADE`);
     const reasons = revoking.map((s) => s.reason).join('\n');
@@ -116,6 +120,7 @@ describe.each(testedMajors())('grant options held by managed roles on PostgreSQL
       `legacy_login EXECUTE on ROUTINE ${S}."order_count"()`, 'legacy_login SELECT on TABLE "reporting"."daily"']) expect(reasons).toContain(lost);
 
     const applied = await applyRoleModel(spec, conn());
+    expect(applied.warnings.filter((w) => w.code === 'grant-option-cascade').map((w) => w.message)).toEqual(cascade);
     expect(applied.steps.filter((s) => s.sql.includes('GRANT OPTION')).map((s) => s.reason).join('\n')).toContain(`legacy_login SELECT on TABLE ${S}."orders"`);
     expect(await query(server.superuserUrl(DB), HELD, [MANAGED])).toEqual([]);
     // The options and everything granted from them are gone; what the model gives stays (reporting: the
@@ -147,7 +152,8 @@ describe.each(testedMajors())('grant options held by managed roles on PostgreSQL
       WHERE c.oid = '${S}.orders'::regclass AND a.grantee = '${RO}'::regrole AND a.privilege_type = 'SELECT'`;
     expect(await query(server.superuserUrl(DB), grantedBy)).toEqual([{ g: APP }]);
 
-    const { steps } = await planWithWarnings(spec, conn());
+    const { steps, warnings } = await planWithWarnings(spec, conn());
+    expect(warnings.filter((w) => w.code === 'grant-option-cascade').map((w) => w.subject)).toEqual(['legacy_login', 'legacy_two']);
     const reasons = steps.map((s) => s.reason).join('\n');
     expect(reasons).toContain(`${RO} SELECT on TABLE ${S}."orders" (granted by ${APP})`);
     expect(reasons).toContain(`legacy_login CONNECT on DATABASE "${DB}" (granted by ${APP}), legacy_two CONNECT on DATABASE "${DB}" (granted by legacy_login)`);
