@@ -2,7 +2,7 @@
 -- the default): a reissue for the holder, an extension within the incident's total, and the record of the
 -- previous holder's sessions ended at a takeover.
 --
--- Installed by the engine right after sql/db_admin_per_person.sql, in the same step and under the same version
+-- Installed by the engine right after sql/db_admin_approvals_history.sql, in the same step and under the same version
 -- marker. Static like parts 1 and 2. set_firefighter_password (part 1) keeps its behaviour: these functions are
 -- what the broker calls, and request_firefighter_password shares its body (issue_shared_password) for
 -- everything but a reissue.

@@ -1,5 +1,5 @@
 // The broker's per-person actions (spec "firefighterLogins": "per-person"), on the db_admin functions of
-// sql/db_admin_per_person.sql: issue (or reissue) a login, extend it, revoke logins, sweep expired logins,
+// sql/db_admin_per_person*.sql and db_admin_approvals_history.sql: issue (or reissue) a login, extend it, revoke logins, sweep expired logins,
 // decide approvals, list logins, read the history. Same rules as actions.ts: secrets stay in one invocation.
 import type { FirefighterAccess } from '../core/broker-config.js';
 import type { DecideInput, ExtendInput, HistoryInput, RequestInput, RevokeInput } from '../core/broker-input.js';

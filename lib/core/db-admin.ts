@@ -36,7 +36,8 @@ export const DB_ADMIN_FUNCTIONS = {
   /** () RETURNS TABLE(role name, access text, holder text, incident_id text, expires_at timestamptz,
    *  active boolean, sessions integer): who holds which role until when, sessions on this instance. */
   status: 'firefighter_status()',
-  // Part 2, sql/db_admin_per_person.sql: per-person logins, approvals, history.
+  // Part 2, sql/db_admin_per_person.sql, db_admin_per_person_end.sql, db_admin_approvals_history.sql: per-person
+  // logins, approvals, history.
   /** (p_role, p_password, p_hours, p_requested_by, p_incident_id, p_reason) RETURNS TABLE(outcome text
    *  ('issued' | 'reissued' | 'pending'), login name, expires_at timestamptz, request_id bigint). */
   issueLogin: 'issue_firefighter_login(name, text, integer, text, text, text)',

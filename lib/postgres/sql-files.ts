@@ -33,8 +33,11 @@ export function dbAdminMarker(text: string): string {
   return `cdk-aurora-firefighter db_admin sha256:${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
 }
 
-/** What the engine installs in db_admin: part 1, part 2 (per-person logins) and part 3 (the shared holder's
- *  workflow) in one step, one marker. */
+/** The files of db_admin, in the order they are installed. */
+export const DB_ADMIN_FILES = ['db_admin.sql', 'db_admin_per_person.sql', 'db_admin_per_person_end.sql', 'db_admin_approvals_history.sql', 'db_admin_holder.sql'] as const;
+
+/** What the engine installs in db_admin: part 1, part 2 (per-person logins: issue, end, approvals and reads) and
+ *  part 3 (the shared holder's workflow) in one step, one marker. */
 export function dbAdminText(): string {
-  return `${readSql('db_admin.sql').trimEnd()}\n\n${readSql('db_admin_per_person.sql').trimEnd()}\n\n${readSql('db_admin_holder.sql')}`;
+  return `${DB_ADMIN_FILES.map((f) => readSql(f).trimEnd()).join('\n\n')}\n`;
 }

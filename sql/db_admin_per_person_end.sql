@@ -1,0 +1,139 @@
+-- db_admin, part 2b: how per-person logins end (spec "firefighterLogins": "per-person"). A revoke expires them;
+-- each instance ends their sessions; the writer then drops them and records how many sessions each had.
+--
+-- Installed right after sql/db_admin_per_person.sql (its tables), in the same step and under the same version
+-- marker; the security notes of parts 1 and 2 apply.
+
+-- Expires the caller's logins of the group (every holder's with p_all); their sessions are ended and the
+-- logins dropped by end_login_sessions on each instance, then drop_expired_firefighter_logins.
+CREATE OR REPLACE FUNCTION db_admin.revoke_firefighter_logins(
+  p_role name,
+  p_requested_by text,
+  p_incident_id text,
+  p_reason text,
+  p_all boolean DEFAULT false
+)
+RETURNS TABLE (login name, holder text, incident_id text)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $fn$
+#variable_conflict use_column
+DECLARE
+  v_now timestamptz := pg_catalog.clock_timestamp();
+  v_row db_admin.firefighter_login;
+BEGIN
+  PERFORM db_admin.check_audit_fields(p_requested_by, p_incident_id, p_reason);
+  PERFORM db_admin.lock_login_policy(p_role);
+  FOR v_row IN
+    SELECT * FROM db_admin.firefighter_login l
+     WHERE l.role = p_role AND l.dropped_at IS NULL AND l.expires_at > v_now
+       AND (coalesce(p_all, false) OR l.requested_by = p_requested_by)
+     ORDER BY l.login FOR UPDATE
+  LOOP
+    EXECUTE pg_catalog.format('ALTER ROLE %I PASSWORD NULL VALID UNTIL %L', v_row.login, '1970-01-01 00:00:00+00');
+    UPDATE db_admin.firefighter_login l SET expires_at = v_now WHERE l.login = v_row.login;
+    INSERT INTO db_admin.firefighter_login_audit (action, role, login, requested_by, incident_id, reason, expires_at)
+    -- Filed under the login's incident, so that incident's history shows who ended it and why.
+    VALUES ('revoke', p_role, v_row.login, p_requested_by, v_row.incident_id,
+            CASE WHEN coalesce(p_all, false) AND (v_row.requested_by <> p_requested_by OR v_row.incident_id <> p_incident_id)
+                 THEN pg_catalog.format('%s (all logins, for incident %s; held by %s)', p_reason, p_incident_id, v_row.requested_by)
+                 ELSE p_reason END,
+            v_now);
+    login := v_row.login; holder := v_row.requested_by; incident_id := v_row.incident_id;
+    RETURN NEXT;
+  END LOOP;
+END
+$fn$;
+
+-- Ends, on the instance this connection reached, the sessions of the named logins: the broker names the logins
+-- the writer found expired, because a reader's copy of firefighter_login may not show a revoke yet (replica
+-- lag), and a login dropped before its reader sessions ended would leave them running. Only logins in
+-- firefighter_login qualify. Writes nothing, so it runs on readers too.
+CREATE OR REPLACE FUNCTION db_admin.end_login_sessions(p_logins name[])
+RETURNS TABLE (login name, role name, ended integer)
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $fn$
+  SELECT l.login, l.role,
+         (SELECT pg_catalog.count(*) FILTER (WHERE pg_catalog.pg_terminate_backend(a.pid, 1000))::integer
+            FROM pg_catalog.pg_stat_activity a
+           WHERE a.usename OPERATOR(pg_catalog.=) l.login AND a.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid())
+    FROM db_admin.firefighter_login l
+   WHERE l.login OPERATOR(pg_catalog.=) ANY (coalesce(p_logins, '{}'::name[]))
+   ORDER BY l.login;
+$fn$;
+
+-- Ends, on the instance this connection reached, the sessions of logins that have expired (or were revoked)
+-- and are not dropped yet, as this instance's copy of firefighter_login sees them: end_login_sessions for the
+-- logins it finds. Right on the writer; on a reader the broker names the logins instead (replica lag).
+CREATE OR REPLACE FUNCTION db_admin.end_expired_login_sessions()
+RETURNS TABLE (login name, role name, ended integer)
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $fn$
+  SELECT e.login, e.role, e.ended
+    FROM db_admin.end_login_sessions(ARRAY(
+      SELECT l.login FROM db_admin.firefighter_login l
+       WHERE l.dropped_at IS NULL AND l.expires_at OPERATOR(pg_catalog.<=) pg_catalog.clock_timestamp())) e;
+$fn$;
+
+-- On the writer, after every instance ended the sessions: drops the expired logins and records how many
+-- sessions each had (p_logins[i] had p_ended[i], as the broker counted them on all instances). Only the named
+-- logins: one that expired while the instances were visited keeps its reader sessions until the next sweep.
+CREATE OR REPLACE FUNCTION db_admin.drop_expired_firefighter_logins(p_logins name[] DEFAULT '{}', p_ended integer[] DEFAULT '{}')
+RETURNS TABLE (login name, role name, dropped boolean, sessions_ended integer)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $fn$
+#variable_conflict use_column
+DECLARE
+  v_now   timestamptz := pg_catalog.clock_timestamp();
+  v_row   db_admin.firefighter_login;
+  v_ended integer;
+  v_ok    boolean;
+BEGIN
+  IF pg_catalog.cardinality(coalesce(p_logins, '{}')) <> pg_catalog.cardinality(coalesce(p_ended, '{}')) THEN
+    RAISE EXCEPTION 'p_logins and p_ended must have the same length' USING ERRCODE = 'FF005';
+  END IF;
+  FOR v_row IN
+    SELECT * FROM db_admin.firefighter_login l
+     WHERE l.dropped_at IS NULL AND l.expires_at <= v_now AND l.login = ANY (coalesce(p_logins, '{}'))
+     ORDER BY l.login FOR UPDATE SKIP LOCKED
+  LOOP
+    SELECT coalesce(pg_catalog.sum(e.n), 0)::integer INTO v_ended
+      FROM ROWS FROM (pg_catalog.unnest(coalesce(p_logins, '{}')), pg_catalog.unnest(coalesce(p_ended, '{}'))) AS e(l, n)
+     WHERE e.l = v_row.login;
+    v_ok := true;
+    BEGIN
+      -- A session that raced the expiry on this instance ends here rather than outliving its role.
+      PERFORM pg_catalog.pg_terminate_backend(a.pid) FROM pg_catalog.pg_stat_activity a
+        WHERE a.usename = v_row.login AND a.pid <> pg_catalog.pg_backend_pid();
+      EXECUTE pg_catalog.format('DROP ROLE IF EXISTS %I', v_row.login);
+    EXCEPTION WHEN dependent_objects_still_exist OR object_in_use THEN
+      -- It owns something or holds a privilege of its own: it cannot log in any more; a DBA looks at it.
+      RAISE WARNING 'login % expired but could not be dropped: %', v_row.login, SQLERRM;
+      v_ok := false;
+    END;
+    IF v_ok THEN
+      UPDATE db_admin.firefighter_login l SET dropped_at = v_now WHERE l.login = v_row.login;
+      INSERT INTO db_admin.firefighter_login_audit (action, role, login, requested_by, incident_id, reason, expires_at, sessions_ended)
+      VALUES ('drop', v_row.role, v_row.login, 'sweep', v_row.incident_id, pg_catalog.format('expired; held by %s', v_row.requested_by), v_row.expires_at, v_ended);
+    END IF;
+    login := v_row.login; role := v_row.role; dropped := v_ok; sessions_ended := v_ended;
+    RETURN NEXT;
+  END LOOP;
+END
+$fn$;
+
+REVOKE ALL ON FUNCTION db_admin.revoke_firefighter_logins(name, text, text, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION db_admin.end_expired_login_sessions() FROM PUBLIC;
+REVOKE ALL ON FUNCTION db_admin.end_login_sessions(name[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION db_admin.drop_expired_firefighter_logins(name[], integer[]) FROM PUBLIC;
