@@ -3,7 +3,8 @@
 //
 // Installation, done by the engine as the spec's admin role (`SET ROLE <admin>`), in each managed database:
 //   1. schema `db_admin` owned by admin; PUBLIC has nothing on it; the broker has USAGE only.
-//   2. `sql/db_admin.sql` run verbatim (it is static: no names of the spec inside), creating
+//   2. the db_admin files (DB_ADMIN_FILES in lib/postgres/sql-files.ts: sql/db_admin.sql first) run verbatim
+//      (static: no names of the spec inside), creating
 //      - table db_admin.firefighter_role(role name primary key, access text check in ('ro','rw'),
 //        holder text, incident_id text, expires_at timestamptz, guardrails jsonb, incident_minutes integer,
 //        guardrails_asserted jsonb, settings_asserted text[]): the allowlist, one row per managed firefighter
@@ -18,7 +19,7 @@
 //   3. EXECUTE on exactly the functions below revoked from PUBLIC and granted to the broker role.
 //   4. admin holds what the functions need: CREATEROLE, ADMIN OPTION on the firefighter roles (16+),
 //      rds_password, pg_signal_backend.
-// `COMMENT ON SCHEMA db_admin` records the sha256 of db_admin.sql so an unchanged file is not re-run.
+// `COMMENT ON SCHEMA db_admin` records the sha256 of the files so unchanged files are not re-run.
 
 import type { Guardrails, LoginRoleSlot } from './spec.js';
 
