@@ -58,8 +58,9 @@ export function discoveredInstances(config: Pick<BrokerConfig, 'instanceHosts'>,
   const fallback = (why: string): InstanceView => (cached
     ? view(cached.hosts, `${why}; used the list from ${Math.round((now() - cached.at) / 1000)} s ago`)
     : { hosts: config.instanceHosts, gone: [], problem: `${why}; used the deployed list` });
-  async function ask(): Promise<InstanceView> {
-    if (failed && now() - failed.at < backoff) {
+  async function ask(afterFailure = false): Promise<InstanceView> {
+    // A refresh comes after an instance failed: whether it went away is worth one more question, backoff or not.
+    if (!afterFailure && failed && now() - failed.at < backoff) {
       return fallback(`${failed.why} ${Math.round((now() - failed.at) / 1000)} s ago, not asked again for ${Math.round(backoff / 1000)} s`);
     }
     try {
@@ -77,7 +78,7 @@ export function discoveredInstances(config: Pick<BrokerConfig, 'instanceHosts'>,
   }
   return {
     current: () => (cached && now() - cached.at < ttl ? Promise.resolve(view(cached.hosts)) : ask()),
-    refresh: ask,
+    refresh: () => ask(true),
   };
 }
 

@@ -231,7 +231,9 @@ export function createBrokerService(options: BrokerServiceOptions): (event: unkn
     const late = new Promise<'late'>((resolve) => {
       timer = setTimeout(() => resolve('late'), limit);
     });
-    const result = await Promise.race([options.publish(event).then(() => 'ok' as const, (error: unknown) => ({ error })), late]);
+    // Promise.resolve().then: a publish that throws at once is a failure to tell, not a lost audit line.
+    const publish = options.publish;
+    const result = await Promise.race([Promise.resolve().then(() => publish(event)).then(() => 'ok' as const, (error: unknown) => ({ error })), late]);
     clearTimeout(timer);
     if (result === 'ok') audit.eventPublished = true;
     else if (result === 'late') Object.assign(audit, { eventPublished: false, eventError: `no answer from the event bus within ${limit} ms; the event may still arrive` });

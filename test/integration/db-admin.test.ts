@@ -129,7 +129,7 @@ describe.each(testedMajors())('db_admin functions on PostgreSQL %i', (major) => 
     ['a salt with three padding characters', { role: RO, password: `SCRAM-SHA-256$4096:${Buffer.alloc(16, 1).toString('base64')}=$${keys}`, hours: 1 }, DB_ADMIN_ERRORS.badVerifier],
     ['a 67-byte salt', { role: RO, password: `SCRAM-SHA-256$4096:${Buffer.alloc(67, 1).toString('base64')}$${keys}`, hours: 1 }, DB_ADMIN_ERRORS.badVerifier],
     ['a key without its padding', { role: RO, password: verifier.replace('=:', 'A:'), hours: 1 }, DB_ADMIN_ERRORS.badVerifier],
-    ['a key one character long', { role: RO, password: verifier.replace(/=$/, 'A='), hours: 1 }, DB_ADMIN_ERRORS.badVerifier],
+    ['a key one character too long', { role: RO, password: verifier.replace(/=$/, 'A='), hours: 1 }, DB_ADMIN_ERRORS.badVerifier],
     ['a trailing newline', { role: RO, password: `${verifier}\n`, hours: 1 }, DB_ADMIN_ERRORS.badVerifier],
     ['0 hours', { role: RO, password: verifier, hours: 0 }, DB_ADMIN_ERRORS.badHours],
     ['3 hours', { role: RO, password: verifier, hours: 3 }, DB_ADMIN_ERRORS.badHours],

@@ -55,4 +55,18 @@ describe('the broker Lambda and its event bus', () => {
     expect(response).toMatchObject({ ok: false, refusal: true });
     expect(lines).toEqual([expect.objectContaining({ awsRequestId: 'req-10', eventPublished: false, eventError: 'no answer from the event bus within 100 ms; the event may still arrive' })]);
   }, 10_000);
+
+  it('a publish that throws at once still leaves an audit line that says so', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = (_m: string, a: Record<string, unknown>) => void lines.push(a);
+    const service = createBrokerService({
+      config: parseBrokerConfig(config), connect: () => Promise.reject(new Error('no database in this test')), identity: { trusted: 'arn:aws:iam::123456789012:user/alice' },
+      logger: { info: log, warn: log, error: log }, publish: () => {
+        throw new TypeError('bus not configured');
+      },
+    });
+    const response = await service({ action: 'request', role: 'ro', incidentId: 'INC-1', reason: 'x', hours: 9 }, 'req-11');
+    expect(response).toMatchObject({ ok: false, refusal: true });
+    expect(lines).toEqual([expect.objectContaining({ awsRequestId: 'req-11', eventPublished: false, eventError: 'TypeError: bus not configured' })]);
+  });
 });
