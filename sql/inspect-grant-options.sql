@@ -65,10 +65,11 @@ WITH roles AS (
     AND (a.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid OR r.oid IS NOT NULL)
 )
 SELECT pg_catalog.json_build_object(
+  'applier', CURRENT_USER,
   'options', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
       'objectClass', o.object_class, 'key', o.key, 'schema', o.nspname, 'listed', o.listed, 'name', o.name, 'args', o.args,
       'column', o.col, 'role', o.role, 'privilege', o.privilege_type, 'grantor', pg_catalog.pg_get_userbyid(o.grantor),
-      'byOwner', o.grantor OPERATOR(pg_catalog.=) o.owner,
+      'byOwner', o.grantor OPERATOR(pg_catalog.=) o.owner, 'objectOwner', pg_catalog.pg_get_userbyid(o.owner),
       -- Extension members keep their owner; apply hands any other object in a listed schema to the owner role.
       'member', EXISTS (SELECT FROM pg_catalog.pg_depend e WHERE e.classid OPERATOR(pg_catalog.=) o.catalog
                         AND e.objid OPERATOR(pg_catalog.=) o.objoid AND e.deptype OPERATOR(pg_catalog.=) 'e'::pg_catalog."char"),

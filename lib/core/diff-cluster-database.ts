@@ -59,7 +59,9 @@ export function diffClusterDatabase(spec: RoleModelSpec, db: DatabaseSpec, facts
   for (const a of facts.databaseAccess.filter((x) => x.database === db.name)) {
     const isOwner = ownerLike.has(a.role);
     const expectConnect = own.has(a.role);
-    if (a.connect !== expectConnect && !(expectConnect && missing.includes(a.role))) {
+    // A role the spec connects that cannot (a keepConnect login whose CONNECT went with a grant option's CASCADE)
+    // is reported too: the GRANT above fixes it.
+    if (a.connect !== expectConnect) {
       findings.push({ code: 'database-connect', database: db.name, subject: a.role, message: `${a.role} ${a.connect ? 'can' : 'cannot'} CONNECT to "${db.name}", expected ${expectConnect ? 'can' : 'cannot'}` });
     }
     if (a.create !== isOwner || a.temporary !== isOwner) {

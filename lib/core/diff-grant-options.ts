@@ -5,8 +5,10 @@
 // Fixes are `REVOKE GRANT OPTION FOR <privilege> ON <object> FROM <role> CASCADE`: the privilege itself stays
 // (the other checks judge it), the option goes. CASCADE is what PostgreSQL demands once the role used its option:
 // it also revokes every grant made from the option (and from options passed on), so each step's reason and
-// each finding name those grants (grantee, privilege, object). A managed role that loses a privilege the model
-// wants that way gets it back from the owner in the same transaction. Each REVOKE runs as the grantor of the
+// each finding name those grants (grantee, privilege, object). A role that loses a privilege the spec gives it
+// that way (in the listed schemas what the model grants; CONNECT to the database's own roles, keepConnect and the
+// applying user) gets it back from the owner in the same apply: right after the REVOKE, or after the handover for
+// an object the owner role does not own yet (it could not grant on it before). Each REVOKE runs as the grantor of the
 // option, chosen as for the other revokes (grantRunner in lib/core/diff-wide-privileges.ts).
 // These steps come first among a database's steps: the REVOKEs that follow (without CASCADE) would fail on a
 // privilege that still has dependent grants, and an ownership change would rewrite the grantors read here. Only
@@ -35,6 +37,8 @@ export interface HeldOption extends GrantSource {
   readonly privilege: string;
   /** The grantor owns the object. */
   readonly byOwner: boolean;
+  /** Who owns the object (apply hands an object in a listed schema to the owner role; an extension's keeps its). */
+  readonly objectOwner: string;
   /** The object belongs to an extension (apply leaves its owner as it is). */
   readonly member: boolean;
 }
@@ -60,6 +64,8 @@ export interface DefaultOption {
 }
 
 export interface GrantOptionFacts {
+  /** The applying user (CURRENT_USER of the inspection), which keeps CONNECT on the database. */
+  readonly applier: string;
   readonly options: readonly HeldOption[];
   readonly regrants: readonly Regrant[];
   readonly defaults: readonly DefaultOption[];
@@ -109,24 +115,32 @@ export function cascadedGrants(o: HeldOption, regrants: readonly Regrant[]): Reg
   return out;
 }
 
+const USAGE_KINDS = new Set(['app', 'firefighterRo', 'firefighterRw']);
+
+/**
+ * Whether the spec gives `r.grantee` the privilege a CASCADE of `o` takes from it, so apply gives it back: CONNECT
+ * on the database to its own roles, keepConnect and the applying user; in the listed schemas, what the model grants.
+ */
+function givenBack(spec: RoleModelSpec, db: DatabaseSpec, applier: string, o: HeldOption, r: Regrant): boolean {
+  if (r.column !== null) return false;
+  if (o.objectClass === 'database') return r.privilege === 'CONNECT' && [...connectors(spec, db), ...(db.keepConnect ?? []), applier].includes(r.grantee);
+  const kind = checkedRoles(spec, db).find((x) => x.name === r.grantee)?.kind;
+  if (!kind || !o.listed || o.objectClass === 'column') return false;
+  if (o.objectClass === 'schema') return r.privilege === 'USAGE' && USAGE_KINDS.has(kind);
+  return OBJECT_GRANTS[kind][CLASS_GRANTS[o.objectClass]].includes(r.privilege);
+}
+
 /** steps run first among a database's steps; afterHandover right after objects are handed to the owner role. */
 export function diffGrantOptions(spec: RoleModelSpec, db: DatabaseSpec, facts: GrantOptionFacts): DiffResult & { afterHandover: Step[] } {
   const owner = db.roles.owner.name;
   const admin = spec.admin.name;
   const database = db.name;
-  const kinds = new Map(checkedRoles(spec, db).map((r) => [r.name, r.kind]));
-  const usageKinds = new Set(['app', 'firefighterRo', 'firefighterRw']);
-  // Whether the model gives `role` `privilege` on the object, so a cascaded grant to it must be restored.
-  const wanted = (o: HeldOption, role: string, privilege: string): boolean => {
-    const kind = kinds.get(role);
-    if (o.objectClass === 'database') return privilege === 'CONNECT' && connectors(spec, db).includes(role);
-    if (!kind || !o.listed || o.objectClass === 'column') return false;
-    if (o.objectClass === 'schema') return privilege === 'USAGE' && usageKinds.has(kind);
-    return OBJECT_GRANTS[kind][CLASS_GRANTS[o.objectClass]].includes(privilege);
-  };
+  // Given back after the handover: an object in a listed schema the owner role does not own yet (it cannot grant
+  // on it before; an extension's member keeps its owner, so whoever revoked the option gives it back).
+  const lateRestore: string[] = [];
 
   const findings: Finding[] = [];
-  const groups = new Map<string, { runAs?: string; manual?: string; lend: boolean; handover: boolean; sql: Map<string, string[]>; cascades: string[]; restore: string[] }>();
+  const groups = new Map<string, { runAs?: string; manual?: string; lend: boolean; handover: boolean; sql: Map<string, string[]>; cascades: string[]; restore: string[]; restoreAsRunner: string[] }>();
   const byHolder = new Map<string, { role: string; privilege: string; names: string[]; cascades: string[] }>();
   const afterHandover: Step[] = [];
   for (const o of facts.options) {
@@ -136,7 +150,7 @@ export function diffGrantOptions(spec: RoleModelSpec, db: DatabaseSpec, facts: G
     const handover = runner.manual !== undefined && o.listed && o.byOwner && !o.member && o.objectClass !== 'database';
     if (handover) runner = grantRunner(owner, admin, { ...o, grantor: owner }, true);
     const key = `${runner.manual ?? ''}\0${runner.runAs ?? ''}\0${handover}`;
-    if (!groups.has(key)) groups.set(key, { ...(runner.runAs ? { runAs: runner.runAs } : {}), ...(runner.manual ? { manual: runner.manual } : {}), lend: false, handover, sql: new Map(), cascades: [], restore: [] });
+    if (!groups.has(key)) groups.set(key, { ...(runner.runAs ? { runAs: runner.runAs } : {}), ...(runner.manual ? { manual: runner.manual } : {}), lend: false, handover, sql: new Map(), cascades: [], restore: [], restoreAsRunner: [] });
     const group = groups.get(key);
     if (!group) continue;
     group.lend ||= runner.lendPublic === true;
@@ -150,7 +164,11 @@ export function diffGrantOptions(spec: RoleModelSpec, db: DatabaseSpec, facts: G
     const lost = cascaded.map((r) => `${r.grantee} ${r.privilege} on ${optionObject(o)}${r.column === null ? '' : ` (${quoteIdent(r.column)})`} (granted by ${r.grantor})`);
     group.cascades.push(...lost);
     for (const r of cascaded) {
-      if (r.column === null && wanted(o, r.grantee, r.privilege)) group.restore.push(`GRANT ${privilegeSql(r.privilege)} ON ${optionObject(o)} TO ${quoteIdent(r.grantee)}`);
+      if (!givenBack(spec, db, facts.applier, o, r)) continue;
+      const grant = `GRANT ${privilegeSql(r.privilege)} ON ${optionObject(o)} TO ${quoteIdent(r.grantee)}`;
+      if (o.objectClass === 'database' || o.objectOwner === owner) group.restore.push(grant);
+      else if (o.member) group.restoreAsRunner.push(grant);
+      else lateRestore.push(grant);
     }
     const holder = `${o.role}\0${o.privilege}`;
     if (!byHolder.has(holder)) byHolder.set(holder, { role: o.role, privilege: o.privilege, names: [], cascades: [] });
@@ -185,8 +203,11 @@ export function diffGrantOptions(spec: RoleModelSpec, db: DatabaseSpec, facts: G
     if (g.lend) step(owner, `GRANT USAGE ON SCHEMA public TO ${to}`, `let ${g.runAs ?? 'the applying user'} name the objects in public`);
     step(g.runAs, statements(g.sql), `revoke grant options the model does not give (as ${g.runAs ?? 'the applying user'}, for the role that granted them)${cascade}`);
     if (g.lend) step(owner, `REVOKE USAGE ON SCHEMA public FROM ${to}`, 'end the temporary schema usage');
+    if (g.restoreAsRunner.length > 0) step(g.runAs, [...new Set(g.restoreAsRunner)].join(';\n'), 'give back what the model grants and CASCADE took along');
     if (g.restore.length > 0) step(owner, [...new Set(g.restore)].join(';\n'), 'give back what the model grants and CASCADE took along');
   }
+  target = afterHandover;
+  if (lateRestore.length > 0) step(owner, [...new Set(lateRestore)].join(';\n'), 'give back what the model grants and CASCADE took along, now that the owner role owns the objects');
 
   target = steps;
   // Default privileges: what `role` creates later would come with the option.
@@ -223,7 +244,7 @@ export function grantOptionWarnings(spec: RoleModelSpec, db: DatabaseSpec, facts
   const lost = new Map<string, Set<string>>();
   for (const o of facts?.options ?? []) {
     for (const r of cascadedGrants(o, facts?.regrants ?? [])) {
-      if (managed.has(r.grantee)) continue;
+      if (managed.has(r.grantee) || givenBack(spec, db, facts?.applier ?? '', o, r)) continue;
       if (!lost.has(r.grantee)) lost.set(r.grantee, new Set());
       lost.get(r.grantee)?.add(`${r.privilege} on ${optionObject(o)}${r.column === null ? '' : ` (${quoteIdent(r.column)})`} (granted by ${r.grantor})`);
     }

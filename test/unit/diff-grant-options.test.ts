@@ -14,10 +14,10 @@ const RO = 'my_pg_firefighter_ro';
 const option = (over: Partial<HeldOption>): HeldOption => ({
   objectClass: 'table', key: 'c1', schema: 'my-pg-db-schema', listed: true, name: 'orders', args: null, column: null,
   role: APP, privilege: 'SELECT', grantor: 'my_pg_owner', byApplier: false, grantorSettable: true, schemaUsable: false, grantorSchemaUsable: true,
-  byOwner: false, member: false, ...over,
+  byOwner: false, objectOwner: 'my_pg_owner', member: false, ...over,
 });
 const regrant = (over: Partial<Regrant>): Regrant => ({ key: 'c1', column: null, grantor: APP, grantee: 'legacy', privilege: 'SELECT', grantable: false, ...over });
-const facts = (over: Partial<GrantOptionFacts>): GrantOptionFacts => ({ options: [], regrants: [], defaults: [], ...over });
+const facts = (over: Partial<GrantOptionFacts>): GrantOptionFacts => ({ applier: 'postgres', options: [], regrants: [], defaults: [], ...over });
 const sqlOf = (f: GrantOptionFacts) => diffGrantOptions(spec, db, f).steps.map((s) => [s.runAs ?? 'master', s.manual === true, s.sql]);
 
 describe('diffGrantOptions', () => {
