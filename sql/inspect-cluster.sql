@@ -22,17 +22,23 @@ SELECT pg_catalog.json_build_object(
     SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
       'role', g.rolname, 'member', u.rolname, 'grantor', gr.rolname, 'admin', m.admin_option,
       'inherit', (pg_catalog.to_jsonb(m) OPERATOR(pg_catalog.->>) 'inherit_option')::pg_catalog.bool,
-      'set', (pg_catalog.to_jsonb(m) OPERATOR(pg_catalog.->>) 'set_option')::pg_catalog.bool
+      'set', (pg_catalog.to_jsonb(m) OPERATOR(pg_catalog.->>) 'set_option')::pg_catalog.bool,
+      -- For members the spec does not manage (diff-unmanaged-members.ts): an administrator of the cluster
+      -- (CREATEROLE with rds_superuser's privileges: the master), and whether the applying user may revoke
+      -- in the grantor's name (it holds the grantor's privileges).
+      'memberAdministers', u.rolcreaterole AND pg_catalog.to_regrole('rds_superuser') IS NOT NULL
+                             AND pg_catalog.pg_has_role(u.oid, pg_catalog.to_regrole('rds_superuser')::pg_catalog.oid, 'USAGE'),
+      'memberCreateRole', u.rolcreaterole,
+      'grantorUsable', gr.oid IS NOT NULL AND pg_catalog.pg_has_role(current_user, gr.oid, 'USAGE')
     ) ORDER BY g.rolname, u.rolname), '[]')
     FROM pg_catalog.pg_auth_members m
     JOIN pg_catalog.pg_roles g ON g.oid OPERATOR(pg_catalog.=) m.roleid
     JOIN pg_catalog.pg_roles u ON u.oid OPERATOR(pg_catalog.=) m.member
     LEFT JOIN pg_catalog.pg_roles gr ON gr.oid OPERATOR(pg_catalog.=) m.grantor
-    -- Members of the listed roles too (diff-unmanaged-members.ts), but not the cluster's administrators
-    -- (superusers, CREATEROLE: the master), who may grant themselves any of these roles anyway.
+    -- Members of the listed roles too (diff-unmanaged-members.ts), except superusers.
     WHERE u.rolname OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])
        OR (g.rolname OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])
-           AND (u.rolname OPERATOR(pg_catalog.=) current_user OR NOT (u.rolsuper OR u.rolcreaterole)))),
+           AND (u.rolname OPERATOR(pg_catalog.=) current_user OR NOT u.rolsuper))),
   'databases', (
     SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
       'name', d.datname, 'owner', pg_catalog.pg_get_userbyid(d.datdba), 'connectionLimit', d.datconnlimit,

@@ -27,6 +27,11 @@ export interface MembershipFacts {
   /** PostgreSQL 16+ per-grant options; null on 15. */
   readonly inherit: boolean | null;
   readonly set: boolean | null;
+  /** The member is CREATEROLE with rds_superuser's privileges (the master, or an administrator like it). */
+  readonly memberAdministers?: boolean;
+  readonly memberCreateRole?: boolean;
+  /** The applying user holds the grantor's privileges, so it may revoke in the grantor's name. */
+  readonly grantorUsable?: boolean;
 }
 
 export interface DatabaseFacts {
