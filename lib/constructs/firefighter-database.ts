@@ -63,6 +63,9 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
       parameters: {
         // Plaintext connections are refused by the server, not just avoided by the clients.
         'rds.force_ssl': '1',
+        // Only rds_password members (the master, db_admin's admin) set passwords: otherwise a firefighter's open
+        // session could run ALTER ROLE <self> PASSWORD after a takeover and log in with it until the new expiry.
+        'rds.restrict_password_commands': '1',
         // Who connected and for how long: the audit trail for firefighter sessions.
         log_connections: '1',
         log_disconnections: '1',

@@ -70,10 +70,10 @@ describe('the Aurora cluster', () => {
     template.hasResourceProperties('AWS::RDS::DBInstance', { DBInstanceClass: 'db.serverless', PubliclyAccessible: false, PromotionTier: 0 });
   });
 
-  it('forces TLS and logs connections through its cluster parameter group', () => {
+  it('forces TLS, restricts password changes to rds_password and logs connections through its cluster parameter group', () => {
     template.hasResourceProperties('AWS::RDS::DBClusterParameterGroup', {
       Family: 'aurora-postgresql17',
-      Parameters: { 'rds.force_ssl': '1', log_connections: '1', log_disconnections: '1' },
+      Parameters: { 'rds.force_ssl': '1', 'rds.restrict_password_commands': '1', log_connections: '1', log_disconnections: '1' },
     });
   });
 
