@@ -132,8 +132,9 @@ $fn$;
 -- took the role over on this incident only, naming the previous holder from the takeover's own audit row.
 -- Until they ended, those sessions could still change the role's own settings (ALTER ROLE self SET
 -- statement_timeout = 0) after the takeover had asserted the guardrails: they are asserted again here, once
--- nobody but the new holder can log in. Idempotent: a repeat (the broker's retry after a lost answer) records
--- nothing more.
+-- those sessions are gone. (They could also have set the role's password, which only the cluster parameter
+-- rds.restrict_password_commands = 1 prevents; the construct sets it.) Idempotent: a repeat (the broker's
+-- retry after a lost answer) records nothing more.
 CREATE OR REPLACE FUNCTION db_admin.record_takeover_sessions_ended(
   p_role name,
   p_requested_by text,
