@@ -8,6 +8,7 @@
 // On 16+ a membership belongs to its grantor: the applying user revokes it only in its own name or in one whose
 // privileges it holds (GRANTED BY); CASCADE takes the grants a member made from an ADMIN OPTION along, and they
 // are named. Anything else is a step for a human, run as the grantor.
+import { perPersonLoginMatcher } from './diff-memberships.js';
 import type { ClusterFacts, MembershipFacts } from './facts.js';
 import { managedRoles, type ManagedRole } from './model.js';
 import type { DiffResult, Finding } from './plan-types.js';
@@ -26,11 +27,10 @@ function unmanagedMembers(spec: RoleModelSpec, facts: ClusterFacts): { m: Member
   const roles = managedRoles(spec);
   const managed = new Set(roles.map((r) => r.name));
   const v16 = facts.serverVersionNum >= 160000;
-  // `<group>_<6 hex>`, as db_admin names them (sql/db_admin_per_person.sql), in either mode: after a switch back
-  // to shared logins they expire and db_admin drops them; hand-made ones are caught as passwords set outside the
-  // broker (diff-passwords.ts).
-  const personLogin = (member: string, role: ManagedRole) => (role.kind === 'firefighterRo' || role.kind === 'firefighterRw')
-    && /_[0-9a-f]{6}$/.test(member) && member.slice(0, -LOGIN_SUFFIX_BYTES) === role.name;
+  // `<group>_<6 hex>`, as db_admin names them, in either mode: after a switch back to shared logins they expire
+  // and db_admin drops them; hand-made ones are caught as passwords set outside the broker (diff-passwords.ts).
+  const issued = perPersonLoginMatcher(spec);
+  const personLogin = (member: string, role: ManagedRole) => issued(member) && member.slice(0, -LOGIN_SUFFIX_BYTES) === role.name;
   const out: { m: MembershipFacts; role: ManagedRole }[] = [];
   for (const m of facts.memberships) {
     const role = roles.find((r) => r.name === m.role);
