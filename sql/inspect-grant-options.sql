@@ -87,9 +87,30 @@ SELECT pg_catalog.json_build_object(
   'regrants', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
       'key', a.key, 'column', a.col, 'grantor', pg_catalog.pg_get_userbyid(a.grantor),
       'grantee', CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(a.grantee)::pg_catalog.text END,
-      'privilege', a.privilege_type, 'grantable', a.is_grantable)
+      'privilege', a.privilege_type, 'grantable', a.is_grantable,
+      -- Who may revoke it as its grantor: a column grant made from a table's option is revoked on its own.
+      'byApplier', pg_catalog.pg_get_userbyid(a.grantor) OPERATOR(pg_catalog.=) CURRENT_USER,
+      'grantorSettable', CASE WHEN pg_catalog.current_setting('server_version_num')::pg_catalog.int4 OPERATOR(pg_catalog.>=) 160000
+                              THEN pg_catalog.pg_has_role(CURRENT_USER, a.grantor, 'SET')
+                              ELSE pg_catalog.pg_has_role(CURRENT_USER, a.grantor, 'MEMBER') END,
+      'schemaUsable', a.object_class OPERATOR(pg_catalog.=) ANY (ARRAY['database', 'schema']::pg_catalog.text[])
+                      OR pg_catalog.has_schema_privilege(CURRENT_USER, a.nspoid, 'USAGE'),
+      'grantorSchemaUsable', a.object_class OPERATOR(pg_catalog.=) ANY (ARRAY['database', 'schema']::pg_catalog.text[])
+                      OR pg_catalog.has_schema_privilege(a.grantor, a.nspoid, 'USAGE'))
     ORDER BY a.key, a.col, a.grantee, a.privilege_type), '[]')
     FROM acl a WHERE a.grantor OPERATOR(pg_catalog.<>) a.owner AND a.grantor OPERATOR(pg_catalog.<>) a.grantee),
+  -- Column grants whose grantor holds the option neither on the column nor on its table any more: a table's
+  -- REVOKE GRANT OPTION ... CASCADE leaves the column grants made from it. Only its grantor holding the option
+  -- again can revoke such a grant (a superuser's REVOKE acts as the owner).
+  'orphans', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
+      'schema', o.nspname, 'name', o.name, 'column', o.col, 'grantor', pg_catalog.pg_get_userbyid(x.grantor),
+      'grantee', CASE WHEN x.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(x.grantee)::pg_catalog.text END,
+      'privilege', x.privilege_type)
+    ORDER BY o.nspname, o.name, o.col, x.grantee, x.privilege_type), '[]')
+    FROM objects o CROSS JOIN LATERAL pg_catalog.aclexplode(o.acl) x
+    WHERE o.object_class OPERATOR(pg_catalog.=) 'column' AND x.grantor OPERATOR(pg_catalog.<>) o.owner
+      AND NOT pg_catalog.has_column_privilege(x.grantor, o.objoid, o.col,
+            x.privilege_type OPERATOR(pg_catalog.||) ' WITH GRANT OPTION')),
   'defaults', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
       'role', pg_catalog.pg_get_userbyid(d.defaclrole), 'schema', n.nspname, 'objectType', d.defaclobjtype,
       'grantee', CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC' ELSE r.rolname::pg_catalog.text END,

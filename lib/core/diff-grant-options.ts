@@ -9,7 +9,9 @@
 // that way (in the listed schemas what the model grants; CONNECT to the database's own roles, keepConnect and the
 // applying user) gets it back from the owner in the same apply: right after the REVOKE, or after the handover for
 // an object the owner role does not own yet (it could not grant on it before). Each REVOKE runs as the grantor of the
-// option, chosen as for the other revokes (grantRunner in lib/core/diff-wide-privileges.ts).
+// option, chosen as for the other revokes (grantRunner in lib/core/diff-wide-privileges.ts). A table's CASCADE
+// leaves the column grants made from its option: each is revoked first by its own grantor. One left behind earlier
+// (its grantor no longer holds the option) is reported (column-grant-orphan): only a human can revoke it.
 // These steps come first among a database's steps: the REVOKEs that follow (without CASCADE) would fail on a
 // privilege that still has dependent grants, and an ownership change would rewrite the grantors read here. Only
 // an option granted by the owner of an object apply hands to the owner role, where the applying user cannot act
@@ -44,13 +46,22 @@ export interface HeldOption extends GrantSource {
 }
 
 /** A grant on an object with a held option, made by a role other than its owner. */
-export interface Regrant {
+export interface Regrant extends Omit<GrantSource, 'schema'> {
   readonly key: string;
   readonly column: string | null;
-  readonly grantor: string;
   readonly grantee: string;
   readonly privilege: string;
   readonly grantable: boolean;
+}
+
+/** A column grant whose grantor holds the option neither on the column nor on its table. */
+export interface OrphanColumnGrant {
+  readonly schema: string;
+  readonly name: string;
+  readonly column: string;
+  readonly grantor: string;
+  readonly grantee: string;
+  readonly privilege: string;
 }
 
 /** A default privilege (pg_default_acl) that hands a managed role an option on what `role` creates later. */
@@ -69,6 +80,7 @@ export interface GrantOptionFacts {
   readonly options: readonly HeldOption[];
   readonly regrants: readonly Regrant[];
   readonly defaults: readonly DefaultOption[];
+  readonly orphans: readonly OrphanColumnGrant[];
 }
 
 const ON = { database: 'DATABASE', schema: 'SCHEMA', table: 'TABLE', sequence: 'SEQUENCE', column: 'TABLE', routine: 'ROUTINE' } as const;
@@ -140,6 +152,10 @@ export function diffGrantOptions(spec: RoleModelSpec, db: DatabaseSpec, facts: G
   const lateRestore: string[] = [];
 
   const findings: Finding[] = [];
+  const managed = new Set(managedRoles(spec).map((r) => r.name));
+  // Column grants made from a table's option: its REVOKE GRANT OPTION ... CASCADE leaves them, so each is revoked
+  // on its own first, by its grantor (who still holds the option then), deepest first.
+  const columnRevokes = new Map<string, { runner: ReturnType<typeof grantRunner>; borrow: boolean; sql: string[]; lost: string[] }>();
   const groups = new Map<string, { runAs?: string; manual?: string; lend: boolean; handover: boolean; sql: Map<string, string[]>; cascades: string[]; restore: string[]; restoreAsRunner: string[] }>();
   const byHolder = new Map<string, { role: string; privilege: string; names: string[]; cascades: string[] }>();
   const afterHandover: Step[] = [];
@@ -161,8 +177,21 @@ export function diffGrantOptions(spec: RoleModelSpec, db: DatabaseSpec, facts: G
     if (!group.sql.has(head)) group.sql.set(head, []);
     group.sql.get(head)?.push(objectName(o));
     const cascaded = cascadedGrants(o, facts.regrants);
+    if (o.objectClass === 'table') {
+      const chain = new Set([o.role, ...cascaded.filter((r) => r.column === null && r.grantable).map((r) => r.grantee)]);
+      for (const r of cascaded.filter((x) => x.column !== null && chain.has(x.grantor)).reverse()) {
+        // A managed grantor the applying user cannot SET ROLE to is borrowed for the transaction, as for a handover.
+        const borrow = !r.byApplier && !r.grantorSettable && managed.has(r.grantor) && r.grantor !== owner && r.grantor !== admin;
+        const colRunner = grantRunner(owner, admin, { ...r, grantorSettable: r.grantorSettable || borrow, schema: o.schema }, false);
+        const k = `${colRunner.manual ?? ''}\0${colRunner.runAs ?? ''}`;
+        if (!columnRevokes.has(k)) columnRevokes.set(k, { runner: colRunner, borrow, sql: [], lost: [] });
+        columnRevokes.get(k)?.sql.push(`REVOKE ${privilegeSql(r.privilege)} (${quoteIdent(r.column ?? '')}) ON ${optionObject(o)} FROM ${who(r.grantee)} CASCADE`);
+        columnRevokes.get(k)?.lost.push(`${r.grantee} ${r.privilege} on ${optionObject(o)} (${quoteIdent(r.column ?? '')})`);
+      }
+    }
     const lost = cascaded.map((r) => `${r.grantee} ${r.privilege} on ${optionObject(o)}${r.column === null ? '' : ` (${quoteIdent(r.column)})`} (granted by ${r.grantor})`);
-    group.cascades.push(...lost);
+    // Column grants under a table's option are named by their own REVOKE (above), not by CASCADE.
+    group.cascades.push(...lost.filter((_, i) => o.column !== null || cascaded[i]?.column === null));
     for (const r of cascaded) {
       if (!givenBack(spec, db, facts.applier, o, r)) continue;
       const grant = `GRANT ${privilegeSql(r.privilege)} ON ${optionObject(o)} TO ${quoteIdent(r.grantee)}`;
@@ -188,6 +217,19 @@ export function diffGrantOptions(spec: RoleModelSpec, db: DatabaseSpec, facts: G
   const step = (runAs: string | undefined, sql: string, reason: string, manual?: boolean): void => {
     target.push({ phase: 'database-objects', database, ...(runAs ? { runAs } : {}), sql, reason, ...(manual ? { manual } : {}) });
   };
+  for (const { runner, borrow, sql, lost } of columnRevokes.values()) {
+    const why = `column grants made from a table's grant option, which revoking the option leaves: ${lost.join(', ')}`;
+    if (runner.manual) {
+      step(undefined, sql.join(';\n'), `${runner.manual}; ${why}`, true);
+      continue;
+    }
+    const as = runner.runAs ? quoteIdent(runner.runAs) : '';
+    if (borrow) step(undefined, `GRANT ${as} TO CURRENT_USER`, `temporarily act for ${runner.runAs ?? ''} to revoke grants it made`);
+    if (runner.lendPublic) step(owner, `GRANT USAGE ON SCHEMA public TO ${as || 'SESSION_USER'}`, `let ${runner.runAs ?? 'the applying user'} name the objects in public`);
+    step(runner.runAs, sql.join(';\n'), `revoke ${why} (as ${runner.runAs ?? 'the applying user'}, who granted them)`);
+    if (runner.lendPublic) step(owner, `REVOKE USAGE ON SCHEMA public FROM ${as || 'SESSION_USER'}`, 'end the temporary schema usage');
+    if (borrow) step(undefined, `REVOKE ${as} FROM CURRENT_USER`, `end the temporary membership in ${runner.runAs ?? ''}`);
+  }
   const statements = (sql: Map<string, string[]>): string => [...sql].map(([head, objects]) => {
     const [revoke = '', from = ''] = head.split('\0');
     return `${revoke} ${objects.join(', ')} ${from}`;
@@ -210,6 +252,19 @@ export function diffGrantOptions(spec: RoleModelSpec, db: DatabaseSpec, facts: G
   if (lateRestore.length > 0) step(owner, [...new Set(lateRestore)].join(';\n'), 'give back what the model grants and CASCADE took along, now that the owner role owns the objects');
 
   target = steps;
+  // Column grants whose grantor lost the option on the table before (a CASCADE leaves them): only the grantor
+  // holding the option again can revoke them (a superuser's REVOKE acts as the owner), so a human runs it.
+  for (const g of facts.orphans) {
+    const table = optionObject({ objectClass: 'table', schema: g.schema, name: g.name, args: null });
+    const object = `${table} (${quoteIdent(g.column)})`;
+    findings.push({
+      code: 'column-grant-orphan', database, subject: g.grantee, objects: [object],
+      message: `${g.grantee} has ${g.privilege} on ${object}, granted by ${g.grantor}, which no longer holds ${g.privilege} WITH GRANT OPTION there`,
+    });
+    step(undefined, `REVOKE ${privilegeSql(g.privilege)} (${quoteIdent(g.column)}) ON ${table} FROM ${who(g.grantee)} CASCADE`,
+      `granted by ${g.grantor}, which no longer holds the option; only ${g.grantor} can revoke it (a superuser's REVOKE acts as the table's owner): `
+      + `let the table's owner grant ${g.grantor} ${g.privilege} (${quoteIdent(g.column)}) WITH GRANT OPTION, run this as ${g.grantor}, then let the owner revoke that grant again`, true);
+  }
   // Default privileges: what `role` creates later would come with the option.
   const defaults = new Map<string, { d: DefaultOption; privileges: string[] }>();
   for (const d of facts.defaults) {

@@ -1,6 +1,7 @@
 // What a grant option's CASCADE takes from roles the spec keeps is given back in the same apply: a managed role's
 // privilege on an object apply has not yet handed to the owner role (given back after the handover), and CONNECT
-// of a keepConnect login. Verify reports a keepConnect login that cannot connect.
+// of a keepConnect login. Verify reports a keepConnect login that cannot connect. Column grants made from a table's
+// option, which the table's CASCADE leaves, are revoked on their own; verify reports one whose grantor lost the option.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RoleModelSpec } from '../../lib/core/spec.js';
@@ -78,5 +79,55 @@ describe.each(testedMajors())('grant options: what CASCADE takes from roles the 
     expect((await verifyRoleModel(spec, conn())).findings.map((f) => f.message)).toEqual([`keeper cannot CONNECT to "${DB}", expected can`]);
     await applyRoleModel(spec, conn());
     expect(await query(server.superuserUrl(DB), connect)).toEqual([{ keeper: true, legacy: false }]);
+  });
+
+  const statusAcl = `SELECT coalesce((SELECT attacl::text FROM pg_attribute WHERE attrelid = '${S}.orders'::regclass AND attname = 'status'), '') AS acl,
+    has_column_privilege('legacy_login', '${S}.orders', 'status', 'SELECT') AS legacy`;
+
+  it('column grants made from a table\'s option go with it, revoked by their grantor', async () => {
+    await query(server.masterUrl(DB), `SET ROLE my_pg_owner; GRANT SELECT ON ${S}.orders TO ${APP} WITH GRANT OPTION`);
+    const app = await loginAs(server, APP, DB);
+    try {
+      await app.query(`GRANT SELECT (status) ON ${S}.orders TO legacy_login`);
+    } finally {
+      await app.end();
+    }
+    expect(await query(server.superuserUrl(DB), statusAcl)).toEqual([{ acl: `{legacy_login=r/${APP}}`, legacy: true }]);
+    // The master's memberships in the app are what they were (apply borrows one for the transaction).
+    const memberships = `SELECT count(*)::int AS n FROM pg_auth_members WHERE roleid = '${APP}'::regrole AND member = 'postgres'::regrole`;
+    const before = await query(server.superuserUrl(), memberships);
+    const { steps } = await planWithWarnings(spec, conn());
+    expect(steps.filter((s) => s.sql.includes('("status")')).map((s) => [s.runAs, s.sql]))
+      .toEqual([[APP, `REVOKE SELECT ("status") ON TABLE ${S}."orders" FROM "legacy_login" CASCADE`]]);
+    await applyRoleModel(spec, conn());
+    expect(await query(server.superuserUrl(DB), statusAcl)).toEqual([{ acl: '', legacy: false }]);
+    expect(await query(server.superuserUrl(), memberships)).toEqual(before);
+    expect((await verifyRoleModel(spec, conn())).findings).toEqual([]);
+    expect((await applyRoleModel(spec, conn())).steps).toEqual([]);
+  });
+
+  it('verify reports a column grant whose grantor no longer holds the option', async () => {
+    // What an earlier apply left: the table's option revoked with CASCADE, the column grant made from it kept.
+    await query(server.masterUrl(DB), `SET ROLE my_pg_owner; GRANT SELECT ON ${S}.orders TO ${APP} WITH GRANT OPTION`);
+    const app = await loginAs(server, APP, DB);
+    try {
+      await app.query(`GRANT SELECT (status) ON ${S}.orders TO legacy_login`);
+    } finally {
+      await app.end();
+    }
+    await query(server.masterUrl(DB), `SET ROLE my_pg_owner; REVOKE GRANT OPTION FOR SELECT ON ${S}.orders FROM ${APP} CASCADE`);
+    expect(await query(server.superuserUrl(DB), statusAcl)).toEqual([{ acl: `{legacy_login=r/${APP}}`, legacy: true }]);
+    expect((await verifyRoleModel(spec, conn())).findings.map((f) => [f.code, f.message])).toEqual([['column-grant-orphan',
+      `legacy_login has SELECT on TABLE ${S}."orders" ("status"), granted by ${APP}, which no longer holds SELECT WITH GRANT OPTION there`]]);
+    const { steps } = await planWithWarnings(spec, conn());
+    expect(steps.map((s) => [s.manual ?? false, s.sql])).toEqual([[true, `REVOKE SELECT ("status") ON TABLE ${S}."orders" FROM "legacy_login" CASCADE`]]);
+    // The way the step's reason gives (a superuser's own REVOKE would act as the owner and leave it).
+    await query(server.superuserUrl(DB), `REVOKE SELECT (status) ON ${S}.orders FROM legacy_login`);
+    expect(await query(server.superuserUrl(DB), statusAcl)).toEqual([{ acl: `{legacy_login=r/${APP}}`, legacy: true }]);
+    await query(server.superuserUrl(DB), `SET ROLE my_pg_owner; GRANT SELECT (status) ON ${S}.orders TO ${APP} WITH GRANT OPTION;
+      SET ROLE ${APP}; REVOKE SELECT (status) ON ${S}.orders FROM legacy_login CASCADE;
+      SET ROLE my_pg_owner; REVOKE SELECT (status) ON ${S}.orders FROM ${APP}`);
+    expect(await query(server.superuserUrl(DB), statusAcl)).toEqual([{ acl: '', legacy: false }]);
+    expect((await verifyRoleModel(spec, conn())).findings).toEqual([]);
   });
 });

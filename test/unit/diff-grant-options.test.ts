@@ -16,8 +16,11 @@ const option = (over: Partial<HeldOption>): HeldOption => ({
   role: APP, privilege: 'SELECT', grantor: 'my_pg_owner', byApplier: false, grantorSettable: true, schemaUsable: false, grantorSchemaUsable: true,
   byOwner: false, objectOwner: 'my_pg_owner', member: false, ...over,
 });
-const regrant = (over: Partial<Regrant>): Regrant => ({ key: 'c1', column: null, grantor: APP, grantee: 'legacy', privilege: 'SELECT', grantable: false, ...over });
-const facts = (over: Partial<GrantOptionFacts>): GrantOptionFacts => ({ applier: 'postgres', options: [], regrants: [], defaults: [], ...over });
+const regrant = (over: Partial<Regrant>): Regrant => ({
+  key: 'c1', column: null, grantor: APP, grantee: 'legacy', privilege: 'SELECT', grantable: false,
+  byApplier: false, grantorSettable: false, schemaUsable: false, grantorSchemaUsable: true, ...over,
+});
+const facts = (over: Partial<GrantOptionFacts>): GrantOptionFacts => ({ applier: 'postgres', options: [], regrants: [], defaults: [], orphans: [], ...over });
 const sqlOf = (f: GrantOptionFacts) => diffGrantOptions(spec, db, f).steps.map((s) => [s.runAs ?? 'master', s.manual === true, s.sql]);
 
 describe('diffGrantOptions', () => {
@@ -33,7 +36,7 @@ describe('diffGrantOptions', () => {
     ]);
   });
 
-  it('follows options passed on, and a table option takes the column grants made from it', () => {
+  it('follows options passed on; the column grants made from a table option go too, each revoked by its grantor first', () => {
     const regrants = [
       regrant({ grantee: 'legacy', grantable: true }), regrant({ grantor: 'legacy', grantee: 'two' }),
       regrant({ grantee: 'cols', column: 'status' }), regrant({ grantee: 'other', privilege: 'INSERT' }), regrant({ key: 'c2', grantee: 'elsewhere' }),
@@ -41,6 +44,24 @@ describe('diffGrantOptions', () => {
     expect(cascadedGrants(option({}), regrants).map((r) => r.grantee)).toEqual(['legacy', 'cols', 'two']);
     expect(cascadedGrants(option({ objectClass: 'column', column: 'id' }), regrants).map((r) => r.grantee)).toEqual([]);
     expect(cascadedGrants(option({ objectClass: 'column', column: 'status' }), regrants).map((r) => r.grantee)).toEqual(['cols']);
+    // A table's REVOKE GRANT OPTION ... CASCADE leaves column grants: the app (borrowed, the master cannot SET ROLE to
+    // it) revokes its own first; one made by legacy (an unmanaged login) is for a human.
+    const withColumns = [...regrants, regrant({ grantor: 'legacy', grantee: 'deep', column: 'id' })];
+    expect(sqlOf(facts({ options: [option({})], regrants: withColumns }))).toEqual([
+      ['master', true, `REVOKE SELECT ("id") ON TABLE "my-pg-db-schema"."orders" FROM "deep" CASCADE`],
+      ['master', false, `GRANT "${APP}" TO CURRENT_USER`],
+      [APP, false, `REVOKE SELECT ("status") ON TABLE "my-pg-db-schema"."orders" FROM "cols" CASCADE`],
+      ['master', false, `REVOKE "${APP}" FROM CURRENT_USER`],
+      ['my_pg_owner', false, `REVOKE GRANT OPTION FOR SELECT ON TABLE "my-pg-db-schema"."orders" FROM "${APP}" CASCADE`],
+    ]);
+  });
+
+  it('reports a column grant whose grantor no longer holds the option, with the statement for a human', () => {
+    const orphans = [{ schema: 'my-pg-db-schema', name: 'orders', column: 'status', grantor: APP, grantee: 'legacy', privilege: 'SELECT' }];
+    const r = diffGrantOptions(spec, db, facts({ orphans }));
+    expect(r.findings.map((f) => [f.code, f.message])).toEqual([['column-grant-orphan',
+      `legacy has SELECT on TABLE "my-pg-db-schema"."orders" ("status"), granted by ${APP}, which no longer holds SELECT WITH GRANT OPTION there`]]);
+    expect(sqlOf(facts({ orphans }))).toEqual([['master', true, 'REVOKE SELECT ("status") ON TABLE "my-pg-db-schema"."orders" FROM "legacy" CASCADE']]);
   });
 
   it('names what CASCADE takes in the reason, and gives a managed role back from the owner what the model wants', () => {
