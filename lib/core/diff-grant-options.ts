@@ -16,7 +16,7 @@
 // privilege that still has dependent grants, and an ownership change would rewrite the grantors read here. Only
 // an option granted by the owner of an object apply hands to the owner role, where the applying user cannot act
 // for that owner, waits for the handover (ALTER ... OWNER makes the owner role its grantor): afterHandover.
-import { grantRunner, type GrantSource } from './diff-wide-privileges.js';
+import { grantRunner, type DefaultGrantFacts, type GrantSource } from './diff-wide-privileges.js';
 import { checkedRoles, connectors, managedRoles, OBJECT_GRANTS } from './model.js';
 import { nameList, type DiffResult, type Finding, type Step } from './plan-types.js';
 import type { DatabaseSpec, RoleModelSpec } from './spec.js';
@@ -64,15 +64,9 @@ export interface OrphanColumnGrant {
   readonly privilege: string;
 }
 
-/** A default privilege (pg_default_acl) that hands a managed role an option on what `role` creates later. */
-export interface DefaultOption {
-  readonly role: string;
-  readonly schema: string | null;
-  readonly objectType: string;
-  readonly grantee: string;
-  readonly privilege: string;
-  readonly usable: boolean;
-}
+/** A default privilege (pg_default_acl) that hands a managed role an option on what `role` creates later: the
+ *  same facts as the wide check's default grants. */
+export type DefaultOption = DefaultGrantFacts;
 
 export interface GrantOptionFacts {
   /** The applying user (CURRENT_USER of the inspection), which keeps CONNECT on the database. */
