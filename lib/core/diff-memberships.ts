@@ -105,11 +105,28 @@ export function diffMemberships(spec: RoleModelSpec, facts: ClusterFacts, roles:
       steps.push({ phase: 'roles', sql: revoke, reason: why(m.member, `membership in ${m.role} not in the spec (granted by ${m.grantor}); not run by apply`), manual: true });
       continue;
     }
-    findings.push({ code: 'membership-extra', subject: m.member, message: `${m.member} is a member of ${m.role}, which the spec does not grant` });
-    note(m.member, `revoke membership in ${m.role}`);
-    // A grant made by another grantor (16+) survives this REVOKE; verification then reports it.
-    steps.push({ phase: 'roles', sql: revoke, reason: why(m.member, `membership not in the spec (granted by ${m.grantor})`) });
+    const r = membershipRevoke(m, facts, false);
+    findings.push({
+      code: 'membership-extra', subject: m.member,
+      message: `${m.member} is a member of ${m.role}, which the spec does not grant${r.manual ? `; granted by ${m.grantor}, in whose name apply cannot revoke it: run ${r.sql} as ${m.grantor}` : ''}`,
+    });
+    note(m.member, r.manual ? `keeps membership in ${m.role} until ${m.grantor} revokes it` : `revoke membership in ${m.role}`);
+    steps.push({ phase: 'roles', sql: r.sql, ...(r.manual ? { manual: true } : {}), reason: why(m.member, `membership not in the spec (granted by ${m.grantor})${r.manual ? '; not run by apply' : ''}`) });
   }
+}
+
+/**
+ * The REVOKE of a membership, and whether the applying user can run it. On 16+ a membership belongs to its grantor:
+ * the applying user revokes it in its own name or, holding the grantor's privileges, GRANTED BY the grantor;
+ * anything else is a step for a human, run as the grantor. `cascade` also takes what the member granted from an
+ * ADMIN OPTION on the role (for members the spec does not manage; a managed member's are left to fail loudly).
+ */
+export function membershipRevoke(m: MembershipFacts, facts: Pick<ClusterFacts, 'serverVersionNum' | 'currentUser'>, cascade: boolean): { sql: string; manual: boolean } {
+  const base = `REVOKE ${quoteIdent(m.role)} FROM ${quoteIdent(m.member)}`;
+  const tail = cascade ? ' CASCADE' : '';
+  if (facts.serverVersionNum < 160000 || m.grantor === facts.currentUser) return { sql: `${base}${tail}`, manual: false };
+  if (m.grantorUsable) return { sql: `${base} GRANTED BY ${quoteIdent(m.grantor)}${tail}`, manual: false };
+  return { sql: `${base}${tail}`, manual: true };
 }
 
 /** Names db_admin gives per-person logins: `<firefighter role>_<6 hex>` (sql/db_admin_per_person.sql). */

@@ -8,12 +8,11 @@
 // On 16+ a membership belongs to its grantor: the applying user revokes it only in its own name or in one whose
 // privileges it holds (GRANTED BY); CASCADE takes the grants a member made from an ADMIN OPTION along, and they
 // are named. Anything else is a step for a human, run as the grantor.
-import { perPersonLoginMatcher } from './diff-memberships.js';
+import { membershipRevoke, perPersonLoginMatcher } from './diff-memberships.js';
 import type { ClusterFacts, MembershipFacts } from './facts.js';
 import { managedRoles, type ManagedRole } from './model.js';
 import type { DiffResult, Finding } from './plan-types.js';
 import { LOGIN_SUFFIX_BYTES, type RoleModelSpec } from './spec.js';
-import { quoteIdent } from './sql-text.js';
 
 const WHAT: Record<ManagedRole['kind'], string> = {
   admin: 'the role-model admin\'s CREATEROLE and db_admin', broker: 'the password broker\'s db_admin functions',
@@ -43,14 +42,6 @@ function unmanagedMembers(spec: RoleModelSpec, facts: ClusterFacts): { m: Member
 
 const grant = (m: MembershipFacts) => `granted by ${m.grantor ?? 'a dropped role'}${m.admin ? ', WITH ADMIN OPTION' : ''}`;
 
-/** The REVOKE, and whether the applying user can run it (16+: only in its own name or one it holds). */
-function revoke(m: MembershipFacts, facts: ClusterFacts): { sql: string; manual: boolean } {
-  const base = `REVOKE ${quoteIdent(m.role)} FROM ${quoteIdent(m.member)}`;
-  if (facts.serverVersionNum < 160000 || m.grantor === facts.currentUser) return { sql: `${base} CASCADE`, manual: false };
-  if (m.grantorUsable) return { sql: `${base} GRANTED BY ${quoteIdent(m.grantor)} CASCADE`, manual: false };
-  return { sql: `${base} CASCADE`, manual: true };
-}
-
 /** Grants a member made from its ADMIN OPTION on the same role: CASCADE revokes them with it. */
 function dependents(m: MembershipFacts, facts: ClusterFacts): string[] {
   return m.admin ? facts.memberships.filter((d) => d.role === m.role && d.grantor === m.member).map((d) => d.member) : [];
@@ -60,7 +51,7 @@ function dependents(m: MembershipFacts, facts: ClusterFacts): string[] {
 export function diffUnmanagedMembers(spec: RoleModelSpec, facts: ClusterFacts): DiffResult {
   const result: DiffResult = { findings: [], steps: [] };
   for (const { m, role } of unmanagedMembers(spec, facts)) {
-    const r = revoke(m, facts);
+    const r = membershipRevoke(m, facts, true);
     const fix = r.manual
       ? `apply cannot revoke it in ${m.grantor}'s name: run ${r.sql} as ${m.grantor} (or a role with its privileges)`
       : 'apply revokes it';
@@ -79,7 +70,7 @@ export function diffUnmanagedMembers(spec: RoleModelSpec, facts: ClusterFacts): 
 
 /** Named before apply changes anything: each unmanaged role that loses a membership, and who loses one with it. */
 export function unmanagedMemberWarnings(spec: RoleModelSpec, facts: ClusterFacts): Finding[] {
-  return unmanagedMembers(spec, facts).filter(({ m }) => !revoke(m, facts).manual).map(({ m, role }) => {
+  return unmanagedMembers(spec, facts).filter(({ m }) => !membershipRevoke(m, facts, true).manual).map(({ m, role }) => {
     const along = dependents(m, facts);
     return {
       code: 'unmanaged-role-membership', subject: m.member,

@@ -1,12 +1,11 @@
 // No silent lockout (issue 10.2): plan and apply name every unmanaged login that loses CONNECT or
 // TEMPORARY on a managed database, and "keepConnect" keeps a named one connected.
 import { readFileSync } from 'node:fs';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RoleModelSpec } from '../../lib/core/spec.js';
 import { parseSpec } from '../../lib/core/validate.js';
 import { applyRoleModel, planRoleModel, planWithWarnings, verifyRoleModel } from '../../lib/postgres/engine.js';
-import { query } from '../support/catalog.js';
+import { query, tryLogin as loginAndOut } from '../support/catalog.js';
 import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';
 
 const reference = JSON.parse(readFileSync(new URL('../../examples/reference.json', import.meta.url), 'utf8')) as RoleModelSpec;
@@ -18,17 +17,7 @@ const DB = 'my-pg-db';
 describe.each(testedMajors())('unmanaged logins on PostgreSQL %i', (major) => {
   let server: EmbeddedServer;
   const conn = () => ({ connectionString: server.masterUrl() });
-  const tryLogin = async (user: string) => {
-    const c = new pg.Client({ connectionString: server.url(user, `pw-${user}`, DB) });
-    c.on('error', () => undefined);
-    try {
-      await c.connect();
-      await c.end();
-      return 'connected';
-    } catch (error) {
-      return (error as Error).message;
-    }
-  };
+  const tryLogin = (user: string) => loginAndOut(server, user, DB);
 
   beforeAll(async () => {
     server = await startEmbeddedServer({ major });

@@ -9,7 +9,7 @@ import { main } from '../../bin/rolemodel.js';
 import { parseSpec } from '../../lib/core/validate.js';
 import { inspectForInit } from '../../lib/postgres/init.js';
 import { inspectDatabase } from '../../lib/postgres/inspect.js';
-import { query } from '../support/catalog.js';
+import { query, tryLogin } from '../support/catalog.js';
 import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';
 import { livedInSql } from '../support/lived-in.js';
 
@@ -23,17 +23,7 @@ async function run(...argv: string[]) {
 describe.each(testedMajors())('rolemodel init on PostgreSQL %i', (major) => {
   let server: EmbeddedServer;
   const dir = mkdtempSync(path.join(tmpdir(), 'rolemodel-init-'));
-  const login = async (user: string, db: string) => {
-    const c = new pg.Client({ connectionString: server.url(user, `pw-${user}`, db) });
-    c.on('error', () => undefined);
-    try {
-      await c.connect();
-      await c.end();
-      return 'connected';
-    } catch (error) {
-      return (error as Error).message;
-    }
-  };
+  const login = (user: string, db: string) => tryLogin(server, user, db);
 
   beforeAll(async () => {
     server = await startEmbeddedServer({ major });

@@ -121,6 +121,19 @@ export async function attempt(client: pg.Client, sql: string): Promise<string> {
   }
 }
 
+/** Logs in as `user` with the test password `pw-<user>` and out again: 'connected', or the server's refusal. */
+export async function tryLogin(server: EmbeddedServer, user: string, database: string): Promise<string> {
+  const c = new pg.Client({ connectionString: server.url(user, `pw-${user}`, database) });
+  c.on('error', () => undefined);
+  try {
+    await c.connect();
+    await c.end();
+    return 'connected';
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
 /** Runs a read query as the master after SET ROLE to a role it may become (e.g. the owner), as a DBA would. */
 export async function queryAs<T extends pg.QueryResultRow = Record<string, unknown>>(url: string, role: string, sql: string, params: unknown[] = []): Promise<T[]> {
   const client = new pg.Client({ connectionString: url });
