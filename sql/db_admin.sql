@@ -173,10 +173,10 @@ SET standard_conforming_strings = on
 AS $fn$
 BEGIN
   took_over := false;
-  IF p_row.holder IS NOT NULL AND p_row.expires_at > clock_timestamp() THEN
+  IF p_row.holder IS NOT NULL AND p_row.expires_at OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp() THEN
     IF NOT coalesce(p_takeover, false) THEN
       RAISE EXCEPTION '% is held by % for incident % until %', p_row.role, p_row.holder, p_row.incident_id,
-        to_char(p_row.expires_at, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+        pg_catalog.to_char(p_row.expires_at, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
         USING ERRCODE = 'FF004', HINT = 'ask the holder, or request a takeover (audited)';
     END IF;
     took_over := true;
@@ -184,12 +184,12 @@ BEGIN
 
   PERFORM db_admin.assert_guardrails(p_row);
 
-  expires_at := date_trunc('second', clock_timestamp()) + make_interval(hours => p_hours);
-  EXECUTE format('ALTER ROLE %I PASSWORD %L VALID UNTIL %L', p_row.role, p_password, expires_at);
+  expires_at := pg_catalog.date_trunc('second', pg_catalog.clock_timestamp()) OPERATOR(pg_catalog.+) pg_catalog.make_interval(hours => p_hours);
+  EXECUTE pg_catalog.format('ALTER ROLE %I PASSWORD %L VALID UNTIL %L', p_row.role, p_password, expires_at);
 
   UPDATE db_admin.firefighter_role f
      SET holder = p_requested_by, incident_id = p_incident_id, expires_at = issue_shared_password.expires_at
-   WHERE f.role = p_row.role;
+   WHERE f.role OPERATOR(pg_catalog.=) p_row.role;
   INSERT INTO db_admin.firefighter_audit (action, role, requested_by, incident_id, reason, expires_at, previous_holder)
   VALUES (CASE WHEN took_over THEN 'takeover' ELSE 'issue' END, p_row.role, p_requested_by, p_incident_id, p_reason,
           issue_shared_password.expires_at, CASE WHEN took_over THEN p_row.holder END);
