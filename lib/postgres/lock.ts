@@ -8,6 +8,8 @@ import type pg from 'pg';
 export const ROLE_MODEL_LOCK_KEY = '7180412305917343601';
 
 const POLL_MS = 200;
+/** A holder with no pg_stat_activity row yet is a session still starting (or a stale view): looked at again this often. */
+const UNKNOWN_HOLDER_POLLS = 10;
 
 export class LockHeldError extends Error {
   override readonly name = 'LockHeldError';
@@ -27,6 +29,9 @@ function keyParts(key: string): [string, string] {
 
 async function holders(client: pg.Client, key: string): Promise<Holder[]> {
   const [hi, lo] = keyParts(key);
+  // pg_stat_activity is read once per transaction and kept: inside one (the per-database lock), a session that
+  // connected since would be joined to nothing and named "an unknown role".
+  await client.query('SELECT pg_catalog.pg_stat_clear_snapshot()');
   const { rows } = await client.query<Holder>(
     `SELECT l.pid, a.usename::pg_catalog.text AS role, a.application_name AS application
        FROM pg_catalog.pg_locks l LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid OPERATOR(pg_catalog.=) l.pid
@@ -54,11 +59,17 @@ export async function acquireRoleModelLock(client: pg.Client, options: { lockWai
     ? 'SELECT pg_catalog.pg_try_advisory_xact_lock($1::pg_catalog.int8) AS ok, session_user::pg_catalog.text AS me, pg_catalog.current_database() AS db'
     : 'SELECT pg_catalog.pg_try_advisory_lock($1::pg_catalog.int8) AS ok, session_user::pg_catalog.text AS me, pg_catalog.current_database() AS db';
   let deadline: number | undefined;
+  let unknownPolls = 0;
   for (;;) {
     const attempt = (await client.query<{ ok: boolean; me: string; db: string }>(tryLock, [key])).rows[0];
     if (!attempt || attempt.ok) return;
     const held = await holders(client, key);
     const foreign = held.filter((h) => h.role !== attempt.me);
+    // pg_locks and pg_stat_activity are two reads: a session that took the lock between them has no row yet.
+    if (foreign.length > 0 && foreign.every((h) => h.role === null) && unknownPolls++ < UNKNOWN_HOLDER_POLLS) {
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS / 4));
+      continue;
+    }
     if (foreign.length > 0) {
       throw new LockHeldError(`the role-model lock (advisory lock ${key} in database "${attempt.db}") is held by ${foreign.map(describeHolder).join(', ')}, not by ${attempt.me}; `
         + `only the applying user may hold it. End that session (SELECT pg_terminate_backend(${foreign[0]?.pid})) and run again`);

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSpec } from '../../lib/core/validate.js';
 import { applyRoleModel } from '../../lib/postgres/engine.js';
+import { acquireRoleModelLock } from '../../lib/postgres/lock.js';
 import { retireDatabaseRoles } from '../../lib/postgres/retire.js';
 import { catalogSnapshot, loginAs, query } from '../support/catalog.js';
 import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';
@@ -92,6 +93,24 @@ describe.each(testedMajors())('role-model lock on PostgreSQL %i', (major) => {
     const waiting = applyRoleModel(spec, conn(), { lockWait: '30s' });
     setTimeout(() => void master.end(), 1_500);
     expect((await waiting).steps).toEqual([]);
+  });
+
+  it('inside a transaction, a session of the applying user that connected after pg_stat_activity was first read is waited for, not called unknown', async () => {
+    const waiter = new pg.Client({ connectionString: server.masterUrl() });
+    await waiter.connect();
+    let late: pg.Client | undefined;
+    try {
+      await waiter.query('BEGIN');
+      await waiter.query('SELECT count(*) FROM pg_catalog.pg_stat_activity'); // the transaction's view is now fixed
+      late = await holdAs(server.masterUrl());
+      const result = await within(acquireRoleModelLock(waiter, { lockWait: '1s', transaction: true }), FAIL_FAST_MS);
+      expect(result.error?.message).toMatch(/another role-model run by postgres \(pid \d+\) held the lock/);
+      expect(result.error?.message).not.toMatch(/unknown role/);
+    } finally {
+      await waiter.query('ROLLBACK').catch(() => undefined);
+      await waiter.end();
+      await late?.end();
+    }
   });
 
   it('ten parallel applies on a fresh server converge with no error', async () => {
