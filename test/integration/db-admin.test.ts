@@ -93,8 +93,15 @@ describe.each(testedMajors())('db_admin functions on PostgreSQL %i', (major) => 
     const extra = [await loginAs(server, 'my_pg_password_broker', DB), await loginAs(server, 'my_pg_password_broker', DB)];
     const clients = [broker, ...extra];
     try {
-      const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) =>
-        (clients[i % 3] as pg.Client).query(SET, [RW, scramSha256Verifier(generatePassword()), 1, `user-${i}`, 'INC-2', 'race', false])));
+      // Concurrent across the three connections, one after another on each (pg 9 refuses a query on a busy client).
+      const results = (await Promise.all(clients.map(async (client, k) => {
+        const settled: PromiseSettledResult<unknown>[] = [];
+        for (let i = k; i < 10; i += clients.length) {
+          settled.push(...await Promise.allSettled([client.query(SET, [RW, scramSha256Verifier(generatePassword()), 1, `user-${i}`, 'INC-2', 'race', false])]));
+        }
+        return settled;
+      }))).flat();
+      expect(results).toHaveLength(10);
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       for (const r of results) if (r.status === 'rejected') expect((r.reason as { code: string }).code).toBe(DB_ADMIN_ERRORS.roleHeld);
     } finally {

@@ -58,13 +58,15 @@ async function catalogSnapshot(server: EmbeddedServer): Promise<string> {
   const client = new pg.Client({ connectionString: server.superuserUrl() });
   await client.connect();
   try {
-    const parts = await Promise.all([
-      client.query(`SELECT rolname, rolcanlogin, rolinherit, rolcreaterole, rolcreatedb, rolconnlimit, rolvaliduntil FROM pg_roles WHERE rolname LIKE 'my\\_pg\\_%' ORDER BY 1`),
-      client.query(`SELECT r.rolname AS role, m.rolname AS member, a.admin_option FROM pg_auth_members a JOIN pg_roles r ON r.oid = a.roleid JOIN pg_roles m ON m.oid = a.member WHERE m.rolname LIKE 'my\\_pg\\_%' ORDER BY 1, 2`),
-      client.query(`SELECT d.datname, r.rolname, s.setconfig FROM pg_db_role_setting s LEFT JOIN pg_database d ON d.oid = s.setdatabase LEFT JOIN pg_roles r ON r.oid = s.setrole ORDER BY 1, 2`),
-      client.query(`SELECT datname, pg_get_userbyid(datdba) AS owner, datacl::text, datconnlimit FROM pg_database WHERE datname = $1`, [DB]),
-    ]);
-    return JSON.stringify(parts.map((p) => p.rows));
+    const queries: [string, unknown[]?][] = [
+      [`SELECT rolname, rolcanlogin, rolinherit, rolcreaterole, rolcreatedb, rolconnlimit, rolvaliduntil FROM pg_roles WHERE rolname LIKE 'my\\_pg\\_%' ORDER BY 1`],
+      [`SELECT r.rolname AS role, m.rolname AS member, a.admin_option FROM pg_auth_members a JOIN pg_roles r ON r.oid = a.roleid JOIN pg_roles m ON m.oid = a.member WHERE m.rolname LIKE 'my\\_pg\\_%' ORDER BY 1, 2`],
+      [`SELECT d.datname, r.rolname, s.setconfig FROM pg_db_role_setting s LEFT JOIN pg_database d ON d.oid = s.setdatabase LEFT JOIN pg_roles r ON r.oid = s.setrole ORDER BY 1, 2`],
+      [`SELECT datname, pg_get_userbyid(datdba) AS owner, datacl::text, datconnlimit FROM pg_database WHERE datname = $1`, [DB]],
+    ];
+    const parts: unknown[] = [];
+    for (const [sql, params] of queries) parts.push((await client.query(sql, params)).rows);
+    return JSON.stringify(parts);
   } finally {
     await client.end();
   }

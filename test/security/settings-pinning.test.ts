@@ -55,8 +55,10 @@ describe.each(testedMajors())('database settings cannot break the broker on Post
   it('a broker session runs with the pinned settings whatever the database says', async () => {
     const client = await connector(server, spec)('127.0.0.1', DB);
     try {
-      const shown = Object.fromEntries(await Promise.all(Object.keys(PINNED_SETTINGS).filter((n) => !n.startsWith('plpgsql.')).map(async (name) =>
-        [name, String(Object.values((await client.query(`SHOW "${name}"`)).rows[0] ?? {})[0])] as const)));
+      const shown: Record<string, string> = {};
+      for (const name of Object.keys(PINNED_SETTINGS).filter((n) => !n.startsWith('plpgsql.'))) {
+        shown[name] = String(Object.values((await client.query(`SHOW "${name}"`)).rows[0] ?? {})[0]);
+      }
       expect(shown).toMatchObject({ search_path: 'pg_catalog,pg_temp', standard_conforming_strings: 'on', default_transaction_read_only: 'off', default_transaction_isolation: 'read committed', exit_on_error: 'off', DateStyle: expect.stringMatching(/^ISO,/), TimeZone: 'UTC' });
       for (const name of ['statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout', 'idle_session_timeout']) {
         expect((await client.query(`SHOW ${name}`)).rows[0]?.[name], name).not.toMatch(/^(1|20)ms$/);
