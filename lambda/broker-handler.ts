@@ -5,8 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { RDSClient } from '@aws-sdk/client-rds';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Signer } from '@aws-sdk/rds-signer';
 import type { Context } from 'aws-lambda';
 import { BROKER_CONFIG_ENV, parseBrokerConfig, type BrokerConfig } from '../lib/core/broker-config.js';
@@ -15,6 +14,7 @@ import { eventBridgePublisher } from '../lib/broker/eventbridge.js';
 import { discoveredInstances, type InstanceLookup } from '../lib/broker/instances.js';
 import { createBrokerService, type AuditLogger, type BrokerResponse, type DeliveredSecret } from '../lib/broker/service.js';
 import { defaultStsEndpoint, stsIdentityVerifier, type IdentityVerifier } from '../lib/broker/sts-identity.js';
+import { once, resolveClient, type ClientSource } from './lazy-client.js';
 import { rdsInstanceDiscovery } from './rds-instances.js';
 import { brokerConnector, keepOneConnection, type BrokerTls, type PasswordProvider } from '../lib/postgres/broker-connection.js';
 
@@ -25,8 +25,8 @@ export interface BrokerHandlerDeps {
   readonly tls: BrokerTls;
   readonly verifyIdentity: IdentityVerifier;
   readonly logger: AuditLogger;
-  /** Needed with `delivery: secret`. */
-  readonly secrets?: SecretsManagerClient;
+  /** Needed with `delivery: secret` (a client, or a function that makes it on first use). */
+  readonly secrets?: ClientSource<Pick<SecretsManagerClient, 'send'>>;
   /** Needed with `eventBus` in the configuration. */
   readonly eventBridge?: Pick<EventBridgeClient, 'send'>;
   /** Where the cluster's instances are (an RDS lookup in Lambda). @default - config.instanceHosts */
@@ -72,10 +72,12 @@ function isSweep(event: unknown): boolean {
 }
 
 /** Writes host, port, database, username, password and expiry to the role's secret; returns only its ARN. */
-function secretDelivery(config: BrokerConfig, secrets: SecretsManagerClient): (issued: IssuedPassword) => Promise<DeliveredSecret> {
+function secretDelivery(config: BrokerConfig, source: ClientSource<Pick<SecretsManagerClient, 'send'>>): (issued: IssuedPassword) => Promise<DeliveredSecret> {
   return async (issued) => {
     const secretArn = config.secretArns?.[issued.role];
     if (!secretArn) throw new Error(`no secret is configured for role ${issued.role}; add it to secretArns`);
+    const { PutSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+    const secrets = await resolveClient(source);
     await secrets.send(new PutSecretValueCommand({
       SecretId: secretArn,
       SecretString: JSON.stringify({
@@ -123,10 +125,12 @@ export function depsFromEnv(env: NodeJS.ProcessEnv): BrokerHandlerDeps {
     logger: new Logger({ serviceName: 'firefighter-broker' }),
     // A warm container answers without a new TLS + IAM handshake; at most one connection per container.
     keepConnection: true,
-    ...(config.delivery === 'secret' ? { secrets: new SecretsManagerClient({ region }) } : {}),
+    ...(config.delivery === 'secret' ? { secrets: once(async () => new (await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient({ region })) } : {}),
     // Readers come and go after deploy: ask RDS (cached for a minute), short timeouts as for the bus.
     ...(config.rdsClusterIdentifier !== undefined ? {
-      instances: discoveredInstances(config, rdsInstanceDiscovery(new RDSClient({ region, maxAttempts: 2, requestHandler: { connectionTimeout: 2000, requestTimeout: 3000 } }), config.rdsClusterIdentifier)),
+      instances: discoveredInstances(config, rdsInstanceDiscovery(
+        once(async () => new (await import('@aws-sdk/client-rds')).RDSClient({ region, maxAttempts: 2, requestHandler: { connectionTimeout: 2000, requestTimeout: 3000 } })),
+        config.rdsClusterIdentifier)),
     } : {}),
     // Short timeouts and one retry: an unreachable bus (no endpoint, no NAT) costs a request seconds, not a minute.
     ...(config.eventBus !== undefined ? { eventBridge: new EventBridgeClient({ region, maxAttempts: 2, requestHandler: { connectionTimeout: 2000, requestTimeout: 3000 } }) } : {}),

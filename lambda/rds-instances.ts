@@ -2,11 +2,14 @@
 // DescribeDBClusters says which instances are members (and which is the writer), DescribeDBInstances where
 // each one listens. An instance being created has no endpoint yet and one being deleted is on its way out:
 // neither is listed, so the sweep neither waits for nor fails on them.
-import { DescribeDBClustersCommand, DescribeDBInstancesCommand, type RDSClient } from '@aws-sdk/client-rds';
+import type { RDSClient } from '@aws-sdk/client-rds';
 import type { InstanceDiscovery } from '../lib/broker/instances.js';
+import { resolveClient, type ClientSource } from './lazy-client.js';
 
-export function rdsInstanceDiscovery(rds: Pick<RDSClient, 'send'>, clusterIdentifier: string): InstanceDiscovery {
+export function rdsInstanceDiscovery(source: ClientSource<Pick<RDSClient, 'send'>>, clusterIdentifier: string): InstanceDiscovery {
   return async () => {
+    const { DescribeDBClustersCommand, DescribeDBInstancesCommand } = await import('@aws-sdk/client-rds');
+    const rds = await resolveClient(source);
     const { DBClusters } = await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: clusterIdentifier }));
     const members = [...(DBClusters?.[0]?.DBClusterMembers ?? [])]
       .sort((a, b) => Number(b.IsClusterWriter === true) - Number(a.IsClusterWriter === true))

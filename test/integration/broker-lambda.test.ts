@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createBrokerHandler, type BrokerHandler } from '../../lambda/broker-handler.js';
 import { runFirefighter } from '../../bin/firefighter.js';
 import { parseBrokerConfig, type BrokerConfig } from '../../lib/core/broker-config.js';
+import { once } from '../../lambda/lazy-client.js';
 import { parseBrokerInput } from '../../lib/core/broker-input.js';
 import { proofBinding } from '../../lib/core/proof-binding.js';
 import { parseSpec } from '../../lib/core/validate.js';
@@ -206,7 +207,9 @@ describe('broker Lambda handler on PostgreSQL 17', () => {
     const secrets = mockClient(SecretsManagerClient);
     secrets.on(PutSecretValueCommand).rejects(new Error('AccessDeniedException: not allowed'));
     try {
-      const h = makeHandler({ config: parseBrokerConfig({ ...config, delivery: 'secret', secretArns: { [RO]: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:a', [RW]: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:b' } }), secrets: new SecretsManagerClient({ region: 'eu-west-1' }) });
+      const h = makeHandler({ config: parseBrokerConfig({ ...config, delivery: 'secret', secretArns: { [RO]: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:a', [RW]: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:b' } }),
+        // As the Lambda passes it: a function that makes the client on first use.
+        secrets: once(async () => new SecretsManagerClient({ region: 'eu-west-1' })) });
       const response = await h(await signed(LEAD, { action: 'request', role: 'rw', incidentId: 'INC-31', reason: 'x', takeover: true }));
       expect(response).toMatchObject({ ok: false, code: 'FAILURE', refusal: false, message: expect.stringMatching(/could not be delivered .*; it was expired again, try later$/) });
       const status = await handler(await signed(LEAD, { action: 'status' }));
