@@ -55,7 +55,8 @@ describe('connections per run (two databases)', () => {
       const pid = async () => (await (await sessions.get('my-pg-db')).query<{ p: number }>('SELECT pg_catalog.pg_backend_pid() AS p')).rows[0]?.p;
       const first = await pid();
       expect(await pid()).toBe(first);
-      await query(server.superuserUrl(), 'SELECT pg_terminate_backend($1)', [first]);
+      // Waits until that backend has exited (PostgreSQL 14+), then gives the client a moment to see its socket close.
+      await query(server.superuserUrl(), 'SELECT pg_terminate_backend($1, 5000)', [first]);
       await new Promise((r) => setTimeout(r, 200));
       const second = await pid();
       expect(second).toEqual(expect.any(Number));

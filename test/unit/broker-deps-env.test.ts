@@ -4,9 +4,9 @@
 import { DescribeDBClustersCommand, DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
-import { BROKER_CONFIG_ENV } from '../../lib/core/broker-config.js';
-import { depsFromEnv } from '../../lambda/broker-handler.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { BROKER_CONFIG_ENV, parseBrokerConfig } from '../../lib/core/broker-config.js';
+import { depsFromEnv, iamTokenProvider } from '../../lambda/broker-handler.js';
 import { once } from '../../lambda/lazy-client.js';
 
 const config = {
@@ -50,6 +50,26 @@ describe('broker Lambda dependencies from the environment', () => {
     const client = await make();
     expect(client).toBeInstanceOf(SecretsManagerClient);
     expect(await make()).toBe(client);
+  });
+
+  it('each instance gets an IAM token signed for its own host (the test server cannot tell; Aurora does)', async () => {
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIAEXAMPLEBROKER001');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'broker-secret-key-0000000000000000000000');
+    vi.stubEnv('AWS_SESSION_TOKEN', '');
+    try {
+      const token = iamTokenProvider(parseBrokerConfig(config), 'eu-west-1');
+      const [writer, reader] = ['my-pg-1.abc.eu-west-1.rds.amazonaws.com', 'my-pg-2.abc.eu-west-1.rds.amazonaws.com'];
+      const a = new URL(`https://${await token(writer)}`);
+      const b = new URL(`https://${await token(reader)}`);
+      expect([a.host, b.host]).toEqual([`${writer}:5432`, `${reader}:5432`]);
+      for (const t of [a, b]) {
+        expect(Object.fromEntries(t.searchParams)).toMatchObject({ Action: 'connect', DBUser: 'my_pg_password_broker', 'X-Amz-Expires': '900' });
+        expect(t.searchParams.get('X-Amz-Credential')).toMatch(/^AKIAEXAMPLEBROKER001\/\d{8}\/eu-west-1\/rds-db\/aws4_request$/);
+      }
+      expect(a.searchParams.get('X-Amz-Signature')).not.toBe(b.searchParams.get('X-Amz-Signature'));
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   it('once: one value for every call, and a failed make is tried again', async () => {
