@@ -48,7 +48,7 @@ async function measure(perPerson: boolean): Promise<{ cold: Phase; warm: Phase }
       await client.query(call, [RO, verifier, `bench-${n}`, 'BENCH-1', 'cold breakdown']);
       return Number(process.hrtime.bigint() - start) / 1e6;
     };
-    const phase = async (work: (n: number) => Promise<number>, finish = async () => undefined): Promise<Phase> => {
+    const phase = async (work: (n: number) => Promise<number>, finish: () => Promise<void> = async () => undefined): Promise<Phase> => {
       await su.query('SELECT pg_stat_reset()');
       const times: number[] = [];
       for (let i = 0; i < iterations; i++) {
