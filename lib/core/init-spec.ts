@@ -80,8 +80,10 @@ export function initSpec(facts: InitFacts, cluster: string): { spec: RoleModelSp
   const role = (name: string) => facts.roles.find((r) => r.name === name);
 
   const schemas = facts.schemas.filter((s) => s.name !== 'public').map((s) => s.name);
-  for (const s of schemas.filter((x) => !usableName(x) || x === 'information_schema')) notes.push(`schema "${s}" left out: its name cannot be managed; rename it to manage it`);
-  const listed = schemas.filter((s) => usableName(s));
+  // The schema rule, not the role rule: a schema may be called none, postgres or current_user.
+  const manageable = (name: string) => identifierProblems(name, 'schema').length === 0;
+  for (const s of schemas.filter((x) => !manageable(x))) notes.push(`schema "${s}" left out: its name cannot be managed; rename it to manage it`);
+  const listed = schemas.filter(manageable);
   const pub = facts.schemas.find((s) => s.name === 'public');
   if (pub && pub.objects > 0) {
     notes.push(`schema public holds ${pub.objects} table(s), view(s), sequence(s), routine(s) or type(s); the role model grants nothing there (public is never an application schema): move them, e.g. ALTER TABLE public.t SET SCHEMA app`);

@@ -34,7 +34,7 @@ export function checkGuardrails(c: Checker, value: unknown, path: string): void 
     if (!Array.isArray(sp) || sp.length === 0) c.fail(join(path, 'searchPath'), `must be a non-empty array of schema names, got ${describe(sp)}`);
     else sp.forEach((s, i) => {
       if (s === 'public') return;
-      c.identifier(s, join(join(path, 'searchPath'), i), 'database');
+      c.identifier(s, join(join(path, 'searchPath'), i), 'schema');
     });
   }
 }

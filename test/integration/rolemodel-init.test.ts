@@ -34,7 +34,8 @@ describe.each(testedMajors())('rolemodel init on PostgreSQL %i', (major) => {
     // "legacy": a NOLOGIN role owns the database and everything in it.
     await query(server.masterUrl(), 'CREATE ROLE legacy_owner NOLOGIN; GRANT legacy_owner TO postgres');
     await query(server.masterUrl(), 'CREATE DATABASE legacy OWNER legacy_owner');
-    await query(server.masterUrl('legacy'), `SET ROLE legacy_owner; ${livedInSql('sales')}`);
+    // A schema may carry a name reserved for roles ("none"): init lists it and the role model manages it.
+    await query(server.masterUrl('legacy'), `SET ROLE legacy_owner; ${livedInSql('sales')} ${livedInSql('none')}`);
   });
   afterAll(async () => server?.stop());
 
@@ -84,6 +85,8 @@ describe.each(testedMajors())('rolemodel init on PostgreSQL %i', (major) => {
     const init = await run('init', '--database-url', server.masterUrl(), '--database', 'legacy', '--cluster', 'legacy-pg', '--out', file);
     expect(init.code).toBe(0);
     const spec = parseSpec(JSON.parse(readFileSync(file, 'utf8')));
+    expect(spec.databases[0]?.schemas).toEqual(['none', 'sales']);
+    expect(spec.databases[0]?.roles.app.guardrails?.searchPath).toEqual(['none', 'sales', 'public']);
     expect(spec.databases[0]?.roles.owner).toEqual({ name: 'legacy_owner', adopt: true });
     expect(spec.databases[0]?.roles.app.name).toBe('legacy_pg_app');
     expect(init.err).toContain('owner: legacy_owner owns every listed schema and every object in them; adopted ("adopt": true) as the owner');
