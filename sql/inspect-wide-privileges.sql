@@ -2,7 +2,8 @@
 --   columnGrants: column-level grants (pg_attribute.attacl) in every non-system schema, db_admin included;
 --   otherGrants:  privileges granted directly to a managed role on a schema the spec does not list and on
 --                 the tables, sequences and routines in it (db_admin's objects are checked with db_admin);
---   defaultGrants: default privileges (pg_default_acl) of any role that grant something to a managed role.
+--   defaultGrants: default privileges (pg_default_acl) of any role that grant something to a managed role;
+--   foreignGrants: USAGE on foreign servers and foreign-data wrappers held by PUBLIC or a managed role.
 -- Only what pg_attribute.attacl and the object ACLs name is read, so the cost follows the number of explicit
 -- grants, not the number of objects. Extension members and internal parts are exempt, as in inspect-database.sql.
 -- $1: text[] application schemas; $2: text[] roles whose privileges are checked.
@@ -63,6 +64,18 @@ WITH nsp AS (
                     AND m.objid OPERATOR(pg_catalog.=) f.oid AND m.objsubid OPERATOR(pg_catalog.=) 0
                     AND m.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['e', 'i']::pg_catalog."char"[])
                     AND NOT (m.refclassid OPERATOR(pg_catalog.=) m.classid AND m.refobjid OPERATOR(pg_catalog.=) m.objid))
+), foreign_grants AS (
+  -- USAGE on a server lets a role use it by name (dblink) with its own or PUBLIC's user mapping, i.e. stored
+  -- credentials, and create user mappings; USAGE on a wrapper lets it create servers. Database-wide objects, so
+  -- PUBLIC counts, as for the database itself. An owner's own entry (grantee = grantor) is no grant.
+  SELECT o.object_class, o.name, o.acl, x.grantee, x.grantor, x.privilege_type, x.is_grantable
+  FROM (SELECT 'server'::pg_catalog.text AS object_class, s.srvname::pg_catalog.text AS name, s.srvacl AS acl
+        FROM pg_catalog.pg_foreign_server s WHERE s.srvacl IS NOT NULL
+        UNION ALL
+        SELECT 'wrapper', w.fdwname::pg_catalog.text, w.fdwacl FROM pg_catalog.pg_foreign_data_wrapper w WHERE w.fdwacl IS NOT NULL) o
+  CROSS JOIN LATERAL pg_catalog.aclexplode(o.acl) x
+  WHERE x.grantee OPERATOR(pg_catalog.<>) x.grantor
+    AND (x.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid OR x.grantee OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT r.oid FROM roles r)))
 )
 SELECT pg_catalog.json_build_object(
   'columnGrants', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
@@ -90,5 +103,20 @@ SELECT pg_catalog.json_build_object(
     ORDER BY d.defaclrole, n.nspname, d.defaclobjtype, r.rolname, a.privilege_type), '[]')
     FROM pg_catalog.pg_default_acl d CROSS JOIN LATERAL pg_catalog.aclexplode(d.defaclacl) a
     JOIN roles r ON r.oid OPERATOR(pg_catalog.=) a.grantee
-    LEFT JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) d.defaclnamespace)
+    LEFT JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) d.defaclnamespace),
+  -- passedOn: whom the holder granted the privilege from its grant option (a REVOKE then needs CASCADE).
+  'foreignGrants', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
+      'objectClass', f.object_class, 'name', f.name,
+      'role', CASE WHEN f.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(f.grantee)::pg_catalog.text END,
+      'privilege', f.privilege_type, 'grantable', f.is_grantable, 'grantor', pg_catalog.pg_get_userbyid(f.grantor),
+      'byApplier', pg_catalog.pg_get_userbyid(f.grantor) OPERATOR(pg_catalog.=) CURRENT_USER,
+      'grantorSettable', CASE WHEN pg_catalog.current_setting('server_version_num')::pg_catalog.int4 OPERATOR(pg_catalog.>=) 160000
+                              THEN pg_catalog.pg_has_role(CURRENT_USER, f.grantor, 'SET')
+                              ELSE pg_catalog.pg_has_role(CURRENT_USER, f.grantor, 'MEMBER') END,
+      'passedOn', (SELECT coalesce(pg_catalog.json_agg(CASE WHEN y.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC'
+                                                            ELSE pg_catalog.pg_get_userbyid(y.grantee)::pg_catalog.text END ORDER BY y.grantee), '[]')
+                   FROM pg_catalog.aclexplode(f.acl) y
+                   WHERE f.is_grantable AND y.grantor OPERATOR(pg_catalog.=) f.grantee AND y.grantee OPERATOR(pg_catalog.<>) y.grantor
+                     AND y.privilege_type OPERATOR(pg_catalog.=) f.privilege_type))
+    ORDER BY f.object_class, f.name, f.grantee, f.grantor, f.privilege_type), '[]') FROM foreign_grants f)
 ) AS facts;

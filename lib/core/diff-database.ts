@@ -5,6 +5,7 @@
 import type { DatabaseDiffInput, Find } from './diff-database-types.js';
 import { diffDbAdmin } from './diff-db-admin.js';
 import { diffDefaultAcl } from './diff-default-acl.js';
+import { diffForeignServers } from './diff-foreign-servers.js';
 import { diffGrantOptions } from './diff-grant-options.js';
 import { diffWidePrivileges } from './diff-wide-privileges.js';
 import { diffFirefighterPasswords } from './diff-passwords.js';
@@ -180,6 +181,10 @@ export function diffDatabase(input: DatabaseDiffInput): DiffResult {
     const wide = diffWidePrivileges(spec, db, facts.wide);
     findings.push(...wide.findings);
     steps.push(...wide.steps);
+    // USAGE on foreign servers and wrappers (lib/core/diff-foreign-servers.ts).
+    const foreign = diffForeignServers(spec, db, facts.wide.foreignGrants ?? []);
+    findings.push(...foreign.findings);
+    steps.push(...foreign.steps);
   }
   // 9. Firefighter passwords set outside the broker: expired last, after db_admin is in place.
   const passwords = diffFirefighterPasswords(spec, db, facts.firefighterPasswords, new Set(facts.dbAdmin.firefighterRoles.map((r) => r.role)));

@@ -13,6 +13,7 @@
 // every grant option asked for, an object's owner holding all): so each REVOKE runs as the role that granted
 // the privilege (SET ROLE), names only the privileges granted, and a grantor the applying user cannot SET ROLE
 // to gets a manual step. Revoking ALL as the applying user would remove the grant of an inherited owner instead.
+import type { ForeignGrantFacts } from './diff-foreign-servers.js';
 import { checkedRoles, OBJECT_GRANTS } from './model.js';
 import { nameList, type DiffResult, type Finding, type Step } from './plan-types.js';
 import type { DatabaseSpec, RoleModelSpec } from './spec.js';
@@ -75,6 +76,8 @@ export interface WidePrivilegeFacts {
   readonly otherGrants: readonly OtherGrantFacts[];
   /** Absent when read from an older inspection. */
   readonly defaultGrants?: readonly DefaultGrantFacts[];
+  /** USAGE on foreign servers and wrappers (lib/core/diff-foreign-servers.ts); absent from an older inspection. */
+  readonly foreignGrants?: readonly ForeignGrantFacts[];
 }
 
 const DEFAULT_OBJECTS: Record<string, string> = { r: 'TABLES', S: 'SEQUENCES', f: 'FUNCTIONS', T: 'TYPES', n: 'SCHEMAS' };

@@ -29,7 +29,11 @@ SELECT json_build_object(
               'acl', (SELECT json_agg(a::text ORDER BY a::text) FROM unnest(proacl) a)) ORDER BY oid::regprocedure::text)
               FROM pg_proc WHERE pronamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)),
   'defaults', (SELECT json_agg(concat_ws(' ', defaclrole::regrole, defaclnamespace, defaclobjtype,
-              (SELECT string_agg(a::text, ',' ORDER BY a::text) FROM unnest(defaclacl) a)) ORDER BY 1) FROM pg_default_acl)
+              (SELECT string_agg(a::text, ',' ORDER BY a::text) FROM unnest(defaclacl) a)) ORDER BY 1) FROM pg_default_acl),
+  'foreign', (SELECT json_agg(x ORDER BY x) FROM (
+              SELECT concat_ws(' ', 'server', srvname, srvowner::regrole, srvacl::text) AS x FROM pg_foreign_server
+              UNION ALL SELECT concat_ws(' ', 'wrapper', fdwname, fdwowner::regrole, fdwacl::text) FROM pg_foreign_data_wrapper
+              UNION ALL SELECT concat_ws(' ', 'mapping', srvname, usename) FROM pg_user_mappings) f)
 ) AS s`;
 
 export async function query<T extends pg.QueryResultRow = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
@@ -42,7 +46,8 @@ export async function query<T extends pg.QueryResultRow = Record<string, unknown
   }
 }
 
-/** Roles, memberships, database ACLs, role settings, and per database: namespaces, relations, routines, default ACLs. */
+/** Roles, memberships, database ACLs, role settings, and per database: namespaces, relations, routines, default ACLs,
+ *  foreign servers, wrappers and user mappings. */
 export async function catalogSnapshot(server: EmbeddedServer, databases: readonly string[]): Promise<unknown> {
   const cluster = (await query<{ s: unknown }>(server.masterUrl(), CLUSTER_SNAPSHOT))[0]?.s;
   const perDb: Record<string, unknown> = {};

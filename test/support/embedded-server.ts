@@ -177,6 +177,8 @@ async function startBinaries(options: EmbeddedServerOptions): Promise<EmbeddedSe
   const child: ChildProcess = spawn(path.join(bin, 'postgres'), args, {
     stdio: ['ignore', logFd, logFd],
     ...(ids ?? {}),
+    // libpq inside the server (dblink, postgres_fdw) reads ~/.postgresql; the dropped user cannot read ours.
+    env: { ...process.env, HOME: dataRoot },
   });
   closeSync(logFd);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
