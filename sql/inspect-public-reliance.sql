@@ -1,7 +1,8 @@
 -- What unmanaged logins reach in a managed database only through PUBLIC, where apply takes it from PUBLIC
 -- (read-only; plan and apply name them before anything changes, lib/core/lockout-objects.ts).
 -- Apply leaves PUBLIC nothing in the application schemas (the schema, its tables, sequences, columns and
--- routines; extension members keep what their extension gave) and revokes the listed privileges on schema public.
+-- routines; extension members keep what their extension gave), revokes the listed privileges on schema public and
+-- USAGE on foreign servers and wrappers.
 -- $1: text[] application schemas; $2: text[] managed role names; $3: text[] privileges apply revokes from PUBLIC
 -- on schema public.
 -- A login keeps what it reaches through its own grants, a role it belongs to, or owning the object.
@@ -49,6 +50,15 @@ WITH logins AS (
                     AND m.objid OPERATOR(pg_catalog.=) f.oid AND m.objsubid OPERATOR(pg_catalog.=) 0
                     AND m.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['e', 'i']::pg_catalog."char"[])
                     AND NOT (m.refclassid OPERATOR(pg_catalog.=) m.classid AND m.refobjid OPERATOR(pg_catalog.=) m.objid))
+  UNION ALL
+  -- USAGE on foreign servers and wrappers (lib/core/diff-foreign-servers.ts): apply revokes PUBLIC's.
+  SELECT 'foreign servers', pg_catalog.quote_ident(s.srvname), s.srvowner, s.srvacl, a.privilege_type
+  FROM pg_catalog.pg_foreign_server s CROSS JOIN LATERAL pg_catalog.aclexplode(s.srvacl) a
+  WHERE a.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid
+  UNION ALL
+  SELECT 'foreign data wrappers', pg_catalog.quote_ident(w.fdwname), w.fdwowner, w.fdwacl, a.privilege_type
+  FROM pg_catalog.pg_foreign_data_wrapper w CROSS JOIN LATERAL pg_catalog.aclexplode(w.fdwacl) a
+  WHERE a.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid
 ), losses AS (
   SELECT l.rolname, p.object_class, p.privilege_type, p.name
   FROM logins l JOIN public_held p ON NOT pg_catalog.pg_has_role(l.oid, p.owner, 'USAGE')

@@ -1,6 +1,6 @@
 // No silent lockout, object by object (issue 10.2, named per 10.5): apply leaves PUBLIC nothing in the
 // application schemas and takes CREATE (and by default USAGE) on schema public from it. An unmanaged login that
-// reached an object only through PUBLIC loses it; plan and apply name the login and the objects first.
+// reached an object only through PUBLIC loses it (USAGE on foreign servers and wrappers too); plan and apply name the login and the objects first.
 // Facts from sql/inspect-public-reliance.sql.
 import { OBJECT_GRANTS, PROFILE_GRANTS } from './model.js';
 import { nameList, type Finding } from './plan-types.js';
@@ -8,7 +8,7 @@ import type { DatabaseSpec } from './spec.js';
 
 export interface PublicRelianceFacts {
   readonly role: string;
-  readonly objectClass: 'schema' | 'tables' | 'sequences' | 'columns' | 'routines';
+  readonly objectClass: 'schema' | 'tables' | 'sequences' | 'columns' | 'routines' | 'foreign servers' | 'foreign data wrappers';
   readonly privilege: string;
   /** Schema-qualified names (a column as `"s".t (c)`). */
   readonly names: readonly string[];
@@ -33,6 +33,8 @@ function keptThroughGroups(db: DatabaseSpec, role: string, f: PublicRelianceFact
     // Schema names come quoted as quote_ident writes them: only public's is `public` (unless it is listed).
     case 'schema': return f.privilege === 'USAGE' ? f.names.filter((n) => n !== 'public' || db.schemas.includes('public')) : [];
     case 'columns': return kept(f.privilege, 'tables') ? f.names : [];
+    // No profile gives USAGE on a foreign server or wrapper.
+    case 'foreign servers': case 'foreign data wrappers': return [];
     default: return kept(f.privilege, f.objectClass) ? f.names : [];
   }
 }
@@ -53,7 +55,7 @@ export function publicRelianceWarnings(db: DatabaseSpec, all: readonly PublicRel
       code: 'unmanaged-role-loses-privileges', database: db.name, subject: role,
       objects: [...new Set(rows.flatMap((r) => r.names))],
       message: `unmanaged login ${role} will lose ${parts.join('; ')} in database "${db.name}" (it has them only through PUBLIC, which apply `
-        + `revokes there); to keep any, grant it to ${role} explicitly (as ${db.roles.owner.name}) after apply`,
+        + `revokes there); to keep any, grant it to ${role} explicitly (as ${db.roles.owner.name}${rows.some((r) => r.objectClass.startsWith('foreign')) ? '; on a foreign server or wrapper, as its owner' : ''}) after apply`,
     };
   });
 }

@@ -112,6 +112,11 @@ describe.each(testedMajors())('foreign servers and wrappers on PostgreSQL %i', (
     expect(warnings.filter((w) => w.code === 'grant-option-cascade').map((w) => w.message)).toEqual([
       `legacy_app will lose 1 grant(s) in "${DB}" made from grant options the model does not give (REVOKE ... CASCADE): USAGE on foreign server "warehouse" (granted by ${APP})`,
     ]);
+    // reporter (the remote user, kept connected) reaches the server only through PUBLIC; legacy_app has its own grant.
+    const losses = warnings.filter((w) => w.code === 'unmanaged-role-loses-privileges');
+    expect(losses.find((w) => w.subject === 'reporter')?.message).toBe(`unmanaged login reporter will lose USAGE on 1 foreign servers: reporting in database "${DB}" `
+      + '(it has them only through PUBLIC, which apply revokes there); to keep any, grant it to reporter explicitly (as my_pg_owner; on a foreign server or wrapper, as its owner) after apply');
+    expect(losses.find((w) => w.subject === 'legacy_app')?.message ?? '').not.toContain('foreign servers');
   });
 
   it('apply revokes them; verify is clean, a second plan empty; unmanaged and owner grants stay', async () => {
