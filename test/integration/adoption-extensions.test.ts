@@ -21,7 +21,10 @@ describe.each(testedMajors())('extensions on PostgreSQL %i', (major) => {
     // two by the operator.
     const migrator = await loginAs(server, 'my_pg_migrator', 'my-pg-db');
     await migrator.query('SET ROLE my_pg_owner; CREATE EXTENSION citext; CREATE EXTENSION pgcrypto;');
-    await query(server.superuserUrl('my-pg-db'), `CREATE EXTENSION "uuid-ossp" SCHEMA "my-pg-db-schema"; CREATE EXTENSION pg_trgm SCHEMA "my-pg-db-schema";`);
+    // tablefunc brings composite types (tablefunc_crosstab_2 ...), as PostGIS does (geometry_dump): they are the
+    // extension's, not objects to hand to the owner.
+    await query(server.superuserUrl('my-pg-db'), `CREATE EXTENSION "uuid-ossp" SCHEMA "my-pg-db-schema"; CREATE EXTENSION pg_trgm SCHEMA "my-pg-db-schema";
+      CREATE EXTENSION tablefunc SCHEMA "my-pg-db-schema";`);
     await migrator.query(`CREATE TABLE "my-pg-db-schema".users (id uuid PRIMARY KEY DEFAULT uuid_generate_v4(), email citext UNIQUE, secret bytea);
       CREATE INDEX users_email_trgm ON "my-pg-db-schema".users USING gin ((email::text) gin_trgm_ops);`);
     await migrator.end();
@@ -38,6 +41,9 @@ describe.each(testedMajors())('extensions on PostgreSQL %i', (major) => {
     const owners = await query<{ owner: string }>(server.masterUrl('my-pg-db'),
       `SELECT DISTINCT proowner::regrole::text AS owner FROM pg_proc WHERE pronamespace = '"my-pg-db-schema"'::regnamespace`);
     expect(owners).toEqual([{ owner: SUPERUSER }]);
+    const composite = await query<{ owner: string }>(server.masterUrl('my-pg-db'),
+      `SELECT typowner::regrole::text AS owner FROM pg_type WHERE typname = 'tablefunc_crosstab_2' AND typnamespace = '"my-pg-db-schema"'::regnamespace`);
+    expect(composite).toEqual([{ owner: SUPERUSER }]);
   });
 
   it('apply converges, verify is clean and a second plan is empty', async () => {
@@ -45,7 +51,8 @@ describe.each(testedMajors())('extensions on PostgreSQL %i', (major) => {
     expect((await verifyRoleModel(spec, conn())).findings).toEqual([]);
     expect(await planRoleModel(spec, conn())).toEqual([]);
     const owners = await query<{ owner: string }>(server.masterUrl('my-pg-db'),
-      `SELECT DISTINCT proowner::regrole::text AS owner FROM pg_proc WHERE pronamespace = '"my-pg-db-schema"'::regnamespace`);
+      `SELECT DISTINCT owner FROM (SELECT proowner::regrole::text AS owner FROM pg_proc WHERE pronamespace = '"my-pg-db-schema"'::regnamespace
+        UNION ALL SELECT typowner::regrole::text FROM pg_type WHERE typname LIKE 'tablefunc%' AND typnamespace = '"my-pg-db-schema"'::regnamespace) o`);
     expect(owners).toEqual([{ owner: SUPERUSER }]);
   });
 
