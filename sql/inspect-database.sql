@@ -86,6 +86,40 @@ WITH schemas AS (
   FROM pg_catalog.pg_type t JOIN schemas s ON s.oid OPERATOR(pg_catalog.=) t.typnamespace
   WHERE t.typrelid OPERATOR(pg_catalog.=) 0::pg_catalog.oid AND t.typelem OPERATOR(pg_catalog.=) 0::pg_catalog.oid
     AND NOT EXISTS (SELECT FROM members m WHERE m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass AND m.objid OPERATOR(pg_catalog.=) t.oid)
+  UNION ALL
+  -- The other objects a schema holds whose ALTER needs their owner (a schema's owner may drop them, not alter
+  -- them): extended statistics, collations, text search configurations and dictionaries, conversions,
+  -- operators (args: their operand types, NONE for a prefix operator), operator classes and families (args: the
+  -- access method). Text search parsers and templates have no owner.
+  SELECT o.owner, s.nspname, o.kind, o.name, o.args
+  FROM (SELECT 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass AS cls, x.oid, x.stxnamespace AS nsp, x.stxowner AS owner,
+               'STATISTICS'::pg_catalog.text AS kind, x.stxname::pg_catalog.text AS name, NULL::pg_catalog.text AS args
+        FROM pg_catalog.pg_statistic_ext x
+        UNION ALL
+        SELECT 'pg_catalog.pg_collation'::pg_catalog.regclass, c.oid, c.collnamespace, c.collowner, 'COLLATION', c.collname::pg_catalog.text, NULL
+        FROM pg_catalog.pg_collation c
+        UNION ALL
+        SELECT 'pg_catalog.pg_ts_config'::pg_catalog.regclass, c.oid, c.cfgnamespace, c.cfgowner, 'TEXT SEARCH CONFIGURATION', c.cfgname::pg_catalog.text, NULL
+        FROM pg_catalog.pg_ts_config c
+        UNION ALL
+        SELECT 'pg_catalog.pg_ts_dict'::pg_catalog.regclass, d.oid, d.dictnamespace, d.dictowner, 'TEXT SEARCH DICTIONARY', d.dictname::pg_catalog.text, NULL
+        FROM pg_catalog.pg_ts_dict d
+        UNION ALL
+        SELECT 'pg_catalog.pg_conversion'::pg_catalog.regclass, c.oid, c.connamespace, c.conowner, 'CONVERSION', c.conname::pg_catalog.text, NULL
+        FROM pg_catalog.pg_conversion c
+        UNION ALL
+        SELECT 'pg_catalog.pg_operator'::pg_catalog.regclass, o.oid, o.oprnamespace, o.oprowner, 'OPERATOR', o.oprname::pg_catalog.text,
+               pg_catalog.concat(CASE WHEN o.oprleft OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'NONE' ELSE pg_catalog.format_type(o.oprleft, NULL) END,
+                                 ', ', pg_catalog.format_type(o.oprright, NULL))
+        FROM pg_catalog.pg_operator o
+        UNION ALL
+        SELECT 'pg_catalog.pg_opclass'::pg_catalog.regclass, c.oid, c.opcnamespace, c.opcowner, 'OPERATOR CLASS', c.opcname::pg_catalog.text, a.amname::pg_catalog.text
+        FROM pg_catalog.pg_opclass c JOIN pg_catalog.pg_am a ON a.oid OPERATOR(pg_catalog.=) c.opcmethod
+        UNION ALL
+        SELECT 'pg_catalog.pg_opfamily'::pg_catalog.regclass, f.oid, f.opfnamespace, f.opfowner, 'OPERATOR FAMILY', f.opfname::pg_catalog.text, a.amname::pg_catalog.text
+        FROM pg_catalog.pg_opfamily f JOIN pg_catalog.pg_am a ON a.oid OPERATOR(pg_catalog.=) f.opfmethod) o
+  JOIN schemas s ON s.oid OPERATOR(pg_catalog.=) o.nsp
+  WHERE NOT EXISTS (SELECT FROM members m WHERE m.classid OPERATOR(pg_catalog.=) o.cls AND m.objid OPERATOR(pg_catalog.=) o.oid)
 ), misowned AS (
   SELECT o.* FROM owned o, owner_role w WHERE w.oid IS NULL OR o.owner OPERATOR(pg_catalog.<>) w.oid
 ), db_admin AS (

@@ -19,7 +19,8 @@ WITH schemas AS (
 ), owned AS (
   -- The objects the engine names in an ALTER ... OWNER (inspect-database.sql, owned with a kind): tables, views,
   -- materialized views, foreign tables, composite types, sequences no table owns (a serial or identity sequence
-  -- follows its table and is not counted apart), routines, aggregates, types and domains. Keep both alike.
+  -- follows its table and is not counted apart), routines, aggregates, types and domains, and the objects a
+  -- schema's owner may drop but not alter. Keep both alike.
   SELECT c.relnamespace AS nsp, c.relowner AS owner
   FROM pg_catalog.pg_class c JOIN schemas s ON s.oid OPERATOR(pg_catalog.=) c.relnamespace
   WHERE (c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p', 'v', 'm', 'f', 'c']::pg_catalog."char"[])
@@ -45,6 +46,20 @@ WITH schemas AS (
   WHERE t.typrelid OPERATOR(pg_catalog.=) 0::pg_catalog.oid AND t.typelem OPERATOR(pg_catalog.=) 0::pg_catalog.oid
     AND t.typtype OPERATOR(pg_catalog.<>) 'm'::pg_catalog."char"
     AND NOT EXISTS (SELECT FROM members m WHERE m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass AND m.objid OPERATOR(pg_catalog.=) t.oid)
+  UNION ALL
+  -- Extended statistics, collations, text search configurations and dictionaries, conversions, operators,
+  -- operator classes and families.
+  SELECT o.nsp, o.owner
+  FROM (SELECT 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass AS cls, x.oid, x.stxnamespace AS nsp, x.stxowner AS owner FROM pg_catalog.pg_statistic_ext x
+        UNION ALL SELECT 'pg_catalog.pg_collation'::pg_catalog.regclass, c.oid, c.collnamespace, c.collowner FROM pg_catalog.pg_collation c
+        UNION ALL SELECT 'pg_catalog.pg_ts_config'::pg_catalog.regclass, c.oid, c.cfgnamespace, c.cfgowner FROM pg_catalog.pg_ts_config c
+        UNION ALL SELECT 'pg_catalog.pg_ts_dict'::pg_catalog.regclass, d.oid, d.dictnamespace, d.dictowner FROM pg_catalog.pg_ts_dict d
+        UNION ALL SELECT 'pg_catalog.pg_conversion'::pg_catalog.regclass, c.oid, c.connamespace, c.conowner FROM pg_catalog.pg_conversion c
+        UNION ALL SELECT 'pg_catalog.pg_operator'::pg_catalog.regclass, o.oid, o.oprnamespace, o.oprowner FROM pg_catalog.pg_operator o
+        UNION ALL SELECT 'pg_catalog.pg_opclass'::pg_catalog.regclass, c.oid, c.opcnamespace, c.opcowner FROM pg_catalog.pg_opclass c
+        UNION ALL SELECT 'pg_catalog.pg_opfamily'::pg_catalog.regclass, f.oid, f.opfnamespace, f.opfowner FROM pg_catalog.pg_opfamily f) o
+  JOIN schemas s ON s.oid OPERATOR(pg_catalog.=) o.nsp
+  WHERE NOT EXISTS (SELECT FROM members m WHERE m.classid OPERATOR(pg_catalog.=) o.cls AND m.objid OPERATOR(pg_catalog.=) o.oid)
 )
 SELECT pg_catalog.json_build_object(
   'currentUser', current_user,

@@ -201,8 +201,25 @@ export function diffDatabase(input: DatabaseDiffInput): DiffResult {
  * format_type output, schema-qualified because the session's search_path is pg_catalog only.
  */
 export function reassignStatements(objects: readonly MisownedObject[], owner: string): string {
-  return objects.map((o) => {
-    const name = `${quoteIdent(o.schema)}.${quoteIdent(o.name)}${o.kind === 'ROUTINE' || o.kind === 'AGGREGATE' ? `(${o.args ?? ''})` : ''}`;
-    return `ALTER ${o.kind} ${name} OWNER TO ${quoteIdent(owner)}`;
-  }).join(';\n');
+  return objects.map((o) => `ALTER ${o.kind} ${objectName(o)} OWNER TO ${quoteIdent(owner)}`).join(';\n');
+}
+
+/** PostgreSQL's operator characters: an operator's name is written bare, so nothing else may reach the SQL. */
+const OPERATOR_NAME = /^[+\-*/<>=~!@#%^&|`?]{1,63}$/;
+
+function objectName(o: MisownedObject): string {
+  const qualified = `${quoteIdent(o.schema)}.${quoteIdent(o.name)}`;
+  switch (o.kind) {
+    case 'ROUTINE':
+    case 'AGGREGATE':
+      return `${qualified}(${o.args ?? ''})`;
+    case 'OPERATOR':
+      if (!OPERATOR_NAME.test(o.name)) throw new Error(`unexpected operator name ${JSON.stringify(o.name)} from the catalog; report it`);
+      return `${quoteIdent(o.schema)}.${o.name} (${o.args ?? ''})`;
+    case 'OPERATOR CLASS':
+    case 'OPERATOR FAMILY':
+      return `${qualified} USING ${quoteIdent(o.args ?? '')}`;
+    default:
+      return qualified;
+  }
 }

@@ -61,7 +61,9 @@ export interface ClusterFacts {
 }
 
 export interface MisownedObject {
-  readonly kind: 'TABLE' | 'VIEW' | 'MATERIALIZED VIEW' | 'FOREIGN TABLE' | 'SEQUENCE' | 'ROUTINE' | 'AGGREGATE' | 'TYPE' | 'DOMAIN';
+  readonly kind: 'TABLE' | 'VIEW' | 'MATERIALIZED VIEW' | 'FOREIGN TABLE' | 'SEQUENCE' | 'ROUTINE' | 'AGGREGATE' | 'TYPE' | 'DOMAIN'
+    | 'STATISTICS' | 'COLLATION' | 'TEXT SEARCH CONFIGURATION' | 'TEXT SEARCH DICTIONARY' | 'CONVERSION'
+    | 'OPERATOR' | 'OPERATOR CLASS' | 'OPERATOR FAMILY';
   readonly schema: string;
   readonly name: string;
   readonly args: string | null;
