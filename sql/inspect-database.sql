@@ -29,7 +29,7 @@ WITH schemas AS (
     AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend e WHERE e.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
                     AND e.objid OPERATOR(pg_catalog.=) c.oid AND e.deptype OPERATOR(pg_catalog.=) 'e'::pg_catalog."char")
 ), routines AS (
-  SELECT f.oid, f.pronamespace, f.proowner, f.proacl, f.proname, f.proargtypes, f.prokind
+  SELECT f.oid, f.pronamespace, f.proowner, f.proacl, f.proname, f.proargtypes, f.prokind, f.prosecdef
   FROM pg_catalog.pg_proc f JOIN schemas s ON s.oid OPERATOR(pg_catalog.=) f.pronamespace
   WHERE NOT EXISTS (SELECT FROM members m WHERE m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass AND m.objid OPERATOR(pg_catalog.=) f.oid)
 ), privileges AS (
@@ -66,7 +66,7 @@ WITH schemas AS (
                   AND dep.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
                   AND dep.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['a', 'i']::pg_catalog."char"[])) THEN 'SEQUENCE'
          END AS kind,
-         c.relname::pg_catalog.text AS name, NULL::pg_catalog.text AS args
+         c.relname::pg_catalog.text AS name, NULL::pg_catalog.text AS args, false AS secdef
   FROM pg_catalog.pg_class c JOIN schemas s ON s.oid OPERATOR(pg_catalog.=) c.relnamespace
   -- A composite type's relation is internal to its type: what counts is whether the type belongs to an extension.
   WHERE NOT EXISTS (SELECT FROM members m
@@ -76,13 +76,13 @@ WITH schemas AS (
                            AND c.relkind OPERATOR(pg_catalog.=) 'c'::pg_catalog."char"))
   UNION ALL
   SELECT f.proowner, s.nspname, CASE WHEN f.prokind OPERATOR(pg_catalog.=) 'a'::pg_catalog."char" THEN 'AGGREGATE' ELSE 'ROUTINE' END,
-         f.proname::pg_catalog.text, pg_catalog.oidvectortypes(f.proargtypes)
+         f.proname::pg_catalog.text, pg_catalog.oidvectortypes(f.proargtypes), f.prosecdef
   FROM routines f JOIN schemas s ON s.oid OPERATOR(pg_catalog.=) f.pronamespace
   UNION ALL
   SELECT t.typowner, s.nspname,
          CASE WHEN t.typtype OPERATOR(pg_catalog.=) 'd'::pg_catalog."char" THEN 'DOMAIN'
               WHEN t.typtype OPERATOR(pg_catalog.<>) 'm'::pg_catalog."char" THEN 'TYPE' END,
-         t.typname::pg_catalog.text, NULL
+         t.typname::pg_catalog.text, NULL, false
   FROM pg_catalog.pg_type t JOIN schemas s ON s.oid OPERATOR(pg_catalog.=) t.typnamespace
   WHERE t.typrelid OPERATOR(pg_catalog.=) 0::pg_catalog.oid AND t.typelem OPERATOR(pg_catalog.=) 0::pg_catalog.oid
     AND NOT EXISTS (SELECT FROM members m WHERE m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass AND m.objid OPERATOR(pg_catalog.=) t.oid)
@@ -91,7 +91,7 @@ WITH schemas AS (
   -- them): extended statistics, collations, text search configurations and dictionaries, conversions,
   -- operators (args: their operand types, NONE for a prefix operator), operator classes and families (args: the
   -- access method). Text search parsers and templates have no owner.
-  SELECT o.owner, s.nspname, o.kind, o.name, o.args
+  SELECT o.owner, s.nspname, o.kind, o.name, o.args, false
   FROM (SELECT 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass AS cls, x.oid, x.stxnamespace AS nsp, x.stxowner AS owner,
                'STATISTICS'::pg_catalog.text AS kind, x.stxname::pg_catalog.text AS name, NULL::pg_catalog.text AS args
         FROM pg_catalog.pg_statistic_ext x
@@ -167,7 +167,8 @@ SELECT pg_catalog.json_build_object(
                                      ORDER BY nspname, name, args) AS names
           FROM misowned GROUP BY owner) o),
   'misownedObjects', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
-      'kind', m.kind, 'schema', m.nspname, 'name', m.name, 'args', m.args) ORDER BY m.kind, m.nspname, m.name, m.args), '[]')
+      'kind', m.kind, 'schema', m.nspname, 'name', m.name, 'args', m.args,
+      'owner', pg_catalog.pg_get_userbyid(m.owner), 'securityDefiner', m.secdef) ORDER BY m.kind, m.nspname, m.name, m.args), '[]')
     FROM misowned m WHERE m.kind IS NOT NULL),
   'defaultAcl', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
       'role', pg_catalog.pg_get_userbyid(d.defaclrole),

@@ -204,6 +204,21 @@ export function reassignStatements(objects: readonly MisownedObject[], owner: st
   return objects.map((o) => `ALTER ${o.kind} ${objectName(o)} OWNER TO ${quoteIdent(owner)}`).join(';\n');
 }
 
+/**
+ * For plan and apply: a SECURITY DEFINER routine runs with its owner's privileges, so handing it from the master
+ * (rds_superuser's privileges) to the owner role changes what it can do; say so before anything changes.
+ */
+export function securityDefinerWarnings(db: DatabaseSpec, facts: Pick<DatabaseObjectFacts, 'misownedObjects'> | undefined): Finding[] {
+  const owner = db.roles.owner.name;
+  return (facts?.misownedObjects ?? []).filter((o) => o.securityDefiner && o.owner !== undefined && o.owner !== owner).map((o) => {
+    const name = objectName(o);
+    return {
+      code: 'security-definer-handover', database: db.name, subject: name,
+      message: `${name} is SECURITY DEFINER and owned by ${o.owner}: once apply hands it to ${owner} it runs with ${owner}'s privileges, not ${o.owner}'s; check that what it does still works, or move it out of the listed schemas first`,
+    };
+  });
+}
+
 /** PostgreSQL's operator characters: an operator's name is written bare, so nothing else may reach the SQL. */
 const OPERATOR_NAME = /^[+\-*/<>=~!@#%^&|`?]{1,63}$/;
 

@@ -67,6 +67,10 @@ export interface MisownedObject {
   readonly schema: string;
   readonly name: string;
   readonly args: string | null;
+  /** Its owner now; absent from an older inspection. */
+  readonly owner?: string;
+  /** A SECURITY DEFINER routine: it runs with its owner's privileges, which the hand-over changes. */
+  readonly securityDefiner?: boolean;
 }
 
 /** Per schema and role: how many objects of a class exist and how many the role can use, per privilege. */

@@ -3,7 +3,7 @@
 // Shared machinery in engine-run.ts, errors in engine-errors.ts, the plan's text in lib/core/render-plan.ts.
 import type pg from 'pg';
 import { diffCluster, majorOf } from '../core/diff-cluster.js';
-import { diffDatabase } from '../core/diff-database.js';
+import { diffDatabase, securityDefinerWarnings } from '../core/diff-database.js';
 import { foreignServerWarnings } from '../core/diff-foreign-servers.js';
 import { grantOptionWarnings } from '../core/diff-grant-options.js';
 import { extraRoleWarnings } from '../core/diff-extra-roles.js';
@@ -104,6 +104,7 @@ export async function planWithWarnings(specInput: RoleModelSpec, connection: Con
     warnings.push(...await publicRelianceWarnings(sessions, spec, dbs, state.cluster));
     warnings.push(...dbs.flatMap((db) => grantOptionWarnings(spec, db, state.databases.find((f) => f.database === db.name)?.grantOptions)));
     warnings.push(...dbs.flatMap((db) => foreignServerWarnings(spec, db, state.databases.find((f) => f.database === db.name)?.wide?.foreignGrants)));
+    warnings.push(...dbs.flatMap((db) => securityDefinerWarnings(db, state.databases.find((f) => f.database === db.name))));
     // A role only a superuser can fix blocks apply; the plan is the remedy (issue 10.6).
     if (state.privileged.findings.length > 0) return { steps: state.privileged.steps, warnings };
     return { steps: [...state.clusterSteps, ...state.dbSteps], warnings };
@@ -187,7 +188,8 @@ async function converge(maint: pg.Client, spec: RoleModelSpec, dbs: DatabaseSpec
       const facts = await inspectDatabase(client, spec, db, major, true);
       const dbDiff = diffDatabase({ spec, db, major, facts, dbAdminSql: admin.sql, dbAdminMarker: admin.marker });
       fixed.push(...dbDiff.findings);
-      warnings.push(...grantOptionWarnings(spec, db, facts.grantOptions), ...foreignServerWarnings(spec, db, facts.wide?.foreignGrants));
+      warnings.push(...grantOptionWarnings(spec, db, facts.grantOptions), ...foreignServerWarnings(spec, db, facts.wide?.foreignGrants),
+        ...securityDefinerWarnings(db, facts));
       await runSteps(client, dbDiff.steps);
       ran.push(...dbDiff.steps);
     });

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSpec } from '../../lib/core/validate.js';
-import { applyRoleModel, planRoleModel, verifyRoleModel } from '../../lib/postgres/engine.js';
+import { applyRoleModel, planRoleModel, planWithWarnings, verifyRoleModel } from '../../lib/postgres/engine.js';
 import { inspectForInit } from '../../lib/postgres/init.js';
 import { loginAs, query } from '../support/catalog.js';
 import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';
@@ -25,6 +25,8 @@ const BUILT = [
   `CREATE FUNCTION ${S}.plus(int, int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1 + $2'`,
   `CREATE OPERATOR ${S}.### (LEFTARG = int, RIGHTARG = int, FUNCTION = ${S}.plus)`,
   `CREATE OPERATOR ${S}.!! (RIGHTARG = int, FUNCTION = pg_catalog.int4abs)`,
+  // Runs with its owner's privileges: the master's until apply hands it to the owner role.
+  `CREATE FUNCTION ${S}.sessions() RETURNS bigint LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog AS 'SELECT count(*) FROM pg_stat_activity'`,
 ];
 /** What a migration does to them later, as the owner. */
 const MIGRATION = [
@@ -50,8 +52,15 @@ describe.each(testedMajors())('objects a schema owner cannot alter, on PostgreSQ
 
   it('init counts them as objects to hand over', async () => {
     const facts = await inspectForInit(conn(), DB);
-    // The table, the function and the seven objects after them.
-    expect(facts.schemas.find((s) => s.name === 'my-pg-db-schema')?.objects).toBe(9);
+    // The table, the two functions and the seven other objects.
+    expect(facts.schemas.find((s) => s.name === 'my-pg-db-schema')?.objects).toBe(10);
+  });
+
+  it('plan warns that the SECURITY DEFINER function will run with the owner role\'s privileges, and names no other', async () => {
+    const { warnings } = await planWithWarnings(spec, conn());
+    expect(warnings.filter((w) => w.code === 'security-definer-handover').map((w) => w.message)).toEqual([
+      `${S}."sessions"() is SECURITY DEFINER and owned by postgres: once apply hands it to my_pg_owner it runs with my_pg_owner's privileges, not postgres's; check that what it does still works, or move it out of the listed schemas first`,
+    ]);
   });
 
   it('verify names them; apply hands them to the owner; verify is clean and a second plan empty', async () => {
