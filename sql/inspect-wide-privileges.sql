@@ -3,16 +3,18 @@
 --   otherGrants:  privileges granted directly to a managed role on a schema the spec does not list and on
 --                 the tables, sequences and routines in it (db_admin's objects are checked with db_admin);
 --   defaultGrants: default privileges (pg_default_acl) of any role that grant something to a managed role;
---   foreignGrants: USAGE on foreign servers and foreign-data wrappers held by PUBLIC or a managed role.
+--   foreignGrants: USAGE on foreign servers and foreign-data wrappers held by PUBLIC or a managed role;
+--   ownedOutside: schemas and objects outside the listed schemas owned by a checked role or admin (admin's
+--                 db_admin exempt): an owner may alter, truncate and drop them (lib/core/diff-owned-outside.ts).
 -- Only what pg_attribute.attacl and the object ACLs name is read, so the cost follows the number of explicit
 -- grants, not the number of objects. Extension members and internal parts are exempt, as in inspect-database.sql.
--- $1: text[] application schemas; $2: text[] roles whose privileges are checked.
+-- $1: text[] application schemas; $2: text[] roles whose privileges are checked; $3: text the admin role.
 -- Who can revoke a grant exactly: its grantor, by SET ROLE (16+: the SET option of the membership; 15: any
 -- membership), with USAGE on the schema to name the objects.
 -- Every function, operator and type is pg_catalog-qualified: this runs as the master inside a database
 -- whose owner may plant overloads.
 WITH nsp AS (
-  SELECT n.oid, n.nspname, n.nspname OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[]) AS listed
+  SELECT n.oid, n.nspname, n.nspowner, n.nspname OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[]) AS listed
   FROM pg_catalog.pg_namespace n
   WHERE pg_catalog.left(n.nspname::pg_catalog.text, 3) OPERATOR(pg_catalog.<>) 'pg_'
     AND n.nspname OPERATOR(pg_catalog.<>) 'information_schema'
@@ -76,6 +78,80 @@ WITH nsp AS (
   CROSS JOIN LATERAL pg_catalog.aclexplode(o.acl) x
   WHERE x.grantee OPERATOR(pg_catalog.<>) x.grantor
     AND (x.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid OR x.grantee OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT r.oid FROM roles r)))
+), members AS (
+  -- As in inspect-database.sql: extension members and internal parts that follow their parent.
+  SELECT d.classid, d.objid FROM pg_catalog.pg_depend d
+  WHERE d.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['e', 'i']::pg_catalog."char"[]) AND d.objsubid OPERATOR(pg_catalog.=) 0
+    AND NOT (d.refclassid OPERATOR(pg_catalog.=) d.classid AND d.refobjid OPERATOR(pg_catalog.=) d.objid)
+), owners AS (
+  SELECT r.oid, r.rolname, r.rolname OPERATOR(pg_catalog.=) $3::pg_catalog.text AS is_admin FROM pg_catalog.pg_roles r
+  WHERE r.rolname OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.text[]) OR r.rolname OPERATOR(pg_catalog.=) $3::pg_catalog.text
+), owned_outside AS (
+  -- The kinds inspect-database.sql's owned CTE names (an owned sequence, index, array or multirange type follows
+  -- its parent), plus the schemas themselves. cls/oid: the catalog row the members rule is asked about (a
+  -- composite type's relation is internal to its type).
+  SELECT r.rolname, r.is_admin, n.oid AS nspoid, n.nspname, o.kind, o.name, o.args
+  FROM (SELECT 'pg_catalog.pg_namespace'::pg_catalog.regclass AS cls, s.oid, s.oid AS nsp, s.nspowner AS owner,
+               'SCHEMA'::pg_catalog.text AS kind, NULL::pg_catalog.text AS name, NULL::pg_catalog.text AS args
+        FROM pg_catalog.pg_namespace s
+        UNION ALL
+        SELECT CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'c'::pg_catalog."char" THEN 'pg_catalog.pg_type'::pg_catalog.regclass ELSE 'pg_catalog.pg_class'::pg_catalog.regclass END,
+               CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'c'::pg_catalog."char" THEN c.reltype ELSE c.oid END, c.relnamespace, c.relowner,
+               CASE WHEN c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p']::pg_catalog."char"[]) THEN 'TABLE'
+                    WHEN c.relkind OPERATOR(pg_catalog.=) 'v'::pg_catalog."char" THEN 'VIEW'
+                    WHEN c.relkind OPERATOR(pg_catalog.=) 'm'::pg_catalog."char" THEN 'MATERIALIZED VIEW'
+                    WHEN c.relkind OPERATOR(pg_catalog.=) 'f'::pg_catalog."char" THEN 'FOREIGN TABLE'
+                    WHEN c.relkind OPERATOR(pg_catalog.=) 'c'::pg_catalog."char" THEN 'TYPE'
+                    ELSE 'SEQUENCE' END,
+               c.relname::pg_catalog.text, NULL
+        FROM pg_catalog.pg_class c
+        WHERE c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p', 'v', 'm', 'f', 'c', 'S']::pg_catalog."char"[])
+          AND NOT (c.relkind OPERATOR(pg_catalog.=) 'S'::pg_catalog."char" AND EXISTS (
+                SELECT FROM pg_catalog.pg_depend dep
+                WHERE dep.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass AND dep.objid OPERATOR(pg_catalog.=) c.oid
+                  AND dep.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                  AND dep.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['a', 'i']::pg_catalog."char"[])))
+        UNION ALL
+        SELECT 'pg_catalog.pg_proc'::pg_catalog.regclass, f.oid, f.pronamespace, f.proowner,
+               CASE WHEN f.prokind OPERATOR(pg_catalog.=) 'a'::pg_catalog."char" THEN 'AGGREGATE' ELSE 'ROUTINE' END,
+               f.proname::pg_catalog.text, pg_catalog.oidvectortypes(f.proargtypes)
+        FROM pg_catalog.pg_proc f
+        UNION ALL
+        SELECT 'pg_catalog.pg_type'::pg_catalog.regclass, t.oid, t.typnamespace, t.typowner,
+               CASE WHEN t.typtype OPERATOR(pg_catalog.=) 'd'::pg_catalog."char" THEN 'DOMAIN' ELSE 'TYPE' END, t.typname::pg_catalog.text, NULL
+        FROM pg_catalog.pg_type t
+        WHERE t.typrelid OPERATOR(pg_catalog.=) 0::pg_catalog.oid AND t.typelem OPERATOR(pg_catalog.=) 0::pg_catalog.oid
+          AND t.typtype OPERATOR(pg_catalog.<>) 'm'::pg_catalog."char"
+        UNION ALL
+        SELECT 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass, x.oid, x.stxnamespace, x.stxowner, 'STATISTICS', x.stxname::pg_catalog.text, NULL
+        FROM pg_catalog.pg_statistic_ext x
+        UNION ALL
+        SELECT 'pg_catalog.pg_collation'::pg_catalog.regclass, c.oid, c.collnamespace, c.collowner, 'COLLATION', c.collname::pg_catalog.text, NULL
+        FROM pg_catalog.pg_collation c
+        UNION ALL
+        SELECT 'pg_catalog.pg_ts_config'::pg_catalog.regclass, c.oid, c.cfgnamespace, c.cfgowner, 'TEXT SEARCH CONFIGURATION', c.cfgname::pg_catalog.text, NULL
+        FROM pg_catalog.pg_ts_config c
+        UNION ALL
+        SELECT 'pg_catalog.pg_ts_dict'::pg_catalog.regclass, d.oid, d.dictnamespace, d.dictowner, 'TEXT SEARCH DICTIONARY', d.dictname::pg_catalog.text, NULL
+        FROM pg_catalog.pg_ts_dict d
+        UNION ALL
+        SELECT 'pg_catalog.pg_conversion'::pg_catalog.regclass, c.oid, c.connamespace, c.conowner, 'CONVERSION', c.conname::pg_catalog.text, NULL
+        FROM pg_catalog.pg_conversion c
+        UNION ALL
+        SELECT 'pg_catalog.pg_operator'::pg_catalog.regclass, o.oid, o.oprnamespace, o.oprowner, 'OPERATOR', o.oprname::pg_catalog.text,
+               pg_catalog.concat(CASE WHEN o.oprleft OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'NONE' ELSE pg_catalog.format_type(o.oprleft, NULL) END,
+                                 ', ', pg_catalog.format_type(o.oprright, NULL))
+        FROM pg_catalog.pg_operator o
+        UNION ALL
+        SELECT 'pg_catalog.pg_opclass'::pg_catalog.regclass, c.oid, c.opcnamespace, c.opcowner, 'OPERATOR CLASS', c.opcname::pg_catalog.text, a.amname::pg_catalog.text
+        FROM pg_catalog.pg_opclass c JOIN pg_catalog.pg_am a ON a.oid OPERATOR(pg_catalog.=) c.opcmethod
+        UNION ALL
+        SELECT 'pg_catalog.pg_opfamily'::pg_catalog.regclass, f.oid, f.opfnamespace, f.opfowner, 'OPERATOR FAMILY', f.opfname::pg_catalog.text, a.amname::pg_catalog.text
+        FROM pg_catalog.pg_opfamily f JOIN pg_catalog.pg_am a ON a.oid OPERATOR(pg_catalog.=) f.opfmethod) o
+  JOIN nsp n ON n.oid OPERATOR(pg_catalog.=) o.nsp
+  JOIN owners r ON r.oid OPERATOR(pg_catalog.=) o.owner
+  WHERE NOT n.listed AND NOT (r.is_admin AND n.nspname OPERATOR(pg_catalog.=) 'db_admin')
+    AND NOT EXISTS (SELECT FROM members m WHERE m.classid OPERATOR(pg_catalog.=) o.cls AND m.objid OPERATOR(pg_catalog.=) o.oid)
 )
 SELECT pg_catalog.json_build_object(
   'columnGrants', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
@@ -118,5 +194,10 @@ SELECT pg_catalog.json_build_object(
                    FROM pg_catalog.aclexplode(f.acl) y
                    WHERE f.is_grantable AND y.grantor OPERATOR(pg_catalog.=) f.grantee AND y.grantee OPERATOR(pg_catalog.<>) y.grantor
                      AND y.privilege_type OPERATOR(pg_catalog.=) f.privilege_type))
-    ORDER BY f.object_class, f.name, f.grantee, f.grantor, f.privilege_type), '[]') FROM foreign_grants f)
+    ORDER BY f.object_class, f.name, f.grantee, f.grantor, f.privilege_type), '[]') FROM foreign_grants f),
+  -- schemaUsable: the owning role may look up names in the schema (a member inheriting from it then may too).
+  'ownedOutside', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
+      'role', o.rolname, 'kind', o.kind, 'schema', o.nspname, 'name', o.name, 'args', o.args,
+      'schemaUsable', pg_catalog.has_schema_privilege(o.rolname, o.nspoid, 'USAGE'))
+    ORDER BY o.rolname, o.nspname, o.kind OPERATOR(pg_catalog.<>) 'SCHEMA', o.name, o.args), '[]') FROM owned_outside o)
 ) AS facts;

@@ -7,6 +7,7 @@ import { diffDbAdmin } from './diff-db-admin.js';
 import { diffDefaultAcl } from './diff-default-acl.js';
 import { diffForeignServers } from './diff-foreign-servers.js';
 import { diffGrantOptions } from './diff-grant-options.js';
+import { diffOwnedOutside } from './diff-owned-outside.js';
 import { diffWidePrivileges } from './diff-wide-privileges.js';
 import { diffFirefighterPasswords } from './diff-passwords.js';
 import { accessDrift, privilegeNamesOf } from './privilege-names.js';
@@ -185,6 +186,10 @@ export function diffDatabase(input: DatabaseDiffInput): DiffResult {
     const foreign = diffForeignServers(spec, db, facts.wide.foreignGrants ?? []);
     findings.push(...foreign.findings);
     steps.push(...foreign.steps);
+    // Schemas and objects managed roles own outside the listed schemas: a manual step (lib/core/diff-owned-outside.ts).
+    const outside = diffOwnedOutside(db, major, facts.wide.ownedOutside ?? []);
+    findings.push(...outside.findings);
+    steps.push(...outside.steps);
   }
   // 9. Firefighter passwords set outside the broker: expired last, after db_admin is in place.
   const passwords = diffFirefighterPasswords(spec, db, facts.firefighterPasswords, new Set(facts.dbAdmin.firefighterRoles.map((r) => r.role)));
@@ -222,7 +227,7 @@ export function securityDefinerWarnings(db: DatabaseSpec, facts: Pick<DatabaseOb
 /** PostgreSQL's operator characters: an operator's name is written bare, so nothing else may reach the SQL. */
 const OPERATOR_NAME = /^[+\-*/<>=~!@#%^&|`?]{1,63}$/;
 
-function objectName(o: MisownedObject): string {
+export function objectName(o: MisownedObject): string {
   const qualified = `${quoteIdent(o.schema)}.${quoteIdent(o.name)}`;
   switch (o.kind) {
     case 'ROUTINE':

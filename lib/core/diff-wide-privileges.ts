@@ -14,6 +14,7 @@
 // the privilege (SET ROLE), names only the privileges granted, and a grantor the applying user cannot SET ROLE
 // to gets a manual step. Revoking ALL as the applying user would remove the grant of an inherited owner instead.
 import type { ForeignGrantFacts } from './diff-foreign-servers.js';
+import type { OwnedOutsideFacts } from './diff-owned-outside.js';
 import { checkedRoles, OBJECT_GRANTS } from './model.js';
 import { nameList, type DiffResult, type Finding, type Step } from './plan-types.js';
 import type { DatabaseSpec, RoleModelSpec } from './spec.js';
@@ -78,6 +79,8 @@ export interface WidePrivilegeFacts {
   readonly defaultGrants?: readonly DefaultGrantFacts[];
   /** USAGE on foreign servers and wrappers (lib/core/diff-foreign-servers.ts); absent from an older inspection. */
   readonly foreignGrants?: readonly ForeignGrantFacts[];
+  /** Schemas and objects managed roles own outside the listed schemas (lib/core/diff-owned-outside.ts); absent from an older inspection. */
+  readonly ownedOutside?: readonly OwnedOutsideFacts[];
 }
 
 const DEFAULT_OBJECTS: Record<string, string> = { r: 'TABLES', S: 'SEQUENCES', f: 'FUNCTIONS', T: 'TYPES', n: 'SCHEMAS' };

@@ -46,7 +46,7 @@ export async function inspectDatabase(
   ]);
   const facts = rows[0]?.facts;
   if (!facts) throw new Error(`inspection of "${db.name}" returned nothing`);
-  const wide = (await client.query<{ facts: WidePrivilegeFacts }>(readSql('inspect-wide-privileges.sql'), [db.schemas, roles])).rows[0]?.facts;
+  const wide = (await client.query<{ facts: WidePrivilegeFacts }>(readSql('inspect-wide-privileges.sql'), [db.schemas, roles, spec.admin.name])).rows[0]?.facts;
   const grantOptions = (await client.query<{ facts: GrantOptionFacts }>(readSql('inspect-grant-options.sql'), [managedRoles(spec).map((r) => r.name), db.schemas])).rows[0]?.facts;
   // Names are for the reader of plan and verify; apply (in its transaction) fixes by schema and need not pay
   // for a pass over every object (about 3 s of a 10,000-table adoption on a loaded machine).

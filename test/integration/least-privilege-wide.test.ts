@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RoleModelSpec } from '../../lib/core/spec.js';
 import { parseSpec } from '../../lib/core/validate.js';
-import { applyRoleModel, planRoleModel, verifyRoleModel } from '../../lib/postgres/engine.js';
+import { applyRoleModel, planRoleModel, verifyRoleModel, VerificationError } from '../../lib/postgres/engine.js';
 import { attempt, loginAs, query } from '../support/catalog.js';
 import { livedInSql } from '../support/lived-in.js';
 import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';
@@ -146,9 +146,13 @@ describe.each(testedMajors())('least privilege in the whole database on PostgreS
       ALTER TABLE reporting.handover OWNER TO my_pg_migrator;
       GRANT SELECT ON reporting.handover TO legacy_app`);
     // Before: "my_pg_migrator has ... on 1 tables in schema \"reporting\"", and a REVOKE ALL from the owner itself.
-    expect((await verifyRoleModel(spec, conn())).findings.filter((f) => JSON.stringify(f).includes('handover'))).toEqual([]);
-    await applyRoleModel(spec, conn());
+    // That it owns the table outside the listed schemas is a finding of its own, with a manual step
+    // (test/integration/owned-outside-model.test.ts), so apply revokes nothing and ends with it.
+    expect((await verifyRoleModel(spec, conn())).findings.filter((f) => JSON.stringify(f).includes('handover')).map((f) => f.code)).toEqual(['owned-outside-model']);
+    const error = await applyRoleModel(spec, conn()).catch((e: unknown) => e);
+    expect((error as VerificationError).findings.map((f) => f.code)).toEqual(['owned-outside-model']);
     expect(await query(server.superuserUrl(DB), `SELECT has_table_privilege('my_pg_migrator', 'reporting.handover', 'SELECT') AS s`)).toEqual([{ s: true }]);
+    await query(server.superuserUrl(DB), 'DROP TABLE reporting.handover');
   });
 
   it('a grant by a role the master may SET ROLE to is revoked as that role, the same privilege from other grantors too', async () => {
