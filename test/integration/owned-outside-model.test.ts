@@ -90,6 +90,34 @@ describe.each(testedMajors())('schemas and objects managed roles own outside the
     expect(left).toEqual([{ member: false, create: false, usage: false }]);
   });
 
+  it('every kind of object is named and handed over; extension members and parts that follow their parent are not', async () => {
+    // The read-write firefighter owns a schema and one object of each kind (set up as the bootstrap superuser, the
+    // shortest way there), and a pg_trgm function (an extension member, the migration's business).
+    const RW = 'my_pg_firefighter_rw';
+    await query(server.superuserUrl(DB), `CREATE SCHEMA tools AUTHORIZATION ${RW}; SET ROLE ${RW};
+      CREATE TABLE tools.t (id serial PRIMARY KEY, v text); CREATE STATISTICS tools.t_stats ON id, v FROM tools.t;
+      CREATE VIEW tools.v AS SELECT id FROM tools.t; CREATE SEQUENCE tools.s;
+      CREATE FUNCTION tools.f(int, text) RETURNS int LANGUAGE sql AS 'SELECT 1';
+      CREATE FUNCTION tools.plus(int, int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1 + $2';
+      CREATE OPERATOR tools.### (LEFTARG = int, RIGHTARG = int, FUNCTION = tools.plus);
+      CREATE TYPE tools.mood AS ENUM ('ok'); CREATE TYPE tools.pair AS (a int, b int); CREATE DOMAIN tools.pos AS int CHECK (VALUE > 0);
+      CREATE TEXT SEARCH CONFIGURATION tools.docs (COPY = pg_catalog.english); RESET ROLE;
+      CREATE EXTENSION pg_trgm SCHEMA tools; ALTER FUNCTION tools.similarity(text, text) OWNER TO ${RW}`);
+    // Old code: no finding.
+    const { findings } = await verifyRoleModel(spec, conn());
+    expect(findings.map((f) => [f.code, f.subject])).toEqual([['owned-outside-model', RW]]);
+    expect([...(findings[0]?.objects ?? [])].sort()).toEqual(['"tools"', '"tools".### (integer, integer)', '"tools"."docs"', '"tools"."f"(integer, text)',
+      '"tools"."mood"', '"tools"."pair"', '"tools"."plus"(integer, integer)', '"tools"."pos"', '"tools"."s"', '"tools"."t"', '"tools"."t_stats"', '"tools"."v"'].sort());
+    expect(findings[0]?.message).toMatch(/^my_pg_firefighter_rw owns 1 schema\(s\) and 11 object\(s\) outside the listed schemas: .* and 2 more; /);
+    const step = (await planRoleModel(spec, conn())).find((x) => x.manual);
+    await query(server.masterUrl(DB), step?.sql ?? 'SELECT 1/0');
+    expect((await verifyRoleModel(spec, conn())).findings).toEqual([]);
+    const owners = await query(server.superuserUrl(DB), `SELECT
+        (SELECT relowner::regrole::text FROM pg_class WHERE oid = 'tools.t_id_seq'::regclass) AS serial,
+        (SELECT proowner::regrole::text FROM pg_proc WHERE oid = 'tools.similarity(text, text)'::regprocedure) AS member`);
+    expect(owners).toEqual([{ serial: 'my_pg_owner', member: RW }]);
+  });
+
   it('the owner role may own a schema the spec does not list', async () => {
     await queryAs(server.masterUrl(DB), 'my_pg_owner', 'CREATE SCHEMA owners_scratch; CREATE TABLE owners_scratch.t (x int)');
     expect((await verifyRoleModel(spec, conn())).findings).toEqual([]);
