@@ -118,6 +118,14 @@ describe.each(testedMajors())('schemas and objects managed roles own outside the
     expect(owners).toEqual([{ serial: 'my_pg_owner', member: RW }]);
   });
 
+  it('admin is named for what it owns outside db_admin, not for db_admin', async () => {
+    // Old code: no finding.
+    await query(server.superuserUrl(DB), 'CREATE TABLE public.admin_notes (x int); ALTER TABLE public.admin_notes OWNER TO my_pg_admin');
+    const { findings } = await verifyRoleModel(spec, conn());
+    expect(findings.map((f) => [f.code, f.subject, f.objects])).toEqual([['owned-outside-model', 'my_pg_admin', ['"public"."admin_notes"']]]);
+    await query(server.superuserUrl(DB), 'DROP TABLE public.admin_notes');
+  });
+
   it('the owner role may own a schema the spec does not list', async () => {
     await queryAs(server.masterUrl(DB), 'my_pg_owner', 'CREATE SCHEMA owners_scratch; CREATE TABLE owners_scratch.t (x int)');
     expect((await verifyRoleModel(spec, conn())).findings).toEqual([]);
