@@ -46,7 +46,11 @@ export function diffOwnedOutside(db: DatabaseSpec, major: number, owned: readonl
       code: 'owned-outside-model', database: db.name, subject: role, roles: [role], objects: names,
       message: `${role} owns ${counts} outside the listed schemas: ${nameList(names)}; an owner may alter, truncate and drop them, which the model never gives ${role}: list the schema in the spec (apply hands what is in it to ${owner} and grants the model's privileges) or hand them over yourself`,
     });
-    steps.push({ phase: 'database-objects', database: db.name, manual: true, sql: handOver(db, major, role, schemas, objects, list), reason: `hand what ${role} owns outside the listed schemas to ${owner}, as the applying user; if the application still uses it, list its schema in the spec instead` });
+    // The new owner needs CREATE on an object's schema: given in the role's own schemas (handed over first) and in
+    // public (the database owner's); elsewhere only that schema's owner can give it.
+    const foreign = [...new Set(objects.map((o) => o.schema).filter((s) => s !== 'public' && !schemas.includes(s)))];
+    const note = foreign.length > 0 ? `; ${owner} needs CREATE on schema ${foreign.map(quoteIdent).join(', ')} (and the applying user USAGE) first: ask its owner` : '';
+    steps.push({ phase: 'database-objects', database: db.name, manual: true, sql: handOver(db, major, role, schemas, objects, list), reason: `hand what ${role} owns outside the listed schemas to ${owner}, as the applying user; if the application still uses it, list its schema in the spec instead${note}` });
   }
   return { findings, steps };
 }
