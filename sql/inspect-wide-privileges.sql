@@ -89,11 +89,12 @@ WITH nsp AS (
 ), owned_outside AS (
   -- The kinds inspect-database.sql's owned CTE names (an owned sequence, index, array or multirange type follows
   -- its parent), plus the schemas themselves. cls/oid: the catalog row the members rule is asked about (a
-  -- composite type's relation is internal to its type).
-  SELECT r.rolname, r.is_admin, n.oid AS nspoid, n.nspname, o.kind, o.name, o.args
+  -- composite type's relation is internal to its type). Each catalog is filtered by owner first: most objects are
+  -- the owner role's or the master's, and only the rest meet the members rule (and each catalog is read once).
+  SELECT pg_catalog.pg_get_userbyid(o.owner) AS rolname, n.oid AS nspoid, n.nspname, o.kind, o.name, o.args
   FROM (SELECT 'pg_catalog.pg_namespace'::pg_catalog.regclass AS cls, s.oid, s.oid AS nsp, s.nspowner AS owner,
                'SCHEMA'::pg_catalog.text AS kind, NULL::pg_catalog.text AS name, NULL::pg_catalog.text AS args
-        FROM pg_catalog.pg_namespace s
+        FROM pg_catalog.pg_namespace s WHERE s.nspowner OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT w.oid FROM owners w))
         UNION ALL
         SELECT CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'c'::pg_catalog."char" THEN 'pg_catalog.pg_type'::pg_catalog.regclass ELSE 'pg_catalog.pg_class'::pg_catalog.regclass END,
                CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'c'::pg_catalog."char" THEN c.reltype ELSE c.oid END, c.relnamespace, c.relowner,
@@ -105,7 +106,8 @@ WITH nsp AS (
                     ELSE 'SEQUENCE' END,
                c.relname::pg_catalog.text, NULL
         FROM pg_catalog.pg_class c
-        WHERE c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p', 'v', 'm', 'f', 'c', 'S']::pg_catalog."char"[])
+        WHERE c.relowner OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT w.oid FROM owners w))
+          AND c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p', 'v', 'm', 'f', 'c', 'S']::pg_catalog."char"[])
           AND NOT (c.relkind OPERATOR(pg_catalog.=) 'S'::pg_catalog."char" AND EXISTS (
                 SELECT FROM pg_catalog.pg_depend dep
                 WHERE dep.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass AND dep.objid OPERATOR(pg_catalog.=) c.oid
@@ -115,42 +117,42 @@ WITH nsp AS (
         SELECT 'pg_catalog.pg_proc'::pg_catalog.regclass, f.oid, f.pronamespace, f.proowner,
                CASE WHEN f.prokind OPERATOR(pg_catalog.=) 'a'::pg_catalog."char" THEN 'AGGREGATE' ELSE 'ROUTINE' END,
                f.proname::pg_catalog.text, pg_catalog.oidvectortypes(f.proargtypes)
-        FROM pg_catalog.pg_proc f
+        FROM pg_catalog.pg_proc f WHERE f.proowner OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT w.oid FROM owners w))
         UNION ALL
         SELECT 'pg_catalog.pg_type'::pg_catalog.regclass, t.oid, t.typnamespace, t.typowner,
                CASE WHEN t.typtype OPERATOR(pg_catalog.=) 'd'::pg_catalog."char" THEN 'DOMAIN' ELSE 'TYPE' END, t.typname::pg_catalog.text, NULL
         FROM pg_catalog.pg_type t
-        WHERE t.typrelid OPERATOR(pg_catalog.=) 0::pg_catalog.oid AND t.typelem OPERATOR(pg_catalog.=) 0::pg_catalog.oid
+        WHERE t.typowner OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT w.oid FROM owners w)) AND t.typrelid OPERATOR(pg_catalog.=) 0::pg_catalog.oid AND t.typelem OPERATOR(pg_catalog.=) 0::pg_catalog.oid
           AND t.typtype OPERATOR(pg_catalog.<>) 'm'::pg_catalog."char"
         UNION ALL
         SELECT 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass, x.oid, x.stxnamespace, x.stxowner, 'STATISTICS', x.stxname::pg_catalog.text, NULL
-        FROM pg_catalog.pg_statistic_ext x
+        FROM pg_catalog.pg_statistic_ext x WHERE x.stxowner OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT w.oid FROM owners w))
         UNION ALL
         SELECT 'pg_catalog.pg_collation'::pg_catalog.regclass, c.oid, c.collnamespace, c.collowner, 'COLLATION', c.collname::pg_catalog.text, NULL
-        FROM pg_catalog.pg_collation c
+        FROM pg_catalog.pg_collation c WHERE c.collowner OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT w.oid FROM owners w))
         UNION ALL
         SELECT 'pg_catalog.pg_ts_config'::pg_catalog.regclass, c.oid, c.cfgnamespace, c.cfgowner, 'TEXT SEARCH CONFIGURATION', c.cfgname::pg_catalog.text, NULL
-        FROM pg_catalog.pg_ts_config c
+        FROM pg_catalog.pg_ts_config c WHERE c.cfgowner OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT w.oid FROM owners w))
         UNION ALL
         SELECT 'pg_catalog.pg_ts_dict'::pg_catalog.regclass, d.oid, d.dictnamespace, d.dictowner, 'TEXT SEARCH DICTIONARY', d.dictname::pg_catalog.text, NULL
-        FROM pg_catalog.pg_ts_dict d
+        FROM pg_catalog.pg_ts_dict d WHERE d.dictowner OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT w.oid FROM owners w))
         UNION ALL
         SELECT 'pg_catalog.pg_conversion'::pg_catalog.regclass, c.oid, c.connamespace, c.conowner, 'CONVERSION', c.conname::pg_catalog.text, NULL
-        FROM pg_catalog.pg_conversion c
+        FROM pg_catalog.pg_conversion c WHERE c.conowner OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT w.oid FROM owners w))
         UNION ALL
         SELECT 'pg_catalog.pg_operator'::pg_catalog.regclass, o.oid, o.oprnamespace, o.oprowner, 'OPERATOR', o.oprname::pg_catalog.text,
                pg_catalog.concat(CASE WHEN o.oprleft OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'NONE' ELSE pg_catalog.format_type(o.oprleft, NULL) END,
                                  ', ', pg_catalog.format_type(o.oprright, NULL))
-        FROM pg_catalog.pg_operator o
+        FROM pg_catalog.pg_operator o WHERE o.oprowner OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT w.oid FROM owners w))
         UNION ALL
         SELECT 'pg_catalog.pg_opclass'::pg_catalog.regclass, c.oid, c.opcnamespace, c.opcowner, 'OPERATOR CLASS', c.opcname::pg_catalog.text, a.amname::pg_catalog.text
-        FROM pg_catalog.pg_opclass c JOIN pg_catalog.pg_am a ON a.oid OPERATOR(pg_catalog.=) c.opcmethod
+        FROM pg_catalog.pg_opclass c JOIN pg_catalog.pg_am a ON a.oid OPERATOR(pg_catalog.=) c.opcmethod WHERE c.opcowner OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT w.oid FROM owners w))
         UNION ALL
         SELECT 'pg_catalog.pg_opfamily'::pg_catalog.regclass, f.oid, f.opfnamespace, f.opfowner, 'OPERATOR FAMILY', f.opfname::pg_catalog.text, a.amname::pg_catalog.text
-        FROM pg_catalog.pg_opfamily f JOIN pg_catalog.pg_am a ON a.oid OPERATOR(pg_catalog.=) f.opfmethod) o
+        FROM pg_catalog.pg_opfamily f JOIN pg_catalog.pg_am a ON a.oid OPERATOR(pg_catalog.=) f.opfmethod WHERE f.opfowner OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT w.oid FROM owners w))) o
   JOIN nsp n ON n.oid OPERATOR(pg_catalog.=) o.nsp
-  JOIN owners r ON r.oid OPERATOR(pg_catalog.=) o.owner
-  WHERE NOT n.listed AND NOT (r.is_admin AND n.nspname OPERATOR(pg_catalog.=) 'db_admin')
+  WHERE NOT n.listed
+    AND NOT (n.nspname OPERATOR(pg_catalog.=) 'db_admin' AND EXISTS (SELECT FROM owners w WHERE w.is_admin AND w.oid OPERATOR(pg_catalog.=) o.owner))
     AND NOT EXISTS (SELECT FROM members m WHERE m.classid OPERATOR(pg_catalog.=) o.cls AND m.objid OPERATOR(pg_catalog.=) o.oid)
 )
 SELECT pg_catalog.json_build_object(
