@@ -69,11 +69,11 @@ WITH schemas AS (
          c.relname::pg_catalog.text AS name, NULL::pg_catalog.text AS args, false AS secdef
   FROM pg_catalog.pg_class c JOIN schemas s ON s.oid OPERATOR(pg_catalog.=) c.relnamespace
   -- A composite type's relation is internal to its type: what counts is whether the type belongs to an extension.
-  WHERE NOT EXISTS (SELECT FROM members m
-                    WHERE (m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass AND m.objid OPERATOR(pg_catalog.=) c.oid
-                           AND c.relkind OPERATOR(pg_catalog.<>) 'c'::pg_catalog."char")
-                       OR (m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass AND m.objid OPERATOR(pg_catalog.=) c.reltype
-                           AND c.relkind OPERATOR(pg_catalog.=) 'c'::pg_catalog."char"))
+  -- (Two anti-joins, each on (classid, objid), so both hash: one NOT EXISTS over an OR would scan members per row.)
+  WHERE NOT EXISTS (SELECT FROM members m WHERE m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                      AND m.objid OPERATOR(pg_catalog.=) c.oid AND c.relkind OPERATOR(pg_catalog.<>) 'c'::pg_catalog."char")
+    AND NOT EXISTS (SELECT FROM members m WHERE m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass
+                      AND m.objid OPERATOR(pg_catalog.=) c.reltype AND c.relkind OPERATOR(pg_catalog.=) 'c'::pg_catalog."char")
   UNION ALL
   SELECT f.proowner, s.nspname, CASE WHEN f.prokind OPERATOR(pg_catalog.=) 'a'::pg_catalog."char" THEN 'AGGREGATE' ELSE 'ROUTINE' END,
          f.proname::pg_catalog.text, pg_catalog.oidvectortypes(f.proargtypes), f.prosecdef

@@ -31,11 +31,11 @@ WITH schemas AS (
                  AND dep.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
                  AND dep.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['a', 'i']::pg_catalog."char"[]))))
     -- A composite type's relation is internal to its type: what counts is whether the type belongs to an extension.
-    AND NOT EXISTS (SELECT FROM members m
-                    WHERE (m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass AND m.objid OPERATOR(pg_catalog.=) c.oid
-                           AND c.relkind OPERATOR(pg_catalog.<>) 'c'::pg_catalog."char")
-                       OR (m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass AND m.objid OPERATOR(pg_catalog.=) c.reltype
-                           AND c.relkind OPERATOR(pg_catalog.=) 'c'::pg_catalog."char"))
+    -- (Two anti-joins, each on (classid, objid), so both hash: one NOT EXISTS over an OR would scan members per row.)
+    AND NOT EXISTS (SELECT FROM members m WHERE m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                      AND m.objid OPERATOR(pg_catalog.=) c.oid AND c.relkind OPERATOR(pg_catalog.<>) 'c'::pg_catalog."char")
+    AND NOT EXISTS (SELECT FROM members m WHERE m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass
+                      AND m.objid OPERATOR(pg_catalog.=) c.reltype AND c.relkind OPERATOR(pg_catalog.=) 'c'::pg_catalog."char")
   UNION ALL
   SELECT f.pronamespace, f.proowner
   FROM pg_catalog.pg_proc f JOIN schemas s ON s.oid OPERATOR(pg_catalog.=) f.pronamespace
