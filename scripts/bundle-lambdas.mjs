@@ -18,7 +18,7 @@ export const ENTRIES = {
 };
 
 /** The bundle's code: index.mjs and its chunks. */
-export function bundleBytes(dir) {
+function bundleBytes(dir) {
   return readdirSync(dir, { recursive: true }).filter((f) => String(f).endsWith('.mjs')).reduce((n, f) => n + statSync(path.join(dir, String(f))).size, 0);
 }
 
