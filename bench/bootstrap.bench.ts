@@ -5,7 +5,7 @@
 // Prints the statements the client sent and the wall time of each phase. Exit 1 if an invariant breaks.
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import { parseSpec } from '../lib/core/validate.js';
+import { parseSpec } from '../lib/spec/validate.js';
 import { applyRoleModel, planRoleModel, verifyRoleModel } from '../lib/postgres/engine.js';
 import { startEmbeddedServer } from '../test/support/embedded-server.js';
 

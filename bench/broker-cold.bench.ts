@@ -9,9 +9,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { directConnector } from '../lib/broker/direct.js';
-import { scramSha256VerifierAsync } from '../lib/core/scram.js';
-import { generatePassword } from '../lib/core/password.js';
-import { parseSpec } from '../lib/core/validate.js';
+import { scramSha256VerifierAsync } from '../lib/broker/protocol/scram.js';
+import { generatePassword } from '../lib/broker/protocol/password.js';
+import { parseSpec } from '../lib/spec/validate.js';
 import { applyRoleModel } from '../lib/postgres/engine.js';
 import { startEmbeddedServer } from '../test/support/embedded-server.js';
 

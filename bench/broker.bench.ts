@@ -23,10 +23,10 @@ import pg from 'pg';
 import { createBrokerService } from '../lib/broker/service.js';
 import { keepOneConnection, type BrokerConnector } from '../lib/postgres/broker-connection.js';
 import { directConfig, directConnector } from '../lib/broker/direct.js';
-import { generatePassword } from '../lib/core/password.js';
-import { scramSha256VerifierAsync } from '../lib/core/scram.js';
-import type { RoleModelSpec } from '../lib/core/spec.js';
-import { parseSpec } from '../lib/core/validate.js';
+import { generatePassword } from '../lib/broker/protocol/password.js';
+import { scramSha256VerifierAsync } from '../lib/broker/protocol/scram.js';
+import type { RoleModelSpec } from '../lib/spec/spec.js';
+import { parseSpec } from '../lib/spec/validate.js';
 import { applyRoleModel } from '../lib/postgres/engine.js';
 import { startEmbeddedServer, type EmbeddedServer } from '../test/support/embedded-server.js';
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App, CfnOutput, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { FirefighterDatabase } from '../lib/constructs/index.js';
-import { parseSpec } from '../lib/core/validate.js';
+import { parseSpec } from '../lib/spec/validate.js';
 
 export const EXAMPLE_STACK_NAME = 'FirefighterExample';
 

@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import { parseSpec } from '../lib/core/validate.js';
+import { parseSpec } from '../lib/spec/validate.js';
 import { startEmbeddedServer, MASTER_PASSWORD, MASTER_USER, type PgMajor } from '../test/support/embedded-server.js';
 import { makeTls } from '../test/support/tls.js';
 import { runRoleModelStep, type DemoContext } from './demo/rolemodel-steps.js';

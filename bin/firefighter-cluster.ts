@@ -1,7 +1,7 @@
 // `firefighter ... --cluster NAME`: finds the broker's function ARN and broker id in the SSM parameter the
 // PasswordBroker construct writes (/cdk-aurora-firefighter/<cluster>/broker), so the on-call engineer types
 // only the cluster name. Kept apart from bin/firefighter.ts so the argument parser stays small.
-import { brokerParameterName, parseBrokerLocator } from '../lib/core/broker-locator.js';
+import { brokerParameterName, parseBrokerLocator } from '../lib/broker/protocol/broker-locator.js';
 
 export interface LocateOptions {
   readonly profile?: string;

@@ -1,12 +1,12 @@
 // rolemodel init --database-url URL --database NAME [--cluster ID] [--out FILE]: a starting spec from an
-// existing database (lib/core/init-spec.ts says how each part is chosen). The spec goes to stdout (or a new
+// existing database (lib/model/init-spec.ts says how each part is chosen). The spec goes to stdout (or a new
 // file; an existing one is never overwritten), the reasons for each choice to stderr. Changes nothing.
 // Exit codes: 0 written, 2 invalid input (usage, no such database, an existing --out file), 1 failure.
 import { existsSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { CLUSTER_ID } from '../lib/core/identifier-rules.js';
-import { clusterIdFor, clusterIdProblem, initSpec, InitError } from '../lib/core/init-spec.js';
-import { parseSpec, SpecError } from '../lib/core/validate.js';
+import { CLUSTER_ID } from '../lib/spec/identifier-rules.js';
+import { clusterIdFor, clusterIdProblem, initSpec, InitError } from '../lib/model/init-spec.js';
+import { parseSpec, SpecError } from '../lib/spec/validate.js';
 import type { ConnectionOptions } from '../lib/postgres/connection.js';
 import { inspectForInit } from '../lib/postgres/init.js';
 import { TlsRefusal } from '../lib/postgres/tls.js';

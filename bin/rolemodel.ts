@@ -4,9 +4,9 @@
 // (usage, spec, a --database not in the spec), 1 failure (connection, permissions, a failed apply).
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { RoleClaimError } from '../lib/core/role-mark.js';
-import type { RoleModelSpec } from '../lib/core/spec.js';
-import { SpecError, parseSpec } from '../lib/core/validate.js';
+import { RoleClaimError } from '../lib/model/role-mark.js';
+import type { RoleModelSpec } from '../lib/spec/spec.js';
+import { SpecError, parseSpec } from '../lib/spec/validate.js';
 import { describeTarget, type ConnectionOptions } from '../lib/postgres/connection.js';
 import { TlsRefusal } from '../lib/postgres/tls.js';
 import { initMain } from './rolemodel-init.js';

@@ -8,7 +8,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Signer } from '@aws-sdk/rds-signer';
 import type { Context } from 'aws-lambda';
-import { BROKER_CONFIG_ENV, parseBrokerConfig, type BrokerConfig } from '../lib/core/broker-config.js';
+import { BROKER_CONFIG_ENV, parseBrokerConfig, type BrokerConfig } from '../lib/broker/protocol/broker-config.js';
 import type { IssuedPassword } from '../lib/broker/actions.js';
 import { eventBridgePublisher } from '../lib/broker/eventbridge.js';
 import { discoveredInstances, type InstanceLookup } from '../lib/broker/instances.js';

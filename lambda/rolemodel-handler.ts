@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import pg from 'pg';
-import { parseRoleModelProperties, roleModelPhysicalId, type RoleModelRequest } from '../lib/core/custom-resource-contract.js';
+import { parseRoleModelProperties, roleModelPhysicalId, type RoleModelRequest } from '../lib/spec/custom-resource-contract.js';
 import { applyRoleModel, VerificationError, type ConnectionOptions, type Finding } from '../lib/postgres/engine.js';
 import { retireDatabaseRoles } from '../lib/postgres/retire.js';
 

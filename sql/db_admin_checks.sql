@@ -2,7 +2,7 @@
 -- password issue (validity, the SCRAM verifier), and identity proofs (each accepted once).
 --
 -- Installed right after sql/db_admin.sql (its tables), in the same step and under the same version marker; the
--- security notes of part 1 apply. Refusals raise SQLSTATE class FF (lib/core/db-admin.ts).
+-- security notes of part 1 apply. Refusals raise SQLSTATE class FF (lib/model/db-admin.ts).
 
 -- Audit fields: present, bounded, printable (they end up in logs and tickets). Refused: control and format
 -- characters (Unicode Cc, Cf: zero-width, bidirectional marks and overrides, BOM), line and paragraph

@@ -18,7 +18,7 @@
 --     in firefighter_role is locked, so concurrent requests for one group are counted one at a time.
 --   * The password argument must be a SCRAM-SHA-256 verifier; nothing here stores or returns it.
 --   * An approval (read-write, opt-in per database) is checked here, so a direct caller cannot skip it.
---   * Refusals raise SQLSTATE class FP (FP001..FP009, lib/core/db-admin.ts).
+--   * Refusals raise SQLSTATE class FP (FP001..FP009, lib/model/db-admin.ts).
 
 CREATE TABLE IF NOT EXISTS db_admin.firefighter_login_policy (
   role                 name PRIMARY KEY,

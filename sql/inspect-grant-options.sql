@@ -5,7 +5,7 @@
 -- object's owner on those objects, which a REVOKE GRANT OPTION ... CASCADE may take along (the core follows
 -- the chains). An owner's own entry is no grant: the owner holds every option by owning the object.
 -- Who can revoke a grant exactly: its grantor, by SET ROLE (16+: the SET option; 15: membership), with USAGE on
--- the schema to name the objects; the facts for lib/core/diff-wide-privileges.ts's choice are read per grant.
+-- the schema to name the objects; the facts for lib/drift/checks/diff-wide-privileges.ts's choice are read per grant.
 -- $1: text[] managed roles; $2: text[] application schemas.
 -- Every function, operator and type is pg_catalog-qualified: this runs as the master inside a database
 -- whose owner may plant overloads.

@@ -1,6 +1,6 @@
 -- Who created each managed role, and the settings that would change a managed session behind the spec's
 -- back (read-only; run with inspect-cluster.sql). $1: text[] managed role names; $2: text[] managed databases.
---   roleComments: the comment of each existing managed role (the engine's mark, lib/core/role-mark.ts).
+--   roleComments: the comment of each existing managed role (the engine's mark, lib/model/role-mark.ts).
 --   wideSettings: `ALTER ROLE <managed> SET ...` without IN DATABASE (applies in every database).
 --   databaseSettings: `ALTER DATABASE <managed> SET ...` (applies to every role in it).
 SELECT pg_catalog.json_build_object(

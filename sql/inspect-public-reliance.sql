@@ -1,5 +1,5 @@
 -- What unmanaged logins reach in a managed database only through PUBLIC, where apply takes it from PUBLIC
--- (read-only; plan and apply name them before anything changes, lib/core/lockout-objects.ts).
+-- (read-only; plan and apply name them before anything changes, lib/plan/lockout-objects.ts).
 -- Apply leaves PUBLIC nothing in the application schemas (the schema, its tables, sequences, columns and
 -- routines; extension members keep what their extension gave), revokes the listed privileges on schema public and
 -- USAGE on foreign servers and wrappers.
@@ -51,7 +51,7 @@ WITH logins AS (
                     AND m.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['e', 'i']::pg_catalog."char"[])
                     AND NOT (m.refclassid OPERATOR(pg_catalog.=) m.classid AND m.refobjid OPERATOR(pg_catalog.=) m.objid))
   UNION ALL
-  -- USAGE on foreign servers and wrappers (lib/core/diff-foreign-servers.ts): apply revokes PUBLIC's.
+  -- USAGE on foreign servers and wrappers (lib/drift/checks/diff-foreign-servers.ts): apply revokes PUBLIC's.
   SELECT 'foreign servers', pg_catalog.quote_ident(s.srvname), s.srvowner, s.srvacl, a.privilege_type
   FROM pg_catalog.pg_foreign_server s CROSS JOIN LATERAL pg_catalog.aclexplode(s.srvacl) a
   WHERE a.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid

@@ -5,7 +5,7 @@
 --   defaultGrants: default privileges (pg_default_acl) of any role that grant something to a managed role;
 --   foreignGrants: USAGE on foreign servers and foreign-data wrappers held by PUBLIC or a managed role;
 --   ownedOutside: schemas and objects outside the listed schemas owned by a checked role or admin (admin's
---                 db_admin exempt): an owner may alter, truncate and drop them (lib/core/diff-owned-outside.ts).
+--                 db_admin exempt): an owner may alter, truncate and drop them (lib/drift/checks/diff-owned-outside.ts).
 -- Only what pg_attribute.attacl and the object ACLs name is read, so the cost follows the number of explicit
 -- grants, not the number of objects. Extension members and internal parts are exempt, as in inspect-database.sql.
 -- $1: text[] application schemas; $2: text[] roles whose privileges are checked; $3: text the admin role.
@@ -174,7 +174,7 @@ SELECT pg_catalog.json_build_object(
     ORDER BY o.nspname, o.object_class, o.name, o.args, r.rolname, o.privilege_type), '[]')
     FROM other_grants o JOIN roles r ON r.oid OPERATOR(pg_catalog.=) o.grantee),
   -- Default privileges any role set up for a managed role (the owner's and admin's are compared with the model
-  -- in lib/core/diff-database.ts; the core leaves those out here).
+  -- in lib/drift/diff-database.ts; the core leaves those out here).
   'defaultGrants', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
       'role', pg_catalog.pg_get_userbyid(d.defaclrole), 'schema', n.nspname, 'objectType', d.defaclobjtype,
       'grantee', r.rolname, 'privilege', a.privilege_type, 'usable', pg_catalog.pg_has_role(CURRENT_USER, d.defaclrole, 'USAGE'))

@@ -4,7 +4,7 @@
 import type pg from 'pg';
 import { createBrokerHandler } from '../../lambda/broker-handler.js';
 import type { BrokerResponse } from '../../lib/broker/service.js';
-import type { BrokerConfig } from '../../lib/core/broker-config.js';
+import type { BrokerConfig } from '../../lib/broker/protocol/broker-config.js';
 import { MASTER_PASSWORD, MASTER_USER } from '../../test/support/embedded-server.js';
 import { refused } from './report.js';
 import type { DemoContext } from './rolemodel-steps.js';

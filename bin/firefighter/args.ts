@@ -1,7 +1,7 @@
 // The firefighter CLI's command line: flags and positionals checked and turned into the broker event plus how to
 // reach the broker (the Lambda, or --direct). Usage errors say what to pass instead; nothing is sent before.
 import { parseArgs } from 'node:util';
-import { INSTANCE_ID } from '../../lib/core/broker-locator.js';
+import { INSTANCE_ID } from '../../lib/broker/protocol/broker-locator.js';
 import { EXTRA_OPTIONS, EXTRA_USAGE, extraEvent, isExtraCommand } from './commands.js';
 import type { LambdaOptions } from './lambda.js';
 

@@ -1,7 +1,7 @@
 // The broker Lambda as the CLI reaches it: the locator in SSM (--cluster), then an invoke carrying an identity
 // proof signed with the caller's credentials. The AWS SDK is loaded only here, so --direct needs nothing but pg.
-import { parseBrokerInput } from '../../lib/core/broker-input.js';
-import { proofBinding } from '../../lib/core/proof-binding.js';
+import { parseBrokerInput } from '../../lib/broker/protocol/broker-input.js';
+import { proofBinding } from '../../lib/broker/protocol/proof-binding.js';
 import type { BrokerResponse } from '../../lib/broker/service.js';
 import { locateBroker, type GetParameter, type LocatedBroker } from '../firefighter-cluster.js';
 import { awsError, type CliError } from './errors.js';

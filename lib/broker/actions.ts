@@ -3,8 +3,8 @@
 // the input and verified the requester. Each opens its connections and hands them back through `release` (by
 // default closing them); no password is kept in any of them beyond one invocation.
 import type pg from 'pg';
-import { firefighterRole, type BrokerConfig, type FirefighterAccess } from '../core/broker-config.js';
-import type { RevokeInput } from '../core/broker-input.js';
+import { firefighterRole, type BrokerConfig, type FirefighterAccess } from './protocol/broker-config.js';
+import type { RevokeInput } from './protocol/broker-input.js';
 import { reusedUnchecked, type BrokerConnector, type BrokerRelease, type BrokerTls } from '../postgres/broker-connection.js';
 import { BROKER_ERROR_CODES, BrokerError, fromDatabaseError } from './errors.js';
 import { staticInstances, type InstanceLookup, type InstanceNotes } from './instances.js';
@@ -16,7 +16,7 @@ export interface BrokerDeps {
   readonly release?: BrokerRelease;
   /** TLS mode the firefighter should use to log in, reported with the password. @default 'verify-full' */
   readonly sslmode?: BrokerTls['mode'];
-  /** @default - 40 characters from a CSPRNG (lib/core/password.ts) */
+  /** @default - 40 characters from a CSPRNG (lib/broker/protocol/password.ts) */
   readonly generatePassword?: () => string;
   /** Where the instances are (lib/broker/instances.ts). @default - config.instanceHosts */
   readonly instances?: InstanceLookup;

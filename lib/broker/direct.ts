@@ -1,7 +1,7 @@
 // The CLI's --direct mode: the broker logic run on the caller's machine against a PostgreSQL where a URL logs
 // in as the password broker (local use, the demo, PostgreSQL outside AWS). Holding the broker's password is
 // the authorisation here, so there is no identity proof and no allowlist; the requester is recorded as given.
-import type { BrokerConfig } from '../core/broker-config.js';
+import type { BrokerConfig } from './protocol/broker-config.js';
 import { decideTls, TlsRefusal } from '../postgres/tls.js';
 import { brokerConnector, type BrokerConnector, type BrokerTls } from '../postgres/broker-connection.js';
 import { BROKER_ERROR_CODES, BrokerError, fromDatabaseError } from './errors.js';

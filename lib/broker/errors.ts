@@ -1,7 +1,7 @@
 // Broker errors: a stable code for callers and scripts, and a message that can be logged and shown.
 // Database errors are rebuilt from scratch rather than wrapped: pg errors carry the failing SQL in `where`,
 // `internalQuery` and friends, and for an ALTER ROLE ... PASSWORD that SQL holds the verifier.
-import { DB_ADMIN_ERRORS } from '../core/db-admin.js';
+import { DB_ADMIN_ERRORS } from '../model/db-admin.js';
 
 export const BROKER_ERROR_CODES = {
   /** The event or arguments are malformed (exit 2). */

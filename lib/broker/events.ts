@@ -1,7 +1,7 @@
 // Events that tell the team break-glass access was used: one per broker action (issue, reissue, extension,
 // takeover, revoke, approval request and decision, refusal, sweep), built from the audit record, which never
 // holds a secret. The shape suits EventBridge PutEvents (Source, DetailType, Detail); eventbridge.ts sends it.
-import { EVENT_SOURCE } from '../core/broker-events.js';
+import { EVENT_SOURCE } from './protocol/broker-events.js';
 
 export { EVENT_SOURCE };
 

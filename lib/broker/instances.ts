@@ -2,7 +2,7 @@
 // cluster's readers change after deploy (added by autoscaling or by hand, removed, replaced), so the Lambda asks
 // the cloud at run time (lambda/rds-instances.ts) and keeps the answer for a short while. Without discovery
 // (the CLI's --direct mode, tests) the configured list is the answer.
-import type { BrokerConfig } from '../core/broker-config.js';
+import type { BrokerConfig } from './protocol/broker-config.js';
 import { redact } from './errors.js';
 
 /** The cluster's instance endpoints as the cloud reports them now, writer first. */

@@ -1,10 +1,10 @@
 // The broker's per-person actions (spec "firefighterLogins": "per-person"), on the db_admin functions of
 // sql/db_admin_per_person*.sql and db_admin_approvals_history.sql: issue (or reissue) a login, extend it, revoke logins, sweep expired logins,
 // decide approvals, list logins, read the history. Same rules as actions.ts: secrets stay in one invocation.
-import type { FirefighterAccess } from '../core/broker-config.js';
-import type { DecideInput, ExtendInput, HistoryInput, RequestInput, RevokeInput } from '../core/broker-input.js';
-import { generatePassword as defaultGeneratePassword } from '../core/password.js';
-import { scramSha256VerifierAsync } from '../core/scram.js';
+import type { FirefighterAccess } from './protocol/broker-config.js';
+import type { DecideInput, ExtendInput, HistoryInput, RequestInput, RevokeInput } from './protocol/broker-input.js';
+import { generatePassword as defaultGeneratePassword } from './protocol/password.js';
+import { scramSha256VerifierAsync } from './protocol/scram.js';
 import type pg from 'pg';
 import { inTransaction } from '../postgres/connection.js';
 import { onEveryInstance, resolveRole, withClient, iso, type AcceptedProof, type BrokerDeps, type IssuedPassword } from './actions.js';

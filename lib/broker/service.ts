@@ -1,9 +1,9 @@
 // The broker as one function: event in, response out. It validates the event, verifies the caller, checks
 // the allowlist, runs the action, writes exactly one audit line, and never lets a secret into a line, an
 // error or a refusal. The Lambda and the CLI's --direct mode both call it; they differ only in the adapters.
-import { incidentIdMatcher, isAllowed, type FirefighterAccess } from '../core/broker-config.js';
-import { BrokerInputError, parseBrokerInput, type BrokerInput, type IdentityProof } from '../core/broker-input.js';
-import { proofBinding, type ProofBinding } from '../core/proof-binding.js';
+import { incidentIdMatcher, isAllowed, type FirefighterAccess } from './protocol/broker-config.js';
+import { BrokerInputError, parseBrokerInput, type BrokerInput, type IdentityProof } from './protocol/broker-input.js';
+import { proofBinding, type ProofBinding } from './protocol/proof-binding.js';
 import { firefighterStatus, revokePassword, sweepExpired, type AcceptedProof, type BrokerDeps, type IssuedPassword, type RoleStatus, type Swept } from './actions.js';
 import { requestPassword } from './request-password.js';
 import { BROKER_ERROR_CODES, BrokerError, redact, type BrokerErrorCode } from './errors.js';

@@ -1,7 +1,7 @@
 // The holder's workflow for shared firefighter roles (sql/db_admin_holder.sql): extending the holder's expiry
 // within the incident's total, and ending the previous holder's sessions after a takeover. The reissue needs no
 // code of its own here: requestPassword's db_admin call answers `reissued` for the holder on the same incident.
-import type { ExtendInput } from '../core/broker-input.js';
+import type { ExtendInput } from './protocol/broker-input.js';
 import { endSessionsEverywhere, iso, onceWith, proofParams, resolveRole, withClient, type AcceptedProof, type BrokerDeps, type InstanceSessions } from './actions.js';
 import type { LoginExtended } from './per-person.js';
 

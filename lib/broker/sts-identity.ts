@@ -9,8 +9,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { IdentityProof } from '../core/broker-input.js';
-import { PROOF_BINDING_HEADERS, proofBindingHeaders, type ProofBinding } from '../core/proof-binding.js';
+import type { IdentityProof } from './protocol/broker-input.js';
+import { PROOF_BINDING_HEADERS, proofBindingHeaders, type ProofBinding } from './protocol/proof-binding.js';
 import { BROKER_ERROR_CODES, BrokerError } from './errors.js';
 
 export const BROKER_ID_HEADER = 'x-firefighter-broker-id';

@@ -1,11 +1,11 @@
-// Routing the broker's events (lib/core/broker-events.ts): the bus the broker publishes to, and rules that
+// Routing the broker's events (lib/broker/protocol/broker-events.ts): the bus the broker publishes to, and rules that
 // match one broker's events (source, detail-types, detail.broker) and send them to a target.
 import { Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import { EVENT_OUTCOMES, EVENT_SOURCE, type EventOutcome } from '../core/broker-events.js';
+import { EVENT_OUTCOMES, EVENT_SOURCE, type EventOutcome } from '../broker/protocol/broker-events.js';
 import { validationError } from './util.js';
 
 export interface BrokerEventRuleOptions {

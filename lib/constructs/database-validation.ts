@@ -5,8 +5,8 @@ import { Duration, Token } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type { Construct } from 'constructs';
-import type { RoleModelSpec } from '../core/spec.js';
-import { managedRoleNames } from '../core/validate.js';
+import type { RoleModelSpec } from '../spec/spec.js';
+import { managedRoleNames } from '../spec/validate.js';
 import { validationError } from './util.js';
 
 export interface CheckedDatabaseProps {

@@ -6,7 +6,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
-import type { RoleModelSpec } from '../core/spec.js';
+import type { RoleModelSpec } from '../spec/spec.js';
 import type { AccessHostOptions } from './access-host.js';
 import type { LambdaEndpoints } from './endpoints.js';
 import type { PasswordBrokerProps } from './password-broker-props.js';

@@ -8,7 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { parseSpec } from '../core/validate.js';
+import { parseSpec } from '../spec/validate.js';
 import { AccessHost } from './access-host.js';
 import { checkDatabaseProps } from './database-validation.js';
 import { allowLogsToUseKey } from './kms.js';

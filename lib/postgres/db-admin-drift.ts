@@ -3,9 +3,9 @@
 // schemas the same way. Nothing is hard-coded, so editing the files changes the expected state with them.
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import type { DbAdminPrints, SchemaPrint } from '../core/db-admin-drift.js';
-import { DB_ADMIN_SCHEMA } from '../core/spec.js';
-import { quoteIdent } from '../core/sql-text.js';
+import type { DbAdminPrints, SchemaPrint } from '../drift/checks/db-admin-drift.js';
+import { DB_ADMIN_SCHEMA } from '../spec/spec.js';
+import { quoteIdent } from '../plan/sql-text.js';
 import { readSql } from './sql-files.js';
 
 /** The files' text with every `db_admin.` reference pointed at the scratch schema. */

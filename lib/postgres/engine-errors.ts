@@ -1,5 +1,5 @@
 // What the engine throws when the server does not (or cannot) match the spec.
-import type { Finding, Step } from '../core/plan-types.js';
+import type { Finding, Step } from '../plan/plan-types.js';
 
 export class VerificationError extends Error {
   constructor(readonly findings: readonly Finding[], readonly matrix: string) {

@@ -1,15 +1,15 @@
 // The engine's shared machinery: the databases in scope, the maintenance session under the role-model lock,
 // running steps, and the inspection that plan, apply and verify share.
 import type pg from 'pg';
-import { diffCluster, majorOf } from '../core/diff-cluster.js';
-import { diffDatabase } from '../core/diff-database.js';
-import type { ClusterFacts, DatabaseObjectFacts } from '../core/facts.js';
-import { renderMatrix } from '../core/matrix.js';
-import { tablePrivileges } from '../core/model.js';
-import type { Finding, Step } from '../core/plan-types.js';
-import { privilegedRoles, withPrivilegedFindings } from '../core/privileged-roles.js';
-import type { DatabaseSpec, RoleModelSpec } from '../core/spec.js';
-import { quoteIdent } from '../core/sql-text.js';
+import { diffCluster, majorOf } from '../drift/diff-cluster.js';
+import { diffDatabase } from '../drift/diff-database.js';
+import type { ClusterFacts, DatabaseObjectFacts } from '../drift/facts.js';
+import { renderMatrix } from '../drift/matrix.js';
+import { tablePrivileges } from '../model/model.js';
+import type { Finding, Step } from '../plan/plan-types.js';
+import { privilegedRoles, withPrivilegedFindings } from '../drift/checks/privileged-roles.js';
+import type { DatabaseSpec, RoleModelSpec } from '../spec/spec.js';
+import { quoteIdent } from '../plan/sql-text.js';
 import { connect, type ConnectionOptions, type StatementCounter } from './connection.js';
 import type { DatabaseSessions } from './database-sessions.js';
 import { StepError } from './engine-errors.js';

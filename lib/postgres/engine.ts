@@ -1,19 +1,19 @@
 // The role-model engine: plan, apply and verify a spec against a cluster, as the (Aurora) master user.
 // apply = inspect, fix what differs, inspect again and fail unless nothing differs any more.
-// Shared machinery in engine-run.ts, errors in engine-errors.ts, the plan's text in lib/core/render-plan.ts.
+// Shared machinery in engine-run.ts, errors in engine-errors.ts, the plan's text in lib/plan/render-plan.ts.
 import type pg from 'pg';
-import { diffCluster, majorOf } from '../core/diff-cluster.js';
-import { diffDatabase, securityDefinerWarnings } from '../core/diff-database.js';
-import { foreignServerWarnings } from '../core/diff-foreign-servers.js';
-import { grantOptionWarnings } from '../core/diff-grant-options.js';
-import { extraRoleWarnings } from '../core/diff-extra-roles.js';
-import { unmanagedMemberWarnings } from '../core/diff-unmanaged-members.js';
-import { lockoutWarnings } from '../core/lockout.js';
-import type { Finding, Step } from '../core/plan-types.js';
-import { privilegedRefusal, privilegedRoles } from '../core/privileged-roles.js';
-import type { DatabaseSpec, RoleModelSpec } from '../core/spec.js';
-import { parseSpec } from '../core/validate.js';
-import { asVerifier } from '../core/verifier.js';
+import { diffCluster, majorOf } from '../drift/diff-cluster.js';
+import { diffDatabase, securityDefinerWarnings } from '../drift/diff-database.js';
+import { foreignServerWarnings } from '../drift/checks/diff-foreign-servers.js';
+import { grantOptionWarnings } from '../drift/checks/diff-grant-options.js';
+import { extraRoleWarnings } from '../drift/checks/diff-extra-roles.js';
+import { unmanagedMemberWarnings } from '../drift/checks/diff-unmanaged-members.js';
+import { lockoutWarnings } from '../plan/lockout.js';
+import type { Finding, Step } from '../plan/plan-types.js';
+import { privilegedRefusal, privilegedRoles } from '../drift/checks/privileged-roles.js';
+import type { DatabaseSpec, RoleModelSpec } from '../spec/spec.js';
+import { parseSpec } from '../spec/validate.js';
+import { asVerifier } from '../drift/verifier.js';
 import { connect, inTransaction, StatementCounter, type ConnectionOptions } from './connection.js';
 import { DatabaseSessions } from './database-sessions.js';
 import { NeedsOperatorError, VerificationError } from './engine-errors.js';
@@ -24,10 +24,10 @@ import { publicRelianceWarnings } from './public-reliance.js';
 import { verifySession } from './verify-session.js';
 
 export type { ConnectionOptions } from './connection.js';
-export type { Finding, Step } from '../core/plan-types.js';
-export { RoleClaimError } from '../core/role-mark.js';
+export type { Finding, Step } from '../plan/plan-types.js';
+export { RoleClaimError } from '../model/role-mark.js';
 export { NeedsOperatorError, StepError, VerificationError } from './engine-errors.js';
-export { planSummary, renderPlan } from '../core/render-plan.js';
+export { planSummary, renderPlan } from '../plan/render-plan.js';
 
 export interface EngineOptions {
   /** Restrict the per-database work (create, settings, objects, verification) to these databases.

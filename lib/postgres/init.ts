@@ -1,6 +1,6 @@
 // Reads what `rolemodel init` needs from a live server (sql/inspect-init.sql), read-only, on engine sessions
 // (pinned search_path, the TLS rule of lib/postgres/tls.ts).
-import { InitError, type InitFacts } from '../core/init-spec.js';
+import { InitError, type InitFacts } from '../model/init-spec.js';
 import { connect, describeTarget, type ConnectionOptions } from './connection.js';
 import { readSql } from './sql-files.js';
 

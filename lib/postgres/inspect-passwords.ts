@@ -1,8 +1,8 @@
-// Reads what the server shows of firefighter passwords, for lib/core/diff-passwords.ts (issue 10, item 4).
+// Reads what the server shows of firefighter passwords, for lib/drift/checks/diff-passwords.ts (issue 10, item 4).
 import type pg from 'pg';
-import type { PasswordFacts } from '../core/diff-passwords.js';
-import { isPerPerson, DB_ADMIN_SCHEMA, type DatabaseSpec, type RoleModelSpec } from '../core/spec.js';
-import { quoteIdent } from '../core/sql-text.js';
+import type { PasswordFacts } from '../drift/checks/diff-passwords.js';
+import { isPerPerson, DB_ADMIN_SCHEMA, type DatabaseSpec, type RoleModelSpec } from '../spec/spec.js';
+import { quoteIdent } from '../plan/sql-text.js';
 import { readSql } from './sql-files.js';
 
 type Candidate = Omit<PasswordFacts, 'latestAudit'>;

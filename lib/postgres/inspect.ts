@@ -1,16 +1,16 @@
 // Runs the read-only inspection queries and returns plain facts for the core to compare.
 import type pg from 'pg';
-import { DB_ADMIN_FUNCTIONS } from '../core/db-admin.js';
-import { sameSignature } from '../core/diff-db-admin.js';
-import type { GrantOptionFacts } from '../core/diff-grant-options.js';
-import type { WidePrivilegeFacts } from '../core/diff-wide-privileges.js';
-import type { ClusterFacts, DatabaseObjectFacts } from '../core/facts.js';
-import type { ExtraRoleFacts } from '../core/diff-extra-roles.js';
-import { privilegeQuestions, type PrivilegeNames } from '../core/privilege-names.js';
-import type { UnmanagedLoginFacts } from '../core/lockout.js';
-import { checkedRoles, managedRoles, tablePrivileges } from '../core/model.js';
-import { DB_ADMIN_SCHEMA, type DatabaseSpec, type RoleModelSpec } from '../core/spec.js';
-import { quoteIdent } from '../core/sql-text.js';
+import { DB_ADMIN_FUNCTIONS } from '../model/db-admin.js';
+import { sameSignature } from '../drift/checks/diff-db-admin.js';
+import type { GrantOptionFacts } from '../drift/checks/diff-grant-options.js';
+import type { WidePrivilegeFacts } from '../drift/checks/diff-wide-privileges.js';
+import type { ClusterFacts, DatabaseObjectFacts } from '../drift/facts.js';
+import type { ExtraRoleFacts } from '../drift/checks/diff-extra-roles.js';
+import { privilegeQuestions, type PrivilegeNames } from '../drift/checks/privilege-names.js';
+import type { UnmanagedLoginFacts } from '../plan/lockout.js';
+import { checkedRoles, managedRoles, tablePrivileges } from '../model/model.js';
+import { DB_ADMIN_SCHEMA, type DatabaseSpec, type RoleModelSpec } from '../spec/spec.js';
+import { quoteIdent } from '../plan/sql-text.js';
 import { dbAdminPrints } from './db-admin-drift.js';
 import { inspectFirefighterPasswords } from './inspect-passwords.js';
 import { dbAdminText, readSql } from './sql-files.js';

@@ -1,10 +1,10 @@
 // Runs sql/inspect-public-reliance.sql in one managed database: who loses what when apply revokes PUBLIC there.
 import type pg from 'pg';
-import type { ClusterFacts } from '../core/facts.js';
-import { publicRelianceWarnings as warningsOf, publicSchemaRevokes, type PublicRelianceFacts } from '../core/lockout-objects.js';
-import { managedRoles } from '../core/model.js';
-import type { Finding } from '../core/plan-types.js';
-import type { DatabaseSpec, RoleModelSpec } from '../core/spec.js';
+import type { ClusterFacts } from '../drift/facts.js';
+import { publicRelianceWarnings as warningsOf, publicSchemaRevokes, type PublicRelianceFacts } from '../plan/lockout-objects.js';
+import { managedRoles } from '../model/model.js';
+import type { Finding } from '../plan/plan-types.js';
+import type { DatabaseSpec, RoleModelSpec } from '../spec/spec.js';
 import type { DatabaseSessions } from './database-sessions.js';
 import { readSql } from './sql-files.js';
 

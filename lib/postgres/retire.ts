@@ -9,13 +9,13 @@
 //   4. the roles are dropped. Cluster-level roles (admin, password broker) are shared and stay.
 // Per-person firefighter logins (`<group>_<6 hex>`, made members of this database's firefighter groups by the
 // admin role through db_admin) go the same way, first: their sessions ended, what they own reassigned, dropped.
-// Only roles marked as created by this spec for this database are touched (lib/core/role-mark.ts), and only
+// Only roles marked as created by this spec for this database are touched (lib/model/role-mark.ts), and only
 // the spec's databases: a role that owns or holds anything elsewhere is made NOLOGIN and kept, with the reason.
 import type pg from 'pg';
-import { perPersonLoginMatcher } from '../core/diff-memberships.js';
-import { describeMark, parseMark } from '../core/role-mark.js';
-import { quoteIdent, quoteIdents } from '../core/sql-text.js';
-import { LOGIN_ROLE_SLOTS, LOGIN_SUFFIX_BYTES, type RoleModelSpec } from '../core/spec.js';
+import { perPersonLoginMatcher } from '../drift/checks/diff-memberships.js';
+import { describeMark, parseMark } from '../model/role-mark.js';
+import { quoteIdent, quoteIdents } from '../plan/sql-text.js';
+import { LOGIN_ROLE_SLOTS, LOGIN_SUFFIX_BYTES, type RoleModelSpec } from '../spec/spec.js';
 import { connect, type ConnectionOptions } from './connection.js';
 import { withRoleModelLock } from './engine.js';
 

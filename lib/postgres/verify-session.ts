@@ -2,8 +2,8 @@
 // login that cannot see what verify needs; that last one is refused by name rather than allowed to report
 // drift that is not there.
 import type pg from 'pg';
-import type { RoleModelSpec } from '../core/spec.js';
-import { quoteIdent } from '../core/sql-text.js';
+import type { RoleModelSpec } from '../spec/spec.js';
+import { quoteIdent } from '../plan/sql-text.js';
 
 export type VerifySession = { readonly kind: 'master' | 'verifier'; readonly user: string };
 

@@ -10,8 +10,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FirefighterDatabase, type FirefighterDatabaseProps } from '../../lib/constructs/index.js';
-import { parseBrokerLocator } from '../../lib/core/broker-locator.js';
-import { parseSpec } from '../../lib/core/validate.js';
+import { parseBrokerLocator } from '../../lib/broker/protocol/broker-locator.js';
+import { parseSpec } from '../../lib/spec/validate.js';
 import { ensureBundles, REPO } from './support.js';
 
 const spec = parseSpec(JSON.parse(readFileSync(`${REPO}/examples/reference.json`, 'utf8')));

@@ -12,9 +12,9 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FirefighterDatabase, type FirefighterBrokerOptions } from '../../lib/constructs/index.js';
-import { parseBrokerConfig } from '../../lib/core/broker-config.js';
-import { EVENT_DETAIL_TYPES } from '../../lib/core/broker-events.js';
-import type { RoleModelSpec } from '../../lib/core/spec.js';
+import { parseBrokerConfig } from '../../lib/broker/protocol/broker-config.js';
+import { EVENT_DETAIL_TYPES } from '../../lib/broker/protocol/broker-events.js';
+import type { RoleModelSpec } from '../../lib/spec/spec.js';
 import { perPersonSpec, reference } from '../support/per-person-spec.js';
 import { ensureBundles } from './support.js';
 

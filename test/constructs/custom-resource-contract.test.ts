@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseRoleModelProperties, roleModelPhysicalId, roleModelProperties } from '../../lib/core/custom-resource-contract.js';
-import type { RoleModelSpec } from '../../lib/core/spec.js';
+import { parseRoleModelProperties, roleModelPhysicalId, roleModelProperties } from '../../lib/spec/custom-resource-contract.js';
+import type { RoleModelSpec } from '../../lib/spec/spec.js';
 import { REPO } from './support.js';
 
 const spec = JSON.parse(readFileSync(path.join(REPO, 'examples', 'reference.json'), 'utf8')) as RoleModelSpec;

@@ -3,7 +3,7 @@ import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ROLE_MODEL_RESOURCE_TYPE, parseRoleModelProperties } from '../../lib/core/custom-resource-contract.js';
+import { ROLE_MODEL_RESOURCE_TYPE, parseRoleModelProperties } from '../../lib/spec/custom-resource-contract.js';
 import { ensureBundles, findCycle } from './support.js';
 
 const RO = 'arn:aws:iam::123456789012:role/oncall-readonly';

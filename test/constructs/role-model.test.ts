@@ -8,8 +8,8 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PasswordBroker, RoleModel } from '../../lib/constructs/index.js';
-import { ROLE_MODEL_RESOURCE_TYPE } from '../../lib/core/custom-resource-contract.js';
-import type { RoleModelSpec } from '../../lib/core/spec.js';
+import { ROLE_MODEL_RESOURCE_TYPE } from '../../lib/spec/custom-resource-contract.js';
+import type { RoleModelSpec } from '../../lib/spec/spec.js';
 import { ensureBundles, findCycle, REPO } from './support.js';
 
 const reference = JSON.parse(readFileSync(path.join(REPO, 'examples', 'reference.json'), 'utf8')) as RoleModelSpec;

@@ -3,7 +3,7 @@
 // superuser whether the operator installs them or the migrator does (trusted extensions).
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSpec } from '../../lib/core/validate.js';
+import { parseSpec } from '../../lib/spec/validate.js';
 import { applyRoleModel, planRoleModel, verifyRoleModel } from '../../lib/postgres/engine.js';
 import { loginAs, query } from '../support/catalog.js';
 import { SUPERUSER, startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';

@@ -3,8 +3,8 @@
 // apply, a second plan is empty, and the app can use every object it could use before.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RoleModelSpec } from '../../lib/core/spec.js';
-import { parseSpec } from '../../lib/core/validate.js';
+import type { RoleModelSpec } from '../../lib/spec/spec.js';
+import { parseSpec } from '../../lib/spec/validate.js';
 import { applyRoleModel, planRoleModel, verifyRoleModel } from '../../lib/postgres/engine.js';
 import { loginAs, query } from '../support/catalog.js';
 import { livedInSql } from '../support/lived-in.js';

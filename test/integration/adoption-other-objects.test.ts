@@ -4,7 +4,7 @@
 // verify names them with the other misowned objects, apply hands them to the owner, and init counts them.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSpec } from '../../lib/core/validate.js';
+import { parseSpec } from '../../lib/spec/validate.js';
 import { applyRoleModel, planRoleModel, planWithWarnings, verifyRoleModel } from '../../lib/postgres/engine.js';
 import { inspectForInit } from '../../lib/postgres/init.js';
 import { loginAs, query } from '../support/catalog.js';

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { connect as tcpConnect, createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitForServer } from '../../lambda/rolemodel-handler.js';
-import { parseSpec } from '../../lib/core/validate.js';
+import { parseSpec } from '../../lib/spec/validate.js';
 import { applyRoleModel } from '../../lib/postgres/engine.js';
 import { brokerConnector } from '../../lib/postgres/broker-connection.js';
 import { freePort, MASTER_PASSWORD, MASTER_USER, startEmbeddedServer, type EmbeddedServer } from '../support/embedded-server.js';

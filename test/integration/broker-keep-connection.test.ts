@@ -7,8 +7,8 @@ import { createBrokerHandler, type BrokerHandler } from '../../lambda/broker-han
 import { withClient } from '../../lib/broker/actions.js';
 import { BrokerError } from '../../lib/broker/errors.js';
 import { brokerConnector, keepOneConnection, type BrokerConnector } from '../../lib/postgres/broker-connection.js';
-import type { BrokerConfig } from '../../lib/core/broker-config.js';
-import { parseSpec } from '../../lib/core/validate.js';
+import type { BrokerConfig } from '../../lib/broker/protocol/broker-config.js';
+import { parseSpec } from '../../lib/spec/validate.js';
 import { applyRoleModel } from '../../lib/postgres/engine.js';
 import { query } from '../support/catalog.js';
 import { startEmbeddedServer, type EmbeddedServer } from '../support/embedded-server.js';

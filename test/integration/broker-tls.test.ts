@@ -3,7 +3,7 @@
 // checked by Node's default checkServerIdentity, which sslOptions leaves in place.)
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSpec } from '../../lib/core/validate.js';
+import { parseSpec } from '../../lib/spec/validate.js';
 import { applyRoleModel } from '../../lib/postgres/engine.js';
 import { brokerConnector, sslOptions } from '../../lib/postgres/broker-connection.js';
 

@@ -4,10 +4,10 @@
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DB_ADMIN_ERRORS } from '../../lib/core/db-admin.js';
-import { generatePassword } from '../../lib/core/password.js';
-import { scramSha256Verifier } from '../../lib/core/scram.js';
-import { parseSpec } from '../../lib/core/validate.js';
+import { DB_ADMIN_ERRORS } from '../../lib/model/db-admin.js';
+import { generatePassword } from '../../lib/broker/protocol/password.js';
+import { scramSha256Verifier } from '../../lib/broker/protocol/scram.js';
+import { parseSpec } from '../../lib/spec/validate.js';
 import { applyRoleModel } from '../../lib/postgres/engine.js';
 import { attempt, loginAs, query, queryAs } from '../support/catalog.js';
 import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';

@@ -4,7 +4,7 @@
 // (log_connections), so nothing in the engine is instrumented for the test.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSpec } from '../../lib/core/validate.js';
+import { parseSpec } from '../../lib/spec/validate.js';
 import { StatementCounter } from '../../lib/postgres/connection.js';
 import { DatabaseSessions } from '../../lib/postgres/database-sessions.js';
 import { applyRoleModel, planWithWarnings, verifyRoleModel } from '../../lib/postgres/engine.js';

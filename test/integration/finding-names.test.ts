@@ -4,8 +4,8 @@
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RoleModelSpec } from '../../lib/core/spec.js';
-import { parseSpec } from '../../lib/core/validate.js';
+import type { RoleModelSpec } from '../../lib/spec/spec.js';
+import { parseSpec } from '../../lib/spec/validate.js';
 import { applyRoleModel, planWithWarnings, verifyRoleModel } from '../../lib/postgres/engine.js';
 import { attempt, query } from '../support/catalog.js';
 import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';

@@ -4,8 +4,8 @@
 // option, which the table's CASCADE leaves, are revoked on their own; verify reports one whose grantor lost the option.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RoleModelSpec } from '../../lib/core/spec.js';
-import { parseSpec } from '../../lib/core/validate.js';
+import type { RoleModelSpec } from '../../lib/spec/spec.js';
+import { parseSpec } from '../../lib/spec/validate.js';
 import { applyRoleModel, planWithWarnings, verifyRoleModel } from '../../lib/postgres/engine.js';
 import { loginAs, query } from '../support/catalog.js';
 import { livedInSql } from '../support/lived-in.js';

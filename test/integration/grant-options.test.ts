@@ -3,8 +3,8 @@
 // each option, apply revokes it with CASCADE (naming the grants that go with it) and keeps the privilege itself.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RoleModelSpec } from '../../lib/core/spec.js';
-import { parseSpec } from '../../lib/core/validate.js';
+import type { RoleModelSpec } from '../../lib/spec/spec.js';
+import { parseSpec } from '../../lib/spec/validate.js';
 import { applyRoleModel, planWithWarnings, verifyRoleModel } from '../../lib/postgres/engine.js';
 import { catalogSnapshot, loginAs, query } from '../support/catalog.js';
 import { livedInSql } from '../support/lived-in.js';

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSpec } from '../../lib/core/validate.js';
+import { parseSpec } from '../../lib/spec/validate.js';
 import { applyRoleModel, verifyRoleModel } from '../../lib/postgres/engine.js';
 import { retireDatabaseRoles } from '../../lib/postgres/retire.js';
 import { query } from '../support/catalog.js';

@@ -12,8 +12,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRoleModelHandler, type Logger } from '../../lambda/rolemodel-handler.js';
-import { roleModelProperties } from '../../lib/core/custom-resource-contract.js';
-import type { RoleModelSpec } from '../../lib/core/spec.js';
+import { roleModelProperties } from '../../lib/spec/custom-resource-contract.js';
+import type { RoleModelSpec } from '../../lib/spec/spec.js';
 import { MASTER_PASSWORD, MASTER_USER, startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';
 import { makeTls } from '../support/tls.js';
 

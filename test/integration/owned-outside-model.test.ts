@@ -5,7 +5,7 @@
 // (an adopted app may still use them: apply does not take them away by itself).
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSpec } from '../../lib/core/validate.js';
+import { parseSpec } from '../../lib/spec/validate.js';
 import { applyRoleModel, planRoleModel, verifyRoleModel, VerificationError } from '../../lib/postgres/engine.js';
 import { attempt, catalogSnapshot, loginAs, query, queryAs } from '../support/catalog.js';
 import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';

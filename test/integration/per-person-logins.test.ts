@@ -5,9 +5,9 @@
 // the per-role maximum under 20 concurrent requests, the history, and shared mode left as it was.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DB_ADMIN_ERRORS } from '../../lib/core/db-admin.js';
-import { generatePassword } from '../../lib/core/password.js';
-import { scramSha256Verifier } from '../../lib/core/scram.js';
+import { DB_ADMIN_ERRORS } from '../../lib/model/db-admin.js';
+import { generatePassword } from '../../lib/broker/protocol/password.js';
+import { scramSha256Verifier } from '../../lib/broker/protocol/scram.js';
 import { applyRoleModel, planRoleModel, verifyRoleModel } from '../../lib/postgres/engine.js';
 import { attempt, loginAs, loginPassword, query, queryAs } from '../support/catalog.js';
 import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';

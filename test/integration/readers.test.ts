@@ -8,9 +8,9 @@ import { DescribeDBClustersCommand, DescribeDBInstancesCommand, RDSClient } from
 import { mockClient } from 'aws-sdk-client-mock';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrokerConfig } from '../../lib/core/broker-config.js';
-import { parseSpec } from '../../lib/core/validate.js';
-import type { RoleModelSpec } from '../../lib/core/spec.js';
+import type { BrokerConfig } from '../../lib/broker/protocol/broker-config.js';
+import { parseSpec } from '../../lib/spec/validate.js';
+import type { RoleModelSpec } from '../../lib/spec/spec.js';
 import { discoveredInstances, type InstanceLookup } from '../../lib/broker/instances.js';
 import { createBrokerService, type BrokerResponse } from '../../lib/broker/service.js';
 import { rdsInstanceDiscovery } from '../../lambda/rds-instances.js';

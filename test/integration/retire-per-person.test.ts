@@ -3,8 +3,8 @@
 // look-alike role someone else made a member of a group is left alone. As the master.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generatePassword } from '../../lib/core/password.js';
-import { scramSha256Verifier } from '../../lib/core/scram.js';
+import { generatePassword } from '../../lib/broker/protocol/password.js';
+import { scramSha256Verifier } from '../../lib/broker/protocol/scram.js';
 import { applyRoleModel } from '../../lib/postgres/engine.js';
 import { retireDatabaseRoles } from '../../lib/postgres/retire.js';
 import { attempt, query } from '../support/catalog.js';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../bin/rolemodel.js';
-import { parseSpec } from '../../lib/core/validate.js';
+import { parseSpec } from '../../lib/spec/validate.js';
 import { inspectForInit } from '../../lib/postgres/init.js';
 import { inspectDatabase } from '../../lib/postgres/inspect.js';
 import { query, tryLogin } from '../support/catalog.js';

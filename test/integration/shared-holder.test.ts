@@ -5,10 +5,10 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFirefighter } from '../../bin/firefighter.js';
-import { DB_ADMIN_ERRORS } from '../../lib/core/db-admin.js';
-import { generatePassword } from '../../lib/core/password.js';
-import { scramSha256Verifier } from '../../lib/core/scram.js';
-import { parseSpec } from '../../lib/core/validate.js';
+import { DB_ADMIN_ERRORS } from '../../lib/model/db-admin.js';
+import { generatePassword } from '../../lib/broker/protocol/password.js';
+import { scramSha256Verifier } from '../../lib/broker/protocol/scram.js';
+import { parseSpec } from '../../lib/spec/validate.js';
 import { directConfig, directConnector, parseDirectUrl } from '../../lib/broker/direct.js';
 import type { BrokerEvent } from '../../lib/broker/events.js';
 import { createBrokerService, type AuditLogger } from '../../lib/broker/service.js';

@@ -6,7 +6,7 @@
 // apply revokes in a grantor's name only when it holds that grantor's privileges, and otherwise says who must.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scramSha256Verifier } from '../../lib/core/scram.js';
+import { scramSha256Verifier } from '../../lib/broker/protocol/scram.js';
 import { applyRoleModel, planWithWarnings, verifyRoleModel, VerificationError } from '../../lib/postgres/engine.js';
 import { attempt, query } from '../support/catalog.js';
 import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../bin/rolemodel.js';
-import { parseSpec } from '../../lib/core/validate.js';
+import { parseSpec } from '../../lib/spec/validate.js';
 import { applyRoleModel, verifyRoleModel } from '../../lib/postgres/engine.js';
 import { loginPassword, needsIamToken, query, queryAs } from '../support/catalog.js';
 import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';

@@ -4,9 +4,9 @@
 // too for any caller that skips the broker's checks.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DB_ADMIN_ERRORS } from '../../lib/core/db-admin.js';
-import { generatePassword } from '../../lib/core/password.js';
-import { scramSha256Verifier } from '../../lib/core/scram.js';
+import { DB_ADMIN_ERRORS } from '../../lib/model/db-admin.js';
+import { generatePassword } from '../../lib/broker/protocol/password.js';
+import { scramSha256Verifier } from '../../lib/broker/protocol/scram.js';
 import { queryAs } from '../support/catalog.js';
 import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';
 import { ALICE, brokerPassword, loadSpec, prepare, trustedService } from './support.js';

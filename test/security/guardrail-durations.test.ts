@@ -2,8 +2,8 @@
 // field named, before any connection; and `adopt` is a plain boolean on every role (item 4).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { claimRoles, renderMark } from '../../lib/core/role-mark.js';
-import { parseSpec, SpecError } from '../../lib/core/validate.js';
+import { claimRoles, renderMark } from '../../lib/model/role-mark.js';
+import { parseSpec, SpecError } from '../../lib/spec/validate.js';
 
 const reference = JSON.parse(readFileSync(new URL('../../examples/reference.json', import.meta.url), 'utf8'));
 

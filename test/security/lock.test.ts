@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSpec } from '../../lib/core/validate.js';
+import { parseSpec } from '../../lib/spec/validate.js';
 import { applyRoleModel } from '../../lib/postgres/engine.js';
 import { acquireRoleModelLock } from '../../lib/postgres/lock.js';
 import { retireDatabaseRoles } from '../../lib/postgres/retire.js';

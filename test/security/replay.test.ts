@@ -4,9 +4,9 @@
 // uses end with exactly one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBrokerHandler, type BrokerHandler } from '../../lambda/broker-handler.js';
-import { parseBrokerConfig } from '../../lib/core/broker-config.js';
-import { parseBrokerInput } from '../../lib/core/broker-input.js';
-import { proofBinding } from '../../lib/core/proof-binding.js';
+import { parseBrokerConfig } from '../../lib/broker/protocol/broker-config.js';
+import { parseBrokerInput } from '../../lib/broker/protocol/broker-input.js';
+import { proofBinding } from '../../lib/broker/protocol/proof-binding.js';
 import { signIdentityProof, stsIdentityVerifier } from '../../lib/broker/sts-identity.js';
 import { query, queryAs } from '../support/catalog.js';
 import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';

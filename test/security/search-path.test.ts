@@ -3,7 +3,7 @@
 // plan / verify / apply / retire sessions, however well they match the engine's calls.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSpec } from '../../lib/core/validate.js';
+import { parseSpec } from '../../lib/spec/validate.js';
 import { applyRoleModel, planRoleModel, verifyRoleModel } from '../../lib/postgres/engine.js';
 import { connect } from '../../lib/postgres/connection.js';
 import { retireDatabaseRoles } from '../../lib/postgres/retire.js';

@@ -2,9 +2,9 @@
 // in with an (emulated) IAM token, and a broker service over verified TLS.
 import { readFileSync } from 'node:fs';
 import type pg from 'pg';
-import type { BrokerConfig } from '../../lib/core/broker-config.js';
-import { parseSpec } from '../../lib/core/validate.js';
-import type { RoleModelSpec } from '../../lib/core/spec.js';
+import type { BrokerConfig } from '../../lib/broker/protocol/broker-config.js';
+import { parseSpec } from '../../lib/spec/validate.js';
+import type { RoleModelSpec } from '../../lib/spec/spec.js';
 import { createBrokerService, type AuditLogger } from '../../lib/broker/service.js';
 import { brokerConnector, type BrokerConnector } from '../../lib/postgres/broker-connection.js';
 import { applyRoleModel } from '../../lib/postgres/engine.js';

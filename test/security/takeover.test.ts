@@ -4,9 +4,9 @@
 // its own databases. Everything runs as the Aurora-like master; the superuser only sets the stage.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderMark } from '../../lib/core/role-mark.js';
-import type { RoleModelSpec } from '../../lib/core/spec.js';
-import { parseSpec } from '../../lib/core/validate.js';
+import { renderMark } from '../../lib/model/role-mark.js';
+import type { RoleModelSpec } from '../../lib/spec/spec.js';
+import { parseSpec } from '../../lib/spec/validate.js';
 import { applyRoleModel, planRoleModel, renderPlan, verifyRoleModel } from '../../lib/postgres/engine.js';
 import { retireDatabaseRoles } from '../../lib/postgres/retire.js';
 import { attempt, catalogSnapshot, loginAs, query } from '../support/catalog.js';

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFirefighter } from '../../bin/firefighter.js';
 import { main as rolemodel } from '../../bin/rolemodel.js';
-import { parseSpec } from '../../lib/core/validate.js';
+import { parseSpec } from '../../lib/spec/validate.js';
 import { applyRoleModel, verifyRoleModel } from '../../lib/postgres/engine.js';
 import { MASTER_PASSWORD, startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';
 import { startFakePg, type FakePg } from '../support/fake-pg.js';

@@ -1,7 +1,7 @@
 // Observation helpers for tests: a catalog snapshot to prove "changes nothing", and logins as managed roles.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { scramSha256Verifier } from '../../lib/core/scram.js';
+import { scramSha256Verifier } from '../../lib/broker/protocol/scram.js';
 import type { EmbeddedServer } from './embedded-server.js';
 
 const CLUSTER_SNAPSHOT = `

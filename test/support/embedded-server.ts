@@ -11,7 +11,7 @@ import { tmpdir, userInfo, platform, arch } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import pg from 'pg';
-import { scramSha256Verifier } from '../../lib/core/scram.js';
+import { scramSha256Verifier } from '../../lib/broker/protocol/scram.js';
 import { applyProfileSql, fakeIamToken, hbaConf, IAM_TOKEN_FILE, MASTER_PASSWORD, MASTER_USER, SUPERUSER, tokenFileText } from './aurora-profile.js';
 import { makeTls, type TestTls } from './tls.js';
 

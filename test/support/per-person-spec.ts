@@ -1,8 +1,8 @@
 // The reference spec with per-person firefighter logins: room for 20 concurrent broker connections, a
 // search_path guardrail on ro, at most 25 ro and 5 rw logins, read-write approval.
 import { readFileSync } from 'node:fs';
-import type { RoleModelSpec } from '../../lib/core/spec.js';
-import { parseSpec } from '../../lib/core/validate.js';
+import type { RoleModelSpec } from '../../lib/spec/spec.js';
+import { parseSpec } from '../../lib/spec/validate.js';
 
 export const reference = JSON.parse(readFileSync(new URL('../../examples/reference.json', import.meta.url), 'utf8')) as RoleModelSpec;
 const db0 = reference.databases[0]!;

@@ -5,7 +5,7 @@ import { DescribeDBClustersCommand, DescribeDBInstancesCommand, RDSClient } from
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { BROKER_CONFIG_ENV, parseBrokerConfig } from '../../lib/core/broker-config.js';
+import { BROKER_CONFIG_ENV, parseBrokerConfig } from '../../lib/broker/protocol/broker-config.js';
 import { depsFromEnv, iamTokenProvider } from '../../lambda/broker-handler.js';
 import { once } from '../../lambda/lazy-client.js';
 

@@ -2,7 +2,7 @@
 // failing SQL (and with it a verifier) are gone, and secret-shaped text is removed even when not named.
 import { describe, expect, it } from 'vitest';
 import { BrokerError, exitCodeOf, fromDatabaseError, redact } from '../../lib/broker/errors.js';
-import { scramSha256Verifier } from '../../lib/core/scram.js';
+import { scramSha256Verifier } from '../../lib/broker/protocol/scram.js';
 
 const password = 'Zx8kQ2mN4pR6sT8vW0yA2cE4gI6kM8oQ1sU3';
 const verifier = scramSha256Verifier(password);

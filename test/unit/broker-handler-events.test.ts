@@ -6,7 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBrokerHandler, depsFromEnv } from '../../lambda/broker-handler.js';
 import { createBrokerService } from '../../lib/broker/service.js';
-import { parseBrokerConfig } from '../../lib/core/broker-config.js';
+import { parseBrokerConfig } from '../../lib/broker/protocol/broker-config.js';
 
 const eventBridge = mockClient(EventBridgeClient);
 const config = {

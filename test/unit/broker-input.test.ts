@@ -1,8 +1,8 @@
 // Strict parsing of broker events: the valid shapes, defaults, and at least 200 generated hostile inputs, each
 // refused with INVALID_INPUT and a message that names the field but never repeats a long value.
 import { describe, expect, it } from 'vitest';
-import { BrokerInputError, parseBrokerInput, type InputRules } from '../../lib/core/broker-input.js';
-import { incidentIdMatcher } from '../../lib/core/broker-config.js';
+import { BrokerInputError, parseBrokerInput, type InputRules } from '../../lib/broker/protocol/broker-input.js';
+import { incidentIdMatcher } from '../../lib/broker/protocol/broker-config.js';
 import { hostileInputs } from '../support/hostile-broker-inputs.js';
 
 const rules: InputRules = { incidentId: incidentIdMatcher({ incidentIdPattern: 'INC-[0-9]+' }), incidentIdHint: 'INC-[0-9]+', databases: ['my-pg-db', 'other-db'] };

@@ -1,8 +1,8 @@
 // The caller's identity proof: signed by the CLI, checked by the broker, verified by a local STS that really
 // checks signatures. Every way a proof can be wrong is refused before or by STS, and no message leaks a secret.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { IdentityProof } from '../../lib/core/broker-input.js';
-import { proofBinding, type ProofBinding } from '../../lib/core/proof-binding.js';
+import type { IdentityProof } from '../../lib/broker/protocol/broker-input.js';
+import { proofBinding, type ProofBinding } from '../../lib/broker/protocol/proof-binding.js';
 import { BrokerError } from '../../lib/broker/errors.js';
 import { signIdentityProof, stsIdentityVerifier } from '../../lib/broker/sts-identity.js';
 import { startStsStub, type StsStub } from '../support/sts-stub.js';

@@ -1,10 +1,10 @@
-// Who runs each REVOKE of lib/core/diff-foreign-servers.ts and what it names: the grantor (PostgreSQL revokes the
+// Who runs each REVOKE of lib/drift/checks/diff-foreign-servers.ts and what it names: the grantor (PostgreSQL revokes the
 // grant of the grantor it picks for the session), a manual step naming a grantor the master cannot SET ROLE to,
 // CASCADE only where an option was passed on; the owner, admin and roles outside the model are left alone.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { diffForeignServers, foreignServerWarnings, type ForeignGrantFacts } from '../../lib/core/diff-foreign-servers.js';
-import { parseSpec } from '../../lib/core/validate.js';
+import { diffForeignServers, foreignServerWarnings, type ForeignGrantFacts } from '../../lib/drift/checks/diff-foreign-servers.js';
+import { parseSpec } from '../../lib/spec/validate.js';
 
 const spec = parseSpec(JSON.parse(readFileSync(new URL('../../examples/reference.json', import.meta.url), 'utf8')));
 const db = spec.databases[0];

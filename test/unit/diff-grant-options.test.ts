@@ -1,9 +1,9 @@
-// lib/core/diff-grant-options.ts: facts in, findings and exact SQL out. Who runs each REVOKE GRANT OPTION, what
+// lib/drift/checks/diff-grant-options.ts: facts in, findings and exact SQL out. Who runs each REVOKE GRANT OPTION, what
 // CASCADE takes along (chains of passed-on options, column grants under a table's option), what the owner gives back.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { cascadedGrants, diffGrantOptions, type GrantOptionFacts, type HeldOption, type Regrant } from '../../lib/core/diff-grant-options.js';
-import { parseSpec } from '../../lib/core/validate.js';
+import { cascadedGrants, diffGrantOptions, type GrantOptionFacts, type HeldOption, type Regrant } from '../../lib/drift/checks/diff-grant-options.js';
+import { parseSpec } from '../../lib/spec/validate.js';
 
 const spec = parseSpec(JSON.parse(readFileSync(new URL('../../examples/reference.json', import.meta.url), 'utf8')));
 const db = spec.databases[0];

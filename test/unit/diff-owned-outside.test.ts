@@ -1,10 +1,10 @@
-// What lib/core/diff-owned-outside.ts reports and the manual step it gives: one finding per role (the owner role
+// What lib/drift/checks/diff-owned-outside.ts reports and the manual step it gives: one finding per role (the owner role
 // is never named), schemas handed over before their objects, the membership borrowed INHERIT-only on 16+, USAGE
 // lent on the role's schemas and on public when the role lacks it, and a note for a schema someone else owns.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { diffOwnedOutside, type OwnedOutsideFacts } from '../../lib/core/diff-owned-outside.js';
-import { parseSpec } from '../../lib/core/validate.js';
+import { diffOwnedOutside, type OwnedOutsideFacts } from '../../lib/drift/checks/diff-owned-outside.js';
+import { parseSpec } from '../../lib/spec/validate.js';
 
 const spec = parseSpec(JSON.parse(readFileSync(new URL('../../examples/reference.json', import.meta.url), 'utf8')));
 const db = spec.databases[0];

@@ -1,10 +1,10 @@
-// Who runs each REVOKE of lib/core/diff-wide-privileges.ts: PostgreSQL revokes the grant of the grantor it picks
+// Who runs each REVOKE of lib/drift/checks/diff-wide-privileges.ts: PostgreSQL revokes the grant of the grantor it picks
 // for the session (the current role first), so the grantor runs it, revoking what it granted; only someone with
 // USAGE on the schema can name the object. Facts in, exact SQL out.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { diffWidePrivileges, type OtherGrantFacts } from '../../lib/core/diff-wide-privileges.js';
-import { parseSpec } from '../../lib/core/validate.js';
+import { diffWidePrivileges, type OtherGrantFacts } from '../../lib/drift/checks/diff-wide-privileges.js';
+import { parseSpec } from '../../lib/spec/validate.js';
 
 const spec = parseSpec(JSON.parse(readFileSync(new URL('../../examples/reference.json', import.meta.url), 'utf8')));
 const db = spec.databases[0];

@@ -2,9 +2,9 @@
 // and each profile is one slot's privilege set, never a copy that could drift from it.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { publicRelianceWarnings, type PublicRelianceFacts } from '../../lib/core/lockout-objects.js';
-import { checkedRoles, managedRoles, OBJECT_GRANTS, PROFILE_GRANTS } from '../../lib/core/model.js';
-import { parseSpec, SpecError } from '../../lib/core/validate.js';
+import { publicRelianceWarnings, type PublicRelianceFacts } from '../../lib/plan/lockout-objects.js';
+import { checkedRoles, managedRoles, OBJECT_GRANTS, PROFILE_GRANTS } from '../../lib/model/model.js';
+import { parseSpec, SpecError } from '../../lib/spec/validate.js';
 
 const reference = JSON.parse(readFileSync(new URL('../../examples/reference.json', import.meta.url), 'utf8'));
 const withExtra = (extraRoles: unknown) => {

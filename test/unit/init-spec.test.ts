@@ -1,7 +1,7 @@
-// rolemodel init's pure core (lib/core/init-spec.ts): which schemas of an existing database it lists.
+// rolemodel init's pure core (lib/model/init-spec.ts): which schemas of an existing database it lists.
 import { describe, expect, it } from 'vitest';
-import { initSpec, type InitFacts } from '../../lib/core/init-spec.js';
-import { parseSpec } from '../../lib/core/validate.js';
+import { initSpec, type InitFacts } from '../../lib/model/init-spec.js';
+import { parseSpec } from '../../lib/spec/validate.js';
 
 const facts = (schemas: string[]): InitFacts => ({
   currentUser: 'postgres',

@@ -1,9 +1,9 @@
 // The planner is pure: facts in, findings and SQL out. Exact strings, per server version.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { diffCluster } from '../../lib/core/diff-cluster.js';
-import type { ClusterFacts } from '../../lib/core/facts.js';
-import { parseSpec } from '../../lib/core/validate.js';
+import { diffCluster } from '../../lib/drift/diff-cluster.js';
+import type { ClusterFacts } from '../../lib/drift/facts.js';
+import { parseSpec } from '../../lib/spec/validate.js';
 
 const spec = parseSpec(JSON.parse(readFileSync(new URL('../../examples/reference.json', import.meta.url), 'utf8')));
 

@@ -1,8 +1,8 @@
-// Which findings a managed superuser's presence withholds (lib/core/privileged-roles.ts): decided by the kind
+// Which findings a managed superuser's presence withholds (lib/drift/checks/privileged-roles.ts): decided by the kind
 // of finding and the roles it is about, never by its message text.
 import { describe, expect, it } from 'vitest';
-import type { Finding } from '../../lib/core/plan-types.js';
-import { withPrivilegedFindings, type PrivilegedRoles } from '../../lib/core/privileged-roles.js';
+import type { Finding } from '../../lib/plan/plan-types.js';
+import { withPrivilegedFindings, type PrivilegedRoles } from '../../lib/drift/checks/privileged-roles.js';
 
 const SU = 'my_pg_firefighter_ro';
 const privileged: PrivilegedRoles = {

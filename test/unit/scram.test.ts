@@ -2,8 +2,8 @@
 // and the parser agrees with the server-side rule in sql/db_admin.sql.
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { generatePassword, MIN_PASSWORD_LENGTH } from '../../lib/core/password.js';
-import { isScramSha256Verifier, parseScramSha256Verifier, scramSha256Verifier } from '../../lib/core/scram.js';
+import { generatePassword, MIN_PASSWORD_LENGTH } from '../../lib/broker/protocol/password.js';
+import { isScramSha256Verifier, parseScramSha256Verifier, scramSha256Verifier } from '../../lib/broker/protocol/scram.js';
 
 describe('scramSha256Verifier', () => {
   it('reproduces the RFC 7677 exchange: the client proof checks against StoredKey, the server signature is ServerKey\'s', () => {

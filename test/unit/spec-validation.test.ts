@@ -1,7 +1,7 @@
 // Spec validation: every rule names the field at fault and says what to change.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseSpec, SpecError } from '../../lib/core/validate.js';
+import { parseSpec, SpecError } from '../../lib/spec/validate.js';
 
 const reference = JSON.parse(readFileSync(new URL('../../examples/reference.json', import.meta.url), 'utf8'));
 const clone = () => structuredClone(reference);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseSearchPath } from '../../lib/core/diff-cluster.js';
-import { quoteIdent, quoteLiteral } from '../../lib/core/sql-text.js';
+import { parseSearchPath } from '../../lib/drift/diff-cluster.js';
+import { quoteIdent, quoteLiteral } from '../../lib/plan/sql-text.js';
 
 describe('quoting', () => {
   it.each([

@@ -1,6 +1,6 @@
 // Issue 8.2: invisible and bidirectional characters and surrounding white space are refused with the code point named.
 import { describe, expect, it } from 'vitest';
-import { invisibleCharacterProblem } from '../../lib/core/text-rules.js';
+import { invisibleCharacterProblem } from '../../lib/spec/text-rules.js';
 
 describe('invisibleCharacterProblem', () => {
   it.each([

@@ -1,0 +1,297 @@
+// The password broker's configuration: written by the PasswordBroker construct as JSON into the Lambda's
+// FIREFIGHTER_BROKER_CONFIG environment variable, read by the CLI's --direct mode from a file, parsed here
+// once at cold start. Every problem names its field, so a bad deploy fails loudly instead of half-working.
+//
+// Allowlist matching (see principalMatches):
+//   * an IAM role ARN `arn:aws:iam::<acct>:role/[path/]<name>` matches callers that assumed that role, whose
+//     verified ARN is `arn:aws:sts::<acct>:assumed-role/<name>/<any session>` (STS drops the path);
+//   * an IAM user ARN or the account root ARN matches exactly that ARN;
+//   * an assumed-role *session* ARN is refused: whoever may assume the role picks the session name, so it
+//     identifies nobody. The role ARN is the unit; the caller's session name is recorded in the audit as given;
+//   * wildcards (`*`, `?`) are refused: an allowlist is a list of principals, not patterns.
+import { AUDIT_LIMITS } from '../../model/db-admin.js';
+
+export const BROKER_CONFIG_ENV = 'FIREFIGHTER_BROKER_CONFIG';
+
+export type FirefighterAccess = 'ro' | 'rw';
+
+export interface BrokerDatabase {
+  readonly name: string;
+  readonly firefighterRo: string;
+  readonly firefighterRw: string;
+}
+
+export interface BrokerConfig {
+  readonly clusterId: string;
+  /** The value a caller's identity proof must be bound to (header `X-Firefighter-Broker-Id`). */
+  readonly brokerId: string;
+  readonly port: number;
+  /** Where passwords are set (the cluster's writer endpoint). */
+  readonly writerHost: string;
+  /** Every instance endpoint, writer and readers: revoke and sweep end sessions on each. */
+  readonly instanceHosts: readonly string[];
+  /** The database user the broker logs in as. */
+  readonly brokerUser: string;
+  /** The first is the default database of a request. */
+  readonly databases: readonly BrokerDatabase[];
+  /**
+   * IAM principal ARNs allowed per access level; matching rules are in the file header. `approve`: who may
+   * approve or deny read-write requests (per-person logins with readWriteApproval). @default approve - nobody
+   */
+  readonly allowlist: { readonly ro: readonly string[]; readonly rw: readonly string[]; readonly approve?: readonly string[] };
+  /** `per-person`: requests create a login per person (the spec's firefighterLogins). @default 'shared' */
+  readonly firefighterLogins?: 'shared' | 'per-person';
+  /** A JavaScript regular expression the whole incident id must match (it is anchored for you). @default - any printable id */
+  readonly incidentIdPattern?: string;
+  /** `response`: the password is in the invoke response. `secret`: it is written to secretArns[role]. */
+  readonly delivery: 'response' | 'secret';
+  /** Firefighter role name -> Secrets Manager secret ARN; required for every role with `delivery: 'secret'`. */
+  readonly secretArns?: Readonly<Record<string, string>>;
+  /** @default - the SDK's regional STS endpoint, https://sts.<region>.amazonaws.com */
+  readonly stsEndpoint?: string;
+  /** @default - Node's trust store plus NODE_EXTRA_CA_CERTS (the Lambda runtime's file holds the RDS CAs) */
+  readonly tls?: { readonly caFile?: string };
+  /** The EventBridge bus (name or ARN) every action is published to, e.g. `default`. @default - no events */
+  readonly eventBus?: string;
+  /**
+   * The RDS cluster identifier: the Lambda then asks RDS for the cluster's instances at run time (cached for a
+   * minute), so a reader added after deploy is swept and one removed is reported and skipped.
+   * @default - instanceHosts only (the CLI's --direct mode)
+   */
+  readonly rdsClusterIdentifier?: string;
+}
+
+export class BrokerConfigError extends Error {
+  constructor(readonly issues: readonly string[]) {
+    super(`invalid broker configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+    this.name = 'BrokerConfigError';
+  }
+}
+
+const TOP_KEYS = ['clusterId', 'brokerId', 'port', 'writerHost', 'instanceHosts', 'brokerUser', 'databases', 'allowlist',
+  'incidentIdPattern', 'delivery', 'secretArns', 'stsEndpoint', 'tls', 'firefighterLogins', 'eventBus', 'rdsClusterIdentifier'] as const;
+const REQUIRED = ['clusterId', 'brokerId', 'port', 'writerHost', 'instanceHosts', 'brokerUser', 'databases', 'allowlist', 'delivery'];
+const HOST = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$|^\[?[0-9A-Fa-f:.]+\]?$/;
+const RDS_CLUSTER_ID = /^[A-Za-z][A-Za-z0-9]*(-[A-Za-z0-9]+)*$/;
+const BROKER_ID = /^[A-Za-z0-9._:/-]{1,128}$/;
+const PRINCIPAL = /^arn:aws[a-z-]*:(iam::\d{12}:(role|user)\/[\w+=,.@/-]{1,512}|iam::\d{12}:root)$/;
+const SESSION = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/(?:[^/]+\/)*([^/]+)\/[^/]*$/;
+
+/**
+ * Why `arn` cannot be an allowlist entry, or undefined when it can. Shared by the PasswordBroker construct
+ * (refused at synth, where the fix is one line away) and the broker's configuration parser (refused at cold start).
+ */
+export function requesterArnProblem(arn: string): string | undefined {
+  if (/[*?]/.test(arn)) return `${describe(arn)} contains a wildcard; list each role or user ARN`;
+  const session = SESSION.exec(arn);
+  if (session) {
+    return `${describe(arn)} names an assumed-role session, whose name the caller picks when assuming the role, so it identifies nobody; list the role instead: arn:${session[1]}:iam::${session[2]}:role/${session[3]}`;
+  }
+  if (!PRINCIPAL.test(arn)) return `${describe(arn)} is not valid; use an IAM role, user or root ARN, e.g. arn:aws:iam::123456789012:role/oncall`;
+  return undefined;
+}
+// A bus name (1 to 256 of A-Z a-z 0-9 . _ - /) or an event bus ARN, as PutEvents' EventBusName takes it.
+const EVENT_BUS = /^([\w.\-/]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[\w.\-/]{1,256})$/;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]{1,512}$/;
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+class Issues {
+  readonly list: string[] = [];
+  add(field: string, message: string): void {
+    this.list.push(`${field}: ${message}`);
+  }
+  string(value: unknown, field: string, pattern?: RegExp, hint = ''): string {
+    if (typeof value !== 'string' || value.length === 0) this.add(field, `must be a non-empty string, got ${describe(value)}`);
+    else if (pattern && !pattern.test(value)) this.add(field, `${describe(value)} is not valid${hint ? `; ${hint}` : ''}`);
+    return typeof value === 'string' ? value : '';
+  }
+  identifier(value: unknown, field: string): string {
+    const name = this.string(value, field);
+    // eslint-disable-next-line no-control-regex -- rejecting control characters is the point
+    if (Buffer.byteLength(name) > 63 || /[\u0000-\u001f\u007f]/.test(name)) this.add(field, `${describe(name)} is not a PostgreSQL role or database name (at most 63 bytes, no control characters)`);
+    return name;
+  }
+  keys(value: Record<string, unknown>, field: string, allowed: readonly string[]): void {
+    for (const key of Object.keys(value)) if (!allowed.includes(key)) this.add(`${field}${key}`, `unknown key; allowed keys are ${allowed.join(', ')}`);
+  }
+}
+
+/** Parses and checks the broker configuration; throws BrokerConfigError listing every problem with its field. */
+export function parseBrokerConfig(input: unknown): BrokerConfig {
+  const issues = new Issues();
+  if (!isObject(input)) throw new BrokerConfigError([`(root): must be a JSON object, got ${describe(input)}`]);
+  issues.keys(input, '', TOP_KEYS);
+  for (const key of REQUIRED) if (input[key] === undefined) issues.add(key, 'is required');
+
+  const clusterId = issues.string(input.clusterId, 'clusterId');
+  const brokerId = issues.string(input.brokerId, 'brokerId', BROKER_ID, 'use 1 to 128 of A-Z a-z 0-9 . _ : / -');
+  const port = input.port;
+  if (!Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535) issues.add('port', `must be an integer from 1 to 65535, got ${describe(port)}`);
+  const writerHost = issues.string(input.writerHost, 'writerHost', HOST, 'give a DNS name or an IP address');
+  const instanceHosts: string[] = [];
+  if (!Array.isArray(input.instanceHosts) || input.instanceHosts.length === 0) {
+    issues.add('instanceHosts', `must be a non-empty array of instance endpoints (writer and readers), got ${describe(input.instanceHosts)}`);
+  } else {
+    input.instanceHosts.forEach((h, i) => instanceHosts.push(issues.string(h, `instanceHosts[${i}]`, HOST, 'give a DNS name or an IP address')));
+    if (new Set(instanceHosts).size !== instanceHosts.length) issues.add('instanceHosts', 'lists a host twice; sessions would be counted twice');
+  }
+  const brokerUser = issues.identifier(input.brokerUser, 'brokerUser');
+
+  const databases: BrokerDatabase[] = [];
+  if (!Array.isArray(input.databases) || input.databases.length === 0) {
+    issues.add('databases', `must be a non-empty array of { name, firefighterRo, firefighterRw }, got ${describe(input.databases)}`);
+  } else {
+    input.databases.forEach((db, i) => {
+      const field = `databases[${i}]`;
+      if (!isObject(db)) return issues.add(field, `must be an object, got ${describe(db)}`);
+      issues.keys(db, `${field}.`, ['name', 'firefighterRo', 'firefighterRw']);
+      databases.push({
+        name: issues.identifier(db.name, `${field}.name`),
+        firefighterRo: issues.identifier(db.firefighterRo, `${field}.firefighterRo`),
+        firefighterRw: issues.identifier(db.firefighterRw, `${field}.firefighterRw`),
+      });
+    });
+    const names = databases.map((d) => d.name);
+    if (new Set(names).size !== names.length) issues.add('databases', 'names a database twice');
+  }
+
+  const allowlist: { ro: string[]; rw: string[]; approve?: string[] } = { ro: [] as string[], rw: [] as string[] };
+  if (!isObject(input.allowlist)) {
+    issues.add('allowlist', `must be an object { ro: [...], rw: [...] } of IAM principal ARNs, got ${describe(input.allowlist)}`);
+  } else {
+    issues.keys(input.allowlist, 'allowlist.', ['ro', 'rw', 'approve']);
+    if (input.allowlist.approve !== undefined) allowlist.approve = [];
+    for (const access of ['ro', 'rw', 'approve'] as const) {
+      const list = input.allowlist[access] ?? [];
+      if (!Array.isArray(list)) {
+        issues.add(`allowlist.${access}`, `must be an array of IAM principal ARNs, got ${describe(list)}`);
+        continue;
+      }
+      list.forEach((arn, i) => {
+        const field = `allowlist.${access}[${i}]`;
+        const value = issues.string(arn, field);
+        const problem = value ? requesterArnProblem(value) : undefined;
+        if (problem) issues.add(field, problem);
+        (allowlist[access] ?? []).push(value);
+      });
+    }
+  }
+
+  let incidentIdPattern: string | undefined;
+  if (input.incidentIdPattern !== undefined) {
+    incidentIdPattern = issues.string(input.incidentIdPattern, 'incidentIdPattern');
+    try {
+      new RegExp(incidentIdPattern, 'u');
+    } catch {
+      issues.add('incidentIdPattern', `${describe(incidentIdPattern)} is not a valid regular expression; fix its syntax`);
+    }
+  }
+
+  const delivery = input.delivery;
+  if (delivery !== 'response' && delivery !== 'secret') issues.add('delivery', `must be "response" or "secret", got ${describe(delivery)}`);
+  let secretArns: Record<string, string> | undefined;
+  if (input.secretArns !== undefined) {
+    if (!isObject(input.secretArns)) issues.add('secretArns', `must be an object of role name -> secret ARN, got ${describe(input.secretArns)}`);
+    else {
+      secretArns = {};
+      for (const [role, arn] of Object.entries(input.secretArns)) secretArns[role] = issues.string(arn, `secretArns.${role}`, SECRET_ARN, 'use a Secrets Manager secret ARN');
+    }
+  }
+  if (delivery === 'secret') {
+    for (const db of databases) {
+      for (const role of [db.firefighterRo, db.firefighterRw]) {
+        if (!secretArns?.[role]) issues.add(`secretArns.${role}`, 'is required with delivery "secret"; give the secret ARN the password of this role is written to');
+      }
+    }
+  }
+
+  let stsEndpoint: string | undefined;
+  if (input.stsEndpoint !== undefined) {
+    stsEndpoint = issues.string(input.stsEndpoint, 'stsEndpoint');
+    checkStsEndpoint(stsEndpoint, issues);
+  }
+
+  let tls: { caFile?: string } | undefined;
+  if (input.tls !== undefined) {
+    if (!isObject(input.tls)) issues.add('tls', `must be an object { caFile? }, got ${describe(input.tls)}`);
+    else {
+      issues.keys(input.tls, 'tls.', ['caFile']);
+      tls = input.tls.caFile === undefined ? {} : { caFile: issues.string(input.tls.caFile, 'tls.caFile') };
+    }
+  }
+
+  const rdsClusterIdentifier = input.rdsClusterIdentifier === undefined ? undefined
+    : issues.string(input.rdsClusterIdentifier, 'rdsClusterIdentifier', RDS_CLUSTER_ID, 'give the RDS cluster identifier, e.g. my-pg-staging');
+  const eventBus = input.eventBus === undefined ? undefined
+    : issues.string(input.eventBus, 'eventBus', EVENT_BUS, 'give an event bus name (e.g. default) or an event bus ARN');
+
+  const logins = input.firefighterLogins;
+  if (logins !== undefined && logins !== 'shared' && logins !== 'per-person') issues.add('firefighterLogins', `must be "shared" or "per-person", got ${describe(logins)}`);
+
+  if (issues.list.length > 0) throw new BrokerConfigError(issues.list);
+  return {
+    ...(logins === 'per-person' ? { firefighterLogins: 'per-person' as const } : {}),
+    clusterId, brokerId, port: port as number, writerHost, instanceHosts, brokerUser, databases, allowlist,
+    ...(incidentIdPattern !== undefined ? { incidentIdPattern } : {}),
+    delivery: delivery as 'response' | 'secret',
+    ...(secretArns ? { secretArns } : {}),
+    ...(stsEndpoint !== undefined ? { stsEndpoint } : {}),
+    ...(tls ? { tls } : {}),
+    ...(eventBus !== undefined ? { eventBus } : {}),
+    ...(rdsClusterIdentifier !== undefined ? { rdsClusterIdentifier } : {}),
+  };
+}
+
+/** https anywhere; plain http only to the loopback address, where tests run a local STS stub. */
+function checkStsEndpoint(value: string, issues: Issues): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return issues.add('stsEndpoint', `${describe(value)} is not a URL; use e.g. https://sts.eu-west-1.amazonaws.com`);
+  }
+  const loopback = url.hostname === '127.0.0.1' || url.hostname === '[::1]';
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    issues.add('stsEndpoint', `${describe(value)} must use https (plain http is accepted only for 127.0.0.1)`);
+  }
+  if (url.username || url.password || url.search || url.hash) issues.add('stsEndpoint', `${describe(value)} must not carry credentials, a query or a fragment`);
+}
+
+/** The firefighter role of `access` in `database` (the first database when none is given). */
+export function firefighterRole(config: BrokerConfig, access: FirefighterAccess, database?: string): { database: string; role: string } | undefined {
+  const db = database === undefined ? config.databases[0] : config.databases.find((d) => d.name === database);
+  if (!db) return undefined;
+  return { database: db.name, role: access === 'ro' ? db.firefighterRo : db.firefighterRw };
+}
+
+/**
+ * Whether a verified caller ARN (from sts:GetCallerIdentity) is one of the allowlisted principals.
+ * A role ARN admits every session of that role; a user or root ARN must match exactly. Session ARNs never get
+ * here as entries (requesterArnProblem refuses them).
+ */
+export function principalMatches(callerArn: string, allowed: string): boolean {
+  if (callerArn === allowed) return true;
+  const role = /^arn:(aws[a-z-]*):iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]+)$/.exec(allowed);
+  const session = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([\w+=,.@-]+)\/[\w+=,.@-]+$/.exec(callerArn);
+  if (!role || !session) return false;
+  return role[1] === session[1] && role[2] === session[2] && role[3] === session[3];
+}
+
+export function isAllowed(config: BrokerConfig, access: FirefighterAccess | 'approve', callerArn: string): boolean {
+  return (config.allowlist[access] ?? []).some((allowed) => principalMatches(callerArn, allowed));
+}
+
+/** The incident id rule: the audit limits always, and the configured pattern over the whole id. */
+export function incidentIdMatcher(config: Pick<BrokerConfig, 'incidentIdPattern'>): (id: string) => boolean {
+  const pattern = config.incidentIdPattern === undefined ? undefined : new RegExp(`^(?:${config.incidentIdPattern})$`, 'u');
+  return (id) => id.length <= AUDIT_LIMITS.incidentId && (pattern === undefined || pattern.test(id));
+}

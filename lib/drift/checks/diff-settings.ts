@@ -1,0 +1,109 @@
+// Session settings stored in the catalog (pg_db_role_setting) for managed roles and databases. Only the
+// spec's guardrails may be there: anything else would change every managed session behind the spec's back
+// (an owner's `ALTER DATABASE ... SET default_transaction_read_only = on`, a holder's
+// `ALTER ROLE <self> SET statement_timeout = 0` left for the next holder). Verify reports it; apply resets it.
+import type { ClusterFacts } from '../facts.js';
+import { managedRoles, type ManagedRole } from '../../model/model.js';
+import type { Finding, Step } from '../../plan/plan-types.js';
+import { guardrailSettings } from '../../model/db-admin.js';
+import { LOGIN_ROLE_SLOTS, type DatabaseSpec, type Guardrails, type LoginRoleSlot, type RoleModelSpec } from '../../spec/spec.js';
+import { quoteIdent, quoteIdents, quoteLiteral } from '../../plan/sql-text.js';
+
+interface WantedSetting {
+  readonly sql: string;
+  readonly matches: (have: string) => boolean;
+  readonly shown: string;
+}
+
+/** Parses a stored `search_path` value (`"my-pg-db-schema", public`) into names. */
+export function parseSearchPath(value: string): string[] {
+  const out: string[] = [];
+  const re = /\s*(?:"((?:[^"]|"")*)"|([^,\s]+))\s*(?:,|$)/gy;
+  let m: RegExpExecArray | null;
+  while (re.lastIndex < value.length && (m = re.exec(value)) !== null) {
+    out.push(m[1] !== undefined ? m[1].replace(/""/g, '"') : (m[2] ?? ''));
+  }
+  return out;
+}
+
+const TRUE_WORDS = new Set(['on', 'true', 'yes', '1', 't', 'y']);
+
+/**
+ * The settings a role must have in its own database. Built from guardrailSettings, the same list db_admin
+ * re-asserts for each new firefighter holder: a guardrail added there reaches both. Durations are literals;
+ * search_path elements identifiers (a literal `'"my-schema"'` would name a schema called "my-schema" with quotes).
+ */
+export function wantedSettings(g: Guardrails | undefined, slot?: LoginRoleSlot): Map<string, WantedSetting> {
+  const out = new Map<string, WantedSetting>();
+  for (const [name, values] of Object.entries(guardrailSettings(g, slot))) {
+    if (name === 'search_path') {
+      out.set(name, { sql: quoteIdents(values), matches: (have) => JSON.stringify(parseSearchPath(have)) === JSON.stringify(values), shown: values.join(', ') });
+    } else if (name === 'default_transaction_read_only') {
+      out.set(name, { sql: values.map(quoteLiteral).join(', '), matches: (have) => TRUE_WORDS.has(have.toLowerCase()), shown: values.join(', ') });
+    } else {
+      const v = values.join(', ');
+      out.set(name, { sql: values.map(quoteLiteral).join(', '), matches: (have) => have === v, shown: v });
+    }
+  }
+  return out;
+}
+
+/** A setting name from the catalog as SQL: `work_mem`, or `"my.custom"` parts for a placeholder. */
+function settingName(name: string): string {
+  return name.split('.').map(quoteIdent).join('.');
+}
+
+function parsed(settings: readonly string[] | undefined): Map<string, string> {
+  const have = new Map<string, string>();
+  for (const kv of settings ?? []) {
+    const i = kv.indexOf('=');
+    have.set(kv.slice(0, i), kv.slice(i + 1));
+  }
+  return have;
+}
+
+/** The guardrails of a role in a database: only its own database's login roles have any. */
+function guardrailsOf(role: ManagedRole, db: DatabaseSpec): { g: Guardrails | undefined; slot?: LoginRoleSlot } {
+  if (role.database !== db.name) return { g: undefined };
+  for (const slot of LOGIN_ROLE_SLOTS) {
+    if (db.roles[slot].name === role.name) return { g: db.roles[slot].guardrails, slot };
+  }
+  return { g: db.extraRoles?.find((x) => x.name === role.name)?.guardrails };
+}
+
+/** Findings and steps for every stored setting of managed roles and databases. */
+export function diffSettings(spec: RoleModelSpec, facts: ClusterFacts, findings: Finding[], steps: Step[]): void {
+  const roles = managedRoles(spec);
+  const phase = 'database-settings' as const;
+  for (const db of spec.databases) {
+    for (const role of roles) {
+      const { g, slot } = guardrailsOf(role, db);
+      const want = wantedSettings(g, slot);
+      const have = parsed(facts.roleSettings.find((s) => s.role === role.name && s.database === db.name)?.settings);
+      const where = `ALTER ROLE ${quoteIdent(role.name)} IN DATABASE ${quoteIdent(db.name)}`;
+      for (const [name, w] of want) {
+        const h = have.get(name);
+        if (h === undefined || !w.matches(h)) {
+          findings.push({ code: 'role-setting', database: db.name, subject: role.name, message: `${role.name} in "${db.name}": ${name} is ${h ?? 'not set'}, expected ${w.shown}` });
+          steps.push({ phase, database: db.name, sql: `${where} SET ${name} = ${w.sql}`, reason: `guardrail ${name} for ${role.name}` });
+        }
+      }
+      for (const [name, h] of have) {
+        if (want.has(name)) continue;
+        findings.push({ code: 'role-setting-extra', database: db.name, subject: role.name, message: `${role.name} in "${db.name}": ${name} = ${h} is set but not in the spec` });
+        steps.push({ phase, database: db.name, sql: `${where} RESET ${settingName(name)}`, reason: `setting ${name} not in the spec` });
+      }
+    }
+    for (const [name, h] of parsed(facts.databaseSettings?.find((s) => s.database === db.name)?.settings)) {
+      findings.push({ code: 'database-setting-extra', database: db.name, subject: db.name, message: `database "${db.name}": ${name} = ${h} is set for every session (ALTER DATABASE ... SET) but not in the spec` });
+      // The owner may reset what it (or anyone) set with ALTER DATABASE on its own database.
+      steps.push({ phase, database: db.name, runAs: db.roles.owner.name, sql: `ALTER DATABASE ${quoteIdent(db.name)} RESET ${settingName(name)}`, reason: `database-level setting ${name} not in the spec` });
+    }
+  }
+  for (const row of facts.wideSettings ?? []) {
+    for (const [name, h] of parsed(row.settings)) {
+      findings.push({ code: 'role-setting-extra', subject: row.role, message: `${row.role}: ${name} = ${h} is set for every database (ALTER ROLE ... SET) but not in the spec` });
+      steps.push({ phase: 'roles', sql: `ALTER ROLE ${quoteIdent(row.role)} RESET ${settingName(name)}`, reason: `role-wide setting ${name} not in the spec` });
+    }
+  }
+}

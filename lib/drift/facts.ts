@@ -1,0 +1,130 @@
+// What the inspection queries (sql/inspect-*.sql) report about the server: plain data, no driver types.
+import type { DbAdminPrints } from './checks/db-admin-drift.js';
+import type { GrantOptionFacts } from './checks/diff-grant-options.js';
+import type { WidePrivilegeFacts } from './checks/diff-wide-privileges.js';
+import type { PasswordFacts } from './checks/diff-passwords.js';
+import type { PrivilegeNames } from './checks/privilege-names.js';
+
+export interface RoleFacts {
+  readonly name: string;
+  readonly login: boolean;
+  readonly inherit: boolean;
+  readonly createRole: boolean;
+  readonly createDb: boolean;
+  readonly superuser: boolean;
+  readonly replication: boolean;
+  readonly bypassRls: boolean;
+  readonly connectionLimit: number;
+  /** Reaches rds_iam directly or through any membership; null when rds_iam does not exist. */
+  readonly iam: boolean | null;
+}
+
+export interface MembershipFacts {
+  readonly role: string;
+  readonly member: string;
+  readonly grantor: string;
+  readonly admin: boolean;
+  /** PostgreSQL 16+ per-grant options; null on 15. */
+  readonly inherit: boolean | null;
+  readonly set: boolean | null;
+  /** The member is CREATEROLE with rds_superuser's privileges (the master, or an administrator like it). */
+  readonly memberAdministers?: boolean;
+  readonly memberCreateRole?: boolean;
+  /** The applying user holds the grantor's privileges, so it may revoke in the grantor's name. */
+  readonly grantorUsable?: boolean;
+}
+
+export interface DatabaseFacts {
+  readonly name: string;
+  readonly owner: string;
+  readonly connectionLimit: number;
+  /** Explicit grants on the database: grantee (`PUBLIC` for PUBLIC) and privilege. */
+  readonly acl: readonly { grantee: string; privilege: string }[];
+}
+
+export interface ClusterFacts {
+  readonly serverVersionNum: number;
+  readonly currentUser: string;
+  readonly existingRoles: readonly string[];
+  readonly roles: readonly RoleFacts[];
+  readonly memberships: readonly MembershipFacts[];
+  readonly databases: readonly DatabaseFacts[];
+  /** Effective database privileges of each managed role on each managed database. */
+  readonly databaseAccess: readonly { role: string; database: string; connect: boolean; create: boolean; temporary: boolean }[];
+  readonly roleSettings: readonly { role: string; database: string; settings: readonly string[] }[];
+  /** The comment of each existing managed role: the engine's mark (lib/model/role-mark.ts) or anything else. */
+  readonly roleComments: readonly { name: string; comment: string | null }[];
+  /** `ALTER ROLE <managed> SET ...` for every database (no IN DATABASE). */
+  readonly wideSettings: readonly { role: string; settings: readonly string[] }[];
+  /** `ALTER DATABASE <managed> SET ...`, for every role in it. */
+  readonly databaseSettings: readonly { database: string; settings: readonly string[] }[];
+}
+
+export interface MisownedObject {
+  readonly kind: 'TABLE' | 'VIEW' | 'MATERIALIZED VIEW' | 'FOREIGN TABLE' | 'SEQUENCE' | 'ROUTINE' | 'AGGREGATE' | 'TYPE' | 'DOMAIN'
+    | 'STATISTICS' | 'COLLATION' | 'TEXT SEARCH CONFIGURATION' | 'TEXT SEARCH DICTIONARY' | 'CONVERSION'
+    | 'OPERATOR' | 'OPERATOR CLASS' | 'OPERATOR FAMILY';
+  readonly schema: string;
+  readonly name: string;
+  readonly args: string | null;
+  /** Its owner now; absent from an older inspection. */
+  readonly owner?: string;
+  /** A SECURITY DEFINER routine: it runs with its owner's privileges, which the hand-over changes. */
+  readonly securityDefiner?: boolean;
+}
+
+/** Per schema and role: how many objects of a class exist and how many the role can use, per privilege. */
+export interface ObjectAccessFacts {
+  readonly schema: string;
+  readonly role: string;
+  readonly objectClass: 'tables' | 'sequences' | 'routines';
+  readonly total: number;
+  readonly granted: Readonly<Record<string, number>>;
+}
+
+export interface DatabaseObjectFacts {
+  readonly database: string;
+  readonly schemas: readonly { name: string; owner: string; publicPrivileges: readonly string[] }[];
+  readonly schemaAccess: readonly { schema: string; role: string; usage: boolean; create: boolean }[];
+  readonly publicSchema: { exists: boolean; publicPrivileges: readonly string[] };
+  readonly publicSchemaCreate: readonly string[];
+  readonly objectAccess: readonly ObjectAccessFacts[];
+  /** Per managed schema: routines PUBLIC may execute (schema-qualified signatures). Extension members and
+   *  internal parts (range constructors) are left out: they are not ours to change. */
+  readonly publicRoutines: readonly { schema: string; names: readonly string[] }[];
+  /** Objects in managed schemas not owned by the owner role, by owner, with their schema-qualified names. */
+  readonly misowned: readonly { owner: string; count: number; names: readonly string[] }[];
+  /** The misowned objects an ALTER ... OWNER names (indexes, linked sequences and array types follow their
+   *  parent). args: the input argument types of a routine, as the server formats them; null otherwise. */
+  readonly misownedObjects: readonly MisownedObject[];
+  /** Exploded pg_default_acl rows for the owner and admin roles; schema null means global. */
+  readonly defaultAcl: readonly { role: string; schema: string | null; objectType: string; grantee: string; privilege: string }[];
+  /** Column grants and grants outside the listed schemas (sql/inspect-wide-privileges.sql); absent when not read. */
+  readonly wide?: WidePrivilegeFacts;
+  /** Grant options held by managed roles (sql/inspect-grant-options.sql); absent when not read. */
+  readonly grantOptions?: GrantOptionFacts;
+  /** The objects behind each objectAccess count that differs from the model (lib/drift/checks/privilege-names.ts). */
+  readonly privilegeNames?: readonly PrivilegeNames[];
+  readonly dbAdmin: {
+    readonly exists: boolean;
+    readonly owner: string | null;
+    readonly comment: string | null;
+    readonly schemaAcl: readonly { grantee: string; privilege: string }[];
+    /** Rows of db_admin.firefighter_role; guardrails null when not recorded (an older db_admin). */
+    readonly firefighterRoles: readonly { role: string; access: string; guardrails?: Readonly<Record<string, readonly string[]>> | null; incidentMinutes?: number | null }[];
+    /** Effective EXECUTE per role on each db_admin routine (signature -> roles that can execute). */
+    readonly executors: readonly { routine: string; roles: readonly string[] }[];
+    /** Managed roles (other than admin) with any privilege on a db_admin table. */
+    readonly tableAccess: readonly string[];
+    readonly missingRoutines: readonly string[];
+    /** Rows of db_admin.firefighter_login_policy (per-person logins); undefined when not read. */
+    readonly loginPolicies?: readonly { role: string; maxLogins: number; connectionLimit: number; approval: boolean; incidentMinutes: number; approvalMinutes: number }[];
+    /** The installed db_admin and a fresh install of sql/db_admin*.sql, described alike; absent when db_admin is. */
+    readonly prints?: DbAdminPrints;
+    /** Why the comparison could not run (e.g. the master cannot SET ROLE to the owner yet). */
+    readonly printError?: string;
+  };
+  /** Firefighter logins with an unexpired (or unset) password validity (sql/inspect-firefighter-passwords.sql);
+   *  auditUnreadable: the broker's audit could not be read, so validity within its 2 hours is not judged. */
+  readonly firefighterPasswords?: { readonly passwords: readonly PasswordFacts[]; readonly auditUnreadable: boolean };
+}
