@@ -11,34 +11,21 @@ import { createBrokerService, type AuditLogger, type BrokerResponse, type Instan
 import { directConfig, directConnector, parseDirectUrl } from '../lib/broker/direct.js';
 import { BROKER_ERROR_CODES, exitCodeOf, redact } from '../lib/broker/errors.js';
 import { directHost, psqlTlsPreflight } from '../lib/broker/psql-tls.js';
-import { type GetParameter, type LocatedBroker } from './firefighter-cluster.js';
+import { type LocatedBroker } from './firefighter-cluster.js';
 import { firefighterVersion } from './firefighter-version.js';
 import { loadRdsCa } from '../lib/postgres/rds-ca.js';
 import { TlsRefusal } from '../lib/postgres/tls.js';
 import { parseCli, USAGE, UsageError, VersionRequest, type Cli } from './firefighter/args.js';
 import { awsError, cliError, CLI_ERROR_CODES, type CliError } from './firefighter/errors.js';
 import { extraLines, localAndUtc } from './firefighter/output.js';
-import { defaultTunnelDeps, tunnelPreflight, type TunnelDeps, type TunnelTarget } from './firefighter/tunnel.js';
+import { defaultTunnelDeps, tunnelPreflight, type TunnelTarget } from './firefighter/tunnel.js';
 import { AwsFailure, invokeLambda, located, type LambdaOptions } from './firefighter/lambda.js';
 import { connectPsql, psqlPreflight } from './firefighter/psql.js';
+import type { CliIo } from './firefighter/io.js';
 
 export type { LambdaOptions };
+export type { CliIo };
 
-export interface CliIo {
-  readonly stdout: (text: string) => void;
-  readonly stderr: (text: string) => void;
-  readonly env: NodeJS.ProcessEnv;
-  /** Runs psql with this environment and no arguments; resolves to its exit code. */
-  readonly psql?: (env: NodeJS.ProcessEnv) => Promise<number>;
-  /** Whether psql can be started; checked before anything is issued with --connect. @default - `psql --version` runs (assumed when psql is injected) */
-  readonly psqlAvailable?: () => Promise<boolean>;
-  /** Sends an event to the broker Lambda; the default uses @aws-sdk/client-lambda. */
-  readonly invoke?: (options: LambdaOptions, event: Record<string, unknown>) => Promise<BrokerResponse>;
-  /** Reads the broker locator from SSM (--cluster); the default uses @aws-sdk/client-ssm. */
-  readonly getParameter?: GetParameter;
-  /** PATH lookups, the AWS CLI child and port checks of --tunnel. */
-  readonly tunnel?: Partial<TunnelDeps>;
-}
 
 /** --tunnel's target: --access-host wins; the locator's host also names the writer it forwards to. */
 function tunnelTarget(cli: Cli, lambda: LambdaOptions, found?: LocatedBroker['accessHost']): TunnelTarget | undefined {

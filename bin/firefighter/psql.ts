@@ -6,7 +6,7 @@ import type { RequestResponse } from '../../lib/broker/service.js';
 import { psqlTls } from '../../lib/broker/psql-tls.js';
 import { loadRdsCa } from '../../lib/postgres/rds-ca.js';
 import { TlsRefusal } from '../../lib/postgres/tls.js';
-import type { CliIo } from '../firefighter.js';
+import type { CliIo } from './io.js';
 import { cliError, CLI_ERROR_CODES, type CliError } from './errors.js';
 import { defaultTunnelDeps, openTunnel, tunnelPsqlEnv, type OpenTunnel, type TunnelTarget } from './tunnel.js';
 

@@ -11,11 +11,13 @@ import { diffOwnedOutside } from './checks/diff-owned-outside.js';
 import { diffWidePrivileges } from './checks/diff-wide-privileges.js';
 import { diffFirefighterPasswords } from './checks/diff-passwords.js';
 import { accessDrift, privilegeNamesOf } from './checks/privilege-names.js';
-import type { DatabaseObjectFacts, MisownedObject, ObjectAccessFacts } from './facts.js';
+import type { DatabaseObjectFacts } from './facts.js';
+import type { MisownedObject, ObjectAccessFacts } from './object-facts.js';
 import { checkedRoles, OBJECT_GRANTS } from '../model/model.js';
 import { nameList, type DiffResult, type Finding, type Step } from '../plan/plan-types.js';
 import type { DatabaseSpec } from '../spec/spec.js';
 import { quoteIdent, quoteIdents } from '../plan/sql-text.js';
+import { objectName } from './checks/object-name.js';
 
 export type { DatabaseDiffInput } from './diff-database-types.js';
 
@@ -222,24 +224,4 @@ export function securityDefinerWarnings(db: DatabaseSpec, facts: Pick<DatabaseOb
       message: `${name} is SECURITY DEFINER and owned by ${o.owner}: once apply hands it to ${owner} it runs with ${owner}'s privileges, not ${o.owner}'s; check that what it does still works, or move it out of the listed schemas first`,
     };
   });
-}
-
-/** PostgreSQL's operator characters: an operator's name is written bare, so nothing else may reach the SQL. */
-const OPERATOR_NAME = /^[+\-*/<>=~!@#%^&|`?]{1,63}$/;
-
-export function objectName(o: MisownedObject): string {
-  const qualified = `${quoteIdent(o.schema)}.${quoteIdent(o.name)}`;
-  switch (o.kind) {
-    case 'ROUTINE':
-    case 'AGGREGATE':
-      return `${qualified}(${o.args ?? ''})`;
-    case 'OPERATOR':
-      if (!OPERATOR_NAME.test(o.name)) throw new Error(`unexpected operator name ${JSON.stringify(o.name)} from the catalog; report it`);
-      return `${quoteIdent(o.schema)}.${o.name} (${o.args ?? ''})`;
-    case 'OPERATOR CLASS':
-    case 'OPERATOR FAMILY':
-      return `${qualified} USING ${quoteIdent(o.args ?? '')}`;
-    default:
-      return qualified;
-  }
 }

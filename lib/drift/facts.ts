@@ -1,9 +1,5 @@
 // What the inspection queries (sql/inspect-*.sql) report about the server: plain data, no driver types.
-import type { DbAdminPrints } from './checks/db-admin-drift.js';
-import type { GrantOptionFacts } from './checks/diff-grant-options.js';
-import type { WidePrivilegeFacts } from './checks/diff-wide-privileges.js';
-import type { PasswordFacts } from './checks/diff-passwords.js';
-import type { PrivilegeNames } from './checks/privilege-names.js';
+import type { DbAdminPrints, GrantOptionFacts, MisownedObject, ObjectAccessFacts, PasswordFacts, PrivilegeNames, WidePrivilegeFacts } from './object-facts.js';
 
 export interface RoleFacts {
   readonly name: string;
@@ -58,28 +54,6 @@ export interface ClusterFacts {
   readonly wideSettings: readonly { role: string; settings: readonly string[] }[];
   /** `ALTER DATABASE <managed> SET ...`, for every role in it. */
   readonly databaseSettings: readonly { database: string; settings: readonly string[] }[];
-}
-
-export interface MisownedObject {
-  readonly kind: 'TABLE' | 'VIEW' | 'MATERIALIZED VIEW' | 'FOREIGN TABLE' | 'SEQUENCE' | 'ROUTINE' | 'AGGREGATE' | 'TYPE' | 'DOMAIN'
-    | 'STATISTICS' | 'COLLATION' | 'TEXT SEARCH CONFIGURATION' | 'TEXT SEARCH DICTIONARY' | 'CONVERSION'
-    | 'OPERATOR' | 'OPERATOR CLASS' | 'OPERATOR FAMILY';
-  readonly schema: string;
-  readonly name: string;
-  readonly args: string | null;
-  /** Its owner now; absent from an older inspection. */
-  readonly owner?: string;
-  /** A SECURITY DEFINER routine: it runs with its owner's privileges, which the hand-over changes. */
-  readonly securityDefiner?: boolean;
-}
-
-/** Per schema and role: how many objects of a class exist and how many the role can use, per privilege. */
-export interface ObjectAccessFacts {
-  readonly schema: string;
-  readonly role: string;
-  readonly objectClass: 'tables' | 'sequences' | 'routines';
-  readonly total: number;
-  readonly granted: Readonly<Record<string, number>>;
 }
 
 export interface DatabaseObjectFacts {

@@ -1,5 +1,6 @@
 // The effective-access matrix the verifier saw, rendered for people: one line per role and database.
-import type { ClusterFacts, DatabaseObjectFacts, ObjectAccessFacts } from './facts.js';
+import type { ClusterFacts, DatabaseObjectFacts } from './facts.js';
+import type { ObjectAccessFacts } from './object-facts.js';
 import { checkedRoles } from '../model/model.js';
 import type { RoleModelSpec } from '../spec/spec.js';
 

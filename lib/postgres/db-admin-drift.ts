@@ -3,7 +3,7 @@
 // schemas the same way. Nothing is hard-coded, so editing the files changes the expected state with them.
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import type { DbAdminPrints, SchemaPrint } from '../drift/checks/db-admin-drift.js';
+import type { DbAdminPrints, SchemaPrint } from '../drift/object-facts.js';
 import { DB_ADMIN_SCHEMA } from '../spec/spec.js';
 import { quoteIdent } from '../plan/sql-text.js';
 import { readSql } from './sql-files.js';

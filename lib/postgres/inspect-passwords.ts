@@ -1,6 +1,6 @@
 // Reads what the server shows of firefighter passwords, for lib/drift/checks/diff-passwords.ts (issue 10, item 4).
 import type pg from 'pg';
-import type { PasswordFacts } from '../drift/checks/diff-passwords.js';
+import type { PasswordFacts } from '../drift/object-facts.js';
 import { isPerPerson, DB_ADMIN_SCHEMA, type DatabaseSpec, type RoleModelSpec } from '../spec/spec.js';
 import { quoteIdent } from '../plan/sql-text.js';
 import { readSql } from './sql-files.js';

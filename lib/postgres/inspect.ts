@@ -2,11 +2,12 @@
 import type pg from 'pg';
 import { DB_ADMIN_FUNCTIONS } from '../model/db-admin.js';
 import { sameSignature } from '../drift/checks/diff-db-admin.js';
-import type { GrantOptionFacts } from '../drift/checks/diff-grant-options.js';
-import type { WidePrivilegeFacts } from '../drift/checks/diff-wide-privileges.js';
+import type { GrantOptionFacts } from '../drift/object-facts.js';
+import type { WidePrivilegeFacts } from '../drift/object-facts.js';
 import type { ClusterFacts, DatabaseObjectFacts } from '../drift/facts.js';
 import type { ExtraRoleFacts } from '../drift/checks/diff-extra-roles.js';
-import { privilegeQuestions, type PrivilegeNames } from '../drift/checks/privilege-names.js';
+import { privilegeQuestions } from '../drift/checks/privilege-names.js';
+import { type PrivilegeNames } from '../drift/object-facts.js';
 import type { UnmanagedLoginFacts } from '../plan/lockout.js';
 import { checkedRoles, managedRoles, tablePrivileges } from '../model/model.js';
 import { DB_ADMIN_SCHEMA, type DatabaseSpec, type RoleModelSpec } from '../spec/spec.js';

@@ -30,7 +30,7 @@
 //      which is why tokens take the `password` line.)
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import type { PgMajor } from './embedded-server.js';
+import type { PgMajor } from './pg-major.js';
 
 export const SUPERUSER = 'rdsadmin';
 export const MASTER_USER = 'postgres';

@@ -17,7 +17,8 @@ import { makeTls, type TestTls } from './tls.js';
 
 export { MASTER_PASSWORD, MASTER_USER, SUPERUSER } from './aurora-profile.js';
 
-export type PgMajor = 15 | 16 | 17;
+export type { PgMajor } from './pg-major.js';
+import type { PgMajor } from './pg-major.js';
 
 export const SUPERUSER_PASSWORD = 'bootstrap-superuser-only';
 

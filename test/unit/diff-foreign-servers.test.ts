@@ -3,7 +3,8 @@
 // CASCADE only where an option was passed on; the owner, admin and roles outside the model are left alone.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { diffForeignServers, foreignServerWarnings, type ForeignGrantFacts } from '../../lib/drift/checks/diff-foreign-servers.js';
+import { diffForeignServers, foreignServerWarnings } from '../../lib/drift/checks/diff-foreign-servers.js';
+import { type ForeignGrantFacts } from '../../lib/drift/object-facts.js';
 import { parseSpec } from '../../lib/spec/validate.js';
 
 const spec = parseSpec(JSON.parse(readFileSync(new URL('../../examples/reference.json', import.meta.url), 'utf8')));

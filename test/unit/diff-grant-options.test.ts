@@ -2,7 +2,8 @@
 // CASCADE takes along (chains of passed-on options, column grants under a table's option), what the owner gives back.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { cascadedGrants, diffGrantOptions, type GrantOptionFacts, type HeldOption, type Regrant } from '../../lib/drift/checks/diff-grant-options.js';
+import { cascadedGrants, diffGrantOptions } from '../../lib/drift/checks/diff-grant-options.js';
+import { type GrantOptionFacts, type HeldOption, type Regrant } from '../../lib/drift/object-facts.js';
 import { parseSpec } from '../../lib/spec/validate.js';
 
 const spec = parseSpec(JSON.parse(readFileSync(new URL('../../examples/reference.json', import.meta.url), 'utf8')));

@@ -3,7 +3,8 @@
 // lent on the role's schemas and on public when the role lacks it, and a note for a schema someone else owns.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { diffOwnedOutside, type OwnedOutsideFacts } from '../../lib/drift/checks/diff-owned-outside.js';
+import { diffOwnedOutside } from '../../lib/drift/checks/diff-owned-outside.js';
+import { type OwnedOutsideFacts } from '../../lib/drift/object-facts.js';
 import { parseSpec } from '../../lib/spec/validate.js';
 
 const spec = parseSpec(JSON.parse(readFileSync(new URL('../../examples/reference.json', import.meta.url), 'utf8')));

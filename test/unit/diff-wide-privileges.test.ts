@@ -3,7 +3,8 @@
 // USAGE on the schema can name the object. Facts in, exact SQL out.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { diffWidePrivileges, type OtherGrantFacts } from '../../lib/drift/checks/diff-wide-privileges.js';
+import { diffWidePrivileges } from '../../lib/drift/checks/diff-wide-privileges.js';
+import { type OtherGrantFacts } from '../../lib/drift/object-facts.js';
 import { parseSpec } from '../../lib/spec/validate.js';
 
 const spec = parseSpec(JSON.parse(readFileSync(new URL('../../examples/reference.json', import.meta.url), 'utf8')));

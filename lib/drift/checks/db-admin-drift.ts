@@ -6,59 +6,15 @@
 // Fixes: a differing or extra function is dropped (the files then recreate it); triggers, rules, policies,
 // constraints, indexes, column defaults and NOT NULL are put back; what would lose data or cannot be restored
 // safely (extra or changed columns, extra tables, another owner) is reported for a human.
+import type { DbAdminPrints, FunctionPrint, Named, RelationPrint } from '../object-facts.js';
 import { DB_ADMIN_SCHEMA } from '../../spec/spec.js';
 import { quoteIdent } from '../../plan/sql-text.js';
 
-export interface FunctionPrint {
-  readonly name: string;
-  readonly args: string;
-  /** `db_admin.f(name,text)`, as regprocedure prints it with search_path pinned to pg_catalog. */
-  readonly signature: string;
-  readonly def: string;
-  readonly owner: string;
-  readonly acl: readonly string[];
-}
 
-interface Named {
-  readonly name: string;
-  readonly def: string;
-}
 
-export interface ColumnPrint {
-  readonly name: string;
-  readonly type: string;
-  readonly notNull: boolean;
-  readonly default: string | null;
-  readonly identity: string;
-  readonly generated: string;
-}
 
-export interface RelationPrint {
-  readonly name: string;
-  readonly kind: string;
-  readonly owner: string;
-  readonly acl: readonly string[];
-  readonly rowSecurity: string;
-  readonly columns: readonly ColumnPrint[];
-  readonly constraints: readonly Named[];
-  readonly indexes: readonly Named[];
-  readonly triggers: readonly Named[];
-  readonly policies: readonly Named[];
-  readonly rules: readonly Named[];
-}
 
-export interface SchemaPrint {
-  readonly functions: readonly FunctionPrint[];
-  readonly relations: readonly RelationPrint[];
-  readonly types: readonly { name: string; kind: string }[];
-}
 
-export interface DbAdminPrints {
-  /** The installed db_admin. */
-  readonly have: SchemaPrint;
-  /** A fresh install of the files, its scratch schema's name already replaced by db_admin. */
-  readonly want: SchemaPrint;
-}
 
 export interface DbAdminDriftContext {
   readonly admin: string;

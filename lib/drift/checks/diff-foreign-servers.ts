@@ -15,27 +15,13 @@
 // other revokes: PostgreSQL revokes only the grant of the grantor it picks for the session), a manual step naming
 // the grantor when the applying user cannot SET ROLE to it. The REVOKE takes a grant option with it; CASCADE only
 // when the holder passed the privilege on (foreignServerWarnings names who loses it, before anything changes).
+import type { ForeignGrantFacts } from '../object-facts.js';
 import { grantRunner } from './diff-wide-privileges.js';
 import { checkedRoles } from '../../model/model.js';
 import { nameList, type DiffResult, type Finding, type Step } from '../../plan/plan-types.js';
 import type { DatabaseSpec, RoleModelSpec } from '../../spec/spec.js';
 import { quoteIdent } from '../../plan/sql-text.js';
 
-export interface ForeignGrantFacts {
-  readonly objectClass: 'server' | 'wrapper';
-  readonly name: string;
-  /** A managed role, or PUBLIC. */
-  readonly role: string;
-  readonly privilege: string;
-  readonly grantable: boolean;
-  readonly grantor: string;
-  /** The grant is the inspecting (applying) user's own. */
-  readonly byApplier: boolean;
-  /** The inspecting user may SET ROLE to the grantor (16+: the SET option; 15: membership). */
-  readonly grantorSettable: boolean;
-  /** Whom the holder granted the privilege from its grant option ('PUBLIC' included). */
-  readonly passedOn: readonly string[];
-}
 
 const ON = { server: 'FOREIGN SERVER', wrapper: 'FOREIGN DATA WRAPPER' } as const;
 const CODE = { server: 'server-usage', wrapper: 'wrapper-usage' } as const;

@@ -16,66 +16,17 @@
 // privilege that still has dependent grants, and an ownership change would rewrite the grantors read here. Only
 // an option granted by the owner of an object apply hands to the owner role, where the applying user cannot act
 // for that owner, waits for the handover (ALTER ... OWNER makes the owner role its grantor): afterHandover.
-import { grantRunner, type DefaultGrantFacts, type GrantSource } from './diff-wide-privileges.js';
+import type { DefaultOption, GrantOptionFacts, HeldOption, Regrant } from '../object-facts.js';
+import { grantRunner } from './diff-wide-privileges.js';
 import { checkedRoles, connectors, managedRoles, OBJECT_GRANTS } from '../../model/model.js';
 import { nameList, type DiffResult, type Finding, type Step } from '../../plan/plan-types.js';
 import type { DatabaseSpec, RoleModelSpec } from '../../spec/spec.js';
 import { quoteIdent } from '../../plan/sql-text.js';
 
-export interface HeldOption extends GrantSource {
-  readonly objectClass: 'database' | 'schema' | 'table' | 'sequence' | 'column' | 'routine';
-  /** The object (a column shares its table's key). */
-  readonly key: string;
-  /** null for the database. */
-  readonly schema: string | null;
-  readonly listed: boolean;
-  /** The database, table, sequence or routine; null for a schema. */
-  readonly name: string | null;
-  /** A routine's input argument types as the server formats them; null otherwise. */
-  readonly args: string | null;
-  readonly column: string | null;
-  /** The holder: a managed role, or PUBLIC. */
-  readonly role: string;
-  readonly privilege: string;
-  /** The grantor owns the object. */
-  readonly byOwner: boolean;
-  /** Who owns the object (apply hands an object in a listed schema to the owner role; an extension's keeps its). */
-  readonly objectOwner: string;
-  /** The object belongs to an extension (apply leaves its owner as it is). */
-  readonly member: boolean;
-}
 
-/** A grant on an object with a held option, made by a role other than its owner. */
-export interface Regrant extends Omit<GrantSource, 'schema'> {
-  readonly key: string;
-  readonly column: string | null;
-  readonly grantee: string;
-  readonly privilege: string;
-  readonly grantable: boolean;
-}
 
-/** A column grant whose grantor holds the option neither on the column nor on its table. */
-export interface OrphanColumnGrant {
-  readonly schema: string;
-  readonly name: string;
-  readonly column: string;
-  readonly grantor: string;
-  readonly grantee: string;
-  readonly privilege: string;
-}
 
-/** A default privilege (pg_default_acl) that hands a managed role an option on what `role` creates later: the
- *  same facts as the wide check's default grants. */
-export type DefaultOption = DefaultGrantFacts;
 
-export interface GrantOptionFacts {
-  /** The applying user (CURRENT_USER of the inspection), which keeps CONNECT on the database. */
-  readonly applier: string;
-  readonly options: readonly HeldOption[];
-  readonly regrants: readonly Regrant[];
-  readonly defaults: readonly DefaultOption[];
-  readonly orphans: readonly OrphanColumnGrant[];
-}
 
 const ON = { database: 'DATABASE', schema: 'SCHEMA', table: 'TABLE', sequence: 'SEQUENCE', column: 'TABLE', routine: 'ROUTINE' } as const;
 const DEFAULT_OBJECTS: Record<string, string> = { r: 'TABLES', S: 'SEQUENCES', f: 'FUNCTIONS', T: 'TYPES', n: 'SCHEMAS' };

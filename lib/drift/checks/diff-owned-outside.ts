@@ -9,23 +9,12 @@
 // manual step with the statements that hand them to the owner role, and a reason that says to list the schema in
 // the spec instead if the app uses it (apply then hands what is in it to the owner and grants app the model's
 // privileges). apply therefore ends with a VerificationError naming the finding, as for every manual step.
-import { objectName } from '../diff-database.js';
-import type { MisownedObject } from '../facts.js';
+import { objectName } from './object-name.js';
+import type { MisownedObject, OwnedOutsideFacts } from '../object-facts.js';
 import { nameList, type DiffResult, type Finding, type Step } from '../../plan/plan-types.js';
 import type { DatabaseSpec } from '../../spec/spec.js';
 import { quoteIdent, quoteIdents } from '../../plan/sql-text.js';
 
-export interface OwnedOutsideFacts {
-  /** The managed role that owns it. */
-  readonly role: string;
-  readonly kind: 'SCHEMA' | MisownedObject['kind'];
-  readonly schema: string;
-  /** null for a schema. */
-  readonly name: string | null;
-  readonly args: string | null;
-  /** The owning role may look up names in the schema (whoever inherits its privileges then may too). */
-  readonly schemaUsable: boolean;
-}
 
 export function diffOwnedOutside(db: DatabaseSpec, major: number, owned: readonly OwnedOutsideFacts[]): DiffResult {
   const owner = db.roles.owner.name;

@@ -2,6 +2,7 @@
 // its validity (pg_roles.rolvaliduntil; pg_authid is a superuser's): the engine creates firefighter roles already
 // expired and the broker gives 1 or 2 hours, recorded in its audit table. Anything else is a password someone
 // set by hand, and it is drift: apply expires it and ends the role's sessions.
+import type { PasswordFacts } from '../object-facts.js';
 import type { DatabaseObjectFacts } from '../facts.js';
 import type { DatabaseSpec, RoleModelSpec } from '../../spec/spec.js';
 import { DB_ADMIN_SCHEMA } from '../../spec/spec.js';
@@ -11,20 +12,6 @@ import { quoteIdent, quoteLiteral } from '../../plan/sql-text.js';
 /** The validity the engine gives a firefighter role it creates: long past, so no password works. */
 export const EXPIRED = '1970-01-01 00:00:00+00';
 
-/** A firefighter LOGIN role whose validity has not passed (or is unset), from sql/inspect-firefighter-passwords.sql. */
-export interface PasswordFacts {
-  readonly name: string;
-  /** shared: the spec's firefighter role; login: a per-person login `<group>_<6 hex>`. */
-  readonly kind: 'shared' | 'login';
-  readonly group: string;
-  /** ISO UTC with microseconds, 'infinity', or null (never set). */
-  readonly validUntil: string | null;
-  /** More than the broker's 2 hours away, by the server clock. */
-  readonly beyondMax: boolean | null;
-  /** The latest audit row of the broker that gave or took this role's validity; undefined when there is none
-   *  or the audit could not be read. */
-  readonly latestAudit?: { readonly action: string; readonly until: string | null };
-}
 
 const GIVES_VALIDITY = new Set(['issue', 'takeover', 'reissue', 'extend']);
 

@@ -13,75 +13,15 @@
 // every grant option asked for, an object's owner holding all): so each REVOKE runs as the role that granted
 // the privilege (SET ROLE), names only the privileges granted, and a grantor the applying user cannot SET ROLE
 // to gets a manual step. Revoking ALL as the applying user would remove the grant of an inherited owner instead.
-import type { ForeignGrantFacts } from './diff-foreign-servers.js';
-import type { OwnedOutsideFacts } from './diff-owned-outside.js';
+import type { ColumnGrantFacts, DefaultGrantFacts, GrantSource, OtherGrantFacts, WidePrivilegeFacts } from '../object-facts.js';
 import { checkedRoles, OBJECT_GRANTS } from '../../model/model.js';
 import { nameList, type DiffResult, type Finding, type Step } from '../../plan/plan-types.js';
 import type { DatabaseSpec, RoleModelSpec } from '../../spec/spec.js';
 import { quoteIdent } from '../../plan/sql-text.js';
 
-export interface ColumnGrantFacts {
-  readonly schema: string;
-  readonly table: string;
-  /** The schema is one of the spec's application schemas. */
-  readonly listed: boolean;
-  readonly column: string;
-  /** The managed role that holds the privilege (directly, or through PUBLIC when viaPublic). */
-  readonly role: string;
-  readonly viaPublic: boolean;
-  readonly privilege: string;
-  readonly grantor: string;
-  /** The grantor owns the table (after apply hands an object to the owner role, so does the grant). */
-  readonly byOwner: boolean;
-  /** The grant is the inspecting (applying) user's own. */
-  readonly byApplier: boolean;
-  /** The inspecting user may SET ROLE to the grantor (16+: the SET option; 15: membership). */
-  readonly grantorSettable: boolean;
-  /** The inspecting user may look up names in the schema. */
-  readonly schemaUsable: boolean;
-  /** The grantor may look up names in the schema. */
-  readonly grantorSchemaUsable: boolean;
-  /** The role holds the privilege on the whole table anyway (the table-level check covers it). */
-  readonly tableLevel: boolean;
-}
 
-export interface OtherGrantFacts {
-  readonly schema: string;
-  readonly objectClass: 'schema' | 'tables' | 'sequences' | 'routines';
-  /** null for the schema itself. */
-  readonly name: string | null;
-  /** A routine's input argument types as the server formats them; null otherwise. */
-  readonly args: string | null;
-  readonly role: string;
-  readonly privilege: string;
-  readonly grantor: string;
-  readonly byApplier: boolean;
-  readonly grantorSettable: boolean;
-  readonly schemaUsable: boolean;
-  readonly grantorSchemaUsable: boolean;
-}
 
-/** A pg_default_acl entry that grants something to a managed role. schema null: every schema. */
-export interface DefaultGrantFacts {
-  readonly role: string;
-  readonly schema: string | null;
-  readonly objectType: string;
-  readonly grantee: string;
-  readonly privilege: string;
-  /** The applying user can act for `role` (ALTER DEFAULT PRIVILEGES FOR ROLE needs that). */
-  readonly usable: boolean;
-}
 
-export interface WidePrivilegeFacts {
-  readonly columnGrants: readonly ColumnGrantFacts[];
-  readonly otherGrants: readonly OtherGrantFacts[];
-  /** Absent when read from an older inspection. */
-  readonly defaultGrants?: readonly DefaultGrantFacts[];
-  /** USAGE on foreign servers and wrappers (lib/drift/checks/diff-foreign-servers.ts); absent from an older inspection. */
-  readonly foreignGrants?: readonly ForeignGrantFacts[];
-  /** Schemas and objects managed roles own outside the listed schemas (lib/drift/checks/diff-owned-outside.ts); absent from an older inspection. */
-  readonly ownedOutside?: readonly OwnedOutsideFacts[];
-}
 
 const DEFAULT_OBJECTS: Record<string, string> = { r: 'TABLES', S: 'SEQUENCES', f: 'FUNCTIONS', T: 'TYPES', n: 'SCHEMAS' };
 
@@ -103,8 +43,6 @@ export interface Runner {
 // From the catalog (aclexplode); anything else would be spliced into SQL, so it revokes ALL instead.
 const privilegeSql = (privilege: string): string => (/^[A-Z]+$/.test(privilege) ? privilege : 'ALL');
 
-/** What decides who can revoke a grant (lib/drift/checks/diff-grant-options.ts revokes grant options the same way). */
-export type GrantSource = Pick<OtherGrantFacts, 'grantor' | 'byApplier' | 'grantorSettable' | 'schemaUsable' | 'grantorSchemaUsable'> & { readonly schema: string | null };
 
 /**
  * Who runs the REVOKE of a grant. Owner and admin are roles the engine already acts as; anyone else only if the

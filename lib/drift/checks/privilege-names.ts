@@ -1,24 +1,13 @@
 // Findings name things (issue 10.5): which objects a table, sequence or routine privilege finding is about.
 // inspect-database.sql counts per schema, role and class (cheap whatever the object count); only when a count
 // differs from the model does the adapter ask sql/inspect-privilege-names.sql for the objects behind it.
-import type { DatabaseObjectFacts, ObjectAccessFacts } from '../facts.js';
+import type { DatabaseObjectFacts } from '../facts.js';
+import type { ObjectAccessFacts, PrivilegeQuestion } from '../object-facts.js';
 import { checkedRoles, OBJECT_GRANTS, SEQUENCE_PRIVILEGES, tablePrivileges } from '../../model/model.js';
 import type { DatabaseSpec, RoleModelSpec } from '../../spec/spec.js';
 
-/** One schema, role and object class, with a list of what is missing there and one of what is extra. */
-interface ObjectClassLists {
-  readonly schema: string;
-  readonly role: string;
-  readonly objectClass: ObjectAccessFacts['objectClass'];
-  readonly missing: readonly string[];
-  readonly extra: readonly string[];
-}
 
-/** One count that differs from the model: the privileges the role lacks on some objects, and those it holds beyond it. */
-export type PrivilegeQuestion = ObjectClassLists;
 
-/** The answer: schema-qualified names of the objects lacking one of `missing`, and of those holding one of `extra`. */
-export type PrivilegeNames = ObjectClassLists;
 
 export function accessDrift(a: ObjectAccessFacts, wanted: readonly string[], major: number): { missing: string[]; extra: string[] } {
   const all = a.objectClass === 'tables' ? tablePrivileges(major) : a.objectClass === 'sequences' ? [...SEQUENCE_PRIVILEGES] : ['EXECUTE'];
