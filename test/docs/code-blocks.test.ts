@@ -1,0 +1,57 @@
+// Every code block of README.md, CONTRIBUTING.md and docs/ is checked by a test: shell commands by
+// shell-blocks.test.ts, SQL by test/integration/docs-sql.test.ts, TypeScript by test/pack (compiled against the
+// packed tarball), and JSON and the demo's output here. A block of another kind, or a SQL or JSON block
+// without its `<!-- check: ... -->` marker, fails this file.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EVENT_DETAIL_TYPES, EVENT_SOURCE } from '../../lib/broker/protocol/broker-events.js';
+import { parseSpec } from '../../lib/spec/validate.js';
+import { allCodeBlocks } from '../support/markdown.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const blocks = allCodeBlocks();
+const reference = (): { databases: Record<string, unknown>[] } => JSON.parse(readFileSync(path.join(ROOT, 'examples/reference.json'), 'utf8'));
+
+/** How each kind of block is checked, and by which file. */
+const CHECKED_BY: Record<string, string> = {
+  sh: 'test/docs/shell-blocks.test.ts', ts: 'test/pack', sql: 'test/integration/docs-sql.test.ts',
+  json: 'this file', text: 'this file (the demo output)', mermaid: 'none: a diagram, not code',
+};
+
+describe('code blocks in the docs', () => {
+  it('are each of a kind some test checks', () => {
+    const unknown = blocks.filter((b) => !(b.lang in CHECKED_BY)).map((b) => `${b.file}:${b.line} (${b.lang || 'no language'})`);
+    expect(unknown).toEqual([]);
+  });
+
+  it('SQL and JSON blocks say how they are checked', () => {
+    const bare = blocks.filter((b) => (b.lang === 'sql' || b.lang === 'json') && b.check === undefined).map((b) => `${b.file}:${b.line}`);
+    expect(bare).toEqual([]);
+  });
+
+  const json = blocks.filter((b) => b.lang === 'json');
+  it.each(json.map((b) => [`${b.file}:${b.line} (${b.check})`, b] as const))('JSON %s', (_where, b) => {
+    if (b.check === 'json broker event') {
+      const event = JSON.parse(b.text) as { source: string; 'detail-type': string; detail: { outcome: string } };
+      expect(event.source).toBe(EVENT_SOURCE);
+      expect(EVENT_DETAIL_TYPES).toContain(event['detail-type']);
+      expect(event['detail-type']).toBe(`firefighter ${event.detail.outcome}`);
+    } else if (b.check === 'json spec fragment of a database') {
+      const spec = reference();
+      spec.databases[0] = { ...spec.databases[0], ...(JSON.parse(`{${b.text}}`) as Record<string, unknown>) };
+      expect(() => parseSpec(spec)).not.toThrow();
+    } else {
+      throw new Error(`${b.file}:${b.line}: unknown check "${b.check}"`);
+    }
+  });
+
+  it('the demo output shown in docs/demo.md has only steps the demo runs', () => {
+    const source = readdirSync(path.join(ROOT, 'bin/demo')).map((f) => readFileSync(path.join(ROOT, 'bin/demo', f), 'utf8')).join('\n');
+    const labels = [...source.matchAll(/step\('([^']+)'/g)].map((m) => m[1]!);
+    const shown = blocks.filter((b) => b.lang === 'text' && b.file === 'docs/demo.md')
+      .flatMap((b) => b.text.split('\n')).map((l) => /^ {2}ok {4}(.*)$/.exec(l)?.[1]).filter((l): l is string => l !== undefined);
+    expect(shown.length).toBeGreaterThan(10);
+    expect(shown.filter((l) => !labels.some((label) => l.startsWith(`${label} `)))).toEqual([]);
+  });
+});
