@@ -9,7 +9,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Signer } from '@aws-sdk/rds-signer';
 import type { Context } from 'aws-lambda';
 import { BROKER_CONFIG_ENV, parseBrokerConfig, type BrokerConfig } from '../lib/broker/protocol/broker-config.js';
-import type { IssuedPassword } from '../lib/broker/actions.js';
+import type { IssuedPassword } from '../lib/broker/db/connection.js';
 import { eventBridgePublisher } from '../lib/broker/eventbridge.js';
 import { discoveredInstances, type InstanceLookup } from '../lib/broker/instances.js';
 import { createBrokerService, type AuditLogger, type BrokerResponse, type DeliveredSecret } from '../lib/broker/service.js';

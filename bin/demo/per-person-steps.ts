@@ -6,7 +6,7 @@ import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { readFileSync } from 'node:fs';
 import type pg from 'pg';
 import { createBrokerHandler } from '../../lambda/broker-handler.js';
-import type { Decision } from '../../lib/broker/per-person.js';
+import type { Decision } from '../../lib/broker/db/logins.js';
 import type { BrokerResponse } from '../../lib/broker/service.js';
 import type { BrokerConfig } from '../../lib/broker/protocol/broker-config.js';
 import { parseSpec } from '../../lib/spec/validate.js';

@@ -1,7 +1,7 @@
 // --connect: psql is checked for before anything is issued, then started with the password in its environment
 // (never argv), TLS verified for the writer's name, optionally through the SSM tunnel (./tunnel.ts).
 import { spawn } from 'node:child_process';
-import { revokeCommand } from '../../lib/broker/request-password.js';
+import { revokeCommand } from '../../lib/broker/db/shared-request.js';
 import type { RequestResponse } from '../../lib/broker/service.js';
 import { psqlTls } from '../../lib/broker/psql-tls.js';
 import { loadRdsCa } from '../../lib/postgres/rds-ca.js';

@@ -164,7 +164,7 @@ export interface KeptConnection {
  * How long a released connection is reused without a check, as PgBouncer's `server_check_delay` (default 30 s):
  * back-to-back actions (request, then status, then revoke) skip a round trip. A client whose socket already
  * ended or errored is never reused; one that dies unnoticed fails with a connection error, which withClient
- * (lib/broker/actions.ts) retries once on a fresh connection (see `reusedUnchecked`).
+ * (lib/broker/db/connection.ts) retries once on a fresh connection (see `reusedUnchecked`).
  */
 const CHECK_DELAY_MS = 30_000;
 

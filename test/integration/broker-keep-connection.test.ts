@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { createBrokerHandler, type BrokerHandler } from '../../lambda/broker-handler.js';
-import { withClient } from '../../lib/broker/actions.js';
+import { withClient } from '../../lib/broker/db/connection.js';
 import { BrokerError } from '../../lib/broker/errors.js';
 import { brokerConnector, keepOneConnection, type BrokerConnector } from '../../lib/postgres/broker-connection.js';
 import type { BrokerConfig } from '../../lib/broker/protocol/broker-config.js';

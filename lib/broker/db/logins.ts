@@ -1,14 +1,12 @@
-// The broker's per-person actions (spec "firefighterLogins": "per-person"), on the db_admin functions of
-// sql/db_admin_per_person*.sql and db_admin_approvals_history.sql: issue (or reissue) a login, extend it, revoke logins, sweep expired logins,
-// decide approvals, list logins, read the history. Same rules as actions.ts: secrets stay in one invocation.
-import type { FirefighterAccess } from './protocol/broker-config.js';
-import type { DecideInput, ExtendInput, HistoryInput, RequestInput, RevokeInput } from './protocol/broker-input.js';
-import { generatePassword as defaultGeneratePassword } from './protocol/password.js';
-import { scramSha256VerifierAsync } from './protocol/scram.js';
-import type pg from 'pg';
-import { inTransaction } from '../postgres/connection.js';
-import { onEveryInstance, resolveRole, withClient, iso, type AcceptedProof, type BrokerDeps, type IssuedPassword } from './actions.js';
-import { BROKER_ERROR_CODES, BrokerError } from './errors.js';
+// The broker's per-person steps on PostgreSQL (spec "firefighterLogins": "per-person"), on the db_admin functions
+// of sql/db_admin_per_person*.sql: issue (or reissue) a login, extend it, revoke logins, sweep expired logins,
+// decide approvals, list logins. Same rules as connection.ts: secrets stay in one invocation.
+import type { FirefighterAccess } from '../protocol/broker-config.js';
+import type { DecideInput, ExtendInput, RequestInput, RevokeInput } from '../protocol/broker-input.js';
+import { generatePassword as defaultGeneratePassword } from '../protocol/password.js';
+import { scramSha256VerifierAsync } from '../protocol/scram.js';
+import { once, onEveryInstance, resolveRole, withClient, iso, type AcceptedProof, type BrokerDeps, type IssuedPassword } from './connection.js';
+import { BROKER_ERROR_CODES, BrokerError } from '../errors.js';
 
 const ISSUE = 'SELECT outcome, login, expires_at, request_id FROM db_admin.issue_firefighter_login($1, $2, $3, $4, $5, $6)';
 const EXTEND = 'SELECT login, expires_at FROM db_admin.extend_firefighter_login($1, $2, $3, $4, $5)';
@@ -18,18 +16,6 @@ const END_NAMED = 'SELECT login, role, ended FROM db_admin.end_login_sessions($1
 const DROP_EXPIRED = 'SELECT login, role, dropped, sessions_ended FROM db_admin.drop_expired_firefighter_logins($1, $2)';
 const DECIDE = 'SELECT request_id, role, requested_by, incident_id, decision, expires_at FROM db_admin.decide_firefighter_approval($1, $2, $3, $4)';
 const LOGINS = 'SELECT login, role, requested_by, incident_id, issued_at, expires_at, active, sessions FROM db_admin.firefighter_logins()';
-const HISTORY = 'SELECT at, action, role, login, actor, incident_id, reason, expires_at, previous_holder, sessions_ended, request_id FROM db_admin.firefighter_history($1, $2, $3)';
-
-const ACCEPT_PROOF = 'SELECT db_admin.accept_identity_proof($1, $2, $3, $4)';
-
-/** Records the identity proof as used in the same transaction as the change: a refused change leaves it unused. */
-async function once<T>(client: pg.Client, proof: AcceptedProof | undefined, work: () => Promise<T>): Promise<T> {
-  if (!proof) return work();
-  return inTransaction(client, async () => {
-    await client.query(ACCEPT_PROOF, [proof.sha256, proof.validUntil, proof.caller, proof.action]);
-    return work();
-  });
-}
 
 export type LoginIssued = IssuedPassword & { readonly outcome: 'issued' | 'reissued'; readonly requestId?: string };
 
@@ -87,20 +73,6 @@ export interface LoginStatus {
   readonly sessions: number;
 }
 
-export interface HistoryEntry {
-  readonly database: string;
-  readonly at: string;
-  readonly action: string;
-  readonly role: string;
-  readonly login: string | null;
-  readonly actor: string;
-  readonly incidentId: string;
-  readonly reason: string | null;
-  readonly expiresAt: string | null;
-  readonly previousHolder: string | null;
-  readonly sessionsEnded: number | null;
-  readonly requestId: string | null;
-}
 
 /** A login for the caller and incident (a new password on the one they hold, if any), or a pending approval. */
 export async function issueLogin(deps: BrokerDeps, input: RequestInput, requester: string, proof?: AcceptedProof): Promise<LoginIssued | ApprovalPending> {
@@ -216,23 +188,4 @@ export async function loginStatus(deps: BrokerDeps): Promise<LoginStatus[]> {
     }
   }
   return out;
-}
-
-export async function history(deps: BrokerDeps, input: HistoryInput, proof?: AcceptedProof): Promise<HistoryEntry[]> {
-  const dbs = input.database ? deps.config.databases.filter((d) => d.name === input.database) : deps.config.databases;
-  const out: HistoryEntry[] = [];
-  for (const [i, db] of dbs.entries()) {
-    // Reading changes nothing, so the proof is recorded on its own, in the first database read.
-    const rows = await withClient(deps, deps.config.writerHost, db.name, `reading the history of ${db.name}`, [], async (client) =>
-      (await once(client, i === 0 ? proof : undefined, () => client.query<{ at: Date; action: string; role: string; login: string | null; actor: string; incident_id: string; reason: string | null; expires_at: Date | null; previous_holder: string | null; sessions_ended: number | null; request_id: string | null }>(
-        HISTORY, [input.incidentId ?? null, input.since ?? null, 1000]))).rows);
-    for (const r of rows) {
-      out.push({
-        database: db.name, at: iso(r.at), action: r.action, role: r.role, login: r.login, actor: r.actor, incidentId: r.incident_id, reason: r.reason,
-        expiresAt: r.expires_at ? iso(r.expires_at) : null, previousHolder: r.previous_holder, sessionsEnded: r.sessions_ended,
-        requestId: r.request_id === null ? null : String(r.request_id),
-      });
-    }
-  }
-  return out.sort((a, b) => a.at.localeCompare(b.at));
 }

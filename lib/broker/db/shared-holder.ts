@@ -1,9 +1,10 @@
 // The holder's workflow for shared firefighter roles (sql/db_admin_holder.sql): extending the holder's expiry
 // within the incident's total, and ending the previous holder's sessions after a takeover. The reissue needs no
-// code of its own here: requestPassword's db_admin call answers `reissued` for the holder on the same incident.
-import type { ExtendInput } from './protocol/broker-input.js';
-import { endSessionsEverywhere, iso, onceWith, proofParams, resolveRole, withClient, type AcceptedProof, type BrokerDeps, type InstanceSessions } from './actions.js';
-import type { LoginExtended } from './per-person.js';
+// code of its own here: requestPassword's db_admin call (shared-request.ts) answers `reissued` for the holder on
+// the same incident.
+import type { ExtendInput } from '../protocol/broker-input.js';
+import { endSessionsEverywhere, iso, onceWith, proofParams, resolveRole, withClient, type AcceptedProof, type BrokerDeps, type InstanceSessions } from './connection.js';
+import type { LoginExtended } from './logins.js';
 
 const EXTEND = 'SELECT db_admin.extend_firefighter_password($1, $2, $3, $4, $5) AS expires_at';
 const RECORD_ENDED = 'SELECT db_admin.record_takeover_sessions_ended($1, $2, $3, $4) AS previous_holder';

@@ -1,13 +1,14 @@
-// The broker's shared-role actions on PostgreSQL (revoke, status, sweep; the request is in request-password.ts)
-// and what every action uses: connections, instances. Cloud-agnostic: whoever calls them has already validated
-// the input and verified the requester. Each opens its connections and hands them back through `release` (by
-// default closing them); no password is kept in any of them beyond one invocation.
+// What every broker action on PostgreSQL uses: the dependencies, a connection per step (withClient, with one
+// retry of a kept connection found dead), every instance one at a time (onEveryInstance), ending a role's
+// sessions everywhere, and the identity proof recorded in the same statement as the change. Cloud-agnostic:
+// whoever calls them has already validated the input and verified the requester. Each opens its connections
+// and hands them back through `release` (by default closing them); no password is kept beyond one invocation.
 import type pg from 'pg';
-import { firefighterRole, type BrokerConfig, type FirefighterAccess } from './protocol/broker-config.js';
-import type { RevokeInput } from './protocol/broker-input.js';
-import { reusedUnchecked, type BrokerConnector, type BrokerRelease, type BrokerTls } from '../postgres/broker-connection.js';
-import { BROKER_ERROR_CODES, BrokerError, fromDatabaseError } from './errors.js';
-import { staticInstances, type InstanceLookup, type InstanceNotes } from './instances.js';
+import { firefighterRole, type BrokerConfig, type FirefighterAccess } from '../protocol/broker-config.js';
+import { inTransaction } from '../../postgres/connection.js';
+import { reusedUnchecked, type BrokerConnector, type BrokerRelease, type BrokerTls } from '../../postgres/broker-connection.js';
+import { BROKER_ERROR_CODES, BrokerError, fromDatabaseError } from '../errors.js';
+import { staticInstances, type InstanceLookup, type InstanceNotes } from '../instances.js';
 
 export interface BrokerDeps {
   readonly config: BrokerConfig;
@@ -54,56 +55,23 @@ export interface InstanceSessions {
   readonly ended: number;
 }
 
-export interface Revoked {
-  readonly database: string;
-  readonly role: string;
-  readonly expiredAt: string;
-  readonly sessionsEnded: number;
-  readonly instances: readonly InstanceSessions[];
-}
-
-export interface RoleStatus {
-  readonly database: string;
-  readonly role: string;
-  readonly access: FirefighterAccess;
-  readonly holder: string | null;
-  readonly incidentId: string | null;
-  readonly expiresAt: string | null;
-  readonly active: boolean;
-  readonly sessions: number;
-  /** The role's password was set outside the broker (by hand): it logs in, yet nobody holds it. */
-  readonly outsideBroker?: boolean;
-}
-
-export interface Swept {
-  readonly database: string;
-  readonly host: string;
-  readonly role: string;
-  readonly ended: number;
-  /** Whose expired sessions these were, for which incident (the audit line and the event name them). */
-  readonly holder?: string | null;
-  readonly incidentId?: string | null;
-  readonly expiresAt?: string | null;
-}
-
-const EXPIRE = 'SELECT db_admin.expire_firefighter_password($1, $2, $3, $4) AS expired_at';
 // The proof is recorded first (a MATERIALIZED CTE runs before the outer row is projected), in the same statement
 // and so the same transaction as the change: a refused change leaves the proof unused, a used proof changes nothing.
-const ACCEPT_PROOF = 'SELECT db_admin.accept_identity_proof($1, $2, $3, $4)';
+export const ACCEPT_PROOF = 'SELECT db_admin.accept_identity_proof($1, $2, $3, $4)';
 export const onceWith = (sql: string, first: number) =>
   `WITH proof AS MATERIALIZED (SELECT db_admin.accept_identity_proof($${first}, $${first + 1}, $${first + 2}, $${first + 3}) AS accepted) ${sql} FROM proof`;
 export const proofParams = (proof: AcceptedProof) => [proof.sha256, proof.validUntil, proof.caller, proof.action];
+
+/** Records the identity proof as used in the same transaction as the change: a refused change leaves it unused. */
+export async function once<T>(client: pg.Client, proof: AcceptedProof | undefined, work: () => Promise<T>): Promise<T> {
+  if (!proof) return work();
+  return inTransaction(client, async () => {
+    await client.query(ACCEPT_PROOF, proofParams(proof));
+    return work();
+  });
+}
+
 const END_SESSIONS = 'SELECT db_admin.end_firefighter_sessions($1) AS ended';
-// outside_broker: a LOGIN role whose validity is unset, infinite, more than the broker's 2 hours away, or not
-// the one the broker recorded with its last issue (see sql/inspect-firefighter-passwords.sql): a hand-set password.
-export const STATUS = `SELECT s.role, s.access, s.holder, s.incident_id, s.expires_at, s.active, s.sessions,
-  coalesce(r.rolcanlogin AND (r.rolvaliduntil IS NULL OR r.rolvaliduntil OPERATOR(pg_catalog.=) 'infinity'::pg_catalog.timestamptz
-    OR (r.rolvaliduntil OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp()
-        AND (r.rolvaliduntil OPERATOR(pg_catalog.>) (pg_catalog.clock_timestamp() OPERATOR(pg_catalog.+) '2 hours'::pg_catalog.interval)
-             OR s.expires_at IS DISTINCT FROM r.rolvaliduntil))), false) AS outside_broker
-  FROM db_admin.firefighter_status() s LEFT JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) s.role`;
-// One statement per instance, so the window between "expired" and "ended" is one snapshot, not a round trip.
-const SWEEP = 'SELECT role, holder, incident_id, expires_at, db_admin.end_firefighter_sessions(role) AS ended FROM db_admin.firefighter_status() WHERE NOT active AND sessions > 0';
 
 export function resolveRole(config: BrokerConfig, access: FirefighterAccess, database: string | undefined): { database: string; role: string } {
   const found = firefighterRole(config, access, database);
@@ -211,59 +179,3 @@ export async function endSessionsEverywhere(deps: BrokerDeps, database: string, 
   return results.done;
 }
 
-/** Expires the role's password now (new logins fail at once) and ends its sessions on every instance. */
-export async function revokePassword(deps: BrokerDeps, input: RevokeInput, requester: string, proof?: AcceptedProof): Promise<Revoked> {
-  const { database, role } = resolveRole(deps.config, input.access, input.database);
-  const expiredAt = await withClient(deps, deps.config.writerHost, database, `expiring the password of ${role}`, [], async (client) => {
-    const params = [role, requester, input.incidentId, input.reason];
-    const { rows } = proof
-      ? await client.query<{ expired_at: Date }>(onceWith(EXPIRE, params.length + 1), [...params, ...proofParams(proof)])
-      : await client.query<{ expired_at: Date }>(EXPIRE, params);
-    return iso(rows[0]?.expired_at);
-  });
-  const instances = await endSessionsEverywhere(deps, database, role, `the password of ${role} expired at ${expiredAt}`);
-  return { database, role, expiredAt, sessionsEnded: instances.reduce((n, i) => n + i.ended, 0), instances };
-}
-
-/** Who holds which firefighter role until when, with the sessions summed over every instance. */
-export async function firefighterStatus(deps: BrokerDeps, proof?: AcceptedProof): Promise<RoleStatus[]> {
-  const out: RoleStatus[] = [];
-  const first = deps.config.databases[0]?.name;
-  // Status changes nothing, so its proof is recorded on its own, in the first database's db_admin.
-  if (proof && first) {
-    await withClient(deps, deps.config.writerHost, first, 'recording the identity proof', [], async (client) => client.query(ACCEPT_PROOF, proofParams(proof)));
-  }
-  for (const db of deps.config.databases) {
-    const read = (host: string) => withClient(deps, host, db.name, `reading the firefighter status on ${host}`, [], async (client) =>
-      (await client.query<{ role: string; access: FirefighterAccess; holder: string | null; incident_id: string | null; expires_at: Date | null; active: boolean; sessions: number; outside_broker: boolean }>(STATUS)).rows);
-    // One connection at a time (see oneAtATime); any failure fails the status, as a partial count would mislead.
-    const writer = await read(deps.config.writerHost);
-    const { done: instances, failed } = await onEveryInstance(deps, read);
-    if (failed[0]) throw failed[0];
-    for (const row of writer ?? []) {
-      out.push({
-        database: db.name, role: row.role, access: row.access, holder: row.holder, incidentId: row.incident_id,
-        expiresAt: row.expires_at ? iso(row.expires_at) : null, active: row.active, ...(row.outside_broker ? { outsideBroker: true } : {}),
-        sessions: instances.reduce((n, rows) => n + (rows.find((r) => r.role === row.role)?.sessions ?? 0), 0),
-      });
-    }
-  }
-  return out;
-}
-
-/** Ends the sessions of every firefighter role whose password has expired, on every instance. */
-export async function sweepExpired(deps: BrokerDeps): Promise<Swept[]> {
-  const done: Swept[] = [];
-  const failed: BrokerError[] = [];
-  for (const db of deps.config.databases) {
-    const results = await onEveryInstance(deps, (host) =>
-      withClient(deps, host, db.name, `sweeping expired firefighter sessions on ${host}/${db.name}`, [], async (client) =>
-        (await client.query<{ role: string; holder: string | null; incident_id: string | null; expires_at: Date | null; ended: number }>(SWEEP)).rows.map((r) => ({
-          database: db.name, host, role: r.role, ended: r.ended, holder: r.holder, incidentId: r.incident_id, expiresAt: r.expires_at ? iso(r.expires_at) : null,
-        }))));
-    done.push(...results.done.flat());
-    failed.push(...results.failed);
-  }
-  if (failed.length > 0) throw new BrokerError(BROKER_ERROR_CODES.unavailable, `the sweep did not reach every instance: ${failed.map((e) => e.message).join('; ')}`);
-  return done;
-}

@@ -1,11 +1,12 @@
 // The request of a shared firefighter role's password: a fresh password, its SCRAM verifier derived while the
 // connection is set up, one db_admin round trip (request_firefighter_password: issue, reissue or takeover), and,
 // when the answer was lost, what the server says was set (settledRequest).
-import type { RequestInput } from './protocol/broker-input.js';
-import { generatePassword as defaultGeneratePassword } from './protocol/password.js';
-import { scramSha256VerifierAsync } from './protocol/scram.js';
-import { iso, proofParams, resolveRole, STATUS, withClient, type AcceptedProof, type BrokerDeps, type IssuedPassword } from './actions.js';
-import { BROKER_ERROR_CODES, BrokerError } from './errors.js';
+import type { RequestInput } from '../protocol/broker-input.js';
+import { generatePassword as defaultGeneratePassword } from '../protocol/password.js';
+import { scramSha256VerifierAsync } from '../protocol/scram.js';
+import { iso, proofParams, resolveRole, withClient, type AcceptedProof, type BrokerDeps, type IssuedPassword } from './connection.js';
+import { BROKER_ERROR_CODES, BrokerError } from '../errors.js';
+import { STATUS } from './shared-roles.js';
 
 // request_firefighter_password (sql/db_admin_holder.sql): set_firefighter_password plus the holder's reissue,
 // saying which it did and whom a takeover replaced, in one round trip.
