@@ -1,6 +1,7 @@
 // The collector every spec rule reports to: each problem with the field path that holds it (`databases[0].roles.app.name`),
 // and the shared checks for the shapes that recur (objects with known keys, identifiers, booleans, connection limits).
 import { identifierProblems, type IdentifierKind } from './identifier-rules.js';
+import { didYouMean } from './suggest.js';
 
 export interface SpecIssue {
   /** e.g. `databases[0].roles.app.name` */
@@ -31,7 +32,7 @@ export class Checker {
     }
     const obj = value as Obj;
     for (const key of Object.keys(obj)) {
-      if (!allowed.includes(key)) this.fail(join(path, key), `unknown key; allowed keys are ${allowed.join(', ')}`);
+      if (!allowed.includes(key)) this.fail(join(path, key), `unknown key${didYouMean(key, allowed)}; allowed keys are ${allowed.join(', ')}`);
     }
     for (const key of required) {
       if (obj[key] === undefined) this.fail(join(path, key), 'is required');

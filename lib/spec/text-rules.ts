@@ -24,3 +24,22 @@ export function invisibleCharacterProblem(value: string): string | undefined {
   if (/^\s|\s$/u.test(value)) return 'starts or ends with white space; remove it';
   return undefined;
 }
+
+const INVISIBLE_ALL = new RegExp(INVISIBLE.source, 'gu');
+const SHORT_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * `text` safe to put on one human-readable line (a finding, a plan comment, a CLI message, a log line people
+ * read): every character INVISIBLE matches becomes a visible escape (`\n`, `\r`, `\t`, else `\u202E` or
+ * `\u{E0041}`), so a name from the catalog such as `orders\nSELECT 'INJECTED'` can neither start a line of its
+ * own (forging a finding in a CI log, or ending a `--` comment in a plan a DBA runs) nor hide behind a
+ * bidirectional mark. Everything else is left as is. Not for SQL: statements keep the exact quoted name.
+ */
+export function printable(text: string): string {
+  return text.replace(INVISIBLE_ALL, (ch) => {
+    const short = SHORT_ESCAPES[ch];
+    if (short) return short;
+    const cp = ch.codePointAt(0) ?? 0;
+    return cp > 0xffff ? `\\u{${cp.toString(16).toUpperCase()}}` : `\\u${cp.toString(16).toUpperCase().padStart(4, '0')}`;
+  });
+}

@@ -4,6 +4,7 @@
 import { PROFILE_GRANTS } from '../model/model.js';
 import type { RoleModelSpec } from './spec.js';
 import { describe, type Checker } from './spec-checker.js';
+import { didYouMean } from './suggest.js';
 import { checkGuardrails, checkSearchPathSchemas } from './validate-guardrails.js';
 
 const KEYS = ['name', 'profile', 'adopt', 'iam', 'members', 'connectionLimit', 'guardrails'] as const;
@@ -24,7 +25,7 @@ export function checkExtraRoles(c: Checker, value: unknown, path: string): void 
     c.boolean(r.iam, `${at}.iam`);
     c.connectionLimit(r.connectionLimit, `${at}.connectionLimit`);
     if (r.profile !== undefined && !Object.keys(PROFILE_GRANTS).includes(r.profile as string)) {
-      c.fail(`${at}.profile`, `unknown profile ${describe(r.profile)}; use "read", "write" or "write-delete" (an extra role never gets DDL, TRUNCATE, ownership or db_admin)`);
+      c.fail(`${at}.profile`, `unknown profile ${describe(r.profile)}${didYouMean(r.profile, Object.keys(PROFILE_GRANTS))}; use "read", "write" or "write-delete" (an extra role never gets DDL, TRUNCATE, ownership or db_admin)`);
     }
     const login = r.iam === true;
     if (r.guardrails !== undefined && !login) {

@@ -9,6 +9,7 @@ import {
 } from './spec.js';
 import { CLUSTER_ID } from './identifier-rules.js';
 import { Checker, describe, join, SpecError, type Obj } from './spec-checker.js';
+import { didYouMean } from './suggest.js';
 import { checkExtraRoleMembers, checkExtraRoles } from './validate-extra-roles.js';
 import { checkGuardrails, checkSearchPathSchemas } from './validate-guardrails.js';
 
@@ -71,7 +72,7 @@ function checkDatabase(c: Checker, value: unknown, path: string): void {
 function checkPerPerson(c: Checker, root: Obj): void {
   const mode = root.firefighterLogins;
   if (mode !== undefined && mode !== 'shared' && mode !== 'per-person') {
-    c.fail('firefighterLogins', `must be "shared" or "per-person", got ${describe(mode)}`);
+    c.fail('firefighterLogins', `must be "shared" or "per-person", got ${describe(mode)}${didYouMean(mode, ['shared', 'per-person'])}`);
     return;
   }
   const minutes = root.firefighterMinutesPerIncident;

@@ -24,7 +24,11 @@ describe('rolemodel CLI', () => {
   });
   afterAll(async () => server?.stop());
 
-  it('plan prints SQL, apply converges and prints the matrix, verify exits 0', async () => {
+  it('plan prints SQL, apply converges, verify exits 0 with one line; the matrix only with --matrix', async () => {
+    // --detailed-exitcode: 2 while changes are pending (old: unknown option, exit 2 for every plan).
+    const pending = await run('plan', '--database-url', server.masterUrl(), '--spec', SPEC, '--detailed-exitcode');
+    expect(pending.code).toBe(2);
+    expect(pending.out).toMatch(/^-- plan: \d+ statements/);
     const plan = await run('plan', '--database-url', server.masterUrl(), '--spec', SPEC);
     expect(plan.code).toBe(0);
     expect(plan.out.split('\n')[0]).toMatch(/^-- plan: \d+ statements \(roles \d+, create database 1, database settings \d+, objects in "my-pg-db" \d+\)$/);
@@ -37,12 +41,25 @@ describe('rolemodel CLI', () => {
     expect(plan.out).toContain(`CREATE DATABASE "my-pg-db" OWNER "my_pg_owner" TEMPLATE template0 ENCODING 'UTF8' CONNECTION LIMIT 200;`);
     const apply = await run('apply', '--database-url', server.masterUrl(), '--spec', SPEC);
     expect(apply.code).toBe(0);
-    expect(apply.out).toMatch(/my_pg_firefighter_ro\s+yes\s+no\s+yes/);
-    expect(apply.out).toMatch(/apply: ran \d+ statements fixing \d+ findings; verified/);
+    expect(apply.out).toMatch(/^apply: ran \d+ statements fixing \d+ findings; verified$/);
+    // A clean verify is one line (old: the whole access matrix, then that line, on every run).
     const verify = await run('verify', '--database-url', server.masterUrl(), '--spec', SPEC);
-    expect(verify.code).toBe(0);
-    expect(verify.out).toContain('matches the spec');
+    expect(verify).toMatchObject({ code: 0, err: '' });
+    expect(verify.out).toMatch(/^verify: postgresql:\/\/postgres@[^ ]+ matches the spec$/);
+    const matrix = await run('verify', '--database-url', server.masterUrl(), '--spec', SPEC, '--matrix');
+    expect(matrix.out).toMatch(/my_pg_firefighter_ro\s+yes\s+no\s+yes/);
+    expect(matrix.out).toContain('matches the spec');
+    expect((await run('apply', '--database-url', server.masterUrl(), '--spec', SPEC, '--matrix')).out).toMatch(/my_pg_firefighter_ro\s+yes\s+no\s+yes/);
     expect((await run('plan', '--database-url', server.masterUrl(), '--spec', SPEC)).out).toBe('-- nothing to do: the server matches the spec');
+    expect(await run('plan', '--database-url', server.masterUrl(), '--spec', SPEC, '--detailed-exitcode')).toMatchObject({ code: 0, out: '-- nothing to do: the server matches the spec' });
+  });
+
+  it('plan --detailed-exitcode: invalid input and errors exit 1, never 2 (which means changes pending)', async () => {
+    expect((await run('plan', '--detailed-exitcode', '--spec', SPEC)).code).toBe(1);
+    expect((await run('plan', '--detailed-exitcode', '--database-url', server.masterUrl(), '--spec', '/nonexistent.json')).code).toBe(1);
+    const unreachable = await run('plan', '--detailed-exitcode', '--database-url', 'postgres://postgres@127.0.0.1:1/postgres', '--spec', SPEC, '--connect-timeout', '2');
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.err).toContain('cannot connect');
   });
 
   it('verify exits 2 and prints each finding on drift; plan shows the fix; --json is parseable', async () => {
@@ -61,7 +78,12 @@ describe('rolemodel CLI', () => {
   it.each([
     [['verify', '--spec', SPEC], '--database-url is required'],
     [['verify', '--database-url', 'postgres://x@h/db'], '--spec is required'],
-    [['drop', '--database-url', 'postgres://x@h/db', '--spec', SPEC], 'unknown command "drop"; use plan, apply or verify'],
+    [['drop', '--database-url', 'postgres://x@h/db', '--spec', SPEC], 'unknown command "drop"; use plan, apply, verify'],
+    [['aply', '--database-url', 'postgres://x@h/db', '--spec', SPEC], 'unknown command "aply" (did you mean "apply"?)'],
+    [['verify', '--database-url', 'postgres://x@h/db', '--spec', SPEC, '--matirx'], 'unknown flag --matirx (did you mean --matrix?)'],
+    [['plan', '--database-url', 'postgres://x@h/db', '--spec', SPEC, '--detailed-exitcodes'], 'unknown flag --detailed-exitcodes (did you mean --detailed-exitcode?)'],
+    [['plan', '--database-url', 'postgres://x@h/db', '--spec', SPEC, '--jsn'], 'unknown flag --jsn (did you mean --json?)'],
+    [['verify', '--database-url', 'postgres://x@h/db', '--spec', SPEC, 'extra'], 'unexpected argument "extra"'],
     [['verify', '--database-url', 'not a url', '--spec', SPEC], '--database-url is not a URL'],
     [['verify', '--database-url', 'postgres://x@h/db', '--spec', '/nonexistent.json'], 'cannot read spec /nonexistent.json: ENOENT'],
     [['verify', '--database-url', 'postgres://x@h/db', '--spec', SPEC, '--connect-timeout', 'NaN'], '--connect-timeout must be 1 to 300 seconds, got "NaN"'],
@@ -71,11 +93,19 @@ describe('rolemodel CLI', () => {
     expect(r.err).toContain(message);
   });
 
-  it('--help and --version print to stdout and exit 0', async () => {
+  it('--help and --version print to stdout and exit 0; each command has its own help', async () => {
     const help = await run('--help');
     expect(help).toMatchObject({ code: 0, err: '' });
     expect(help.out).toContain('usage: rolemodel plan|apply|verify');
     expect(help.out).toContain('exit codes: 0 matches (or was made to match), 2 drift or invalid input, 1 error');
+    for (const command of ['plan', 'apply', 'verify', 'init']) {
+      const own = await run(command, '--help');
+      expect(own).toMatchObject({ code: 0, err: '' });
+      expect(own.out).toMatch(new RegExp(`^usage: rolemodel ${command} `));
+      expect((await run('help', command)).out).toBe(own.out);
+    }
+    expect((await run('plan', '--help')).out).toContain('--detailed-exitcode');
+    expect((await run('verify', '--help')).out).toContain('--matrix');
     const version = await run('--version');
     expect(version).toMatchObject({ code: 0, err: '' });
     expect(version.out).toMatch(/^rolemodel \d+\.\d+\.\d+/);

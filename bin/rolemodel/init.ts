@@ -3,16 +3,18 @@
 // file; an existing one is never overwritten), the reasons for each choice to stderr. Changes nothing.
 // Exit codes: 0 written, 2 invalid input (usage, no such database, an existing --out file), 1 failure.
 import { existsSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { CLUSTER_ID } from '../lib/spec/identifier-rules.js';
-import { clusterIdFor, clusterIdProblem, initSpec, InitError } from '../lib/model/init-spec.js';
-import { parseSpec, SpecError } from '../lib/spec/validate.js';
-import type { ConnectionOptions } from '../lib/postgres/connection.js';
-import { inspectForInit } from '../lib/postgres/init.js';
-import { TlsRefusal } from '../lib/postgres/tls.js';
-import { checkDatabaseUrl, connectTimeoutMs, secureConnection, UsageError } from './rolemodel-connection.js';
+import { CLUSTER_ID } from '../../lib/spec/identifier-rules.js';
+import { clusterIdFor, clusterIdProblem, initSpec, InitError } from '../../lib/model/init-spec.js';
+import { parseSpec, SpecError } from '../../lib/spec/validate.js';
+import type { ConnectionOptions } from '../../lib/postgres/connection.js';
+import { inspectForInit } from '../../lib/postgres/init.js';
+import { TlsRefusal } from '../../lib/postgres/tls.js';
+import { printable } from '../../lib/spec/text-rules.js';
+import { checkDatabaseUrl, connectTimeoutMs, secureConnection, UsageError } from './connection.js';
+import { CONNECTION_FLAGS, noPositionals, parseFlags } from './flags.js';
+import type { CliIo, Command } from './io.js';
 
-export const INIT_USAGE = `usage: rolemodel init --database-url URL --database NAME [--cluster ID] [--out FILE] [--connect-timeout SECONDS]
+const USAGE = `usage: rolemodel init --database-url URL --database NAME [--cluster ID] [--out FILE] [--connect-timeout SECONDS]
                  [--insecure-skip-tls-verify]
 
   writes a starting spec for an existing database: its schemas (all but public, db_admin and the system's),
@@ -22,20 +24,20 @@ export const INIT_USAGE = `usage: rolemodel init --database-url URL --database N
   --cluster  the Aurora cluster id (default: from an Aurora cluster endpoint, else the database name)
   --out      write to this new file instead of stdout (an existing file is never overwritten)`;
 
-export async function initMain(argv: string[], out: (line: string) => void, err: (line: string) => void, env: NodeJS.ProcessEnv): Promise<number> {
+const FLAGS = { ...CONNECTION_FLAGS, database: { type: 'string', multiple: true }, cluster: { type: 'string' }, out: { type: 'string' } } as const;
+
+async function run(argv: string[], io: CliIo): Promise<number> {
+  const { env } = io;
+  const out = (line: string) => io.out(line);
+  const err = (line: string) => io.err(line);
   let values;
   let timeoutMs: number;
   try {
-    values = parseArgs({
-      args: argv, allowPositionals: false,
-      options: {
-        'database-url': { type: 'string' }, database: { type: 'string', multiple: true }, cluster: { type: 'string' }, out: { type: 'string' },
-        'connect-timeout': { type: 'string', default: '10' }, 'insecure-skip-tls-verify': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }).values;
+    const parsed = parseFlags(argv, FLAGS);
+    values = parsed.values;
+    noPositionals(parsed.positionals);
     if (values.help) {
-      out(INIT_USAGE);
+      out(USAGE);
       return 0;
     }
     if (!values['database-url']) throw new UsageError('--database-url is required');
@@ -46,8 +48,8 @@ export async function initMain(argv: string[], out: (line: string) => void, err:
     if (values.cluster !== undefined && !CLUSTER_ID.test(values.cluster)) throw new UsageError(`--cluster must be an Aurora cluster identifier (a letter, then letters, digits or hyphens), got ${JSON.stringify(values.cluster)}`);
     checkDatabaseUrl(values['database-url']);
   } catch (error) {
-    err(`rolemodel init: ${(error as Error).message}`);
-    err(INIT_USAGE);
+    err(`rolemodel init: ${printable((error as Error).message)}`);
+    err(USAGE);
     return 2;
   }
   const database = values.database[0] ?? '';
@@ -72,7 +74,7 @@ export async function initMain(argv: string[], out: (line: string) => void, err:
     parseSpec(spec);
     const text = `${JSON.stringify(spec, null, 2)}\n`;
     err(`rolemodel init: cluster "${cluster}" (from ${from})`);
-    for (const n of notes) err(`rolemodel init: ${n}`);
+    for (const n of notes) err(`rolemodel init: ${printable(n)}`);
     if (values.out) {
       writeFileSync(values.out, text, { flag: 'wx' });
       err(`rolemodel init: wrote ${values.out}; next: rolemodel plan --database-url URL --spec ${values.out}`);
@@ -91,7 +93,9 @@ export async function initMain(argv: string[], out: (line: string) => void, err:
       err(`rolemodel init: the spec written from "${database}" does not validate; fix these by hand or report it:\n${error.message}`);
       return 1;
     }
-    err(`rolemodel init: ${(error as Error).message}`);
+    err(`rolemodel init: ${printable((error as Error).message)}`);
     return 1;
   }
 }
+
+export const init: Command = { name: 'init', summary: 'write a starting spec from an existing database; changes nothing', usage: USAGE, run };

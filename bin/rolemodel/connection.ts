@@ -1,8 +1,8 @@
 // What `rolemodel plan|apply|verify` and `rolemodel init` share before they connect: the --connect-timeout
 // and --database-url checks and the TLS decision (lib/postgres/tls.ts), so both follow one rule.
-import type { ConnectionOptions } from '../lib/postgres/connection.js';
-import { loadRdsCa } from '../lib/postgres/rds-ca.js';
-import { decideTls, pgSsl, tlsRequestFromUrl } from '../lib/postgres/tls.js';
+import type { ConnectionOptions } from '../../lib/postgres/connection.js';
+import { loadRdsCa } from '../../lib/postgres/rds-ca.js';
+import { decideTls, pgSsl, tlsRequestFromUrl } from '../../lib/postgres/tls.js';
 
 /** Invalid command-line input: the caller prints the message and its usage and exits 2. */
 export class UsageError extends Error {}

@@ -1,0 +1,55 @@
+// rolemodel apply: converges the server to the spec, then verifies it. Warnings first, one summary line
+// last; the access matrix only with --matrix.
+import { applyRoleModel } from '../../lib/postgres/engine.js';
+import { printable } from '../../lib/spec/text-rules.js';
+import { noPositionals, parseFlags } from './flags.js';
+import type { CliIo, Command } from './io.js';
+import { prepareTarget, runFailure, setupFailure, TARGET_FLAGS, TARGET_USAGE, type Target } from './target.js';
+
+const FLAGS = {
+  ...TARGET_FLAGS,
+  matrix: { type: 'boolean', default: false },
+} as const;
+
+const USAGE = `usage: rolemodel apply --database-url URL --spec FILE [--database NAME]... [--matrix] [--json]
+                       [--connect-timeout SECONDS] [--insecure-skip-tls-verify]
+
+  converges the server to the spec (what plan prints), then verifies it; fails with the findings if anything
+  still differs. Unmanaged logins it cuts off are named first, as warning lines
+${TARGET_USAGE}
+  --matrix         also print the effective-access matrix (role by schema) the verification saw
+
+exit codes: 0 matches (or was made to match), 2 invalid input (a spec naming roles it may not manage
+included; nothing changed), 1 error`;
+
+async function run(argv: string[], io: CliIo): Promise<number> {
+  let values;
+  let target: Target;
+  try {
+    const parsed = parseFlags(argv, FLAGS);
+    values = parsed.values;
+    if (values.help) {
+      io.out(USAGE);
+      return 0;
+    }
+    noPositionals(parsed.positionals);
+    target = await prepareTarget(values, io);
+  } catch (error) {
+    return setupFailure(error, USAGE, io);
+  }
+  try {
+    const result = await applyRoleModel(target.spec, target.connection, target.databases ? { databases: target.databases } : {});
+    if (values.json) {
+      io.out(JSON.stringify({ ok: true, steps: result.steps, fixed: result.fixed, warnings: result.warnings, statementsSent: result.statementsSent }, null, 2));
+      return 0;
+    }
+    for (const w of result.warnings) io.out(`warning: ${printable(w.message)}`);
+    if (values.matrix) io.out(`${result.matrix}\n`);
+    io.out(result.steps.length === 0 ? 'apply: nothing to do, the server already matched the spec' : `apply: ran ${result.steps.length} statements fixing ${result.fixed.length} findings; verified`);
+    return 0;
+  } catch (error) {
+    return runFailure(error, io, values.json);
+  }
+}
+
+export const apply: Command = { name: 'apply', summary: 'converge the server to the spec, then verify it', usage: USAGE, run };
