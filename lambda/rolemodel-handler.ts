@@ -9,6 +9,7 @@ import pg from 'pg';
 import { parseRoleModelProperties, roleModelPhysicalId, type RoleModelRequest } from '../lib/spec/custom-resource-contract.js';
 import { applyRoleModel, VerificationError, type ConnectionOptions, type Finding } from '../lib/postgres/engine.js';
 import { retireDatabaseRoles } from '../lib/postgres/retire.js';
+import { printable } from '../lib/spec/text-rules.js';
 
 export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -107,7 +108,7 @@ export function createRoleModelHandler(config: HandlerConfig): (event: CloudForm
 }
 
 export function describeFindings(database: string, findings: readonly Finding[]): string {
-  const shown = findings.slice(0, MAX_FINDINGS_IN_ERROR).map((f) => `  - [${f.code}] ${f.message.slice(0, 200)}`);
+  const shown = findings.slice(0, MAX_FINDINGS_IN_ERROR).map((f) => `  - [${f.code}] ${printable(f.message).slice(0, 200)}`);
   const more = findings.length > MAX_FINDINGS_IN_ERROR ? [`  ... and ${findings.length - MAX_FINDINGS_IN_ERROR} more in the handler's log`] : [];
   return [`role model for database "${database}" does not match the spec after apply (${findings.length} findings):`, ...shown, ...more].join('\n');
 }

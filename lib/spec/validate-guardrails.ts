@@ -1,6 +1,7 @@
 // Validation of a role's guardrails (session settings): timeouts that really bound a session, and a search_path
 // of the database's own schemas.
 import { Checker, describe, join } from './spec-checker.js';
+import { didYouMean } from './suggest.js';
 
 const DURATION = /^([0-9]{1,9})(us|ms|s|min|h|d)?$/;
 /** Milliseconds per unit; a bare number is milliseconds for every timeout we set. */
@@ -42,6 +43,6 @@ export function checkGuardrails(c: Checker, value: unknown, path: string): void 
 /** Each searchPath entry (at `path`) must be public or one of the database's own schemas. */
 export function checkSearchPathSchemas(searchPath: readonly string[] | undefined, schemas: readonly string[], path: string, fail: (path: string, message: string) => void): void {
   searchPath?.forEach((s, j) => {
-    if (s !== 'public' && !schemas.includes(s)) fail(`${path}[${j}]`, `schema "${s}" is not one of this database's schemas (${schemas.join(', ')})`);
+    if (s !== 'public' && !schemas.includes(s)) fail(`${path}[${j}]`, `schema "${s}" is not one of this database's schemas (${schemas.join(', ')})${didYouMean(s, schemas)}`);
   });
 }

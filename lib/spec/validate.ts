@@ -129,6 +129,9 @@ export function parseSpec(input: unknown): RoleModelSpec {
   const c = new Checker();
   const root = c.object(input, '', ['$schema', 'cluster', 'firefighterLogins', 'firefighterMinutesPerIncident', 'admin', 'passwordBroker', 'verifier', 'databases'], ['cluster', 'admin', 'passwordBroker', 'databases']);
   if (!root) throw new SpecError(c.issues);
+  if (root.$schema !== undefined && (typeof root.$schema !== 'string' || root.$schema.length === 0 || root.$schema.length > 2048)) {
+    c.fail('$schema', `must be the URL or path of a JSON Schema, got ${describe(root.$schema)}`);
+  }
   checkPerPerson(c, root);
   if (root.cluster !== undefined && (typeof root.cluster !== 'string' || !CLUSTER_ID.test(root.cluster))) {
     c.fail('cluster', `must be an Aurora cluster identifier (a letter, then letters, digits or hyphens, at most 63), got ${describe(root.cluster)}`);

@@ -35,7 +35,16 @@ describe('parseSpec', () => {
     ['duplicate schema', (s) => s.databases[0].schemas.push('my-pg-db-schema'), 'databases[0].schemas[1]: duplicate schema "my-pg-db-schema"'],
     ['admin with rds_iam', (s) => (s.admin.iam = true), 'admin.iam: the master is a member of the admin role, so rds_iam on it would make Aurora refuse the master\'s password (PostgreSQL 15: membership is inheritance). Remove "iam"; log in as the admin with a password from a secret'],
     ['firefighter with rds_iam', (s) => (s.databases[0].roles.firefighterRw.iam = true), 'databases[0].roles.firefighterRw.iam: firefighter roles log in with a temporary password; rds_iam would bypass its expiry. Remove "iam"'],
-    ['unknown key at the root', (s) => (s.clusterName = 'x'), 'clusterName: unknown key; allowed keys are $schema, cluster, firefighterLogins, firefighterMinutesPerIncident, admin, passwordBroker, verifier, databases'],
+    ['unknown key at the root', (s) => (s.clusterName = 'x'), 'clusterName: unknown key (did you mean "cluster"?); allowed keys are $schema, cluster, firefighterLogins, firefighterMinutesPerIncident, admin, passwordBroker, verifier, databases'],
+    // "Did you mean" (issue 19.7; old: the key or value was named with no suggestion).
+    ['a key one letter off', (s) => (s.firefighterLogin = 'per-person'), 'firefighterLogin: unknown key (did you mean "firefighterLogins"?)'],
+    ['a key in another case', (s) => (s.databases[0].roles.app.ConnectionLimit = 3), 'databases[0].roles.app.ConnectionLimit: unknown key (did you mean "connectionLimit"?)'],
+    ['a key in snake case', (s) => (s.databases[0].roles.app.guardrails.statement_timeout = '1s'), 'statement_timeout: unknown key (did you mean "statementTimeout"?)'],
+    ['a slot name misspelt', (s) => ((s.databases[0].roles.firefighterRO = s.databases[0].roles.firefighterRo), delete s.databases[0].roles.firefighterRo), 'databases[0].roles.firefighterRO: unknown key (did you mean "firefighterRo"?)'],
+    ['a value one letter off', (s) => (s.firefighterLogins = 'per_person'), 'firefighterLogins: must be "shared" or "per-person", got "per_person" (did you mean "per-person"?)'],
+    ['a profile misspelt', (s) => (s.databases[0].extraRoles = [{ name: 'x_reader', profile: 'reed', iam: true }]), 'databases[0].extraRoles[0].profile: unknown profile "reed" (did you mean "read"?)'],
+    ['a search_path schema misspelt', (s) => (s.databases[0].roles.app.guardrails.searchPath = ['my-pg-db-shema']), 'schema "my-pg-db-shema" is not one of this database\'s schemas (my-pg-db-schema) (did you mean "my-pg-db-schema"?)'],
+    ['$schema must be a string', (s) => (s.$schema = 42), '$schema: must be the URL or path of a JSON Schema, got number 42'],
     ['verifier with a bad name', (s) => (s.verifier = { name: 'bad\u0000name', iam: 'yes' }), 'verifier.iam: must be true or false'],
     ['verifier sharing a name', (s) => (s.verifier = { name: 'my_pg_app' }), 'databases[0].roles.app.name: role "my_pg_app" is already used by verifier.name'],
     ['unknown key deep down', (s) => (s.databases[0].roles.app.guardrails.statement_timeout = '1s'), 'databases[0].roles.app.guardrails.statement_timeout: unknown key'],
@@ -81,6 +90,12 @@ describe('parseSpec', () => {
       s.extra = 1;
     });
     expect(issues).toHaveLength(3);
+  });
+
+  it('suggests nothing when nothing is close', () => {
+    expect(issuesOf((s) => (s.zzz = 1)).join('\n')).toContain('zzz: unknown key; allowed keys are');
+    expect(issuesOf((s) => (s.firefighterLogins = 'everyone')).join('\n')).toContain('got "everyone"');
+    expect(issuesOf((s) => (s.firefighterLogins = 'everyone')).join('\n')).not.toContain('did you mean');
   });
 
   it('rejects what is not an object', () => {
