@@ -6,9 +6,10 @@ import { apply } from './apply.js';
 import { init } from './init.js';
 import type { CliIo, Command } from './io.js';
 import { plan } from './plan.js';
+import { retire } from './retire.js';
 import { verify } from './verify.js';
 
-export const COMMANDS: ReadonlyMap<string, Command> = new Map([plan, apply, verify, init].map((c) => [c.name, c]));
+export const COMMANDS: ReadonlyMap<string, Command> = new Map([plan, apply, verify, retire, init].map((c) => [c.name, c]));
 
 const names = [...COMMANDS.keys()];
 

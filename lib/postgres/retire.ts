@@ -46,7 +46,7 @@ export function databaseRoleNames(spec: RoleModelSpec, database: string): string
   return [...(db.extraRoles ?? []).map((x) => x.name), ...[...LOGIN_ROLE_SLOTS].reverse().map((slot) => db.roles[slot].name), db.roles.owner.name];
 }
 
-async function withClient<T>(options: ConnectionOptions, database: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+export async function withClient<T>(options: ConnectionOptions, database: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = await connect(options, database);
   try {
     return await work(client);
@@ -60,7 +60,7 @@ export async function retireDatabaseRoles(spec: RoleModelSpec, database: string,
   return withRoleModelLock(connection, () => retireUnlocked(spec, database, connection, options));
 }
 
-interface Candidate {
+export interface Candidate {
   readonly role: string;
   readonly login: boolean;
   readonly member: boolean;
@@ -69,7 +69,7 @@ interface Candidate {
 }
 
 /** Which of the database's roles retire may touch: only those this spec's engine created for this database. */
-async function candidates(client: pg.Client, spec: RoleModelSpec, database: string, wanted: readonly string[]): Promise<{ ours: Candidate[]; kept: KeptRole[] }> {
+export async function candidates(client: pg.Client, spec: RoleModelSpec, database: string, wanted: readonly string[]): Promise<{ ours: Candidate[]; kept: KeptRole[] }> {
   const { rows } = await client.query<{ role: string; comment: string | null; login: boolean; member: boolean }>(
     `SELECT r.rolname AS role, pg_catalog.shobj_description(r.oid, 'pg_authid') AS comment, r.rolcanlogin AS login,
             pg_catalog.pg_has_role(current_user, r.oid, 'USAGE') AS member
@@ -95,7 +95,7 @@ async function candidates(client: pg.Client, spec: RoleModelSpec, database: stri
  * The per-person logins of the given firefighter groups: named `<group>_<6 hex>` and made members by the spec's
  * admin role (the grantor db_admin records), so a look-alike someone else granted is not one of them.
  */
-async function perPersonLogins(client: pg.Client, spec: RoleModelSpec, groups: readonly string[]): Promise<Candidate[]> {
+export async function perPersonLogins(client: pg.Client, spec: RoleModelSpec, groups: readonly string[]): Promise<Candidate[]> {
   if (groups.length === 0) return [];
   const { rows } = await client.query<{ role: string; group: string; login: boolean; member: boolean }>(
     `SELECT r.rolname AS role, g.rolname AS "group", r.rolcanlogin AS login, pg_catalog.pg_has_role(current_user, r.oid, 'USAGE') AS member
@@ -125,8 +125,13 @@ async function asCreator(client: pg.Client, spec: RoleModelSpec, c: Pick<Candida
   }
 }
 
+/** Why a role that owns or holds something outside the spec's databases stays. */
+export function usedElsewhere(what: readonly string[]): string {
+  return `it owns or holds privileges outside this spec's databases (${what.join(', ')}); reassign or revoke them, then drop the role yourself`;
+}
+
 /** Roles that own something, or hold a privilege, outside the spec's databases: retire leaves them in place. */
-async function blockedOutside(client: pg.Client, roles: readonly string[], specDatabases: readonly string[]): Promise<Map<string, string[]>> {
+export async function blockedOutside(client: pg.Client, roles: readonly string[], specDatabases: readonly string[]): Promise<Map<string, string[]>> {
   // pg_shdepend: dbid is the database of the object, 0 for shared objects (a database, a tablespace, ...).
   const { rows } = await client.query<{ role: string; what: string }>(
     `SELECT DISTINCT r.rolname AS role,
@@ -169,7 +174,7 @@ async function retireUnlocked(spec: RoleModelSpec, database: string, connection:
       const elsewhere = outside.get(c.role);
       if (elsewhere) {
         // REASSIGN/DROP OWNED would also change those; the role stays (NOLOGIN) for a human to sort out.
-        kept.push({ role: c.role, reason: `it owns or holds privileges outside this spec's databases (${elsewhere.join(', ')}); reassign or revoke them, then drop the role yourself` });
+        kept.push({ role: c.role, reason: usedElsewhere(elsewhere) });
         continue;
       }
       roles.push(c.role);

@@ -78,7 +78,7 @@ describe('rolemodel CLI', () => {
   it.each([
     [['verify', '--spec', SPEC], '--database-url is required'],
     [['verify', '--database-url', 'postgres://x@h/db'], '--spec is required'],
-    [['drop', '--database-url', 'postgres://x@h/db', '--spec', SPEC], 'unknown command "drop"; use plan, apply, verify'],
+    [['drop', '--database-url', 'postgres://x@h/db', '--spec', SPEC], 'unknown command "drop"; use plan, apply, verify, retire, init'],
     [['aply', '--database-url', 'postgres://x@h/db', '--spec', SPEC], 'unknown command "aply" (did you mean "apply"?)'],
     [['verify', '--database-url', 'postgres://x@h/db', '--spec', SPEC, '--matirx'], 'unknown flag --matirx (did you mean --matrix?)'],
     [['plan', '--database-url', 'postgres://x@h/db', '--spec', SPEC, '--detailed-exitcodes'], 'unknown flag --detailed-exitcodes (did you mean --detailed-exitcode?)'],
@@ -98,7 +98,7 @@ describe('rolemodel CLI', () => {
     expect(help).toMatchObject({ code: 0, err: '' });
     expect(help.out).toContain('usage: rolemodel plan|apply|verify');
     expect(help.out).toContain('exit codes: 0 matches (or was made to match), 2 drift or invalid input, 1 error');
-    for (const command of ['plan', 'apply', 'verify', 'init']) {
+    for (const command of ['plan', 'apply', 'verify', 'retire', 'init']) {
       const own = await run(command, '--help');
       expect(own).toMatchObject({ code: 0, err: '' });
       expect(own.out).toMatch(new RegExp(`^usage: rolemodel ${command} `));
