@@ -10,6 +10,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, type IDependable } from 'constructs';
 import { ROLE_MODEL_RESOURCE_TYPE, roleModelProperties } from '../spec/custom-resource-contract.js';
 import { grantConnectProblem } from '../model/iam-logins.js';
+import { resolveModel } from '../model/model.js';
 import type { RoleModelSpec } from '../spec/spec.js';
 import { parseSpec } from '../spec/validate.js';
 import { bundleDir, LAMBDA_RUNTIME_CA_FILE } from './bundles.js';
@@ -179,7 +180,7 @@ export class RoleModel extends Construct implements ec2.IConnectable {
    * `arn:aws:rds-db:<region>:<account>:dbuser:<cluster resource id>/<role>`; any other role is refused at synth time.
    */
   grantConnect(grantee: iam.IGrantable, role: string): iam.Grant {
-    const problem = grantConnectProblem(this.spec, role);
+    const problem = grantConnectProblem(resolveModel(this.spec), role);
     if (problem) throw validationError(`grantConnect: ${problem}`, this);
     return this.cluster.grantConnect(grantee, role);
   }

@@ -1,7 +1,7 @@
 // Cluster-wide part of the plan: roles and their adoption here; memberships (diff-memberships.ts), databases and
 // their ACLs (diff-cluster-database.ts) and role settings (diff-settings.ts) in their own files.
 import type { ClusterFacts, RoleFacts } from './facts.js';
-import { managedRoles, type ManagedRole, type RoleAttributes } from '../model/model.js';
+import type { ManagedRole, RoleAttributes, RoleModel } from '../model/model.js';
 import { diffClusterDatabase } from './checks/diff-cluster-database.js';
 import { diffExtraRoleMembers } from './checks/diff-extra-roles.js';
 import { diffMemberships } from './checks/diff-memberships.js';
@@ -10,7 +10,6 @@ import { EXPIRED } from './checks/diff-passwords.js';
 import { diffSettings } from './checks/diff-settings.js';
 import type { DiffResult, Finding, Step } from '../plan/plan-types.js';
 import { claimRoles, markFor, renderMark, RoleClaimError } from '../model/role-mark.js';
-import type { RoleModelSpec } from '../spec/spec.js';
 import { quoteIdent, quoteLiteral } from '../plan/sql-text.js';
 
 export { parseSearchPath } from './checks/diff-settings.js';
@@ -59,18 +58,18 @@ function attributeDifferences(want: ManagedRole, have: RoleFacts): string[] {
  * before planning anything, when the spec names a role it did not create (and does not adopt) or another
  * spec's role.
  */
-export function diffCluster(spec: RoleModelSpec, facts: ClusterFacts): DiffResult {
+export function diffCluster(model: RoleModel, facts: ClusterFacts): DiffResult {
   const findings: Finding[] = [];
   const steps: Step[] = [];
   const v16 = majorOf(facts) >= 16;
-  const roles = managedRoles(spec);
+  const roles = model.managed;
 
   if (roles.some((r) => r.iam) && !facts.existingRoles.includes('rds_iam')) {
     throw new Error('role rds_iam does not exist: this server is not Aurora/RDS; create it (NOLOGIN) to emulate IAM authentication locally, or set "iam": false in the spec');
   }
 
   const comments = new Map((facts.roleComments ?? []).map((c) => [c.name, c.comment]));
-  const claims = claimRoles(spec, new Map(facts.roles.map((r) => [r.name, comments.get(r.name) ?? null])));
+  const claims = claimRoles(model, new Map(facts.roles.map((r) => [r.name, comments.get(r.name) ?? null])));
   const refused = claims.flatMap((c) => (c.kind === 'refuse' ? [c.reason] : []));
   if (refused.length > 0) throw new RoleClaimError(refused);
   const adopting = new Set(claims.filter((c) => c.kind === 'adopt').map((c) => c.role.name));
@@ -78,7 +77,7 @@ export function diffCluster(spec: RoleModelSpec, facts: ClusterFacts): DiffResul
   const adoptChanges = new Map<string, string[]>([...adopting].map((name) => [name, []]));
   const note = (role: string, change: string) => adoptChanges.get(role)?.push(change);
   const why = (role: string, reason: string) => (adopting.has(role) ? `adopt ${role}: ${reason}` : reason);
-  const mark = (role: ManagedRole) => `COMMENT ON ROLE ${quoteIdent(role.name)} IS ${quoteLiteral(renderMark(markFor(spec, role)))}`;
+  const mark = (role: ManagedRole) => `COMMENT ON ROLE ${quoteIdent(role.name)} IS ${quoteLiteral(renderMark(markFor(model, role)))}`;
 
   for (const want of roles) {
     const have = facts.roles.find((r) => r.name === want.name);
@@ -92,7 +91,7 @@ export function diffCluster(spec: RoleModelSpec, facts: ClusterFacts): DiffResul
     }
     const claim = claims.find((c) => c.role.name === want.name);
     if (claim?.kind === 'remark') {
-      findings.push({ code: 'role-mark', subject: want.name, message: `${want.name} is marked for other databases of this cluster's role model; expected ${renderMark(markFor(spec, want))}` });
+      findings.push({ code: 'role-mark', subject: want.name, message: `${want.name} is marked for other databases of this cluster's role model; expected ${renderMark(markFor(model, want))}` });
       steps.push({ phase: 'roles', sql: mark(want), reason: 'record the databases this role serves' });
     }
     const diffs = attributeDifferences(want, have);
@@ -108,17 +107,17 @@ export function diffCluster(spec: RoleModelSpec, facts: ClusterFacts): DiffResul
     }
   }
 
-  diffMemberships(spec, facts, roles, v16, { note, why }, findings, steps);
+  diffMemberships(model, facts, roles, v16, { note, why }, findings, steps);
 
-  const extra = diffExtraRoleMembers(spec, facts);
+  const extra = diffExtraRoleMembers(model, facts);
   findings.push(...extra.findings);
   steps.push(...extra.steps);
-  const unmanaged = diffUnmanagedMembers(spec, facts);
+  const unmanaged = diffUnmanagedMembers(model, facts);
   findings.push(...unmanaged.findings);
   steps.push(...unmanaged.steps);
 
-  for (const db of spec.databases) diffClusterDatabase(spec, db, facts, v16, findings, steps);
-  diffSettings(spec, facts, findings, steps);
+  for (const db of model.databases) diffClusterDatabase(model, db, facts, v16, findings, steps);
+  diffSettings(model, facts, findings, steps);
 
   // Adoption first in the plan, with everything it changes spelled out.
   const adoptSteps: Step[] = [];

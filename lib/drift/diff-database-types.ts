@@ -1,11 +1,11 @@
 // What the per-database planner (lib/drift/diff-database.ts) and its parts share: the input, and the two callbacks
 // each part reports through (a step to run, a finding about the database).
 import type { DatabaseObjectFacts } from './facts.js';
-import type { DatabaseSpec, RoleModelSpec } from '../spec/spec.js';
+import type { RoleModel, DatabaseModel } from '../model/model.js';
 
 export interface DatabaseDiffInput {
-  readonly spec: RoleModelSpec;
-  readonly db: DatabaseSpec;
+  readonly model: RoleModel;
+  readonly db: DatabaseModel;
   readonly major: number;
   /** undefined when the database does not exist yet: plan as for an empty database. */
   readonly facts: DatabaseObjectFacts | undefined;

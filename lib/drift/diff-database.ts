@@ -13,9 +13,8 @@ import { diffFirefighterPasswords } from './checks/diff-passwords.js';
 import { accessDrift, privilegeNamesOf } from './checks/privilege-names.js';
 import type { DatabaseObjectFacts } from './facts.js';
 import type { MisownedObject, ObjectAccessFacts } from './object-facts.js';
-import { checkedRoles, OBJECT_GRANTS } from '../model/model.js';
+import { OBJECT_GRANTS, type DatabaseModel } from '../model/model.js';
 import { nameList, type DiffResult, type Finding, type Step } from '../plan/plan-types.js';
-import type { DatabaseSpec } from '../spec/spec.js';
 import { quoteIdent, quoteIdents } from '../plan/sql-text.js';
 import { objectName } from './checks/object-name.js';
 
@@ -23,7 +22,7 @@ export type { DatabaseDiffInput } from './diff-database-types.js';
 
 const CLASS_SQL = { tables: 'TABLES', sequences: 'SEQUENCES', routines: 'ROUTINES' } as const;
 
-export function emptyDatabaseFacts(db: DatabaseSpec): DatabaseObjectFacts {
+export function emptyDatabaseFacts(db: DatabaseModel): DatabaseObjectFacts {
   return {
     database: db.name,
     schemas: [],
@@ -40,22 +39,22 @@ export function emptyDatabaseFacts(db: DatabaseSpec): DatabaseObjectFacts {
 }
 
 export function diffDatabase(input: DatabaseDiffInput): DiffResult {
-  const { spec, db, major } = input;
+  const { model, db, major } = input;
   const facts = input.facts ?? emptyDatabaseFacts(db);
   const findings: Finding[] = [];
   const steps: Step[] = [];
   const owner = db.roles.owner.name;
-  const admin = spec.admin.name;
-  const broker = spec.passwordBroker.name;
+  const admin = model.admin.name;
+  const broker = model.passwordBroker.name;
   const database = db.name;
   const add = (runAs: string | undefined, sql: string, reason: string) => steps.push({ phase: 'database-objects', database, ...(runAs ? { runAs } : {}), sql, reason });
   const find: Find = (code, subject, message, objects, about) => findings.push({ code, database, subject, message, ...(objects ? { objects } : {}), ...(about ? { roles: about } : {}) });
-  const roles = checkedRoles(spec, db);
+  const roles = db.checked;
   const usageRoles = roles.filter((r) => r.kind === 'app' || r.kind === 'firefighterRo' || r.kind === 'firefighterRw').map((r) => r.name);
 
   // 0. Grant options first (lib/drift/checks/diff-grant-options.ts): later REVOKEs fail on grants made from them.
   //    Those granted by the owner of an object handed to the owner role below follow the handover (step 2).
-  const options = facts.grantOptions ? diffGrantOptions(spec, db, facts.grantOptions) : undefined;
+  const options = facts.grantOptions ? diffGrantOptions(model, db, facts.grantOptions) : undefined;
   if (options) {
     findings.push(...options.findings);
     steps.push(...options.steps);
@@ -181,11 +180,11 @@ export function diffDatabase(input: DatabaseDiffInput): DiffResult {
 
   // 8. Column grants and grants outside the listed schemas (lib/drift/checks/diff-wide-privileges.ts).
   if (facts.wide) {
-    const wide = diffWidePrivileges(spec, db, facts.wide);
+    const wide = diffWidePrivileges(model, db, facts.wide);
     findings.push(...wide.findings);
     steps.push(...wide.steps);
     // USAGE on foreign servers and wrappers (lib/drift/checks/diff-foreign-servers.ts).
-    const foreign = diffForeignServers(spec, db, facts.wide.foreignGrants ?? []);
+    const foreign = diffForeignServers(model, db, facts.wide.foreignGrants ?? []);
     findings.push(...foreign.findings);
     steps.push(...foreign.steps);
     // Schemas and objects managed roles own outside the listed schemas: a manual step (lib/drift/checks/diff-owned-outside.ts).
@@ -194,7 +193,7 @@ export function diffDatabase(input: DatabaseDiffInput): DiffResult {
     steps.push(...outside.steps);
   }
   // 9. Firefighter passwords set outside the broker: expired last, after db_admin is in place.
-  const passwords = diffFirefighterPasswords(spec, db, facts.firefighterPasswords, new Set(facts.dbAdmin.firefighterRoles.map((r) => r.role)));
+  const passwords = diffFirefighterPasswords(model, db, facts.firefighterPasswords, new Set(facts.dbAdmin.firefighterRoles.map((r) => r.role)));
   findings.push(...passwords.findings);
   steps.push(...passwords.steps);
 
@@ -215,7 +214,7 @@ export function reassignStatements(objects: readonly MisownedObject[], owner: st
  * For plan and apply: a SECURITY DEFINER routine runs with its owner's privileges, so handing it from the master
  * (rds_superuser's privileges) to the owner role changes what it can do; say so before anything changes.
  */
-export function securityDefinerWarnings(db: DatabaseSpec, facts: Pick<DatabaseObjectFacts, 'misownedObjects'> | undefined): Finding[] {
+export function securityDefinerWarnings(db: DatabaseModel, facts: Pick<DatabaseObjectFacts, 'misownedObjects'> | undefined): Finding[] {
   const owner = db.roles.owner.name;
   return (facts?.misownedObjects ?? []).filter((o) => o.securityDefiner && o.owner !== undefined && o.owner !== owner).map((o) => {
     const name = objectName(o);

@@ -1,8 +1,7 @@
 // The effective-access matrix the verifier saw, rendered for people: one line per role and database.
 import type { ClusterFacts, DatabaseObjectFacts } from './facts.js';
 import type { ObjectAccessFacts } from './object-facts.js';
-import { checkedRoles } from '../model/model.js';
-import type { RoleModelSpec } from '../spec/spec.js';
+import type { RoleModel } from '../model/model.js';
 
 const LETTERS: Record<string, string> = {
   SELECT: 'S', INSERT: 'I', UPDATE: 'U', DELETE: 'D', TRUNCATE: 'T', REFERENCES: 'R', TRIGGER: 'G', MAINTAIN: 'M', USAGE: 'U', EXECUTE: 'X',
@@ -20,18 +19,18 @@ function cell(a: ObjectAccessFacts | undefined, privileges: readonly string[]): 
     .join('');
 }
 
-export function renderMatrix(spec: RoleModelSpec, cluster: ClusterFacts, databases: readonly DatabaseObjectFacts[], tablePrivileges: readonly string[]): string {
+export function renderMatrix(model: RoleModel, cluster: ClusterFacts, databases: readonly DatabaseObjectFacts[], tablePrivileges: readonly string[]): string {
   const lines: string[] = [];
   const yes = (b: boolean | null | undefined) => (b ? 'yes' : 'no');
   lines.push(`tables: ${tablePrivileges.map((p) => `${LETTERS[p]}=${p}`).join(' ')}; sequences: U=USAGE S=SELECT U=UPDATE; routines: X=EXECUTE`);
   lines.push('upper case = every object, lower case = some objects, - = none');
-  for (const db of spec.databases) {
+  for (const db of model.databases) {
     const facts = databases.find((d) => d.database === db.name);
     lines.push('');
     lines.push(`database "${db.name}" (owner ${db.roles.owner.name}; schemas ${db.schemas.map((s) => `"${s}"`).join(', ')})`);
     const header = ['role', 'login', 'iam', 'connect', 'schema', 'tables', 'sequences', 'routines', 'db_admin'];
     const rows: string[][] = [header];
-    for (const r of checkedRoles(spec, db)) {
+    for (const r of db.checked) {
       const role = cluster.roles.find((x) => x.name === r.name);
       const access = cluster.databaseAccess.find((x) => x.role === r.name && x.database === db.name);
       for (const schema of db.schemas) {

@@ -4,15 +4,15 @@
 // note naming what they need, never reported as drift.
 import type { DatabaseObjectFacts } from './facts.js';
 import type { Finding } from '../plan/plan-types.js';
-import type { RoleModelSpec } from '../spec/spec.js';
+import type { RoleModel } from '../model/model.js';
 
 /** Findings that come from what only admin may read or do; as the verifier they would be false drift. */
 const NEEDS_ADMIN = new Set(['db-admin-unverified', 'db-admin-allowlist', 'db-admin-login-policy']);
 
 export function asVerifier(
-  spec: RoleModelSpec, user: string, findings: readonly Finding[], databases: readonly DatabaseObjectFacts[], marker: string,
+  model: RoleModel, user: string, findings: readonly Finding[], databases: readonly DatabaseObjectFacts[], marker: string,
 ): { findings: Finding[]; notes: string[] } {
-  const admin = spec.admin.name;
+  const admin = model.admin.name;
   const notes = [`not checked as ${user}: db_admin's allowlist, per-person login policies and its functions and tables against sql/db_admin*.sql (they need SET ROLE ${admin} and CREATE in the database; run verify as the master for them)`];
   const unread = databases.filter((d) => d.firefighterPasswords?.auditUnreadable).map((d) => `"${d.database}"`);
   if (unread.length > 0) notes.push(`not checked as ${user}: firefighter passwords valid for less than the broker's 2 hours against its audit in ${unread.join(', ')} (needs SET ROLE ${admin}); passwords with no, an infinite or a longer validity are checked`);

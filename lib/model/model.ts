@@ -80,8 +80,14 @@ export function managedRoles(spec: RoleModelSpec): ManagedRole[] {
   return roles;
 }
 
+/** A role whose object access is checked in a database, with the privilege set it must hold there. */
+export interface CheckedRole {
+  readonly name: string;
+  readonly kind: keyof typeof OBJECT_GRANTS;
+}
+
 /** Roles whose object access is checked in a database: its own login roles and the broker. */
-export function checkedRoles(spec: RoleModelSpec, db: DatabaseSpec): { name: string; kind: keyof typeof OBJECT_GRANTS }[] {
+export function checkedRoles(spec: RoleModelSpec, db: DatabaseSpec): CheckedRole[] {
   return [
     { name: db.roles.migrator.name, kind: 'migrator' },
     { name: db.roles.app.name, kind: 'app' },
@@ -97,3 +103,38 @@ export function checkedRoles(spec: RoleModelSpec, db: DatabaseSpec): { name: str
 export function connectors(spec: RoleModelSpec, db: DatabaseSpec): string[] {
   return [spec.admin.name, db.roles.migrator.name, db.roles.app.name, db.roles.firefighterRo.name, db.roles.firefighterRw.name, spec.passwordBroker.name, ...(spec.verifier ? [spec.verifier.name] : []), ...(db.extraRoles ?? []).map((x) => x.name)];
 }
+
+/** One database of the model: its spec, with who is checked there and who may connect, derived once. */
+export interface DatabaseModel extends DatabaseSpec {
+  /** Roles whose object access is checked here (checkedRoles). */
+  readonly checked: readonly CheckedRole[];
+  /** Everyone who may CONNECT besides its owner and the applying master (connectors). */
+  readonly connectors: readonly string[];
+}
+
+/**
+ * The spec resolved once: what plan, apply, verify and every check take (spec -> model -> diff -> plan). It is
+ * the spec itself plus what is derived from it, so a check reads names from it as from the spec and never
+ * derives the managed roles again.
+ */
+export interface RoleModel extends RoleModelSpec {
+  readonly databases: readonly DatabaseModel[];
+  /** Every role the spec manages, cluster-level first (managedRoles). */
+  readonly managed: readonly ManagedRole[];
+  readonly managedNames: ReadonlySet<string>;
+  /** Per-person firefighter logins: the firefighter roles are NOLOGIN groups. */
+  readonly perPerson: boolean;
+}
+
+/** Resolves a validated spec (parseSpec) into the model. */
+export function resolveModel(spec: RoleModelSpec): RoleModel {
+  const managed = managedRoles(spec);
+  return {
+    ...spec,
+    databases: spec.databases.map((db) => ({ ...db, checked: checkedRoles(spec, db), connectors: connectors(spec, db) })),
+    managed,
+    managedNames: new Set(managed.map((r) => r.name)),
+    perPerson: isPerPerson(spec),
+  };
+}
+

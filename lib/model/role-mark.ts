@@ -8,7 +8,7 @@
 // adds a database keeps its admin). Anything else is another spec's role and is refused, both named.
 // Only PostgreSQL roles with CREATEROLE (and ADMIN OPTION on the role, 16+) can change a comment; a managed
 // login cannot mark or unmark itself.
-import { managedRoles, type ManagedRole } from './model.js';
+import type { ManagedRole, RoleModel } from './model.js';
 import type { RoleModelSpec } from '../spec/spec.js';
 import { managedRoleNames } from '../spec/validate.js';
 
@@ -49,15 +49,15 @@ export type Claim =
   | { readonly kind: 'refuse'; readonly role: ManagedRole; readonly reason: string };
 
 /** How the spec stands to each managed role, given the comments of those that exist. */
-export function claimRoles(spec: RoleModelSpec, existing: ReadonlyMap<string, string | null>): Claim[] {
-  const paths = new Map(managedRoleNames(spec).map((r) => [r.name, r]));
-  const ours = describeMark(markFor(spec, { database: undefined }));
-  return managedRoles(spec).map((role): Claim => {
+export function claimRoles(model: RoleModel, existing: ReadonlyMap<string, string | null>): Claim[] {
+  const paths = new Map(managedRoleNames(model).map((r) => [r.name, r]));
+  const ours = describeMark(markFor(model, { database: undefined }));
+  return model.managed.map((role): Claim => {
     if (!existing.has(role.name)) return { kind: 'create', role };
     const declared = paths.get(role.name);
     const field = declared?.path ?? role.name;
     const mark = parseMark(existing.get(role.name));
-    const want = markFor(spec, role);
+    const want = markFor(model, role);
     if (mark === undefined) {
       if (declared?.adopt) return { kind: 'adopt', role };
       return {
@@ -68,7 +68,7 @@ export function claimRoles(spec: RoleModelSpec, existing: ReadonlyMap<string, st
     if (mark === null) {
       return { kind: 'refuse', role, reason: `role "${role.name}" (${field}) carries an unreadable cdk-aurora-firefighter mark; check its comment (\\drg+ or shobj_description) and set it with COMMENT ON ROLE, or choose another name` };
     }
-    const sameCluster = mark.cluster === spec.cluster;
+    const sameCluster = mark.cluster === model.cluster;
     const shares = mark.databases.some((d) => want.databases.includes(d));
     if (!sameCluster || !shares) {
       return {

@@ -5,10 +5,9 @@ import { diffCluster, majorOf } from '../drift/diff-cluster.js';
 import { diffDatabase } from '../drift/diff-database.js';
 import type { ClusterFacts, DatabaseObjectFacts } from '../drift/facts.js';
 import { renderMatrix } from '../drift/matrix.js';
-import { tablePrivileges } from '../model/model.js';
+import { tablePrivileges, type RoleModel, type DatabaseModel } from '../model/model.js';
 import type { Finding, Step } from '../plan/plan-types.js';
 import { privilegedRoles, withPrivilegedFindings } from '../drift/checks/privileged-roles.js';
-import type { DatabaseSpec, RoleModelSpec } from '../spec/spec.js';
 import { quoteIdent } from '../plan/sql-text.js';
 import { connect, type ConnectionOptions, type StatementCounter } from './connection.js';
 import type { DatabaseSessions } from './database-sessions.js';
@@ -20,15 +19,15 @@ import { dbAdminMarker, dbAdminText } from './sql-files.js';
 export const DEFAULT_LOCK_WAIT = '5min';
 
 /** The spec's databases, or the ones named (each must be in the spec). */
-export function selected(spec: RoleModelSpec, databases: readonly string[] | undefined): DatabaseSpec[] {
-  if (!databases) return [...spec.databases];
+export function selected(model: RoleModel, databases: readonly string[] | undefined): DatabaseModel[] {
+  if (!databases) return [...model.databases];
   for (const name of databases) {
-    if (!spec.databases.some((d) => d.name === name)) throw new Error(`database "${name}" is not in the spec; choose one of ${spec.databases.map((d) => d.name).join(', ')}`);
+    if (!model.databases.some((d) => d.name === name)) throw new Error(`database "${name}" is not in the spec; choose one of ${model.databases.map((d) => d.name).join(', ')}`);
   }
-  return spec.databases.filter((d) => databases.includes(d.name));
+  return model.databases.filter((d) => databases.includes(d.name));
 }
 
-export function inScope(dbs: DatabaseSpec[]) {
+export function inScope(dbs: DatabaseModel[]) {
   const names = new Set(dbs.map((d) => d.name));
   return (x: { database?: string }) => x.database === undefined || names.has(x.database);
 }
@@ -76,10 +75,10 @@ export async function withMaintenanceLock<T>(connection: ConnectionOptions, lock
 }
 
 /** Inspects everything in scope and diffs it: the shared core of plan, apply and verify. */
-export async function inspectAll(maint: pg.Client, spec: RoleModelSpec, dbs: DatabaseSpec[], sessions: DatabaseSessions) {
-  const cluster = await inspectCluster(maint, spec);
+export async function inspectAll(maint: pg.Client, model: RoleModel, dbs: DatabaseModel[], sessions: DatabaseSessions) {
+  const cluster = await inspectCluster(maint, model);
   const major = majorOf(cluster);
-  const clusterDiff = diffCluster(spec, cluster);
+  const clusterDiff = diffCluster(model, cluster);
   const admin = dbAdminSql();
   const databases: DatabaseObjectFacts[] = [];
   const findings: Finding[] = clusterDiff.findings.filter(inScope(dbs));
@@ -88,18 +87,18 @@ export async function inspectAll(maint: pg.Client, spec: RoleModelSpec, dbs: Dat
     const exists = cluster.databases.some((d) => d.name === db.name);
     let facts: DatabaseObjectFacts | undefined;
     if (exists) {
-      facts = await inspectDatabase(await sessions.get(db.name), spec, db, major, false);
+      facts = await inspectDatabase(await sessions.get(db.name), model, db, major, false);
       databases.push(facts);
     }
-    const diff = diffDatabase({ spec, db, major, facts, dbAdminSql: admin.sql, dbAdminMarker: admin.marker });
+    const diff = diffDatabase({ model, db, major, facts, dbAdminSql: admin.sql, dbAdminMarker: admin.marker });
     findings.push(...diff.findings);
     dbSteps.push(...diff.steps);
   }
-  const privileged = privilegedRoles(spec, cluster);
+  const privileged = privilegedRoles(model, cluster);
   return { cluster, major, clusterSteps: clusterDiff.steps.filter(inScope(dbs)), dbSteps, findings: withPrivilegedFindings(privileged, findings), databases, privileged };
 }
 
-export function matrixOf(spec: RoleModelSpec, cluster: ClusterFacts, databases: DatabaseObjectFacts[], dbs: DatabaseSpec[]): string {
-  const scoped = { ...spec, databases: dbs };
+export function matrixOf(model: RoleModel, cluster: ClusterFacts, databases: DatabaseObjectFacts[], dbs: DatabaseModel[]): string {
+  const scoped = { ...model, databases: dbs };
   return renderMatrix(scoped, cluster, databases, tablePrivileges(majorOf(cluster)));
 }

@@ -11,7 +11,7 @@ import { unmanagedMemberWarnings } from '../drift/checks/diff-unmanaged-members.
 import { lockoutWarnings } from '../plan/lockout.js';
 import type { Finding, Step } from '../plan/plan-types.js';
 import { privilegedRefusal, privilegedRoles } from '../drift/checks/privileged-roles.js';
-import type { DatabaseSpec, RoleModelSpec } from '../spec/spec.js';
+import type { RoleModelSpec } from '../spec/spec.js';
 import { parseSpec } from '../spec/validate.js';
 import { asVerifier } from '../drift/verifier.js';
 import { connect, inTransaction, StatementCounter, type ConnectionOptions } from './connection.js';
@@ -22,6 +22,7 @@ import { inspectCluster, inspectDatabase, inspectUnmanagedLogins } from './inspe
 import { acquireRoleModelLock } from './lock.js';
 import { publicRelianceWarnings } from './public-reliance.js';
 import { verifySession } from './verify-session.js';
+import { resolveModel, type RoleModel, type DatabaseModel } from '../model/model.js';
 
 export type { ConnectionOptions } from './connection.js';
 export type { Finding, Step } from '../plan/plan-types.js';
@@ -65,14 +66,14 @@ export async function withRoleModelLock<T>(connection: ConnectionOptions, work: 
 
 /** One read-only inspection of everything in scope, on fresh connections. */
 async function inspectOnce(specInput: RoleModelSpec, connection: ConnectionOptions, options: EngineOptions) {
-  const spec = parseSpec(specInput);
-  const dbs = selected(spec, options.databases);
+  const model = resolveModel(parseSpec(specInput));
+  const dbs = selected(model, options.databases);
   const counter = new StatementCounter();
   const sessions = new DatabaseSessions(connection, counter);
   const client = await connect(connection, undefined, counter);
   try {
-    const session = await verifySession(client, spec);
-    return { spec, dbs, counter, session, state: await inspectAll(client, spec, dbs, sessions) };
+    const session = await verifySession(client, model);
+    return { model, dbs, counter, session, state: await inspectAll(client, model, dbs, sessions) };
   } finally {
     await client.end().catch(() => undefined);
     await sessions.closeAll();
@@ -93,17 +94,17 @@ export interface PlanResult {
 
 /** The plan and who it would lock out; changes nothing. */
 export async function planWithWarnings(specInput: RoleModelSpec, connection: ConnectionOptions, options: EngineOptions = {}): Promise<PlanResult> {
-  const spec = parseSpec(specInput);
-  const dbs = selected(spec, options.databases);
+  const model = resolveModel(parseSpec(specInput));
+  const dbs = selected(model, options.databases);
   const counter = new StatementCounter();
   const sessions = new DatabaseSessions(connection, counter);
   const client = await connect(connection, undefined, counter);
   try {
-    const state = await inspectAll(client, spec, dbs, sessions);
-    const warnings = [...lockoutWarnings(dbs, await inspectUnmanagedLogins(client, spec)), ...extraRoleWarnings(spec, dbs, state.cluster), ...unmanagedMemberWarnings(spec, state.cluster)];
-    warnings.push(...await publicRelianceWarnings(sessions, spec, dbs, state.cluster));
-    warnings.push(...dbs.flatMap((db) => grantOptionWarnings(spec, db, state.databases.find((f) => f.database === db.name)?.grantOptions)));
-    warnings.push(...dbs.flatMap((db) => foreignServerWarnings(spec, db, state.databases.find((f) => f.database === db.name)?.wide?.foreignGrants)));
+    const state = await inspectAll(client, model, dbs, sessions);
+    const warnings = [...lockoutWarnings(dbs, await inspectUnmanagedLogins(client, model)), ...extraRoleWarnings(model, dbs, state.cluster), ...unmanagedMemberWarnings(model, state.cluster)];
+    warnings.push(...await publicRelianceWarnings(sessions, model, dbs, state.cluster));
+    warnings.push(...dbs.flatMap((db) => grantOptionWarnings(model, db, state.databases.find((f) => f.database === db.name)?.grantOptions)));
+    warnings.push(...dbs.flatMap((db) => foreignServerWarnings(model, db, state.databases.find((f) => f.database === db.name)?.wide?.foreignGrants)));
     warnings.push(...dbs.flatMap((db) => securityDefinerWarnings(db, state.databases.find((f) => f.database === db.name))));
     // A role only a superuser can fix blocks apply; the plan is the remedy (issue 10.6).
     if (state.privileged.findings.length > 0) return { steps: state.privileged.steps, warnings };
@@ -116,10 +117,10 @@ export async function planWithWarnings(specInput: RoleModelSpec, connection: Con
 
 /** Compares the server with the spec; changes nothing. */
 export async function verifyRoleModel(specInput: RoleModelSpec, connection: ConnectionOptions, options: EngineOptions = {}): Promise<VerifyResult> {
-  const { spec, dbs, counter, state, session } = await inspectOnce(specInput, connection, options);
-  const matrix = matrixOf(spec, state.cluster, state.databases, dbs);
+  const { model, dbs, counter, state, session } = await inspectOnce(specInput, connection, options);
+  const matrix = matrixOf(model, state.cluster, state.databases, dbs);
   if (session.kind === 'master') return { findings: state.findings, matrix, statementsSent: counter.count };
-  return { ...asVerifier(spec, session.user, state.findings, state.databases, dbAdminSql().marker), matrix, statementsSent: counter.count };
+  return { ...asVerifier(model, session.user, state.findings, state.databases, dbAdminSql().marker), matrix, statementsSent: counter.count };
 }
 
 /**
@@ -127,32 +128,32 @@ export async function verifyRoleModel(specInput: RoleModelSpec, connection: Conn
  * lock serialises appliers). Throws VerificationError when the server still differs afterwards.
  */
 export async function applyRoleModel(specInput: RoleModelSpec, connection: ConnectionOptions, options: EngineOptions = {}): Promise<ApplyResult> {
-  const spec = parseSpec(specInput);
-  const dbs = selected(spec, options.databases);
+  const model = resolveModel(parseSpec(specInput));
+  const dbs = selected(model, options.databases);
   const counter = new StatementCounter();
   const lockWait = options.lockWait ?? DEFAULT_LOCK_WAIT;
   // One session per database for the whole apply: the PUBLIC-reliance check, the changes, the verification.
   const sessions = new DatabaseSessions(connection, counter);
   try {
-    return await withMaintenanceLock(connection, lockWait, counter, (maint) => converge(maint, spec, dbs, sessions, lockWait, counter));
+    return await withMaintenanceLock(connection, lockWait, counter, (maint) => converge(maint, model, dbs, sessions, lockWait, counter));
   } finally {
     await sessions.closeAll();
   }
 }
 
-async function converge(maint: pg.Client, spec: RoleModelSpec, dbs: DatabaseSpec[], sessions: DatabaseSessions, lockWait: string, counter: StatementCounter): Promise<ApplyResult> {
+async function converge(maint: pg.Client, model: RoleModel, dbs: DatabaseModel[], sessions: DatabaseSessions, lockWait: string, counter: StatementCounter): Promise<ApplyResult> {
   const ran: Step[] = [];
   const fixed: Finding[] = [];
   // Named before anything changes: the unmanaged logins this apply cuts off.
-  const warnings = lockoutWarnings(dbs, await inspectUnmanagedLogins(maint, spec));
+  const warnings = lockoutWarnings(dbs, await inspectUnmanagedLogins(maint, model));
 
   // 1. Roles and memberships, in one transaction.
-  let cluster = await inspectCluster(maint, spec);
-  const privileged = privilegedRoles(spec, cluster);
+  let cluster = await inspectCluster(maint, model);
+  const privileged = privilegedRoles(model, cluster);
   if (privileged.findings.length > 0) throw new NeedsOperatorError(privileged.findings, privilegedRefusal(privileged));
-  warnings.push(...extraRoleWarnings(spec, dbs, cluster), ...unmanagedMemberWarnings(spec, cluster));
-  warnings.push(...await publicRelianceWarnings(sessions, spec, dbs, cluster));
-  let diff = diffCluster(spec, cluster);
+  warnings.push(...extraRoleWarnings(model, dbs, cluster), ...unmanagedMemberWarnings(model, cluster));
+  warnings.push(...await publicRelianceWarnings(sessions, model, dbs, cluster));
+  let diff = diffCluster(model, cluster);
   fixed.push(...diff.findings.filter(inScope(dbs)));
   const roleSteps = diff.steps.filter((s) => s.phase === 'roles');
   if (roleSteps.length > 0) await inTransaction(maint, () => runSteps(maint, roleSteps));
@@ -165,8 +166,8 @@ async function converge(maint: pg.Client, spec: RoleModelSpec, dbs: DatabaseSpec
 
   // 3. Database ownership, ACLs and role settings, from the maintenance database, in one transaction.
   if (createSteps.length > 0 || roleSteps.length > 0) {
-    cluster = await inspectCluster(maint, spec);
-    diff = diffCluster(spec, cluster);
+    cluster = await inspectCluster(maint, model);
+    diff = diffCluster(model, cluster);
   }
   const settingSteps = diff.steps.filter((s) => s.phase === 'database-settings').filter(inScope(dbs));
   if (settingSteps.length > 0) await inTransaction(maint, () => runSteps(maint, settingSteps));
@@ -185,10 +186,10 @@ async function converge(maint: pg.Client, spec: RoleModelSpec, dbs: DatabaseSpec
     await inTransaction(client, async () => {
       await client.query('SELECT pg_catalog.set_config($1, $2, true)', ['lock_timeout', lockWait]);
       await acquireRoleModelLock(client, { lockWait, transaction: true });
-      const facts = await inspectDatabase(client, spec, db, major, true);
-      const dbDiff = diffDatabase({ spec, db, major, facts, dbAdminSql: admin.sql, dbAdminMarker: admin.marker });
+      const facts = await inspectDatabase(client, model, db, major, true);
+      const dbDiff = diffDatabase({ model, db, major, facts, dbAdminSql: admin.sql, dbAdminMarker: admin.marker });
       fixed.push(...dbDiff.findings);
-      warnings.push(...grantOptionWarnings(spec, db, facts.grantOptions), ...foreignServerWarnings(spec, db, facts.wide?.foreignGrants),
+      warnings.push(...grantOptionWarnings(model, db, facts.grantOptions), ...foreignServerWarnings(model, db, facts.wide?.foreignGrants),
         ...securityDefinerWarnings(db, facts));
       await runSteps(client, dbDiff.steps);
       ran.push(...dbDiff.steps);
@@ -196,8 +197,8 @@ async function converge(maint: pg.Client, spec: RoleModelSpec, dbs: DatabaseSpec
   }
 
   // 5. Verify what the server now grants, exactly as `verify` would.
-  const after = await inspectAll(maint, spec, dbs, sessions);
-  const matrix = matrixOf(spec, after.cluster, after.databases, dbs);
+  const after = await inspectAll(maint, model, dbs, sessions);
+  const matrix = matrixOf(model, after.cluster, after.databases, dbs);
   if (after.findings.length > 0) throw new VerificationError(after.findings, matrix);
   return { steps: ran, fixed, warnings, matrix, statementsSent: counter.count };
 }

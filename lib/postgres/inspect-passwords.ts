@@ -1,9 +1,10 @@
 // Reads what the server shows of firefighter passwords, for lib/drift/checks/diff-passwords.ts (issue 10, item 4).
 import type pg from 'pg';
 import type { PasswordFacts } from '../drift/object-facts.js';
-import { isPerPerson, DB_ADMIN_SCHEMA, type DatabaseSpec, type RoleModelSpec } from '../spec/spec.js';
+import { DB_ADMIN_SCHEMA } from '../spec/spec.js';
 import { quoteIdent } from '../plan/sql-text.js';
 import { readSql } from './sql-files.js';
+import type { RoleModel, DatabaseModel } from '../model/model.js';
 
 type Candidate = Omit<PasswordFacts, 'latestAudit'>;
 interface Latest { name: string; action: string; until: string | null }
@@ -17,16 +18,16 @@ const UNREADABLE = new Set(['42501', '22023', '42P01', '42703']);
  * can be judged; the caller must not call it drift).
  */
 export async function inspectFirefighterPasswords(
-  client: pg.Client, spec: RoleModelSpec, db: DatabaseSpec, inTransaction: boolean,
+  client: pg.Client, model: RoleModel, db: DatabaseModel, inTransaction: boolean,
 ): Promise<{ passwords: PasswordFacts[]; auditUnreadable: boolean }> {
   const roles = [db.roles.firefighterRo.name, db.roles.firefighterRw.name];
-  const groups = isPerPerson(spec) ? roles : [];
+  const groups = model.perPerson ? roles : [];
   const { rows } = await client.query<{ facts: { roles: Candidate[] } }>(readSql('inspect-firefighter-passwords.sql'), [roles, groups]);
   const candidates = rows[0]?.facts.roles ?? [];
   // Only a finite validity within the 2 hours needs the audit to judge it.
   const needAudit = candidates.filter((c) => c.validUntil !== null && c.validUntil !== 'infinity' && !c.beyondMax);
   if (needAudit.length === 0) return { passwords: candidates, auditUnreadable: false };
-  const audit = await readAudit(client, spec, needAudit, inTransaction);
+  const audit = await readAudit(client, model, needAudit, inTransaction);
   if (!audit) return { passwords: candidates, auditUnreadable: true };
   const latest = new Map(audit.map((a) => [a.name, a]));
   return {
@@ -39,10 +40,10 @@ export async function inspectFirefighterPasswords(
 }
 
 /** The audit tables belong to admin: read them as admin, in a read-only transaction (or a savepoint in apply's). */
-async function readAudit(client: pg.Client, spec: RoleModelSpec, candidates: Candidate[], inTransaction: boolean): Promise<Latest[] | undefined> {
+async function readAudit(client: pg.Client, model: RoleModel, candidates: Candidate[], inTransaction: boolean): Promise<Latest[] | undefined> {
   await client.query(inTransaction ? 'SAVEPOINT read_firefighter_audit' : 'BEGIN READ ONLY');
   try {
-    await client.query(`SET LOCAL ROLE ${quoteIdent(spec.admin.name)}`);
+    await client.query(`SET LOCAL ROLE ${quoteIdent(model.admin.name)}`);
     const present = await client.query<{ ok: boolean }>(
       `SELECT pg_catalog.to_regclass('${DB_ADMIN_SCHEMA}.firefighter_audit') IS NOT NULL AND pg_catalog.to_regclass('${DB_ADMIN_SCHEMA}.firefighter_login_audit') IS NOT NULL AS ok`);
     // No db_admin yet: the broker never issued anything here, so no unexpired password is the broker's.

@@ -7,23 +7,23 @@ import type { WidePrivilegeFacts } from '../drift/object-facts.js';
 import type { ClusterFacts, DatabaseObjectFacts } from '../drift/facts.js';
 import type { ExtraRoleFacts } from '../drift/checks/diff-extra-roles.js';
 import { privilegeQuestions } from '../drift/checks/privilege-names.js';
-import { type PrivilegeNames } from '../drift/object-facts.js';
+import type { PrivilegeNames } from '../drift/object-facts.js';
 import type { UnmanagedLoginFacts } from '../plan/lockout.js';
-import { checkedRoles, managedRoles, tablePrivileges } from '../model/model.js';
-import { DB_ADMIN_SCHEMA, type DatabaseSpec, type RoleModelSpec } from '../spec/spec.js';
+import { tablePrivileges, type RoleModel, type DatabaseModel } from '../model/model.js';
+import { DB_ADMIN_SCHEMA } from '../spec/spec.js';
 import { quoteIdent } from '../plan/sql-text.js';
 import { dbAdminPrints } from './db-admin-drift.js';
 import { inspectFirefighterPasswords } from './inspect-passwords.js';
 import { dbAdminText, readSql } from './sql-files.js';
 
-export async function inspectCluster(client: pg.Client, spec: RoleModelSpec): Promise<ClusterFacts & ExtraRoleFacts> {
+export async function inspectCluster(client: pg.Client, model: RoleModel): Promise<ClusterFacts & ExtraRoleFacts> {
   // keepConnect roles are inspected too (existence, effective CONNECT), though never managed.
-  const roles = [...new Set([...managedRoles(spec).map((r) => r.name), ...spec.databases.flatMap((d) => d.keepConnect ?? [])])];
-  const databases = spec.databases.map((d) => d.name);
+  const roles = [...new Set([...model.managedNames, ...model.databases.flatMap((d) => d.keepConnect ?? [])])];
+  const databases = model.databases.map((d) => d.name);
   const { rows } = await client.query<{ facts: ClusterFacts }>(readSql('inspect-cluster.sql'), [roles, databases]);
   const facts = rows[0]?.facts;
   const extra = (await client.query<{ facts: Pick<ClusterFacts, 'roleComments' | 'wideSettings' | 'databaseSettings'> }>(readSql('inspect-marks-settings.sql'), [roles, databases])).rows[0]?.facts;
-  const extraRoles = spec.databases.flatMap((d) => d.extraRoles ?? []);
+  const extraRoles = model.databases.flatMap((d) => d.extraRoles ?? []);
   // No round trip for a spec without extra roles: the statement count of such a spec stays what it was.
   const members = extraRoles.length === 0 ? { extraRoleMembers: [], existingMembers: [] }
     : (await client.query<{ facts: ExtraRoleFacts }>(readSql('inspect-extra-roles.sql'), [extraRoles.map((x) => x.name), extraRoles.flatMap((x) => x.members ?? [])])).rows[0]?.facts;
@@ -32,42 +32,42 @@ export async function inspectCluster(client: pg.Client, spec: RoleModelSpec): Pr
 }
 
 /** Unmanaged logins with CONNECT or TEMPORARY on a managed database (see sql/inspect-unmanaged-logins.sql). */
-export async function inspectUnmanagedLogins(client: pg.Client, spec: RoleModelSpec): Promise<UnmanagedLoginFacts[]> {
-  const roles = managedRoles(spec).map((r) => r.name);
-  const { rows } = await client.query<{ logins: UnmanagedLoginFacts[] }>(readSql('inspect-unmanaged-logins.sql'), [roles, spec.databases.map((d) => d.name)]);
+export async function inspectUnmanagedLogins(client: pg.Client, model: RoleModel): Promise<UnmanagedLoginFacts[]> {
+  const roles = [...model.managedNames];
+  const { rows } = await client.query<{ logins: UnmanagedLoginFacts[] }>(readSql('inspect-unmanaged-logins.sql'), [roles, model.databases.map((d) => d.name)]);
   return rows[0]?.logins ?? [];
 }
 
 export async function inspectDatabase(
-  client: pg.Client, spec: RoleModelSpec, db: DatabaseSpec, major: number, inTransaction: boolean,
+  client: pg.Client, model: RoleModel, db: DatabaseModel, major: number, inTransaction: boolean,
 ): Promise<DatabaseObjectFacts> {
-  const roles = checkedRoles(spec, db).map((r) => r.name);
+  const roles = db.checked.map((r) => r.name);
   const { rows } = await client.query<{ facts: DatabaseObjectFacts }>(readSql('inspect-database.sql'), [
-    db.schemas, roles, quoteIdent(db.roles.owner.name), quoteIdent(spec.admin.name), tablePrivileges(major),
+    db.schemas, roles, quoteIdent(db.roles.owner.name), quoteIdent(model.admin.name), tablePrivileges(major),
   ]);
   const facts = rows[0]?.facts;
   if (!facts) throw new Error(`inspection of "${db.name}" returned nothing`);
-  const wide = (await client.query<{ facts: WidePrivilegeFacts }>(readSql('inspect-wide-privileges.sql'), [db.schemas, roles, spec.admin.name])).rows[0]?.facts;
-  const grantOptions = (await client.query<{ facts: GrantOptionFacts }>(readSql('inspect-grant-options.sql'), [managedRoles(spec).map((r) => r.name), db.schemas])).rows[0]?.facts;
+  const wide = (await client.query<{ facts: WidePrivilegeFacts }>(readSql('inspect-wide-privileges.sql'), [db.schemas, roles, model.admin.name])).rows[0]?.facts;
+  const grantOptions = (await client.query<{ facts: GrantOptionFacts }>(readSql('inspect-grant-options.sql'), [[...model.managedNames], db.schemas])).rows[0]?.facts;
   // Names are for the reader of plan and verify; apply (in its transaction) fixes by schema and need not pay
   // for a pass over every object (about 3 s of a 10,000-table adoption on a loaded machine).
-  const questions = inTransaction ? [] : privilegeQuestions(spec, db, major, facts);
+  const questions = inTransaction ? [] : privilegeQuestions(model, db, major, facts);
   const privilegeNames = questions.length === 0 ? undefined : (await client.query<{ names: PrivilegeNames[] }>(readSql('inspect-privilege-names.sql'), [
     questions.map((q) => q.schema), questions.map((q) => q.role), questions.map((q) => q.objectClass),
     questions.map((q) => q.missing.join(',')), questions.map((q) => q.extra.join(',')),
   ])).rows[0]?.names;
   const contract = Object.values(DB_ADMIN_FUNCTIONS).map((s) => `${DB_ADMIN_SCHEMA}.${s}`);
   const missingRoutines = facts.dbAdmin.exists ? contract.filter((c) => !facts.dbAdmin.executors.some((e) => sameSignature(e.routine, c))) : [];
-  const allowlist = await readAllowlist(client, spec, facts, inTransaction);
-  const compared = facts.dbAdmin.exists ? await compareWithFiles(client, spec, db, inTransaction) : {};
-  const firefighterPasswords = await inspectFirefighterPasswords(client, spec, db, inTransaction);
+  const allowlist = await readAllowlist(client, model, facts, inTransaction);
+  const compared = facts.dbAdmin.exists ? await compareWithFiles(client, model, db, inTransaction) : {};
+  const firefighterPasswords = await inspectFirefighterPasswords(client, model, db, inTransaction);
   return { ...facts, ...(wide ? { wide } : {}), ...(grantOptions ? { grantOptions } : {}), ...(privilegeNames ? { privilegeNames } : {}), firefighterPasswords, dbAdmin: { ...facts.dbAdmin, missingRoutines, firefighterRoles: allowlist.roles, ...(allowlist.policies ? { loginPolicies: allowlist.policies } : {}), ...compared } };
 }
 
 /** The installed db_admin and a rolled-back fresh install of the files, described alike (issue 8, item 6). */
-async function compareWithFiles(client: pg.Client, spec: RoleModelSpec, db: DatabaseSpec, inTransaction: boolean): Promise<Pick<DatabaseObjectFacts['dbAdmin'], 'prints' | 'printError'>> {
+async function compareWithFiles(client: pg.Client, model: RoleModel, db: DatabaseModel, inTransaction: boolean): Promise<Pick<DatabaseObjectFacts['dbAdmin'], 'prints' | 'printError'>> {
   try {
-    return { prints: await dbAdminPrints(client, dbAdminText(), db.roles.owner.name, spec.admin.name, inTransaction) };
+    return { prints: await dbAdminPrints(client, dbAdminText(), db.roles.owner.name, model.admin.name, inTransaction) };
   } catch (error) {
     // What the server refused (a permission, an object the files expect) is a fact verify reports; a lost
     // connection, a cancel, a deadlock or a resource limit is an error, never drift (issue 8.11).
@@ -89,12 +89,12 @@ const UNREADABLE = new Set(['42501', '22023', '42P01', '42703', '42704']);
 
 /** The allowlist table belongs to admin; read it as admin, in a read-only transaction. */
 async function readAllowlist(
-  client: pg.Client, spec: RoleModelSpec, facts: DatabaseObjectFacts, inTransaction: boolean,
+  client: pg.Client, model: RoleModel, facts: DatabaseObjectFacts, inTransaction: boolean,
 ): Promise<{ roles: DatabaseObjectFacts['dbAdmin']['firefighterRoles']; policies?: LoginPolicies }> {
   if (!facts.dbAdmin.exists) return { roles: [] };
   await client.query(inTransaction ? 'SAVEPOINT read_allowlist' : 'BEGIN READ ONLY');
   try {
-    await client.query(`SET LOCAL ROLE ${quoteIdent(spec.admin.name)}`);
+    await client.query(`SET LOCAL ROLE ${quoteIdent(model.admin.name)}`);
     const exists = await client.query<{ ok: boolean }>(`SELECT pg_catalog.to_regclass('${DB_ADMIN_SCHEMA}.firefighter_role') IS NOT NULL AS ok`);
     if (!exists.rows[0]?.ok) return { roles: [] };
     // to_jsonb(f) reads the guardrails column when an older db_admin does not have it yet.

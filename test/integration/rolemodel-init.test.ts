@@ -6,6 +6,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../bin/rolemodel.js';
+import { resolveModel } from '../../lib/model/model.js';
 import { parseSpec } from '../../lib/spec/validate.js';
 import { inspectForInit } from '../../lib/postgres/init.js';
 import { inspectDatabase } from '../../lib/postgres/inspect.js';
@@ -136,7 +137,7 @@ describe.each(testedMajors())('rolemodel init on PostgreSQL %i', (major) => {
     const init = await run('init', '--database-url', server.masterUrl(), '--database', 'counted', '--cluster', 'counted');
     expect(init.code).toBe(0);
     expect(init.err).toContain('owner: the objects are owned by tally_owner, parts_owner; apply hands every one of them to counted_owner');
-    const spec = parseSpec(JSON.parse(init.out));
+    const spec = resolveModel(parseSpec(JSON.parse(init.out)));
     const db = spec.databases[0];
     if (!db) throw new Error('init wrote no database');
     const client = new pg.Client({ connectionString: server.masterUrl('counted') });

@@ -2,6 +2,7 @@
 // field named, before any connection; and `adopt` is a plain boolean on every role (item 4).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { resolveModel } from '../../lib/model/model.js';
 import { claimRoles, renderMark } from '../../lib/model/role-mark.js';
 import { parseSpec, SpecError } from '../../lib/spec/validate.js';
 
@@ -53,7 +54,7 @@ describe('adopt', () => {
     s.databases[0].roles.app.adopt = true;
     const spec = parseSpec(s);
     const mine = renderMark({ cluster: 'my-pg', databases: ['my-pg-db'] });
-    const claims = claimRoles(spec, new Map<string, string | null>([
+    const claims = claimRoles(resolveModel(spec), new Map<string, string | null>([
       ['my_pg_admin', mine],
       ['my_pg_app', null],
       ['my_pg_migrator', 'hand-made by the DBA'],

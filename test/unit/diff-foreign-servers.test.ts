@@ -5,9 +5,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { diffForeignServers, foreignServerWarnings } from '../../lib/drift/checks/diff-foreign-servers.js';
 import { type ForeignGrantFacts } from '../../lib/drift/object-facts.js';
+import { resolveModel } from '../../lib/model/model.js';
 import { parseSpec } from '../../lib/spec/validate.js';
 
-const spec = parseSpec(JSON.parse(readFileSync(new URL('../../examples/reference.json', import.meta.url), 'utf8')));
+const spec = resolveModel(parseSpec(JSON.parse(readFileSync(new URL('../../examples/reference.json', import.meta.url), 'utf8'))));
 const db = spec.databases[0];
 if (!db) throw new Error('reference spec has no database');
 

@@ -4,9 +4,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { cascadedGrants, diffGrantOptions } from '../../lib/drift/checks/diff-grant-options.js';
 import { type GrantOptionFacts, type HeldOption, type Regrant } from '../../lib/drift/object-facts.js';
+import { resolveModel } from '../../lib/model/model.js';
 import { parseSpec } from '../../lib/spec/validate.js';
 
-const spec = parseSpec(JSON.parse(readFileSync(new URL('../../examples/reference.json', import.meta.url), 'utf8')));
+const spec = resolveModel(parseSpec(JSON.parse(readFileSync(new URL('../../examples/reference.json', import.meta.url), 'utf8'))));
 const db = spec.databases[0];
 if (!db) throw new Error('reference spec has no database');
 const APP = 'my_pg_app';

@@ -3,9 +3,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { diffCluster } from '../../lib/drift/diff-cluster.js';
 import type { ClusterFacts } from '../../lib/drift/facts.js';
+import { resolveModel } from '../../lib/model/model.js';
 import { parseSpec } from '../../lib/spec/validate.js';
 
-const spec = parseSpec(JSON.parse(readFileSync(new URL('../../examples/reference.json', import.meta.url), 'utf8')));
+const spec = resolveModel(parseSpec(JSON.parse(readFileSync(new URL('../../examples/reference.json', import.meta.url), 'utf8'))));
 
 function emptyCluster(serverVersionNum: number): ClusterFacts {
   return {

@@ -1,12 +1,11 @@
 // The cluster-level side of each managed database: it exists, belongs to the owner, has the spec's connection
 // limit, and CONNECT (only CONNECT) goes to its own roles, the applying user and keepConnect, never to PUBLIC.
 import type { ClusterFacts } from '../facts.js';
-import { connectors, managedRoles } from '../../model/model.js';
+import type { RoleModel, DatabaseModel } from '../../model/model.js';
 import type { Finding, Step } from '../../plan/plan-types.js';
-import type { DatabaseSpec, RoleModelSpec } from '../../spec/spec.js';
 import { quoteIdent, quoteIdents } from '../../plan/sql-text.js';
 
-export function diffClusterDatabase(spec: RoleModelSpec, db: DatabaseSpec, facts: ClusterFacts, v16: boolean, findings: Finding[], steps: Step[]): void {
+export function diffClusterDatabase(model: RoleModel, db: DatabaseModel, facts: ClusterFacts, v16: boolean, findings: Finding[], steps: Step[]): void {
   const owner = db.roles.owner.name;
   const have = facts.databases.find((d) => d.name === db.name);
   const limit = db.connectionLimit ?? -1;
@@ -32,8 +31,8 @@ export function diffClusterDatabase(spec: RoleModelSpec, db: DatabaseSpec, facts
   const acl = have ? have.acl : [{ grantee: 'PUBLIC', privilege: 'CONNECT' }, { grantee: 'PUBLIC', privilege: 'TEMPORARY' }];
   // keepConnect: unmanaged roles the spec keeps connected (granted CONNECT explicitly once they exist).
   const keep = (db.keepConnect ?? []).filter((r) => facts.existingRoles.includes(r));
-  const allowed = new Set([...connectors(spec, db), facts.currentUser, ...keep]);
-  const managed = new Set(managedRoles(spec).map((r) => r.name));
+  const allowed = new Set([...db.connectors, facts.currentUser, ...keep]);
+  const managed = model.managedNames;
   const revokes = new Map<string, Set<string>>();
   for (const { grantee, privilege } of acl) {
     const ok = allowed.has(grantee) && privilege === 'CONNECT';
@@ -53,9 +52,9 @@ export function diffClusterDatabase(spec: RoleModelSpec, db: DatabaseSpec, facts
   }
 
   // Effective access, which also catches CONNECT reached through memberships.
-  const own = new Set([...connectors(spec, db), owner, ...keep]);
+  const own = new Set([...db.connectors, owner, ...keep]);
   // Before 16 a membership always inherits, so admin (member of the owner) holds the owner's privileges.
-  const ownerLike = new Set(v16 ? [owner] : [owner, spec.admin.name]);
+  const ownerLike = new Set(v16 ? [owner] : [owner, model.admin.name]);
   for (const a of facts.databaseAccess.filter((x) => x.database === db.name)) {
     const isOwner = ownerLike.has(a.role);
     const expectConnect = own.has(a.role);

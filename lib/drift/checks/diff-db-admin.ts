@@ -5,7 +5,6 @@ import { compareDbAdmin } from './db-admin-drift.js';
 import type { Add, DatabaseDiffInput, Find } from '../diff-database-types.js';
 import { diffLoginPolicies } from './diff-login-policy.js';
 import type { DatabaseObjectFacts } from '../facts.js';
-import { checkedRoles } from '../../model/model.js';
 import type { Step } from '../../plan/plan-types.js';
 import { DB_ADMIN_SCHEMA, PER_PERSON_DEFAULTS } from '../../spec/spec.js';
 import { quoteIdent, quoteIdents, quoteLiteral } from '../../plan/sql-text.js';
@@ -36,10 +35,10 @@ function dbAdminObjectDrift(input: DatabaseDiffInput, d: DatabaseObjectFacts['db
 }
 
 export function diffDbAdmin(input: DatabaseDiffInput, facts: DatabaseObjectFacts, add: Add, find: Find, steps: Step[]): void {
-  const { spec, db } = input;
+  const { model, db } = input;
   const owner = db.roles.owner.name;
-  const admin = spec.admin.name;
-  const broker = spec.passwordBroker.name;
+  const admin = model.admin.name;
+  const broker = model.passwordBroker.name;
   const d = facts.dbAdmin;
   const fresh = !d.exists;
   if (fresh) {
@@ -63,7 +62,7 @@ export function diffDbAdmin(input: DatabaseDiffInput, facts: DatabaseObjectFacts
     add(admin, `COMMENT ON SCHEMA ${DB_ADMIN_SCHEMA} IS ${quoteLiteral(input.dbAdminMarker)}`, 'record the installed version');
   }
 
-  const others = checkedRoles(spec, db).map((r) => r.name).filter((r) => r !== broker);
+  const others = db.checked.map((r) => r.name).filter((r) => r !== broker);
   const schemaAclOk = d.schemaAcl.length === 1 && d.schemaAcl[0]?.grantee === broker && d.schemaAcl[0]?.privilege === 'USAGE';
   if (!schemaAclOk || !installed) {
     if (!fresh && !schemaAclOk) find('db-admin-schema-privilege', DB_ADMIN_SCHEMA, `schema db_admin in "${db.name}" grants ${d.schemaAcl.map((a) => `${a.privilege} to ${a.grantee}`).join(', ') || 'nothing'}; expected USAGE to ${broker} only`);
@@ -99,7 +98,7 @@ export function diffDbAdmin(input: DatabaseDiffInput, facts: DatabaseObjectFacts
 
   // Each row carries the role's guardrails, which set_firefighter_password sets again for every new holder.
   // And the minutes one holder may hold it per incident (sql/db_admin_holder.sql's extension).
-  const incidentMinutes = spec.firefighterMinutesPerIncident ?? PER_PERSON_DEFAULTS.minutesPerIncident;
+  const incidentMinutes = model.firefighterMinutesPerIncident ?? PER_PERSON_DEFAULTS.minutesPerIncident;
   const wantRoles = [
     { role: db.roles.firefighterRo.name, access: 'ro', guardrails: guardrailSettings(db.roles.firefighterRo.guardrails, 'firefighterRo'), incidentMinutes },
     { role: db.roles.firefighterRw.name, access: 'rw', guardrails: guardrailSettings(db.roles.firefighterRw.guardrails, 'firefighterRw'), incidentMinutes },
@@ -114,7 +113,7 @@ export function diffDbAdmin(input: DatabaseDiffInput, facts: DatabaseObjectFacts
     add(admin, `DELETE FROM ${DB_ADMIN_SCHEMA}.firefighter_role WHERE role OPERATOR(pg_catalog.<>) ALL (ARRAY[${names}]::pg_catalog.name[])`, 'only this database\'s firefighter roles');
     add(admin, `INSERT INTO ${DB_ADMIN_SCHEMA}.firefighter_role (role, access, guardrails, incident_minutes) VALUES ${wantRoles.map((w) => `(${quoteLiteral(w.role)}, ${quoteLiteral(w.access)}, ${quoteLiteral(JSON.stringify(w.guardrails))}::jsonb, ${w.incidentMinutes})`).join(', ')} ON CONFLICT (role) DO UPDATE SET access = EXCLUDED.access, guardrails = EXCLUDED.guardrails, incident_minutes = EXCLUDED.incident_minutes`, 'the functions accept these roles only, and re-assert these guardrails');
   }
-  const policies = diffLoginPolicies(spec, db, d.loginPolicies);
+  const policies = diffLoginPolicies(model, db, d.loginPolicies);
   if (policies.changed || !installed) {
     if (!fresh && installed) find('db-admin-login-policy', DB_ADMIN_SCHEMA, policies.message);
     for (const sql of policies.sql) add(admin, sql, 'per-person logins only for the groups the spec names, within its limits');

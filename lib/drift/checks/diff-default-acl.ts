@@ -2,17 +2,17 @@
 // routines the owner or admin create are never executable by PUBLIC.
 import type { DatabaseObjectFacts } from '../facts.js';
 import type { Add, DatabaseDiffInput, Find } from '../diff-database-types.js';
-import { checkedRoles, OBJECT_GRANTS } from '../../model/model.js';
+import { OBJECT_GRANTS } from '../../model/model.js';
 import { quoteIdent } from '../../plan/sql-text.js';
 
 const DEFAULT_ACL_TYPE = { tables: 'r', sequences: 'S', routines: 'f' } as const;
 const DEFAULT_ACL_SQL: Record<string, string> = { r: 'TABLES', S: 'SEQUENCES', f: 'FUNCTIONS' };
 
 export function diffDefaultAcl(input: DatabaseDiffInput, facts: DatabaseObjectFacts, add: Add, find: Find): void {
-  const { spec, db } = input;
+  const { model, db } = input;
   const owner = db.roles.owner.name;
-  const admin = spec.admin.name;
-  const roles = checkedRoles(spec, db);
+  const admin = model.admin.name;
+  const roles = db.checked;
   // key: role / schema ('' = global) / object type -> grantee -> privileges
   const want = new Map<string, Map<string, Set<string>>>();
   const put = (role: string, schema: string, type: string, grantee: string, privs: readonly string[]) => {

@@ -3,9 +3,9 @@
 // member. Granting to (or revoking from) an unmanaged role changes it, so plan and apply name each such change
 // as a warning before anything runs; a member that does not exist yet is skipped and named, never created.
 import type { ClusterFacts } from '../facts.js';
-import { managedRoles } from '../../model/model.js';
+import type { RoleModel, DatabaseModel } from '../../model/model.js';
 import type { DiffResult, Finding } from '../../plan/plan-types.js';
-import type { DatabaseSpec, ExtraRoleSpec, RoleModelSpec } from '../../spec/spec.js';
+import type { ExtraRoleSpec } from '../../spec/spec.js';
 import { quoteIdent } from '../../plan/sql-text.js';
 
 /** What inspect-extra-roles.sql adds to the cluster facts. */
@@ -15,17 +15,17 @@ export interface ExtraRoleFacts {
 }
 
 interface Delta {
-  readonly db: DatabaseSpec;
+  readonly db: DatabaseModel;
   readonly role: ExtraRoleSpec;
   readonly grant: string[];
   readonly revoke: string[];
   readonly absent: string[];
 }
 
-function deltas(spec: RoleModelSpec, facts: ClusterFacts & Partial<ExtraRoleFacts>): Delta[] {
-  const managed = new Set(managedRoles(spec).map((r) => r.name));
+function deltas(model: RoleModel, facts: ClusterFacts & Partial<ExtraRoleFacts>): Delta[] {
+  const managed = model.managedNames;
   const out: Delta[] = [];
-  for (const db of spec.databases) {
+  for (const db of model.databases) {
     for (const role of db.extraRoles ?? []) {
       const want = role.members ?? [];
       // The applying master holds ADMIN OPTION on every role it created (16+); managed members are the cluster
@@ -48,9 +48,9 @@ function what(d: Delta): string {
 }
 
 /** Membership drift of the extra roles, both ways, and the GRANT / REVOKE that fixes it (phase `roles`). */
-export function diffExtraRoleMembers(spec: RoleModelSpec, facts: ClusterFacts & Partial<ExtraRoleFacts>): DiffResult {
+export function diffExtraRoleMembers(model: RoleModel, facts: ClusterFacts & Partial<ExtraRoleFacts>): DiffResult {
   const result: DiffResult = { findings: [], steps: [] };
-  for (const d of deltas(spec, facts)) {
+  for (const d of deltas(model, facts)) {
     const group = quoteIdent(d.role.name);
     for (const m of d.grant) {
       result.findings.push({ code: 'membership-missing', database: d.db.name, subject: m, message: `${m} is not a member of ${d.role.name} (its "members" list it: ${what(d)})` });
@@ -66,10 +66,10 @@ export function diffExtraRoleMembers(spec: RoleModelSpec, facts: ClusterFacts & 
 }
 
 /** Named before apply changes anything: each unmanaged role whose memberships it changes, each absent member. */
-export function extraRoleWarnings(spec: RoleModelSpec, dbs: readonly DatabaseSpec[], facts: ClusterFacts & Partial<ExtraRoleFacts>): Finding[] {
+export function extraRoleWarnings(model: RoleModel, dbs: readonly DatabaseModel[], facts: ClusterFacts & Partial<ExtraRoleFacts>): Finding[] {
   const scoped = new Set(dbs.map((d) => d.name));
   const out: Finding[] = [];
-  for (const d of deltas(spec, facts).filter((x) => scoped.has(x.db.name))) {
+  for (const d of deltas(model, facts).filter((x) => scoped.has(x.db.name))) {
     for (const m of d.grant) {
       out.push({ code: 'unmanaged-role-membership', database: d.db.name, subject: m, message: `unmanaged role ${m} will be granted membership in ${d.role.name}: it gains ${what(d)} through it` });
     }

@@ -17,9 +17,8 @@
 // when the holder passed the privilege on (foreignServerWarnings names who loses it, before anything changes).
 import type { ForeignGrantFacts } from '../object-facts.js';
 import { grantRunner } from './diff-wide-privileges.js';
-import { checkedRoles } from '../../model/model.js';
+import type { RoleModel, DatabaseModel } from '../../model/model.js';
 import { nameList, type DiffResult, type Finding, type Step } from '../../plan/plan-types.js';
-import type { DatabaseSpec, RoleModelSpec } from '../../spec/spec.js';
 import { quoteIdent } from '../../plan/sql-text.js';
 
 
@@ -35,17 +34,17 @@ const who = (role: string): string => (role === 'PUBLIC' ? 'PUBLIC' : quoteIdent
 const label = (g: Pick<ForeignGrantFacts, 'objectClass' | 'name'>): string => `${ON[g.objectClass].toLowerCase()} ${quoteIdent(g.name)}`;
 
 /** The grants the model does not give: held by PUBLIC or a checked role (owner and admin are not checked). */
-function outsideModel(spec: RoleModelSpec, db: DatabaseSpec, grants: readonly ForeignGrantFacts[]): ForeignGrantFacts[] {
-  const checked = new Set(checkedRoles(spec, db).map((r) => r.name));
+function outsideModel(model: RoleModel, db: DatabaseModel, grants: readonly ForeignGrantFacts[]): ForeignGrantFacts[] {
+  const checked = new Set(db.checked.map((r) => r.name));
   return grants.filter((g) => g.role === 'PUBLIC' || checked.has(g.role));
 }
 
-export function diffForeignServers(spec: RoleModelSpec, db: DatabaseSpec, grants: readonly ForeignGrantFacts[]): DiffResult {
+export function diffForeignServers(model: RoleModel, db: DatabaseModel, grants: readonly ForeignGrantFacts[]): DiffResult {
   const owner = db.roles.owner.name;
   const findings: Finding[] = [];
   const steps: Step[] = [];
   const byObject = new Map<string, ForeignGrantFacts[]>();
-  for (const g of outsideModel(spec, db, grants)) {
+  for (const g of outsideModel(model, db, grants)) {
     const key = `${g.objectClass}\0${g.name}`;
     if (!byObject.has(key)) byObject.set(key, []);
     byObject.get(key)?.push(g);
@@ -82,7 +81,7 @@ export function diffForeignServers(spec: RoleModelSpec, db: DatabaseSpec, grants
     }
     for (const { g, privileges, grantees, cascade } of statements.values()) {
       const sql = `REVOKE ${[...privileges].sort().join(', ')} ON ${ON[g.objectClass]} ${quoteIdent(g.name)} FROM ${[...grantees].join(', ')}${cascade ? ' CASCADE' : ''}`;
-      const runner = grantRunner(owner, spec.admin.name, { ...g, schema: null, schemaUsable: true, grantorSchemaUsable: true }, false);
+      const runner = grantRunner(owner, model.admin.name, { ...g, schema: null, schemaUsable: true, grantorSchemaUsable: true }, false);
       const passed = cascade ? `; CASCADE also revokes what was passed on from the grant option (${list.flatMap((x) => x.passedOn).join(', ')})` : '';
       steps.push({
         phase: 'database-objects', database: db.name, sql, ...(runner.runAs ? { runAs: runner.runAs } : {}),
@@ -95,10 +94,10 @@ export function diffForeignServers(spec: RoleModelSpec, db: DatabaseSpec, grants
 }
 
 /** For plan and apply: every role outside the model that loses USAGE when apply revokes it with CASCADE. */
-export function foreignServerWarnings(spec: RoleModelSpec, db: DatabaseSpec, grants: readonly ForeignGrantFacts[] | undefined): Finding[] {
-  const checked = new Set(checkedRoles(spec, db).map((r) => r.name));
+export function foreignServerWarnings(model: RoleModel, db: DatabaseModel, grants: readonly ForeignGrantFacts[] | undefined): Finding[] {
+  const checked = new Set(db.checked.map((r) => r.name));
   const lost = new Map<string, Set<string>>();
-  for (const g of outsideModel(spec, db, grants ?? [])) {
+  for (const g of outsideModel(model, db, grants ?? [])) {
     for (const grantee of g.passedOn) {
       if (grantee === 'PUBLIC' || checked.has(grantee)) continue;
       if (!lost.has(grantee)) lost.set(grantee, new Set());

@@ -18,9 +18,8 @@
 // for that owner, waits for the handover (ALTER ... OWNER makes the owner role its grantor): afterHandover.
 import type { DefaultOption, GrantOptionFacts, HeldOption, Regrant } from '../object-facts.js';
 import { grantRunner } from './diff-wide-privileges.js';
-import { checkedRoles, connectors, managedRoles, OBJECT_GRANTS } from '../../model/model.js';
+import { OBJECT_GRANTS, type RoleModel, type DatabaseModel } from '../../model/model.js';
 import { nameList, type DiffResult, type Finding, type Step } from '../../plan/plan-types.js';
-import type { DatabaseSpec, RoleModelSpec } from '../../spec/spec.js';
 import { quoteIdent } from '../../plan/sql-text.js';
 
 
@@ -78,26 +77,26 @@ const USAGE_KINDS = new Set(['app', 'firefighterRo', 'firefighterRw']);
  * Whether the spec gives `r.grantee` the privilege a CASCADE of `o` takes from it, so apply gives it back: CONNECT
  * on the database to its own roles, keepConnect and the applying user; in the listed schemas, what the model grants.
  */
-function givenBack(spec: RoleModelSpec, db: DatabaseSpec, applier: string, o: HeldOption, r: Regrant): boolean {
+function givenBack(model: RoleModel, db: DatabaseModel, applier: string, o: HeldOption, r: Regrant): boolean {
   if (r.column !== null) return false;
-  if (o.objectClass === 'database') return r.privilege === 'CONNECT' && [...connectors(spec, db), ...(db.keepConnect ?? []), applier].includes(r.grantee);
-  const kind = checkedRoles(spec, db).find((x) => x.name === r.grantee)?.kind;
+  if (o.objectClass === 'database') return r.privilege === 'CONNECT' && [...db.connectors, ...(db.keepConnect ?? []), applier].includes(r.grantee);
+  const kind = db.checked.find((x) => x.name === r.grantee)?.kind;
   if (!kind || !o.listed || o.objectClass === 'column') return false;
   if (o.objectClass === 'schema') return r.privilege === 'USAGE' && USAGE_KINDS.has(kind);
   return OBJECT_GRANTS[kind][CLASS_GRANTS[o.objectClass]].includes(r.privilege);
 }
 
 /** steps run first among a database's steps; afterHandover right after objects are handed to the owner role. */
-export function diffGrantOptions(spec: RoleModelSpec, db: DatabaseSpec, facts: GrantOptionFacts): DiffResult & { afterHandover: Step[] } {
+export function diffGrantOptions(model: RoleModel, db: DatabaseModel, facts: GrantOptionFacts): DiffResult & { afterHandover: Step[] } {
   const owner = db.roles.owner.name;
-  const admin = spec.admin.name;
+  const admin = model.admin.name;
   const database = db.name;
   // Given back after the handover: an object in a listed schema the owner role does not own yet (it cannot grant
   // on it before; an extension's member keeps its owner, so whoever revoked the option gives it back).
   const lateRestore: string[] = [];
 
   const findings: Finding[] = [];
-  const managed = new Set(managedRoles(spec).map((r) => r.name));
+  const managed = model.managedNames;
   // Column grants made from a table's option: its REVOKE GRANT OPTION ... CASCADE leaves them, so each is revoked
   // on its own first, by its grantor (who still holds the option then), deepest first.
   const columnRevokes = new Map<string, { runner: ReturnType<typeof grantRunner>; borrow: boolean; sql: string[]; lost: string[] }>();
@@ -138,7 +137,7 @@ export function diffGrantOptions(spec: RoleModelSpec, db: DatabaseSpec, facts: G
     // Column grants under a table's option are named by their own REVOKE (above), not by CASCADE.
     group.cascades.push(...lost.filter((_, i) => o.column !== null || cascaded[i]?.column === null));
     for (const r of cascaded) {
-      if (!givenBack(spec, db, facts.applier, o, r)) continue;
+      if (!givenBack(model, db, facts.applier, o, r)) continue;
       const grant = `GRANT ${privilegeSql(r.privilege)} ON ${optionObject(o)} TO ${quoteIdent(r.grantee)}`;
       if (o.objectClass === 'database' || o.objectOwner === owner) group.restore.push(grant);
       else if (o.member) group.restoreAsRunner.push(grant);
@@ -239,12 +238,12 @@ export function diffGrantOptions(spec: RoleModelSpec, db: DatabaseSpec, facts: G
  * For plan and apply: every role outside the model that loses a grant when apply revokes an option with CASCADE
  * (what a managed role passed on from an option, and what was passed on from there), one warning per role.
  */
-export function grantOptionWarnings(spec: RoleModelSpec, db: DatabaseSpec, facts: GrantOptionFacts | undefined): Finding[] {
-  const managed = new Set(managedRoles(spec).map((r) => r.name));
+export function grantOptionWarnings(model: RoleModel, db: DatabaseModel, facts: GrantOptionFacts | undefined): Finding[] {
+  const managed = model.managedNames;
   const lost = new Map<string, Set<string>>();
   for (const o of facts?.options ?? []) {
     for (const r of cascadedGrants(o, facts?.regrants ?? [])) {
-      if (managed.has(r.grantee) || givenBack(spec, db, facts?.applier ?? '', o, r)) continue;
+      if (managed.has(r.grantee) || givenBack(model, db, facts?.applier ?? '', o, r)) continue;
       if (!lost.has(r.grantee)) lost.set(r.grantee, new Set());
       lost.get(r.grantee)?.add(`${r.privilege} on ${optionObject(o)}${r.column === null ? '' : ` (${quoteIdent(r.column)})`} (granted by ${r.grantor})`);
     }

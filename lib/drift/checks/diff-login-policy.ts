@@ -1,8 +1,9 @@
 // The per-person rows of db_admin.firefighter_login_policy: one per firefighter group in per-person mode,
 // none in shared mode. db_admin issues per-person logins only for groups with a row, within its limits.
 import type { DatabaseObjectFacts } from '../facts.js';
-import { FIREFIGHTER_SLOTS, isPerPerson, PER_PERSON_DEFAULTS, type DatabaseSpec, type RoleModelSpec } from '../../spec/spec.js';
+import { FIREFIGHTER_SLOTS, PER_PERSON_DEFAULTS } from '../../spec/spec.js';
 import { quoteLiteral } from '../../plan/sql-text.js';
+import type { RoleModel, DatabaseModel } from '../../model/model.js';
 
 export interface LoginPolicyRow {
   readonly role: string;
@@ -13,8 +14,8 @@ export interface LoginPolicyRow {
   readonly approvalMinutes: number;
 }
 
-export function wantedLoginPolicies(spec: RoleModelSpec, db: DatabaseSpec): LoginPolicyRow[] {
-  if (!isPerPerson(spec)) return [];
+export function wantedLoginPolicies(model: RoleModel, db: DatabaseModel): LoginPolicyRow[] {
+  if (!model.perPerson) return [];
   return FIREFIGHTER_SLOTS.map((slot) => {
     const role = db.roles[slot];
     const limit = role.connectionLimit;
@@ -24,7 +25,7 @@ export function wantedLoginPolicies(spec: RoleModelSpec, db: DatabaseSpec): Logi
       // The spec's -1 ("no limit") is no limit a person's login should have.
       connectionLimit: limit !== undefined && limit >= 1 ? Math.min(limit, 1000) : PER_PERSON_DEFAULTS.connectionLimit,
       approval: slot === 'firefighterRw' && db.readWriteApproval === true,
-      incidentMinutes: spec.firefighterMinutesPerIncident ?? PER_PERSON_DEFAULTS.minutesPerIncident,
+      incidentMinutes: model.firefighterMinutesPerIncident ?? PER_PERSON_DEFAULTS.minutesPerIncident,
       approvalMinutes: PER_PERSON_DEFAULTS.approvalMinutes,
     };
   });
@@ -33,8 +34,8 @@ export function wantedLoginPolicies(spec: RoleModelSpec, db: DatabaseSpec): Logi
 const key = (r: LoginPolicyRow) => JSON.stringify([r.role, r.maxLogins, r.connectionLimit, r.approval, r.incidentMinutes, r.approvalMinutes]);
 
 /** Steps (as admin) that make the policy table match the spec; `changed` says whether anything differs. */
-export function diffLoginPolicies(spec: RoleModelSpec, db: DatabaseSpec, have: readonly LoginPolicyRow[] | undefined): { changed: boolean; message: string; sql: string[] } {
-  const want = wantedLoginPolicies(spec, db);
+export function diffLoginPolicies(model: RoleModel, db: DatabaseModel, have: readonly LoginPolicyRow[] | undefined): { changed: boolean; message: string; sql: string[] } {
+  const want = wantedLoginPolicies(model, db);
   const current = have ?? [];
   const same = want.length === current.length && want.every((w) => current.some((h) => key(h) === key(w)));
   const message = `db_admin.firefighter_login_policy in "${db.name}" lists ${current.map((r) => `${r.role} (max ${r.maxLogins})`).join(', ') || 'nothing'}, expected ${want.map((r) => `${r.role} (max ${r.maxLogins})`).join(', ') || 'nothing (shared logins)'}`;

@@ -1,7 +1,7 @@
 // Role memberships of the cluster: the applying user's SET ROLE plumbing, the memberships the spec implies
 // (with their 16+ INHERIT and SET options), and those it does not imply (revoked, or reported when reserved).
 import type { ClusterFacts, MembershipFacts } from '../facts.js';
-import { managedRoles, type ManagedRole } from '../../model/model.js';
+import type { ManagedRole, RoleModel } from '../../model/model.js';
 import type { Finding, Step } from '../../plan/plan-types.js';
 import { LOGIN_SUFFIX_BYTES, type RoleModelSpec } from '../../spec/spec.js';
 import { quoteIdent } from '../../plan/sql-text.js';
@@ -22,27 +22,27 @@ interface WantedMembership {
   readonly why: string;
 }
 
-export function wantedMemberships(spec: RoleModelSpec, facts: ClusterFacts, v16: boolean): WantedMembership[] {
+export function wantedMemberships(model: RoleModel, facts: ClusterFacts, v16: boolean): WantedMembership[] {
   const exists = (r: string) => facts.existingRoles.includes(r);
   const out: WantedMembership[] = [];
-  for (const db of spec.databases) {
+  for (const db of model.databases) {
     const owner = db.roles.owner.name;
     out.push({ role: owner, member: db.roles.migrator.name, admin: false, ...(v16 ? { inherit: false, set: true } : {}), why: 'migrator runs DDL through SET ROLE owner' });
-    out.push({ role: owner, member: spec.admin.name, admin: true, ...(v16 ? { inherit: false, set: true } : {}), why: 'admin may SET ROLE owner and manage it' });
+    out.push({ role: owner, member: model.admin.name, admin: true, ...(v16 ? { inherit: false, set: true } : {}), why: 'admin may SET ROLE owner and manage it' });
     if (v16) {
       // 16+: ALTER ROLE ... PASSWORD on another role needs CREATEROLE plus ADMIN OPTION on it.
       for (const slot of ['firefighterRo', 'firefighterRw'] as const) {
-        out.push({ role: db.roles[slot].name, member: spec.admin.name, admin: true, inherit: false, set: false, why: 'the password functions (owned by admin) alter firefighter passwords' });
+        out.push({ role: db.roles[slot].name, member: model.admin.name, admin: true, inherit: false, set: false, why: 'the password functions (owned by admin) alter firefighter passwords' });
       }
     }
   }
-  for (const r of managedRoles(spec)) {
+  for (const r of model.managed) {
     // 16+: with INHERIT even for a NOINHERIT role (the migrator), so the role has rds_iam's privileges and Aurora
     // accepts only an IAM token for it, whichever way it reads the membership.
     if (r.iam) out.push({ role: 'rds_iam', member: r.name, admin: false, ...(v16 ? { inherit: true } : {}), why: 'logs in with IAM' });
   }
-  if (exists('rds_password')) out.push({ role: 'rds_password', member: spec.admin.name, admin: false, why: 'password management when rds.restrict_password_commands is on' });
-  out.push({ role: 'pg_signal_backend', member: spec.admin.name, admin: false, ...(v16 ? { inherit: true } : {}), why: 'end_firefighter_sessions ends firefighter sessions' });
+  if (exists('rds_password')) out.push({ role: 'rds_password', member: model.admin.name, admin: false, why: 'password management when rds.restrict_password_commands is on' });
+  out.push({ role: 'pg_signal_backend', member: model.admin.name, admin: false, ...(v16 ? { inherit: true } : {}), why: 'end_firefighter_sessions ends firefighter sessions' });
   return out;
 }
 
@@ -67,9 +67,9 @@ export interface AdoptionNotes {
   readonly why: (role: string, reason: string) => string;
 }
 
-export function diffMemberships(spec: RoleModelSpec, facts: ClusterFacts, roles: readonly ManagedRole[], v16: boolean, { note, why }: AdoptionNotes, findings: Finding[], steps: Step[]): void {
+export function diffMemberships(model: RoleModel, facts: ClusterFacts, roles: readonly ManagedRole[], v16: boolean, { note, why }: AdoptionNotes, findings: Finding[], steps: Step[]): void {
   // The applying user needs SET ROLE on owners (CREATE DATABASE ... OWNER, objects) and on admin (db_admin).
-  const plumbing = [...spec.databases.map((d) => d.roles.owner.name), spec.admin.name];
+  const plumbing = [...model.databases.map((d) => d.roles.owner.name), model.admin.name];
   for (const role of plumbing) {
     const grants = facts.memberships.filter((m) => m.role === role && m.member === facts.currentUser);
     const canSet = grants.some((g) => g.set === null || g.set);
@@ -78,7 +78,7 @@ export function diffMemberships(spec: RoleModelSpec, facts: ClusterFacts, roles:
     }
   }
 
-  const wanted = wantedMemberships(spec, facts, v16);
+  const wanted = wantedMemberships(model, facts, v16);
   for (const w of wanted) {
     const grants = facts.memberships.filter((m) => m.role === w.role && m.member === w.member);
     if (!membershipMatches(w, grants)) {
@@ -91,11 +91,11 @@ export function diffMemberships(spec: RoleModelSpec, facts: ClusterFacts, roles:
     }
   }
   const managedNames = new Set(roles.map((r) => r.name));
-  const personLogin = perPersonLoginMatcher(spec);
+  const personLogin = perPersonLoginMatcher(model);
   for (const m of facts.memberships) {
     if (!managedNames.has(m.member)) continue;
     // On 16+ admin holds ADMIN OPTION on each per-person login it created (it drops them when they expire).
-    if (m.member === spec.admin.name && personLogin(m.role)) continue;
+    if (m.member === model.admin.name && personLogin(m.role)) continue;
     if (wanted.some((w) => w.role === m.role && w.member === m.member)) continue;
     const revoke = `REVOKE ${quoteIdent(m.role)} FROM ${quoteIdent(m.member)}`;
     if (isReservedRole(m.role)) {
@@ -130,7 +130,7 @@ export function membershipRevoke(m: MembershipFacts, facts: Pick<ClusterFacts, '
 }
 
 /** Names db_admin gives per-person logins: `<firefighter role>_<6 hex>` (sql/db_admin_per_person.sql). */
-export function perPersonLoginMatcher(spec: RoleModelSpec): (role: string) => boolean {
-  const groups = new Set(spec.databases.flatMap((d) => [d.roles.firefighterRo.name, d.roles.firefighterRw.name]));
+export function perPersonLoginMatcher(model: Pick<RoleModelSpec, 'databases'>): (role: string) => boolean {
+  const groups = new Set(model.databases.flatMap((d) => [d.roles.firefighterRo.name, d.roles.firefighterRw.name]));
   return (role) => /_[0-9a-f]{6}$/.test(role) && groups.has(role.slice(0, -LOGIN_SUFFIX_BYTES));
 }

@@ -4,10 +4,10 @@
 // set by hand, and it is drift: apply expires it and ends the role's sessions.
 import type { PasswordFacts } from '../object-facts.js';
 import type { DatabaseObjectFacts } from '../facts.js';
-import type { DatabaseSpec, RoleModelSpec } from '../../spec/spec.js';
 import { DB_ADMIN_SCHEMA } from '../../spec/spec.js';
 import type { Finding, Step } from '../../plan/plan-types.js';
 import { quoteIdent, quoteLiteral } from '../../plan/sql-text.js';
+import type { RoleModel, DatabaseModel } from '../../model/model.js';
 
 /** The validity the engine gives a firefighter role it creates: long past, so no password works. */
 export const EXPIRED = '1970-01-01 00:00:00+00';
@@ -26,14 +26,14 @@ export function outsideBrokerReason(p: PasswordFacts): string | null {
 }
 
 export function diffFirefighterPasswords(
-  spec: RoleModelSpec, db: DatabaseSpec, facts: DatabaseObjectFacts['firefighterPasswords'], allowlisted: ReadonlySet<string>,
+  model: RoleModel, db: DatabaseModel, facts: DatabaseObjectFacts['firefighterPasswords'], allowlisted: ReadonlySet<string>,
 ): { findings: Finding[]; steps: Step[] } {
   const findings: Finding[] = [];
   const passwords = (facts?.passwords ?? []).filter((p) =>
     // Within the broker's 2 hours only the audit can tell; without it, say nothing rather than cry drift.
     !(facts?.auditUnreadable && p.validUntil !== null && p.validUntil !== 'infinity' && !p.beyondMax));
   const steps: Step[] = [];
-  const admin = spec.admin.name;
+  const admin = model.admin.name;
   const database = db.name;
   for (const p of passwords) {
     const why = outsideBrokerReason(p);

@@ -3,10 +3,10 @@
 // (an owner's `ALTER DATABASE ... SET default_transaction_read_only = on`, a holder's
 // `ALTER ROLE <self> SET statement_timeout = 0` left for the next holder). Verify reports it; apply resets it.
 import type { ClusterFacts } from '../facts.js';
-import { managedRoles, type ManagedRole } from '../../model/model.js';
+import type { ManagedRole, RoleModel, DatabaseModel } from '../../model/model.js';
 import type { Finding, Step } from '../../plan/plan-types.js';
 import { guardrailSettings } from '../../model/db-admin.js';
-import { LOGIN_ROLE_SLOTS, type DatabaseSpec, type Guardrails, type LoginRoleSlot, type RoleModelSpec } from '../../spec/spec.js';
+import { LOGIN_ROLE_SLOTS, type Guardrails, type LoginRoleSlot } from '../../spec/spec.js';
 import { quoteIdent, quoteIdents, quoteLiteral } from '../../plan/sql-text.js';
 
 interface WantedSetting {
@@ -63,7 +63,7 @@ function parsed(settings: readonly string[] | undefined): Map<string, string> {
 }
 
 /** The guardrails of a role in a database: only its own database's login roles have any. */
-function guardrailsOf(role: ManagedRole, db: DatabaseSpec): { g: Guardrails | undefined; slot?: LoginRoleSlot } {
+function guardrailsOf(role: ManagedRole, db: DatabaseModel): { g: Guardrails | undefined; slot?: LoginRoleSlot } {
   if (role.database !== db.name) return { g: undefined };
   for (const slot of LOGIN_ROLE_SLOTS) {
     if (db.roles[slot].name === role.name) return { g: db.roles[slot].guardrails, slot };
@@ -72,10 +72,10 @@ function guardrailsOf(role: ManagedRole, db: DatabaseSpec): { g: Guardrails | un
 }
 
 /** Findings and steps for every stored setting of managed roles and databases. */
-export function diffSettings(spec: RoleModelSpec, facts: ClusterFacts, findings: Finding[], steps: Step[]): void {
-  const roles = managedRoles(spec);
+export function diffSettings(model: RoleModel, facts: ClusterFacts, findings: Finding[], steps: Step[]): void {
+  const roles = model.managed;
   const phase = 'database-settings' as const;
-  for (const db of spec.databases) {
+  for (const db of model.databases) {
     for (const role of roles) {
       const { g, slot } = guardrailsOf(role, db);
       const want = wantedSettings(g, slot);

@@ -10,9 +10,9 @@
 // are named. Anything else is a step for a human, run as the grantor.
 import { membershipRevoke, perPersonLoginMatcher } from './diff-memberships.js';
 import type { ClusterFacts, MembershipFacts } from '../facts.js';
-import { managedRoles, type ManagedRole } from '../../model/model.js';
+import type { ManagedRole, RoleModel } from '../../model/model.js';
 import type { DiffResult, Finding } from '../../plan/plan-types.js';
-import { LOGIN_SUFFIX_BYTES, type RoleModelSpec } from '../../spec/spec.js';
+import { LOGIN_SUFFIX_BYTES } from '../../spec/spec.js';
 
 const WHAT: Record<ManagedRole['kind'], string> = {
   admin: 'the role-model admin\'s CREATEROLE and db_admin', broker: 'the password broker\'s db_admin functions',
@@ -22,13 +22,13 @@ const WHAT: Record<ManagedRole['kind'], string> = {
   extra: 'an extra role\'s access',
 };
 
-function unmanagedMembers(spec: RoleModelSpec, facts: ClusterFacts): { m: MembershipFacts; role: ManagedRole }[] {
-  const roles = managedRoles(spec);
+function unmanagedMembers(model: RoleModel, facts: ClusterFacts): { m: MembershipFacts; role: ManagedRole }[] {
+  const roles = model.managed;
   const managed = new Set(roles.map((r) => r.name));
   const v16 = facts.serverVersionNum >= 160000;
   // `<group>_<6 hex>`, as db_admin names them, in either mode: after a switch back to shared logins they expire
   // and db_admin drops them; hand-made ones are caught as passwords set outside the broker (diff-passwords.ts).
-  const issued = perPersonLoginMatcher(spec);
+  const issued = perPersonLoginMatcher(model);
   const personLogin = (member: string, role: ManagedRole) => issued(member) && member.slice(0, -LOGIN_SUFFIX_BYTES) === role.name;
   const out: { m: MembershipFacts; role: ManagedRole }[] = [];
   for (const m of facts.memberships) {
@@ -48,9 +48,9 @@ function dependents(m: MembershipFacts, facts: ClusterFacts): string[] {
 }
 
 /** A finding and a REVOKE (phase `roles`) for each unmanaged member of a managed role. */
-export function diffUnmanagedMembers(spec: RoleModelSpec, facts: ClusterFacts): DiffResult {
+export function diffUnmanagedMembers(model: RoleModel, facts: ClusterFacts): DiffResult {
   const result: DiffResult = { findings: [], steps: [] };
-  for (const { m, role } of unmanagedMembers(spec, facts)) {
+  for (const { m, role } of unmanagedMembers(model, facts)) {
     const r = membershipRevoke(m, facts, true);
     const fix = r.manual
       ? `apply cannot revoke it in ${m.grantor}'s name: run ${r.sql} as ${m.grantor} (or a role with its privileges)`
@@ -69,8 +69,8 @@ export function diffUnmanagedMembers(spec: RoleModelSpec, facts: ClusterFacts): 
 }
 
 /** Named before apply changes anything: each unmanaged role that loses a membership, and who loses one with it. */
-export function unmanagedMemberWarnings(spec: RoleModelSpec, facts: ClusterFacts): Finding[] {
-  return unmanagedMembers(spec, facts).filter(({ m }) => !membershipRevoke(m, facts, true).manual).map(({ m, role }) => {
+export function unmanagedMemberWarnings(model: RoleModel, facts: ClusterFacts): Finding[] {
+  return unmanagedMembers(model, facts).filter(({ m }) => !membershipRevoke(m, facts, true).manual).map(({ m, role }) => {
     const along = dependents(m, facts);
     return {
       code: 'unmanaged-role-membership', subject: m.member,

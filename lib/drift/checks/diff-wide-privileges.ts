@@ -14,9 +14,8 @@
 // the privilege (SET ROLE), names only the privileges granted, and a grantor the applying user cannot SET ROLE
 // to gets a manual step. Revoking ALL as the applying user would remove the grant of an inherited owner instead.
 import type { ColumnGrantFacts, DefaultGrantFacts, GrantSource, OtherGrantFacts, WidePrivilegeFacts } from '../object-facts.js';
-import { checkedRoles, OBJECT_GRANTS } from '../../model/model.js';
+import { OBJECT_GRANTS, type RoleModel, type DatabaseModel } from '../../model/model.js';
 import { nameList, type DiffResult, type Finding, type Step } from '../../plan/plan-types.js';
-import type { DatabaseSpec, RoleModelSpec } from '../../spec/spec.js';
 import { quoteIdent } from '../../plan/sql-text.js';
 
 
@@ -121,10 +120,10 @@ class Revokes {
   }
 }
 
-export function diffWidePrivileges(spec: RoleModelSpec, db: DatabaseSpec, wide: WidePrivilegeFacts): DiffResult {
+export function diffWidePrivileges(model: RoleModel, db: DatabaseModel, wide: WidePrivilegeFacts): DiffResult {
   const owner = db.roles.owner.name;
-  const admin = spec.admin.name;
-  const kinds = new Map(checkedRoles(spec, db).map((r) => [r.name, r.kind]));
+  const admin = model.admin.name;
+  const kinds = new Map(db.checked.map((r) => [r.name, r.kind]));
   const findings: Finding[] = [];
   const revokes = new Revokes();
   const runner = (g: GrantSource, listedByOwner: boolean): Runner => grantRunner(owner, admin, g, listedByOwner);

@@ -3,8 +3,7 @@
 // differs from the model does the adapter ask sql/inspect-privilege-names.sql for the objects behind it.
 import type { DatabaseObjectFacts } from '../facts.js';
 import type { ObjectAccessFacts, PrivilegeQuestion } from '../object-facts.js';
-import { checkedRoles, OBJECT_GRANTS, SEQUENCE_PRIVILEGES, tablePrivileges } from '../../model/model.js';
-import type { DatabaseSpec, RoleModelSpec } from '../../spec/spec.js';
+import { OBJECT_GRANTS, SEQUENCE_PRIVILEGES, tablePrivileges, type RoleModel, type DatabaseModel } from '../../model/model.js';
 
 
 
@@ -17,8 +16,8 @@ export function accessDrift(a: ObjectAccessFacts, wanted: readonly string[], maj
   };
 }
 
-export function privilegeQuestions(spec: RoleModelSpec, db: DatabaseSpec, major: number, facts: Pick<DatabaseObjectFacts, 'objectAccess'>): PrivilegeQuestion[] {
-  const kinds = new Map(checkedRoles(spec, db).map((r) => [r.name, r.kind]));
+export function privilegeQuestions(model: RoleModel, db: DatabaseModel, major: number, facts: Pick<DatabaseObjectFacts, 'objectAccess'>): PrivilegeQuestion[] {
+  const kinds = new Map(db.checked.map((r) => [r.name, r.kind]));
   const out: PrivilegeQuestion[] = [];
   for (const a of facts.objectAccess) {
     const kind = kinds.get(a.role);

@@ -4,9 +4,8 @@
 // alter a superuser. On Aurora no customer login is a superuser: only AWS (rdsadmin) could. So the engine says
 // what must be run, by whom, and what to do instead, and apply changes nothing rather than pretend.
 import type { ClusterFacts } from '../facts.js';
-import { managedRoles } from '../../model/model.js';
+import type { RoleModel } from '../../model/model.js';
 import type { Finding, Step } from '../../plan/plan-types.js';
-import type { RoleModelSpec } from '../../spec/spec.js';
 import { quoteIdent } from '../../plan/sql-text.js';
 
 export interface PrivilegedRoles {
@@ -17,11 +16,11 @@ export interface PrivilegedRoles {
   readonly superusers: ReadonlySet<string>;
 }
 
-export function privilegedRoles(spec: RoleModelSpec, facts: Pick<ClusterFacts, 'roles' | 'serverVersionNum'>): PrivilegedRoles {
+export function privilegedRoles(model: RoleModel, facts: Pick<ClusterFacts, 'roles' | 'serverVersionNum'>): PrivilegedRoles {
   const findings: Finding[] = [];
   const steps: Step[] = [];
   const superusers = new Set<string>();
-  const managed = new Set(managedRoles(spec).map((r) => r.name));
+  const managed = model.managedNames;
   for (const r of facts.roles) {
     if (!managed.has(r.name)) continue;
     const attrs = [r.superuser && 'SUPERUSER', r.replication && 'REPLICATION', r.bypassRls && 'BYPASSRLS'].filter((a): a is string => Boolean(a));
