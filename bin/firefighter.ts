@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// firefighter request ro|rw --incident ID --reason TEXT [--hours 1|2] [--takeover] [--connect] [--json]
-// firefighter revoke ro|rw --incident ID [--reason TEXT]
-// firefighter status | history | sweep | extend | approve | deny (bin/firefighter/commands.ts); the Lambda
-// invoke is in bin/firefighter/lambda.ts, --connect in bin/firefighter/psql.ts, --tunnel in bin/firefighter/tunnel.ts.
+// firefighter COMMAND [flags]: one file per subcommand in bin/firefighter/commands/ behind the table in
+// bin/firefighter/commands/index.ts (request, revoke, status, extend, approve, deny, history, sweep); this file
+// reaches the broker (the Lambda in bin/firefighter/lambda.ts, or --direct) and prints the answer. --connect is
+// in bin/firefighter/psql.ts, --tunnel in bin/firefighter/tunnel.ts.
 // Exit codes: 0 done, 2 refused or invalid input, 1 failure, 3 pending approval. The password is printed once (or handed to psql
 // in its environment with --connect); it never reaches argv, stderr or an error message.
 import { hostname, userInfo } from 'node:os';
@@ -15,9 +15,12 @@ import { type LocatedBroker } from './firefighter-cluster.js';
 import { firefighterVersion } from './firefighter-version.js';
 import { loadRdsCa } from '../lib/postgres/rds-ca.js';
 import { TlsRefusal } from '../lib/postgres/tls.js';
-import { parseCli, USAGE, UsageError, VersionRequest, type Cli } from './firefighter/args.js';
-import { awsError, cliError, CLI_ERROR_CODES, type CliError } from './firefighter/errors.js';
-import { extraLines, localAndUtc } from './firefighter/output.js';
+import { InfoRequest, parseCli, UsageError, type Cli } from './firefighter/args.js';
+import type { PrintContext } from './firefighter/commands/command.js';
+import { revokeLine } from './firefighter/commands/request.js';
+import { connectionUri, rootCert, shellQuote } from './firefighter/connection-lines.js';
+import { awsError, cliError, CLI_ERROR_CODES, EXIT, type CliError } from './firefighter/errors.js';
+import { humanizeTimes } from './firefighter/time.js';
 import { defaultTunnelDeps, tunnelPreflight, type TunnelTarget } from './firefighter/tunnel.js';
 import { AwsFailure, invokeLambda, located, type LambdaOptions } from './firefighter/lambda.js';
 import { connectPsql, psqlPreflight } from './firefighter/psql.js';
@@ -61,29 +64,32 @@ function instanceLines(response: InstanceReport): string[] {
   ];
 }
 
-function human(response: Exclude<BrokerResponse, { ok: false }>, connect: boolean, timeZone?: string): string[] {
-  const mine = extraLines(response, timeZone);
-  if (mine) return mine;
-  switch (response.action) {
-    case 'request': {
-      const who = response.username === response.role ? response.role : `${response.username} (login of ${response.role})`;
-      const ended = response.previousSessionsEnded !== undefined ? `; ${response.previousSessionsEnded} of their session(s) ended` : '';
-      const reissued = response.username === response.role ? ' (a new password; you hold it for this incident, expiry unchanged)' : ' (a new password on the login you hold for this incident)';
-      const lines = [`${who} on ${response.host}:${response.port}/${response.database} until ${localAndUtc(response.expiresAt, timeZone)}${response.takeover ? ` (taken over from ${response.previousHolder ?? 'the previous holder'}${ended})` : ''}${response.outcome === 'reissued' ? reissued : ''}`];
-      if (response.warning) lines.push(`warning: ${response.warning}`);
-      if (response.secretArn) lines.push(`password written to ${response.secretArn}`);
-      else if (!connect) lines.push(`password: ${response.password}`);
-      return lines;
+/** The flags that reached this broker, for the commands the output tells someone to run; never a password. */
+function reachFlags(cli: Cli): string {
+  if (cli.direct) {
+    try {
+      const url = new URL(cli.direct.url);
+      url.password = '';
+      return `--direct --database-url ${shellQuote(url.toString())}`;
+    } catch {
+      return '--direct --database-url URL';
     }
-    case 'revoke':
-      return [`${response.role} expired at ${localAndUtc(response.expiredAt, timeZone)}; ${response.sessionsEnded} session(s) ended`];
-    case 'status':
-      return response.roles.map((r) => `${r.database} ${r.role} (${r.access}): ${r.outsideBroker ? 'password set outside the broker (run rolemodel apply to expire it)' : r.active && r.holder ? `held by ${r.holder} for ${r.incidentId} until ${localAndUtc(r.expiresAt, timeZone)}` : 'free'}, ${r.sessions} session(s)`);
-    case 'sweep':
-      return [`${response.sessionsEnded} session(s) of expired roles ended`];
-    default:
-      return [JSON.stringify(response)];
   }
+  const l = cli.lambda;
+  if (!l) return '';
+  if (l.cluster !== undefined) return `--cluster ${shellQuote(l.cluster)}`;
+  return `--function ${shellQuote(l.functionName)}${l.brokerId !== l.functionName.split(':').pop() ? ` --broker-id ${shellQuote(l.brokerId)}` : ''}`;
+}
+
+function printContext(cli: Cli, env: NodeJS.ProcessEnv): PrintContext {
+  let urlRoot: string | undefined;
+  try {
+    urlRoot = cli.direct ? new URL(cli.direct.url).searchParams.get('sslrootcert') ?? undefined : undefined;
+  } catch {
+    urlRoot = undefined;
+  }
+  const sslrootcert = cli.caFile ?? urlRoot ?? env.PGSSLROOTCERT;
+  return { event: cli.event, reach: reachFlags(cli), connect: cli.connect, ...(sslrootcert ? { sslrootcert } : {}) };
 }
 
 /** One error on stderr (or stdout with --json, in the one shape); `labelled` adds "refused (CODE)" / "failed (CODE)". */
@@ -93,26 +99,27 @@ function printError(error: CliError, json: boolean, io: CliIo, labelled = true):
   return error.exitCode;
 }
 
+/** A usage error: its one line, then where the command's help is. */
+function printUsageError(error: UsageError, argv: string[], io: CliIo): number {
+  // --json is honoured even when the rest of the line could not be parsed.
+  if (argv.includes('--json')) return printError(cliError(CLI_ERROR_CODES.usage, error.message), true, io);
+  io.stderr(`firefighter: ${error.message}`);
+  io.stderr(`see \`firefighter ${error.command ? `${error.command} --help` : '--help'}\``);
+  return EXIT.refused;
+}
+
 /** Runs the CLI; returns the exit code. */
 export async function runFirefighter(argv: string[], io: CliIo): Promise<number> {
   let cli: Cli;
   try {
-    cli = parseCli(argv, io.env);
+    cli = parseCli(argv, io.env, firefighterVersion);
   } catch (error) {
-    if (error instanceof VersionRequest) {
-      io.stdout(firefighterVersion());
-      return 0;
+    if (error instanceof InfoRequest) {
+      (error.exitCode === 0 ? io.stdout : io.stderr)(error.text);
+      return error.exitCode;
     }
     if (!(error instanceof UsageError)) throw error;
-    if (!error.message) {
-      io.stderr(USAGE);
-      return 0;
-    }
-    // --json is honoured even when the rest of the line could not be parsed.
-    if (argv.includes('--json')) return printError(cliError(CLI_ERROR_CODES.usage, error.message), true, io);
-    io.stderr(`firefighter: ${error.message}`);
-    io.stderr(USAGE);
-    return 2;
+    return printUsageError(error, argv, io);
   }
   if (cli.connect) {
     const refused = await psqlPreflight(io);
@@ -147,20 +154,29 @@ export async function runFirefighter(argv: string[], io: CliIo): Promise<number>
     const message = redact((error as Error).message ?? String(error), [io.env.PGPASSWORD]);
     return printError(cliError(typeof code === 'string' ? code : 'FAILURE', message), cli.json, io, false);
   }
+  const context = printContext(cli, io.env);
   if (!response.ok) {
     const shaped = { ...response, exitCode: exitCodeOf(response.code) };
-    if (cli.json) io.stdout(JSON.stringify(shaped));
-    else io.stderr(`firefighter: ${response.code === 'APPROVAL_PENDING' ? 'pending' : response.refusal ? 'refused' : 'failed'} (${response.code}): ${response.message}`);
+    if (cli.json) {
+      io.stdout(JSON.stringify(shaped));
+      return shaped.exitCode;
+    }
+    io.stderr(`firefighter: ${response.code === 'APPROVAL_PENDING' ? 'pending' : response.refusal ? 'refused' : 'failed'} (${response.code}): ${humanizeTimes(response.message)}`);
+    const pending = response.code === 'APPROVAL_PENDING' ? response.details?.requestId : undefined;
+    if (pending) io.stderr(`an approver runs: firefighter approve ${pending}${context.reach ? ` ${context.reach}` : ''}   (firefighter requests lists what is pending)`);
     return shaped.exitCode;
   }
   const connect = cli.connect && response.action === 'request';
   if (cli.json) {
-    // With --connect the password goes to psql only, so it is left out here too.
-    io.stdout(JSON.stringify(connect && response.action === 'request' ? { ...response, password: undefined } : response));
+    // With --connect the password goes to psql only, so it is left out here too; the URI never holds it.
+    io.stdout(JSON.stringify(response.action === 'request'
+      ? { ...response, ...(connect ? { password: undefined } : {}), uri: connectionUri(response, rootCert(response.host, context.sslrootcert).file) }
+      : response));
   } else {
-    for (const line of [...human(response, connect, io.env.TZ), ...instanceLines(response as InstanceReport)]) io.stdout(line);
+    const lines = cli.command.print?.(response, context) ?? [JSON.stringify(response)];
+    for (const line of [...lines, ...instanceLines(response as InstanceReport)]) io.stdout(line);
   }
-  if (connect && response.action === 'request') return connectPsql(response, cli, io, tunnel);
+  if (connect && response.action === 'request') return connectPsql(response, { ...cli, revoke: revokeLine(response, context) }, io, tunnel);
   return 0;
 }
 

@@ -1,45 +1,25 @@
-// The firefighter CLI's command line: flags and positionals checked and turned into the broker event plus how to
-// reach the broker (the Lambda, or --direct). Usage errors say what to pass instead; nothing is sent before.
-import { parseArgs } from 'node:util';
+// The firefighter CLI's command line: the subcommand (./commands/index.ts), its own flags checked, and how to
+// reach the broker (the Lambda, or --direct). Usage errors are one line that says what to pass instead, then
+// where that command's help is; nothing is sent before.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { INSTANCE_ID } from '../../lib/broker/protocol/broker-locator.js';
-import { EXTRA_OPTIONS, EXTRA_USAGE, extraEvent, isExtraCommand } from './commands.js';
+import { BROKER_FLAGS, UsageError, type Command, type Flag, type Values } from './commands/command.js';
+import { COMMANDS } from './commands/index.js';
+import { commandHelp, overview, shortUsage } from './help.js';
 import type { LambdaOptions } from './lambda.js';
+import { closest } from './suggest.js';
 
-export const USAGE = `usage: firefighter request ro|rw --incident ID --reason TEXT [--hours 1|2] [--takeover [--end-sessions]] [--connect [--tunnel]] [--json]
-       firefighter revoke ro|rw --incident ID [--reason TEXT] [--json]
-       firefighter status [--json]
-       firefighter --version
-${EXTRA_USAGE}
+export { UsageError };
 
-  through the broker Lambda (default):
-    --cluster NAME       the Aurora cluster: finds the broker in SSM /cdk-aurora-firefighter/NAME/broker (or FIREFIGHTER_CLUSTER)
-    --function NAME      the broker function instead (or FIREFIGHTER_FUNCTION; stack output ...BrokerFunctionName)
-    --broker-id ID       with --function: the id your identity proof is bound to (or FIREFIGHTER_BROKER_ID; stack output
-                         ...BrokerBrokerId; default: the last part of the function name)
-    --profile, --region  AWS profile and region (default: the SDK's usual chain)
-    --sts-endpoint URL   STS endpoint the broker verifies at (or FIREFIGHTER_STS_ENDPOINT; default: the regional one)
-  straight against PostgreSQL:
-    --direct --database-url postgres://BROKER_USER:PASSWORD@HOST:5432/DB[?sslmode=verify-full&sslrootcert=CA]
-  --database NAME   which of the broker's databases (default: its first)
-  --ca FILE         CA bundle to verify the server with (psql with --connect, and --direct); default: the RDS CAs
-                    for *.rds.amazonaws.com, else PGSSLROOTCERT or Node's (psql: the system's) trust store
-  --insecure-skip-tls-verify
-                    let the password reach a remote host without a verified certificate (PGSSLMODE/sslmode
-                    require, disable, ...); anyone on the way can read it
-  --connect         start psql logged in as the firefighter role (password in its environment, TLS required)
-  --tunnel          with --connect: reach the writer through the stack's SSM access host (aws ssm start-session
-                    port forwarding; needs the AWS CLI and session-manager-plugin), TLS still verified for the writer
-  --access-host ID  the access host's instance id (default: from --cluster's SSM parameter; stack output ...AccessHostInstanceId)
-  --json            machine-readable output (stable field names); every error, usage errors included, is
-                    {"ok":false,"code":"...","message":"...","refusal":true|false,"exitCode":N[,"details":{...}]}
-  times are shown in your time zone (TZ) with UTC beside
-
-exit codes: 0 done, 2 refused or invalid input, 1 failure, 3 pending approval (an approver runs firefighter approve ID)`;
-
-export class UsageError extends Error {}
-export class VersionRequest extends Error {}
+/** --help, help COMMAND, --version, or a bare `firefighter`: text to print, not a command to run. */
+export class InfoRequest extends Error {
+  constructor(readonly text: string, readonly exitCode = 0) {
+    super(text);
+  }
+}
 
 export interface Cli {
+  readonly command: Command;
   readonly event: Record<string, unknown>;
   readonly json: boolean;
   readonly connect: boolean;
@@ -51,75 +31,103 @@ export interface Cli {
   readonly lambda?: LambdaOptions;
 }
 
-export function parseCli(argv: string[], env: NodeJS.ProcessEnv): Cli {
+type Options = NonNullable<ParseArgsConfig['options']>;
+const COMMON: Options = { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } };
+const options = (flags: readonly Flag[]): Options => Object.fromEntries(flags.map((f) => [f.name, { type: f.type }]));
+const flagsOf = (command: Command) => [...command.flags, ...(command.broker ? BROKER_FLAGS : [])];
+const ALL_FLAGS = [...new Map([...Object.values(COMMANDS).flatMap((c) => c.flags), ...BROKER_FLAGS].map((f) => [f.name, f])).values()];
+
+function unknownCommand(name: string): UsageError {
+  const guess = closest(name, Object.keys(COMMANDS));
+  return new UsageError(`unknown command ${JSON.stringify(name)}${guess ? `; did you mean ${guess}?` : `; the commands are ${Object.keys(COMMANDS).join(', ')}`}`);
+}
+
+/** Node's parseArgs messages, said the CLI's way: the flag, what is wrong, the likely meant one. */
+function flagError(error: Error & { code?: string }, command: Command): UsageError {
+  const name = /'(-{1,2}[^' ]+)/.exec(error.message)?.[1] ?? '';
+  const bare = name.replace(/^-+/, '');
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const owners = Object.values(COMMANDS).filter((c) => c.flags.some((f) => f.name === bare)).map((c) => c.name);
+    if (owners.length > 0) return new UsageError(`${name} does not belong to ${command.name}; it goes with ${owners.join(', ')}`, command.name);
+    const guess = closest(bare, flagsOf(command).map((f) => f.name));
+    return new UsageError(`unknown flag ${name}${guess ? `; did you mean --${guess}?` : ''}`, command.name);
+  }
+  const known = flagsOf(command).find((f) => f.name === bare);
+  if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && known?.value) return new UsageError(`${name} needs a value: --${bare} ${known.value}`, command.name);
+  if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && known) return new UsageError(`${name} takes no value`, command.name);
+  return new UsageError(error.message.split('\n')[0] ?? error.message, command.name);
+}
+
+function commandOf(argv: string[]): { name?: string; rest: string[]; help: boolean; version: boolean } {
+  // Loose first pass: where the subcommand is, whatever flags come before it.
+  const { values, positionals } = parseArgs({ args: argv, strict: false, allowPositionals: true, options: { ...options(ALL_FLAGS), ...COMMON } });
+  const [name, ...rest] = positionals;
+  return { ...(name !== undefined ? { name } : {}), rest, help: values.help === true, version: values.version === true };
+}
+
+export function parseCli(argv: string[], env: NodeJS.ProcessEnv, version: () => string): Cli {
+  if (argv.length === 0) throw new InfoRequest(shortUsage(), 2);
+  const loose = commandOf(argv);
+  if (loose.version) throw new InfoRequest(version());
+  if (loose.name === undefined) {
+    if (loose.help) throw new InfoRequest(overview());
+    throw new UsageError(`no command given; e.g. firefighter request ro --incident INC-4711 --reason "orders stuck"`);
+  }
+  if (loose.name === 'help') {
+    const [topic] = loose.rest;
+    if (topic === undefined) throw new InfoRequest(overview());
+    const found = COMMANDS[topic];
+    if (!found) throw unknownCommand(topic);
+    throw new InfoRequest(commandHelp(found));
+  }
+  const command = COMMANDS[loose.name];
+  if (!command) throw unknownCommand(loose.name);
+  if (loose.help) throw new InfoRequest(commandHelp(command));
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        incident: { type: 'string' }, reason: { type: 'string' }, hours: { type: 'string' }, takeover: { type: 'boolean' }, 'end-sessions': { type: 'boolean' },
-        database: { type: 'string' }, connect: { type: 'boolean' }, json: { type: 'boolean' }, ca: { type: 'string' },
-        function: { type: 'string' }, 'broker-id': { type: 'string' }, cluster: { type: 'string' }, version: { type: 'boolean' }, profile: { type: 'string' }, region: { type: 'string' },
-        'sts-endpoint': { type: 'string' }, direct: { type: 'boolean' }, 'database-url': { type: 'string' }, help: { type: 'boolean', short: 'h' },
-        'insecure-skip-tls-verify': { type: 'boolean' }, tunnel: { type: 'boolean' }, 'access-host': { type: 'string' }, ...EXTRA_OPTIONS,
-      },
-    });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { ...options(flagsOf(command)), ...COMMON } });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw flagError(error as Error, command);
   }
-  const { values: v, positionals } = parsed;
-  if (v.help) throw new UsageError('');
-  if (v.version) throw new VersionRequest();
-  const [command, role, ...extra] = positionals;
-  let event: Record<string, unknown> = { action: command };
-  if (isExtraCommand(command)) {
-    const built = extraEvent(command, positionals.slice(1), v);
-    if (typeof built === 'string') throw new UsageError(built);
-    event = built;
-  } else if (command !== 'request' && command !== 'revoke' && command !== 'status') {
-    throw new UsageError(`unknown command ${JSON.stringify(command ?? '')}; use request, revoke, status, extend, approve, deny, history or sweep`);
-  } else if (command === 'status' ? role !== undefined : extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(command === 'status' ? role : extra[0])}`);
-  if (v.all && command !== 'revoke') throw new UsageError('--all belongs to revoke');
-  if (v['end-sessions'] && (command !== 'request' || !v.takeover)) throw new UsageError('--end-sessions belongs to request --takeover: it ends the previous holder\'s sessions');
-  if (v.since !== undefined && command !== 'history') throw new UsageError('--since belongs to history');
-  if (command !== 'status' && !isExtraCommand(command)) {
-    if (role !== 'ro' && role !== 'rw') throw new UsageError(`${command} needs the role: ro or rw, got ${JSON.stringify(role ?? '')}`);
-    if (v.incident === undefined) throw new UsageError('--incident is required, e.g. --incident INC-4711');
-    Object.assign(event, { role, incidentId: v.incident, ...(v.reason !== undefined ? { reason: v.reason } : {}), ...(v.database !== undefined ? { database: v.database } : {}), ...(v.all ? { all: true } : {}) });
-  }
-  if (isExtraCommand(command)) {
-    // extraEvent checked its own flags.
-  } else if (command === 'request') {
-    if (v.reason === undefined) throw new UsageError('--reason is required, e.g. --reason "orders stuck in created"');
-    if (v.hours !== undefined && v.hours !== '1' && v.hours !== '2') throw new UsageError(`--hours must be 1 or 2, got ${JSON.stringify(v.hours.slice(0, 20))}`);
-    Object.assign(event, { hours: v.hours === '1' ? 1 : 2, takeover: v.takeover ?? false, ...(v['end-sessions'] ? { endSessions: true } : {}) });
-  } else if (v.takeover || v.hours !== undefined || v.connect) {
-    throw new UsageError('--takeover, --hours and --connect belong to request');
-  }
-  if (v.tunnel && !v.connect) throw new UsageError('--tunnel opens the way for psql and goes with --connect: firefighter request ro ... --connect --tunnel');
-  if (v['access-host'] !== undefined && !v.tunnel) throw new UsageError('--access-host goes with --tunnel');
-  if (v['access-host'] !== undefined && !INSTANCE_ID.test(v['access-host'])) throw new UsageError(`--access-host must be an EC2 instance id (i-0123456789abcdef0), got ${JSON.stringify(v['access-host'].slice(0, 40))}`);
-  if (v.tunnel && v.direct) throw new UsageError('--tunnel goes through the broker Lambda\'s access host, not --direct; with --direct, open the tunnel yourself and point --database-url at it');
-  const tunnel = { tunnel: v.tunnel ?? false, ...(v['access-host'] !== undefined ? { accessHost: v['access-host'] } : {}) };
-  const base = { event, ...tunnel, json: v.json ?? false, connect: v.connect ?? false, insecureSkipTlsVerify: v['insecure-skip-tls-verify'] ?? false, ...(v.ca !== undefined ? { caFile: v.ca } : {}) };
+  const v = parsed.values as Values;
+  const event = command.event(parsed.positionals.slice(1), v);
+  return { command, event, ...reach(command, v, env) };
+}
+
+/** The flags every broker command shares: TLS, --connect/--tunnel (request's), and where the broker is. */
+function reach(command: Command, v: Values, env: NodeJS.ProcessEnv): Omit<Cli, 'command' | 'event'> {
+  const usage = (message: string) => new UsageError(message, command.name);
+  const str = (name: string) => (typeof v[name] === 'string' ? (v[name] as string) : undefined);
+  if (v.tunnel && !v.connect) throw usage('--tunnel opens the way for psql and goes with --connect: firefighter request ro ... --connect --tunnel');
+  const accessHost = str('access-host');
+  if (accessHost !== undefined && !v.tunnel) throw usage('--access-host goes with --tunnel');
+  if (accessHost !== undefined && !INSTANCE_ID.test(accessHost)) throw usage(`--access-host must be an EC2 instance id (i-0123456789abcdef0), got ${JSON.stringify(accessHost.slice(0, 40))}`);
+  if (v.tunnel && v.direct) throw usage('--tunnel goes through the broker Lambda\'s access host, not --direct; with --direct, open the tunnel yourself and point --database-url at it');
+  const caFile = str('ca');
+  const base = {
+    tunnel: v.tunnel === true, ...(accessHost !== undefined ? { accessHost } : {}), json: v.json === true, connect: v.connect === true,
+    insecureSkipTlsVerify: v['insecure-skip-tls-verify'] === true, ...(caFile !== undefined ? { caFile } : {}),
+  };
+  const url = str('database-url');
   if (v.direct) {
-    if (!v['database-url']) throw new UsageError('--direct needs --database-url postgres://BROKER_USER@HOST/DB');
-    return { ...base, direct: { url: v['database-url'] } };
+    if (!url) throw usage('--direct needs --database-url postgres://BROKER_USER@HOST/DB');
+    return { ...base, direct: { url } };
   }
-  if (v['database-url']) throw new UsageError('--database-url needs --direct');
-  const cluster = v.function === undefined ? v.cluster ?? env.FIREFIGHTER_CLUSTER : undefined;
-  const functionName = v.function ?? (cluster === undefined ? env.FIREFIGHTER_FUNCTION : '');
-  if (functionName === undefined) throw new UsageError('the broker is unknown; pass --cluster NAME (or set FIREFIGHTER_CLUSTER), or --function NAME with --broker-id ID');
-  const stsEndpoint = v['sts-endpoint'] ?? env.FIREFIGHTER_STS_ENDPOINT;
+  if (url) throw usage('--database-url needs --direct');
+  const cluster = v.function === undefined ? str('cluster') ?? env.FIREFIGHTER_CLUSTER : undefined;
+  const functionName = str('function') ?? (cluster === undefined ? env.FIREFIGHTER_FUNCTION : '');
+  if (functionName === undefined) throw usage('the broker is unknown; pass --cluster NAME (or set FIREFIGHTER_CLUSTER), or --function NAME with --broker-id ID');
+  const stsEndpoint = str('sts-endpoint') ?? env.FIREFIGHTER_STS_ENDPOINT;
+  const profile = str('profile');
+  const region = str('region');
   return {
     ...base,
     lambda: {
       functionName,
-      brokerId: v['broker-id'] ?? env.FIREFIGHTER_BROKER_ID ?? functionName.split(':').pop() ?? functionName,
+      brokerId: str('broker-id') ?? env.FIREFIGHTER_BROKER_ID ?? functionName.split(':').pop() ?? functionName,
       ...(cluster !== undefined ? { cluster } : {}),
-      ...(v.profile !== undefined ? { profile: v.profile } : {}),
-      ...(v.region !== undefined ? { region: v.region } : {}),
+      ...(profile !== undefined ? { profile } : {}),
+      ...(region !== undefined ? { region } : {}),
       ...(stsEndpoint !== undefined ? { stsEndpoint } : {}),
     },
   };

@@ -1,13 +1,13 @@
 // --connect: psql is checked for before anything is issued, then started with the password in its environment
 // (never argv), TLS verified for the writer's name, optionally through the SSM tunnel (./tunnel.ts).
 import { spawn } from 'node:child_process';
-import { revokeCommand } from '../../lib/broker/db/shared-request.js';
 import type { RequestResponse } from '../../lib/broker/service.js';
 import { psqlTls } from '../../lib/broker/psql-tls.js';
 import { loadRdsCa } from '../../lib/postgres/rds-ca.js';
 import { TlsRefusal } from '../../lib/postgres/tls.js';
 import type { CliIo } from './io.js';
 import { cliError, CLI_ERROR_CODES, type CliError } from './errors.js';
+import { humanTime } from './time.js';
 import { defaultTunnelDeps, openTunnel, tunnelPsqlEnv, type OpenTunnel, type TunnelTarget } from './tunnel.js';
 
 /** What --connect needs of the parsed command line. */
@@ -15,6 +15,8 @@ export interface PsqlCli {
   readonly event: Record<string, unknown>;
   readonly caFile?: string;
   readonly insecureSkipTlsVerify: boolean;
+  /** The command that ends it, with the flags that reached the broker. */
+  readonly revoke: string;
 }
 
 function spawnPsql(env: NodeJS.ProcessEnv): Promise<number> {
@@ -54,7 +56,7 @@ export async function connectPsql(response: RequestResponse, cli: PsqlCli, io: C
     tls = await psqlTls(response.host, { caFile: cli.caFile, env: io.env, insecureSkipTlsVerify: cli.insecureSkipTlsVerify, rdsCa: loadRdsCa });
   } catch (error) {
     if (!(error instanceof TlsRefusal)) throw error;
-    io.stderr(`firefighter: not starting psql: ${error.message}; the password is active until ${response.expiresAt} (end it with: ${revokeCommand({ access: response.access, incidentId: String(cli.event.incidentId), database: response.database })})`);
+    io.stderr(`firefighter: not starting psql: ${error.message}; the password is active until ${humanTime(response.expiresAt)} (end it with: ${cli.revoke})`);
     return 2;
   }
   if (tls.warning) io.stderr(`firefighter: ${tls.warning}`);
@@ -64,7 +66,7 @@ export async function connectPsql(response: RequestResponse, cli: PsqlCli, io: C
       try {
         tunnel = await openTunnel({ ...tunnelTo, host: response.host, port: response.port }, { ...defaultTunnelDeps(io.env), ...io.tunnel });
       } catch (error) {
-        io.stderr(`firefighter: not starting psql: ${(error as Error).message}; the password is active until ${response.expiresAt} (end it with: ${revokeCommand({ access: response.access, incidentId: String(cli.event.incidentId), database: response.database })})`);
+        io.stderr(`firefighter: not starting psql: ${(error as Error).message}; the password is active until ${humanTime(response.expiresAt)} (end it with: ${cli.revoke})`);
         return 1;
       }
       io.stderr(`firefighter: tunnel to ${response.host}:${response.port} through ${tunnelTo.instanceId} on 127.0.0.1:${tunnel.localPort}`);
@@ -83,6 +85,8 @@ export async function connectPsql(response: RequestResponse, cli: PsqlCli, io: C
       PGAPPNAME: 'firefighter',
     };
     const code = await (io.psql ?? spawnPsql)(env);
+    // psql's exit does not end the access: say until when it lasts and how to end it now.
+    io.stdout(`${response.username} is still yours until ${humanTime(response.expiresAt)}; end it now with \`${cli.revoke}\``);
     return code === 0 ? 0 : 1;
   } finally {
     tunnel?.close();

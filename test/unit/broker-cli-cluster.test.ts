@@ -63,7 +63,7 @@ describe('firefighter --cluster', () => {
 
   it('is in --help', async () => {
     const out = await run(['--help']);
-    expect(out.stderr).toContain('--cluster NAME       the Aurora cluster: finds the broker in SSM /cdk-aurora-firefighter/NAME/broker');
+    expect(out.stdout).toContain('--cluster NAME          the Aurora cluster: the broker is found in SSM /cdk-aurora-firefighter/NAME/broker');
   });
 });
 

@@ -136,7 +136,7 @@ describe('firefighter request --connect --tunnel', () => {
   it('a tunnel that does not open: psql is not started, the output and the revoke command are shown', async () => {
     const out = await run(REQUEST, { child: (c) => (c.stderr?.emit('data', Buffer.from('An error occurred (AccessDeniedException) when calling the StartSession operation: not authorized\n')), c.emit('exit', 254, null)) });
     expect([out.code, out.psql]).toEqual([1, []]);
-    expect(out.stderr).toBe(`firefighter: not starting psql: the tunnel did not open: aws ssm start-session ended (exit code 254): An error occurred (AccessDeniedException) when calling the StartSession operation: not authorized; check --region, your access to ${INSTANCE} (ssm:StartSession, granted with accessHost.grantTunnel) and that the instance is online in Systems Manager; the password is active until 2026-11-23T03:00:00.000Z (end it with: firefighter revoke ro --incident "INC-1" --database "my-pg-db")`);
+    expect(out.stderr).toBe(`firefighter: not starting psql: the tunnel did not open: aws ssm start-session ended (exit code 254): An error occurred (AccessDeniedException) when calling the StartSession operation: not authorized; check --region, your access to ${INSTANCE} (ssm:StartSession, granted with accessHost.grantTunnel) and that the instance is online in Systems Manager; the password is active until 03:00 UTC (2026-11-23) (end it with: firefighter revoke ro --incident "INC-1" --cluster my-pg)`);
   });
 
   it.each([
@@ -144,7 +144,7 @@ describe('firefighter request --connect --tunnel', () => {
     [[...REQUEST, '--access-host', 'my-host'], '--access-host must be an EC2 instance id (i-0123456789abcdef0), got "my-host"'],
     [['request', 'ro', '--incident', 'I', '--reason', 'r', '--connect', '--access-host', INSTANCE, '--cluster', 'my-pg'], '--access-host goes with --tunnel'],
     [['request', 'ro', '--incident', 'I', '--reason', 'r', '--connect', '--tunnel', '--direct', '--database-url', 'postgres://b@h/d'], '--tunnel goes through the broker Lambda\'s access host, not --direct'],
-    [['status', '--cluster', 'my-pg', '--tunnel'], '--tunnel opens the way for psql and goes with --connect'],
+    [['status', '--cluster', 'my-pg', '--tunnel'], '--tunnel does not belong to status; it goes with request'],
   ])('usage: %j', async (args, message) => {
     const out = await run(args);
     expect([out.code, out.sent]).toEqual([2, []]);

@@ -17,12 +17,21 @@ const REQUEST = `SELECT outcome, expires_at, previous_holder, previous_incident_
 const REQUEST_ONCE = `WITH proof AS MATERIALIZED (SELECT db_admin.accept_identity_proof($8, $9, $10, $11) AS accepted)
   SELECT (r.x).outcome, (r.x).expires_at, (r.x).previous_holder, (r.x).previous_incident_id FROM (SELECT ${REQUEST_CALL} AS x FROM proof OFFSET 0) r`;
 
-/** The held-role refusal, with the holder and expiry as fields as well as in the message. */
-function heldDetails(error: BrokerError): BrokerError {
+/**
+ * The held-role refusal, with the holder and expiry as fields as well as in the message. When the holder is the
+ * caller (the same role asked for another incident), it says so: "ask the holder" would send them to themselves.
+ */
+function heldDetails(error: BrokerError, requester: string, input: RequestInput): BrokerError {
   if (error.code !== BROKER_ERROR_CODES.roleHeld) return error;
-  const m = / is held by (.+) for incident (.+) until (\S+)$/.exec(error.message);
+  const m = /^(.+) is held by (.+) for incident (.+) until (\S+)$/.exec(error.message);
   if (!m) return error;
-  return new BrokerError(error.code, `${error.message}; ask the holder, or request again with takeover (audited)`, { holder: m[1] ?? '', holderIncidentId: m[2] ?? '', heldUntil: m[3] ?? '' });
+  const [, role = '', holder = '', incidentId = '', until = ''] = m;
+  const details = { holder, holderIncidentId: incidentId, heldUntil: until };
+  if (holder === requester) {
+    const revoke = revokeCommand({ ...input, incidentId });
+    return new BrokerError(error.code, `you already hold ${role} for incident ${incidentId} until ${until}; ask again with --incident ${JSON.stringify(incidentId)} for a new password on it, or end it with \`${revoke}\` and ask again`, details);
+  }
+  return new BrokerError(error.code, `${error.message}; ask the holder, or request again with takeover (audited)`, details);
 }
 
 /** Issues a fresh password for the firefighter role of `input.access`, valid for input.hours on the server clock. */
@@ -57,7 +66,7 @@ export async function requestPassword(deps: BrokerDeps, input: RequestInput, req
       };
     });
   } catch (error) {
-    const failure = heldDetails(error as BrokerError);
+    const failure = heldDetails(error as BrokerError, requester, input);
     // A refusal changed nothing. Anything else (a lost connection, a client timeout) may have come after the
     // server committed: find out, and say so, rather than answer "unavailable" for a password that is active.
     if (failure.refusal || !sent) throw failure;
