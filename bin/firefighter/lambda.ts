@@ -16,8 +16,18 @@ export interface LambdaOptions {
   readonly cluster?: string;
 }
 
+/**
+ * The SDK's 9-line NodeVersionSupportWarning on Node 20 (a version this package supports) says nothing a
+ * firefighter can act on mid-incident, and printed before the answer it buries it. The SDK reads this variable
+ * (@aws-sdk/core emitWarningIfUnsupportedVersion) when its first client is made: SSM with --cluster, else Lambda.
+ */
+function quietSdkVersionWarning(): void {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+}
+
 /** With --cluster: the function ARN, broker id and region (and the access host) from the cluster's SSM parameter. */
 export async function located(options: LambdaOptions, getParameter?: GetParameter): Promise<{ lambda: LambdaOptions; accessHost?: LocatedBroker['accessHost'] }> {
+  quietSdkVersionWarning();
   if (options.cluster === undefined) return { lambda: options };
   const broker = await locateBroker(options.cluster, options, getParameter);
   const { cluster: _cluster, ...rest } = options;
@@ -27,8 +37,7 @@ export async function located(options: LambdaOptions, getParameter?: GetParamete
 
 /** The default invoke: signs the identity proof with the caller's credentials and invokes the function. */
 export async function invokeLambda(options: LambdaOptions, event: Record<string, unknown>): Promise<BrokerResponse> {
-  // The SDK's 7-line NodeVersionSupportWarning on Node 20 says nothing a firefighter can act on mid-incident.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  quietSdkVersionWarning();
   try {
     return await invokeLambdaOnce(options, event);
   } catch (error) {
