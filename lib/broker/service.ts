@@ -1,7 +1,7 @@
 // The broker as one function: event in, response out. It validates the event, verifies the caller, checks
 // the allowlist, runs the action, writes exactly one audit line, and never lets a secret into a line, an
 // error or a refusal. The Lambda and the CLI's --direct mode both call it; they differ only in the adapters.
-import { incidentIdMatcher, isAllowed, type BrokerConfig, type FirefighterAccess } from './protocol/broker-config.js';
+import { incidentIdHint, incidentIdMatcher, isAllowed, type BrokerConfig, type FirefighterAccess } from './protocol/broker-config.js';
 import { BrokerInputError, parseBrokerInput, type BrokerInput, type SweepInput } from './protocol/broker-input.js';
 import { proofBinding } from './protocol/proof-binding.js';
 import type { AcceptedProof } from './db/connection.js';
@@ -24,7 +24,7 @@ export function createBrokerService(options: BrokerServiceOptions): (event: unkn
   const matcher = incidentIdMatcher(config);
   const rules = {
     incidentId: matcher,
-    incidentIdHint: config.incidentIdPattern === undefined ? 'at most 128 printable characters' : `the whole id must match /${config.incidentIdPattern}/`,
+    incidentIdHint: incidentIdHint(config),
     databases: config.databases.map((d) => d.name),
   };
 

@@ -65,7 +65,10 @@ export interface PasswordBrokerProps {
    * @default 'response'
    */
   readonly delivery?: 'response' | 'secret';
-  /** Regular expression an incident id must match, e.g. `^INC-[0-9]+$`. @default - any non-empty id */
+  /**
+   * Regular expression the whole incident id must match, e.g. `INC-[0-9]+`.
+   * @default - a ticket-like id: a letter or digit, then up to 63 letters, digits, `-`, `_` or `.` (INC-4711, OPS-123)
+   */
   readonly incidentIdPattern?: string;
   /**
    * The value each caller's identity proof is bound to, so a proof made for this broker is useless elsewhere.

@@ -98,8 +98,20 @@ describe('incidentIdMatcher', () => {
     expect(incidentIdMatcher({ incidentIdPattern: 'INC-1|.*' })('anything at all')).toBe(true);
     expect(incidentIdMatcher({ incidentIdPattern: 'INC-[0-9]+|CHG-[0-9]+' })('CHG-1 extra')).toBe(false);
   });
-  it('without a pattern, limits the length only', () => {
-    expect(incidentIdMatcher({})('x'.repeat(128))).toBe(true);
-    expect(incidentIdMatcher({})('x'.repeat(129))).toBe(false);
+  it.each([
+    ['INC-4711', true], ['OPS-123', true], ['INC0012345', true], ['Q1ABC2DEF3GHI', true], ['2026-12-07.db_1', true], ['x'.repeat(64), true],
+    // Old: any of these was accepted (the default was "at most 128 printable characters").
+    ['INC 42', false], ['https://tracker.example/INC-42', false], ['-42', false], ['INC-42;', false], ['x'.repeat(65), false], ['', false],
+  ])('without a pattern, the default ticket-like id: %j -> %s', (id, ok) => {
+    expect(incidentIdMatcher({})(id)).toBe(ok);
+  });
+
+  it('a refused id is told the rule and an example, the same through the Lambda and --direct (one service)', async () => {
+    const { createBrokerService } = await import('../../lib/broker/service.js');
+    const config = parseBrokerConfig({ ...valid(), incidentIdPattern: undefined });
+    const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+    const service = createBrokerService({ config, logger: quiet, identity: { trusted: 'me (direct)' }, connect: async () => { throw new Error('not reached'); } });
+    expect(await service({ action: 'request', role: 'ro', incidentId: 'INC 42', reason: 'x' })).toMatchObject({ ok: false, code: 'INVALID_INPUT',
+      message: 'incidentId: does not match this broker\'s incident id format (letters, digits, "-", "_" or "." only, at most 64, e.g. INC-4711; set incidentIdPattern on the broker for another format); use your ticket\'s id' });
   });
 });

@@ -41,7 +41,10 @@ export interface BrokerConfig {
   readonly allowlist: { readonly ro: readonly string[]; readonly rw: readonly string[]; readonly approve?: readonly string[] };
   /** `per-person`: requests create a login per person (the spec's firefighterLogins). @default 'shared' */
   readonly firefighterLogins?: 'shared' | 'per-person';
-  /** A JavaScript regular expression the whole incident id must match (it is anchored for you). @default - any printable id */
+  /**
+   * A JavaScript regular expression the whole incident id must match (it is anchored for you).
+   * @default DEFAULT_INCIDENT_ID_PATTERN - a ticket-like id: INC-4711, OPS-123, INC0012345; no spaces, no URLs
+   */
   readonly incidentIdPattern?: string;
   /** `response`: the password is in the invoke response. `secret`: it is written to secretArns[role]. */
   readonly delivery: 'response' | 'secret';
@@ -290,8 +293,21 @@ export function isAllowed(config: BrokerConfig, access: FirefighterAccess | 'app
   return (config.allowlist[access] ?? []).some((allowed) => principalMatches(callerArn, allowed));
 }
 
-/** The incident id rule: the audit limits always, and the configured pattern over the whole id. */
+/**
+ * The incident id when none is configured, the same in the Lambda and in --direct: a letter or digit, then up to
+ * 63 letters, digits, `-`, `_` or `.`. It takes the ids of the usual trackers (INC-4711, OPS-123, INC0012345,
+ * PagerDuty's Q1ABC2DEF3GHI) and refuses what an audit cannot be searched by: "INC 42", a URL, free text.
+ */
+export const DEFAULT_INCIDENT_ID_PATTERN = '[A-Za-z0-9][A-Za-z0-9._-]{0,63}';
+
+/** The incident id rule: the audit limits always, and the configured (or default) pattern over the whole id. */
 export function incidentIdMatcher(config: Pick<BrokerConfig, 'incidentIdPattern'>): (id: string) => boolean {
-  const pattern = config.incidentIdPattern === undefined ? undefined : new RegExp(`^(?:${config.incidentIdPattern})$`, 'u');
-  return (id) => id.length <= AUDIT_LIMITS.incidentId && (pattern === undefined || pattern.test(id));
+  const pattern = new RegExp(`^(?:${config.incidentIdPattern ?? DEFAULT_INCIDENT_ID_PATTERN})$`, 'u');
+  return (id) => id.length <= AUDIT_LIMITS.incidentId && pattern.test(id);
+}
+
+/** What a refused incident id is told: the rule and an id that passes it. */
+export function incidentIdHint(config: Pick<BrokerConfig, 'incidentIdPattern'>): string {
+  if (config.incidentIdPattern === undefined) return `letters, digits, "-", "_" or "." only, at most 64, e.g. INC-4711; set incidentIdPattern on the broker for another format`;
+  return `the whole id must match /${config.incidentIdPattern}/`;
 }
