@@ -85,6 +85,11 @@ export async function directConfig(target: DirectTarget, connect: BrokerConnecto
       await client.end().catch(() => undefined);
     }
   } catch (error) {
+    // A server that takes TLS only (Aurora's rds.force_ssl, the demo) answers a plaintext login with pg_hba's
+    // "no pg_hba.conf entry ... no encryption", which names neither the URL nor the fix.
+    if (target.tls.mode === 'disable' && /no pg_hba\.conf entry .*no encryption/.test(String((error as Error)?.message))) {
+      throw new BrokerError(BROKER_ERROR_CODES.invalidInput, `${target.host}:${target.port} accepts TLS connections only, and --database-url asks for none (no sslmode, so disable on a loopback host); add ?sslmode=verify-full&sslrootcert=CA.pem to the URL (or sslmode=require to skip the certificate check on a loopback host)`);
+    }
     throw fromDatabaseError(error, `reading the firefighter roles of ${target.database} as ${target.user}`, [target.password]);
   }
   const ro = rows.find((r) => r.access === 'ro')?.role;

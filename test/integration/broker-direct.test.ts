@@ -90,6 +90,13 @@ describe.each(testedMajors())('firefighter --direct on PostgreSQL %i', (major) =
     expect(await queryAs(server.masterUrl(DB), 'my_pg_admin', 'SELECT role, holder, expires_at FROM db_admin.firefighter_role ORDER BY 1')).toEqual(holders);
   });
 
+  it('a URL without sslmode to a TLS-only server gets the fix, not pg_hba\'s raw "no pg_hba.conf entry ... no encryption"', async () => {
+    const plain = url.replace(/\?.*$/, '');
+    const stderr: string[] = [];
+    const code = await runFirefighter(['status', '--direct', '--database-url', plain], { stdout: () => undefined, stderr: (t) => stderr.push(t), env: {} });
+    expect([code, stderr]).toEqual([2, [`firefighter: 127.0.0.1:${server.port} accepts TLS connections only, and --database-url asks for none (no sslmode, so disable on a loopback host); add ?sslmode=verify-full&sslrootcert=CA.pem to the URL (or sslmode=require to skip the certificate check on a loopback host)`]]);
+  });
+
   it('a takeover is granted and audited as one; the old password stops working', async () => {
     const out = await cli('request', 'ro', '--incident', 'INC-2', '--reason', 'holder unreachable', '--takeover', '--json');
     expect(out.code).toBe(0);
