@@ -21,6 +21,7 @@ import { revokeLine } from './firefighter/commands/request.js';
 import { connectionUri, rootCert, shellQuote } from './firefighter/connection-lines.js';
 import { awsError, cliError, CLI_ERROR_CODES, EXIT, type CliError } from './firefighter/errors.js';
 import { humanizeTimes } from './firefighter/time.js';
+import { printable } from '../lib/spec/text-rules.js';
 import { defaultTunnelDeps, tunnelPreflight, type TunnelTarget } from './firefighter/tunnel.js';
 import { AwsFailure, invokeLambda, located, type LambdaOptions } from './firefighter/lambda.js';
 import { connectPsql, psqlPreflight } from './firefighter/psql.js';
@@ -161,7 +162,7 @@ export async function runFirefighter(argv: string[], io: CliIo): Promise<number>
       io.stdout(JSON.stringify(shaped));
       return shaped.exitCode;
     }
-    io.stderr(`firefighter: ${response.code === 'APPROVAL_PENDING' ? 'pending' : response.refusal ? 'refused' : 'failed'} (${response.code}): ${humanizeTimes(response.message)}`);
+    io.stderr(`firefighter: ${response.code === 'APPROVAL_PENDING' ? 'pending' : response.refusal ? 'refused' : 'failed'} (${response.code}): ${printable(humanizeTimes(response.message))}`);
     const pending = response.code === 'APPROVAL_PENDING' ? response.details?.requestId : undefined;
     if (pending) io.stderr(`an approver runs: firefighter approve ${pending}${context.reach ? ` ${context.reach}` : ''}   (firefighter requests lists what is pending)`);
     return shaped.exitCode;
@@ -174,7 +175,8 @@ export async function runFirefighter(argv: string[], io: CliIo): Promise<number>
       : response));
   } else {
     const lines = cli.command.print?.(response, context) ?? [JSON.stringify(response)];
-    for (const line of [...lines, ...instanceLines(response as InstanceReport)]) io.stdout(line);
+    // Names, holders and reasons come from the database: control characters in them are shown escaped, not obeyed.
+    for (const line of [...lines, ...instanceLines(response as InstanceReport)]) io.stdout(printable(line));
   }
   if (connect && response.action === 'request') return connectPsql(response, { ...cli, revoke: revokeLine(response, context) }, io, tunnel);
   return 0;

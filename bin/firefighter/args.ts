@@ -7,7 +7,7 @@ import { BROKER_FLAGS, UsageError, type Command, type Flag, type Values } from '
 import { COMMANDS } from './commands/index.js';
 import { commandHelp, overview, shortUsage } from './help.js';
 import type { LambdaOptions } from './lambda.js';
-import { closest } from './suggest.js';
+import { closest } from '../../lib/spec/suggest.js';
 
 export { UsageError };
 

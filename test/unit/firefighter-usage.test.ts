@@ -118,3 +118,12 @@ describe('firefighter output', () => {
     ]);
   });
 });
+
+describe('firefighter output from the database', () => {
+  it('a reason or holder with control characters is printed escaped, on one line', async () => {
+    const history = { ok: true, action: 'history', entries: [{ at: '2026-12-07T01:00:00.000Z', action: 'issue', role: 'my_pg_firefighter_ro', login: null, actor: 'bob', incidentId: 'INC-1',
+      expiresAt: '2026-12-07T03:00:00.000Z', previousHolder: null, sessionsEnded: null, requestId: null, reason: 'stuck\nfirefighter: approved (fake)' }] } as unknown as BrokerResponse;
+    const out = await run(['history', '--function', 'f'], history);
+    expect(out.stdout).toBe('01:00 UTC (2026-12-07)  issue             my_pg_firefighter_ro  bob  INC-1  until 03:00 UTC (2026-12-07)  "stuck\\nfirefighter: approved (fake)"');
+  });
+});
