@@ -8,6 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
+import { identityCenterGrantee, PermissionSetPolicy } from './identity-center.js';
 import { ensureEndpoints, type EndpointNeed, type LambdaEndpoints } from './endpoints.js';
 import { acknowledgeNag } from './nag.js';
 import { allowClusterPortFrom, validationError } from './util.js';
@@ -119,16 +120,20 @@ export class AccessHost extends Construct implements ec2.IConnectable {
     const stack = Stack.of(this);
     const instanceArn = stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: this.instanceId });
     const documentArn = stack.formatArn({ service: 'ssm', account: '', resource: 'document', resourceName: PORT_FORWARDING_DOCUMENT });
-    const start = iam.Grant.addToPrincipal({
-      grantee, actions: ['ssm:StartSession'], resourceArns: [instanceArn, documentArn],
-      conditions: { BoolIfExists: { 'ssm:SessionDocumentAccessCheck': 'true' } },
-    });
+    const startStatement = { actions: ['ssm:StartSession'], resources: [instanceArn, documentArn], conditions: { BoolIfExists: { 'ssm:SessionDocumentAccessCheck': 'true' } } };
     // Session ids are random: the resource is a wildcard, narrowed to the caller's own sessions by AWS's tag.
-    const own = iam.Grant.addToPrincipal({
-      grantee, actions: ['ssm:TerminateSession', 'ssm:ResumeSession'],
-      resourceArns: [stack.formatArn({ service: 'ssm', resource: 'session', resourceName: '*' })],
+    const ownStatement = {
+      actions: ['ssm:TerminateSession', 'ssm:ResumeSession'], resources: [stack.formatArn({ service: 'ssm', resource: 'session', resourceName: '*' })],
       conditions: { StringLike: { 'ssm:resourceTag/aws:ssmmessages:session-id': ['${aws:userid}'] } },
-    });
+    };
+    // An IAM Identity Center role is only modifiable by AWS: the statements go into its permission set's policy.
+    const identityCenter = identityCenterGrantee(grantee);
+    if (identityCenter) {
+      const policy = PermissionSetPolicy.of(this, identityCenter);
+      return policy.grant(grantee, new iam.PolicyStatement(startStatement)).combine(policy.grant(grantee, new iam.PolicyStatement(ownStatement)));
+    }
+    const start = iam.Grant.addToPrincipal({ grantee, actions: startStatement.actions, resourceArns: startStatement.resources, conditions: startStatement.conditions });
+    const own = iam.Grant.addToPrincipal({ grantee, actions: ownStatement.actions, resourceArns: ownStatement.resources, conditions: ownStatement.conditions });
     if (Construct.isConstruct(grantee.grantPrincipal)) {
       // cdk-nag names the resource as rendered: literal region and account in an environment-bound stack.
       const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;

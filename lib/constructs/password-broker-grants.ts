@@ -5,8 +5,36 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type { Construct } from 'constructs';
+import type { AllowlistEntry } from '../broker/protocol/allowlist.js';
+import { identityCenterGrantee } from './identity-center.js';
 import { acknowledgeNag } from './nag.js';
 import { validationError } from './util.js';
+/** Options of `grantRequest` and `grantApprove`. */
+export interface BrokerGrantOptions {
+  /**
+   * The role's trust policy binds session names to people (`sts:RoleSessionName` must be `${aws:username}` or the
+   * identity provider's subject, or `sts:SourceIdentity` is required; docs/security.md, "Who is a person"): the
+   * broker then counts each session name as a person, instead of all of the role's sessions as one.
+   * @default false
+   */
+  readonly bindsSessionNames?: boolean;
+}
+
+/**
+ * The allowlist entry of a grantee: an IAM Identity Center role's permission set and account (its role's suffix
+ * changes with each assignment), a role whose session names are bound to people, or the role's or user's ARN.
+ */
+export function allowlistEntryOf(grantee: iam.IGrantable, scope: Construct, options: BrokerGrantOptions): AllowlistEntry {
+  const identityCenter = identityCenterGrantee(grantee);
+  if (identityCenter) return { permissionSet: identityCenter.permissionSet, account: identityCenter.account };
+  const arn = principalArnOf(grantee, scope);
+  if (!options.bindsSessionNames) return arn;
+  if (!(grantee.grantPrincipal instanceof iam.Role) && !/:role\//.test(arn)) {
+    throw validationError(`bindsSessionNames is for roles, and ${grantee.grantPrincipal.toString()} is not one; an IAM user is a person already, drop the option`, scope);
+  }
+  return { role: arn, bindsSessionNames: true };
+}
+
 /** The ARN the broker's allowlist must hold for a grantee: a role's or user's ARN, or an ArnPrincipal's. */
 export function principalArnOf(grantee: iam.IGrantable, scope: Construct): string {
   // From the policy fragment, not instanceof: a role, a user and an ArnPrincipal all name themselves there.

@@ -13,7 +13,8 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { isPerPerson } from '../spec/spec.js';
 import { parseSpec } from '../spec/validate.js';
-import { BROKER_CONFIG_ENV, requesterArnProblem, type BrokerConfig } from '../broker/protocol/broker-config.js';
+import { BROKER_CONFIG_ENV, type BrokerConfig } from '../broker/protocol/broker-config.js';
+import { allowlistEntryProblem, selfApprovalProblems, type AllowlistEntry } from '../broker/protocol/allowlist.js';
 import { brokerParameterName, type BrokerLocator } from '../broker/protocol/broker-locator.js';
 import { brokerEventBus, brokerEventRule, eventBusReference, snsTarget, type BrokerEventRuleOptions, type BrokerNotifyTopicOptions } from './broker-events.js';
 import { bundleDir, LAMBDA_RUNTIME_CA_FILE } from './bundles.js';
@@ -24,9 +25,10 @@ import { acknowledgeLambdaBasics, acknowledgeNag } from './nag.js';
 import { allowClusterPortFrom, defaultPrivateSubnets, validationError } from './util.js';
 
 import type { FirefighterAccess, PasswordBrokerProps } from './password-broker-props.js';
-import { grantInstanceDiscovery, instanceHostsOf, principalArnOf } from './password-broker-grants.js';
+import { allowlistEntryOf, grantInstanceDiscovery, instanceHostsOf, type BrokerGrantOptions } from './password-broker-grants.js';
+import { grantInvokeToPermissionSet, identityCenterGrantee, PermissionSetPolicy } from './identity-center.js';
 
-export type { FirefighterAccess, PasswordBrokerProps };
+export type { BrokerGrantOptions, FirefighterAccess, PasswordBrokerProps };
 
 /**
  * The break-glass password broker: a Lambda in the VPC that logs in as the broker's database user with an IAM
@@ -49,8 +51,10 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
   readonly eventBus?: events.IEventBus;
   /** Whether the broker asks RDS for the cluster's instances (it then needs a route to the RDS API). */
   readonly instanceDiscovery: boolean;
-  private readonly requesters: Record<FirefighterAccess, string[]> = { ro: [], rw: [] };
-  private readonly approvers: string[] = [];
+  private readonly requesters: Record<FirefighterAccess, AllowlistEntry[]> = { ro: [], rw: [] };
+  private readonly approvers: AllowlistEntry[] = [];
+  /** Grantees known to be roles although their ARN is a token (a role of this app): for the self-approval check. */
+  private readonly roleTokens = new Set<string>();
   private readonly perPerson: boolean;
 
   constructor(scope: Construct, id: string, props: PasswordBrokerProps) {
@@ -84,7 +88,9 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
       if (approval.length > 0 && this.approvers.length === 0) {
         Annotations.of(this).addWarningV2('cdk-aurora-firefighter:no-approvers', `readWriteApproval is on for ${approval.join(', ')} but nobody may approve; read-write requests stay pending: call broker.grantApprove(principal)`);
       }
-      return [];
+      // The broker's configuration parser refuses the same at cold start (lib/broker/protocol/allowlist.ts).
+      const allowlist = { ro: this.requesters.ro, rw: this.requesters.rw, approve: this.approvers };
+      return selfApprovalProblems(allowlist, (arn) => this.roleTokens.has(arn)).map((p) => `${p.field}: ${p.message.replace(/\{ "role": "([^"]*)", "bindsSessionNames": true \}/, 'grantRequest(role, access, { bindsSessionNames: true }) and grantApprove(role, { bindsSessionNames: true })')}`);
     } });
     this.eventBus = brokerEventBus(this, props.eventBus);
     this.brokerId = props.brokerId ?? Names.uniqueResourceName(this, { maxLength: 64, separator: '-' });
@@ -117,9 +123,9 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
       databases: spec.databases.map((db) => ({ name: db.name, firefighterRo: db.roles.firefighterRo.name, firefighterRw: db.roles.firefighterRw.name })),
       // Lazy so addRequester after construction still lands in the environment.
       allowlist: {
-        ro: Lazy.list({ produce: () => this.requesters.ro }),
-        rw: Lazy.list({ produce: () => this.requesters.rw }),
-        ...(this.perPerson ? { approve: Lazy.list({ produce: () => this.approvers }) } : {}),
+        ro: Lazy.any({ produce: () => this.requesters.ro }) as unknown as AllowlistEntry[],
+        rw: Lazy.any({ produce: () => this.requesters.rw }) as unknown as AllowlistEntry[],
+        ...(this.perPerson ? { approve: Lazy.any({ produce: () => this.approvers }) as unknown as AllowlistEntry[] } : {}),
       },
       ...(this.perPerson ? { firefighterLogins: 'per-person' as const } : {}),
       ...(props.incidentIdPattern !== undefined ? { incidentIdPattern: props.incidentIdPattern } : {}),
@@ -201,51 +207,67 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
   }
 
   /**
-   * Lets the broker accept `principalArn` (an IAM role or user ARN) for `ro` or `rw` passwords, and nothing else:
-   * the cross-account variant. A principal in another account gets invoke permission in its own account's IAM
-   * (`lambda:InvokeFunction` on this function's ARN) plus `function.addPermission` here; in this app prefer
-   * `grantRequest`, which does all of it.
+   * Lets the broker accept `entry` for `ro` or `rw` passwords, and nothing else: the cross-account variant. An
+   * entry is an IAM role or user ARN, `{ role, bindsSessionNames: true }` or an IAM Identity Center
+   * `{ permissionSet, account }` (docs/security.md, "Who is a person"). A principal in another account gets invoke
+   * permission in its own account's IAM (`lambda:InvokeFunction` on this function's ARN) plus
+   * `function.addPermission` here; in this app prefer `grantRequest`, which does all of it.
    */
-  addRequester(access: FirefighterAccess, principalArn: string): void {
+  addRequester(access: FirefighterAccess, entry: AllowlistEntry): void {
     // The broker's configuration parser applies the same rule at cold start; refuse here, where the fix is one line away.
-    const problem = Token.isUnresolved(principalArn) ? undefined : requesterArnProblem(principalArn);
-    if (problem) throw validationError(`requester ${problem}`, this);
-    if (!this.requesters[access].includes(principalArn)) this.requesters[access].push(principalArn);
+    this.requesters[access].push(...this.checkedEntry('requester', entry, this.requesters[access]));
   }
 
   /**
-   * One call to let a person (an IAM role or user) in: puts the principal on the `access` allowlist, lets it
-   * invoke exactly this function (the unqualified ARN, no `:*` wildcard) and read the locator parameter that
-   * `firefighter --cluster` uses. The broker still verifies the caller's identity on every request.
+   * One call to let a person (an IAM role or user, or an IAM Identity Center permission set's role) in: puts the
+   * principal on the `access` allowlist, lets it invoke exactly this function (the unqualified ARN, no `:*`
+   * wildcard) and read the locator parameter that `firefighter --cluster` uses. The broker still verifies the
+   * caller's identity on every request. An Identity Center role is not modified (AWS refuses that): the grant
+   * lists its permission set and goes into `permissionSetPolicy(...)`, a stack output to paste into the permission set.
    */
-  grantRequest(grantee: iam.IGrantable, access: FirefighterAccess): iam.Grant {
+  grantRequest(grantee: iam.IGrantable, access: FirefighterAccess, options: BrokerGrantOptions = {}): iam.Grant {
     if (access !== 'ro' && access !== 'rw') {
       throw validationError(`grantRequest access ${JSON.stringify(access)} must be 'ro' or 'rw'; e.g. broker.grantRequest(oncallRole, 'ro')`, this);
     }
-    this.addRequester(access, principalArnOf(grantee, this));
+    this.addRequester(access, this.entryOf(grantee, options));
     return this.grantInvoke(grantee);
   }
 
   /**
-   * Lets the broker accept `principalArn` (an IAM role or user ARN) as an approver of read-write requests, and
-   * nothing else (the cross-account variant of `grantApprove`). Per-person logins only.
+   * Lets the broker accept `entry` (as addRequester's) as an approver of read-write requests, and nothing else
+   * (the cross-account variant of `grantApprove`). Per-person logins only.
    */
-  addApprover(principalArn: string): void {
+  addApprover(entry: AllowlistEntry): void {
     if (!this.perPerson) {
-      throw validationError(`approver ${principalArn}: approvals need per-person logins, and the spec issues shared ones; set "firefighterLogins": "per-person" (and "readWriteApproval": true on the database) in the spec`, this);
+      throw validationError(`approver ${typeof entry === 'string' ? entry : JSON.stringify(entry)}: approvals need per-person logins, and the spec issues shared ones; set "firefighterLogins": "per-person" (and "readWriteApproval": true on the database) in the spec`, this);
     }
-    const problem = Token.isUnresolved(principalArn) ? undefined : requesterArnProblem(principalArn);
-    if (problem) throw validationError(`approver ${problem}`, this);
-    if (!this.approvers.includes(principalArn)) this.approvers.push(principalArn);
+    this.approvers.push(...this.checkedEntry('approver', entry, this.approvers));
   }
 
   /**
    * One call to let an approver in: puts the principal on the approve allowlist (`firefighter approve|deny ID`),
    * lets it invoke exactly this function and read the locator parameter. It may not request a password by this.
    */
-  grantApprove(grantee: iam.IGrantable): iam.Grant {
-    this.addApprover(principalArnOf(grantee, this));
+  grantApprove(grantee: iam.IGrantable, options: BrokerGrantOptions = {}): iam.Grant {
+    this.addApprover(this.entryOf(grantee, options));
     return this.grantInvoke(grantee);
+  }
+
+  /** The inline policy an IAM Identity Center permission set needs for the grants made to it in this stack. */
+  permissionSetPolicy(permissionSet: string, account: string): iam.PolicyDocument {
+    return PermissionSetPolicy.of(this, { permissionSet, account }).document;
+  }
+
+  private entryOf(grantee: iam.IGrantable, options: BrokerGrantOptions): AllowlistEntry {
+    const entry = allowlistEntryOf(grantee, this, options);
+    if (typeof entry === 'string' && Token.isUnresolved(entry) && grantee.grantPrincipal instanceof iam.Role) this.roleTokens.add(entry);
+    return entry;
+  }
+
+  private checkedEntry(what: string, entry: AllowlistEntry, list: readonly AllowlistEntry[]): AllowlistEntry[] {
+    const problem = Token.isUnresolved(typeof entry === 'string' ? entry : JSON.stringify(entry)) ? undefined : allowlistEntryProblem(entry);
+    if (problem) throw validationError(`${what} ${problem}`, this);
+    return list.some((e) => JSON.stringify(e) === JSON.stringify(entry)) ? [] : [entry];
   }
 
   /**
@@ -262,6 +284,8 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
   }
 
   private grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    const identityCenter = identityCenterGrantee(grantee);
+    if (identityCenter) return grantInvokeToPermissionSet(this, grantee, identityCenter, this.function, this.locatorParameter);
     this.locatorParameter?.grantRead(grantee);
     const grant = iam.Grant.addToPrincipal({ grantee, actions: ['lambda:InvokeFunction'], resourceArns: [this.function.functionArn] });
     // An imported role or a principal without a policy of ours: allow it on the function's resource policy instead.

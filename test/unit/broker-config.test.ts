@@ -1,6 +1,7 @@
 // The broker configuration the construct writes: accepted as written, and every mistake named by its field.
 import { describe, expect, it } from 'vitest';
-import { BrokerConfigError, incidentIdMatcher, isAllowed, parseBrokerConfig, principalMatches } from '../../lib/broker/protocol/broker-config.js';
+import { principalMatches } from '../../lib/broker/protocol/allowlist.js';
+import { BrokerConfigError, incidentIdMatcher, isAllowed, parseBrokerConfig } from '../../lib/broker/protocol/broker-config.js';
 
 const valid = () => ({
   clusterId: 'my-pg',

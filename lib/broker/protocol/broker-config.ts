@@ -1,15 +1,9 @@
 // The password broker's configuration: written by the PasswordBroker construct as JSON into the Lambda's
 // FIREFIGHTER_BROKER_CONFIG environment variable, read by the CLI's --direct mode from a file, parsed here
 // once at cold start. Every problem names its field, so a bad deploy fails loudly instead of half-working.
-//
-// Allowlist matching (see principalMatches):
-//   * an IAM role ARN `arn:aws:iam::<acct>:role/[path/]<name>` matches callers that assumed that role, whose
-//     verified ARN is `arn:aws:sts::<acct>:assumed-role/<name>/<any session>` (STS drops the path);
-//   * an IAM user ARN or the account root ARN matches exactly that ARN;
-//   * an assumed-role *session* ARN is refused: whoever may assume the role picks the session name, so it
-//     identifies nobody. The role ARN is the unit; the caller's session name is recorded in the audit as given;
-//   * wildcards (`*`, `?`) are refused: an allowlist is a list of principals, not patterns.
+// Allowlist entries, matching and who the person behind a caller is: ./allowlist.ts and ./person.ts.
 import { AUDIT_LIMITS } from '../../model/db-admin.js';
+import { allowlistEntryProblem, entryMatches, selfApprovalProblems, type Allowlist, type AllowlistEntry, type AllowlistName } from './allowlist.js';
 
 export const BROKER_CONFIG_ENV = 'FIREFIGHTER_BROKER_CONFIG';
 
@@ -35,10 +29,11 @@ export interface BrokerConfig {
   /** The first is the default database of a request. */
   readonly databases: readonly BrokerDatabase[];
   /**
-   * IAM principal ARNs allowed per access level; matching rules are in the file header. `approve`: who may
-   * approve or deny read-write requests (per-person logins with readWriteApproval). @default approve - nobody
+   * Who may ask for what (./allowlist.ts): IAM principal ARNs, roles whose session names are bound to people, and
+   * IAM Identity Center permission sets. `approve`: who may approve or deny read-write requests (per-person logins
+   * with readWriteApproval). @default approve - nobody
    */
-  readonly allowlist: { readonly ro: readonly string[]; readonly rw: readonly string[]; readonly approve?: readonly string[] };
+  readonly allowlist: Allowlist;
   /** `per-person`: requests create a login per person (the spec's firefighterLogins). @default 'shared' */
   readonly firefighterLogins?: 'shared' | 'per-person';
   /**
@@ -77,22 +72,6 @@ const REQUIRED = ['clusterId', 'brokerId', 'port', 'writerHost', 'instanceHosts'
 const HOST = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$|^\[?[0-9A-Fa-f:.]+\]?$/;
 const RDS_CLUSTER_ID = /^[A-Za-z][A-Za-z0-9]*(-[A-Za-z0-9]+)*$/;
 const BROKER_ID = /^[A-Za-z0-9._:/-]{1,128}$/;
-const PRINCIPAL = /^arn:aws[a-z-]*:(iam::\d{12}:(role|user)\/[\w+=,.@/-]{1,512}|iam::\d{12}:root)$/;
-const SESSION = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/(?:[^/]+\/)*([^/]+)\/[^/]*$/;
-
-/**
- * Why `arn` cannot be an allowlist entry, or undefined when it can. Shared by the PasswordBroker construct
- * (refused at synth, where the fix is one line away) and the broker's configuration parser (refused at cold start).
- */
-export function requesterArnProblem(arn: string): string | undefined {
-  if (/[*?]/.test(arn)) return `${describe(arn)} contains a wildcard; list each role or user ARN`;
-  const session = SESSION.exec(arn);
-  if (session) {
-    return `${describe(arn)} names an assumed-role session, whose name the caller picks when assuming the role, so it identifies nobody; list the role instead: arn:${session[1]}:iam::${session[2]}:role/${session[3]}`;
-  }
-  if (!PRINCIPAL.test(arn)) return `${describe(arn)} is not valid; use an IAM role, user or root ARN, e.g. arn:aws:iam::123456789012:role/oncall`;
-  return undefined;
-}
 // A bus name (1 to 256 of A-Z a-z 0-9 . _ - /) or an event bus ARN, as PutEvents' EventBusName takes it.
 const EVENT_BUS = /^([\w.\-/]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[\w.\-/]{1,256})$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]{1,512}$/;
@@ -167,7 +146,7 @@ export function parseBrokerConfig(input: unknown): BrokerConfig {
     if (new Set(names).size !== names.length) issues.add('databases', 'names a database twice');
   }
 
-  const allowlist: { ro: string[]; rw: string[]; approve?: string[] } = { ro: [] as string[], rw: [] as string[] };
+  const allowlist: { ro: AllowlistEntry[]; rw: AllowlistEntry[]; approve?: AllowlistEntry[] } = { ro: [], rw: [] };
   if (!isObject(input.allowlist)) {
     issues.add('allowlist', `must be an object { ro: [...], rw: [...] } of IAM principal ARNs, got ${describe(input.allowlist)}`);
   } else {
@@ -179,14 +158,15 @@ export function parseBrokerConfig(input: unknown): BrokerConfig {
         issues.add(`allowlist.${access}`, `must be an array of IAM principal ARNs, got ${describe(list)}`);
         continue;
       }
-      list.forEach((arn, i) => {
+      list.forEach((entry: unknown, i) => {
         const field = `allowlist.${access}[${i}]`;
-        const value = issues.string(arn, field);
-        const problem = value ? requesterArnProblem(value) : undefined;
+        if (typeof entry === 'string' && entry.length === 0) return issues.add(field, 'must be a non-empty string, got ""');
+        const problem = allowlistEntryProblem(entry);
         if (problem) issues.add(field, problem);
-        (allowlist[access] ?? []).push(value);
+        else (allowlist[access] ?? []).push(entry as AllowlistEntry);
       });
     }
+    for (const { field, message } of selfApprovalProblems(allowlist)) issues.add(field, message);
   }
 
   let incidentIdPattern: string | undefined;
@@ -276,21 +256,8 @@ export function firefighterRole(config: BrokerConfig, access: FirefighterAccess,
   return { database: db.name, role: access === 'ro' ? db.firefighterRo : db.firefighterRw };
 }
 
-/**
- * Whether a verified caller ARN (from sts:GetCallerIdentity) is one of the allowlisted principals.
- * A role ARN admits every session of that role; a user or root ARN must match exactly. Session ARNs never get
- * here as entries (requesterArnProblem refuses them).
- */
-export function principalMatches(callerArn: string, allowed: string): boolean {
-  if (callerArn === allowed) return true;
-  const role = /^arn:(aws[a-z-]*):iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]+)$/.exec(allowed);
-  const session = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([\w+=,.@-]+)\/[\w+=,.@-]+$/.exec(callerArn);
-  if (!role || !session) return false;
-  return role[1] === session[1] && role[2] === session[2] && role[3] === session[3];
-}
-
-export function isAllowed(config: BrokerConfig, access: FirefighterAccess | 'approve', callerArn: string): boolean {
-  return (config.allowlist[access] ?? []).some((allowed) => principalMatches(callerArn, allowed));
+export function isAllowed(config: BrokerConfig, access: AllowlistName, callerArn: string): boolean {
+  return (config.allowlist[access] ?? []).some((entry) => entryMatches(callerArn, entry));
 }
 
 /**
