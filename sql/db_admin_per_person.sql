@@ -191,6 +191,14 @@ BEGIN
      AND l.dropped_at IS NULL AND l.expires_at > v_now
    ORDER BY l.issued_at DESC LIMIT 1;
   IF FOUND THEN
+    -- A role's ARN as the requester is the broker saying "every session of this role, not told apart"
+    -- (lib/broker/protocol/person.ts): a new password would lock out whichever of them uses the login, so the
+    -- login is revoked first. People (IAM users, Identity Center users, bound session names) get the reissue.
+    IF p_requested_by ~ '^arn:aws[a-z-]*:iam::[0-9]{12}:role/' THEN
+      RAISE EXCEPTION '% holds login % for incident % until %; the broker cannot tell the sessions of that role apart, so a new password would lock out whoever uses it',
+        p_requested_by, v_login.login, p_incident_id, pg_catalog.to_char(v_login.expires_at, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+        USING ERRCODE = 'FP008', HINT = 'use the login you have, or revoke it first; or bind the role''s session names to people (docs/security.md, "Who is a person")';
+    END IF;
     EXECUTE pg_catalog.format('ALTER ROLE %I PASSWORD %L VALID UNTIL %L', v_login.login, p_password, v_login.expires_at);
     PERFORM db_admin.copy_guardrails(p_role, v_login.login);
     INSERT INTO db_admin.firefighter_login_audit (action, role, login, requested_by, incident_id, reason, expires_at)

@@ -37,7 +37,8 @@ export async function runBrokerSteps(ctx: DemoContext): Promise<void> {
     instanceHosts: [server.host],
     brokerUser: spec.passwordBroker.name,
     databases: [{ name: db.name, firefighterRo: ro, firefighterRw: db.roles.firefighterRw.name }],
-    allowlist: { ro: ['arn:aws:iam::000000000000:role/oncall'], rw: [] },
+    // oncall's trust policy binds session names to people (docs/security.md, "Who is a person"): alice and bob are two.
+    allowlist: { ro: [{ role: 'arn:aws:iam::000000000000:role/oncall', bindsSessionNames: true }], rw: [] },
     incidentIdPattern: 'INC-[0-9]+',
     delivery: 'response',
   };

@@ -46,7 +46,8 @@ export async function runPerPersonSteps(ctx: DemoContext): Promise<void> {
   const config: BrokerConfig = {
     clusterId: spec.cluster, brokerId: 'demo-broker', port: server.port, writerHost: server.host, instanceHosts: [server.host],
     brokerUser: spec.passwordBroker.name, databases: [{ name: db.name, firefighterRo: ro, firefighterRw: rw }],
-    allowlist: { ro: ['arn:aws:iam::000000000000:role/oncall'], rw: ['arn:aws:iam::000000000000:role/oncall'], approve: ['arn:aws:iam::000000000000:role/oncall', 'arn:aws:iam::000000000000:role/lead'] },
+    // oncall's trust policy binds session names to people (docs/security.md, "Who is a person"): each session a person.
+    allowlist: { ro: ['arn:aws:iam::000000000000:role/oncall'], rw: [{ role: 'arn:aws:iam::000000000000:role/oncall', bindsSessionNames: true }], approve: ['arn:aws:iam::000000000000:role/oncall', 'arn:aws:iam::000000000000:role/lead'] },
     firefighterLogins: 'per-person', incidentIdPattern: 'INC-[0-9]+', delivery: 'response', eventBus: 'default',
   };
   // What the broker hands to EventBridge PutEvents; in AWS a rule routes it to SNS or chat (notifyTopic / onEvent).

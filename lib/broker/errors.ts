@@ -83,6 +83,7 @@ export function fromDatabaseError(error: unknown, context: string, secrets: read
   const raw = error instanceof Error ? error.message : String(error);
   const message = redact(raw, secrets).slice(0, 500);
   if (code === DB_ADMIN_ERRORS.roleHeld) return new BrokerError(BROKER_ERROR_CODES.roleHeld, message);
+  if (code === DB_ADMIN_ERRORS.heldByRole) return new BrokerError(BROKER_ERROR_CODES.roleHeld, `${message}: use the login you have, or revoke it first; or bind the role's session names to people (docs/security.md, "Who is a person")`);
   if (code === DB_ADMIN_ERRORS.proofRefused) return new BrokerError(BROKER_ERROR_CODES.identityRefused, `the database refused ${context}: ${message}`);
   if (code === DB_ADMIN_ERRORS.tooManyLogins || code === DB_ADMIN_ERRORS.incidentTotalUsed) return new BrokerError(BROKER_ERROR_CODES.limitReached, message);
   if (code === DB_ADMIN_ERRORS.selfApproval) return new BrokerError(BROKER_ERROR_CODES.selfApproval, message);

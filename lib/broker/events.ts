@@ -13,7 +13,7 @@ export interface BrokerEvent {
 }
 
 // The audit fields an event carries. Anything else (new fields included) stays out until listed here.
-const FIELDS = ['awsRequestId', 'requestId', 'broker', 'cluster', 'caller', 'action', 'outcome', 'access', 'database', 'role', 'login', 'incidentId', 'reason',
+const FIELDS = ['awsRequestId', 'requestId', 'broker', 'cluster', 'caller', 'person', 'action', 'outcome', 'access', 'database', 'role', 'login', 'incidentId', 'reason',
   'hours', 'expiresAt', 'previousHolder', 'previousIncidentId', 'sessionsEnded', 'all', 'logins', 'ended', 'requestedBy', 'code', 'error', 'holder', 'heldUntil', 'pendingUntil',
   'warning', 'instancesGone', 'instanceLookup'] as const;
 

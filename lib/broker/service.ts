@@ -4,6 +4,8 @@
 import { incidentIdHint, incidentIdMatcher, isAllowed, type BrokerConfig, type FirefighterAccess } from './protocol/broker-config.js';
 import { BrokerInputError, parseBrokerInput, type BrokerInput, type SweepInput } from './protocol/broker-input.js';
 import { proofBinding } from './protocol/proof-binding.js';
+import { personIn, whyNotAllowed } from './protocol/allowlist.js';
+import type { Person } from './protocol/person.js';
 import type { AcceptedProof } from './db/connection.js';
 import { BROKER_ERROR_CODES, BrokerError, redact } from './errors.js';
 import { brokerEvent } from './events.js';
@@ -30,8 +32,14 @@ export function createBrokerService(options: BrokerServiceOptions): (event: unkn
 
   const mode = modeOf(config);
 
-  async function caller(input: Exclude<BrokerInput, SweepInput>, lists: readonly (FirefighterAccess | 'approve')[], audit: Record<string, unknown>): Promise<{ arn: string; proof?: AcceptedProof }> {
-    if ('trusted' in options.identity) return { arn: (audit.caller = options.identity.trusted) };
+  // The verified ARN goes into the audit line as `caller`; the person it counts as (protocol/person.ts) as
+  // `person`, and the person is what every action compares and db_admin records.
+  async function caller(input: Exclude<BrokerInput, SweepInput>, lists: readonly (FirefighterAccess | 'approve')[], audit: Record<string, unknown>): Promise<{ person: Person; proof?: AcceptedProof }> {
+    if ('trusted' in options.identity) {
+      const person = personIn(config.allowlist, (audit.caller = options.identity.trusted));
+      audit.person = person.key;
+      return { person };
+    }
     const verified = await options.identity.verify(input.identity, proofBinding(input));
     const arn = typeof verified === 'string' ? verified : verified.arn;
     // Recorded before the allowlist check, so a refusal's audit line names who was refused.
@@ -39,10 +47,13 @@ export function createBrokerService(options: BrokerServiceOptions): (event: unkn
     const allowed = lists.some((list) => isAllowed(config, list, arn));
     if (!allowed) {
       const what = lists.length > 1 ? 'any allowlist' : `the ${lists[0]} allowlist`;
-      throw new BrokerError(BROKER_ERROR_CODES.notAllowed, `${arn} is not on ${what} of broker ${config.brokerId}; ask the owner of the PasswordBroker construct to add your role`);
+      const why = whyNotAllowed(lists.flatMap((list) => config.allowlist[list] ?? []), arn);
+      throw new BrokerError(BROKER_ERROR_CODES.notAllowed, `${arn} is not on ${what} of broker ${config.brokerId}: ${why}; ask the owner of the PasswordBroker construct to add your role`);
     }
-    if (typeof verified === 'string') return { arn };
-    return { arn, proof: { sha256: verified.proofSha256, validUntil: verified.validUntil, caller: arn, action: input.action } };
+    const person = personIn(config.allowlist, arn);
+    audit.person = person.key;
+    if (typeof verified === 'string') return { person };
+    return { person, proof: { sha256: verified.proofSha256, validUntil: verified.validUntil, caller: arn, action: input.action } };
   }
 
   // `deps` is the service's options plus this invocation's InstanceNotes.
@@ -53,8 +64,8 @@ export function createBrokerService(options: BrokerServiceOptions): (event: unkn
       return action.run({ input, deps, mode, audit, caller: SWEEP_CALLER });
     }
     // Only the scheduler's action (the sweep) carries no identity proof.
-    const { arn, proof } = await caller(input as Exclude<BrokerInput, SweepInput>, action.allowlists(input), audit);
-    return action.run({ input, deps, mode, audit, caller: arn, ...(proof ? { proof } : {}) });
+    const { person, proof } = await caller(input as Exclude<BrokerInput, SweepInput>, action.allowlists(input), audit);
+    return action.run({ input, deps, mode, audit, caller: person.key, ...(proof ? { proof } : {}) });
   }
 
   // Runs before the audit line is written, so the line says whether the team was told (eventPublished, and

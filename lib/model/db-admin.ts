@@ -93,6 +93,8 @@ export const DB_ADMIN_ERRORS = {
   noSuchApprovalRequest: 'FP005',
   selfApproval: 'FP006',
   approvalClosed: 'FP007',
+  /** A reissue asked by a role whose sessions the broker cannot tell apart (lib/broker/protocol/person.ts). */
+  heldByRole: 'FP008',
   /** A guardrail in db_admin.firefighter_role has no value: apply the role model again. */
   badGuardrail: 'FF006',
   /** The identity proof was used before, or its digest or lifetime is malformed. */

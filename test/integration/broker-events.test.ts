@@ -122,7 +122,8 @@ describe.each(testedMajors())('broker events through EventBridge on PostgreSQL %
     eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
     const { server, handler } = await brokerOn(perPersonSpec, {
       firefighterLogins: 'per-person',
-      allowlist: { ro: ['arn:aws:iam::123456789012:role/oncall'], rw: ['arn:aws:iam::123456789012:role/oncall'], approve: ['arn:aws:iam::123456789012:role/lead'] },
+      // oncall binds session names to people (docs/security.md, "Who is a person"): alice and bob are two.
+      allowlist: { ro: ['arn:aws:iam::123456789012:role/oncall'], rw: [{ role: 'arn:aws:iam::123456789012:role/oncall', bindsSessionNames: true }], approve: ['arn:aws:iam::123456789012:role/lead'] },
     });
     const ask = (who: Caller, event: Record<string, unknown>) => as(handler, who, event);
     const request = (access: string, incidentId: string) => ({ action: 'request', role: access, incidentId, reason: 'orders stuck' });
@@ -197,8 +198,9 @@ describe.each(testedMajors())('broker events through EventBridge on PostgreSQL %
       ['firefighter issued', ALICE.arn, 'INC-5'], ['firefighter reissued', ALICE.arn, 'INC-5'], ['firefighter extended', ALICE.arn, 'INC-5'],
       ['firefighter takeover', LEAD.arn, 'INC-6'], ['firefighter swept', 'scheduler', undefined], ['firefighter revoked', LEAD.arn, 'INC-6'],
     ]);
-    expect(events[3]?.detail).toMatchObject({ role: RO, previousHolder: ALICE.arn, previousIncidentId: 'INC-5', expiresAt: expect.any(String) });
-    expect(events[4]?.detail).toMatchObject({ sessionsEnded: 1, ended: [{ role: RO, holder: LEAD.arn, incidentId: 'INC-6', expiresAt: expect.any(String), ended: 1 }] });
+    // Holders are people: every session of the unbound roles oncall and lead counts as its role.
+    expect(events[3]?.detail).toMatchObject({ role: RO, previousHolder: 'arn:aws:iam::123456789012:role/oncall', previousIncidentId: 'INC-5', expiresAt: expect.any(String) });
+    expect(events[4]?.detail).toMatchObject({ sessionsEnded: 1, ended: [{ role: RO, holder: 'arn:aws:iam::123456789012:role/lead', incidentId: 'INC-6', expiresAt: expect.any(String), ended: 1 }] });
     expectNoSecretIn(JSON.stringify(eventBridge.commandCalls(PutEventsCommand).map((c) => c.args[0].input)));
   });
 

@@ -33,6 +33,8 @@ const BROKER_ID = 'test-stack-PasswordBroker-1A2B3C';
 let TOKEN = '';
 const ONCALL = { accessKeyId: 'ASIAONCALLEXAMPLE001', secretAccessKey: 'oncall-secret-key-000000000000000000000', sessionToken: 'oncall-session-token-EXAMPLE', arn: 'arn:aws:sts::123456789012:assumed-role/oncall/alice' };
 const LEAD = { accessKeyId: 'ASIALEADEXAMPLE00001', secretAccessKey: 'lead-secret-key-0000000000000000000000', sessionToken: 'lead-session-token-EXAMPLE', arn: 'arn:aws:sts::123456789012:assumed-role/incident-lead/carol' };
+// The person ONCALL counts as (lib/broker/protocol/person.ts): every session of the unbound role oncall.
+const ONCALL_PERSON = 'arn:aws:iam::123456789012:role/oncall';
 const STRANGER = { accessKeyId: 'ASIASTRANGEREXAMPLE1', secretAccessKey: 'stranger-secret-key-000000000000000000', arn: 'arn:aws:iam::123456789012:user/mallory' };
 
 describe('broker Lambda handler on PostgreSQL 17', () => {
@@ -105,19 +107,19 @@ describe('broker Lambda handler on PostgreSQL 17', () => {
     const response = await handler(await signed(ONCALL, { action: 'request', role: 'ro', incidentId: 'INC-10', reason: 'orders stuck', hours: 2 }), { awsRequestId: 'req-1' });
     expect(response, JSON.stringify(response)).toMatchObject({ ok: true, role: RO, takeover: false });
     const holders = await queryAs(server.masterUrl(DB), 'my_pg_admin', 'SELECT holder FROM db_admin.firefighter_role WHERE role = $1', [RO]);
-    expect(holders).toEqual([{ holder: ONCALL.arn }]);
-    expect(auditLines().at(-1)).toMatchObject({ level: 'INFO', service: 'firefighter-broker', message: 'firefighter request', outcome: 'issued', caller: ONCALL.arn, incidentId: 'INC-10', reason: 'orders stuck', role: RO, awsRequestId: 'req-1', expiresAt: expect.any(String) });
+    expect(holders).toEqual([{ holder: ONCALL_PERSON }]);
+    expect(auditLines().at(-1)).toMatchObject({ level: 'INFO', service: 'firefighter-broker', message: 'firefighter request', outcome: 'issued', caller: ONCALL.arn, person: ONCALL_PERSON, incidentId: 'INC-10', reason: 'orders stuck', role: RO, awsRequestId: 'req-1', expiresAt: expect.any(String) });
   });
 
   it('the on-call role may not have rw; the lead may, and may take over ro (audited)', async () => {
     const refused = await handler(await signed(ONCALL, { action: 'request', role: 'rw', incidentId: 'INC-10', reason: 'write' }));
-    expect(refused).toMatchObject({ ok: false, code: 'NOT_ALLOWED', refusal: true, message: `${ONCALL.arn} is not on the rw allowlist of broker ${BROKER_ID}; ask the owner of the PasswordBroker construct to add your role` });
+    expect(refused).toMatchObject({ ok: false, code: 'NOT_ALLOWED', refusal: true, message: `${ONCALL.arn} is not on the rw allowlist of broker ${BROKER_ID}: you are role oncall in account 123456789012; ask the owner of the PasswordBroker construct to add your role` });
     expect(auditLines().at(-1)).toMatchObject({ level: 'WARN', outcome: 'refused', code: 'NOT_ALLOWED', caller: ONCALL.arn });
     expect(await handler(await signed(LEAD, { action: 'request', role: 'rw', incidentId: 'INC-10', reason: 'write' }))).toMatchObject({ ok: true, role: RW });
     const held = await handler(await signed(LEAD, { action: 'request', role: 'ro', incidentId: 'INC-11', reason: 'read' }));
-    expect(held).toMatchObject({ ok: false, code: 'ROLE_HELD', details: { holder: ONCALL.arn, holderIncidentId: 'INC-10' } });
-    expect(await handler(await signed(LEAD, { action: 'request', role: 'ro', incidentId: 'INC-11', reason: 'read', takeover: true }))).toMatchObject({ ok: true, takeover: true, previousHolder: ONCALL.arn });
-    expect(auditLines().at(-1)).toMatchObject({ outcome: 'takeover', previousHolder: ONCALL.arn, caller: LEAD.arn });
+    expect(held).toMatchObject({ ok: false, code: 'ROLE_HELD', details: { holder: ONCALL_PERSON, holderIncidentId: 'INC-10' } });
+    expect(await handler(await signed(LEAD, { action: 'request', role: 'ro', incidentId: 'INC-11', reason: 'read', takeover: true }))).toMatchObject({ ok: true, takeover: true, previousHolder: ONCALL_PERSON });
+    expect(auditLines().at(-1)).toMatchObject({ outcome: 'takeover', previousHolder: ONCALL_PERSON, caller: LEAD.arn });
   });
 
   it('the CLI reaches the handler through the Lambda client, signing the proof with the SDK credential chain', async () => {

@@ -12,8 +12,9 @@ import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../suppo
 import { perPersonSpec } from '../support/per-person-spec.js';
 
 const DB = 'my-pg-db';
-const ALICE = 'arn:aws:sts::123456789012:assumed-role/oncall/alice';
-const BOB = 'arn:aws:sts::123456789012:assumed-role/oncall/bob';
+// IAM users: each a person (lib/broker/protocol/person.ts); two sessions of one role would be one.
+const ALICE = 'arn:aws:iam::123456789012:user/alice';
+const BOB = 'arn:aws:iam::123456789012:user/bob';
 const LEAD = 'arn:aws:sts::123456789012:assumed-role/lead/carol';
 
 describe.each(testedMajors())('per-person logins through the broker on PostgreSQL %i', (major) => {

@@ -26,7 +26,8 @@ const DB = 'my-pg-db';
 const RO = 'my_pg_firefighter_ro';
 const RW = 'my_pg_firefighter_rw';
 const BROKER = 'my_pg_password_broker';
-const ALICE = 'arn:aws:sts::123456789012:assumed-role/oncall/alice';
+// IAM users: each a person (lib/broker/protocol/person.ts); two sessions of one role would be one.
+const ALICE = 'arn:aws:iam::123456789012:user/alice';
 const WRITER = '127.0.0.1';
 // A reader that no longer exists: nothing listens there.
 const GONE = '127.0.0.3';

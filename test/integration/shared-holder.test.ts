@@ -20,8 +20,9 @@ import { reference } from '../support/per-person-spec.js';
 const DB = 'my-pg-db';
 const RO = 'my_pg_firefighter_ro';
 const RW = 'my_pg_firefighter_rw';
-const ALICE = 'arn:aws:sts::123456789012:assumed-role/oncall/alice';
-const BOB = 'arn:aws:sts::123456789012:assumed-role/oncall/bob';
+// IAM users: each a person (lib/broker/protocol/person.ts); two sessions of one role would be one.
+const ALICE = 'arn:aws:iam::123456789012:user/alice';
+const BOB = 'arn:aws:iam::123456789012:user/bob';
 const spec = parseSpec(reference);
 
 describe.each(testedMajors())('the shared holder\'s workflow on PostgreSQL %i', (major) => {

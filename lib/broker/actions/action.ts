@@ -13,7 +13,11 @@ export interface ActionContext<I extends BrokerInput> {
   readonly mode: BrokerMode;
   /** The invocation's audit line: the action adds what it did (outcome, role, ...). */
   readonly audit: Record<string, unknown>;
-  /** Who asked: a verified ARN, the name given to --direct, or the scheduler. */
+  /**
+   * Who asked, as the person they count as (protocol/person.ts: never a session ARN, whose session name the caller
+   * picks): what db_admin compares and records as requester, holder and approver. The audit line keeps the ARN.
+   * The scheduler for the sweep.
+   */
   readonly caller: string;
   /** The caller's identity proof, to record as used with the change it authorises. */
   readonly proof?: AcceptedProof;
