@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseBrokerConfig } from '../../lib/broker/protocol/broker-config.js';
 import { EVENT_DETAIL_TYPES, EVENT_SOURCE } from '../../lib/broker/protocol/broker-events.js';
 import { parseSpec } from '../../lib/spec/validate.js';
 import { allCodeBlocks } from '../support/markdown.js';
@@ -41,6 +42,13 @@ describe('code blocks in the docs', () => {
       const spec = reference();
       spec.databases[0] = { ...spec.databases[0], ...(JSON.parse(`{${b.text}}`) as Record<string, unknown>) };
       expect(() => parseSpec(spec)).not.toThrow();
+    } else if (b.check === 'json role trust policy binding session names') {
+      const policy = JSON.parse(b.text) as { Statement: { Action: string; Condition?: { StringEquals?: Record<string, string> } }[] };
+      expect(policy.Statement.some((st) => st.Action === 'sts:AssumeRole' && st.Condition?.StringEquals?.['sts:RoleSessionName'] === '${aws:username}')).toBe(true);
+    } else if (b.check === 'json broker allowlist') {
+      const base = { clusterId: 'c', brokerId: 'b', port: 5432, writerHost: 'h.example', instanceHosts: ['h.example'], brokerUser: 'u', delivery: 'response', firefighterLogins: 'per-person',
+        databases: [{ name: 'd', firefighterRo: 'ro', firefighterRw: 'rw' }] };
+      expect(parseBrokerConfig({ ...base, allowlist: JSON.parse(b.text) as unknown }).allowlist).toEqual(JSON.parse(b.text));
     } else {
       throw new Error(`${b.file}:${b.line}: unknown check "${b.check}"`);
     }
