@@ -1,67 +1,14 @@
 // What a consumer gets: the library built and packed (`npm pack`), the tarball installed offline into a fresh
 // CDK app with aws-cdk-lib and constructs as peers, and `cdk synth` run there with no network, no Docker,
-// no esbuild and no AWS credentials. The build runs in a copy of the sources so the repo's dist/ is untouched.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+// no esbuild and no AWS credentials. The build runs in a copy of the sources so the repo's dist/ is untouched,
+// unless dist/ is newer than every source (as `npm test` leaves it): then that build is packed (support.ts).
+// The tarball's file list is an allowlist (support.ts PACKED_FILES).
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const REPO = path.resolve(import.meta.dirname, '..', '..');
-const NODE_MODULES = path.join(REPO, 'node_modules');
-const SOURCES = ['package.json', 'README.md', 'tsconfig.json', 'tsconfig.build.json', 'lib', 'bin', 'lambda', 'sql', 'examples', 'scripts'];
-
-/** No credentials, no proxy that works: any download attempt fails instead of silently succeeding. */
-function offlineEnv(): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && !/^(https?|no)_proxy$/i.test(k)));
-  return {
-    ...env,
-    HTTP_PROXY: 'http://127.0.0.1:9',
-    HTTPS_PROXY: 'http://127.0.0.1:9',
-    npm_config_offline: 'true',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    CDK_DISABLE_VERSION_CHECK: 'true',
-    CDK_DISABLE_CLI_TELEMETRY: 'true',
-  };
-}
-
-/**
- * The package's runtime dependencies (pg and what it needs), copied from this checkout's node_modules into a
- * consumer's, so `npm install --offline` finds them installed and never asks the registry for their metadata:
- * `npm ci` caches tarballs, not the metadata an install by range needs, so a fresh cache would say ENOTCACHED.
- */
-function copyRuntimeDependencies(into: string): string[] {
-  const own = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
-  const copied: string[] = [];
-  const visit = (name: string, optional: boolean): void => {
-    if (copied.includes(name)) return;
-    const from = path.join(NODE_MODULES, name);
-    if (!existsSync(from)) {
-      if (optional) return;
-      throw new Error(`${name} is not installed in ${NODE_MODULES}; run npm ci`);
-    }
-    copied.push(name);
-    cpSync(from, path.join(into, 'node_modules', name), { recursive: true, dereference: true });
-    const pkg = JSON.parse(readFileSync(path.join(from, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
-    for (const dep of Object.keys(pkg.dependencies ?? {})) visit(dep, false);
-    for (const dep of Object.keys(pkg.optionalDependencies ?? {})) visit(dep, true);
-  };
-  for (const dep of Object.keys(own.dependencies ?? {})) visit(dep, false);
-  return copied;
-}
-
-/** Runs a command offline; returns its stdout (and its stderr too with `withStderr`, where jest reports). */
-function run(cwd: string, command: string, args: string[], withStderr = false): string {
-  try {
-    if (!withStderr) return execFileSync(command, args, { cwd, env: offlineEnv(), stdio: 'pipe', encoding: 'utf8', timeout: 300_000 });
-    const result = spawnSync(command, args, { cwd, env: offlineEnv(), encoding: 'utf8', timeout: 300_000 });
-    if (result.status !== 0) throw Object.assign(new Error(`exit ${result.status}`), { stdout: result.stdout, stderr: result.stderr });
-    return `${result.stdout}${result.stderr}`;
-  } catch (error) {
-    const e = error as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${e.stdout ?? ''}\n${e.stderr ?? e.message}`);
-  }
-}
+import { buildAndPack, copyRuntimeDependencies, linkTemplateDependencies, NODE_MODULES, offlineEnv, PACKED_FILES, REPO, REQUIRED_FILES, run } from './support.js';
 
 // The stock app's stack and jest test, written against the README's one-statement example. The test file is
 // compiled by the template's own jest set-up (@swc/jest, CommonJS), so the package is loaded through require().
@@ -100,22 +47,6 @@ test('Aurora cluster with the role model and the broker', () => {
 });
 `;
 
-/**
- * Points every dependency of the generated package.json at this checkout's node_modules (`file:` links), so the
- * template's toolchain (jest, @swc/jest, tsx, typescript, aws-cdk-lib) installs offline.
- */
-function linkTemplateDependencies(appDir: string): void {
-  const file = path.join(appDir, 'package.json');
-  const pkg = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, string> | undefined>;
-  for (const field of ['dependencies', 'devDependencies']) {
-    for (const name of Object.keys(pkg[field] ?? {})) {
-      if (!existsSync(path.join(NODE_MODULES, name))) throw new Error(`the cdk init template needs ${name}, which is not in ${NODE_MODULES}; add it to devDependencies`);
-      (pkg[field] as Record<string, string>)[name] = `file:${path.join(NODE_MODULES, name)}`;
-    }
-  }
-  writeFileSync(file, JSON.stringify(pkg, null, 2));
-}
-
 const CONSUMER_APP = `
 import { readFileSync } from 'node:fs';
 import { App, Stack } from 'aws-cdk-lib';
@@ -135,26 +66,57 @@ new FirefighterDatabase(new Stack(app, 'Consumer'), 'Db', { spec });
 app.synth();
 `;
 
+// What each public entry point gives through import and through require, and what a deep path gets.
+const EXPORTS_PROBE = `
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+const names = (m) => Object.keys(m).filter((k) => k !== 'default' && k !== 'module.exports').sort();
+const refused = async (id) => {
+  const codes = [];
+  try { require(id); } catch (e) { codes.push(e.code); }
+  try { await import(id); } catch (e) { codes.push(e.code); }
+  return codes;
+};
+const root = await import('cdk-aurora-firefighter');
+const engine = await import('cdk-aurora-firefighter/engine');
+console.log(JSON.stringify({
+  root: names(root),
+  rootSame: require('cdk-aurora-firefighter').parseSpec === root.parseSpec,
+  engine: names(engine),
+  engineSame: require('cdk-aurora-firefighter/engine').applyRoleModel === engine.applyRoleModel,
+  version: require('cdk-aurora-firefighter/package.json').version,
+  deep: await refused('cdk-aurora-firefighter/dist/lib/index.js'),
+  broker: await refused('cdk-aurora-firefighter/dist/lib/broker/service.js'),
+}));
+`;
+
 let work: string;
 let tarball: string;
 
 beforeAll(() => {
   work = mkdtempSync(path.join(tmpdir(), 'firefighter-pack-'));
-  const src = path.join(work, 'src');
-  for (const entry of SOURCES) {
-    if (existsSync(path.join(REPO, entry))) cpSync(path.join(REPO, entry), path.join(src, entry), { recursive: true });
-  }
-  symlinkSync(NODE_MODULES, path.join(src, 'node_modules'), 'dir');
-  // The package's own build (npm run build): declarations and JS, CommonJS, then the Lambda bundles.
-  run(src, process.execPath, [path.join(NODE_MODULES, 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json']);
-  run(src, process.execPath, ['scripts/commonjs-lib.mjs']);
-  run(src, process.execPath, ['scripts/bundle-lambdas.mjs']);
-  const packed = JSON.parse(run(src, 'npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work])) as { filename: string }[];
-  tarball = path.join(work, packed[0]?.filename ?? 'missing.tgz');
+  tarball = buildAndPack(work);
 }, 240_000);
 
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('the tarball', () => {
+  let files: string[];
+  beforeAll(() => {
+    files = run(work, 'tar', ['-tzf', tarball]).split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
+  });
+
+  it('holds only what a user needs: no sources, tests, benchmarks, CI scripts, source maps or CLI declarations', () => {
+    expect(files.filter((f) => !PACKED_FILES.some((allowed) => allowed.test(f)))).toEqual([]);
+    expect(files.filter((f) => /^(test|bench|\.ci|scripts|lib|lambda|bin|docs)\//.test(f) || f.endsWith('.map'))).toEqual([]);
+  });
+
+  it('holds the compiled library with its declarations, both CLIs, both Lambda bundles with their SQL, the SQL and the examples', () => {
+    expect(REQUIRED_FILES.filter((f) => !files.includes(f))).toEqual([]);
+    expect(files.filter((f) => f.startsWith('sql/')).sort()).toEqual(readdirSync(path.join(REPO, 'sql')).map((f) => `sql/${f}`).sort());
+  });
 });
 
 describe('the packed library in a fresh ES-module CDK app', () => {
@@ -173,18 +135,15 @@ describe('the packed library in a fresh ES-module CDK app', () => {
     run(appDir, process.execPath, [path.join(NODE_MODULES, 'aws-cdk', 'bin', 'cdk'), 'synth', '--quiet', '--no-notices', '--no-version-reporting']);
   }, 240_000);
 
-  it('ships the compiled library, both Lambda bundles and the SQL, and no sources or tests', () => {
-    const files = run(work, 'tar', ['-tzf', tarball]).split('\n').filter(Boolean);
-    expect(files).toEqual(expect.arrayContaining([
-      'package/dist/lib/constructs/firefighter-database.js',
-      'package/dist/lib/constructs/firefighter-database.d.ts',
-      'package/dist/lambda-bundles/rolemodel-handler/index.mjs',
-      'package/dist/lambda-bundles/rolemodel-handler/sql/db_admin.sql',
-      'package/dist/lambda-bundles/broker-handler/index.mjs',
-      'package/examples/reference.json',
-    ]));
-    expect(files.filter((f) => /\.ts$/.test(f) && !f.endsWith('.d.ts'))).toEqual([]);
-    expect(files.filter((f) => f.includes('/test/'))).toEqual([]);
+  it('exports the constructs at the root and the engine at /engine, the same objects through import and require, and nothing deeper', () => {
+    writeFileSync(path.join(appDir, 'exports.mjs'), EXPORTS_PROBE);
+    const probe = JSON.parse(run(appDir, process.execPath, ['exports.mjs'])) as Record<string, unknown>;
+    expect(probe.root).toEqual(expect.arrayContaining(['FirefighterDatabase', 'PasswordBroker', 'parseSpec', 'SpecError']));
+    expect(probe.engine).toEqual(expect.arrayContaining(['applyRoleModel', 'planRoleModel', 'verifyRoleModel', 'withRoleModelLock', 'renderPlan']));
+    expect(probe.engine).not.toContain('FirefighterDatabase');
+    expect(probe).toMatchObject({ rootSame: true, engineSame: true, version: (JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string }).version });
+    expect(probe.deep).toEqual(['ERR_PACKAGE_PATH_NOT_EXPORTED', 'ERR_PACKAGE_PATH_NOT_EXPORTED']);
+    expect(probe.broker).toEqual(['ERR_PACKAGE_PATH_NOT_EXPORTED', 'ERR_PACKAGE_PATH_NOT_EXPORTED']);
   });
 
   it('gives working rolemodel and firefighter commands, with no AWS SDK installed in the consumer', () => {
