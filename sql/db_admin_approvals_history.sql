@@ -110,7 +110,33 @@ AS $fn$
   LIMIT LEAST(GREATEST(coalesce(p_limit, 500), 1), 5000);
 $fn$;
 
+-- Read-write requests waiting for a second person, newest first (`firefighter requests`), or one request by id
+-- whatever its state (`firefighter requests show ID`). Holds no secret.
+CREATE OR REPLACE FUNCTION db_admin.firefighter_approval_requests(p_request_id bigint DEFAULT NULL)
+RETURNS TABLE (request_id bigint, role name, requested_by text, incident_id text, reason text, requested_at timestamptz,
+               expires_at timestamptz, state text, decided_by text, decided_at timestamptz)
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $fn$
+  SELECT a.id, a.role, a.requested_by, a.incident_id, a.reason, a.requested_at, a.expires_at,
+         CASE WHEN a.used_at IS NOT NULL THEN 'used'
+              WHEN a.decision IS NOT NULL THEN a.decision
+              WHEN a.expires_at > pg_catalog.clock_timestamp() THEN 'pending'
+              ELSE 'lapsed' END,
+         a.decided_by, a.decided_at
+    FROM db_admin.firefighter_approval a
+   WHERE CASE WHEN p_request_id IS NULL
+              THEN a.decision IS NULL AND a.expires_at > pg_catalog.clock_timestamp()
+              ELSE a.id = p_request_id END
+   ORDER BY a.requested_at DESC, a.id DESC
+   LIMIT 200;
+$fn$;
+
 REVOKE ALL ON FUNCTION db_admin.decide_firefighter_approval(bigint, text, boolean, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION db_admin.firefighter_approval_requests(bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.firefighter_login_policies() FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.firefighter_logins() FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.firefighter_history(text, timestamptz, integer) FROM PUBLIC;

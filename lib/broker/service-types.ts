@@ -8,6 +8,7 @@ import type { BrokerDeps, IssuedPassword } from './db/connection.js';
 import type { RoleStatus, Swept } from './db/shared-roles.js';
 import type { Decision, EndedLogin, LoginStatus } from './db/logins.js';
 import type { HistoryEntry } from './db/history.js';
+import type { ApprovalRequest } from './db/approvals.js';
 
 /** Structured log sink; @aws-lambda-powertools/logger's Logger fits as is. */
 export interface AuditLogger {
@@ -75,6 +76,7 @@ export type BrokerResponse =
   | { readonly ok: true; readonly action: 'extend'; readonly database: string; readonly role: string; readonly login: string; readonly expiresAt: string }
   | (Decision & { readonly ok: true; readonly action: 'approve' | 'deny' })
   | { readonly ok: true; readonly action: 'history'; readonly entries: readonly HistoryEntry[] }
+  | { readonly ok: true; readonly action: 'requests'; readonly requests: readonly ApprovalRequest[] }
   | BrokerRefusal;
 
 export interface BrokerRefusal {

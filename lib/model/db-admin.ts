@@ -63,6 +63,10 @@ export const DB_ADMIN_FUNCTIONS = {
   /** (p_incident_id text, p_since timestamptz, p_limit integer) RETURNS TABLE(at, action, role, login, actor,
    *  incident_id, reason, expires_at, previous_holder, sessions_ended, request_id): no secret in it. */
   history: 'firefighter_history(text, timestamp with time zone, integer)',
+  /** (p_request_id bigint) RETURNS TABLE(request_id, role, requested_by, incident_id, reason, requested_at,
+   *  expires_at, state ('pending' | 'approved' | 'denied' | 'used' | 'lapsed'), decided_by, decided_at): the
+   *  pending read-write requests newest first, or the one named. No secret in it. */
+  approvalRequests: 'firefighter_approval_requests(bigint)',
   // Part 3, sql/db_admin_holder.sql: the holder's workflow for shared roles.
   /** (p_role, p_password, p_hours, p_requested_by, p_incident_id, p_reason, p_takeover) RETURNS (outcome text
    *  ('issued' | 'reissued' | 'takeover'), expires_at, previous_holder, previous_incident_id): a reissue for the

@@ -113,6 +113,19 @@ describe.each(testedMajors())('per-person logins through the broker on PostgreSQ
     const pending = await cli('request', 'rw', '--incident', 'INC-10', '--reason', 'fix', '--json');
     expect(pending.code).toBe(3);
     expect(pending.json()).toMatchObject({ ok: false, code: 'APPROVAL_PENDING', exitCode: 3, details: { requestId: expect.any(String) } });
+    // The approver finds it without the id being passed along by hand (old: no way to list or show requests).
+    const id = pending.json().details.requestId as string;
+    const listed = await cli('requests');
+    expect(listed.code).toBe(0);
+    expect(listed.stdout.split('\n')).toEqual([
+      expect.stringMatching(new RegExp(`^request ${id}  my_pg_firefighter_rw  \\S+ \\(direct\\)  INC-10  asked \\d\\d:\\d\\d UTC \\(\\d{4}-\\d\\d-\\d\\d\\), pending until \\d\\d:\\d\\d UTC \\(\\d{4}-\\d\\d-\\d\\d\\)  "fix"$`)),
+      expect.stringMatching(new RegExp(`^  firefighter approve ${id} --direct --database-url \\S+   or   firefighter deny ${id} --direct --database-url \\S+$`)),
+    ]);
+    expect(listed.stdout).not.toContain(url.split('@')[0]?.split(':')[2] ?? 'no password in the URL');
+    const shown = await cli('requests', 'show', id, '--json');
+    expect(shown.json()).toMatchObject({ ok: true, action: 'requests', requests: [{ requestId: id, role: 'my_pg_firefighter_rw', incidentId: 'INC-10', reason: 'fix', state: 'pending' }] });
+    const missing = await cli('requests', 'show', '999999');
+    expect([missing.code, missing.stderr]).toEqual([2, 'firefighter: refused (INVALID_INPUT): there is no read-write request 999999; `firefighter requests` lists the pending ones']);
     const self = await cli('approve', pending.json().details.requestId, '--json');
     expect([self.code, self.json().code]).toEqual([2, 'SELF_APPROVAL']);
     const usage = await cli('approve', 'abc', '--json');

@@ -37,7 +37,7 @@ describe('parseBrokerInput', () => {
     [{ ...request(), database: 'postgres' }, 'database: must be one of "my-pg-db", "other-db", got a string of 8 characters'],
     [{ ...request(), password: 'x' }, 'password: is not accepted by request; allowed keys are action, role, incidentId, reason, hours, takeover, endSessions, database, identity'],
     [{ action: 'sweep', role: 'ro' }, 'role: is not accepted by sweep; allowed keys are action'],
-    [{ action: 'DROP' }, 'action: must be one of request, revoke, status, sweep, extend, approve, deny, history, got a string of 4 characters'],
+    [{ action: 'DROP' }, 'action: must be one of request, revoke, status, sweep, extend, approve, deny, history, requests, got a string of 4 characters'],
     [null, '(event): must be a JSON object with an "action", got null'],
   ])('refuses %j with a message naming the field', (event, message) => {
     expect(() => parseBrokerInput(event, rules)).toThrow(new BrokerInputError('x', 'x').constructor as never);

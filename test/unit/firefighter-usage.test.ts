@@ -37,13 +37,13 @@ describe('firefighter help', () => {
     for (const name of Object.keys(COMMANDS)) expect(out.stderr).toMatch(new RegExp(`^  ${name} +\\S`, 'm'));
   });
 
-  it.each(Object.keys(COMMANDS))('`%s --help` and `help %s` print that command\'s own help on stdout, exit 0 (old: the global help; "unknown command \\"help\\"")', async (name) => {
+  it.each(Object.keys(COMMANDS))('`%s --help` and `help COMMAND` print that command\'s own help on stdout, exit 0 (old: the global help; "unknown command \\"help\\"")', async (name) => {
     const a = await run([name, '--help']);
     const b = await run(['help', name]);
     expect([a.code, b.code, a.stderr, b.stderr]).toEqual([0, 0, '', '']);
     expect(a.stdout).toBe(b.stdout);
     expect(a.stdout).toMatch(new RegExp(`^usage: firefighter ${name}\\b`));
-    for (const other of Object.keys(COMMANDS).filter((n) => n !== name)) expect(a.stdout).not.toMatch(new RegExp(`^usage: firefighter ${other}`, 'm'));
+    for (const other of Object.keys(COMMANDS).filter((n) => n !== name)) expect(a.stdout).not.toMatch(new RegExp(`^usage: firefighter ${other}\\b`, 'm'));
   });
 
   it('request --help names its own flags', async () => {
@@ -60,9 +60,11 @@ describe('firefighter help', () => {
     [['help', 'histroy'], 'firefighter: unknown command "histroy"; did you mean history?', undefined],
     [['status', '--since', '2026-01-01'], 'firefighter: --since does not belong to status; it goes with history', 'status'],
     [['request', 'ro', '--incident'], 'firefighter: --incident needs a value: --incident ID', 'request'],
+    [['requests', 'show'], 'firefighter: requests show needs the request id (firefighter requests lists them), e.g. firefighter requests show 42; got ""', 'requests show'],
+    [['requests', 'list'], 'firefighter: requests takes "show REQUEST_ID" or nothing, got "list"', 'requests'],
   ])('%j: one line, "did you mean", then where the help is (old: Node\'s parseArgs text and the whole help)', async (args, line, command) => {
     const out = await run([...args, '--function', 'f']);
-    expect([out.code, out.stderr.split('\n'), out.sent]).toEqual([2, [line, `see \`firefighter ${command ? `${command} --help` : '--help'}\``], []]);
+    expect([out.code, out.stderr.split('\n'), out.sent]).toEqual([2, [line, `see \`firefighter ${command ? `${command.split(' ')[0]} --help` : '--help'}\``], []]);
   });
 });
 
@@ -116,6 +118,26 @@ describe('firefighter output', () => {
       'firefighter: pending (APPROVAL_PENDING): read-write on my_pg_firefighter_rw needs another person\'s approval: request 42 is pending until 03:40 UTC (2026-12-07); an approver runs: firefighter approve 42, then ask again',
       'an approver runs: firefighter approve 42 --cluster my-pg   (firefighter requests lists what is pending)',
     ]);
+  });
+});
+
+describe('firefighter requests', () => {
+  it('sends the requests event, lists newest first with the commands that decide each, and says when none waits', async () => {
+    const pending = { ok: true, action: 'requests', requests: [{ database: 'my-pg-db', requestId: '7', role: 'my_pg_firefighter_rw', requestedBy: 'alice', incidentId: 'INC-4713', reason: 'cancel ORD-1001',
+      requestedAt: '2026-12-07T03:10:00.000Z', expiresAt: '2026-12-07T04:10:00.000Z', state: 'pending', decidedBy: null, decidedAt: null }] } as BrokerResponse;
+    const out = await run(['requests', '--cluster', 'my-pg'], pending);
+    expect([out.code, out.sent, out.stdout.split('\n')]).toEqual([0, [{ action: 'requests' }], [
+      'request 7  my_pg_firefighter_rw  alice  INC-4713  asked 03:10 UTC (2026-12-07), pending until 04:10 UTC (2026-12-07)  "cancel ORD-1001"',
+      '  firefighter approve 7 --cluster my-pg   or   firefighter deny 7 --cluster my-pg',
+    ]]);
+    const shown = await run(['requests', 'show', '7', '--cluster', 'my-pg'], pending);
+    expect([shown.sent, shown.stdout.split('\n')]).toEqual([[{ action: 'requests', requestId: '7' }], [
+      'request 7: my_pg_firefighter_rw on my-pg-db for alice, incident INC-4713',
+      '  asked:   03:10 UTC (2026-12-07), "cancel ORD-1001"',
+      '  state:   pending until 04:10 UTC (2026-12-07)',
+      '  decide:  firefighter approve 7 --cluster my-pg   or   firefighter deny 7 --cluster my-pg',
+    ]]);
+    expect((await run(['requests', '--function', 'f'], { ok: true, action: 'requests', requests: [] } as BrokerResponse)).stdout).toBe('no read-write request is waiting for approval');
   });
 });
 

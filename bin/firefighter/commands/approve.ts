@@ -2,9 +2,9 @@
 import { humanTime } from '../time.js';
 import { DATABASE, flag, noMoreArgs, optional, UsageError, type Command, type Ok } from './command.js';
 
-export function requestId(command: string, value: string | undefined): string {
+export function requestId(command: string, value: string | undefined, helpOf = command): string {
   if (value !== undefined && /^[1-9][0-9]{0,18}$/.test(value)) return value;
-  throw new UsageError(`${command} needs the request id (firefighter requests lists them), e.g. firefighter ${command} 42; got ${JSON.stringify(value ?? '')}`, command);
+  throw new UsageError(`${command} needs the request id (firefighter requests lists them), e.g. firefighter ${command} 42; got ${JSON.stringify(value ?? '')}`, helpOf);
 }
 
 export function decision(r: Ok): string[] | undefined {

@@ -43,6 +43,6 @@ export const request: ActionHandler<RequestInput> = {
 
 function pendingError(p: ApprovalPending): BrokerError {
   return new BrokerError(BROKER_ERROR_CODES.approvalPending,
-    `read-write on ${p.role} needs another person's approval: request ${p.requestId} is pending until ${p.expiresAt}; an approver runs: firefighter approve ${p.requestId}, then ask again`,
+    `read-write on ${p.role} needs another person's approval: request ${p.requestId} is pending until ${p.expiresAt}; an approver runs: firefighter approve ${p.requestId} (\`firefighter requests\` lists it), then ask again`,
     { requestId: p.requestId, role: p.role, database: p.database, pendingUntil: p.expiresAt });
 }

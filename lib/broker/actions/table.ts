@@ -7,13 +7,14 @@ import { decide } from './decide.js';
 import { extend } from './extend.js';
 import { history } from './history.js';
 import { request } from './request.js';
+import { requests } from './requests.js';
 import { revoke } from './revoke.js';
 import { status } from './status.js';
 import { sweep } from './sweep.js';
 
 type Table = { readonly [A in BrokerInput['action']]: ActionHandler<Extract<BrokerInput, { action: A }>> };
 
-const ACTIONS: Table = { request, revoke, extend, approve: decide, deny: decide, status, sweep, history };
+const ACTIONS: Table = { request, revoke, extend, approve: decide, deny: decide, status, sweep, history, requests };
 
 /** The module that runs this input's action. */
 export function actionOf<I extends BrokerInput>(input: I): ActionHandler<I> {

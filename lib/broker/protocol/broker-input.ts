@@ -5,7 +5,7 @@ import { AUDIT_LIMITS } from '../../model/db-admin.js';
 import { invisibleCharacterProblem } from '../../spec/text-rules.js';
 import type { FirefighterAccess } from './broker-config.js';
 
-export type BrokerAction = 'request' | 'revoke' | 'status' | 'sweep' | 'extend' | 'approve' | 'deny' | 'history';
+export type BrokerAction = 'request' | 'revoke' | 'status' | 'sweep' | 'extend' | 'approve' | 'deny' | 'history' | 'requests';
 
 /**
  * A signed, unsent `sts:GetCallerIdentity` request (HashiCorp Vault's AWS IAM auth method, adapted): the
@@ -89,7 +89,16 @@ export interface HistoryInput {
   readonly identity?: IdentityProof;
 }
 
-export type BrokerInput = RequestInput | RevokeInput | StatusInput | SweepInput | ExtendInput | DecideInput | HistoryInput;
+/** Per-person logins with readWriteApproval: the pending read-write requests, or one request by id. */
+export interface RequestsInput {
+  readonly action: 'requests';
+  /** One request, whatever its state; without it, the pending ones, newest first. */
+  readonly requestId?: string;
+  readonly database?: string;
+  readonly identity?: IdentityProof;
+}
+
+export type BrokerInput = RequestInput | RevokeInput | StatusInput | SweepInput | ExtendInput | DecideInput | HistoryInput | RequestsInput;
 
 export const DEFAULT_REVOKE_REASON = 'revoked by the requester';
 
@@ -119,6 +128,7 @@ const KEYS: Record<BrokerAction, readonly string[]> = {
   approve: ['action', 'requestId', 'reason', 'database', 'identity'],
   deny: ['action', 'requestId', 'reason', 'database', 'identity'],
   history: ['action', 'incidentId', 'since', 'database', 'identity'],
+  requests: ['action', 'requestId', 'database', 'identity'],
 };
 const MAX_PROOF_HEADERS = 16;
 const MAX_HEADER_VALUE = 8192;
@@ -204,7 +214,7 @@ export function parseBrokerInput(value: unknown, rules: InputRules): BrokerInput
   const identity = parseIdentityProof(value.identity);
   const withIdentity = identity ? { identity } : {};
   if (action === 'status') return { action, ...withIdentity };
-  if (action === 'approve' || action === 'deny' || action === 'history') return parseLater(action, value, rules, withIdentity);
+  if (action === 'approve' || action === 'deny' || action === 'history' || action === 'requests') return parseLater(action, value, rules, withIdentity);
 
   const role = access(value.role);
   const id = incidentId(value.incidentId, rules);
@@ -234,8 +244,16 @@ export function parseBrokerInput(value: unknown, rules: InputRules): BrokerInput
 
 const MAX_REQUEST_ID = 2n ** 63n - 1n;
 
-/** approve, deny and history: the actions of per-person logins that name no role. */
-function parseLater(action: 'approve' | 'deny' | 'history', value: Record<string, unknown>, rules: InputRules, withIdentity: { identity?: IdentityProof }): BrokerInput {
+function requestIdOf(requestId: unknown): string {
+  const digits = typeof requestId === 'number' && Number.isSafeInteger(requestId) ? String(requestId) : requestId;
+  if (typeof digits !== 'string' || !/^[1-9][0-9]{0,18}$/.test(digits) || BigInt(digits) > MAX_REQUEST_ID) {
+    throw new BrokerInputError('requestId', `must be the request id that "request rw" answered with (digits), got ${shape(requestId)}`);
+  }
+  return digits;
+}
+
+/** approve, deny, history and requests: the actions of per-person logins that name no role. */
+function parseLater(action: 'approve' | 'deny' | 'history' | 'requests', value: Record<string, unknown>, rules: InputRules, withIdentity: { identity?: IdentityProof }): BrokerInput {
   const db = database(value.database, rules);
   const withDb = db === undefined ? {} : { database: db };
   if (action === 'history') {
@@ -251,11 +269,8 @@ function parseLater(action: 'approve' | 'deny' | 'history', value: Record<string
     }
     return { action, ...(id !== undefined ? { incidentId: id } : {}), ...(since !== undefined ? { since } : {}), ...withDb, ...withIdentity };
   }
-  const requestId = value.requestId;
-  const digits = typeof requestId === 'number' && Number.isSafeInteger(requestId) ? String(requestId) : requestId;
-  if (typeof digits !== 'string' || !/^[1-9][0-9]{0,18}$/.test(digits) || BigInt(digits) > MAX_REQUEST_ID) {
-    throw new BrokerInputError('requestId', `must be the request id that "request rw" answered with (digits), got ${shape(requestId)}`);
-  }
+  if (action === 'requests') return { action, ...(value.requestId !== undefined ? { requestId: requestIdOf(value.requestId) } : {}), ...withDb, ...withIdentity };
+  const digits = requestIdOf(value.requestId);
   const reason = value.reason === undefined ? (action === 'approve' ? 'approved' : 'denied') : text(value.reason, 'reason', AUDIT_LIMITS.reason);
   return { action, requestId: digits, reason, ...withDb, ...withIdentity };
 }

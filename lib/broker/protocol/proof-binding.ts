@@ -1,7 +1,7 @@
 // What an identity proof is bound to: the signed headers that tie a GetCallerIdentity proof to one broker
 // action on one parsed input (lib/broker/protocol/broker-input.ts), so a proof cannot be replayed for another request.
 import { createHash } from 'node:crypto';
-import type { BrokerAction, BrokerInput, DecideInput, ExtendInput, HistoryInput, SweepInput } from './broker-input.js';
+import type { BrokerAction, BrokerInput, DecideInput, ExtendInput, HistoryInput, RequestsInput, SweepInput } from './broker-input.js';
 
 /**
  * What an identity proof is signed for, as signed headers of the GetCallerIdentity request (the way Vault's IAM
@@ -28,7 +28,7 @@ export const PROOF_BINDING_HEADERS = {
 } as const satisfies Record<keyof ProofBinding, string>;
 
 export function proofBinding(input: Exclude<BrokerInput, SweepInput>): ProofBinding {
-  if (input.action === 'approve' || input.action === 'deny' || input.action === 'history' || input.action === 'extend') return laterBinding(input);
+  if (input.action === 'approve' || input.action === 'deny' || input.action === 'history' || input.action === 'extend' || input.action === 'requests') return laterBinding(input);
   const canonical = input.action === 'status'
     ? ['status']
     : [input.action, input.access, input.incidentId, input.reason, input.action === 'request' ? input.hours : null,
@@ -48,9 +48,10 @@ export function proofBindingHeaders(binding: ProofBinding): Record<string, strin
 }
 
 /** The binding of the per-person actions: every field they use, so a proof serves one decision or one extension. */
-function laterBinding(input: ExtendInput | DecideInput | HistoryInput): ProofBinding {
+function laterBinding(input: ExtendInput | DecideInput | HistoryInput | RequestsInput): ProofBinding {
   const canonical = input.action === 'extend' ? [input.action, input.access, input.incidentId, input.reason, input.hours, input.database ?? null]
     : input.action === 'history' ? [input.action, input.incidentId ?? null, input.since ?? null, input.database ?? null]
+      : input.action === 'requests' ? [input.action, input.requestId ?? null, input.database ?? null]
       : [input.action, input.requestId, input.reason, input.database ?? null];
   return {
     action: input.action,
