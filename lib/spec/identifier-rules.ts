@@ -12,6 +12,12 @@ const RESERVED_ROLE_NAMES = new Set(['public', 'none', 'current_user', 'session_
 const RESERVED_DATABASES = new Set(['postgres', 'template0', 'template1', 'rdsadmin']);
 const RESERVED_SCHEMAS = new Set(['public', 'db_admin', 'information_schema']);
 
+/** The names a `kind` may not take, and whether the rule ignores case (role names do). */
+export function reservedNames(kind: IdentifierKind): { names: string[]; caseInsensitive: boolean } {
+  if (kind === 'role') return { names: [...RESERVED_ROLE_NAMES], caseInsensitive: true };
+  return { names: [...(kind === 'database' ? RESERVED_DATABASES : RESERVED_SCHEMAS)], caseInsensitive: false };
+}
+
 /** Why a non-empty `name` cannot be managed as a `kind`, one message a rule it breaks; empty when it can. */
 export function identifierProblems(name: string, kind: IdentifierKind): string[] {
   const problems: string[] = [];

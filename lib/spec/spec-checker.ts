@@ -2,6 +2,7 @@
 // and the shared checks for the shapes that recur (objects with known keys, identifiers, booleans, connection limits).
 import { identifierProblems, type IdentifierKind } from './identifier-rules.js';
 import { didYouMean } from './suggest.js';
+import { keysOf, rangeOf, SHAPES, type ShapeName } from './spec-shape.js';
 
 export interface SpecIssue {
   /** e.g. `databases[0].roles.app.name` */
@@ -40,6 +41,18 @@ export class Checker {
     return obj;
   }
 
+  /** An object of one of the spec's shapes (spec-shape.ts): its keys known, its required keys present. */
+  shape(value: unknown, path: string, name: ShapeName): Obj | undefined {
+    return this.object(value, path, keysOf(name), SHAPES[name].required);
+  }
+
+  integer(value: unknown, path: string, range: { min: number; max: number }, note = ''): void {
+    if (value === undefined) return;
+    if (!Number.isInteger(value) || (value as number) < range.min || (value as number) > range.max) {
+      this.fail(path, `must be an integer from ${range.min}${note} to ${range.max}, got ${describe(value)}`);
+    }
+  }
+
   identifier(value: unknown, path: string, kind: IdentifierKind): string | undefined {
     if (typeof value !== 'string' || value.length === 0) {
       this.fail(path, `must be a non-empty string, got ${describe(value)}`);
@@ -50,10 +63,7 @@ export class Checker {
   }
 
   connectionLimit(value: unknown, path: string): void {
-    if (value === undefined) return;
-    if (!Number.isInteger(value) || (value as number) < -1 || (value as number) > 100_000) {
-      this.fail(path, `must be an integer from -1 (no limit) to 100000, got ${describe(value)}`);
-    }
+    this.integer(value, path, rangeOf('clusterRole', 'connectionLimit'), ' (no limit)');
   }
 
   boolean(value: unknown, path: string): void {

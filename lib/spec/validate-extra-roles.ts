@@ -1,13 +1,12 @@
 // Validation of the extra roles (issue 10.8): every rule here keeps DDL, TRUNCATE, ownership and db_admin out of
 // their reach. A profile is one of the slots' privilege sets (PROFILE_GRANTS); a member is an unmanaged role, so
 // no managed role (owner, admin, migrator, ...) can be put into a team and no team can widen a managed role.
-import { PROFILE_GRANTS } from '../model/model.js';
 import type { RoleModelSpec } from './spec.js';
 import { describe, type Checker } from './spec-checker.js';
 import { didYouMean } from './suggest.js';
+import { valuesOf } from './spec-shape.js';
 import { checkGuardrails, checkSearchPathSchemas } from './validate-guardrails.js';
 
-const KEYS = ['name', 'profile', 'adopt', 'iam', 'members', 'connectionLimit', 'guardrails'] as const;
 
 /** The shape of `databases[i].extraRoles`; names are checked against each other once the whole spec parsed. */
 export function checkExtraRoles(c: Checker, value: unknown, path: string): void {
@@ -18,14 +17,15 @@ export function checkExtraRoles(c: Checker, value: unknown, path: string): void 
   }
   value.forEach((entry: unknown, i) => {
     const at = `${path}[${i}]`;
-    const r = c.object(entry, at, KEYS, ['name', 'profile']);
+    const r = c.shape(entry, at, 'extraRole');
     if (!r) return;
     c.identifier(r.name, `${at}.name`, 'role');
     c.boolean(r.adopt, `${at}.adopt`);
     c.boolean(r.iam, `${at}.iam`);
     c.connectionLimit(r.connectionLimit, `${at}.connectionLimit`);
-    if (r.profile !== undefined && !Object.keys(PROFILE_GRANTS).includes(r.profile as string)) {
-      c.fail(`${at}.profile`, `unknown profile ${describe(r.profile)}${didYouMean(r.profile, Object.keys(PROFILE_GRANTS))}; use "read", "write" or "write-delete" (an extra role never gets DDL, TRUNCATE, ownership or db_admin)`);
+    const profiles = valuesOf('extraRole', 'profile');
+    if (r.profile !== undefined && !profiles.includes(r.profile as string)) {
+      c.fail(`${at}.profile`, `unknown profile ${describe(r.profile)}${didYouMean(r.profile, profiles)}; use "read", "write" or "write-delete" (an extra role never gets DDL, TRUNCATE, ownership or db_admin)`);
     }
     const login = r.iam === true;
     if (r.guardrails !== undefined && !login) {

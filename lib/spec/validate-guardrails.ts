@@ -2,8 +2,8 @@
 // of the database's own schemas.
 import { Checker, describe, join } from './spec-checker.js';
 import { didYouMean } from './suggest.js';
+import { DURATION } from './spec-shape.js';
 
-const DURATION = /^([0-9]{1,9})(us|ms|s|min|h|d)?$/;
 /** Milliseconds per unit; a bare number is milliseconds for every timeout we set. */
 const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 };
 /** A timeout under a second (or 0, which disables it) is no guardrail; PostgreSQL's own ceiling is INT_MAX ms. */
@@ -13,7 +13,7 @@ const MAX_TIMEOUT_MS = 2_147_483_647;
 /** The shape of `guardrails`; its searchPath is checked against the database's schemas once the spec parsed. */
 export function checkGuardrails(c: Checker, value: unknown, path: string): void {
   if (value === undefined) return;
-  const g = c.object(value, path, ['statementTimeout', 'lockTimeout', 'idleInTransactionSessionTimeout', 'searchPath'], []);
+  const g = c.shape(value, path, 'guardrails');
   if (!g) return;
   for (const key of ['statementTimeout', 'lockTimeout', 'idleInTransactionSessionTimeout'] as const) {
     const v = g[key];

@@ -10,17 +10,16 @@ import {
 import { CLUSTER_ID } from './identifier-rules.js';
 import { Checker, describe, join, SpecError, type Obj } from './spec-checker.js';
 import { didYouMean } from './suggest.js';
+import { rangeOf, valuesOf } from './spec-shape.js';
 import { checkExtraRoleMembers, checkExtraRoles } from './validate-extra-roles.js';
 import { checkGuardrails, checkSearchPathSchemas } from './validate-guardrails.js';
 
 export { SpecError, type SpecIssue } from './spec-checker.js';
 
 function checkLoginRole(c: Checker, value: unknown, path: string, firefighter: boolean): void {
-  const r = c.object(value, path, firefighter ? ['name', 'adopt', 'connectionLimit', 'iam', 'guardrails', 'maxLogins'] : ['name', 'adopt', 'connectionLimit', 'iam', 'guardrails'], ['name']);
+  const r = c.shape(value, path, firefighter ? 'firefighterRole' : 'loginRole');
   if (!r) return;
-  if (r.maxLogins !== undefined && (!Number.isInteger(r.maxLogins) || (r.maxLogins as number) < 1 || (r.maxLogins as number) > 1000)) {
-    c.fail(join(path, 'maxLogins'), `must be an integer from 1 to 1000, got ${describe(r.maxLogins)}`);
-  }
+  c.integer(r.maxLogins, join(path, 'maxLogins'), rangeOf('firefighterRole', 'maxLogins'));
   c.identifier(r.name, join(path, 'name'), 'role');
   c.boolean(r.adopt, join(path, 'adopt'));
   c.connectionLimit(r.connectionLimit, join(path, 'connectionLimit'));
@@ -32,7 +31,7 @@ function checkLoginRole(c: Checker, value: unknown, path: string, firefighter: b
 }
 
 function checkDatabase(c: Checker, value: unknown, path: string): void {
-  const d = c.object(value, path, ['name', 'connectionLimit', 'schemas', 'revokePublicSchemaUsage', 'readWriteApproval', 'keepConnect', 'roles', 'extraRoles'], ['name', 'schemas', 'roles']);
+  const d = c.shape(value, path, 'database');
   if (!d) return;
   checkExtraRoles(c, d.extraRoles, join(path, 'extraRoles'));
   c.boolean(d.readWriteApproval, join(path, 'readWriteApproval'));
@@ -54,9 +53,9 @@ function checkDatabase(c: Checker, value: unknown, path: string): void {
     else d.keepConnect.forEach((r, i) => c.identifier(r, join(join(path, 'keepConnect'), i), 'role'));
   }
   const rolesPath = join(path, 'roles');
-  const roles = d.roles === undefined ? undefined : c.object(d.roles, rolesPath, ['owner', ...LOGIN_ROLE_SLOTS], ['owner', ...LOGIN_ROLE_SLOTS]);
+  const roles = d.roles === undefined ? undefined : c.shape(d.roles, rolesPath, 'roles');
   if (!roles) return;
-  const owner = c.object(roles.owner, join(rolesPath, 'owner'), ['name', 'adopt'], ['name']);
+  const owner = roles.owner === undefined ? undefined : c.shape(roles.owner, join(rolesPath, 'owner'), 'owner');
   if (owner) {
     c.identifier(owner.name, join(join(rolesPath, 'owner'), 'name'), 'role');
     c.boolean(owner.adopt, join(join(rolesPath, 'owner'), 'adopt'));
@@ -71,14 +70,13 @@ function checkDatabase(c: Checker, value: unknown, path: string): void {
 /** The per-person options: the mode itself, and what only makes sense with it. */
 function checkPerPerson(c: Checker, root: Obj): void {
   const mode = root.firefighterLogins;
-  if (mode !== undefined && mode !== 'shared' && mode !== 'per-person') {
-    c.fail('firefighterLogins', `must be "shared" or "per-person", got ${describe(mode)}${didYouMean(mode, ['shared', 'per-person'])}`);
+  const modes = valuesOf('root', 'firefighterLogins');
+  if (mode !== undefined && !modes.includes(mode as string)) {
+    c.fail('firefighterLogins', `must be ${modes.map((m) => JSON.stringify(m)).join(' or ')}, got ${describe(mode)}${didYouMean(mode, modes)}`);
     return;
   }
   const minutes = root.firefighterMinutesPerIncident;
-  if (minutes !== undefined && (!Number.isInteger(minutes) || (minutes as number) < 60 || (minutes as number) > 1440)) {
-    c.fail('firefighterMinutesPerIncident', `must be an integer from 60 to 1440, got ${describe(minutes)}`);
-  }
+  c.integer(minutes, 'firefighterMinutesPerIncident', rangeOf('root', 'firefighterMinutesPerIncident'));
   // firefighterMinutesPerIncident holds in both modes: shared roles are extended within it too.
   if (mode === 'per-person' || !Array.isArray(root.databases)) return;
   const why = 'needs "firefighterLogins": "per-person" at the top of the spec';
@@ -97,7 +95,7 @@ function checkPerPerson(c: Checker, root: Obj): void {
 /** A role of the whole cluster (admin, passwordBroker, verifier) at the top of the spec; undefined when absent. */
 function checkClusterRole(c: Checker, value: unknown, path: string): Obj | undefined {
   if (value === undefined) return undefined;
-  const r = c.object(value, path, ['name', 'adopt', 'connectionLimit', 'iam'], ['name']);
+  const r = c.shape(value, path, 'clusterRole');
   if (!r) return undefined;
   c.identifier(r.name, join(path, 'name'), 'role');
   c.boolean(r.adopt, join(path, 'adopt'));
@@ -127,7 +125,7 @@ export function managedRoleNames(spec: RoleModelSpec): { name: string; path: str
  */
 export function parseSpec(input: unknown): RoleModelSpec {
   const c = new Checker();
-  const root = c.object(input, '', ['$schema', 'cluster', 'firefighterLogins', 'firefighterMinutesPerIncident', 'admin', 'passwordBroker', 'verifier', 'databases'], ['cluster', 'admin', 'passwordBroker', 'databases']);
+  const root = c.shape(input, '', 'root');
   if (!root) throw new SpecError(c.issues);
   if (root.$schema !== undefined && (typeof root.$schema !== 'string' || root.$schema.length === 0 || root.$schema.length > 2048)) {
     c.fail('$schema', `must be the URL or path of a JSON Schema, got ${describe(root.$schema)}`);
