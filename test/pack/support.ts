@@ -140,6 +140,7 @@ export const PACKED_FILES: readonly RegExp[] = [
   /^dist\/lambda-bundles\/(rolemodel|broker)-handler\/sql\/[a-z0-9_-]+\.sql$/,
   /^sql\/[a-z0-9_-]+\.sql$/,
   /^examples\/[a-z0-9-]+\.json$/,
+  /^schema\/rolemodel\.schema\.json$/,
 ];
 
 /** Files the tarball must hold: what a consumer's import, require, bin or synth reaches first. */
@@ -150,5 +151,5 @@ export const REQUIRED_FILES: readonly string[] = [
   'dist/bin/rolemodel.js', 'dist/bin/firefighter.mjs',
   'dist/lambda-bundles/rolemodel-handler/index.mjs', 'dist/lambda-bundles/rolemodel-handler/sql/db_admin.sql',
   'dist/lambda-bundles/broker-handler/index.mjs', 'dist/lambda-bundles/broker-handler/sql/db_admin.sql',
-  'sql/db_admin.sql', 'sql/inspect-cluster.sql', 'examples/reference.json',
+  'sql/db_admin.sql', 'sql/inspect-cluster.sql', 'examples/reference.json', 'schema/rolemodel.schema.json',
 ];
