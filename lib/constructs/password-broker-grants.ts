@@ -5,7 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type { Construct } from 'constructs';
-import type { AllowlistEntry } from '../broker/protocol/allowlist.js';
+import { selfApprovalProblems, type Allowlist, type AllowlistEntry } from '../broker/protocol/allowlist.js';
 import { identityCenterGrantee } from './identity-center.js';
 import { acknowledgeNag } from './nag.js';
 import { validationError } from './util.js';
@@ -33,6 +33,18 @@ export function allowlistEntryOf(grantee: iam.IGrantable, scope: Construct, opti
     throw validationError(`bindsSessionNames is for roles, and ${grantee.grantPrincipal.toString()} is not one; an IAM user is a person already, drop the option`, scope);
   }
   return { role: arn, bindsSessionNames: true };
+}
+
+/**
+ * The synth errors of allowlists with which one person could request read-write and approve it (the broker's
+ * configuration parser refuses the same at cold start), naming the fix in this API. `roleTokens` maps the ARN
+ * token of each role of this app to its construct path, for the check and the message.
+ */
+export function selfApprovalIssues(allowlist: Allowlist, roleTokens: ReadonlyMap<string, string>): string[] {
+  return selfApprovalProblems(allowlist, (arn) => roleTokens.has(arn)).map((p) => {
+    const message = [...roleTokens].reduce((m, [token, path]) => m.split(token).join(path), p.message);
+    return `${p.field}: ${message.replace(/\{ "role": "([^"]*)", "bindsSessionNames": true \}/, 'grantRequest(role, access, { bindsSessionNames: true }) and grantApprove(role, { bindsSessionNames: true })')}`;
+  });
 }
 
 /** The ARN the broker's allowlist must hold for a grantee: a role's or user's ARN, or an ArnPrincipal's. */

@@ -14,7 +14,7 @@ import { Construct } from 'constructs';
 import { isPerPerson } from '../spec/spec.js';
 import { parseSpec } from '../spec/validate.js';
 import { BROKER_CONFIG_ENV, type BrokerConfig } from '../broker/protocol/broker-config.js';
-import { allowlistEntryProblem, selfApprovalProblems, type AllowlistEntry } from '../broker/protocol/allowlist.js';
+import { allowlistEntryProblem, type AllowlistEntry } from '../broker/protocol/allowlist.js';
 import { brokerParameterName, type BrokerLocator } from '../broker/protocol/broker-locator.js';
 import { brokerEventBus, brokerEventRule, eventBusReference, snsTarget, type BrokerEventRuleOptions, type BrokerNotifyTopicOptions } from './broker-events.js';
 import { bundleDir, LAMBDA_RUNTIME_CA_FILE } from './bundles.js';
@@ -25,7 +25,7 @@ import { acknowledgeLambdaBasics, acknowledgeNag } from './nag.js';
 import { allowClusterPortFrom, defaultPrivateSubnets, validationError } from './util.js';
 
 import type { FirefighterAccess, PasswordBrokerProps } from './password-broker-props.js';
-import { allowlistEntryOf, grantInstanceDiscovery, instanceHostsOf, type BrokerGrantOptions } from './password-broker-grants.js';
+import { allowlistEntryOf, grantInstanceDiscovery, instanceHostsOf, selfApprovalIssues, type BrokerGrantOptions } from './password-broker-grants.js';
 import { grantInvokeToPermissionSet, identityCenterGrantee, PermissionSetPolicy } from './identity-center.js';
 
 export type { BrokerGrantOptions, FirefighterAccess, PasswordBrokerProps };
@@ -54,7 +54,7 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
   private readonly requesters: Record<FirefighterAccess, AllowlistEntry[]> = { ro: [], rw: [] };
   private readonly approvers: AllowlistEntry[] = [];
   /** Grantees known to be roles although their ARN is a token (a role of this app): for the self-approval check. */
-  private readonly roleTokens = new Set<string>();
+  private readonly roleTokens = new Map<string, string>();
   private readonly perPerson: boolean;
 
   constructor(scope: Construct, id: string, props: PasswordBrokerProps) {
@@ -88,9 +88,7 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
       if (approval.length > 0 && this.approvers.length === 0) {
         Annotations.of(this).addWarningV2('cdk-aurora-firefighter:no-approvers', `readWriteApproval is on for ${approval.join(', ')} but nobody may approve; read-write requests stay pending: call broker.grantApprove(principal)`);
       }
-      // The broker's configuration parser refuses the same at cold start (lib/broker/protocol/allowlist.ts).
-      const allowlist = { ro: this.requesters.ro, rw: this.requesters.rw, approve: this.approvers };
-      return selfApprovalProblems(allowlist, (arn) => this.roleTokens.has(arn)).map((p) => `${p.field}: ${p.message.replace(/\{ "role": "([^"]*)", "bindsSessionNames": true \}/, 'grantRequest(role, access, { bindsSessionNames: true }) and grantApprove(role, { bindsSessionNames: true })')}`);
+      return selfApprovalIssues({ ro: this.requesters.ro, rw: this.requesters.rw, approve: this.approvers }, this.roleTokens);
     } });
     this.eventBus = brokerEventBus(this, props.eventBus);
     this.brokerId = props.brokerId ?? Names.uniqueResourceName(this, { maxLength: 64, separator: '-' });
@@ -260,7 +258,7 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
 
   private entryOf(grantee: iam.IGrantable, options: BrokerGrantOptions): AllowlistEntry {
     const entry = allowlistEntryOf(grantee, this, options);
-    if (typeof entry === 'string' && Token.isUnresolved(entry) && grantee.grantPrincipal instanceof iam.Role) this.roleTokens.add(entry);
+    if (typeof entry === 'string' && Token.isUnresolved(entry) && grantee.grantPrincipal instanceof iam.Role) this.roleTokens.set(entry, grantee.grantPrincipal.node.path);
     return entry;
   }
 

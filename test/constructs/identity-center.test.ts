@@ -84,7 +84,7 @@ describe('one person could request read-write and approve it', () => {
       db.broker!.grantRequest(oncall, 'rw');
       db.broker!.grantApprove(oncall);
     });
-    expect(json).toThrow(/allowlist\.approve\[0\]: role .* may request read-write and approve it, .*grantRequest\(role, access, \{ bindsSessionNames: true \}\)/);
+    expect(json).toThrow(/allowlist\.approve\[0\]: role Sso\/Oncall may request read-write and approve it, .*grantRequest\(role, access, \{ bindsSessionNames: true \}\)/);
   });
 
   it('is accepted when the role binds session names to people', () => {
