@@ -71,6 +71,21 @@ ALTER TABLE db_admin.firefighter_role ADD COLUMN IF NOT EXISTS incident_minutes 
 ALTER TABLE db_admin.firefighter_role ADD COLUMN IF NOT EXISTS guardrails_asserted jsonb;
 ALTER TABLE db_admin.firefighter_role ADD COLUMN IF NOT EXISTS settings_asserted text[];
 
+-- The refusal of a role that has no row in firefighter_role: nothing else may be touched.
+CREATE OR REPLACE FUNCTION db_admin.refuse_unmanaged_role(p_role name)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET standard_conforming_strings = on
+AS $fn$
+BEGIN
+  RAISE EXCEPTION 'role % is not a firefighter role managed in this database', pg_catalog.quote_literal(coalesce(p_role::text, 'NULL'))
+    USING ERRCODE = 'FF001';
+END
+$fn$;
+
 -- The allowlist row of a managed firefighter role, locked for the rest of the transaction.
 CREATE OR REPLACE FUNCTION db_admin.lock_firefighter_role(p_role name)
 RETURNS db_admin.firefighter_role
@@ -85,8 +100,7 @@ DECLARE
 BEGIN
   SELECT * INTO v_row FROM db_admin.firefighter_role f WHERE f.role = p_role FOR UPDATE;
   IF NOT FOUND THEN
-    RAISE EXCEPTION 'role % is not a firefighter role managed in this database', quote_literal(coalesce(p_role::text, 'NULL'))
-      USING ERRCODE = 'FF001';
+    PERFORM db_admin.refuse_unmanaged_role(p_role);
   END IF;
   RETURN v_row;
 END
@@ -97,9 +111,11 @@ $fn$;
 -- and the next holder gets the role as the spec declares it. The settings this leaves are recorded with the
 -- guardrails they came from (settings_asserted, guardrails_asserted); while the catalog still shows exactly
 -- those, and nothing role-wide, nothing changed since, and one read replaces a dozen catalog writes.
--- The caller holds the row lock (lock_firefighter_role).
-CREATE OR REPLACE FUNCTION db_admin.assert_guardrails(p_row db_admin.firefighter_role)
-RETURNS void
+-- The caller holds the row lock (lock_firefighter_role). p_end_sessions (a takeover that ends the previous
+-- holder's sessions): the role's sessions here are ended before each write, so none of them can hold the rows
+-- (sql/db_admin_sessions.sql); returns how many it ended.
+CREATE OR REPLACE FUNCTION db_admin.assert_guardrails(p_row db_admin.firefighter_role, p_end_sessions boolean DEFAULT false)
+RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -112,9 +128,11 @@ DECLARE
   v_setting  text;
   v_values   jsonb;
   v_list     text;
+  v_writes   text[];
+  v_ended    integer := 0;
 BEGIN
   IF p_row.guardrails IS NULL THEN
-    RETURN;
+    RETURN 0;
   END IF;
   -- The role and database by oid (pg_roles is a view that joins this very catalog, dear to plan on a new backend).
   SELECT pg_catalog.bool_or(s.setdatabase OPERATOR(pg_catalog.=) 0::pg_catalog.oid),
@@ -126,11 +144,11 @@ BEGIN
            (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())]);
   IF NOT coalesce(v_rolewide, false) AND p_row.guardrails OPERATOR(pg_catalog.=) p_row.guardrails_asserted
      AND v_settings OPERATOR(pg_catalog.=) p_row.settings_asserted THEN
-    RETURN;
+    RETURN 0;
   END IF;
 
-  EXECUTE pg_catalog.format('ALTER ROLE %I RESET ALL', p_row.role);
-  EXECUTE pg_catalog.format('ALTER ROLE %I IN DATABASE %I RESET ALL', p_row.role, pg_catalog.current_database());
+  v_writes := ARRAY[pg_catalog.format('ALTER ROLE %I RESET ALL', p_row.role),
+                    pg_catalog.format('ALTER ROLE %I IN DATABASE %I RESET ALL', p_row.role, pg_catalog.current_database())];
   FOR v_setting, v_values IN SELECT g.key, g.value FROM pg_catalog.jsonb_each(p_row.guardrails) g LOOP
     -- Each element a literal: `SET search_path = 'a', 'b'` stores the same list as identifiers would.
     SELECT pg_catalog.string_agg(pg_catalog.quote_literal(e.value), ', ' ORDER BY e.n) INTO v_list
@@ -138,8 +156,15 @@ BEGIN
     IF v_list IS NULL THEN
       RAISE EXCEPTION 'guardrail % of % has no value; run the role-model apply', v_setting, p_row.role USING ERRCODE = 'FF006';
     END IF;
-    EXECUTE pg_catalog.format('ALTER ROLE %I IN DATABASE %I SET %I = %s', p_row.role, pg_catalog.current_database(), v_setting, v_list);
+    v_writes := v_writes OPERATOR(pg_catalog.||) pg_catalog.format('ALTER ROLE %I IN DATABASE %I SET %I = %s', p_row.role, pg_catalog.current_database(), v_setting, v_list);
   END LOOP;
+  IF coalesce(p_end_sessions, false) THEN
+    v_ended := db_admin.alter_role_ending_sessions(p_row.role, v_writes);
+  ELSE
+    FOREACH v_list IN ARRAY v_writes LOOP
+      EXECUTE v_list;
+    END LOOP;
+  END IF;
   UPDATE db_admin.firefighter_role f
      SET guardrails_asserted = p_row.guardrails,
          settings_asserted = (SELECT s.setconfig FROM pg_catalog.pg_db_role_setting s
@@ -148,12 +173,16 @@ BEGIN
                               WHERE r.rolname OPERATOR(pg_catalog.=) p_row.role
                                 AND d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
    WHERE f.role OPERATOR(pg_catalog.=) p_row.role;
+  RETURN v_ended;
 END
 $fn$;
 
 -- Issues the password of a shared role whose row the caller has locked and whose input it has checked (the
 -- body of set_firefighter_password, shared with request_firefighter_password in part 3). took_over: the role
--- was held by someone else until now.
+-- was held by someone else until now. p_end_sessions (a takeover that ends the previous holder's sessions): their
+-- sessions on this instance end before the guardrails and the password are written, so an open transaction of
+-- theirs cannot hold those rows (sql/db_admin_sessions.sql); sessions_ended counts them. The expiry is capped by
+-- the incident's minutes, counted from this holder's first issue for it (incident_expiry).
 CREATE OR REPLACE FUNCTION db_admin.issue_shared_password(
   p_row db_admin.firefighter_role,
   p_password text,
@@ -162,8 +191,10 @@ CREATE OR REPLACE FUNCTION db_admin.issue_shared_password(
   p_incident_id text,
   p_reason text,
   p_takeover boolean,
+  p_end_sessions boolean DEFAULT false,
   OUT expires_at timestamptz,
-  OUT took_over boolean
+  OUT took_over boolean,
+  OUT sessions_ended integer
 )
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -171,8 +202,11 @@ SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
 SET standard_conforming_strings = on
 AS $fn$
+DECLARE
+  v_ending boolean;
 BEGIN
   took_over := false;
+  sessions_ended := 0;
   IF p_row.holder IS NOT NULL AND p_row.expires_at OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp() THEN
     IF NOT coalesce(p_takeover, false) THEN
       RAISE EXCEPTION '% is held by % for incident % until %', p_row.role, p_row.holder, p_row.incident_id,
@@ -181,11 +215,20 @@ BEGIN
     END IF;
     took_over := true;
   END IF;
+  expires_at := db_admin.incident_expiry(p_row.role, p_incident_id, p_hours, coalesce(p_row.incident_minutes, 240),
+    db_admin.first_shared_issue(p_row.role, p_requested_by, p_incident_id), NULL);
 
-  PERFORM db_admin.assert_guardrails(p_row);
-
-  expires_at := pg_catalog.date_trunc('second', pg_catalog.clock_timestamp()) OPERATOR(pg_catalog.+) pg_catalog.make_interval(hours => p_hours);
-  EXECUTE pg_catalog.format('ALTER ROLE %I PASSWORD %L VALID UNTIL %L', p_row.role, p_password, expires_at);
+  v_ending := took_over AND coalesce(p_end_sessions, false);
+  IF v_ending THEN
+    sessions_ended := db_admin.end_role_sessions(p_row.role);
+  END IF;
+  sessions_ended := sessions_ended OPERATOR(pg_catalog.+) db_admin.assert_guardrails(p_row, v_ending);
+  IF v_ending THEN
+    sessions_ended := sessions_ended OPERATOR(pg_catalog.+) db_admin.alter_role_ending_sessions(p_row.role,
+      ARRAY[pg_catalog.format('ALTER ROLE %I PASSWORD %L VALID UNTIL %L', p_row.role, p_password, expires_at)]);
+  ELSE
+    EXECUTE pg_catalog.format('ALTER ROLE %I PASSWORD %L VALID UNTIL %L', p_row.role, p_password, expires_at);
+  END IF;
 
   UPDATE db_admin.firefighter_role f
      SET holder = p_requested_by, incident_id = p_incident_id, expires_at = issue_shared_password.expires_at
@@ -219,13 +262,18 @@ BEGIN
 END
 $fn$;
 
+-- Revokes the role: its sessions on this instance (the writer: only there can a transaction hold the role's
+-- rows) end first, then the password is expired (VALID UNTIL in the past blocks new logins at once), so a
+-- holder's open transaction is aborted rather than making the revoke wait (sql/db_admin_sessions.sql). The
+-- broker then ends the sessions on every other instance. sessions_ended: the sessions ended here.
 CREATE OR REPLACE FUNCTION db_admin.expire_firefighter_password(
   p_role name,
   p_requested_by text,
   p_incident_id text,
-  p_reason text
+  p_reason text,
+  OUT expired_at timestamptz,
+  OUT sessions_ended integer
 )
-RETURNS timestamptz
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -234,23 +282,22 @@ SET standard_conforming_strings = on
 AS $fn$
 DECLARE
   v_row db_admin.firefighter_role;
-  v_now timestamptz := clock_timestamp();
 BEGIN
   PERFORM db_admin.check_audit_fields(p_requested_by, p_incident_id, p_reason);
   v_row := db_admin.lock_firefighter_role(p_role);
-  -- VALID UNTIL in the past blocks new logins at once; the sessions are ended separately.
-  EXECUTE format('ALTER ROLE %I PASSWORD NULL VALID UNTIL %L', p_role, '1970-01-01 00:00:00+00');
+  sessions_ended := db_admin.alter_role_ending_sessions(p_role,
+    ARRAY[pg_catalog.format('ALTER ROLE %I PASSWORD NULL VALID UNTIL %L', p_role, '1970-01-01 00:00:00+00')]);
+  expired_at := pg_catalog.clock_timestamp();
   UPDATE db_admin.firefighter_role f
-     SET expires_at = least(coalesce(f.expires_at, v_now), v_now)
-   WHERE f.role = p_role;
-  INSERT INTO db_admin.firefighter_audit (action, role, requested_by, incident_id, reason, expires_at, previous_holder)
-  VALUES ('expire', p_role, p_requested_by, p_incident_id, p_reason, v_now, v_row.holder);
-  RETURN v_now;
+     SET expires_at = LEAST(coalesce(f.expires_at, expire_firefighter_password.expired_at), expire_firefighter_password.expired_at)
+   WHERE f.role OPERATOR(pg_catalog.=) p_role;
+  INSERT INTO db_admin.firefighter_audit (action, role, requested_by, incident_id, reason, expires_at, previous_holder, sessions_ended)
+  VALUES ('expire', p_role, p_requested_by, p_incident_id, p_reason, expire_firefighter_password.expired_at, v_row.holder, sessions_ended);
 END
 $fn$;
 
--- Ends the role's sessions on the instance this connection reached; the broker calls it on each instance.
--- Each backend is waited for (up to 1 s) so the count is of sessions that are gone, not merely signalled.
+-- Ends the role's sessions on the instance this connection reached (end_role_sessions); the broker calls it on
+-- each instance. Reads the allowlist without locking it, so it runs on readers too.
 CREATE OR REPLACE FUNCTION db_admin.end_firefighter_sessions(p_role name)
 RETURNS integer
 LANGUAGE plpgsql
@@ -259,18 +306,11 @@ SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
 SET standard_conforming_strings = on
 AS $fn$
-DECLARE
-  v_ended integer;
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM db_admin.firefighter_role f WHERE f.role = p_role) THEN
-    RAISE EXCEPTION 'role % is not a firefighter role managed in this database', quote_literal(coalesce(p_role::text, 'NULL'))
-      USING ERRCODE = 'FF001';
+  IF NOT EXISTS (SELECT 1 FROM db_admin.firefighter_role f WHERE f.role OPERATOR(pg_catalog.=) p_role) THEN
+    PERFORM db_admin.refuse_unmanaged_role(p_role);
   END IF;
-  SELECT count(*) FILTER (WHERE t.ended) INTO v_ended
-    FROM (SELECT pg_terminate_backend(a.pid, 1000) AS ended
-            FROM pg_stat_activity a
-           WHERE a.usename = p_role AND a.pid <> pg_backend_pid()) t;
-  RETURN v_ended;
+  RETURN db_admin.end_role_sessions(p_role);
 END
 $fn$;
 
@@ -292,9 +332,10 @@ AS $fn$
 $fn$;
 
 -- Nothing here is executable by default; the engine grants EXECUTE on the contract's functions to the broker.
+REVOKE ALL ON FUNCTION db_admin.refuse_unmanaged_role(name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.lock_firefighter_role(name) FROM PUBLIC;
-REVOKE ALL ON FUNCTION db_admin.assert_guardrails(db_admin.firefighter_role) FROM PUBLIC;
-REVOKE ALL ON FUNCTION db_admin.issue_shared_password(db_admin.firefighter_role, text, integer, text, text, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION db_admin.assert_guardrails(db_admin.firefighter_role, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION db_admin.issue_shared_password(db_admin.firefighter_role, text, integer, text, text, text, boolean, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.set_firefighter_password(name, text, integer, text, text, text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.expire_firefighter_password(name, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.end_firefighter_sessions(name) FROM PUBLIC;

@@ -35,6 +35,66 @@ BEGIN
 END
 $fn$;
 
+-- The validity a caller may ask for, in an issue or an extension: 1 or 2 hours.
+CREATE OR REPLACE FUNCTION db_admin.check_hours(p_hours integer)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET standard_conforming_strings = on
+AS $fn$
+BEGIN
+  IF p_hours IS NULL OR p_hours OPERATOR(pg_catalog.<) 1 OR p_hours OPERATOR(pg_catalog.>) 2 THEN
+    RAISE EXCEPTION 'validity must be 1 or 2 hours' USING ERRCODE = 'FF003';
+  END IF;
+END
+$fn$;
+
+-- The expiry of an issue or an extension: p_hours from now, but no later than p_minutes (the incident's cap)
+-- after p_first, this holder's first issue for the incident (NULL: none yet, so now). Refused (FP004) when that
+-- leaves nothing beyond p_current (an extension: the expiry it has; an issue: NULL, now): a revoke and a new
+-- request on the same incident do not start the incident's minutes again.
+CREATE OR REPLACE FUNCTION db_admin.incident_expiry(p_role name, p_incident_id text, p_hours integer, p_minutes integer, p_first timestamptz, p_current timestamptz)
+RETURNS timestamptz
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET standard_conforming_strings = on
+AS $fn$
+DECLARE
+  v_now     timestamptz := pg_catalog.date_trunc('second', pg_catalog.clock_timestamp());
+  v_first   timestamptz := pg_catalog.date_trunc('second', coalesce(p_first, pg_catalog.clock_timestamp()));
+  v_expires timestamptz;
+BEGIN
+  v_expires := LEAST(v_now OPERATOR(pg_catalog.+) pg_catalog.make_interval(hours => p_hours),
+                     v_first OPERATOR(pg_catalog.+) pg_catalog.make_interval(mins => p_minutes));
+  IF v_expires OPERATOR(pg_catalog.<=) coalesce(p_current, v_now) THEN
+    RAISE EXCEPTION 'incident % has used its % minutes of % since %', p_incident_id, p_minutes, p_role,
+      pg_catalog.to_char(v_first, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+      USING ERRCODE = 'FP004', HINT = 'what was issued stays valid until it expires; request a new incident id if the work continues';
+  END IF;
+  RETURN v_expires;
+END
+$fn$;
+
+-- This holder's first issue (or takeover) of a shared role for the incident, from the audit: where the
+-- incident's minutes start.
+CREATE OR REPLACE FUNCTION db_admin.first_shared_issue(p_role name, p_requested_by text, p_incident_id text)
+RETURNS timestamptz
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET standard_conforming_strings = on
+AS $fn$
+  SELECT pg_catalog.min(a.at) FROM db_admin.firefighter_audit a
+   WHERE a.role OPERATOR(pg_catalog.=) p_role AND a.requested_by OPERATOR(pg_catalog.=) p_requested_by
+     AND a.incident_id OPERATOR(pg_catalog.=) p_incident_id AND a.action OPERATOR(pg_catalog.=) ANY (ARRAY['issue', 'takeover']);
+$fn$;
+
 -- What every issue of a password checks, in this order: the audit fields, the validity (1 or 2 hours), and the
 -- password argument: SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>, at least 4096 iterations,
 -- a salt of at least 16 bytes, both keys 32 bytes (44 base64 characters). The pattern has no counted
@@ -53,9 +113,7 @@ DECLARE
   v_ok    boolean := false;
 BEGIN
   PERFORM db_admin.check_audit_fields(p_requested_by, p_incident_id, p_reason);
-  IF p_hours IS NULL OR p_hours OPERATOR(pg_catalog.<) 1 OR p_hours OPERATOR(pg_catalog.>) 2 THEN
-    RAISE EXCEPTION 'validity must be 1 or 2 hours' USING ERRCODE = 'FF003';
-  END IF;
+  PERFORM db_admin.check_hours(p_hours);
   v_parts := pg_catalog.regexp_match(p_password,
     '^SCRAM-SHA-256\$([0-9]+):([A-Za-z0-9+/]+)(=*)\$([A-Za-z0-9+/]+)=:([A-Za-z0-9+/]+)=$');
   -- Nested, so the cast and the decode only see what the length checks admitted.
@@ -108,5 +166,8 @@ END
 $fn$;
 
 REVOKE ALL ON FUNCTION db_admin.check_audit_fields(text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION db_admin.check_hours(integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION db_admin.incident_expiry(name, text, integer, integer, timestamptz, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION db_admin.first_shared_issue(name, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.check_issue_input(text, text, text, integer, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.accept_identity_proof(text, timestamptz, text, text) FROM PUBLIC;

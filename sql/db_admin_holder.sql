@@ -17,7 +17,9 @@
 
 -- Issues the role's password: for its current holder on the same incident a new password with the expiry
 -- kept (audited as 'reissue'); for anyone else what set_firefighter_password does (issue, takeover, or
--- ROLE_HELD). outcome: 'issued' | 'reissued' | 'takeover'; previous_*: whom a takeover replaced.
+-- ROLE_HELD). outcome: 'issued' | 'reissued' | 'takeover'; previous_*: whom a takeover replaced. p_end_sessions
+-- with a takeover: the previous holder's sessions on this instance end before anything is written
+-- (issue_shared_password), sessions_ended says how many; the broker ends those on the other instances.
 CREATE OR REPLACE FUNCTION db_admin.request_firefighter_password(
   p_role name,
   p_password text,
@@ -26,10 +28,12 @@ CREATE OR REPLACE FUNCTION db_admin.request_firefighter_password(
   p_incident_id text,
   p_reason text,
   p_takeover boolean DEFAULT false,
+  p_end_sessions boolean DEFAULT false,
   OUT outcome text,
   OUT expires_at timestamptz,
   OUT previous_holder text,
-  OUT previous_incident_id text
+  OUT previous_incident_id text,
+  OUT sessions_ended integer
 )
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -44,6 +48,7 @@ DECLARE
 BEGIN
   PERFORM db_admin.check_issue_input(p_requested_by, p_incident_id, p_reason, p_hours, p_password);
   v_row := db_admin.lock_firefighter_role(p_role);
+  sessions_ended := 0;
 
   IF v_row.holder OPERATOR(pg_catalog.=) p_requested_by AND v_row.incident_id OPERATOR(pg_catalog.=) p_incident_id
      AND v_row.expires_at OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp() THEN
@@ -58,8 +63,9 @@ BEGIN
   END IF;
 
   -- What set_firefighter_password does (part 1), on the row locked and the input checked above.
-  v_issued := db_admin.issue_shared_password(v_row, p_password, p_hours, p_requested_by, p_incident_id, p_reason, p_takeover);
+  v_issued := db_admin.issue_shared_password(v_row, p_password, p_hours, p_requested_by, p_incident_id, p_reason, p_takeover, p_end_sessions);
   expires_at := v_issued.expires_at;
+  sessions_ended := v_issued.sessions_ended;
   IF v_issued.took_over THEN
     outcome := 'takeover';
     previous_holder := v_row.holder;
@@ -89,14 +95,10 @@ AS $fn$
 DECLARE
   v_row     db_admin.firefighter_role;
   v_now     timestamptz := pg_catalog.date_trunc('second', pg_catalog.clock_timestamp());
-  v_first   timestamptz;
-  v_minutes integer;
   v_expires timestamptz;
 BEGIN
   PERFORM db_admin.check_audit_fields(p_requested_by, p_incident_id, p_reason);
-  IF p_hours IS NULL OR p_hours < 1 OR p_hours > 2 THEN
-    RAISE EXCEPTION 'validity must be 1 or 2 hours' USING ERRCODE = 'FF003';
-  END IF;
+  PERFORM db_admin.check_hours(p_hours);
   v_row := db_admin.lock_firefighter_role(p_role);
   IF v_row.holder IS DISTINCT FROM p_requested_by OR v_row.incident_id IS DISTINCT FROM p_incident_id
      OR v_row.expires_at IS NULL OR v_row.expires_at OPERATOR(pg_catalog.<=) v_now THEN
@@ -107,18 +109,8 @@ BEGIN
   IF v_now OPERATOR(pg_catalog.+) pg_catalog.make_interval(hours => p_hours) OPERATOR(pg_catalog.<=) v_row.expires_at THEN
     RETURN v_row.expires_at;
   END IF;
-  SELECT pg_catalog.min(a.at) INTO v_first FROM db_admin.firefighter_audit a
-   WHERE a.role OPERATOR(pg_catalog.=) p_role AND a.requested_by OPERATOR(pg_catalog.=) p_requested_by
-     AND a.incident_id OPERATOR(pg_catalog.=) p_incident_id AND a.action OPERATOR(pg_catalog.=) ANY (ARRAY['issue', 'takeover']);
-  v_first := pg_catalog.date_trunc('second', coalesce(v_first, v_now));
-  v_minutes := coalesce(v_row.incident_minutes, 240);
-  v_expires := LEAST(v_now OPERATOR(pg_catalog.+) pg_catalog.make_interval(hours => p_hours),
-                     v_first OPERATOR(pg_catalog.+) pg_catalog.make_interval(mins => v_minutes));
-  IF v_expires OPERATOR(pg_catalog.<=) v_row.expires_at THEN
-    RAISE EXCEPTION 'incident % has used its % minutes of % since %', p_incident_id, v_minutes, p_role,
-      pg_catalog.to_char(v_first, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
-      USING ERRCODE = 'FP004', HINT = 'the password stays valid until it expires; request a new incident id if the work continues';
-  END IF;
+  v_expires := db_admin.incident_expiry(p_role, p_incident_id, p_hours, coalesce(v_row.incident_minutes, 240),
+    db_admin.first_shared_issue(p_role, p_requested_by, p_incident_id), v_row.expires_at);
   EXECUTE pg_catalog.format('ALTER ROLE %I VALID UNTIL %L', p_role, v_expires);
   UPDATE db_admin.firefighter_role f SET expires_at = v_expires WHERE f.role OPERATOR(pg_catalog.=) p_role;
   INSERT INTO db_admin.firefighter_audit (action, role, requested_by, incident_id, reason, expires_at)
@@ -179,6 +171,6 @@ BEGIN
 END
 $fn$;
 
-REVOKE ALL ON FUNCTION db_admin.request_firefighter_password(name, text, integer, text, text, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION db_admin.request_firefighter_password(name, text, integer, text, text, text, boolean, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.extend_firefighter_password(name, integer, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.record_takeover_sessions_ended(name, text, text, integer) FROM PUBLIC;

@@ -206,6 +206,9 @@ BEGIN
     RETURN QUERY SELECT 'reissued'::text, v_login.login, v_login.expires_at, NULL::bigint;
     RETURN;
   END IF;
+  -- A new login on an incident this person held before (revoked, expired) gets what is left of its minutes.
+  v_expires := db_admin.incident_expiry(p_role, p_incident_id, p_hours, v_policy.incident_minutes,
+    db_admin.first_login_issue(p_role, p_requested_by, p_incident_id), NULL);
 
   IF v_policy.approval THEN
     SELECT * INTO v_approval FROM db_admin.firefighter_approval a
@@ -239,7 +242,6 @@ BEGIN
     v_name := p_role::text || '_' || pg_catalog.substr(pg_catalog.md5(pg_catalog.gen_random_uuid()::text), 1, 6);
     EXIT WHEN pg_catalog.to_regrole(pg_catalog.quote_ident(v_name)) IS NULL;
   END LOOP;
-  v_expires := v_now + pg_catalog.make_interval(hours => p_hours);
   EXECUTE pg_catalog.format('CREATE ROLE %I LOGIN INHERIT NOCREATEDB NOCREATEROLE CONNECTION LIMIT %s PASSWORD %L VALID UNTIL %L',
     v_name, v_policy.connection_limit, p_password, v_expires);
   IF pg_catalog.current_setting('server_version_num')::integer >= 160000 THEN
@@ -255,6 +257,21 @@ BEGIN
   VALUES ('issue', p_role, v_name, p_requested_by, p_incident_id, p_reason, v_expires, v_approval.id);
   RETURN QUERY SELECT 'issued'::text, v_name, v_expires, v_approval.id;
 END
+$fn$;
+
+-- This person's first login of the group for the incident (dropped ones included): where the incident's minutes
+-- start.
+CREATE OR REPLACE FUNCTION db_admin.first_login_issue(p_role name, p_requested_by text, p_incident_id text)
+RETURNS timestamptz
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $fn$
+  SELECT pg_catalog.min(l.issued_at) FROM db_admin.firefighter_login l
+   WHERE l.role OPERATOR(pg_catalog.=) p_role AND l.requested_by OPERATOR(pg_catalog.=) p_requested_by
+     AND l.incident_id OPERATOR(pg_catalog.=) p_incident_id;
 $fn$;
 
 -- Moves the caller's login for this incident up to p_hours from now, within the incident's total.
@@ -276,13 +293,10 @@ DECLARE
   v_policy  db_admin.firefighter_login_policy;
   v_now     timestamptz := pg_catalog.date_trunc('second', pg_catalog.clock_timestamp());
   v_login   db_admin.firefighter_login;
-  v_first   timestamptz;
   v_expires timestamptz;
 BEGIN
   PERFORM db_admin.check_audit_fields(p_requested_by, p_incident_id, p_reason);
-  IF p_hours IS NULL OR p_hours < 1 OR p_hours > 2 THEN
-    RAISE EXCEPTION 'validity must be 1 or 2 hours' USING ERRCODE = 'FF003';
-  END IF;
+  PERFORM db_admin.check_hours(p_hours);
   v_policy := db_admin.lock_login_policy(p_role);
   SELECT * INTO v_login FROM db_admin.firefighter_login l
    WHERE l.role = p_role AND l.requested_by = p_requested_by AND l.incident_id = p_incident_id
@@ -292,19 +306,13 @@ BEGIN
     RAISE EXCEPTION '% has no active login of % for incident %', p_requested_by, p_role, p_incident_id
       USING ERRCODE = 'FP003', HINT = 'request one first';
   END IF;
-  SELECT pg_catalog.min(l.issued_at) INTO v_first FROM db_admin.firefighter_login l
-   WHERE l.role = p_role AND l.requested_by = p_requested_by AND l.incident_id = p_incident_id;
   -- Already valid for as long as asked: nothing to change (nor to audit).
   IF v_now + pg_catalog.make_interval(hours => p_hours) <= v_login.expires_at THEN
     RETURN QUERY SELECT v_login.login, v_login.expires_at;
     RETURN;
   END IF;
-  v_expires := LEAST(v_now + pg_catalog.make_interval(hours => p_hours), v_first + pg_catalog.make_interval(mins => v_policy.incident_minutes));
-  IF v_expires <= v_login.expires_at THEN
-    RAISE EXCEPTION 'incident % has used its % minutes of % since %', p_incident_id, v_policy.incident_minutes, p_role,
-      pg_catalog.to_char(v_first, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
-      USING ERRCODE = 'FP004', HINT = 'the login stays valid until it expires; request a new incident id if the work continues';
-  END IF;
+  v_expires := db_admin.incident_expiry(p_role, p_incident_id, p_hours, v_policy.incident_minutes,
+    db_admin.first_login_issue(p_role, p_requested_by, p_incident_id), v_login.expires_at);
   EXECUTE pg_catalog.format('ALTER ROLE %I VALID UNTIL %L', v_login.login, v_expires);
   UPDATE db_admin.firefighter_login l SET expires_at = v_expires WHERE l.login = v_login.login;
   INSERT INTO db_admin.firefighter_login_audit (action, role, login, requested_by, incident_id, reason, expires_at)
@@ -317,5 +325,6 @@ REVOKE ALL ON FUNCTION db_admin.lock_login_policy(name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.copy_guardrails(name, name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.issue_firefighter_login(name, text, integer, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.extend_firefighter_login(name, integer, text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION db_admin.first_login_issue(name, text, text) FROM PUBLIC;
 REVOKE ALL ON TABLE db_admin.firefighter_login_policy, db_admin.firefighter_login, db_admin.firefighter_approval,
   db_admin.firefighter_login_audit FROM PUBLIC;

@@ -27,7 +27,9 @@ export const DB_ADMIN_FUNCTIONS = {
   /** (p_role name, p_password text, p_hours integer, p_requested_by text, p_incident_id text, p_reason text,
    *  p_takeover boolean DEFAULT false) RETURNS timestamptz. p_password must be a SCRAM-SHA-256 verifier. */
   setPassword: 'set_firefighter_password(name, text, integer, text, text, text, boolean)',
-  /** (p_role name, p_requested_by text, p_incident_id text, p_reason text) RETURNS timestamptz (the moment it expired). */
+  /** (p_role name, p_requested_by text, p_incident_id text, p_reason text) RETURNS (expired_at timestamptz,
+   *  sessions_ended integer): the role's sessions on the writer end first (a holder's open transaction cannot make
+   *  it wait), then the password expires. */
   expirePassword: 'expire_firefighter_password(name, text, text, text)',
   /** (p_role name) RETURNS integer: sessions of that role ended on the instance the caller is connected to. */
   endSessions: 'end_firefighter_sessions(name)',
@@ -44,7 +46,8 @@ export const DB_ADMIN_FUNCTIONS = {
   issueLogin: 'issue_firefighter_login(name, text, integer, text, text, text)',
   /** (p_role, p_hours, p_requested_by, p_incident_id, p_reason) RETURNS TABLE(login name, expires_at timestamptz). */
   extendLogin: 'extend_firefighter_login(name, integer, text, text, text)',
-  /** (p_role, p_requested_by, p_incident_id, p_reason, p_all boolean) RETURNS TABLE(login, holder, incident_id). */
+  /** (p_role, p_requested_by, p_incident_id, p_reason, p_all boolean) RETURNS TABLE(login, holder, incident_id,
+   *  sessions_ended): each login's sessions on the writer end before it expires. */
   revokeLogins: 'revoke_firefighter_logins(name, text, text, text, boolean)',
   /** () RETURNS TABLE(login, role, ended): sessions of expired logins ended on this instance; writes nothing. */
   endExpiredLoginSessions: 'end_expired_login_sessions()',
@@ -68,10 +71,11 @@ export const DB_ADMIN_FUNCTIONS = {
    *  pending read-write requests newest first, or the one named. No secret in it. */
   approvalRequests: 'firefighter_approval_requests(bigint)',
   // Part 3, sql/db_admin_holder.sql: the holder's workflow for shared roles.
-  /** (p_role, p_password, p_hours, p_requested_by, p_incident_id, p_reason, p_takeover) RETURNS (outcome text
-   *  ('issued' | 'reissued' | 'takeover'), expires_at, previous_holder, previous_incident_id): a reissue for the
-   *  holder on the same incident, otherwise set_firefighter_password. */
-  requestPassword: 'request_firefighter_password(name, text, integer, text, text, text, boolean)',
+  /** (p_role, p_password, p_hours, p_requested_by, p_incident_id, p_reason, p_takeover, p_end_sessions) RETURNS
+   *  (outcome text ('issued' | 'reissued' | 'takeover'), expires_at, previous_holder, previous_incident_id,
+   *  sessions_ended): a reissue for the holder on the same incident, otherwise set_firefighter_password; a
+   *  takeover with p_end_sessions ends the previous holder's sessions on the writer before it writes anything. */
+  requestPassword: 'request_firefighter_password(name, text, integer, text, text, text, boolean, boolean)',
   /** (p_role, p_hours, p_requested_by, p_incident_id, p_reason) RETURNS timestamptz: the holder's new expiry. */
   extendPassword: 'extend_firefighter_password(name, integer, text, text, text)',
   /** (p_role, p_requested_by, p_incident_id, p_ended integer) RETURNS text (the previous holder): audits the

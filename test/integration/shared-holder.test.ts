@@ -184,16 +184,20 @@ describe.each(testedMajors())('the shared holder\'s workflow on PostgreSQL %i', 
     const guardrails = await settings();
     expect(guardrails[0]?.s).toContain('statement_timeout=5min');
     const held = await login(RO, issued.password);
-    // The previous holder's session acts in the window between the takeover and the end of its sessions.
+    // The previous holder's session tries to act in the window between the takeover and the end of its sessions
+    // on every instance. Since issue 17 (item 3) the takeover ends it on the writer before it writes anything, so
+    // there is no such window left there; the guardrails are asserted again afterwards all the same.
+    const tried: string[] = [];
     const weaken = async () => {
-      await held.query('SET default_transaction_read_only = off');
-      await held.query(`ALTER ROLE ${RO} IN DATABASE "${DB}" SET statement_timeout = 0`);
-      await held.query(`ALTER ROLE ${RO} SET work_mem = '1GB'`);
+      tried.push(await attempt(held, 'SET default_transaction_read_only = off'));
+      tried.push(await attempt(held, `ALTER ROLE ${RO} IN DATABASE "${DB}" SET statement_timeout = 0`));
+      tried.push(await attempt(held, `ALTER ROLE ${RO} SET work_mem = '1GB'`));
     };
     const bob = await serviceAs(BOB, weaken);
     const taken = await bob({ action: 'request', role: 'ro', incidentId: 'INC-9', reason: 'alice is away', takeover: true, endSessions: true }) as Record<string, any>;
     expect(taken).toMatchObject({ ok: true, takeover: true, previousHolder: ALICE, previousSessionsEnded: 1 });
     expect(taken.warning).toBeUndefined();
+    expect(tried.some((t) => t === 'ok')).toBe(false);
     // Old code: statement_timeout=0 in the database and work_mem=1GB role-wide, for bob's sessions.
     expect(await settings()).toEqual(guardrails);
     expect(await roleWide()).toEqual([]);

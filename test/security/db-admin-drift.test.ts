@@ -24,7 +24,7 @@ interface DriftCase {
 const cases: DriftCase[] = [
   {
     name: 'the shared issue hands out a year instead of hours',
-    edit: (def) => def.replace('make_interval(hours => p_hours)', 'make_interval(days => 365 * p_hours)'),
+    edit: (def) => def.replace('expires_at := db_admin.incident_expiry(', 'expires_at := interval \'365 days\' + db_admin.incident_expiry('),
     finding: /function db_admin\.issue_shared_password\(p_row db_admin\.firefighter_role, .*\): definition differs/,
   },
   {
