@@ -95,6 +95,28 @@ function suite(mode: 'shared' | 'per-person', spec: RoleModelSpec) {
       await expect(login(held.user, 'the-holder-keeps-it-1')).rejects.toThrow();
     });
 
+    it('after a revoke, a new request on the same incident gets what is left of the incident\'s minutes, not a fresh 2 hours', async () => {
+      const service = await serviceAs(ALICE);
+      expect(await service({ action: 'request', role: 'ro', incidentId: 'INC-C1', reason: 'first' })).toMatchObject({ ok: true });
+      // The incident started 3 hours ago (its cap is the spec's 240 minutes).
+      const backdate = mode === 'shared'
+        ? `UPDATE db_admin.firefighter_audit SET at = at - interval '3 hours' WHERE incident_id = 'INC-C1'`
+        : `UPDATE db_admin.firefighter_login SET issued_at = issued_at - interval '3 hours' WHERE incident_id = 'INC-C1'`;
+      await query(server.superuserUrl(DB), backdate);
+      expect(await service({ action: 'revoke', role: 'ro', incidentId: 'INC-C1', reason: 'stepping away' })).toMatchObject({ ok: true });
+      const again = await service({ action: 'request', role: 'ro', incidentId: 'INC-C1', reason: 'back', hours: 2 }) as Answer;
+      // Old: ok with a fresh 2 hours (the incident's 4 hours would have become 5).
+      expect(again).toMatchObject({ ok: true });
+      const left = Date.parse(again.expiresAt) - Date.now();
+      expect(left).toBeGreaterThan(55 * 60_000);
+      expect(left).toBeLessThan(61 * 60_000);
+      expect(await service({ action: 'revoke', role: 'ro', incidentId: 'INC-C1', reason: 'done' })).toMatchObject({ ok: true });
+      await query(server.superuserUrl(DB), backdate.replace('3 hours', '2 hours'));
+      // Old: ok, another fresh 2 hours.
+      expect(await service({ action: 'request', role: 'ro', incidentId: 'INC-C1', reason: 'again' }))
+        .toMatchObject({ ok: false, message: expect.stringMatching(/^incident INC-C1 has used its 240 minutes of my_pg_firefighter_ro since /) });
+    });
+
     if (mode === 'per-person') {
       it('revoke --all by someone else ends every holder\'s sessions, an open password change included', async () => {
         const a = await holding(ALICE, 'ro', 'INC-A1');
