@@ -5,6 +5,7 @@ import type { ManagedRole, RoleAttributes, RoleModel } from '../model/model.js';
 import { diffClusterDatabase } from './checks/diff-cluster-database.js';
 import { diffExtraRoleMembers } from './checks/diff-extra-roles.js';
 import { diffMemberships } from './checks/diff-memberships.js';
+import { diffIssuedLogins } from './checks/diff-issued-logins.js';
 import { diffUnmanagedMembers } from './checks/diff-unmanaged-members.js';
 import { EXPIRED } from './checks/diff-passwords.js';
 import { diffSettings } from './checks/diff-settings.js';
@@ -113,7 +114,7 @@ export function diffCluster(model: RoleModel, facts: ClusterFacts): DiffResult {
   findings.push(...extra.findings);
   steps.push(...extra.steps);
   const unmanaged = diffUnmanagedMembers(model, facts);
-  findings.push(...unmanaged.findings);
+  findings.push(...unmanaged.findings, ...diffIssuedLogins(model, facts));
   steps.push(...unmanaged.steps);
 
   for (const db of model.databases) diffClusterDatabase(model, db, facts, v16, findings, steps);

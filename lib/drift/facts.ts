@@ -38,6 +38,20 @@ export interface DatabaseFacts {
   readonly acl: readonly { grantee: string; privilege: string }[];
 }
 
+/** A per-person login db_admin issued and has not dropped (sql/inspect-issued-logins.sql). */
+export interface IssuedLoginFacts {
+  readonly database: string;
+  readonly login: string;
+  /** Its firefighter group. */
+  readonly role: string;
+  readonly expired: boolean;
+  readonly expiresAt: string;
+  /** Objects it owns in its database that the sweep leaves alone (all but large objects and default privileges). */
+  readonly owns: readonly string[];
+  /** Other databases where it owns something or holds a privilege. */
+  readonly elsewhere: readonly string[];
+}
+
 export interface ClusterFacts {
   readonly serverVersionNum: number;
   readonly currentUser: string;
@@ -54,6 +68,8 @@ export interface ClusterFacts {
   readonly wideSettings: readonly { role: string; settings: readonly string[] }[];
   /** `ALTER DATABASE <managed> SET ...`, for every role in it. */
   readonly databaseSettings: readonly { database: string; settings: readonly string[] }[];
+  /** Members of firefighter groups db_admin recorded as per-person logins; undefined when not read. */
+  readonly issuedLogins?: readonly IssuedLoginFacts[];
 }
 
 export interface DatabaseObjectFacts {

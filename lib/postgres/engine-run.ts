@@ -76,7 +76,7 @@ export async function withMaintenanceLock<T>(connection: ConnectionOptions, lock
 
 /** Inspects everything in scope and diffs it: the shared core of plan, apply and verify. */
 export async function inspectAll(maint: pg.Client, model: RoleModel, dbs: DatabaseModel[], sessions: DatabaseSessions) {
-  const cluster = await inspectCluster(maint, model);
+  const cluster = await inspectCluster(maint, model, sessions);
   const major = majorOf(cluster);
   const clusterDiff = diffCluster(model, cluster);
   const admin = dbAdminSql();

@@ -148,7 +148,7 @@ async function converge(maint: pg.Client, model: RoleModel, dbs: DatabaseModel[]
   const warnings = lockoutWarnings(dbs, await inspectUnmanagedLogins(maint, model));
 
   // 1. Roles and memberships, in one transaction.
-  let cluster = await inspectCluster(maint, model);
+  let cluster = await inspectCluster(maint, model, sessions);
   const privileged = privilegedRoles(model, cluster);
   if (privileged.findings.length > 0) throw new NeedsOperatorError(privileged.findings, privilegedRefusal(privileged));
   warnings.push(...extraRoleWarnings(model, dbs, cluster), ...unmanagedMemberWarnings(model, cluster));
@@ -166,7 +166,7 @@ async function converge(maint: pg.Client, model: RoleModel, dbs: DatabaseModel[]
 
   // 3. Database ownership, ACLs and role settings, from the maintenance database, in one transaction.
   if (createSteps.length > 0 || roleSteps.length > 0) {
-    cluster = await inspectCluster(maint, model);
+    cluster = await inspectCluster(maint, model, sessions);
     diff = diffCluster(model, cluster);
   }
   const settingSteps = diff.steps.filter((s) => s.phase === 'database-settings').filter(inScope(dbs));

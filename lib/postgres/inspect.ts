@@ -13,10 +13,12 @@ import { tablePrivileges, type RoleModel, type DatabaseModel } from '../model/mo
 import { DB_ADMIN_SCHEMA } from '../spec/spec.js';
 import { quoteIdent } from '../plan/sql-text.js';
 import { dbAdminPrints } from './db-admin-drift.js';
+import { inspectIssuedLogins, type DatabaseClients } from './inspect-logins.js';
 import { inspectFirefighterPasswords } from './inspect-passwords.js';
 import { dbAdminText, readSql } from './sql-files.js';
 
-export async function inspectCluster(client: pg.Client, model: RoleModel): Promise<ClusterFacts & ExtraRoleFacts> {
+/** `sessions`: the managed databases' sessions, to read which group members db_admin issued (inspect-logins.ts). */
+export async function inspectCluster(client: pg.Client, model: RoleModel, sessions?: DatabaseClients): Promise<ClusterFacts & ExtraRoleFacts> {
   // keepConnect roles are inspected too (existence, effective CONNECT), though never managed.
   const roles = [...new Set([...model.managedNames, ...model.databases.flatMap((d) => d.keepConnect ?? [])])];
   const databases = model.databases.map((d) => d.name);
@@ -28,7 +30,8 @@ export async function inspectCluster(client: pg.Client, model: RoleModel): Promi
   const members = extraRoles.length === 0 ? { extraRoleMembers: [], existingMembers: [] }
     : (await client.query<{ facts: ExtraRoleFacts }>(readSql('inspect-extra-roles.sql'), [extraRoles.map((x) => x.name), extraRoles.flatMap((x) => x.members ?? [])])).rows[0]?.facts;
   if (!facts || !extra || !members) throw new Error('cluster inspection returned nothing');
-  return { ...facts, ...extra, ...members };
+  const cluster = { ...facts, ...extra, ...members };
+  return sessions ? { ...cluster, issuedLogins: await inspectIssuedLogins(cluster, model, sessions) } : cluster;
 }
 
 /** Unmanaged logins with CONNECT or TEMPORARY on a managed database (see sql/inspect-unmanaged-logins.sql). */

@@ -4,15 +4,17 @@
 // access is an extra role (issue 10.8), so apply revokes these memberships, naming each before anything runs.
 // Not listed: the applying user, superusers, the cluster's administrators (CREATEROLE with rds_superuser's
 // privileges: the master), on 15 any CREATEROLE role (it can grant itself any of these roles anyway), per-person
-// logins db_admin issued, and members of the extra roles (diff-extra-roles.ts).
+// logins db_admin issued, and members of the extra roles (diff-extra-roles.ts). A per-person login is known by
+// db_admin's record of it (firefighter_login, read as facts.issuedLogins) and a membership admin granted, never
+// by its name: a look-alike `<group>_<6 hex>` someone else made (NOLOGIN with a legacy login in it, or an IAM
+// login whose VALID UNTIL has passed, which IAM ignores) is an unmanaged member like any other (issue 17, item 4).
 // On 16+ a membership belongs to its grantor: the applying user revokes it only in its own name or in one whose
 // privileges it holds (GRANTED BY); CASCADE takes the grants a member made from an ADMIN OPTION along, and they
 // are named. Anything else is a step for a human, run as the grantor.
-import { membershipRevoke, perPersonLoginMatcher } from './diff-memberships.js';
+import { membershipRevoke } from './diff-memberships.js';
 import type { ClusterFacts, MembershipFacts } from '../facts.js';
 import type { ManagedRole, RoleModel } from '../../model/model.js';
 import type { DiffResult, Finding } from '../../plan/plan-types.js';
-import { LOGIN_SUFFIX_BYTES } from '../../spec/spec.js';
 
 const WHAT: Record<ManagedRole['kind'], string> = {
   admin: 'the role-model admin\'s CREATEROLE and db_admin', broker: 'the password broker\'s db_admin functions',
@@ -26,15 +28,14 @@ function unmanagedMembers(model: RoleModel, facts: ClusterFacts): { m: Membershi
   const roles = model.managed;
   const managed = new Set(roles.map((r) => r.name));
   const v16 = facts.serverVersionNum >= 160000;
-  // `<group>_<6 hex>`, as db_admin names them, in either mode: after a switch back to shared logins they expire
-  // and db_admin drops them; hand-made ones are caught as passwords set outside the broker (diff-passwords.ts).
-  const issued = perPersonLoginMatcher(model);
-  const personLogin = (member: string, role: ManagedRole) => issued(member) && member.slice(0, -LOGIN_SUFFIX_BYTES) === role.name;
+  // In either mode: after a switch back to shared logins they expire and db_admin drops them.
+  const issued = new Set((facts.issuedLogins ?? []).map((l) => `${l.role}\u0000${l.login}`));
+  const personLogin = (m: MembershipFacts, role: ManagedRole) => m.grantor === model.admin.name && issued.has(`${role.name}\u0000${m.member}`);
   const out: { m: MembershipFacts; role: ManagedRole }[] = [];
   for (const m of facts.memberships) {
     const role = roles.find((r) => r.name === m.role);
     if (!role || role.kind === 'extra' || managed.has(m.member) || m.member === facts.currentUser) continue;
-    if (personLogin(m.member, role) || m.memberAdministers || (!v16 && m.memberCreateRole)) continue;
+    if (personLogin(m, role) || m.memberAdministers || (!v16 && m.memberCreateRole)) continue;
     out.push({ m, role });
   }
   return out;
