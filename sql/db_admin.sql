@@ -106,77 +106,6 @@ BEGIN
 END
 $fn$;
 
--- Sets the role's settings in this database to its guardrails (firefighter_role.guardrails), everything else
--- reset: a holder may change its own role's settings (ALTER ROLE self [IN DATABASE ...] SET statement_timeout = 0),
--- and the next holder gets the role as the spec declares it. The settings this leaves are recorded with the
--- guardrails they came from (settings_asserted, guardrails_asserted); while the catalog still shows exactly
--- those, and nothing role-wide, nothing changed since, and one read replaces a dozen catalog writes.
--- The caller holds the row lock (lock_firefighter_role). p_end_sessions (a takeover that ends the previous
--- holder's sessions): the role's sessions here are ended before each write, so none of them can hold the rows
--- (sql/db_admin_sessions.sql); returns how many it ended.
-CREATE OR REPLACE FUNCTION db_admin.assert_guardrails(p_row db_admin.firefighter_role, p_end_sessions boolean DEFAULT false)
-RETURNS integer
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-SET TimeZone = 'UTC'
-SET standard_conforming_strings = on
-AS $fn$
-DECLARE
-  v_settings text[];
-  v_rolewide boolean;
-  v_setting  text;
-  v_values   jsonb;
-  v_list     text;
-  v_writes   text[];
-  v_ended    integer := 0;
-BEGIN
-  IF p_row.guardrails IS NULL THEN
-    RETURN 0;
-  END IF;
-  -- The role and database by oid (pg_roles is a view that joins this very catalog, dear to plan on a new backend).
-  SELECT pg_catalog.bool_or(s.setdatabase OPERATOR(pg_catalog.=) 0::pg_catalog.oid),
-         pg_catalog.max(s.setconfig) FILTER (WHERE s.setdatabase OPERATOR(pg_catalog.<>) 0::pg_catalog.oid)
-    INTO v_rolewide, v_settings
-    FROM pg_catalog.pg_db_role_setting s
-   WHERE s.setrole OPERATOR(pg_catalog.=) pg_catalog.to_regrole(pg_catalog.quote_ident(p_row.role))
-     AND s.setdatabase OPERATOR(pg_catalog.=) ANY (ARRAY[0::pg_catalog.oid,
-           (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())]);
-  IF NOT coalesce(v_rolewide, false) AND p_row.guardrails OPERATOR(pg_catalog.=) p_row.guardrails_asserted
-     AND v_settings OPERATOR(pg_catalog.=) p_row.settings_asserted THEN
-    RETURN 0;
-  END IF;
-
-  v_writes := ARRAY[pg_catalog.format('ALTER ROLE %I RESET ALL', p_row.role),
-                    pg_catalog.format('ALTER ROLE %I IN DATABASE %I RESET ALL', p_row.role, pg_catalog.current_database())];
-  FOR v_setting, v_values IN SELECT g.key, g.value FROM pg_catalog.jsonb_each(p_row.guardrails) g LOOP
-    -- Each element a literal: `SET search_path = 'a', 'b'` stores the same list as identifiers would.
-    SELECT pg_catalog.string_agg(pg_catalog.quote_literal(e.value), ', ' ORDER BY e.n) INTO v_list
-      FROM pg_catalog.jsonb_array_elements_text(v_values) WITH ORDINALITY AS e(value, n);
-    IF v_list IS NULL THEN
-      RAISE EXCEPTION 'guardrail % of % has no value; run the role-model apply', v_setting, p_row.role USING ERRCODE = 'FF006';
-    END IF;
-    v_writes := v_writes OPERATOR(pg_catalog.||) pg_catalog.format('ALTER ROLE %I IN DATABASE %I SET %I = %s', p_row.role, pg_catalog.current_database(), v_setting, v_list);
-  END LOOP;
-  IF coalesce(p_end_sessions, false) THEN
-    v_ended := db_admin.alter_role_ending_sessions(p_row.role, v_writes);
-  ELSE
-    FOREACH v_list IN ARRAY v_writes LOOP
-      EXECUTE v_list;
-    END LOOP;
-  END IF;
-  UPDATE db_admin.firefighter_role f
-     SET guardrails_asserted = p_row.guardrails,
-         settings_asserted = (SELECT s.setconfig FROM pg_catalog.pg_db_role_setting s
-                               JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) s.setrole
-                               JOIN pg_catalog.pg_database d ON d.oid OPERATOR(pg_catalog.=) s.setdatabase
-                              WHERE r.rolname OPERATOR(pg_catalog.=) p_row.role
-                                AND d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
-   WHERE f.role OPERATOR(pg_catalog.=) p_row.role;
-  RETURN v_ended;
-END
-$fn$;
-
 -- Issues the password of a shared role whose row the caller has locked and whose input it has checked (the
 -- body of set_firefighter_password, shared with request_firefighter_password in part 3). took_over: the role
 -- was held by someone else until now. p_end_sessions (a takeover that ends the previous holder's sessions): their
@@ -334,7 +263,6 @@ $fn$;
 -- Nothing here is executable by default; the engine grants EXECUTE on the contract's functions to the broker.
 REVOKE ALL ON FUNCTION db_admin.refuse_unmanaged_role(name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.lock_firefighter_role(name) FROM PUBLIC;
-REVOKE ALL ON FUNCTION db_admin.assert_guardrails(db_admin.firefighter_role, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.issue_shared_password(db_admin.firefighter_role, text, integer, text, text, text, boolean, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.set_firefighter_password(name, text, integer, text, text, text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.expire_firefighter_password(name, text, text, text) FROM PUBLIC;

@@ -95,67 +95,6 @@ BEGIN
 END
 $fn$;
 
--- Sets the group's guardrails in this database on a login: role settings are not inherited through
--- membership. The source is firefighter_role.guardrails, written by the engine from the spec (not the group's
--- catalog settings, which on 15 a member could change after SET ROLE); the catalog only until the engine has.
-CREATE OR REPLACE FUNCTION db_admin.copy_guardrails(p_group name, p_login name)
-RETURNS integer
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-SET TimeZone = 'UTC'
-AS $fn$
-DECLARE
-  v_guardrails jsonb;
-  v_setting    text;
-  v_values     jsonb;
-  v_list       text;
-  v_name       text;
-  v_saved      text;
-  v_count      integer := 0;
-BEGIN
-  -- A reissue gets the login as the spec declares it, whatever its holder changed (ALTER ROLE self SET ...).
-  -- A login just created has no settings to reset.
-  IF EXISTS (SELECT 1 FROM pg_catalog.pg_db_role_setting s
-              WHERE s.setrole OPERATOR(pg_catalog.=) pg_catalog.to_regrole(pg_catalog.quote_ident(p_login))) THEN
-    EXECUTE pg_catalog.format('ALTER ROLE %I RESET ALL', p_login);
-    EXECUTE pg_catalog.format('ALTER ROLE %I IN DATABASE %I RESET ALL', p_login, pg_catalog.current_database());
-  END IF;
-  SELECT f.guardrails INTO v_guardrails FROM db_admin.firefighter_role f WHERE f.role = p_group;
-  IF v_guardrails IS NOT NULL THEN
-    FOR v_setting, v_values IN SELECT g.key, g.value FROM pg_catalog.jsonb_each(v_guardrails) g LOOP
-      -- Each element a literal: `SET search_path = 'a', 'b'` stores the same list as identifiers would.
-      SELECT pg_catalog.string_agg(pg_catalog.quote_literal(e.value), ', ' ORDER BY e.n) INTO v_list
-        FROM pg_catalog.jsonb_array_elements_text(v_values) WITH ORDINALITY AS e(value, n);
-      IF v_list IS NULL THEN
-        RAISE EXCEPTION 'guardrail % of % has no value; run the role-model apply', v_setting, p_group USING ERRCODE = 'FF006';
-      END IF;
-      EXECUTE pg_catalog.format('ALTER ROLE %I IN DATABASE %I SET %I = %s', p_login, pg_catalog.current_database(), v_setting, v_list);
-      v_count := v_count + 1;
-    END LOOP;
-    RETURN v_count;
-  END IF;
-  -- set_config + FROM CURRENT keeps list values (search_path) exactly as the catalog holds them.
-  FOR v_setting IN
-    SELECT c.setting
-      FROM pg_catalog.pg_db_role_setting s
-      JOIN pg_catalog.pg_database d ON d.oid = s.setdatabase
-      JOIN pg_catalog.pg_roles r ON r.oid = s.setrole,
-           LATERAL pg_catalog.unnest(s.setconfig) AS c(setting)
-     WHERE r.rolname = p_group AND d.datname = pg_catalog.current_database()
-  LOOP
-    v_name := pg_catalog.split_part(v_setting, '=', 1);
-    CONTINUE WHEN v_name !~ '^[a-z_]{1,63}$' OR v_name IN ('role', 'session_authorization');
-    v_saved := pg_catalog.current_setting(v_name, true);
-    PERFORM pg_catalog.set_config(v_name, pg_catalog.substr(v_setting, pg_catalog.strpos(v_setting, '=') + 1), true);
-    EXECUTE pg_catalog.format('ALTER ROLE %I IN DATABASE %I SET %I FROM CURRENT', p_login, pg_catalog.current_database(), v_name);
-    PERFORM pg_catalog.set_config(v_name, v_saved, true);
-    v_count := v_count + 1;
-  END LOOP;
-  RETURN v_count;
-END
-$fn$;
-
 -- Issues (or, for the same person and incident, reissues) a login of a per-person group.
 -- outcome: 'issued' | 'reissued' | 'pending' (an approval is needed; request_id names it).
 CREATE OR REPLACE FUNCTION db_admin.issue_firefighter_login(
@@ -186,11 +125,8 @@ BEGIN
   v_policy := db_admin.lock_login_policy(p_role);
 
   -- The same person on the same incident gets a new password on the login they hold; the expiry stays.
-  SELECT * INTO v_login FROM db_admin.firefighter_login l
-   WHERE l.role = p_role AND l.requested_by = p_requested_by AND l.incident_id = p_incident_id
-     AND l.dropped_at IS NULL AND l.expires_at > v_now
-   ORDER BY l.issued_at DESC LIMIT 1;
-  IF FOUND THEN
+  v_login := db_admin.active_login(p_role, p_requested_by, p_incident_id);
+  IF v_login.login IS NOT NULL THEN
     -- A role's ARN as the requester is the broker saying "every session of this role, not told apart"
     -- (lib/broker/protocol/person.ts): a new password would lock out whichever of them uses the login, so the
     -- login is revoked first. People (IAM users, Identity Center users, bound session names) get the reissue.
@@ -259,6 +195,22 @@ BEGIN
 END
 $fn$;
 
+-- The login this person holds of the group for the incident, if any (the latest, unexpired, not dropped).
+CREATE OR REPLACE FUNCTION db_admin.active_login(p_role name, p_requested_by text, p_incident_id text)
+RETURNS db_admin.firefighter_login
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $fn$
+  SELECT * FROM db_admin.firefighter_login l
+   WHERE l.role OPERATOR(pg_catalog.=) p_role AND l.requested_by OPERATOR(pg_catalog.=) p_requested_by
+     AND l.incident_id OPERATOR(pg_catalog.=) p_incident_id
+     AND l.dropped_at IS NULL AND l.expires_at OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp()
+   ORDER BY l.issued_at DESC LIMIT 1;
+$fn$;
+
 -- This person's first login of the group for the incident (dropped ones included): where the incident's minutes
 -- start.
 CREATE OR REPLACE FUNCTION db_admin.first_login_issue(p_role name, p_requested_by text, p_incident_id text)
@@ -298,11 +250,8 @@ BEGIN
   PERFORM db_admin.check_audit_fields(p_requested_by, p_incident_id, p_reason);
   PERFORM db_admin.check_hours(p_hours);
   v_policy := db_admin.lock_login_policy(p_role);
-  SELECT * INTO v_login FROM db_admin.firefighter_login l
-   WHERE l.role = p_role AND l.requested_by = p_requested_by AND l.incident_id = p_incident_id
-     AND l.dropped_at IS NULL AND l.expires_at > v_now
-   ORDER BY l.issued_at DESC LIMIT 1;
-  IF NOT FOUND THEN
+  v_login := db_admin.active_login(p_role, p_requested_by, p_incident_id);
+  IF v_login.login IS NULL THEN
     RAISE EXCEPTION '% has no active login of % for incident %', p_requested_by, p_role, p_incident_id
       USING ERRCODE = 'FP003', HINT = 'request one first';
   END IF;
@@ -322,9 +271,9 @@ END
 $fn$;
 
 REVOKE ALL ON FUNCTION db_admin.lock_login_policy(name) FROM PUBLIC;
-REVOKE ALL ON FUNCTION db_admin.copy_guardrails(name, name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.issue_firefighter_login(name, text, integer, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.extend_firefighter_login(name, integer, text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION db_admin.active_login(name, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.first_login_issue(name, text, text) FROM PUBLIC;
 REVOKE ALL ON TABLE db_admin.firefighter_login_policy, db_admin.firefighter_login, db_admin.firefighter_approval,
   db_admin.firefighter_login_audit FROM PUBLIC;

@@ -34,7 +34,7 @@ export function dbAdminMarker(text: string): string {
 }
 
 /** The files of db_admin, in the order they are installed. */
-export const DB_ADMIN_FILES = ['db_admin.sql', 'db_admin_checks.sql', 'db_admin_sessions.sql', 'db_admin_per_person.sql', 'db_admin_per_person_end.sql', 'db_admin_approvals_history.sql', 'db_admin_holder.sql'] as const;
+export const DB_ADMIN_FILES = ['db_admin.sql', 'db_admin_checks.sql', 'db_admin_sessions.sql', 'db_admin_guardrails.sql', 'db_admin_per_person.sql', 'db_admin_per_person_end.sql', 'db_admin_approvals_history.sql', 'db_admin_holder.sql'] as const;
 
 /** What the engine installs in db_admin: part 1, part 2 (per-person logins: issue, end, approvals and reads) and
  *  part 3 (the shared holder's workflow) in one step, one marker. */
