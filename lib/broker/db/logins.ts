@@ -10,7 +10,7 @@ import { BROKER_ERROR_CODES, BrokerError } from '../errors.js';
 
 const ISSUE = 'SELECT outcome, login, expires_at, request_id FROM db_admin.issue_firefighter_login($1, $2, $3, $4, $5, $6)';
 const EXTEND = 'SELECT login, expires_at FROM db_admin.extend_firefighter_login($1, $2, $3, $4, $5)';
-const REVOKE = 'SELECT login, holder, incident_id FROM db_admin.revoke_firefighter_logins($1, $2, $3, $4, $5)';
+const REVOKE = 'SELECT login, holder, incident_id, sessions_ended FROM db_admin.revoke_firefighter_logins($1, $2, $3, $4, $5)';
 const EXPIRED_LOGINS = 'SELECT login FROM db_admin.firefighter_logins() WHERE NOT active';
 const END_NAMED = 'SELECT login, role, ended FROM db_admin.end_login_sessions($1::pg_catalog.name[])';
 const DROP_EXPIRED = 'SELECT login, role, dropped, sessions_ended FROM db_admin.drop_expired_firefighter_logins($1, $2)';
@@ -141,13 +141,14 @@ async function endAndDrop(deps: BrokerDeps, database: string): Promise<EndedLogi
 export async function revokeLogins(deps: BrokerDeps, input: RevokeInput, requester: string, proof?: AcceptedProof): Promise<EndedLogin[]> {
   const { database, role } = resolveRole(deps.config, input.access, input.database);
   const revoked = await withClient(deps, deps.config.writerHost, database, `revoking logins of ${role}`, [], async (client) =>
-    (await once(client, proof, () => client.query<{ login: string; holder: string; incident_id: string }>(REVOKE, [role, requester, input.incidentId, input.reason, input.all ?? false]))).rows);
+    (await once(client, proof, () => client.query<{ login: string; holder: string; incident_id: string; sessions_ended: number }>(REVOKE, [role, requester, input.incidentId, input.reason, input.all ?? false]))).rows);
   const dropped = await endAndDrop(deps, database).catch((error: BrokerError) => {
     throw new BrokerError(error.code, `${revoked.length} login(s) expired, but: ${error.message}`);
   });
   return revoked.map((r) => {
     const d = dropped.find((x) => x.login === r.login);
-    return { database, role, login: r.login, holder: r.holder, incidentId: r.incident_id, sessionsEnded: d?.sessionsEnded ?? 0, dropped: d?.dropped ?? false };
+    // The writer's sessions ended at the revoke itself, before the login expired; the rest before the drop.
+    return { database, role, login: r.login, holder: r.holder, incidentId: r.incident_id, sessionsEnded: r.sessions_ended + (d?.sessionsEnded ?? 0), dropped: d?.dropped ?? false };
   });
 }
 

@@ -30,10 +30,11 @@ export interface PreviousSessionsEnded {
  * After a takeover (before the new holder has the password, so every session of the role is the previous
  * holder's): ends the role's sessions on every instance, then audits how many on the writer.
  */
-export async function endPreviousHolderSessions(deps: BrokerDeps, target: { database: string; role: string }, requester: string, incidentId: string): Promise<PreviousSessionsEnded> {
+export async function endPreviousHolderSessions(deps: BrokerDeps, target: { database: string; role: string; writerSessionsEnded?: number }, requester: string, incidentId: string): Promise<PreviousSessionsEnded> {
   const { database, role } = target;
   const instances = await endSessionsEverywhere(deps, database, role, `${role} was taken over`);
-  const sessionsEnded = instances.reduce((n, i) => n + i.ended, 0);
+  // The writer ended the previous holder's sessions there before the takeover wrote anything (db_admin).
+  const sessionsEnded = (target.writerSessionsEnded ?? 0) + instances.reduce((n, i) => n + i.ended, 0);
   await withClient(deps, deps.config.writerHost, database, `recording the sessions of ${role} ended at the takeover`, [], (client) =>
     client.query(RECORD_ENDED, [role, requester, incidentId, sessionsEnded]));
   return { sessionsEnded, instances };

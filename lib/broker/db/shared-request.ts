@@ -10,12 +10,12 @@ import { STATUS } from './shared-roles.js';
 
 // request_firefighter_password (sql/db_admin_holder.sql): set_firefighter_password plus the holder's reissue,
 // saying which it did and whom a takeover replaced, in one round trip.
-const REQUEST_CALL = 'db_admin.request_firefighter_password($1, $2, $3, $4, $5, $6, $7)';
-const REQUEST = `SELECT outcome, expires_at, previous_holder, previous_incident_id FROM ${REQUEST_CALL}`;
+const REQUEST_CALL = 'db_admin.request_firefighter_password($1, $2, $3, $4, $5, $6, $7, $8)';
+const REQUEST = `SELECT outcome, expires_at, previous_holder, previous_incident_id, sessions_ended FROM ${REQUEST_CALL}`;
 // With a proof: the call sits in a subquery over the proof's CTE (OFFSET 0 keeps it there), so the proof is
 // recorded first and the function runs once.
-const REQUEST_ONCE = `WITH proof AS MATERIALIZED (SELECT db_admin.accept_identity_proof($8, $9, $10, $11) AS accepted)
-  SELECT (r.x).outcome, (r.x).expires_at, (r.x).previous_holder, (r.x).previous_incident_id FROM (SELECT ${REQUEST_CALL} AS x FROM proof OFFSET 0) r`;
+const REQUEST_ONCE = `WITH proof AS MATERIALIZED (SELECT db_admin.accept_identity_proof($9, $10, $11, $12) AS accepted)
+  SELECT (r.x).outcome, (r.x).expires_at, (r.x).previous_holder, (r.x).previous_incident_id, (r.x).sessions_ended FROM (SELECT ${REQUEST_CALL} AS x FROM proof OFFSET 0) r`;
 
 /**
  * The held-role refusal, with the holder and expiry as fields as well as in the message. When the holder is the
@@ -35,7 +35,10 @@ function heldDetails(error: BrokerError, requester: string, input: RequestInput)
 }
 
 /** Issues a fresh password for the firefighter role of `input.access`, valid for input.hours on the server clock. */
-export async function requestPassword(deps: BrokerDeps, input: RequestInput, requester: string, proof?: AcceptedProof): Promise<IssuedPassword> {
+/** writerSessionsEnded: a takeover with endSessions, the previous holder's sessions the writer ended before it wrote. */
+export type SharedIssued = IssuedPassword & { readonly writerSessionsEnded?: number };
+
+export async function requestPassword(deps: BrokerDeps, input: RequestInput, requester: string, proof?: AcceptedProof): Promise<SharedIssued> {
   const { database, role } = resolveRole(deps.config, input.access, input.database);
   const password = (deps.generatePassword ?? defaultGeneratePassword)();
   // Derived on the thread pool while the connection is set up: the two are the slow parts of a request.
@@ -50,9 +53,10 @@ export async function requestPassword(deps: BrokerDeps, input: RequestInput, req
     return await withClient(deps, deps.config.writerHost, database, context, secrets, async (client) => {
       const verifier = await pendingVerifier;
       secrets.push(verifier);
-      const params = [role, verifier, input.hours, requester, input.incidentId, input.reason, input.takeover];
+      // A takeover that ends sessions ends the writer's first, in the same transaction (sql/db_admin_sessions.sql).
+      const params = [role, verifier, input.hours, requester, input.incidentId, input.reason, input.takeover, input.takeover && input.endSessions === true];
       sent = true;
-      type Row = { outcome: 'issued' | 'reissued' | 'takeover'; expires_at: Date; previous_holder: string | null; previous_incident_id: string | null };
+      type Row = { outcome: 'issued' | 'reissued' | 'takeover'; expires_at: Date; previous_holder: string | null; previous_incident_id: string | null; sessions_ended: number | null };
       const { rows } = proof
         ? await client.query<Row>(REQUEST_ONCE, [...params, ...proofParams(proof)])
         : await client.query<Row>(REQUEST, params);
@@ -62,7 +66,7 @@ export async function requestPassword(deps: BrokerDeps, input: RequestInput, req
         expiresAt: iso(row?.expires_at),
         host: deps.config.writerHost, port: deps.config.port, sslmode: deps.sslmode ?? 'verify-full',
         outcome: row?.outcome === 'reissued' ? 'reissued' : 'issued',
-        ...(row?.outcome === 'takeover' && row.previous_holder !== null ? { previousHolder: row.previous_holder, previousIncidentId: row.previous_incident_id ?? '' } : {}),
+        ...(row?.outcome === 'takeover' && row.previous_holder !== null ? { previousHolder: row.previous_holder, previousIncidentId: row.previous_incident_id ?? '', writerSessionsEnded: row.sessions_ended ?? 0 } : {}),
       };
     });
   } catch (error) {

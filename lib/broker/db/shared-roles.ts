@@ -4,7 +4,7 @@
 import type { FirefighterAccess } from '../protocol/broker-config.js';
 import type { RevokeInput } from '../protocol/broker-input.js';
 import { BROKER_ERROR_CODES, BrokerError } from '../errors.js';
-import { ACCEPT_PROOF, endSessionsEverywhere, iso, onceWith, onEveryInstance, proofParams, resolveRole, withClient, type AcceptedProof, type BrokerDeps, type InstanceSessions } from './connection.js';
+import { ACCEPT_PROOF, endSessionsEverywhere, iso, onEveryInstance, proofParams, resolveRole, withClient, type AcceptedProof, type BrokerDeps, type InstanceSessions } from './connection.js';
 
 export interface Revoked {
   readonly database: string;
@@ -38,7 +38,9 @@ export interface Swept {
   readonly expiresAt?: string | null;
 }
 
-const EXPIRE = 'SELECT db_admin.expire_firefighter_password($1, $2, $3, $4) AS expired_at';
+// The call in a subquery (OFFSET 0 keeps it there), so its two columns come from one call, after the proof's CTE.
+const expireOnce = (proof: boolean) =>
+  `${proof ? 'WITH proof AS MATERIALIZED (SELECT db_admin.accept_identity_proof($5, $6, $7, $8) AS accepted) ' : ''}SELECT (r.x).expired_at, (r.x).sessions_ended FROM (SELECT db_admin.expire_firefighter_password($1, $2, $3, $4) AS x${proof ? ' FROM proof' : ''} OFFSET 0) r`;
 // outside_broker: a LOGIN role whose validity is unset, infinite, more than the broker's 2 hours away, or not
 // the one the broker recorded with its last issue (see sql/inspect-firefighter-passwords.sql): a hand-set password.
 export const STATUS = `SELECT s.role, s.access, s.holder, s.incident_id, s.expires_at, s.active, s.sessions,
@@ -53,15 +55,16 @@ const SWEEP = 'SELECT role, holder, incident_id, expires_at, db_admin.end_firefi
 /** Expires the role's password now (new logins fail at once) and ends its sessions on every instance. */
 export async function revokePassword(deps: BrokerDeps, input: RevokeInput, requester: string, proof?: AcceptedProof): Promise<Revoked> {
   const { database, role } = resolveRole(deps.config, input.access, input.database);
-  const expiredAt = await withClient(deps, deps.config.writerHost, database, `expiring the password of ${role}`, [], async (client) => {
+  // The writer ends the role's sessions before it expires the password (a holder's open transaction cannot make
+  // it wait: sql/db_admin_sessions.sql), then every instance ends those that remain.
+  const expired = await withClient(deps, deps.config.writerHost, database, `expiring the password of ${role}`, [], async (client) => {
     const params = [role, requester, input.incidentId, input.reason];
-    const { rows } = proof
-      ? await client.query<{ expired_at: Date }>(onceWith(EXPIRE, params.length + 1), [...params, ...proofParams(proof)])
-      : await client.query<{ expired_at: Date }>(EXPIRE, params);
-    return iso(rows[0]?.expired_at);
+    const { rows } = await client.query<{ expired_at: Date; sessions_ended: number }>(expireOnce(proof !== undefined), proof ? [...params, ...proofParams(proof)] : params);
+    return { expiredAt: iso(rows[0]?.expired_at), ended: rows[0]?.sessions_ended ?? 0 };
   });
-  const instances = await endSessionsEverywhere(deps, database, role, `the password of ${role} expired at ${expiredAt}`);
-  return { database, role, expiredAt, sessionsEnded: instances.reduce((n, i) => n + i.ended, 0), instances };
+  const { expiredAt } = expired;
+  const instances = await endSessionsEverywhere(deps, database, role, `the password of ${role} expired at ${expiredAt} and ${expired.ended} session(s) ended on the writer`);
+  return { database, role, expiredAt, sessionsEnded: expired.ended + instances.reduce((n, i) => n + i.ended, 0), instances };
 }
 
 /** Who holds which firefighter role until when, with the sessions summed over every instance. */

@@ -9,7 +9,7 @@ import type { BrokerMode, Issue } from './mode.js';
 export const sharedMode: BrokerMode = {
   name: 'shared',
   async request(deps, input, caller, proof) {
-    const issued = await requestPassword(deps, input, caller, proof);
+    const { writerSessionsEnded, ...issued } = await requestPassword(deps, input, caller, proof);
     const takeover = issued.previousHolder !== undefined;
     const audit: Record<string, unknown> = { outcome: takeover ? 'takeover' : issued.outcome ?? 'issued', role: issued.role, expiresAt: issued.expiresAt,
       ...(takeover ? { previousHolder: issued.previousHolder, previousIncidentId: issued.previousIncidentId } : {}) };
@@ -17,11 +17,11 @@ export const sharedMode: BrokerMode = {
     // Before anyone has the new password: every session of the role is the previous holder's. The takeover
     // stands either way, so a failure here is reported with the password rather than instead of it.
     try {
-      const ended = await endPreviousHolderSessions(deps, issued, caller, input.incidentId);
+      const ended = await endPreviousHolderSessions(deps, { ...issued, writerSessionsEnded }, caller, input.incidentId);
       audit.sessionsEnded = ended.sessionsEnded;
       return { issued: { ...issued, previousSessionsEnded: ended.sessionsEnded }, audit } satisfies Issue;
     } catch (error) {
-      const warning = `the previous holder's sessions were not all ended (${redact((error as Error).message ?? '', [issued.password])}); end them with \`firefighter revoke\` and request again, or retry the takeover`;
+      const warning = `the previous holder's sessions were not all ended (${writerSessionsEnded ?? 0} on the writer before the takeover; then ${redact((error as Error).message ?? '', [issued.password])}); end them with \`firefighter revoke\` and request again, or retry the takeover`;
       audit.warning = warning;
       return { issued: { ...issued, warning }, audit };
     }
