@@ -15,9 +15,9 @@ import { perPersonSpec as spec } from '../support/per-person-spec.js';
 
 const DB = 'my-pg-db';
 const RW = 'my_pg_firefighter_rw';
-const ALICE = 'arn:aws:sts::123456789012:assumed-role/oncall/alice';
-const BOB = 'arn:aws:sts::123456789012:assumed-role/oncall/bob';
-const CAROL = 'arn:aws:sts::123456789012:assumed-role/oncall/carol';
+const ALICE = 'arn:aws:iam::123456789012:user/alice';
+const BOB = 'arn:aws:iam::123456789012:user/bob';
+const CAROL = 'arn:aws:iam::123456789012:user/carol';
 type Answer = Record<string, any>;
 
 describe.each(testedMajors())('per-person logins are known by db_admin\'s record on PostgreSQL %i', (major) => {

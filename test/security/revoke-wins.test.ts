@@ -18,9 +18,9 @@ import { perPersonSpec, reference } from '../support/per-person-spec.js';
 const DB = 'my-pg-db';
 const RO = 'my_pg_firefighter_ro';
 const RW = 'my_pg_firefighter_rw';
-const ALICE = 'arn:aws:sts::123456789012:assumed-role/oncall/alice';
-const BOB = 'arn:aws:sts::123456789012:assumed-role/oncall/bob';
-const LEAD = 'arn:aws:sts::123456789012:assumed-role/lead/carol';
+const ALICE = 'arn:aws:iam::123456789012:user/alice';
+const BOB = 'arn:aws:iam::123456789012:user/bob';
+const LEAD = 'arn:aws:iam::123456789012:user/carol';
 type Answer = Record<string, any>;
 
 function suite(mode: 'shared' | 'per-person', spec: RoleModelSpec) {
