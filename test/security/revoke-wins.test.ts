@@ -117,6 +117,23 @@ function suite(mode: 'shared' | 'per-person', spec: RoleModelSpec) {
         .toMatchObject({ ok: false, message: expect.stringMatching(/^incident INC-C1 has used its 240 minutes of my_pg_firefighter_ro since /) });
     });
 
+    it('the sweep needs no proof and is harmless for any invoker: it ends only what has expired, and changes nothing else', async () => {
+      const held = await holding(ALICE, 'ro', 'INC-W1');
+      const target = await parseDirectUrl(url, {});
+      const connect = directConnector(target);
+      // A caller whose identity proof is always refused: every other action is refused; the sweep still runs.
+      const anyone = createBrokerService({ config: await directConfig(target, connect), connect, sslmode: target.tls.mode, logger,
+        identity: { verify: async () => { throw new Error('no proof accepted'); } } });
+      expect(await anyone({ action: 'status' })).toMatchObject({ ok: false });
+      const audit = () => query<{ n: number }>(server.superuserUrl(DB),
+        'SELECT (SELECT count(*) FROM db_admin.firefighter_audit)::int + (SELECT count(*) FROM db_admin.firefighter_login_audit)::int AS n');
+      const before = await audit();
+      expect(await anyone({ action: 'sweep' })).toMatchObject({ ok: true, action: 'sweep', sessionsEnded: 0 });
+      expect(await alive(held.client)).toBe(true);
+      expect(await audit()).toEqual(before);
+      expect(await (await serviceAs(ALICE))({ action: 'revoke', role: 'ro', incidentId: 'INC-W1', reason: 'done' })).toMatchObject({ ok: true });
+    });
+
     if (mode === 'per-person') {
       it('revoke --all by someone else ends every holder\'s sessions, an open password change included', async () => {
         const a = await holding(ALICE, 'ro', 'INC-A1');
