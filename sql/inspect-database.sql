@@ -129,6 +129,10 @@ SELECT pg_catalog.json_build_object(
   'database', pg_catalog.current_database(),
   'schemas', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
       'name', s.nspname, 'owner', pg_catalog.pg_get_userbyid(n.nspowner),
+      -- An owner can revoke its own rights on its schema; then its migrations fail with "permission denied".
+      'ownerUsage', pg_catalog.has_schema_privilege(n.nspowner, n.oid, 'USAGE'), 'ownerCreate', pg_catalog.has_schema_privilege(n.nspowner, n.oid, 'CREATE'),
+      -- Whether the applying user already holds the owner's privileges (ALTER SCHEMA ... OWNER needs them).
+      'ownerHeld', pg_catalog.pg_has_role(n.nspowner, 'USAGE'),
       'publicPrivileges', (SELECT coalesce(pg_catalog.json_agg(a.privilege_type), '[]')
                            FROM pg_catalog.aclexplode(coalesce(n.nspacl, pg_catalog.acldefault('n', n.nspowner))) a
                            WHERE a.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid))

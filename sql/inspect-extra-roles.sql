@@ -3,7 +3,8 @@
 -- Every function, operator and catalog is pg_catalog-qualified, as in every inspection query.
 SELECT pg_catalog.json_build_object(
   'extraRoleMembers', (
-    SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object('role', g.rolname, 'member', u.rolname)
+    SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object('role', g.rolname, 'member', u.rolname,
+      'admin', m.admin_option, 'grantor', pg_catalog.pg_get_userbyid(m.grantor))
       ORDER BY g.rolname, u.rolname), '[]')
     FROM pg_catalog.pg_auth_members m
     JOIN pg_catalog.pg_roles g ON g.oid OPERATOR(pg_catalog.=) m.roleid

@@ -50,9 +50,18 @@ export function diffDatabase(input: DatabaseDiffInput): DiffResult {
   const add = (runAs: string | undefined, sql: string, reason: string) => steps.push({ phase: 'database-objects', database, ...(runAs ? { runAs } : {}), sql, reason });
   const find: Find = (code, subject, message, objects, about) => findings.push({ code, database, subject, message, ...(objects ? { objects } : {}), ...(about ? { roles: about } : {}) });
   const roles = db.checked;
+  const managedOwners = new Set(roles.map((r) => r.name).concat(admin));
+  const applier = facts.grantOptions?.applier;
   const usageRoles = roles.filter((r) => r.kind === 'app' || r.kind === 'firefighterRo' || r.kind === 'firefighterRw').map((r) => r.name);
 
-  // 0. Grant options first (lib/drift/checks/diff-grant-options.ts): later REVOKEs fail on grants made from them.
+  // 0. The owner's own USAGE and CREATE on its schemas first: every later step run as the owner needs them.
+  for (const have of facts.schemas.filter((s) => s.owner === owner && db.schemas.includes(s.name))) {
+    const lacks = [...(have.ownerUsage === false ? ['USAGE'] : []), ...(have.ownerCreate === false ? ['CREATE'] : [])];
+    if (lacks.length === 0) continue;
+    find('schema-owner-access', owner, `${owner} lacks ${lacks.join(', ')} on its own schema "${have.name}": objects there cannot be created or used through it`);
+    add(owner, `GRANT ${lacks.join(', ')} ON SCHEMA ${quoteIdent(have.name)} TO ${quoteIdent(owner)}`, 'the owner creates and uses the objects of its schemas');
+  }
+  //    Grant options next (lib/drift/checks/diff-grant-options.ts): later REVOKEs fail on grants made from them.
   //    Those granted by the owner of an object handed to the owner role below follow the handover (step 2).
   const options = facts.grantOptions ? diffGrantOptions(model, db, facts.grantOptions) : undefined;
   if (options) {
@@ -70,10 +79,7 @@ export function diffDatabase(input: DatabaseDiffInput): DiffResult {
     }
     if (have.owner !== owner) {
       find('schema-owner', schema, `schema "${schema}" is owned by ${have.owner}, expected ${owner}`);
-      // ALTER SCHEMA ... OWNER needs CREATE on the database for the user running it; lend it for this transaction.
-      add(owner, `GRANT CREATE ON DATABASE ${quoteIdent(database)} TO SESSION_USER`, 'let the applying user hand the schema over');
-      add(undefined, `ALTER SCHEMA ${quoteIdent(schema)} OWNER TO ${quoteIdent(owner)}`, 'the owner role owns every schema');
-      add(owner, `REVOKE CREATE ON DATABASE ${quoteIdent(database)} FROM SESSION_USER`, 'the applying user keeps CONNECT only');
+      handOverSchema(schema, have);
     }
     if (have.publicPrivileges.length > 0) {
       find('schema-public', schema, `PUBLIC has ${have.publicPrivileges.join(', ')} on schema "${schema}"`);
@@ -81,12 +87,30 @@ export function diffDatabase(input: DatabaseDiffInput): DiffResult {
     }
   }
 
+  // ALTER SCHEMA ... OWNER needs the current owner's privileges and CREATE on the database: the applying user
+  // borrows a managed owner's for this transaction (as for objects, step 2) and is lent CREATE by the owner role.
+  // Another role's schema is a manual step: only someone with ADMIN OPTION on that role can lend it.
+  function handOverSchema(schema: string, have: DatabaseObjectFacts['schemas'][number]): void {
+    const borrow = have.ownerHeld === false && managedOwners.has(have.owner);
+    if (have.ownerHeld === false && !borrow) {
+      steps.push({
+        phase: 'database-objects', database, manual: true, blocking: true, sql: `GRANT ${quoteIdent(have.owner)} TO ${applier ? quoteIdent(applier) : 'SESSION_USER'}`,
+        reason: `schema "${schema}" is owned by ${have.owner}, whose privileges the applying user does not hold; a role with ADMIN OPTION on ${have.owner} (its creator) runs this, then apply hands the schema to ${owner}`,
+      });
+      return;
+    }
+    if (borrow) add(undefined, `GRANT ${quoteIdent(have.owner)} TO CURRENT_USER${major >= 16 ? ' WITH INHERIT TRUE, SET FALSE' : ''}`, `temporarily act for ${have.owner} to hand schema "${schema}" to ${owner}`);
+    add(owner, `GRANT CREATE ON DATABASE ${quoteIdent(database)} TO SESSION_USER`, 'let the applying user hand the schema over');
+    add(undefined, `ALTER SCHEMA ${quoteIdent(schema)} OWNER TO ${quoteIdent(owner)}`, 'the owner role owns every schema');
+    add(owner, `REVOKE CREATE ON DATABASE ${quoteIdent(database)} FROM SESSION_USER`, 'the applying user keeps CONNECT only');
+    if (borrow) add(undefined, `REVOKE ${quoteIdent(have.owner)} FROM CURRENT_USER`, `end the temporary membership in ${have.owner}`);
+  }
+
   // 2. Objects not owned by the owner (e.g. a migrator that forgot SET ROLE) are handed to the owner.
   const misowned = facts.misowned.filter((m) => m.owner !== owner);
   if (misowned.length > 0) {
     for (const m of misowned) find('object-owner', m.owner, `${m.count} object(s) are owned by ${m.owner}, expected ${owner}: ${nameList(m.names, m.count)}`, m.names);
-    const managed = new Set(roles.map((r) => r.name).concat(admin));
-    const borrowed = misowned.map((m) => m.owner).filter((o) => managed.has(o));
+    const borrowed = misowned.map((m) => m.owner).filter((o) => managedOwners.has(o));
     // ALTER ... OWNER needs the privileges of the current owner: borrow them for this transaction only.
     for (const role of borrowed) add(undefined, `GRANT ${quoteIdent(role)} TO CURRENT_USER${major >= 16 ? ' WITH INHERIT TRUE, SET FALSE' : ''}`, `temporarily act for ${role} to hand its objects to ${owner}`);
     // Naming the objects needs USAGE on their schemas, which the applying user does not otherwise hold.

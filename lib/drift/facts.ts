@@ -74,7 +74,9 @@ export interface ClusterFacts {
 
 export interface DatabaseObjectFacts {
   readonly database: string;
-  readonly schemas: readonly { name: string; owner: string; publicPrivileges: readonly string[] }[];
+  /** ownerUsage/ownerCreate: what the schema's owner itself may do in it (it can revoke that from itself);
+   *  ownerHeld: the applying user already has the owner's privileges. */
+  readonly schemas: readonly { name: string; owner: string; publicPrivileges: readonly string[]; ownerUsage?: boolean; ownerCreate?: boolean; ownerHeld?: boolean }[];
   readonly schemaAccess: readonly { schema: string; role: string; usage: boolean; create: boolean }[];
   readonly publicSchema: { exists: boolean; publicPrivileges: readonly string[] };
   readonly publicSchemaCreate: readonly string[];

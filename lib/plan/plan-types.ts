@@ -13,6 +13,8 @@ export interface Step {
   readonly reason: string;
   /** Shown by `plan` for a human to run; apply never runs it (e.g. revoking an `rds_*` or `pg_*` membership). */
   readonly manual?: boolean;
+  /** A manual step the rest of its database's steps cannot run without: apply stops before that database. */
+  readonly blocking?: boolean;
   /** One line `plan` prints instead of a long statement (the db_admin.sql install) unless --verbose. */
   readonly brief?: string;
 }

@@ -108,8 +108,10 @@ export function describeTarget(options: ConnectionOptions, database?: string): s
 }
 
 /** Runs work between BEGIN and COMMIT; rolls back and rethrows on any error. */
-export async function inTransaction<T>(client: pg.Client, work: () => Promise<T>): Promise<T> {
-  await client.query('BEGIN');
+/** `readWrite`: BEGIN READ WRITE, for the engine: a database or cluster may make transactions read-only by default
+ *  (default_transaction_read_only), and verify, which compares db_admin the same way, then matches too. */
+export async function inTransaction<T>(client: pg.Client, work: () => Promise<T>, readWrite = false): Promise<T> {
+  await client.query(readWrite ? 'BEGIN READ WRITE' : 'BEGIN');
   try {
     const out = await work();
     await client.query('COMMIT');

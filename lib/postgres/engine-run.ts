@@ -9,10 +9,11 @@ import { tablePrivileges, type RoleModel, type DatabaseModel } from '../model/mo
 import type { Finding, Step } from '../plan/plan-types.js';
 import { privilegedRoles, withPrivilegedFindings } from '../drift/checks/privileged-roles.js';
 import { quoteIdent } from '../plan/sql-text.js';
-import { connect, type ConnectionOptions, type StatementCounter } from './connection.js';
+import { connect, describeTarget, type ConnectionOptions, type StatementCounter } from './connection.js';
 import type { DatabaseSessions } from './database-sessions.js';
 import { StepError } from './engine-errors.js';
 import { inspectCluster, inspectDatabase } from './inspect.js';
+import { watchedQuery, type BlockerPolicy } from './blockers.js';
 import { acquireRoleModelLock, releaseRoleModelLock } from './lock.js';
 import { dbAdminMarker, dbAdminText } from './sql-files.js';
 
@@ -38,7 +39,7 @@ export function dbAdminSql(): { sql: string; marker: string } {
   return { sql, marker: dbAdminMarker(sql) };
 }
 
-export async function runSteps(client: pg.Client, steps: readonly Step[]): Promise<void> {
+export async function runSteps(client: pg.Client, steps: readonly Step[], blockers?: BlockerPolicy): Promise<void> {
   let role: string | undefined;
   for (const step of steps) {
     if (step.manual) continue;
@@ -47,7 +48,7 @@ export async function runSteps(client: pg.Client, steps: readonly Step[]): Promi
         await client.query(step.runAs ? `SET ROLE ${quoteIdent(step.runAs)}` : 'RESET ROLE');
         role = step.runAs;
       }
-      await client.query(step.sql);
+      await watchedQuery(client, step.sql, blockers);
     } catch (error) {
       throw new StepError(step, error);
     }
@@ -63,6 +64,9 @@ export async function withMaintenanceLock<T>(connection: ConnectionOptions, lock
     // every role it creates, the rds_iam ones too, and Aurora would accept only an IAM token for it.
     await client.query(`SELECT pg_catalog.set_config('createrole_self_grant', '', false)
       WHERE pg_catalog.current_setting('server_version_num')::pg_catalog.int4 OPERATOR(pg_catalog.>=) 160000`);
+    // A hot standby (an Aurora reader) accepts the lock and every read, then fails the first change: say so first.
+    const standby = (await client.query<{ standby: boolean }>('SELECT pg_catalog.pg_is_in_recovery() AS standby')).rows[0]?.standby;
+    if (standby) throw new Error(`${describeTarget(connection, undefined)} is a hot standby (read-only): nothing was changed; run apply against the writer (the cluster endpoint), verify may run here`);
     await acquireRoleModelLock(client, { lockWait, transaction: false });
     try {
       return await work(client);

@@ -19,6 +19,7 @@ import { DatabaseSessions } from './database-sessions.js';
 import { NeedsOperatorError, VerificationError } from './engine-errors.js';
 import { dbAdminSql, DEFAULT_LOCK_WAIT, inScope, inspectAll, matrixOf, runSteps, selected, withMaintenanceLock } from './engine-run.js';
 import { inspectCluster, inspectDatabase, inspectUnmanagedLogins } from './inspect.js';
+import type { BlockerPolicy } from './blockers.js';
 import { acquireRoleModelLock } from './lock.js';
 import { publicRelianceWarnings } from './public-reliance.js';
 import { verifySession } from './verify-session.js';
@@ -34,8 +35,15 @@ export interface EngineOptions {
   /** Restrict the per-database work (create, settings, objects, verification) to these databases.
    *  Cluster-wide roles are always converged from the whole spec. @default - every database in the spec */
   readonly databases?: readonly string[];
-  /** How long to wait for another apply to finish (a PostgreSQL interval). @default '5min' */
+  /** How long to wait for another apply to finish, or for a lock (a PostgreSQL interval). @default '5min' */
   readonly lockWait?: string;
+  /**
+   * A session of another role holding a lock a role or setting change needs (a login that left `ALTER ROLE
+   * CURRENT_USER SET ...` open): false fails apply within about a second, naming it (role, pid, what it holds);
+   * true waits for it up to `lockWait`, then fails naming it. Changes inside a database always wait up to
+   * `lockWait` and name the blocker when the wait runs out. @default false
+   */
+  readonly waitForSessions?: boolean;
 }
 
 export interface ApplyResult {
@@ -135,13 +143,16 @@ export async function applyRoleModel(specInput: RoleModelSpec, connection: Conne
   // One session per database for the whole apply: the PUBLIC-reliance check, the changes, the verification.
   const sessions = new DatabaseSessions(connection, counter);
   try {
-    return await withMaintenanceLock(connection, lockWait, counter, (maint) => converge(maint, model, dbs, sessions, lockWait, counter));
+    const blockers = { connection, waitForSessions: options.waitForSessions ?? false };
+    return await withMaintenanceLock(connection, lockWait, counter, (maint) => converge(maint, model, dbs, sessions, lockWait, counter, blockers));
   } finally {
     await sessions.closeAll();
   }
 }
 
-async function converge(maint: pg.Client, model: RoleModel, dbs: DatabaseModel[], sessions: DatabaseSessions, lockWait: string, counter: StatementCounter): Promise<ApplyResult> {
+async function converge(
+  maint: pg.Client, model: RoleModel, dbs: DatabaseModel[], sessions: DatabaseSessions, lockWait: string, counter: StatementCounter, blockers: BlockerPolicy,
+): Promise<ApplyResult> {
   const ran: Step[] = [];
   const fixed: Finding[] = [];
   // Named before anything changes: the unmanaged logins this apply cuts off.
@@ -156,7 +167,7 @@ async function converge(maint: pg.Client, model: RoleModel, dbs: DatabaseModel[]
   let diff = diffCluster(model, cluster);
   fixed.push(...diff.findings.filter(inScope(dbs)));
   const roleSteps = diff.steps.filter((s) => s.phase === 'roles');
-  if (roleSteps.length > 0) await inTransaction(maint, () => runSteps(maint, roleSteps));
+  if (roleSteps.length > 0) await inTransaction(maint, () => runSteps(maint, roleSteps, blockers), true);
   ran.push(...roleSteps.filter((s) => !s.manual));
 
   // 2. Missing databases; CREATE DATABASE cannot run inside a transaction.
@@ -170,7 +181,7 @@ async function converge(maint: pg.Client, model: RoleModel, dbs: DatabaseModel[]
     diff = diffCluster(model, cluster);
   }
   const settingSteps = diff.steps.filter((s) => s.phase === 'database-settings').filter(inScope(dbs));
-  if (settingSteps.length > 0) await inTransaction(maint, () => runSteps(maint, settingSteps));
+  if (settingSteps.length > 0) await inTransaction(maint, () => runSteps(maint, settingSteps, blockers), true);
   ran.push(...settingSteps);
   // A session keeps the settings its database gave it at the start (ALTER DATABASE ... SET): where apply just
   // reset some (a read-only default, a short timeout), the changes below run in a fresh session without them.
@@ -188,12 +199,14 @@ async function converge(maint: pg.Client, model: RoleModel, dbs: DatabaseModel[]
       await acquireRoleModelLock(client, { lockWait, transaction: true });
       const facts = await inspectDatabase(client, model, db, major, true);
       const dbDiff = diffDatabase({ model, db, major, facts, dbAdminSql: admin.sql, dbAdminMarker: admin.marker });
+      const blocked = dbDiff.steps.filter((s) => s.manual && s.blocking);
+      if (blocked.length > 0) throw new NeedsOperatorError(dbDiff.findings, `apply stopped before changing "${db.name}": ${blocked.map((s) => `${s.reason}:\n  ${s.sql}`).join('\n')}`);
       fixed.push(...dbDiff.findings);
       warnings.push(...grantOptionWarnings(model, db, facts.grantOptions), ...foreignServerWarnings(model, db, facts.wide?.foreignGrants),
         ...securityDefinerWarnings(db, facts));
-      await runSteps(client, dbDiff.steps);
+      await runSteps(client, dbDiff.steps, { ...blockers, waitForSessions: true });
       ran.push(...dbDiff.steps);
-    });
+    }, true);
   }
 
   // 5. Verify what the server now grants, exactly as `verify` would.

@@ -10,7 +10,7 @@ import { quoteIdent } from '../../plan/sql-text.js';
 
 /** What inspect-extra-roles.sql adds to the cluster facts. */
 export interface ExtraRoleFacts {
-  readonly extraRoleMembers: readonly { role: string; member: string }[];
+  readonly extraRoleMembers: readonly { role: string; member: string; admin?: boolean; grantor?: string }[];
   readonly existingMembers: readonly string[];
 }
 
@@ -20,6 +20,8 @@ interface Delta {
   readonly grant: string[];
   readonly revoke: string[];
   readonly absent: string[];
+  /** Listed members holding ADMIN OPTION on the role (they could grant it to anyone), with who granted it. */
+  readonly admins: { member: string; grantor: string }[];
 }
 
 function deltas(model: RoleModel, facts: ClusterFacts & Partial<ExtraRoleFacts>): Delta[] {
@@ -30,13 +32,15 @@ function deltas(model: RoleModel, facts: ClusterFacts & Partial<ExtraRoleFacts>)
       const want = role.members ?? [];
       // The applying master holds ADMIN OPTION on every role it created (16+); managed members are the cluster
       // diff's business (it revokes any membership of a managed role the spec does not grant).
-      const have = (facts.extraRoleMembers ?? []).filter((m) => m.role === role.name && m.member !== facts.currentUser && !managed.has(m.member)).map((m) => m.member);
+      const rows = (facts.extraRoleMembers ?? []).filter((m) => m.role === role.name && m.member !== facts.currentUser && !managed.has(m.member));
+      const have = [...new Set(rows.map((m) => m.member))];
       const exists = (m: string) => (facts.existingMembers ?? []).includes(m);
       out.push({
         db, role,
         grant: want.filter((m) => exists(m) && !have.includes(m)),
         revoke: have.filter((m) => !want.includes(m)),
         absent: want.filter((m) => !exists(m)),
+        admins: rows.filter((m) => m.admin === true && want.includes(m.member)).map((m) => ({ member: m.member, grantor: m.grantor ?? facts.currentUser })),
       });
     }
   }
@@ -60,6 +64,13 @@ export function diffExtraRoleMembers(model: RoleModel, facts: ClusterFacts & Par
       result.findings.push({ code: 'membership-extra', database: d.db.name, subject: m, message: `${m} is a member of ${d.role.name}, which its "members" do not list (${what(d)})` });
       // A grant made by another grantor (16+) survives this REVOKE; verification then reports it.
       result.steps.push({ phase: 'roles', sql: `REVOKE ${group} FROM ${quoteIdent(m)}`, reason: `${m} is not among the members of ${d.role.name}; ${m} is not managed` });
+    }
+    for (const { member, grantor } of d.admins) {
+      // 16+: a membership belongs to its grantor; the applying user revokes only its own grants.
+      const mine = facts.serverVersionNum < 160000 || grantor === facts.currentUser;
+      const sql = `REVOKE ADMIN OPTION FOR ${group} FROM ${quoteIdent(member)} CASCADE`;
+      result.findings.push({ code: 'membership-admin-option', database: d.db.name, subject: member, message: `${member} holds ADMIN OPTION on ${d.role.name} (granted by ${grantor}), which the spec does not give: it can grant ${what(d)} to any role${mine ? '' : `; run ${sql} as ${grantor}`}` });
+      result.steps.push({ phase: 'roles', sql, ...(mine ? {} : { manual: true }), reason: `${member} stays a member of ${d.role.name} without ADMIN OPTION; CASCADE takes back what it granted with it` });
     }
   }
   return result;

@@ -89,6 +89,17 @@ export function diffMemberships(model: RoleModel, facts: ClusterFacts, roles: re
       note(w.member, `${grants.length === 0 ? 'grant' : 'regrant'} membership in ${w.role}`);
       steps.push({ phase: 'roles', sql: grantSql(w, v16), reason: why(w.member, w.why) });
     }
+    // An ADMIN OPTION the spec does not give lets the member grant the role to anyone (the owner: all DDL).
+    if (w.admin) continue;
+    for (const g of grants.filter((x) => x.admin)) {
+      const r = membershipRevoke(g, facts, true, true);
+      findings.push({
+        code: 'membership-admin-option', subject: w.member,
+        message: `${w.member} holds ADMIN OPTION on ${w.role} (granted by ${g.grantor}), which the spec does not give: it can grant ${w.role} to any role${r.manual ? `; apply cannot revoke it in ${g.grantor}'s name: run ${r.sql} as ${g.grantor}` : ''}`,
+      });
+      note(w.member, `${r.manual ? 'keeps' : 'loses'} ADMIN OPTION on ${w.role}`);
+      steps.push({ phase: 'roles', sql: r.sql, ...(r.manual ? { manual: true } : {}), reason: why(w.member, `ADMIN OPTION on ${w.role} not in the spec; CASCADE takes back what was granted with it${r.manual ? '; not run by apply' : ''}`) });
+    }
   }
   const managedNames = new Set(roles.map((r) => r.name));
   const personLogin = perPersonLoginMatcher(model);
@@ -120,9 +131,10 @@ export function diffMemberships(model: RoleModel, facts: ClusterFacts, roles: re
  * the applying user revokes it in its own name or, holding the grantor's privileges, GRANTED BY the grantor;
  * anything else is a step for a human, run as the grantor. `cascade` also takes what the member granted from an
  * ADMIN OPTION on the role (for members the spec does not manage; a managed member's are left to fail loudly).
+ * `adminOptionOnly`: the member keeps the membership and loses only its ADMIN OPTION.
  */
-export function membershipRevoke(m: MembershipFacts, facts: Pick<ClusterFacts, 'serverVersionNum' | 'currentUser'>, cascade: boolean): { sql: string; manual: boolean } {
-  const base = `REVOKE ${quoteIdent(m.role)} FROM ${quoteIdent(m.member)}`;
+export function membershipRevoke(m: MembershipFacts, facts: Pick<ClusterFacts, 'serverVersionNum' | 'currentUser'>, cascade: boolean, adminOptionOnly = false): { sql: string; manual: boolean } {
+  const base = `REVOKE ${adminOptionOnly ? 'ADMIN OPTION FOR ' : ''}${quoteIdent(m.role)} FROM ${quoteIdent(m.member)}`;
   const tail = cascade ? ' CASCADE' : '';
   if (facts.serverVersionNum < 160000 || m.grantor === facts.currentUser) return { sql: `${base}${tail}`, manual: false };
   if (m.grantorUsable) return { sql: `${base} GRANTED BY ${quoteIdent(m.grantor)}${tail}`, manual: false };
