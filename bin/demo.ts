@@ -7,12 +7,13 @@ import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { parseSpec } from '../lib/spec/validate.js';
-import { startEmbeddedServer, MASTER_PASSWORD, MASTER_USER, type PgMajor } from '../test/support/embedded-server.js';
+import { startEmbeddedServer, MASTER_USER, type PgMajor } from '../test/support/embedded-server.js';
 import { makeTls } from '../test/support/tls.js';
 import { runRoleModelStep, type DemoContext } from './demo/rolemodel-steps.js';
 import { runBrokerSteps } from './demo/broker-steps.js';
 import { runPerPersonSteps } from './demo/per-person-steps.js';
 import { Report } from './demo/report.js';
+import { printTryIt } from './demo/keep.js';
 
 // The AWS SDK warns that its 2027 releases will need Node 22; irrelevant to a local demo, so keep other warnings only.
 process.removeAllListeners('warning');
@@ -59,9 +60,7 @@ try {
 } finally {
   const ok = report.summary((Date.now() - started) / 1000);
   if (values.keep) {
-    console.log(`\nthe server keeps running (Ctrl-C to stop). Explore with psql, e.g.:`);
-    console.log(`  PGPASSWORD='${MASTER_PASSWORD}' PGSSLMODE=require psql -h 127.0.0.1 -p ${server.port} -U ${MASTER_USER} my-pg-db`);
-    console.log(`  (the master password above is the local demo's, not a secret of any real system)`);
+    await printTryIt(ctx);
     process.on('SIGINT', () => void server.stop().then(() => process.exit(ok ? 0 : 1)));
   } else {
     await server.stop();

@@ -1,10 +1,14 @@
 // `npm run demo` is the README's main command: run it as a newcomer would, so it cannot silently rot.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import path from 'node:path';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { runFirefighter } from '../../bin/firefighter.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
+/** The words of a printed command line: its quoting is plain '...' and "..." only. */
+const shellWords = (line: string): string[] => (line.match(/'[^']*'|"[^"]*"|[^\s'"]+/g) ?? []).map((w) => w.replace(/^['"]|['"]$/g, ''));
 
 describe('npm run demo', () => {
   it('runs every step as described, exits 0, and leaves nothing running', async () => {
@@ -43,4 +47,38 @@ describe('npm run demo', () => {
     });
     expect(refused).toBe('ECONNREFUSED');
   });
+
+  it('--keep ends with firefighter --direct commands and a psql line per login role that work against the kept server (old: one master psql line)', async () => {
+    const child = spawn('npm', ['run', '--silent', 'demo', '--', '--keep'], { cwd: ROOT, env: { ...process.env, CI: 'true' }, detached: true });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => void (output += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => void (output += c.toString('utf8')));
+    try {
+      const deadline = Date.now() + 120_000;
+      while (!/# my_pg_app /.test(output) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      const commands = output.split('\n').filter((l) => l.startsWith('  npm run -s firefighter -- ')).map((l) => shellWords(l).slice(5));
+      expect(commands.map((c) => c.slice(0, 2).join(' '))).toEqual(['status --direct', 'request ro', 'requests --direct', 'history --incident', 'revoke ro']);
+      const results: { code: number; out: string }[] = [];
+      for (const args of commands) {
+        const lines: string[] = [];
+        const code = await runFirefighter(args, { stdout: (t) => lines.push(t), stderr: (t) => lines.push(t), env: {} });
+        results.push({ code, out: lines.join('\n') });
+      }
+      expect(results.map((r) => r.code), JSON.stringify(results)).toEqual([0, 0, 0, 0, 0]);
+      expect(results[1]?.out).toMatch(/^psql: {5}PGPASSWORD=\S{40} psql 'postgresql:\/\/my_pg_firefighter_ro_[0-9a-f]{6}@127\.0\.0\.1:\d+\/my-pg-db\?sslmode=verify-full&sslrootcert=/m);
+      const psqlLines = output.split('\n').filter((l) => l.startsWith('  PGPASSWORD='));
+      expect(psqlLines.map((l) => /# (\S+)/.exec(l)?.[1])).toEqual(['the', 'my_pg_migrator', 'my_pg_app']);
+      for (const line of psqlLines) {
+        const [, password, , uri] = shellWords(line);
+        const url = new URL(String(uri));
+        const client = new pg.Client({ host: url.hostname, port: Number(url.port), user: url.username, password: String(password), database: 'my-pg-db',
+          ssl: { ca: (await import('node:fs')).readFileSync(decodeURIComponent(url.searchParams.get('sslrootcert') ?? ''), 'utf8') } });
+        await client.connect();
+        expect((await client.query<{ u: string }>('SELECT current_user AS u')).rows[0]?.u).toBe(url.username);
+        await client.end();
+      }
+    } finally {
+      process.kill(-(child.pid ?? 0), 'SIGINT');
+    }
+  }, 180_000);
 });

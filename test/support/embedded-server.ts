@@ -54,7 +54,8 @@ export interface EmbeddedServer {
    * The emulated IAM service: a fresh token-sized credential the role can log in with (as a cleartext password
    * inside TLS, like an RDS IAM auth token), replacing the role's previous token or password.
    */
-  issueIamToken(role: string): Promise<string>;
+  /** The emulated IAM service: a token for `role`; `token` picks it (the demo's --keep prints one to paste). */
+  issueIamToken(role: string, token?: string): Promise<string>;
   readLog(): string;
   stop(): Promise<void>;
 }
@@ -144,8 +145,8 @@ async function startBinaries(options: EmbeddedServerOptions): Promise<EmbeddedSe
     masterUrl: (database) => url(MASTER_USER, MASTER_PASSWORD, database),
     superuserUrl: (database) => url(SUPERUSER, SUPERUSER_PASSWORD, database),
     url,
-    async issueIamToken(role) {
-      const token = fakeIamToken(host, port, role);
+    async issueIamToken(role, given) {
+      const token = given ?? fakeIamToken(host, port, role);
       // A verifier, not the token, travels in the statement: a test server may log every statement.
       await superuserQuery(superuserConfig(), `ALTER ROLE ${pg.escapeIdentifier(role)} PASSWORD ${pg.escapeLiteral(scramSha256Verifier(token))}`);
       if (!tokenRoles.includes(role)) {
@@ -253,8 +254,8 @@ function remoteServer(major: PgMajor, host: string, port: number, superuser: { u
     masterUrl: (database) => url(MASTER_USER, MASTER_PASSWORD, database),
     superuserUrl: (database) => url(superuser.user, superuser.password, database),
     url,
-    async issueIamToken(role) {
-      const token = fakeIamToken(host, port, role);
+    async issueIamToken(role, given) {
+      const token = given ?? fakeIamToken(host, port, role);
       const client = new pg.Client({ connectionString: server.superuserUrl() });
       await client.connect();
       try {
