@@ -41,7 +41,7 @@ async function runWith(args: string[], env: NodeJS.ProcessEnv, inPsql: (env: Nod
 
 describe('firefighter CLI', () => {
   it.each([
-    [['grant', 'ro'], 'firefighter: unknown command "grant"; the commands are request, revoke, status, extend, approve, deny, history, sweep'],
+    [['grant', 'ro'], 'firefighter: unknown command "grant"; the commands are request, requests, revoke, status, extend, approve, deny, history, sweep'],
     [['request', 'admin', '--incident', 'INC-1', '--reason', 'x'], 'firefighter: request needs the role: ro or rw, got "admin"'],
     [['request', 'ro', '--reason', 'x'], 'firefighter: --incident is required, e.g. --incident INC-4711'],
     [['request', 'ro', '--incident', 'INC-1'], 'firefighter: --reason is required, e.g. --reason "orders stuck in created"'],
