@@ -4,19 +4,22 @@ import { applyRoleModel } from '../../lib/postgres/engine.js';
 import { printable } from '../../lib/spec/text-rules.js';
 import { noPositionals, parseFlags } from './flags.js';
 import type { CliIo, Command } from './io.js';
+import { progressLines } from './progress.js';
 import { prepareTarget, runFailure, setupFailure, TARGET_FLAGS, TARGET_USAGE, type Target } from './target.js';
 
 const FLAGS = {
   ...TARGET_FLAGS,
   matrix: { type: 'boolean', default: false },
+  progress: { type: 'boolean', default: false },
 } as const;
 
-const USAGE = `usage: rolemodel apply --database-url URL --spec FILE [--database NAME]... [--matrix] [--json]
+const USAGE = `usage: rolemodel apply --database-url URL --spec FILE [--database NAME]... [--matrix] [--progress] [--json]
                        [--connect-timeout SECONDS] [--insecure-skip-tls-verify]
 
   converges the server to the spec (what plan prints), then verifies it; fails with the findings if anything
   still differs. Unmanaged logins it cuts off are named first, as warning lines
 ${TARGET_USAGE}
+  --progress       a line on stderr per phase once it runs over a second, also when stderr is not a terminal
   --matrix         also print the effective-access matrix (role by schema) the verification saw
 
 exit codes: 0 matches (or was made to match), 2 invalid input (a spec naming roles it may not manage
@@ -38,7 +41,9 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     return setupFailure(error, USAGE, io);
   }
   try {
-    const result = await applyRoleModel(target.spec, target.connection, target.databases ? { databases: target.databases } : {});
+    const progress = progressLines(io, 'apply', values.progress);
+    const result = await applyRoleModel(target.spec, target.connection, { ...(target.databases ? { databases: target.databases } : {}), progress: progress.phase })
+      .finally(progress.done);
     if (values.json) {
       io.out(JSON.stringify({ ok: true, steps: result.steps, fixed: result.fixed, warnings: result.warnings, statementsSent: result.statementsSent }, null, 2));
       return 0;

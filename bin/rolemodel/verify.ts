@@ -5,18 +5,21 @@ import { verifyRoleModel } from '../../lib/postgres/engine.js';
 import { printable } from '../../lib/spec/text-rules.js';
 import { noPositionals, parseFlags } from './flags.js';
 import type { CliIo, Command } from './io.js';
+import { progressLines } from './progress.js';
 import { prepareTarget, runFailure, setupFailure, TARGET_FLAGS, TARGET_USAGE, type Target } from './target.js';
 
 const FLAGS = {
   ...TARGET_FLAGS,
   matrix: { type: 'boolean', default: false },
+  progress: { type: 'boolean', default: false },
 } as const;
 
-const USAGE = `usage: rolemodel verify --database-url URL --spec FILE [--database NAME]... [--matrix] [--json]
+const USAGE = `usage: rolemodel verify --database-url URL --spec FILE [--database NAME]... [--matrix] [--progress] [--json]
                         [--connect-timeout SECONDS] [--insecure-skip-tls-verify]
 
   compares the server with the spec; changes nothing. Prints one line when it matches, each finding on drift
 ${TARGET_USAGE} (findings carry the full list of objects in "objects")
+  --progress       a line on stderr per phase once it runs over a second, also when stderr is not a terminal
   --matrix         also print the effective-access matrix (role by schema) the verifier saw
 
 exit codes: 0 matches, 2 drift or invalid input, 1 error`;
@@ -37,7 +40,9 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     return setupFailure(error, USAGE, io);
   }
   try {
-    const result = await verifyRoleModel(target.spec, target.connection, target.databases ? { databases: target.databases } : {});
+    const progress = progressLines(io, 'verify', values.progress);
+    const result = await verifyRoleModel(target.spec, target.connection, { ...(target.databases ? { databases: target.databases } : {}), progress: progress.phase })
+      .finally(progress.done);
     if (values.json) {
       io.out(JSON.stringify({ ok: result.findings.length === 0, findings: result.findings, ...(result.notes ? { notes: result.notes } : {}), statementsSent: result.statementsSent }, null, 2));
     } else {

@@ -79,7 +79,8 @@ export async function withMaintenanceLock<T>(connection: ConnectionOptions, lock
 }
 
 /** Inspects everything in scope and diffs it: the shared core of plan, apply and verify. */
-export async function inspectAll(maint: pg.Client, model: RoleModel, dbs: DatabaseModel[], sessions: DatabaseSessions) {
+export async function inspectAll(maint: pg.Client, model: RoleModel, dbs: DatabaseModel[], sessions: DatabaseSessions, progress?: (phase: string) => void) {
+  progress?.('inspecting the cluster');
   const cluster = await inspectCluster(maint, model, sessions);
   const major = majorOf(cluster);
   const clusterDiff = diffCluster(model, cluster);
@@ -91,6 +92,7 @@ export async function inspectAll(maint: pg.Client, model: RoleModel, dbs: Databa
     const exists = cluster.databases.some((d) => d.name === db.name);
     let facts: DatabaseObjectFacts | undefined;
     if (exists) {
+      progress?.(`inspecting database "${db.name}"`);
       facts = await inspectDatabase(await sessions.get(db.name), model, db, major, false);
       databases.push(facts);
     }

@@ -44,6 +44,8 @@ export interface EngineOptions {
    * `lockWait` and name the blocker when the wait runs out. @default false
    */
   readonly waitForSessions?: boolean;
+  /** Told the name of each phase as it starts (apply, verify), for progress lines. @default - nothing told */
+  readonly progress?: (phase: string) => void;
 }
 
 export interface ApplyResult {
@@ -81,7 +83,7 @@ async function inspectOnce(specInput: RoleModelSpec, connection: ConnectionOptio
   const client = await connect(connection, undefined, counter);
   try {
     const session = await verifySession(client, model);
-    return { model, dbs, counter, session, state: await inspectAll(client, model, dbs, sessions) };
+    return { model, dbs, counter, session, state: await inspectAll(client, model, dbs, sessions, options.progress) };
   } finally {
     await client.end().catch(() => undefined);
     await sessions.closeAll();
@@ -142,9 +144,11 @@ export async function applyRoleModel(specInput: RoleModelSpec, connection: Conne
   const lockWait = options.lockWait ?? DEFAULT_LOCK_WAIT;
   // One session per database for the whole apply: the PUBLIC-reliance check, the changes, the verification.
   const sessions = new DatabaseSessions(connection, counter);
+  const progress = options.progress ?? (() => undefined);
   try {
+    progress('waiting for the role-model lock');
     const blockers = { connection, waitForSessions: options.waitForSessions ?? false };
-    return await withMaintenanceLock(connection, lockWait, counter, (maint) => converge(maint, model, dbs, sessions, lockWait, counter, blockers));
+    return await withMaintenanceLock(connection, lockWait, counter, (maint) => converge(maint, model, dbs, sessions, lockWait, counter, blockers, progress));
   } finally {
     await sessions.closeAll();
   }
@@ -152,6 +156,7 @@ export async function applyRoleModel(specInput: RoleModelSpec, connection: Conne
 
 async function converge(
   maint: pg.Client, model: RoleModel, dbs: DatabaseModel[], sessions: DatabaseSessions, lockWait: string, counter: StatementCounter, blockers: BlockerPolicy,
+  progress: (phase: string) => void,
 ): Promise<ApplyResult> {
   const ran: Step[] = [];
   const fixed: Finding[] = [];
@@ -159,6 +164,7 @@ async function converge(
   const warnings = lockoutWarnings(dbs, await inspectUnmanagedLogins(maint, model));
 
   // 1. Roles and memberships, in one transaction.
+  progress('roles and memberships');
   let cluster = await inspectCluster(maint, model, sessions);
   const privileged = privilegedRoles(model, cluster);
   if (privileged.findings.length > 0) throw new NeedsOperatorError(privileged.findings, privilegedRefusal(privileged));
@@ -171,6 +177,7 @@ async function converge(
   ran.push(...roleSteps.filter((s) => !s.manual));
 
   // 2. Missing databases; CREATE DATABASE cannot run inside a transaction.
+  progress('databases and their settings');
   const createSteps = diff.steps.filter((s) => s.phase === 'create-database').filter(inScope(dbs));
   await runSteps(maint, createSteps);
   ran.push(...createSteps);
@@ -193,6 +200,7 @@ async function converge(
   const major = majorOf(cluster);
   const admin = dbAdminSql();
   for (const db of dbs) {
+    progress(`objects in database "${db.name}"`);
     const client = await sessions.get(db.name);
     await inTransaction(client, async () => {
       await client.query('SELECT pg_catalog.set_config($1, $2, true)', ['lock_timeout', lockWait]);
@@ -210,7 +218,8 @@ async function converge(
   }
 
   // 5. Verify what the server now grants, exactly as `verify` would.
-  const after = await inspectAll(maint, model, dbs, sessions);
+  progress('verifying');
+  const after = await inspectAll(maint, model, dbs, sessions, progress);
   const matrix = matrixOf(model, after.cluster, after.databases, dbs);
   if (after.findings.length > 0) throw new VerificationError(after.findings, matrix);
   return { steps: ran, fixed, warnings, matrix, statementsSent: counter.count };

@@ -39,9 +39,14 @@ describe('rolemodel CLI', () => {
     expect(verbose.out).toContain('CREATE OR REPLACE FUNCTION');
     expect(plan.out).toContain('CREATE ROLE "my_pg_owner" NOLOGIN');
     expect(plan.out).toContain(`CREATE DATABASE "my-pg-db" OWNER "my_pg_owner" TEMPLATE template0 ENCODING 'UTF8' CONNECTION LIMIT 200;`);
-    const apply = await run('apply', '--database-url', server.masterUrl(), '--spec', SPEC);
+    const started = Date.now();
+    const apply = await run('apply', '--database-url', server.masterUrl(), '--spec', SPEC, '--progress');
     expect(apply.code).toBe(0);
     expect(apply.out).toMatch(/^apply: ran \d+ statements fixing \d+ findings; verified$/);
+    // --progress: a line a phase on stderr once past a second (old: unknown option, and apply was silent).
+    const progress = apply.err.split('\n').filter(Boolean);
+    expect(progress.every((l) => /^rolemodel apply: [a-z" -]+ \(\d+\.\d s\)$/.test(l))).toBe(true);
+    if (Date.now() - started > 2000) expect(progress.at(-1)).toMatch(/^rolemodel apply: (verifying|inspecting .*) \(/);
     // A clean verify is one line (old: the whole access matrix, then that line, on every run).
     const verify = await run('verify', '--database-url', server.masterUrl(), '--spec', SPEC);
     expect(verify).toMatchObject({ code: 0, err: '' });
