@@ -3,7 +3,7 @@
 // and allowed values from here, and spec-schema.ts writes the JSON Schema from here, so the two cannot drift
 // apart on what a key is called or what it may hold. Rules across fields (unique role names, what only
 // per-person mode allows, searchPath within the database's schemas, ...) stay in the validator.
-import { PROFILE_GRANTS } from '../model/model.js';
+import { ROLE_PROFILES } from './spec.js';
 import { CLUSTER_ID, type IdentifierKind } from './identifier-rules.js';
 
 export type ShapeName = 'root' | 'clusterRole' | 'database' | 'roles' | 'owner' | 'loginRole' | 'firefighterRole' | 'guardrails' | 'extraRole';
@@ -94,7 +94,7 @@ export const SHAPES = {
     description: 'A team role with a profile: a login ("iam": true) or a group of existing roles ("members")',
     fields: {
       name: role,
-      profile: { kind: 'enum', values: Object.keys(PROFILE_GRANTS) },
+      profile: { kind: 'enum', values: [...ROLE_PROFILES] },
       adopt: bool,
       iam: bool,
       members: { kind: 'array', items: role, unique: true },

@@ -165,7 +165,8 @@ export const DB_ADMIN_SCHEMA = 'db_admin';
 export const MAX_FIREFIGHTER_HOURS = 2;
 
 /** What an extra role may do, always one of the slots' own privilege sets (never DDL, TRUNCATE, ownership or db_admin). */
-export type RoleProfile = 'read' | 'write' | 'write-delete';
+export const ROLE_PROFILES = ['read', 'write', 'write-delete'] as const;
+export type RoleProfile = (typeof ROLE_PROFILES)[number];
 
 /**
  * A role beyond the seven slots: a login with IAM (`"iam": true`, e.g. a reporting service) or a NOLOGIN
