@@ -14,7 +14,7 @@ import type { PasswordBrokerProps } from './password-broker-props.js';
 /** Broker settings that `FirefighterDatabase` passes through; the rest it wires itself. */
 export type FirefighterBrokerOptions = Pick<
   PasswordBrokerProps,
-  'readOnlyRequesters' | 'readWriteRequesters' | 'reservedConcurrency' | 'sweepSchedule' | 'delivery' | 'incidentIdPattern' | 'brokerId'
+  'readOnlyRequesters' | 'readWriteRequesters' | 'reservedConcurrentExecutions' | 'sweepSchedule' | 'delivery' | 'incidentIdPattern' | 'brokerId'
   | 'locatorParameterName' | 'outputs' | 'alarms' | 'approvers' | 'eventBus' | 'securityGroups' | 'instanceDiscovery'
 >;
 

@@ -50,11 +50,17 @@ export interface PasswordBrokerProps {
    */
   readonly eventBus?: events.IEventBus | false;
   /**
-   * Most broker invocations at once. Each holds one connection as the broker user, so it may not exceed the
-   * spec's `passwordBroker.connectionLimit`.
-   * @default - the broker user's connection limit (3 when the spec does not set one)
+   * Executions of the broker reserved from the account's concurrency (aws-lambda `reservedConcurrentExecutions`).
+   * Not needed for correctness: each invocation holds one connection as the broker user, and that user's
+   * connection limit (`passwordBroker.connectionLimit`, 3 by default) bounds the parallel logins; an invocation
+   * beyond it meets `53300` and retries for up to 40 s. A reservation also guarantees the broker capacity when the
+   * account's other functions use it all, but Lambda keeps 100 executions of the account's quota unreserved, so in
+   * an account whose quota is below 100 + this value (new accounts often have 10 or 50) the function fails to
+   * create. Check `aws lambda get-account-settings` (`AccountLimit.UnreservedConcurrentExecutions`) first.
+   * At most the broker user's connection limit.
+   * @default - no reservation: the broker draws on the account's unreserved pool
    */
-  readonly reservedConcurrency?: number;
+  readonly reservedConcurrentExecutions?: number;
   /** How often expired passwords are swept and their sessions ended. @default Schedule.rate(Duration.minutes(5)) */
   readonly sweepSchedule?: events.Schedule;
   /** @default logs.RetentionDays.ONE_YEAR */

@@ -64,9 +64,9 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
       throw validationError(`passwordBroker.iam is false for "${spec.passwordBroker.name}"; the broker logs in with an IAM token, remove "iam": false from the spec`, this);
     }
     const connectionLimit = spec.passwordBroker.connectionLimit ?? 3;
-    const reserved = props.reservedConcurrency ?? (connectionLimit === -1 ? 3 : connectionLimit);
-    if (!Number.isInteger(reserved) || reserved < 1 || (connectionLimit !== -1 && reserved > connectionLimit)) {
-      throw validationError(`reservedConcurrency ${reserved} must be an integer from 1 to the broker user's connection limit (${connectionLimit}); lower it or raise passwordBroker.connectionLimit in the spec`, this);
+    const reserved = props.reservedConcurrentExecutions;
+    if (reserved !== undefined && (!Number.isInteger(reserved) || reserved < 1 || (connectionLimit !== -1 && reserved > connectionLimit))) {
+      throw validationError(`reservedConcurrentExecutions ${reserved} must be an integer from 1 to the broker user's connection limit (${connectionLimit}); lower it, leave it unset (the connection limit bounds the broker anyway) or raise passwordBroker.connectionLimit in the spec`, this);
     }
     const delivery = props.delivery ?? 'response';
     const encryptionKey = props.encryptionKey;
@@ -146,7 +146,7 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
       code: lambda.Code.fromAsset(bundleDir('broker-handler')),
       memorySize: 256,
       timeout: Duration.seconds(60),
-      reservedConcurrentExecutions: reserved,
+      ...(reserved !== undefined ? { reservedConcurrentExecutions: reserved } : {}),
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets ?? defaultPrivateSubnets(props.vpc),
       ...(props.securityGroups ? { securityGroups: props.securityGroups } : {}),

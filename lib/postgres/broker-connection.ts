@@ -179,8 +179,8 @@ export function reusedUnchecked(client: pg.Client): boolean {
 /**
  * Keeps the last healthy connection open between invocations of a warm Lambda container, so a request pays
  * neither the TLS and IAM-token handshake nor a cold backend (the db_admin functions compiled, catalogs cached).
- * At most one connection is kept, and it is closed before any other is opened: with reserved concurrency no
- * higher than the broker role's connection limit, the limit still holds on every server. A kept connection idle
+ * At most one connection is kept, and it is closed before any other is opened, so each container counts once
+ * against the broker role's connection limit on every server. A kept connection idle
  * for longer than `checkDelayMs` is checked with a round trip before reuse, and dropped once idle for `maxIdleMs`.
  */
 export function keepOneConnection(connect: BrokerConnector, maxIdleMs = KEPT_IDLE_MS, now: () => number = Date.now, checkDelayMs = CHECK_DELAY_MS): KeptConnection {

@@ -165,8 +165,8 @@ describe('validation errors name the value and the fix', () => {
     ],
     [
       'more broker concurrency than connections',
-      build((s, { vpc, cluster }) => new PasswordBroker(s, 'B', { spec: reference, cluster, vpc, reservedConcurrency: 4 })),
-      /reservedConcurrency 4 must be an integer from 1 to the broker user's connection limit \(3\); lower it or raise passwordBroker.connectionLimit/,
+      build((s, { vpc, cluster }) => new PasswordBroker(s, 'B', { spec: reference, cluster, vpc, reservedConcurrentExecutions: 4 })),
+      /reservedConcurrentExecutions 4 must be an integer from 1 to the broker user's connection limit \(3\); lower it, leave it unset/,
     ],
     [
       'a broker without IAM login',

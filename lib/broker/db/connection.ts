@@ -118,8 +118,8 @@ export const iso = (value: unknown): string => (value instanceof Date ? value.to
 
 /**
  * Runs `jobs` one after the other and collects what each gave or why it failed. One at a time on purpose: a
- * container then never holds more than one connection (see keepOneConnection), so reserved concurrency no
- * higher than the broker role's connection limit keeps every instance within it, whatever the mix of actions.
+ * container then never holds more than one connection (see keepOneConnection), so the broker role's connection
+ * limit counts containers on every instance, whatever the mix of actions; one container too many waits for 53300 to clear.
  */
 async function oneAtATime<T>(jobs: readonly (() => Promise<T>)[]): Promise<{ done: T[]; failed: BrokerError[] }> {
   const done: T[] = [];
