@@ -36,8 +36,17 @@ export interface HandlerResponse {
   readonly Data?: Record<string, string>;
 }
 
-/** CloudFormation caps a response at 4 KB, and the framework puts the error (with its stack) in Reason. */
-const MAX_FINDINGS_IN_ERROR = 12;
+/**
+ * Bytes of the error message this handler may throw (counted as the UTF-8 of its JSON string, as it travels).
+ * CloudFormation refuses a custom-resource response over 4,096 bytes ("Response object is too long") and then
+ * shows that instead of the reason. The Provider framework's response is the message, a `Logs:` line, the
+ * stack frames the Lambda runtime reports (the message's own first line is dropped from them, every further
+ * line of it repeated, hence one line) and the stack id, request id, logical and physical ids: with the longest
+ * of those (a 128-character stack name, a 255-character logical id) about 1,700 bytes, so 2,000 here leaves room.
+ */
+export const MAX_REASON_BYTES = 2_000;
+/** No single finding may crowd out the others. */
+const MAX_FINDING_BYTES = 400;
 
 const jsonLogger: Logger = {
   info: (message, fields) => console.log(JSON.stringify({ level: 'INFO', message, ...fields })),
@@ -101,16 +110,59 @@ export function createRoleModelHandler(config: HandlerConfig): (event: CloudForm
       return { PhysicalResourceId: physicalResourceId, Data: { Database: request.database, StepsRun: String(result.steps.length) } };
     } catch (error) {
       if (!(error instanceof VerificationError)) throw error;
+      // The whole list goes to the log; the reason CloudFormation shows is cut to fit its response.
       log.error('the role model does not match the spec after apply', { ...base, database: request.database, findings: error.findings });
       throw new Error(describeFindings(request.database, error.findings));
     }
   };
 }
 
+/** JSON-escaped UTF-8 bytes of a text: what it costs inside the framework's response body. */
+function jsonBytes(text: string): number {
+  return Buffer.byteLength(JSON.stringify(text), 'utf8') - 2;
+}
+
+/** The text cut to at most `max` JSON bytes, on a character boundary, with an ellipsis when cut. */
+function cut(text: string, max: number): string {
+  if (jsonBytes(text) <= max) return text;
+  const chars = [...text];
+  let low = 0;
+  let high = chars.length;
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    if (jsonBytes(`${chars.slice(0, mid).join('')}…`) <= max) low = mid;
+    else high = mid - 1;
+  }
+  return `${chars.slice(0, low).join('')}…`;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+}
+
+/**
+ * One line of at most MAX_REASON_BYTES: as many findings as fit (each cut to MAX_FINDING_BYTES), then how many
+ * more are in the handler's log. One line because the Lambda runtime's trace repeats every line of a message
+ * after the first, and the framework sends that trace as the reason.
+ */
 export function describeFindings(database: string, findings: readonly Finding[]): string {
-  const shown = findings.slice(0, MAX_FINDINGS_IN_ERROR).map((f) => `  - [${f.code}] ${printable(f.message).slice(0, 200)}`);
-  const more = findings.length > MAX_FINDINGS_IN_ERROR ? [`  ... and ${findings.length - MAX_FINDINGS_IN_ERROR} more in the handler's log`] : [];
-  return [`role model for database "${database}" does not match the spec after apply (${findings.length} findings):`, ...shown, ...more].join('\n');
+  const head = `role model for database "${database}" does not match the spec after apply (${findings.length} finding${findings.length === 1 ? '' : 's'}):`;
+  // printable: a name's newline stays visible as \n instead of breaking the line.
+  const items = findings.map((f) => cut(`[${f.code}] ${printable(f.message)}`, MAX_FINDING_BYTES));
+  const tail = (rest: number): string => (rest > 0 ? ` ... and ${rest} more in the handler's log` : '');
+  let text = head;
+  for (const [i, item] of items.entries()) {
+    const next = `${text}${i === 0 ? ' ' : '; '}${item}`;
+    if (jsonBytes(`${next}${tail(items.length - i - 1)}`) > MAX_REASON_BYTES) return `${text}${tail(items.length - i)}`;
+    text = next;
+  }
+  return text;
+}
+
+/** Any other error as CloudFormation can show it: one line within the budget (the whole error is logged first). */
+export function reasonOf(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return cut(oneLine(message), MAX_REASON_BYTES);
 }
 
 async function masterCredentials(secrets: SecretsManagerClient, secretArn: string): Promise<{ username: string; password: string }> {
@@ -191,6 +243,13 @@ let cached: ((event: CloudFormationCustomResourceEvent) => Promise<HandlerRespon
 
 /** The Lambda entry point: clients are built once per container, on first use. */
 export async function handler(event: CloudFormationCustomResourceEvent): Promise<HandlerResponse> {
-  cached ??= createRoleModelHandler(configFromEnv(process.env));
-  return cached(event);
+  try {
+    cached ??= createRoleModelHandler(configFromEnv(process.env));
+    return await cached(event);
+  } catch (error) {
+    const reason = reasonOf(error);
+    if (reason === (error instanceof Error ? error.message : undefined)) throw error;
+    jsonLogger.error('request failed', { requestType: event.RequestType, logicalResourceId: event.LogicalResourceId, error: error instanceof Error ? error.message : String(error) });
+    throw new Error(reason, { cause: error });
+  }
 }
