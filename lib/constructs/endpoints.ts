@@ -5,7 +5,7 @@
 // missing ones, or fails naming the fix.
 import { Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import type { Construct } from 'constructs';
+import type { Construct, IConstruct } from 'constructs';
 import { validationError } from './util.js';
 
 /** `auto`: endpoints only where the Lambdas' subnets have no NAT route; `create`: always; `existing`: never (the VPC has them). */
@@ -17,6 +17,11 @@ export interface EndpointNeed {
   readonly service: ec2.InterfaceVpcEndpointAwsService;
   /** The Lambdas that call it, each with the description of its ingress rule. */
   readonly callers: { readonly peer: ec2.IConnectable; readonly label: string }[];
+  /**
+   * What calls the service while CloudFormation works (custom resources, a rotation schedule): each depends on
+   * the endpoint, its security group and its ingress rules, so it is created after them and deleted before them.
+   */
+  readonly dependents?: IConstruct[];
 }
 
 /** Who needs the endpoints, for the error that names the props to fix. */
@@ -48,6 +53,7 @@ export function ensureEndpoints(scope: Construct, vpc: ec2.IVpc, lambdaSubnets: 
     const found = existingEndpoint(scope, vpc, need.service);
     if (found) {
       for (const caller of need.callers) found.connections.allowDefaultPortFrom(caller.peer, caller.label);
+      for (const dependent of need.dependents ?? []) dependent.node.addDependency(found);
       endpoints.push(found);
     } else {
       missing.push(need);
@@ -68,6 +74,7 @@ export function ensureEndpoints(scope: Construct, vpc: ec2.IVpc, lambdaSubnets: 
     const sameStack = ownVpc && Stack.of(vpc) === Stack.of(scope);
     const endpoint = sameStack ? (vpc as ec2.Vpc).addInterfaceEndpoint(need.id, options) : new ec2.InterfaceVpcEndpoint(scope, need.id, { vpc, ...options });
     for (const caller of need.callers) endpoint.connections.allowDefaultPortFrom(caller.peer, caller.label);
+    for (const dependent of need.dependents ?? []) dependent.node.addDependency(endpoint);
     endpoints.push(endpoint);
   }
   return endpoints;

@@ -183,6 +183,8 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
     const needs: EndpointNeed[] = [{
       id: 'SecretsManager',
       service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+      // The role model's resources read the master secret at deploy time, and the rotation rotates it at once.
+      dependents: [...spec.databases.map((db) => this.roleModel.databaseResource(db.name)), ...(this.masterSecretRotation ? [this.masterSecretRotation] : [])],
       callers: [
         { peer: this.roleModel, label: 'role-model custom resource' },
         ...(this.broker && props.broker && props.broker.delivery === 'secret' ? [{ peer: this.broker, label: 'password broker' }] : []),

@@ -125,9 +125,6 @@ export class RoleModel extends Construct implements ec2.IConnectable {
     });
     this.handler = handler;
     this.connections = handler.connections;
-    this.endpoints = ensureEndpoints(this, props.vpc, props.vpcSubnets ?? defaultPrivateSubnets(props.vpc),
-      [{ id: 'SecretsManager', service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER, callers: [{ peer: handler, label: 'role-model custom resource' }] }],
-      props.endpoints ?? 'auto', { subject: 'the role-model handler runs', modeProp: 'endpoints', subnetsProp: 'vpcSubnets' });
     props.masterSecret.grantRead(handler);
     const ingress = allowClusterPortFrom(this, props.cluster, handler, 'role-model custom resource');
 
@@ -173,6 +170,10 @@ export class RoleModel extends Construct implements ec2.IConnectable {
       resource.node.addDependency(...clusterInstances(props.cluster), props.masterSecret, ...ingress, handler, ...(props.dependsOn ?? []));
       this.resources.set(db.name, resource);
     }
+    // After the resources: they wait for the endpoint and its rules, and a DESTROY delete runs before those go.
+    this.endpoints = ensureEndpoints(this, props.vpc, props.vpcSubnets ?? defaultPrivateSubnets(props.vpc),
+      [{ id: 'SecretsManager', service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER, callers: [{ peer: handler, label: 'role-model custom resource' }], dependents: [...this.resources.values()] }],
+      props.endpoints ?? 'auto', { subject: 'the role-model handler runs', modeProp: 'endpoints', subnetsProp: 'vpcSubnets' });
   }
 
   /**

@@ -4,7 +4,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROLE_MODEL_RESOURCE_TYPE, parseRoleModelProperties } from '../../lib/spec/custom-resource-contract.js';
-import { ensureBundles, findCycle } from './support.js';
+import { dependencyClosure, ensureBundles, findCycle } from './support.js';
 
 const RO = 'arn:aws:iam::123456789012:role/oncall-readonly';
 const RW = 'arn:aws:iam::123456789012:role/oncall-lead';
@@ -196,6 +196,29 @@ describe('the role model', () => {
       logicalIdOf('Cluster/Secret/Attachment/Resource', 'AWS::SecretsManager::SecretTargetAttachment'),
       logicalIdOf('RoleModel/ClusterIngress0x0', 'AWS::EC2::SecurityGroupIngress'),
     ]));
+  });
+
+  it('waits for everything its handler uses (endpoint, endpoint and cluster rules, secret, writer), so create, update and a DESTROY delete are ordered', () => {
+    const [resourceId] = only(resourcesOf(ROLE_MODEL_RESOURCE_TYPE), 'role-model resource');
+    const waitsFor = dependencyClosure(json, resourceId);
+    const handlerSg = logicalIdOf('RoleModel/Handler/SecurityGroup/Resource', 'AWS::EC2::SecurityGroup');
+    const secretsEndpoints = resourcesOf('AWS::EC2::VPCEndpoint').filter(([, e]) => JSON.stringify(e.Properties?.ServiceName).includes('.secretsmanager'));
+    expect(secretsEndpoints).toHaveLength(1);
+    // Every ingress rule that admits the handler (to the endpoint's group and to the cluster's), found by its source.
+    const handlerRules = resourcesOf('AWS::EC2::SecurityGroupIngress')
+      .filter(([, r]) => JSON.stringify(r.Properties?.SourceSecurityGroupId) === JSON.stringify({ 'Fn::GetAtt': [handlerSg, 'GroupId'] }))
+      .map(([id]) => id);
+    expect(handlerRules).toHaveLength(2);
+    const needed = [
+      ...secretsEndpoints.map(([id]) => id),
+      ...handlerRules,
+      logicalIdOf('Vpc/SecretsManager/SecurityGroup/Resource', 'AWS::EC2::SecurityGroup'),
+      logicalIdOf('Cluster/writer/Resource', 'AWS::RDS::DBInstance'),
+      logicalIdOf('Cluster/Secret/Attachment/Resource', 'AWS::SecretsManager::SecretTargetAttachment'),
+      logicalIdOf('RoleModel/Handler/Resource', 'AWS::Lambda::Function'),
+      logicalIdOf('RoleModel/Handler/ServiceRole/DefaultPolicy/Resource', 'AWS::IAM::Policy'),
+    ];
+    expect(needed.filter((id) => !waitsFor.has(id))).toEqual([]);
   });
 
   it('runs its handler on Node.js 22 in the VPC, trusting the runtime CA file, with a finite timeout', () => {

@@ -5,10 +5,11 @@ import { readFileSync } from 'node:fs';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as rds from 'aws-cdk-lib/aws-rds';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FirefighterDatabase, type FirefighterDatabaseProps } from '../../lib/constructs/index.js';
+import { FirefighterDatabase, RoleModel, type FirefighterDatabaseProps } from '../../lib/constructs/index.js';
 import { parseSpec } from '../../lib/spec/validate.js';
-import { ensureBundles, REPO } from './support.js';
+import { dependencyClosure, ensureBundles, REPO } from './support.js';
 
 const spec = parseSpec(JSON.parse(readFileSync(`${REPO}/examples/reference.json`, 'utf8')));
 type Json = { Resources: Record<string, { Type: string; Properties?: Record<string, any> }> };
@@ -92,13 +93,31 @@ describe('the synth-time endpoint check', () => {
 
   it('reuses an endpoint the app already defines for the VPC instead of adding a second one', () => {
     let own: ec2.InterfaceVpcEndpoint | undefined;
-    const { json, db } = build({}, (stack) => {
+    const { json, db, ref } = build({}, (stack) => {
       const vpc = new ec2.Vpc(stack, 'Flat', { maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'iso', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
       own = vpc.addInterfaceEndpoint('Mine', { service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER });
       return vpc;
     });
     expect(endpointServices(json)).toEqual(['events', 'rds', 'secretsmanager', 'sts']);
     expect(db.endpoints).toContain(own);
+    // The role model's resource waits for the reused endpoint too (and a DESTROY delete runs before it goes).
+    const [resourceId] = Object.entries(json.Resources).find(([, r]) => r.Type === 'Custom::FirefighterRoleModel') ?? [];
+    expect(dependencyClosure(json as never, resourceId as string).has(ref(own as ec2.InterfaceVpcEndpoint))).toBe(true);
+  });
+
+  it('orders a standalone RoleModel\'s resources after the endpoint it creates and that endpoint\'s ingress rule', () => {
+    const stack = new Stack(new App(), 'Standalone');
+    const vpc = new ec2.Vpc(stack, 'Flat', { maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'iso', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+    const cluster = new rds.DatabaseCluster(stack, 'Cluster', { engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_17_9 }), writer: rds.ClusterInstance.serverlessV2('writer'), vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } });
+    const model = new RoleModel(stack, 'Model', { spec, cluster, masterSecret: cluster.secret as never, vpc });
+    const json = Template.fromStack(stack).toJSON() as Json;
+    const id = (c: { node: { defaultChild?: unknown } }) => stack.resolve(stack.getLogicalId(c.node.defaultChild as never)) as string;
+    const [endpoint] = model.endpoints;
+    const rules = Object.entries(json.Resources).filter(([, r]) => r.Type === 'AWS::EC2::SecurityGroupIngress'
+      && JSON.stringify(r.Properties?.SourceSecurityGroupId).includes(id(model.handler.connections.securityGroups[0] as ec2.SecurityGroup))).map(([rid]) => rid);
+    expect(rules).toHaveLength(2);
+    const waitsFor = dependencyClosure(json as never, id(model.databaseResource('my-pg-db')));
+    expect([id(endpoint as ec2.InterfaceVpcEndpoint), ...rules].filter((r) => !waitsFor.has(r))).toEqual([]);
   });
 });
 

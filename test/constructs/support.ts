@@ -24,8 +24,8 @@ export function referencedIds(value: Json, out = new Set<string>()): Set<string>
   return out;
 }
 
-/** The first dependency cycle among a template's resources, or undefined. */
-export function findCycle(template: { Resources: Resources }): string[] | undefined {
+/** Edges of a template's dependency graph: DependsOn, Ref, Fn::GetAtt and Fn::Sub references between resources. */
+function dependencyEdges(template: { Resources: Resources }): Map<string, string[]> {
   const ids = new Set(Object.keys(template.Resources));
   const edges = new Map<string, string[]>();
   for (const [id, r] of Object.entries(template.Resources)) {
@@ -33,6 +33,29 @@ export function findCycle(template: { Resources: Resources }): string[] | undefi
     for (const d of [r.DependsOn ?? []].flat()) deps.add(d);
     edges.set(id, [...deps].filter((d) => ids.has(d)));
   }
+  return edges;
+}
+
+/**
+ * Every resource `id` waits for, directly or through others: what CloudFormation creates before it and, on
+ * delete, removes only after it.
+ */
+export function dependencyClosure(template: { Resources: Resources }, id: string): Set<string> {
+  const edges = dependencyEdges(template);
+  const seen = new Set<string>();
+  const queue = [...(edges.get(id) ?? [])];
+  for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+    if (seen.has(next)) continue;
+    seen.add(next);
+    queue.push(...(edges.get(next) ?? []));
+  }
+  return seen;
+}
+
+/** The first dependency cycle among a template's resources, or undefined. */
+export function findCycle(template: { Resources: Resources }): string[] | undefined {
+  const ids = new Set(Object.keys(template.Resources));
+  const edges = dependencyEdges(template);
   const state = new Map<string, 'visiting' | 'done'>();
   const stack: string[] = [];
   const visit = (id: string): string[] | undefined => {
