@@ -5,17 +5,19 @@
 // Context (all optional): requesters-ro / requesters-rw = comma-separated IAM role ARNs allowed to ask for
 // a password; access-host=true adds the SSM access host (firefighter ... --connect --tunnel); e2e=true makes
 // the stack fully deletable (no deletion protection, role model DESTROY) for scripts/deploy-e2e.sh.
+// The outputs have fixed keys: scripts/deploy-e2e.sh reads every value it uses from them.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App, CfnOutput, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
 import { FirefighterDatabase } from '../lib/constructs/index.js';
 import { parseSpec } from '../lib/spec/validate.js';
 
 export const EXAMPLE_STACK_NAME = 'FirefighterExample';
 
-/** Builds the example into `app`; exported so the tests assert on exactly what `cdk synth` deploys. */
-export function buildExample(app: App): { stack: Stack; database: FirefighterDatabase } {
+/** Builds the example into `app` (or a Stage of it); exported so the tests assert on exactly what `cdk synth` deploys. */
+export function buildExample(app: Construct): { stack: Stack; database: FirefighterDatabase } {
   const spec = parseSpec(JSON.parse(readFileSync(new URL('../examples/reference.json', import.meta.url), 'utf8')));
   const list = (key: string): string[] =>
     String(app.node.tryGetContext(key) ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
@@ -26,14 +28,26 @@ export function buildExample(app: App): { stack: Stack; database: FirefighterDat
   });
   const database = new FirefighterDatabase(stack, 'MyPg', {
     spec,
-    broker: { readOnlyRequesters: list('requesters-ro'), readWriteRequesters: list('requesters-rw') },
+    // The example's own outputs (below) have fixed keys; the construct's would repeat them under generated ones.
+    broker: { readOnlyRequesters: list('requesters-ro'), readWriteRequesters: list('requesters-rw'), outputs: false },
     ...(String(app.node.tryGetContext('access-host')) === 'true' ? { accessHost: true } : {}),
     ...(e2e ? { deletionProtection: false, clusterRemovalPolicy: RemovalPolicy.DESTROY, roleModelRemovalPolicy: RemovalPolicy.DESTROY } : {}),
   });
 
-  new CfnOutput(stack, 'ClusterEndpoint', { value: database.cluster.clusterEndpoint.hostname });
-  new CfnOutput(stack, 'MasterSecretArn', { value: database.masterSecret.secretArn });
-  // The broker's function name, broker id and SSM locator are outputs of the construct itself.
+  const broker = database.broker;
+  if (!broker) throw new Error('the example deploys a broker');
+  const outputs: Record<string, string> = {
+    ClusterEndpoint: database.cluster.clusterEndpoint.hostname,
+    MasterSecretArn: database.masterSecret.secretArn,
+    // What `firefighter --cluster` takes, and the database of the example spec.
+    ClusterName: spec.cluster,
+    DatabaseName: spec.databases[0]?.name ?? '',
+    BrokerFunctionName: broker.function.functionName,
+    BrokerId: broker.brokerId,
+    BrokerLocatorParameter: broker.locatorParameter?.parameterName ?? '',
+    ...(database.accessHost ? { AccessHostInstanceId: database.accessHost.instanceId } : {}),
+  };
+  for (const [key, value] of Object.entries(outputs)) new CfnOutput(stack, key, { value });
   return { stack, database };
 }
 

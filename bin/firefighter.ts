@@ -137,7 +137,7 @@ export async function runFirefighter(argv: string[], io: CliIo): Promise<number>
   try {
     if (cli.direct) response = await runDirect(cli, io);
     else {
-      const found = await located(cli.lambda as LambdaOptions, io.getParameter);
+      const found = await located(cli.lambda as LambdaOptions, io.getParameter, io.listParameters);
       if (cli.tunnel) {
         // Checked here, after the locator named the host and before the broker is asked: nothing issued in vain.
         tunnel = tunnelTarget(cli, found.lambda, found.accessHost);

@@ -115,6 +115,8 @@ function reach(command: Command, v: Values, env: NodeJS.ProcessEnv): Omit<Cli, '
   }
   if (url) throw usage('--database-url needs --direct');
   const cluster = v.function === undefined ? str('cluster') ?? env.FIREFIGHTER_CLUSTER : undefined;
+  const stack = cluster === undefined ? undefined : str('stack') ?? env.FIREFIGHTER_STACK;
+  if (str('stack') !== undefined && str('cluster') === undefined && env.FIREFIGHTER_CLUSTER === undefined) throw usage('--stack goes with --cluster NAME: firefighter status --cluster my-pg --stack Prod-FirefighterExample');
   const functionName = str('function') ?? (cluster === undefined ? env.FIREFIGHTER_FUNCTION : '');
   if (functionName === undefined) throw usage('the broker is unknown; pass --cluster NAME (or set FIREFIGHTER_CLUSTER), or --function NAME with --broker-id ID');
   const stsEndpoint = str('sts-endpoint') ?? env.FIREFIGHTER_STS_ENDPOINT;
@@ -126,6 +128,7 @@ function reach(command: Command, v: Values, env: NodeJS.ProcessEnv): Omit<Cli, '
       functionName,
       brokerId: str('broker-id') ?? env.FIREFIGHTER_BROKER_ID ?? functionName.split(':').pop() ?? functionName,
       ...(cluster !== undefined ? { cluster } : {}),
+      ...(stack !== undefined ? { stack } : {}),
       ...(profile !== undefined ? { profile } : {}),
       ...(region !== undefined ? { region } : {}),
       ...(stsEndpoint !== undefined ? { stsEndpoint } : {}),

@@ -1,6 +1,6 @@
 // What the firefighter CLI reads and writes, injected so tests run it without a terminal, psql or AWS.
 import type { BrokerResponse } from '../../lib/broker/service.js';
-import type { GetParameter } from '../firefighter-cluster.js';
+import type { GetParameter, ListParameters } from '../firefighter-cluster.js';
 import type { LambdaOptions } from './lambda.js';
 import type { TunnelDeps } from './tunnel.js';
 export interface CliIo {
@@ -15,6 +15,8 @@ export interface CliIo {
   readonly invoke?: (options: LambdaOptions, event: Record<string, unknown>) => Promise<BrokerResponse>;
   /** Reads the broker locator from SSM (--cluster); the default uses @aws-sdk/client-ssm. */
   readonly getParameter?: GetParameter;
+  /** Lists the broker locators under a cluster's path in SSM (--cluster without --stack); the default uses @aws-sdk/client-ssm. */
+  readonly listParameters?: ListParameters;
   /** PATH lookups, the AWS CLI child and port checks of --tunnel. */
   readonly tunnel?: Partial<TunnelDeps>;
 }

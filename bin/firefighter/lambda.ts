@@ -3,7 +3,7 @@
 import { parseBrokerInput } from '../../lib/broker/protocol/broker-input.js';
 import { proofBinding } from '../../lib/broker/protocol/proof-binding.js';
 import type { BrokerResponse } from '../../lib/broker/service.js';
-import { locateBroker, type GetParameter, type LocatedBroker } from '../firefighter-cluster.js';
+import { locateBroker, type GetParameter, type ListParameters, type LocatedBroker } from '../firefighter-cluster.js';
 import { awsError, type CliError } from './errors.js';
 
 export interface LambdaOptions {
@@ -14,6 +14,8 @@ export interface LambdaOptions {
   readonly stsEndpoint?: string;
   /** Set with --cluster: functionName and brokerId are then read from SSM before the invoke. */
   readonly cluster?: string;
+  /** With --cluster: the broker's stack (--stack), when several stacks have a broker for that cluster name. */
+  readonly stack?: string;
 }
 
 /**
@@ -26,11 +28,11 @@ function quietSdkVersionWarning(): void {
 }
 
 /** With --cluster: the function ARN, broker id and region (and the access host) from the cluster's SSM parameter. */
-export async function located(options: LambdaOptions, getParameter?: GetParameter): Promise<{ lambda: LambdaOptions; accessHost?: LocatedBroker['accessHost'] }> {
+export async function located(options: LambdaOptions, getParameter?: GetParameter, listParameters?: ListParameters): Promise<{ lambda: LambdaOptions; accessHost?: LocatedBroker['accessHost'] }> {
   quietSdkVersionWarning();
   if (options.cluster === undefined) return { lambda: options };
-  const broker = await locateBroker(options.cluster, options, getParameter);
-  const { cluster: _cluster, ...rest } = options;
+  const broker = await locateBroker(options.cluster, options, getParameter, listParameters);
+  const { cluster: _cluster, stack: _stack, ...rest } = options;
   const lambda = { ...rest, functionName: broker.functionName, brokerId: options.brokerId || broker.brokerId, region: options.region ?? broker.region };
   return { lambda, ...(broker.accessHost ? { accessHost: broker.accessHost } : {}) };
 }

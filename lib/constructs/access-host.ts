@@ -19,6 +19,15 @@ export const PORT_FORWARDING_DOCUMENT = 'AWS-StartPortForwardingSessionToRemoteH
 export interface AccessHostOptions {
   /** @default t4g.nano (Graviton; the host only relays bytes) */
   readonly instanceType?: ec2.InstanceType;
+  /**
+   * The host's image. The default names the latest Amazon Linux 2023 (which ships the SSM agent) by its public SSM
+   * parameter and lets EC2 resolve it when the instance launches (`resolve:ssm:...`), so the template does not change
+   * when AWS publishes a new image and the host, with the tunnels open through it, is not replaced by a deploy. To
+   * move to a newer image, replace the host: pass another image here (any change of it launches a new instance,
+   * e.g. `ec2.MachineImage.resolveSsmParameterAtLaunch(name, { parameterVersion: '...' })`).
+   * @default - latest Amazon Linux 2023 for the instance type's architecture, resolved at launch
+   */
+  readonly machineImage?: ec2.IMachineImage;
   /** Subnets of the host; any subnet that routes to the cluster. @default - the cluster's subnets */
   readonly subnets?: ec2.SubnetSelection;
   /**
@@ -67,12 +76,12 @@ export class AccessHost extends Construct implements ec2.IConnectable {
     for (const target of props.cluster.connections.securityGroups) {
       this.securityGroup.addEgressRule(target, port, `to the ${props.clusterName} cluster port`);
     }
+    const instanceType = props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.NANO);
     this.instance = new ec2.Instance(this, 'Instance', {
       vpc: props.vpc,
       vpcSubnets: subnets,
-      instanceType: props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.NANO),
-      // Resolved at deploy time from AWS's public SSM parameter: the latest AL2023, which ships the SSM agent.
-      machineImage: new ec2.AmazonLinux2023ImageSsmParameter({ cpuType: ec2.AmazonLinuxCpuType.ARM_64, kernel: ec2.AmazonLinux2023Kernel.DEFAULT, cachedInContext: false }),
+      instanceType,
+      machineImage: props.machineImage ?? latestAmazonLinuxAtLaunch(instanceType),
       securityGroup: this.securityGroup,
       requireImdsv2: true,
       ssmSessionPermissions: true,
@@ -95,6 +104,12 @@ export class AccessHost extends Construct implements ec2.IConnectable {
     // reaches SSM through a NAT route or endpoints this app does not know, so HTTPS goes out to any address.
     if (this.endpoints.length === 0) this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'SSM agent to Systems Manager over HTTPS');
 
+    if (!props.machineImage) {
+      acknowledgeNag(this.instance, {
+        id: 'CloudFormation-Validate::E1152',
+        reason: 'ImageId is resolve:ssm:<AWS\'s public AL2023 parameter>, which EC2 resolves when the instance launches (RunInstances accepts it in place of an AMI id; aws-cdk-lib\'s resolveSsmParameterAtLaunch); it keeps the template unchanged when AWS publishes a new image, so a deploy does not replace the host.',
+      });
+    }
     acknowledgeNag(this.instance, {
       id: 'AwsSolutions-EC29',
       reason: 'The access host holds no state: it only relays Session Manager port-forwarding sessions to the cluster, so replacing or terminating it loses nothing; termination protection would only block stack updates that replace it (e.g. a new AMI).',
@@ -145,4 +160,13 @@ export class AccessHost extends Construct implements ec2.IConnectable {
     }
     return start.combine(own);
   }
+}
+
+/**
+ * AL2023 by AWS's public parameter, resolved by EC2 at launch rather than by CloudFormation at deploy: the
+ * template's ImageId stays `resolve:ssm:<parameter>`, so a new image published by AWS changes nothing here.
+ */
+function latestAmazonLinuxAtLaunch(instanceType: ec2.InstanceType): ec2.IMachineImage {
+  const arch = instanceType.architecture === ec2.InstanceArchitecture.ARM_64 ? 'arm64' : 'x86_64';
+  return ec2.MachineImage.resolveSsmParameterAtLaunch(`/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${arch}`, { os: ec2.OperatingSystemType.LINUX });
 }

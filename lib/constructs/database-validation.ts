@@ -1,7 +1,7 @@
 // Synth-time checks of FirefighterDatabase props against what a later step would reject (RDS at create time, the
 // role model at apply time), each error naming the value and the fix. aws-cdk-lib already refuses capacities off the
 // 0.5 ACU grid, monitoring intervals RDS does not offer and rotation schedules under 4 hours; these are the rest.
-import { Duration, Token } from 'aws-cdk-lib';
+import { Aws, Duration, Fn, Token } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type { Construct } from 'constructs';
@@ -27,7 +27,7 @@ export interface CheckedValues {
   readonly maxAcu: number;
   readonly masterUsername: string;
   readonly engineVersion: rds.AuroraPostgresEngineVersion;
-  readonly clusterIdentifier: string;
+  readonly clusterIdentifier?: string;
   readonly backupRetention: Duration;
 }
 
@@ -72,8 +72,9 @@ export function checkDatabaseProps(spec: RoleModelSpec, props: CheckedDatabasePr
       throw validationError(`serverlessV2MinCapacity 0 (auto-pause) needs Aurora PostgreSQL ${major}.${since} or later, but engineVersion is ${full}; upgrade the engine or set serverlessV2MinCapacity to 0.5`, scope);
     }
   }
-  const clusterIdentifier = (props.clusterIdentifier ?? spec.cluster).toLowerCase();
-  if (!Token.isUnresolved(clusterIdentifier) && (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(clusterIdentifier) || clusterIdentifier.length > 63)) {
+  // Unset: `<spec.cluster>-<8 hex digits of the stack id>` (clusterIdentifierOf), unique per stack instance.
+  const clusterIdentifier = props.clusterIdentifier?.toLowerCase();
+  if (clusterIdentifier !== undefined && !Token.isUnresolved(clusterIdentifier) && (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(clusterIdentifier) || clusterIdentifier.length > 63)) {
     throw validationError(`clusterIdentifier "${clusterIdentifier}" is not an RDS cluster identifier (a letter, then letters, digits and single hyphens, at most 63, no trailing hyphen); e.g. my-pg-staging`, scope);
   }
   const backupRetention = props.backupRetention ?? Duration.days(7);
@@ -89,4 +90,17 @@ export function checkDatabaseProps(spec: RoleModelSpec, props: CheckedDatabasePr
     throw validationError(`security group ${shared.node.path} is in both roleModelSecurityGroups and broker.securityGroups; give the role-model handler and the broker separate groups (the cluster admits each by its own rule)`, scope);
   }
   return { readers, minAcu, maxAcu, masterUsername, engineVersion, clusterIdentifier, backupRetention };
+}
+
+/**
+ * The cluster identifier when none is given: the spec's cluster name (lowercased, cut to leave room) and the first
+ * 8 hex digits of the stack id. The stack id is new for every stack created, so two stages of one app, and a
+ * stack deployed again after `cdk destroy` (its snapshot and retained PostgreSQL log group still there), get
+ * identifiers and log groups of their own; an update of the stack keeps it. RDS needs the name before the cluster
+ * exists, for the log group the cluster waits for, so it cannot be left to CloudFormation.
+ */
+export function clusterIdentifierOf(spec: RoleModelSpec): string {
+  const prefix = spec.cluster.toLowerCase().replace(/[^a-z0-9-]/g, '').replace(/-+/g, '-').slice(0, 54).replace(/-+$/, '');
+  const stackIdPart = Fn.select(0, Fn.split('-', Fn.select(2, Fn.split('/', Aws.STACK_ID))));
+  return `${prefix}-${stackIdPart}`;
 }

@@ -3,7 +3,7 @@
 // a NAT route those calls need interface endpoints, or the Lambdas time out at deploy time with nothing in the
 // template to say why. This check runs at synth time: it reuses endpoints the app already has, creates the
 // missing ones, or fails naming the fix.
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Stage } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { Construct, IConstruct } from 'constructs';
 import { validationError } from './util.js';
@@ -80,16 +80,22 @@ export function ensureEndpoints(scope: Construct, vpc: ec2.IVpc, lambdaSubnets: 
   return endpoints;
 }
 
-/** An interface endpoint for `service` in `vpc` defined anywhere in this app. */
+/** An interface endpoint for `service` in `vpc` defined in this stage of the app. */
 function existingEndpoint(scope: Construct, vpc: ec2.IVpc, service: ec2.IInterfaceVpcEndpointService): ec2.InterfaceVpcEndpoint | undefined {
   const stack = Stack.of(scope);
-  const vpcId = JSON.stringify(stack.resolve(vpc.vpcId));
+  const vpcId = stack.resolve(vpc.vpcId) as unknown;
   const serviceName = JSON.stringify(stack.resolve(service.name));
-  return scope.node.root.node.findAll().find((c): c is ec2.InterfaceVpcEndpoint => {
+  // A VPC of this app resolves to a reference ({ Ref: ... }), the same text in every stage's copy of the stack: only
+  // an endpoint in the VPC's own stack is that VPC's. An imported VPC's id is a literal, the same wherever it is read.
+  const literalVpc = typeof vpcId === 'string';
+  // Another stage (staging and production of one app) is another deployment: never reuse its endpoints.
+  const root = Stage.of(scope) ?? scope.node.root;
+  return root.node.findAll().find((c): c is ec2.InterfaceVpcEndpoint => {
     if (!(c instanceof ec2.InterfaceVpcEndpoint)) return false;
-    const cfn = c.node.defaultChild as ec2.CfnVPCEndpoint;
     const s = Stack.of(c);
-    return JSON.stringify(s.resolve(cfn.serviceName)) === serviceName && JSON.stringify(s.resolve(cfn.vpcId)) === vpcId;
+    if (!literalVpc && s !== Stack.of(vpc)) return false;
+    const cfn = c.node.defaultChild as ec2.CfnVPCEndpoint;
+    return JSON.stringify(s.resolve(cfn.serviceName)) === serviceName && JSON.stringify(s.resolve(cfn.vpcId)) === JSON.stringify(vpcId);
   });
 }
 

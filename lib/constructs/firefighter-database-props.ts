@@ -73,9 +73,10 @@ export interface FirefighterDatabaseProps {
   /** @default 'postgres' */
   readonly masterUsername?: string;
   /**
-   * The RDS cluster identifier; also names the PostgreSQL log group `/aws/rds/cluster/<id>/postgresql`. Set it
-   * when two environments of the same spec share an account and region.
-   * @default - `spec.cluster`, lowercased as RDS does
+   * The RDS cluster identifier; also names the PostgreSQL log group `/aws/rds/cluster/<id>/postgresql`. A fixed
+   * identifier is one per account and region: a second stage of the app, or a deploy after `cdk destroy` (the
+   * retained log group), collides with it.
+   * @default - `<spec.cluster>-<first 8 hex digits of the stack id>`, lowercased: unique per stack, kept by updates
    */
   readonly clusterIdentifier?: string;
   /** @default Duration.days(7) */

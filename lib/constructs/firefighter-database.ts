@@ -10,7 +10,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { parseSpec } from '../spec/validate.js';
 import { AccessHost } from './access-host.js';
-import { checkDatabaseProps } from './database-validation.js';
+import { checkDatabaseProps, clusterIdentifierOf } from './database-validation.js';
 import { allowLogsToUseKey } from './kms.js';
 import type { FirefighterDatabaseProps } from './firefighter-database-props.js';
 import { PasswordBroker } from './password-broker.js';
@@ -43,10 +43,11 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
   constructor(scope: Construct, id: string, props: FirefighterDatabaseProps) {
     super(scope, id);
     const spec = parseSpec(props.spec);
-    const { readers, minAcu, maxAcu, masterUsername, engineVersion, clusterIdentifier, backupRetention } = checkDatabaseProps(spec, {
+    const { readers, minAcu, maxAcu, masterUsername, engineVersion, clusterIdentifier: given, backupRetention } = checkDatabaseProps(spec, {
       ...props,
       ...(props.broker ? { brokerSecurityGroups: props.broker.securityGroups } : {}),
     }, this);
+    const clusterIdentifier = given ?? clusterIdentifierOf(spec);
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
     const encryptionKey = props.encryptionKey;
     if (encryptionKey) allowLogsToUseKey(this, encryptionKey);
@@ -173,7 +174,7 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
     let rotationGroup: ec2.SecurityGroup | undefined;
     if (rotation) {
       // Our own group, so the Secrets Manager endpoint can admit the rotation Lambda like the role-model handler.
-      rotationGroup = new ec2.SecurityGroup(this, 'RotationSecurityGroup', { vpc: this.vpc, description: `master secret rotation of ${clusterIdentifier}` });
+      rotationGroup = new ec2.SecurityGroup(this, 'RotationSecurityGroup', { vpc: this.vpc, description: `master secret rotation of ${spec.cluster}` });
       this.masterSecretRotation = this.cluster.addRotationSingleUser({
         automaticallyAfter: rotation.automaticallyAfter ?? Duration.days(30),
         vpcSubnets: lambdaSubnets,

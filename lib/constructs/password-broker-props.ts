@@ -103,8 +103,9 @@ export interface PasswordBrokerProps {
   readonly endpoints?: LambdaEndpoints;
   /**
    * The SSM parameter `firefighter ... --cluster NAME` reads to find this broker (function ARN and broker id),
-   * or `false` for none. Override it when two brokers serve clusters of the same name in one account and region.
-   * @default '/cdk-aurora-firefighter/<spec.cluster>/broker'
+   * or `false` for none. The default is unique per stack, so stages of one app deploy side by side and `firefighter
+   * --cluster NAME [--stack STACK]` finds each; another name is found only by `--function` and `--broker-id`.
+   * @default '/cdk-aurora-firefighter/<spec.cluster>/<stack name>/broker'
    */
   readonly locatorParameterName?: string | false;
   /** Instance id of an SSM access host, written to the locator for `firefighter ... --tunnel`. @default - none */

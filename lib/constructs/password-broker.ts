@@ -14,8 +14,8 @@ import { Construct } from 'constructs';
 import { isPerPerson } from '../spec/spec.js';
 import { parseSpec } from '../spec/validate.js';
 import { BROKER_CONFIG_ENV, type BrokerConfig } from '../broker/protocol/broker-config.js';
-import { allowlistEntryProblem, type AllowlistEntry } from '../broker/protocol/allowlist.js';
-import { brokerParameterName, type BrokerLocator } from '../broker/protocol/broker-locator.js';
+import { allowlistEntryProblem, selfApprovalProblems, type AllowlistEntry } from '../broker/protocol/allowlist.js';
+import { BROKER_PARAMETER_PREFIX, brokerParameterName, brokerParameterPath, type BrokerLocator } from '../broker/protocol/broker-locator.js';
 import { brokerEventBus, brokerEventRule, eventBusReference, snsTarget, type BrokerEventRuleOptions, type BrokerNotifyTopicOptions } from './broker-events.js';
 import { bundleDir, LAMBDA_RUNTIME_CA_FILE } from './bundles.js';
 import { ensureEndpoints, type EndpointNeed } from './endpoints.js';
@@ -56,6 +56,7 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
   /** Grantees known to be roles although their ARN is a token (a role of this app): for the self-approval check. */
   private readonly roleTokens = new Map<string, string>();
   private readonly perPerson: boolean;
+  private readonly clusterName: string;
 
   constructor(scope: Construct, id: string, props: PasswordBrokerProps) {
     super(scope, id);
@@ -81,6 +82,7 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
     for (const arn of props.readOnlyRequesters ?? []) this.addRequester('ro', arn);
     for (const arn of props.readWriteRequesters ?? []) this.addRequester('rw', arn);
     this.perPerson = isPerPerson(spec);
+    this.clusterName = spec.cluster;
     for (const arn of props.approvers ?? []) this.addApprover(arn);
     const approval = spec.databases.filter((db) => db.readWriteApproval === true).map((db) => db.name);
     // Approvers may be added after construction; warn only if there are none at synth.
@@ -184,7 +186,7 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
         ...(props.accessHostInstanceId ? { accessHost: props.accessHostInstanceId, writerHost: config.writerHost, port: config.port } : {}),
       };
       this.locatorParameter = new ssm.StringParameter(this, 'Locator', {
-        parameterName: props.locatorParameterName ?? brokerParameterName(spec.cluster),
+        parameterName: props.locatorParameterName ?? defaultLocatorName(spec.cluster, Stack.of(this).stackName),
         description: `Where the firefighter CLI finds the password broker of cluster ${spec.cluster} (firefighter request ro --cluster ${spec.cluster})`,
         stringValue: Stack.of(this).toJsonString(locator),
       });
@@ -284,7 +286,12 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
   private grantInvoke(grantee: iam.IGrantable): iam.Grant {
     const identityCenter = identityCenterGrantee(grantee);
     if (identityCenter) return grantInvokeToPermissionSet(this, grantee, identityCenter, this.function, this.locatorParameter);
-    this.locatorParameter?.grantRead(grantee);
+    if (this.locatorParameter) {
+      this.locatorParameter.grantRead(grantee);
+      // `firefighter --cluster NAME` lists the cluster's path (authorized on the path itself, not the parameters):
+      // what it reads there is where brokers are, never a secret.
+      iam.Grant.addToPrincipal({ grantee, actions: ['ssm:GetParametersByPath'], resourceArns: [Stack.of(this).formatArn({ service: 'ssm', resource: 'parameter', resourceName: brokerParameterPath(this.clusterName).slice(1) })] });
+    }
     const grant = iam.Grant.addToPrincipal({ grantee, actions: ['lambda:InvokeFunction'], resourceArns: [this.function.functionArn] });
     // An imported role or a principal without a policy of ours: allow it on the function's resource policy instead.
     if (!grant.success) this.function.addPermission(`Request${this.node.children.length}`, { principal: grantee.grantPrincipal, action: 'lambda:InvokeFunction' });
@@ -299,4 +306,13 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
     }
     return secret.grantRead(grantee);
   }
+}
+
+/**
+ * `/cdk-aurora-firefighter/<cluster>/<stack name>/broker`: unique per stack in an account and region, so two stages
+ * of one app deploy side by side, and deleted with the stack (a redeploy meets nothing left behind).
+ */
+function defaultLocatorName(cluster: string, stackName: string): string {
+  // A nested stack's name is known only at deploy time: the same shape, unchecked.
+  return Token.isUnresolved(stackName) ? `${BROKER_PARAMETER_PREFIX}/${cluster.toLowerCase()}/${stackName}/broker` : brokerParameterName(cluster, stackName);
 }

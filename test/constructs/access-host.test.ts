@@ -62,8 +62,10 @@ describe('accessHost', () => {
     expect(p.BlockDeviceMappings).toEqual([{ DeviceName: '/dev/xvda', Ebs: { Encrypted: true, VolumeSize: 8, VolumeType: 'gp3' } }]);
     expect(p.NetworkInterfaces.map((n: { AssociatePublicIpAddress: boolean }) => n.AssociatePublicIpAddress)).toEqual([false]);
     expect(p.Monitoring).toBe(true);
-    const image = Object.values(built.json.Parameters ?? {}).map((x) => x.Default);
-    expect(image).toContain('/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64');
+    // Resolved by EC2 when the instance launches: the template names the parameter, not an image, so a new AL2023
+    // published by AWS changes nothing and the next deploy keeps the host (and the tunnels open through it).
+    expect(p.ImageId).toBe('resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64');
+    expect(JSON.stringify(built.json.Parameters ?? {})).not.toContain('ami-amazon-linux-latest');
     const [templateId, launchTemplate] = one(built.json, 'AWS::EC2::LaunchTemplate');
     expect(launchTemplate.Properties.LaunchTemplateData.MetadataOptions).toEqual({ HttpTokens: 'required' });
     // Unique per construct path: a second environment's host in the same account and region does not clash.
@@ -73,6 +75,13 @@ describe('accessHost', () => {
     // The SSM agent's managed policy and nothing else on the instance role.
     const role = built.json.Resources[p.IamInstanceProfile ? (of(built.json, 'AWS::IAM::InstanceProfile').find(([id]) => id === p.IamInstanceProfile.Ref)?.[1].Properties?.Roles[0].Ref as string) : '']!;
     expect(JSON.stringify(role.Properties?.ManagedPolicyArns)).toContain('AmazonSSMManagedInstanceCore');
+  });
+
+  it('takes the image of the instance type\'s architecture, or the one given (a new image replaces the host only then)', () => {
+    const x86 = build({ accessHost: { instanceType: new ec2.InstanceType('t3.nano') } });
+    expect(one(x86.json, 'AWS::EC2::Instance')[1].Properties.ImageId).toBe('resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64');
+    const pinned = build({ accessHost: { machineImage: ec2.MachineImage.genericLinux({ 'eu-west-1': 'ami-0123456789abcdef0' }) } });
+    expect(one(pinned.json, 'AWS::EC2::Instance')[1].Properties.ImageId).toBe('ami-0123456789abcdef0');
   });
 
   it('has no inbound rule and goes out only to the cluster port and the SSM endpoints over HTTPS', () => {

@@ -67,6 +67,8 @@ describe('grantRequest(principal, access)', () => {
     expect(statements).toEqual(expect.arrayContaining([
       expect.objectContaining({ Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [fnId, 'Arn'] } }),
       expect.objectContaining({ Action: expect.arrayContaining(['ssm:GetParameter']) }),
+      // firefighter --cluster my-pg lists the cluster's path (authorized on the path, not the parameters under it).
+      expect.objectContaining({ Action: 'ssm:GetParametersByPath', Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':parameter/cdk-aurora-firefighter/my-pg']] } }),
     ]));
     expect(JSON.stringify(statements)).not.toContain('*');
     expect(JSON.stringify(statements)).toContain(paramId as string);
@@ -100,11 +102,11 @@ describe('finding the broker by cluster name', () => {
     built = build();
   });
 
-  it('writes /cdk-aurora-firefighter/<cluster>/broker with the function ARN and the broker id', () => {
+  it('writes /cdk-aurora-firefighter/<cluster>/<stack>/broker with the function ARN and the broker id', () => {
     const params = Object.values(built.json.Resources).filter((r) => r.Type === 'AWS::SSM::Parameter');
     expect(params).toHaveLength(1);
     const props = params[0]!.Properties!;
-    expect(props.Name).toBe('/cdk-aurora-firefighter/my-pg/broker');
+    expect(props.Name).toBe('/cdk-aurora-firefighter/my-pg/Access/broker');
     const fnId = built.id(built.db.broker!.function);
     // Resolve the Fn::Join the way CloudFormation would, with a made-up ARN for the function.
     const parts = (props.Value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];

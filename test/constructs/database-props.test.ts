@@ -24,7 +24,7 @@ function build(props: Partial<FirefighterDatabaseProps> = {}) {
 beforeAll(() => ensureBundles());
 
 describe('clusterIdentifier', () => {
-  it('names the cluster and its PostgreSQL log group, so two environments can share an account', () => {
+  it('names the cluster and its PostgreSQL log group when given (one per account and region)', () => {
     const template = build({ clusterIdentifier: 'My-PG-Staging' });
     template.hasResourceProperties('AWS::RDS::DBCluster', { DBClusterIdentifier: 'my-pg-staging' });
     template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/rds/cluster/my-pg-staging/postgresql' });

@@ -55,7 +55,8 @@ describe('the Aurora cluster', () => {
     template.hasResourceProperties('AWS::RDS::DBCluster', {
       Engine: 'aurora-postgresql',
       EngineVersion: Match.stringLikeRegexp('^17\\.'),
-      DBClusterIdentifier: 'my-pg',
+      // The spec's name and 8 hex digits of the stack id: another stage, or a deploy after destroy, gets its own.
+      DBClusterIdentifier: { 'Fn::Join': ['', ['my-pg-', Match.objectLike({ 'Fn::Select': Match.anyValue() })]] },
       EnableIAMDatabaseAuthentication: true,
       StorageEncrypted: true,
       DeletionProtection: true,
@@ -79,10 +80,13 @@ describe('the Aurora cluster', () => {
 
   it('exports PostgreSQL logs into a log group with retention that exists before the cluster', () => {
     const logGroupId = only(
-      resourcesOf('AWS::Logs::LogGroup').filter(([, r]) => r.Properties?.LogGroupName === '/aws/rds/cluster/my-pg/postgresql'),
+      resourcesOf('AWS::Logs::LogGroup').filter(([, r]) => JSON.stringify(r.Properties?.LogGroupName ?? '').startsWith('{"Fn::Join":["",["/aws/rds/cluster/my-pg-",')),
       'postgresql log group',
     )[0];
-    template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/rds/cluster/my-pg/postgresql', RetentionInDays: 365 });
+    const cluster = only(resourcesOf('AWS::RDS::DBCluster'), 'cluster')[1];
+    // Exactly the name RDS exports to: /aws/rds/cluster/<the cluster's identifier>/postgresql.
+    const [, [prefix, stackIdPart]] = (cluster.Properties?.DBClusterIdentifier as { 'Fn::Join': [string, [string, unknown]] })['Fn::Join'];
+    expect(json.Resources[logGroupId]?.Properties).toMatchObject({ LogGroupName: { 'Fn::Join': ['', [`/aws/rds/cluster/${prefix}`, stackIdPart, '/postgresql']] }, RetentionInDays: 365 });
     expect(only(resourcesOf('AWS::RDS::DBCluster'), 'cluster')[1].DependsOn).toContain(logGroupId);
     template.resourceCountIs('Custom::LogRetention', 0);
   });

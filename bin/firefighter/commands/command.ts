@@ -52,7 +52,8 @@ export const flag = (name: string, help: string, value?: string): Flag => ({ nam
 
 /** The flags of every command that asks the broker: where it is, how to reach it, how to answer. */
 export const BROKER_FLAGS: readonly Flag[] = [
-  flag('cluster', 'the Aurora cluster: the broker is found in SSM /cdk-aurora-firefighter/NAME/broker (or FIREFIGHTER_CLUSTER)', 'NAME'),
+  flag('cluster', 'the Aurora cluster: the broker is found in SSM under /cdk-aurora-firefighter/NAME/ (or FIREFIGHTER_CLUSTER)', 'NAME'),
+  flag('stack', 'with --cluster: the broker\'s stack, when several stacks have one for NAME (or FIREFIGHTER_STACK)', 'STACK'),
   flag('function', 'the broker function instead (or FIREFIGHTER_FUNCTION; stack output ...BrokerFunctionName)', 'NAME'),
   flag('broker-id', 'with --function: the id your identity proof is bound to (or FIREFIGHTER_BROKER_ID; default: the function name\'s last part)', 'ID'),
   flag('profile', 'AWS profile (default: the SDK\'s usual chain)', 'NAME'),
