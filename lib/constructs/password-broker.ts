@@ -20,6 +20,7 @@ import { brokerEventBus, brokerEventRule, eventBusReference, snsTarget, type Bro
 import { bundleDir, LAMBDA_RUNTIME_CA_FILE } from './bundles.js';
 import { ensureEndpoints, type EndpointNeed } from './endpoints.js';
 import { BrokerAlarms } from './broker-alarms.js';
+import { warnOnClusterParameters } from './cluster-parameters.js';
 import { allowLogsToUseKey } from './kms.js';
 import { acknowledgeLambdaBasics, acknowledgeNag } from './nag.js';
 import { allowClusterPortFrom, defaultPrivateSubnets, validationError } from './util.js';
@@ -61,6 +62,7 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
   constructor(scope: Construct, id: string, props: PasswordBrokerProps) {
     super(scope, id);
     const spec = parseSpec(props.spec);
+    warnOnClusterParameters(this, props.cluster);
     if (spec.passwordBroker.iam === false) {
       throw validationError(`passwordBroker.iam is false for "${spec.passwordBroker.name}"; the broker logs in with an IAM token, remove "iam": false from the spec`, this);
     }

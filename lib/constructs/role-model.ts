@@ -15,6 +15,7 @@ import type { RoleModelSpec } from '../spec/spec.js';
 import { parseSpec } from '../spec/validate.js';
 import { bundleDir, LAMBDA_RUNTIME_CA_FILE } from './bundles.js';
 import { ensureEndpoints, type LambdaEndpoints } from './endpoints.js';
+import { warnOnClusterParameters } from './cluster-parameters.js';
 import { allowLogsToUseKey } from './kms.js';
 import { acknowledgeLambdaBasics, acknowledgeNag } from './nag.js';
 import { allowClusterPortFrom, clusterInstances, defaultPrivateSubnets, validationError } from './util.js';
@@ -92,6 +93,7 @@ export class RoleModel extends Construct implements ec2.IConnectable {
     super(scope, id);
     this.spec = parseSpec(props.spec);
     this.cluster = props.cluster;
+    warnOnClusterParameters(this, props.cluster);
     const encryptionKey = props.encryptionKey;
     if (encryptionKey) allowLogsToUseKey(this, encryptionKey);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;

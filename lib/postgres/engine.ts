@@ -160,6 +160,7 @@ async function converge(
 ): Promise<ApplyResult> {
   const ran: Step[] = [];
   const fixed: Finding[] = [];
+  await assertMaySetPasswords(maint);
   // Named before anything changes: the unmanaged logins this apply cuts off.
   const warnings = lockoutWarnings(dbs, await inspectUnmanagedLogins(maint, model));
 
@@ -223,4 +224,24 @@ async function converge(
   const matrix = matrixOf(model, after.cluster, after.databases, dbs);
   if (after.findings.length > 0) throw new VerificationError(after.findings, matrix);
   return { steps: ran, fixed, warnings, matrix, statementsSent: counter.count };
+}
+
+/**
+ * With Aurora's `rds.restrict_password_commands` on, only members of `rds_password` may run the password and
+ * `VALID UNTIL` statements apply runs for the spec's roles. Checked before anything changes, so an apply run as a
+ * role without it stops here, naming the fix, instead of half way through. The setting is read as the session
+ * sees it (a role or database setting counts too); missing means off (not Aurora).
+ */
+async function assertMaySetPasswords(client: pg.Client): Promise<void> {
+  const { rows } = await client.query<{ restricted: string | null; exists: boolean; member: boolean | null; who: string }>(
+    `SELECT pg_catalog.current_setting('rds.restrict_password_commands', true) AS restricted,
+            pg_catalog.to_regrole('rds_password') IS NOT NULL AS exists,
+            CASE WHEN pg_catalog.to_regrole('rds_password') IS NOT NULL
+                 THEN pg_catalog.pg_has_role(CURRENT_USER, 'rds_password', 'MEMBER') END AS member,
+            CURRENT_USER AS who`,
+  );
+  const row = rows[0];
+  if (!row || !['on', 'true', '1', 'yes'].includes((row.restricted ?? '').toLowerCase())) return;
+  if (row.member === true) return;
+  throw new Error(`rds.restrict_password_commands is on and ${row.who} is not a member of rds_password${row.exists ? '' : ' (no such role here)'}, so the password and VALID UNTIL statements of this apply would fail half way; nothing was changed. Run apply as the master user (a member of rds_superuser, which holds rds_password), or have the master run GRANT rds_password TO "${row.who.replace(/"/g, '""')}"`);
 }
