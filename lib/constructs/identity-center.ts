@@ -74,9 +74,11 @@ export class PermissionSetPolicy extends Construct {
  * set's policy, and for another account the function's resource policy naming that account (not the role, whose
  * ARN changes with every assignment; the broker's allowlist decides who is let in).
  */
-export function grantInvokeToPermissionSet(scope: Construct, grantee: iam.IGrantable, target: IdentityCenterGrantee, fn: lambda.Function, locator?: ssm.IStringParameter): iam.Grant {
+export function grantInvokeToPermissionSet(scope: Construct, grantee: iam.IGrantable, target: IdentityCenterGrantee, fn: lambda.Function, locator?: ssm.IStringParameter, locatorPathArn?: string): iam.Grant {
   const policy = PermissionSetPolicy.of(scope, target);
   if (locator) policy.grant(grantee, new iam.PolicyStatement({ actions: ['ssm:GetParameters', 'ssm:GetParameter'], resources: [locator.parameterArn] }));
+  // firefighter --cluster lists the cluster's locator path (GetParametersByPath is authorized on the path).
+  if (locator && locatorPathArn) policy.grant(grantee, new iam.PolicyStatement({ actions: ['ssm:GetParametersByPath'], resources: [locatorPathArn] }));
   const id = `IdentityCenter${target.account}`;
   if (target.account !== Stack.of(scope).account && !fn.node.tryFindChild(id)) {
     fn.addPermission(id, { principal: new iam.AccountPrincipal(target.account), action: 'lambda:InvokeFunction' });

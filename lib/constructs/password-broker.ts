@@ -287,12 +287,13 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
 
   private grantInvoke(grantee: iam.IGrantable): iam.Grant {
     const identityCenter = identityCenterGrantee(grantee);
-    if (identityCenter) return grantInvokeToPermissionSet(this, grantee, identityCenter, this.function, this.locatorParameter);
+    // `firefighter --cluster NAME` lists the cluster's path (authorized on the path itself, not the parameters):
+    // what it reads there is where brokers are, never a secret.
+    const locatorPath = Stack.of(this).formatArn({ service: 'ssm', resource: 'parameter', resourceName: brokerParameterPath(this.clusterName).slice(1) });
+    if (identityCenter) return grantInvokeToPermissionSet(this, grantee, identityCenter, this.function, this.locatorParameter, locatorPath);
     if (this.locatorParameter) {
       this.locatorParameter.grantRead(grantee);
-      // `firefighter --cluster NAME` lists the cluster's path (authorized on the path itself, not the parameters):
-      // what it reads there is where brokers are, never a secret.
-      iam.Grant.addToPrincipal({ grantee, actions: ['ssm:GetParametersByPath'], resourceArns: [Stack.of(this).formatArn({ service: 'ssm', resource: 'parameter', resourceName: brokerParameterPath(this.clusterName).slice(1) })] });
+      iam.Grant.addToPrincipal({ grantee, actions: ['ssm:GetParametersByPath'], resourceArns: [locatorPath] });
     }
     const grant = iam.Grant.addToPrincipal({ grantee, actions: ['lambda:InvokeFunction'], resourceArns: [this.function.functionArn] });
     // An imported role or a principal without a policy of ours: allow it on the function's resource policy instead.
