@@ -14,7 +14,7 @@ import { Construct } from 'constructs';
 import { isPerPerson } from '../spec/spec.js';
 import { parseSpec } from '../spec/validate.js';
 import { BROKER_CONFIG_ENV, type BrokerConfig } from '../broker/protocol/broker-config.js';
-import { allowlistEntryProblem, selfApprovalProblems, type AllowlistEntry } from '../broker/protocol/allowlist.js';
+import { allowlistEntryProblem, type AllowlistEntry } from '../broker/protocol/allowlist.js';
 import { BROKER_PARAMETER_PREFIX, brokerParameterName, brokerParameterPath, type BrokerLocator } from '../broker/protocol/broker-locator.js';
 import { brokerEventBus, brokerEventRule, eventBusReference, snsTarget, type BrokerEventRuleOptions, type BrokerNotifyTopicOptions } from './broker-events.js';
 import { bundleDir, LAMBDA_RUNTIME_CA_FILE } from './bundles.js';
