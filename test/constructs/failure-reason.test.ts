@@ -121,6 +121,6 @@ describe('the failure reason, as the Provider framework sends it', () => {
     expect(reason).toMatch(/^invalid role-model spec: - databases\[0\]\.name:/);
     expect(reason.split('\n')[0]).toMatch(/…$/);
     // The whole error went to the handler's log first.
-    expect(vi.mocked(console.error).mock.calls.some(([line]) => String(line).includes('databases[59].roles.owner: must be an object'))).toBe(true);
+    expect(vi.mocked(console.error).mock.calls.some(([line]) => String(line).includes('databases[59].roles.owner: is required'))).toBe(true);
   });
 });
