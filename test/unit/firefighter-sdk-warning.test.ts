@@ -2,7 +2,7 @@
 // answer: not on the --cluster path either, where the SSM client is made before the Lambda's. Its own file: the
 // SDK emits the warning once per process, so an earlier test in the same file would hide it.
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { expect, it, vi } from 'vitest';
 import { runFirefighter } from '../../bin/firefighter.js';
@@ -13,7 +13,7 @@ it('firefighter status --cluster prints no NodeVersionSupportWarning (old: the S
   const warnings: string[] = [];
   vi.spyOn(process, 'emitWarning').mockImplementation((w: string | Error) => void warnings.push(String(w)));
   const ssm = mockClient(SSMClient);
-  ssm.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify({ version: 1, cluster: 'my-pg', functionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:broker-fn', brokerId: 'b-1' }) } });
+  ssm.on(GetParametersByPathCommand).resolves({ Parameters: [{ Name: '/cdk-aurora-firefighter/my-pg/Prod/broker', Value: JSON.stringify({ version: 1, cluster: 'my-pg', functionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:broker-fn', brokerId: 'b-1' }) }] });
   const lambda = mockClient(LambdaClient);
   lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: Buffer.from(JSON.stringify({ ok: true, action: 'sweep', sessionsEnded: 0, ended: [] })) as never });
   const stdout: string[] = [];

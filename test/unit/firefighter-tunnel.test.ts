@@ -59,7 +59,8 @@ async function run(args: string[], options: { onPath?: string[]; child?: (c: Chi
   const code = await runFirefighter(args, {
     stdout: (t) => stdout.push(t), stderr: (t) => stderr.push(t), env: { PGHOSTADDR: '10.9.9.9' },
     invoke: async (_o, event) => (sent.push(event), order.push('invoke'), issued),
-    getParameter: async (name) => (name === '/cdk-aurora-firefighter/my-pg/broker' ? options.locator ?? LOCATOR : undefined),
+    getParameter: async (name) => (name === '/cdk-aurora-firefighter/my-pg/Prod/broker' ? options.locator ?? LOCATOR : undefined),
+    listParameters: async (path) => (path === '/cdk-aurora-firefighter/my-pg' ? [{ name: '/cdk-aurora-firefighter/my-pg/Prod/broker', value: options.locator ?? LOCATOR }] : []),
     psql: async (env) => (psql.push(env), order.push(`psql (tunnel killed: ${spawned[0]?.child.killedWith.length ?? 0})`), 0),
     psqlAvailable: async () => true,
     tunnel,

@@ -23,7 +23,8 @@ async function run(args: string[], response: BrokerResponse = issued, env: NodeJ
     stdout: (t) => stdout.push(t), stderr: (t) => stderr.push(t), env,
     invoke: async (_options, event) => (sent.push(event), response),
     psql: async (e) => (psql.push(e), 0),
-    getParameter: async (name) => (name === '/cdk-aurora-firefighter/my-pg/broker' ? LOCATOR : undefined),
+    getParameter: async (name) => (name === '/cdk-aurora-firefighter/my-pg/Prod/broker' ? LOCATOR : undefined),
+    listParameters: async (path) => (path === '/cdk-aurora-firefighter/my-pg' ? [{ name: '/cdk-aurora-firefighter/my-pg/Prod/broker', value: LOCATOR }] : []),
   });
   return { code, stdout: stdout.join('\n'), stderr: stderr.join('\n'), sent, psql };
 }
