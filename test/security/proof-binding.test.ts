@@ -68,9 +68,9 @@ describe('an identity proof authorises the one request it was signed for (Postgr
     expect({ audit: await audit(), holders: await holders() }).toEqual(before);
   });
 
-  it('the proof signed for exactly this request works, and the audit keeps the session name as given', async () => {
+  it('the proof signed for exactly this request works, and the holder is the person: the role, whose trust policy binds no session name', async () => {
     expect(await handler({ ...REQUEST_RW, identity: await proofFor(REQUEST_RW) })).toMatchObject({ ok: true, role: 'my_pg_firefighter_rw' });
-    expect(await holders()).toContainEqual({ role: 'my_pg_firefighter_rw', holder: LEAD.arn, incident_id: 'INC-7' });
+    expect(await holders()).toContainEqual({ role: 'my_pg_firefighter_rw', holder: 'arn:aws:iam::123456789012:role/incident-lead', incident_id: 'INC-7' });
   });
 
   it('an allowlist entry naming an assumed-role session is refused at cold start, with the reason', () => {
