@@ -7,7 +7,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PINNED_SETTINGS } from '../../lib/postgres/broker-connection.js';
 import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';
-import { ALICE, asOwner, connector, loadSpec, prepare, trustedService } from './support.js';
+import { asOwner, connector, loadSpec, prepare, trustedService } from './support.js';
+
+// A person (an IAM user): db_admin records the person as holder (lib/broker/protocol/person.ts).
+const ALICE = 'arn:aws:iam::123456789012:user/alice';
 
 const spec = loadSpec('reference');
 const DB = 'my-pg-db';

@@ -7,7 +7,10 @@ import { createBrokerService } from '../../lib/broker/service.js';
 import type { BrokerConnector } from '../../lib/postgres/broker-connection.js';
 import { queryAs } from '../support/catalog.js';
 import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';
-import { ALICE, brokerConfig, captureLogger, connector, loadSpec, prepare } from './support.js';
+import { brokerConfig, captureLogger, connector, loadSpec, prepare } from './support.js';
+
+// A person (an IAM user): db_admin records the person as holder (protocol/person.ts).
+const ALICE = 'arn:aws:iam::123456789012:user/alice';
 
 const spec = loadSpec('reference');
 const DB = 'my-pg-db';
