@@ -6,7 +6,7 @@ import path from 'node:path';
 
 export const REPO = path.resolve(import.meta.dirname, '..', '..');
 export const NODE_MODULES = path.join(REPO, 'node_modules');
-export const SOURCES = ['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'tsconfig.json', 'tsconfig.build.json', 'lib', 'bin', 'lambda', 'sql', 'examples', 'scripts'];
+export const SOURCES = ['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'tsconfig.json', 'tsconfig.build.json', 'lib', 'bin', 'lambda', 'sql', 'schema', 'examples', 'scripts'];
 
 /** No credentials, no proxy that works: any download attempt fails instead of silently succeeding. */
 export function offlineEnv(): NodeJS.ProcessEnv {

@@ -10,7 +10,11 @@ import { createBrokerService } from '../../lib/broker/service.js';
 import { FirefighterDatabase } from '../../lib/constructs/index.js';
 import { ensureBundles } from '../constructs/support.js';
 import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';
-import { ALICE, BOB, brokerConfig, connector, loadSpec, prepare } from './support.js';
+import { brokerConfig, connector, loadSpec, prepare } from './support.js';
+
+// Two people (IAM users): two sessions of one role are one person (lib/broker/protocol/person.ts).
+const ALICE = 'arn:aws:iam::123456789012:user/alice';
+const BOB = 'arn:aws:iam::123456789012:user/bob';
 
 const spec = loadSpec('reference');
 type Line = Record<string, unknown>;
