@@ -15,6 +15,7 @@ import { allowLogsToUseKey } from './kms.js';
 import type { FirefighterDatabaseProps } from './firefighter-database-props.js';
 import { PasswordBroker } from './password-broker.js';
 import { acknowledgeNag } from './nag.js';
+import { STATEMENT_AUDIT_PARAMETERS } from './cluster-parameters.js';
 import { ensureEndpoints, type EndpointNeed } from './endpoints.js';
 import { RoleModel } from './role-model.js';
 import { validationError } from './util.js';
@@ -70,6 +71,10 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
         // Who connected and for how long: the audit trail for firefighter sessions.
         log_connections: '1',
         log_disconnections: '1',
+        // What a firefighter ran (docs/security.md, "What the firefighter did"): pgaudit is loaded, logs nothing
+        // cluster-wide, and the role model turns it on for the firefighter roles and per-person logins only.
+        // pg_stat_statements stays loaded, as in Aurora's default group; bound parameters are never logged.
+        ...STATEMENT_AUDIT_PARAMETERS,
       },
     });
 
