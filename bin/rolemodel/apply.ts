@@ -1,24 +1,28 @@
 // rolemodel apply: converges the server to the spec, then verifies it. Warnings first, one summary line
 // last; the access matrix only with --matrix.
-import { applyRoleModel } from '../../lib/postgres/engine.js';
+import { SessionBlockedError } from '../../lib/postgres/blockers.js';
+import { applyRoleModel, StepError } from '../../lib/postgres/engine.js';
 import { printable } from '../../lib/spec/text-rules.js';
 import { noPositionals, parseFlags } from './flags.js';
 import type { CliIo, Command } from './io.js';
 import { progressLines } from './progress.js';
 import { prepareTarget, runFailure, setupFailure, TARGET_FLAGS, TARGET_USAGE, type Target } from './target.js';
+import { WAIT_FLAGS, WAIT_HINT, WAIT_USAGE, waitOptions } from './waiting.js';
 
 const FLAGS = {
   ...TARGET_FLAGS,
+  ...WAIT_FLAGS,
   matrix: { type: 'boolean', default: false },
   progress: { type: 'boolean', default: false },
 } as const;
 
 const USAGE = `usage: rolemodel apply --database-url URL --spec FILE [--database NAME]... [--matrix] [--progress] [--json]
-                       [--connect-timeout SECONDS] [--insecure-skip-tls-verify]
+                       [--lock-wait SECONDS] [--wait-for-sessions] [--connect-timeout SECONDS] [--insecure-skip-tls-verify]
 
   converges the server to the spec (what plan prints), then verifies it; fails with the findings if anything
   still differs. Unmanaged logins it cuts off are named first, as warning lines
 ${TARGET_USAGE}
+${WAIT_USAGE}
   --progress       a line on stderr per phase once it runs over a second, also when stderr is not a terminal
   --matrix         also print the effective-access matrix (role by schema) the verification saw
 
@@ -28,6 +32,7 @@ included; nothing changed), 1 error`;
 async function run(argv: string[], io: CliIo): Promise<number> {
   let values;
   let target: Target;
+  let waiting: ReturnType<typeof waitOptions>;
   try {
     const parsed = parseFlags(argv, FLAGS);
     values = parsed.values;
@@ -36,13 +41,14 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       return 0;
     }
     noPositionals(parsed.positionals);
+    waiting = waitOptions(values);
     target = await prepareTarget(values, io);
   } catch (error) {
     return setupFailure(error, USAGE, io);
   }
   try {
     const progress = progressLines(io, 'apply', values.progress);
-    const result = await applyRoleModel(target.spec, target.connection, { ...(target.databases ? { databases: target.databases } : {}), progress: progress.phase })
+    const result = await applyRoleModel(target.spec, target.connection, { ...(target.databases ? { databases: target.databases } : {}), ...waiting, progress: progress.phase })
       .finally(progress.done);
     if (values.json) {
       io.out(JSON.stringify({ ok: true, steps: result.steps, fixed: result.fixed, warnings: result.warnings, statementsSent: result.statementsSent }, null, 2));
@@ -53,7 +59,9 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     io.out(result.steps.length === 0 ? 'apply: nothing to do, the server already matched the spec' : `apply: ran ${result.steps.length} statements fixing ${result.fixed.length} findings; verified`);
     return 0;
   } catch (error) {
-    return runFailure(error, io, values.json);
+    const code = runFailure(error, io, values.json);
+    if (error instanceof StepError && error.cause instanceof SessionBlockedError) io.err(WAIT_HINT);
+    return code;
   }
 }
 

@@ -17,6 +17,11 @@ export interface BlockerPolicy {
   readonly waitForSessions?: boolean;
 }
 
+/** A session of another role blocked a change and apply was not asked to wait (waitForSessions): it did not. */
+export class SessionBlockedError extends LockHeldError {
+  override readonly name: string = 'SessionBlockedError';
+}
+
 interface Blocker {
   readonly pid: number;
   readonly role: string | null;
@@ -48,7 +53,7 @@ export async function watchedQuery(client: pg.Client, sql: string, policy: Block
   }
   const pid = (client as unknown as { processID: number | null }).processID;
   let blockers: Blocker[] = [];
-  let refused: LockHeldError | undefined;
+  let refused: SessionBlockedError | undefined;
   let side: pg.Client | undefined;
   let done = false;
   const look = async () => {
@@ -58,7 +63,7 @@ export async function watchedQuery(client: pg.Client, sql: string, policy: Block
       blockers = (await side.query<Blocker>(BLOCKERS, [pid])).rows;
       const others = blockers.filter((b) => b.role !== b.me);
       if (others.length > 0 && !policy.waitForSessions && !done) {
-        refused = new LockHeldError(`apply is blocked by ${others.map(describe).join(', ')}; it did not wait: end that transaction (or SELECT pg_terminate_backend(${others[0]?.pid})) and run again, or ask apply to wait for it`);
+        refused = new SessionBlockedError(`apply is blocked by ${others.map(describe).join(', ')}; it did not wait: end that transaction (or SELECT pg_terminate_backend(${others[0]?.pid})) and run again, or ask apply to wait for it`);
         // Only while those sessions still block it: the statement may have finished meanwhile.
         await side.query(`SELECT pg_catalog.pg_cancel_backend($1::pg_catalog.int4)
           WHERE pg_catalog.pg_blocking_pids($1::pg_catalog.int4) OPERATOR(pg_catalog.&&) $2::pg_catalog.int4[]`, [pid, others.map((b) => b.pid)]);

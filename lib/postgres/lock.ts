@@ -12,7 +12,7 @@ const POLL_MS = 200;
 const UNKNOWN_HOLDER_POLLS = 10;
 
 export class LockHeldError extends Error {
-  override readonly name = 'LockHeldError';
+  override readonly name: string = 'LockHeldError';
 }
 
 interface Holder {
