@@ -68,6 +68,12 @@ export interface InstanceReport {
   /** Instance discovery failed, and which list was used instead. */
   readonly instanceLookup?: string;
 }
+/**
+ * Where the statements of the history's logins are recorded (pgaudit, docs/security.md): the cluster's PostgreSQL
+ * log group in CloudWatch, or the server's own log (--direct, whose configuration names no log group).
+ */
+export type StatementLog = { readonly logGroup: string } | { readonly serverLog: string };
+
 export type BrokerResponse =
   | RequestResponse
   | ({ readonly ok: true; readonly action: 'revoke'; readonly database: string; readonly role: string; readonly expiredAt: string; readonly sessionsEnded: number; readonly logins?: readonly EndedLogin[] } & InstanceReport)
@@ -75,7 +81,7 @@ export type BrokerResponse =
   | ({ readonly ok: true; readonly action: 'sweep'; readonly sessionsEnded: number; readonly ended: readonly Swept[]; readonly logins?: readonly EndedLogin[] } & InstanceReport)
   | { readonly ok: true; readonly action: 'extend'; readonly database: string; readonly role: string; readonly login: string; readonly expiresAt: string }
   | (Decision & { readonly ok: true; readonly action: 'approve' | 'deny' })
-  | { readonly ok: true; readonly action: 'history'; readonly entries: readonly HistoryEntry[] }
+  | { readonly ok: true; readonly action: 'history'; readonly entries: readonly HistoryEntry[]; readonly statementLog?: StatementLog }
   | { readonly ok: true; readonly action: 'requests'; readonly requests: readonly ApprovalRequest[] }
   | BrokerRefusal;
 

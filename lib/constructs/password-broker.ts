@@ -135,6 +135,8 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
       ...(delivery === 'secret' ? { secretArns: Object.fromEntries([...secrets].map(([role, s]) => [role, s.secretArn])) } : {}),
       ...(this.eventBus ? { eventBus: eventBusReference(this, this.eventBus) } : {}),
       ...(props.instanceDiscovery !== false ? { rdsClusterIdentifier: props.cluster.clusterIdentifier } : {}),
+      // Where pgaudit's lines go: the log group RDS exports the cluster's postgresql log to.
+      statementLogGroup: `/aws/rds/cluster/${props.cluster.clusterIdentifier}/postgresql`,
     };
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {

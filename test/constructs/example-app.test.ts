@@ -285,6 +285,7 @@ describe('the password broker', () => {
       delivery: 'response',
       eventBus: 'default',
       rdsClusterIdentifier: '<cluster>',
+      statementLogGroup: '/aws/rds/cluster/<cluster>/postgresql',
     });
     // The identifier is the cluster's own (a Ref), so the broker asks RDS about exactly this cluster.
     expect(JSON.stringify(raw)).toContain(`rdsClusterIdentifier\\":\\"",{"Ref":"${logicalIdOf('Cluster/Resource', 'AWS::RDS::DBCluster')}"}`);

@@ -33,6 +33,8 @@ describe('parseBrokerConfig', () => {
     const bus = 'arn:aws:events:eu-west-1:123456789012:event-bus/incidents';
     expect([parseBrokerConfig({ ...valid(), eventBus: 'default' }).eventBus, parseBrokerConfig({ ...valid(), eventBus: bus }).eventBus]).toEqual(['default', bus]);
     expect(parseBrokerConfig({ ...valid(), rdsClusterIdentifier: 'my-pg-staging' }).rdsClusterIdentifier).toBe('my-pg-staging');
+    expect(parseBrokerConfig({ ...valid(), statementLogGroup: '/aws/rds/cluster/my-pg-1a2b3c4d/postgresql' }).statementLogGroup).toBe('/aws/rds/cluster/my-pg-1a2b3c4d/postgresql');
+    expect(() => parseBrokerConfig({ ...valid(), statementLogGroup: 'logs; rm -rf /' })).toThrow(/statementLogGroup: .*give a CloudWatch log group name, e\.g\. \/aws\/rds\/cluster\/my-pg\/postgresql/);
   });
 
   it.each([
@@ -52,7 +54,7 @@ describe('parseBrokerConfig', () => {
     ['an unknown delivery', { delivery: 'email' }, 'delivery: must be "response" or "secret", got "email"'],
     ['secret delivery without secrets', { delivery: 'secret' }, 'secretArns.my_pg_firefighter_ro: is required with delivery "secret"; give the secret ARN the password of this role is written to'],
     ['plain http to STS elsewhere', { stsEndpoint: 'http://sts.eu-west-1.amazonaws.com' }, 'stsEndpoint: "http://sts.eu-west-1.amazonaws.com" must use https (plain http is accepted only for 127.0.0.1)'],
-    ['an unknown key', { brokerID: 'x' }, 'brokerID: unknown key; allowed keys are clusterId, brokerId, port, writerHost, instanceHosts, brokerUser, databases, allowlist, incidentIdPattern, delivery, secretArns, stsEndpoint, tls, firefighterLogins, eventBus, rdsClusterIdentifier'],
+    ['an unknown key', { brokerID: 'x' }, 'brokerID: unknown key; allowed keys are clusterId, brokerId, port, writerHost, instanceHosts, brokerUser, databases, allowlist, incidentIdPattern, delivery, secretArns, stsEndpoint, tls, firefighterLogins, eventBus, rdsClusterIdentifier, statementLogGroup'],
     ['an unknown login mode', { firefighterLogins: 'personal' }, 'firefighterLogins: must be "shared" or "per-person", got "personal"'],
     ['an event bus with a space', { eventBus: 'on call' }, 'eventBus: "on call" is not valid; give an event bus name (e.g. default) or an event bus ARN'],
     ['a cluster identifier with a trailing hyphen', { rdsClusterIdentifier: 'my-pg-' }, 'rdsClusterIdentifier: "my-pg-" is not valid; give the RDS cluster identifier, e.g. my-pg-staging'],

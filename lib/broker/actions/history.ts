@@ -1,4 +1,5 @@
-// history: the audit trail of one incident, or since a time, in either mode.
+// history: the audit trail of one incident, or since a time, in either mode, and where the statements its logins
+// ran are recorded.
 import type { HistoryInput } from '../protocol/broker-input.js';
 import { history as read } from '../db/history.js';
 import type { ActionHandler } from './action.js';
@@ -9,6 +10,7 @@ export const history: ActionHandler<HistoryInput> = {
   async run({ input, deps, audit, proof }) {
     const entries = await read(deps, input, proof);
     Object.assign(audit, { outcome: 'history', entries: entries.length });
-    return { ok: true, action: 'history', entries };
+    const { statementLogGroup, writerHost } = deps.config;
+    return { ok: true, action: 'history', entries, statementLog: statementLogGroup ? { logGroup: statementLogGroup } : { serverLog: writerHost } };
   },
 };

@@ -57,6 +57,12 @@ export interface BrokerConfig {
    * @default - instanceHosts only (the CLI's --direct mode)
    */
   readonly rdsClusterIdentifier?: string;
+  /**
+   * The CloudWatch log group of the cluster's PostgreSQL log, where pgaudit records the statements firefighter
+   * logins run: `firefighter history` names it and prints a Logs Insights query for the incident's logins.
+   * @default - the history points at the server's own log (the CLI's --direct mode)
+   */
+  readonly statementLogGroup?: string;
 }
 
 export class BrokerConfigError extends Error {
@@ -67,13 +73,15 @@ export class BrokerConfigError extends Error {
 }
 
 const TOP_KEYS = ['clusterId', 'brokerId', 'port', 'writerHost', 'instanceHosts', 'brokerUser', 'databases', 'allowlist',
-  'incidentIdPattern', 'delivery', 'secretArns', 'stsEndpoint', 'tls', 'firefighterLogins', 'eventBus', 'rdsClusterIdentifier'] as const;
+  'incidentIdPattern', 'delivery', 'secretArns', 'stsEndpoint', 'tls', 'firefighterLogins', 'eventBus', 'rdsClusterIdentifier', 'statementLogGroup'] as const;
 const REQUIRED = ['clusterId', 'brokerId', 'port', 'writerHost', 'instanceHosts', 'brokerUser', 'databases', 'allowlist', 'delivery'];
 const HOST = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$|^\[?[0-9A-Fa-f:.]+\]?$/;
 const RDS_CLUSTER_ID = /^[A-Za-z][A-Za-z0-9]*(-[A-Za-z0-9]+)*$/;
 const BROKER_ID = /^[A-Za-z0-9._:/-]{1,128}$/;
 // A bus name (1 to 256 of A-Z a-z 0-9 . _ - /) or an event bus ARN, as PutEvents' EventBusName takes it.
 const EVENT_BUS = /^([\w.\-/]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[\w.\-/]{1,256})$/;
+/** CloudWatch Logs group names: letters, digits and _ - / . #, at most 512. */
+const LOG_GROUP = /^[\w.\-/#]{1,512}$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]{1,512}$/;
 
 function describe(value: unknown): string {
@@ -214,6 +222,8 @@ export function parseBrokerConfig(input: unknown): BrokerConfig {
 
   const rdsClusterIdentifier = input.rdsClusterIdentifier === undefined ? undefined
     : issues.string(input.rdsClusterIdentifier, 'rdsClusterIdentifier', RDS_CLUSTER_ID, 'give the RDS cluster identifier, e.g. my-pg-staging');
+  const statementLogGroup = input.statementLogGroup === undefined ? undefined
+    : issues.string(input.statementLogGroup, 'statementLogGroup', LOG_GROUP, 'give a CloudWatch log group name, e.g. /aws/rds/cluster/my-pg/postgresql');
   const eventBus = input.eventBus === undefined ? undefined
     : issues.string(input.eventBus, 'eventBus', EVENT_BUS, 'give an event bus name (e.g. default) or an event bus ARN');
 
@@ -231,6 +241,7 @@ export function parseBrokerConfig(input: unknown): BrokerConfig {
     ...(tls ? { tls } : {}),
     ...(eventBus !== undefined ? { eventBus } : {}),
     ...(rdsClusterIdentifier !== undefined ? { rdsClusterIdentifier } : {}),
+    ...(statementLogGroup !== undefined ? { statementLogGroup } : {}),
   };
 }
 
