@@ -6,6 +6,10 @@
 SELECT pg_catalog.json_build_object(
   'serverVersionNum', pg_catalog.current_setting('server_version_num')::pg_catalog.int4,
   'currentUser', current_user,
+  -- pg_settings, not shared_preload_libraries (which only pg_read_all_settings may read): once pgaudit is loaded
+  -- its pgaudit.log is a superuser setting; a placeholder someone set without the module would be a user one.
+  'pgauditLoaded', EXISTS (SELECT 1 FROM pg_catalog.pg_settings s
+                            WHERE s.name OPERATOR(pg_catalog.=) 'pgaudit.log' AND s.context OPERATOR(pg_catalog.=) 'superuser'),
   'existingRoles', (SELECT coalesce(pg_catalog.json_agg(rolname ORDER BY rolname), '[]') FROM pg_catalog.pg_roles
                     WHERE rolname OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])
                        OR rolname OPERATOR(pg_catalog.=) ANY (ARRAY['rds_iam', 'rds_password', 'pg_signal_backend']::pg_catalog.name[])),

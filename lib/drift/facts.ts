@@ -68,6 +68,11 @@ export interface ClusterFacts {
   readonly wideSettings: readonly { role: string; settings: readonly string[] }[];
   /** `ALTER DATABASE <managed> SET ...`, for every role in it. */
   readonly databaseSettings: readonly { database: string; settings: readonly string[] }[];
+  /**
+   * pgaudit is loaded (shared_preload_libraries): its pgaudit.log is a superuser setting of the server, not a
+   * placeholder. The firefighter roles then get the statement audit (diff-settings.ts). Undefined when not read.
+   */
+  readonly pgauditLoaded?: boolean;
   /** Members of firefighter groups db_admin recorded as per-person logins; undefined when not read. */
   readonly issuedLogins?: readonly IssuedLoginFacts[];
 }

@@ -127,5 +127,16 @@ export function guardrailSettings(g: Guardrails | undefined, slot?: LoginRoleSlo
   return out;
 }
 
+/**
+ * The statement audit (docs/security.md, "What the firefighter did"), set on each firefighter role in its database
+ * where pgaudit is loaded: every statement class (`all`: a break-glass session is short, and any class left out is
+ * a question the auditor cannot answer), and never the bound parameters, which may hold secrets whatever the
+ * cluster's parameter group says. Not on the password broker: its session sets passwords (as SCRAM verifiers).
+ */
+export const STATEMENT_AUDIT_SETTINGS: Readonly<Record<string, readonly string[]>> = {
+  'pgaudit.log': ['all'],
+  'pgaudit.log_parameter': ['off'],
+};
+
 /** Audit columns' maximum lengths, enforced by the functions and by the broker before it calls them. */
 export const AUDIT_LIMITS = { requestedBy: 512, incidentId: 128, reason: 1000 } as const;

@@ -2,10 +2,11 @@
 // spec's guardrails may be there: anything else would change every managed session behind the spec's back
 // (an owner's `ALTER DATABASE ... SET default_transaction_read_only = on`, a holder's
 // `ALTER ROLE <self> SET statement_timeout = 0` left for the next holder). Verify reports it; apply resets it.
+// Where pgaudit is loaded, the firefighter roles' statement audit is one of them (pgaudit.log removed: a finding).
 import type { ClusterFacts } from '../facts.js';
 import type { ManagedRole, RoleModel, DatabaseModel } from '../../model/model.js';
 import type { Finding, Step } from '../../plan/plan-types.js';
-import { guardrailSettings } from '../../model/db-admin.js';
+import { guardrailSettings, STATEMENT_AUDIT_SETTINGS } from '../../model/db-admin.js';
 import { LOGIN_ROLE_SLOTS, type Guardrails, type LoginRoleSlot } from '../../spec/spec.js';
 import { quoteIdent, quoteIdents, quoteLiteral } from '../../plan/sql-text.js';
 
@@ -27,19 +28,26 @@ export function parseSearchPath(value: string): string[] {
 }
 
 const TRUE_WORDS = new Set(['on', 'true', 'yes', '1', 't', 'y']);
+const FALSE_WORDS = new Set(['off', 'false', 'no', '0', 'f', 'n']);
 
 /**
  * The settings a role must have in its own database. Built from guardrailSettings, the same list db_admin
  * re-asserts for each new firefighter holder: a guardrail added there reaches both. Durations are literals;
  * search_path elements identifiers (a literal `'"my-schema"'` would name a schema called "my-schema" with quotes).
+ * `audit`: a firefighter role on a server with pgaudit loaded gets the statement audit too; the engine sets it as
+ * the master (db_admin's admin, which re-asserts the guardrails, may not set a superuser setting, and its
+ * RESET ALL leaves one alone).
  */
-export function wantedSettings(g: Guardrails | undefined, slot?: LoginRoleSlot): Map<string, WantedSetting> {
+export function wantedSettings(g: Guardrails | undefined, slot?: LoginRoleSlot, audit = false): Map<string, WantedSetting> {
   const out = new Map<string, WantedSetting>();
-  for (const [name, values] of Object.entries(guardrailSettings(g, slot))) {
+  const audited = audit && (slot === 'firefighterRo' || slot === 'firefighterRw') ? STATEMENT_AUDIT_SETTINGS : {};
+  for (const [name, values] of Object.entries({ ...guardrailSettings(g, slot), ...audited })) {
     if (name === 'search_path') {
       out.set(name, { sql: quoteIdents(values), matches: (have) => JSON.stringify(parseSearchPath(have)) === JSON.stringify(values), shown: values.join(', ') });
     } else if (name === 'default_transaction_read_only') {
       out.set(name, { sql: values.map(quoteLiteral).join(', '), matches: (have) => TRUE_WORDS.has(have.toLowerCase()), shown: values.join(', ') });
+    } else if (name === 'pgaudit.log_parameter') {
+      out.set(name, { sql: values.map(quoteLiteral).join(', '), matches: (have) => FALSE_WORDS.has(have.toLowerCase()), shown: values.join(', ') });
     } else {
       const v = values.join(', ');
       out.set(name, { sql: values.map(quoteLiteral).join(', '), matches: (have) => have === v, shown: v });
@@ -75,10 +83,11 @@ function guardrailsOf(role: ManagedRole, db: DatabaseModel): { g: Guardrails | u
 export function diffSettings(model: RoleModel, facts: ClusterFacts, findings: Finding[], steps: Step[]): void {
   const roles = model.managed;
   const phase = 'database-settings' as const;
+  const audit = facts.pgauditLoaded === true;
   for (const db of model.databases) {
     for (const role of roles) {
       const { g, slot } = guardrailsOf(role, db);
-      const want = wantedSettings(g, slot);
+      const want = wantedSettings(g, slot, audit);
       const have = parsed(facts.roleSettings.find((s) => s.role === role.name && s.database === db.name)?.settings);
       const where = `ALTER ROLE ${quoteIdent(role.name)} IN DATABASE ${quoteIdent(db.name)}`;
       for (const [name, w] of want) {
