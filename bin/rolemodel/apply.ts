@@ -3,10 +3,10 @@
 import { SessionBlockedError } from '../../lib/postgres/blockers.js';
 import { applyRoleModel, StepError } from '../../lib/postgres/engine.js';
 import { printable } from '../../lib/spec/text-rules.js';
-import { noPositionals, parseFlags } from './flags.js';
+import { runFailure } from './failures.js';
 import type { CliIo, Command } from './io.js';
 import { progressLines } from './progress.js';
-import { prepareTarget, runFailure, setupFailure, TARGET_FLAGS, TARGET_USAGE, type Target } from './target.js';
+import { prepareCommand, TARGET_FLAGS, TARGET_USAGE } from './target.js';
 import { WAIT_FLAGS, WAIT_HINT, WAIT_USAGE, waitOptions } from './waiting.js';
 
 const FLAGS = {
@@ -30,25 +30,12 @@ exit codes: 0 matches (or was made to match), 2 invalid input (a spec naming rol
 included; nothing changed), 1 error`;
 
 async function run(argv: string[], io: CliIo): Promise<number> {
-  let values;
-  let target: Target;
-  let waiting: ReturnType<typeof waitOptions>;
-  try {
-    const parsed = parseFlags(argv, FLAGS);
-    values = parsed.values;
-    if (values.help) {
-      io.out(USAGE);
-      return 0;
-    }
-    noPositionals(parsed.positionals);
-    waiting = waitOptions(values);
-    target = await prepareTarget(values, io);
-  } catch (error) {
-    return setupFailure(error, USAGE, io);
-  }
+  const prepared = await prepareCommand(argv, io, { flags: FLAGS, usage: USAGE, check: waitOptions });
+  if (prepared.exit !== undefined) return prepared.exit;
+  const { values, target, checked: waiting } = prepared;
   try {
     const progress = progressLines(io, 'apply', values.progress);
-    const result = await applyRoleModel(target.spec, target.connection, { ...(target.databases ? { databases: target.databases } : {}), ...waiting, progress: progress.phase })
+    const result = await applyRoleModel(target.spec, target.connection, { ...target.scope, ...waiting, progress: progress.phase })
       .finally(progress.done);
     if (values.json) {
       io.out(JSON.stringify({ ok: true, steps: result.steps, fixed: result.fixed, warnings: result.warnings, statementsSent: result.statementsSent }, null, 2));

@@ -2,9 +2,9 @@
 // anything to do?" the way terraform's does: 0 nothing, 2 changes pending, 1 error (invalid input included).
 import { planWithWarnings, renderPlan } from '../../lib/postgres/engine.js';
 import { printable } from '../../lib/spec/text-rules.js';
-import { noPositionals, parseFlags } from './flags.js';
+import { runFailure } from './failures.js';
 import type { CliIo, Command } from './io.js';
-import { prepareTarget, runFailure, setupFailure, TARGET_FLAGS, TARGET_USAGE, type Target } from './target.js';
+import { prepareCommand, TARGET_FLAGS, TARGET_USAGE } from './target.js';
 
 const FLAGS = {
   ...TARGET_FLAGS,
@@ -27,22 +27,11 @@ changes pending), 1 error`;
 async function run(argv: string[], io: CliIo): Promise<number> {
   // With --detailed-exitcode, 2 means "changes pending": invalid input must not look like that.
   const detailed = argv.includes('--detailed-exitcode');
-  let values;
-  let target: Target;
+  const prepared = await prepareCommand(argv, io, { flags: FLAGS, usage: USAGE, invalidInputExit: detailed ? 1 : 2 });
+  if (prepared.exit !== undefined) return prepared.exit;
+  const { values, target } = prepared;
   try {
-    const parsed = parseFlags(argv, FLAGS);
-    values = parsed.values;
-    if (values.help) {
-      io.out(USAGE);
-      return 0;
-    }
-    noPositionals(parsed.positionals);
-    target = await prepareTarget(values, io);
-  } catch (error) {
-    return setupFailure(error, USAGE, io, detailed ? 1 : 2);
-  }
-  try {
-    const { steps, warnings } = await planWithWarnings(target.spec, target.connection, target.databases ? { databases: target.databases } : {});
+    const { steps, warnings } = await planWithWarnings(target.spec, target.connection, target.scope);
     if (values.json) io.out(JSON.stringify({ steps, warnings }, null, 2));
     else {
       const [summary, ...rest] = renderPlan(steps, { verbose: values.verbose }).trimEnd().split('\n');

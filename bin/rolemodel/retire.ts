@@ -7,9 +7,9 @@ import { planRetire, type RetirePlan } from '../../lib/postgres/retire-plan.js';
 import { quoteIdent } from '../../lib/plan/sql-text.js';
 import { printable } from '../../lib/spec/text-rules.js';
 import { UsageError } from './connection.js';
-import { noPositionals, parseFlags } from './flags.js';
+import { runFailure } from './failures.js';
 import type { CliIo, Command } from './io.js';
-import { prepareTarget, runFailure, setupFailure, TARGET_FLAGS, TARGET_USAGE, type Target } from './target.js';
+import { prepareCommand, TARGET_FLAGS, TARGET_USAGE } from './target.js';
 
 const FLAGS = {
   ...TARGET_FLAGS,
@@ -56,24 +56,16 @@ export function renderRetirePlan(plan: RetirePlan): string[] {
   return lines;
 }
 
+/** --mode, checked: destroy only with each database named. */
+function checkMode(values: { readonly mode: string; readonly database?: string[] | undefined }): void {
+  if (!(MODES as readonly string[]).includes(values.mode)) throw new UsageError(`--mode must be retain or destroy, got ${JSON.stringify(values.mode)}`);
+  if (values.mode === 'destroy' && !values.database?.length) throw new UsageError('--mode destroy drops databases and all their data: name each one with --database');
+}
+
 async function run(argv: string[], io: CliIo): Promise<number> {
-  let values;
-  let target: Target;
-  try {
-    const parsed = parseFlags(argv, FLAGS);
-    values = parsed.values;
-    if (values.help) {
-      io.out(USAGE);
-      return 0;
-    }
-    noPositionals(parsed.positionals);
-    const mode = values.mode;
-    if (!(MODES as readonly string[]).includes(mode)) throw new UsageError(`--mode must be retain or destroy, got ${JSON.stringify(mode)}`);
-    if (mode === 'destroy' && !values.database?.length) throw new UsageError('--mode destroy drops databases and all their data: name each one with --database');
-    target = await prepareTarget(values, io);
-  } catch (error) {
-    return setupFailure(error, USAGE, io);
-  }
+  const prepared = await prepareCommand(argv, io, { flags: FLAGS, usage: USAGE, check: checkMode });
+  if (prepared.exit !== undefined) return prepared.exit;
+  const { values, target } = prepared;
   const dropDatabase = values.mode === 'destroy';
   const databases = target.databases ?? target.spec.databases.map((d) => d.name);
   try {

@@ -1,15 +1,13 @@
-// What plan, apply, verify and retire share: the spec file, the databases chosen from it, the connection
-// (TLS decided before anything is sent), and how their errors become exit codes and lines.
+// The prelude plan, apply, verify and retire share: flags, --help, the spec file, the databases chosen from it,
+// the connection with TLS decided before anything is sent. How their errors become exit codes: failures.ts.
 import { readFileSync } from 'node:fs';
-import { RoleClaimError } from '../../lib/model/role-mark.js';
 import type { RoleModelSpec } from '../../lib/spec/spec.js';
-import { SpecError, parseSpec } from '../../lib/spec/validate.js';
-import { printable } from '../../lib/spec/text-rules.js';
+import { parseSpec } from '../../lib/spec/validate.js';
 import type { ConnectionOptions } from '../../lib/postgres/connection.js';
-import { TlsRefusal } from '../../lib/postgres/tls.js';
-import { StepError, VerificationError } from '../../lib/postgres/engine.js';
+import type { EngineOptions } from '../../lib/postgres/engine.js';
 import { checkDatabaseUrl, connectTimeoutMs, secureConnection, UsageError } from './connection.js';
-import { CONNECTION_FLAGS, type FlagSpecs } from './flags.js';
+import { CONNECTION_FLAGS, noPositionals, parseFlags, type FlagSpecs } from './flags.js';
+import { setupFailure } from './failures.js';
 import type { CliIo } from './io.js';
 
 /** The flags of a command that reads a spec and connects. */
@@ -43,9 +41,11 @@ export interface Target {
   readonly connection: ConnectionOptions;
   /** The --database names, checked against the spec; undefined for every database. */
   readonly databases: string[] | undefined;
+  /** The same, as the engine takes it. */
+  readonly scope: Pick<EngineOptions, 'databases'>;
 }
 
-export function loadSpec(file: string): RoleModelSpec {
+function loadSpec(file: string): RoleModelSpec {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -62,7 +62,7 @@ export function loadSpec(file: string): RoleModelSpec {
 }
 
 /** Checks the flags and the spec, then decides TLS; throws UsageError, SpecError or TlsRefusal, connects to nothing. */
-export async function prepareTarget(values: TargetValues, io: CliIo): Promise<Target> {
+async function prepareTarget(values: TargetValues, io: CliIo): Promise<Target> {
   if (!values['database-url']) throw new UsageError('--database-url is required');
   if (!values.spec) throw new UsageError('--spec is required');
   const timeoutMs = connectTimeoutMs(values['connect-timeout']);
@@ -71,58 +71,46 @@ export async function prepareTarget(values: TargetValues, io: CliIo): Promise<Ta
   const unknown = (values.database ?? []).filter((d) => !spec.databases.some((x) => x.name === d));
   if (unknown.length > 0) throw new UsageError(`--database ${unknown.map((d) => JSON.stringify(d)).join(', ')} is not in the spec; choose from ${spec.databases.map((d) => d.name).join(', ')}`);
   const { connection } = await secureConnection({ url: values['database-url'], connectTimeoutMs: timeoutMs, insecureSkipTlsVerify: values['insecure-skip-tls-verify'] ?? false }, io.env, io.err);
-  return { spec, connection, databases: values.database };
+  return { spec, connection, databases: values.database, scope: values.database ? { databases: values.database } : {} };
 }
+
+/** The parsed flags of a command whose flag table is T. */
+export type FlagValues<T extends FlagSpecs> = ReturnType<typeof parseFlags<T>>['values'];
+
+export interface TargetCommand<T extends typeof TARGET_FLAGS, E> {
+  /** The command's flag table: TARGET_FLAGS and its own. */
+  readonly flags: T;
+  readonly usage: string;
+  /** The command's own checks of its flags, before the spec is read: throw UsageError; what it returns is `checked`. */
+  readonly check?: (values: FlagValues<T>) => E;
+  /** The exit code for invalid input. @default 2 */
+  readonly invalidInputExit?: number;
+}
+
+export type Prepared<T extends typeof TARGET_FLAGS, E> =
+  | { readonly values: FlagValues<T>; readonly target: Target; readonly checked: E; readonly exit?: undefined }
+  | { readonly exit: number };
 
 /**
- * An error as lines a person reads: each finding, spec issue or reason on its own line, and every name in them
- * through printable(), so a catalog name with a newline cannot start a line of its own (issue 17).
+ * The prelude of plan, apply, verify and retire: parse the flags, answer --help, run the command's own checks,
+ * read the spec and decide TLS. Either everything to run with, or the exit code (the usage and the problem
+ * already printed); nothing is connected to either way.
  */
-export function errorLines(error: unknown): string[] {
-  const head = (message: string) => printable(message.split('\n')[0] ?? '');
-  if (error instanceof SpecError) return [head(error.message), ...error.issues.map((i) => `  - ${printable(`${i.path}: ${i.message}`)}`)];
-  if (error instanceof VerificationError) return [head(error.message), ...error.findings.map((f) => `  - ${printable(f.message)}`)];
-  if (error instanceof RoleClaimError) return [head(error.message), ...error.reasons.map((r) => `  - ${printable(r)}`)];
-  if (error instanceof StepError) {
-    const { step } = error;
-    const cause = error.cause instanceof Error ? error.cause.message : String(error.cause);
-    const statement = step.sql.split('\n')[0] ?? '';
-    return [
-      printable(`${step.phase}${step.database ? ` in "${step.database}"` : ''}${step.runAs ? ` as ${step.runAs}` : ''} failed: ${cause}`),
-      `  while: ${printable(step.reason)}`,
-      `  statement: ${printable(statement)}${step.sql.includes('\n') ? ' ...' : ''}`,
-    ];
+export async function prepareCommand<T extends typeof TARGET_FLAGS, E = undefined>(argv: string[], io: CliIo, command: TargetCommand<T, E>): Promise<Prepared<T, E>> {
+  try {
+    const parsed = parseFlags(argv, command.flags);
+    const { values } = parsed;
+    // Every command's flags include help and the target's (TARGET_FLAGS); a generic T hides them from the type.
+    const common = values as TargetValues & { readonly help?: boolean };
+    if (common.help) {
+      io.out(command.usage);
+      return { exit: 0 };
+    }
+    noPositionals(parsed.positionals);
+    const checked = command.check ? command.check(values) : (undefined as E);
+    const target = await prepareTarget(common, io);
+    return { values, target, checked };
+  } catch (error) {
+    return { exit: setupFailure(error, command.usage, io, command.invalidInputExit) };
   }
-  return [printable(error instanceof Error ? error.message : String(error))];
-}
-
-function report(error: unknown, io: CliIo): void {
-  const [first = '', ...rest] = errorLines(error);
-  io.err(`rolemodel: ${first}`);
-  for (const line of rest) io.err(line);
-}
-
-/**
- * Invalid input found before any connection (flags, spec, TLS): the message (and the usage for flag and spec
- * errors) on stderr, exit 2 unless the command says otherwise (plan --detailed-exitcode: 1). Anything else is rethrown.
- */
-export function setupFailure(error: unknown, usage: string, io: CliIo, code = 2): number {
-  if (error instanceof TlsRefusal) {
-    // Refused before any connection: nothing was sent, nothing changed.
-    report(error, io);
-    return code;
-  }
-  if (error instanceof UsageError || error instanceof SpecError) {
-    if (error.message) report(error, io);
-    io.err(usage);
-    return code;
-  }
-  throw error;
-}
-
-/** A failure after connecting: 2 for a spec naming roles it may not manage (nothing changed), else 1. */
-export function runFailure(error: unknown, io: CliIo, json: boolean): number {
-  if (error instanceof VerificationError && json) io.out(JSON.stringify({ ok: false, findings: error.findings }, null, 2));
-  report(error, io);
-  return error instanceof RoleClaimError ? 2 : 1;
 }

@@ -3,10 +3,10 @@
 import { describeTarget } from '../../lib/postgres/connection.js';
 import { verifyRoleModel } from '../../lib/postgres/engine.js';
 import { printable } from '../../lib/spec/text-rules.js';
-import { noPositionals, parseFlags } from './flags.js';
+import { runFailure } from './failures.js';
 import type { CliIo, Command } from './io.js';
 import { progressLines } from './progress.js';
-import { prepareTarget, runFailure, setupFailure, TARGET_FLAGS, TARGET_USAGE, type Target } from './target.js';
+import { prepareCommand, TARGET_FLAGS, TARGET_USAGE } from './target.js';
 
 const FLAGS = {
   ...TARGET_FLAGS,
@@ -25,23 +25,12 @@ ${TARGET_USAGE} (findings carry the full list of objects in "objects")
 exit codes: 0 matches, 2 drift or invalid input, 1 error`;
 
 async function run(argv: string[], io: CliIo): Promise<number> {
-  let values;
-  let target: Target;
-  try {
-    const parsed = parseFlags(argv, FLAGS);
-    values = parsed.values;
-    if (values.help) {
-      io.out(USAGE);
-      return 0;
-    }
-    noPositionals(parsed.positionals);
-    target = await prepareTarget(values, io);
-  } catch (error) {
-    return setupFailure(error, USAGE, io);
-  }
+  const prepared = await prepareCommand(argv, io, { flags: FLAGS, usage: USAGE });
+  if (prepared.exit !== undefined) return prepared.exit;
+  const { values, target } = prepared;
   try {
     const progress = progressLines(io, 'verify', values.progress);
-    const result = await verifyRoleModel(target.spec, target.connection, { ...(target.databases ? { databases: target.databases } : {}), progress: progress.phase })
+    const result = await verifyRoleModel(target.spec, target.connection, { ...target.scope, progress: progress.phase })
       .finally(progress.done);
     if (values.json) {
       io.out(JSON.stringify({ ok: result.findings.length === 0, findings: result.findings, ...(result.notes ? { notes: result.notes } : {}), statementsSent: result.statementsSent }, null, 2));
