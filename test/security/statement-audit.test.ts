@@ -1,0 +1,132 @@
+// What the firefighter did (issue 20): every statement a firefighter login runs is in the server log under its
+// login name, `firefighter history INC-…` ties that login to the person and the incident and says where the log
+// is, and no password (nor the verifier the broker sets) is in the statement log.
+//
+// The embedded server has no pgaudit, so the audit is emulated: each role the role model would give
+// pgaudit.log = all (asked of the model with pgaudit loaded) gets log_statement = all in its database instead, and
+// pgaudit.log_parameter = off becomes log_parameter_max_length = 0, both set as the bootstrap superuser, as the
+// master sets pgaudit.log on Aurora. What that shows and what it does not: docs/security.md, "What the firefighter did".
+// Embedded server only (it reads the server log).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runFirefighter } from '../../bin/firefighter.js';
+import { diffSettings } from '../../lib/drift/checks/diff-settings.js';
+import type { ClusterFacts } from '../../lib/drift/facts.js';
+import { resolveModel } from '../../lib/model/model.js';
+import type { Step } from '../../lib/plan/plan-types.js';
+import { scramSha256Verifier } from '../../lib/broker/protocol/scram.js';
+import { inspectCluster } from '../../lib/postgres/inspect.js';
+import { loginAs, query } from '../support/catalog.js';
+import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';
+import { brokerPassword, loadSpec, prepare } from './support.js';
+
+const spec = loadSpec('reference');
+const DB = 'my-pg-db';
+const RW = 'my_pg_firefighter_rw';
+const BROKER = 'my_pg_password_broker';
+
+/** The (role, database) pairs the role model gives the statement audit where pgaudit is loaded. */
+function auditedRoles(): { role: string; database: string }[] {
+  const steps: Step[] = [];
+  diffSettings(resolveModel(spec), { roleSettings: [], wideSettings: [], databaseSettings: [], pgauditLoaded: true } as unknown as ClusterFacts, [], steps);
+  return steps.flatMap((s) => {
+    const m = /^ALTER ROLE "([^"]+)" IN DATABASE "([^"]+)" SET pgaudit\.log = 'all'$/.exec(s.sql);
+    return m ? [{ role: m[1] as string, database: m[2] as string }] : [];
+  });
+}
+
+describe.each(testedMajors())('the statement audit, emulated on PostgreSQL %i', (major) => {
+  let server: EmbeddedServer;
+  let dir: string;
+  let url: string;
+
+  async function cli(...args: string[]) {
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const code = await runFirefighter([...args, '--direct', '--database-url', url], { stdout: (t) => stdout.push(t), stderr: (t) => stderr.push(t), env: {}, psql: async () => 0 });
+    return { code, stdout: stdout.join('\n'), stderr: stderr.join('\n') };
+  }
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'ff-audit-'));
+    server = await startEmbeddedServer({ major });
+    await prepare(server, spec);
+    writeFileSync(path.join(dir, 'ca.pem'), server.ca);
+    const migrator = await loginAs(server, 'my_pg_migrator', DB);
+    await migrator.query(`SET ROLE my_pg_owner; CREATE TABLE "my-pg-db-schema".orders (id int PRIMARY KEY, status text); INSERT INTO "my-pg-db-schema".orders VALUES (1, 'created')`);
+    await migrator.end();
+    url = `postgres://${BROKER}:${encodeURIComponent(brokerPassword(server))}@127.0.0.1:${server.port}/${DB}?sslmode=verify-full&sslrootcert=${encodeURIComponent(path.join(dir, 'ca.pem'))}`;
+    for (const { role, database } of auditedRoles()) {
+      await query(server.superuserUrl(), `ALTER ROLE "${role}" IN DATABASE "${database}" SET log_statement = 'all'`);
+      await query(server.superuserUrl(), `ALTER ROLE "${role}" IN DATABASE "${database}" SET log_parameter_max_length = 0`);
+    }
+  });
+  afterAll(async () => {
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the model audits the two firefighter roles and not the broker, whose session sets passwords', () => {
+    expect(auditedRoles()).toEqual([{ role: 'my_pg_firefighter_ro', database: DB }, { role: RW, database: DB }]);
+  });
+
+  it('the embedded server has no pgaudit, and the inspection says so, so apply and verify ask nothing of it', async () => {
+    const client = new pg.Client({ connectionString: server.masterUrl() });
+    await client.connect();
+    try {
+      expect((await inspectCluster(client, resolveModel(spec))).pgauditLoaded).toBe(false);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('records each statement of the firefighter\'s login under its name; history ties it to the person and incident and says where; no password or verifier is in the log', async () => {
+    const request = await cli('request', 'rw', '--incident', 'INC-4711', '--reason', 'orders stuck', '--hours', '1', '--json');
+    expect(request.stderr).toBe('');
+    const issued = JSON.parse(request.stdout) as { password: string; username: string };
+    expect(issued.username).toBe(RW);
+    // The verifier the broker set (read back as the superuser): it must not be in the statement log either.
+    const [stored] = await query<{ v: string }>(server.superuserUrl(), 'SELECT rolpassword AS v FROM pg_authid WHERE rolname = $1', [RW]);
+
+    const marker = `ff_audit_${major}_${Date.now()}`;
+    const typed = `typed-secret-${marker}`;
+    const ownVerifier = scramSha256Verifier(typed);
+    const ff = new pg.Client({ host: '127.0.0.1', port: server.port, user: RW, password: issued.password, database: DB, ssl: server.ssl });
+    await ff.connect();
+    try {
+      await ff.query(`SELECT '${marker}' AS read_something`);
+      await ff.query(`UPDATE "my-pg-db-schema".orders SET status = '${marker}' WHERE id = 1`);
+      await ff.query('INSERT INTO "my-pg-db-schema".orders VALUES ($1, $2)', [4711, `${marker}-bound`]);
+      // What psql's \password sends: a verifier computed client-side, never the password typed.
+      await ff.query(`ALTER ROLE ${RW} PASSWORD '${ownVerifier}'`);
+    } finally {
+      await ff.end();
+    }
+
+    const lines = server.readLog().split('\n');
+    const byLogin = (text: string) => lines.filter((l) => l.includes(`${RW}@${DB} `) && l.includes(text));
+    expect(byLogin(`statement: SELECT '${marker}' AS read_something`)).toHaveLength(1);
+    expect(byLogin(`statement: UPDATE "my-pg-db-schema".orders SET status = '${marker}' WHERE id = 1`)).toHaveLength(1);
+    // A bound parameter is not logged (pgaudit.log_parameter = off; here log_parameter_max_length = 0).
+    expect(byLogin('INSERT INTO "my-pg-db-schema".orders VALUES ($1, $2)').length).toBeGreaterThan(0);
+    expect(lines.filter((l) => l.includes(`${marker}-bound`))).toEqual([]);
+    // What the log holds of a password set in the session: the verifier the client computed, not the password.
+    expect(byLogin(`ALTER ROLE ${RW} PASSWORD 'SCRAM-SHA-256$4096:`)).toHaveLength(1);
+    const log = lines.join('\n');
+    expect(log).not.toContain(typed);
+    expect(log).not.toContain(issued.password);
+    // The broker's session is not audited: its call and the verifier it set appear nowhere.
+    expect(stored?.v).toMatch(/^SCRAM-SHA-256\$4096:/);
+    expect(log).not.toContain(stored?.v);
+    expect(log).not.toMatch(/db_admin\.set_firefighter_password/);
+
+    const history = await cli('history', 'INC-4711');
+    expect(history.stderr).toBe('');
+    const rows = history.stdout.split('\n');
+    expect(rows[0]).toMatch(new RegExp(`^\\d\\d:\\d\\d UTC \\(\\d{4}-\\d\\d-\\d\\d\\)  issue +${RW}  .+  INC-4711  until `));
+    expect(rows.slice(-1)[0]).toMatch(new RegExp(`^statements: in the PostgreSQL server log of 127\\.0\\.0\\.1 \\(pgaudit's "AUDIT: SESSION" lines, or log_statement's\\), the lines whose user \\(log_line_prefix %u\\) is ${RW}, from `));
+  });
+});
