@@ -31,7 +31,7 @@ export function buildExample(app: Construct): { stack: Stack; database: Firefigh
     // The example's own outputs (below) have fixed keys; the construct's would repeat them under generated ones.
     broker: { readOnlyRequesters: list('requesters-ro'), readWriteRequesters: list('requesters-rw'), outputs: false },
     ...(String(app.node.tryGetContext('access-host')) === 'true' ? { accessHost: true } : {}),
-    ...(e2e ? { deletionProtection: false, clusterRemovalPolicy: RemovalPolicy.DESTROY, roleModelRemovalPolicy: RemovalPolicy.DESTROY } : {}),
+    ...(e2e ? { deletionProtection: false, removalPolicy: RemovalPolicy.DESTROY, roleModelRemovalPolicy: RemovalPolicy.DESTROY } : {}),
   });
 
   const broker = database.broker;

@@ -10,25 +10,23 @@ import { managedRoleNames } from '../spec/validate.js';
 import { validationError } from './util.js';
 
 export interface CheckedDatabaseProps {
-  readonly readers?: number;
+  readonly readers?: rds.IClusterInstance[];
   readonly serverlessV2MinCapacity?: number;
   readonly serverlessV2MaxCapacity?: number;
-  readonly masterUsername?: string;
-  readonly engineVersion?: rds.AuroraPostgresEngineVersion;
+  readonly credentials?: rds.Credentials;
+  readonly engine?: rds.IClusterEngine;
   readonly clusterIdentifier?: string;
-  readonly backupRetention?: Duration;
+  readonly backup?: rds.BackupProps;
   readonly roleModelSecurityGroups?: ec2.ISecurityGroup[];
   readonly brokerSecurityGroups?: ec2.ISecurityGroup[];
 }
 
 export interface CheckedValues {
-  readonly readers: number;
   readonly minAcu: number;
   readonly maxAcu: number;
-  readonly masterUsername: string;
-  readonly engineVersion: rds.AuroraPostgresEngineVersion;
+  readonly engine: rds.IClusterEngine;
   readonly clusterIdentifier?: string;
-  readonly backupRetention: Duration;
+  readonly backup: rds.BackupProps;
 }
 
 /** RDS: 1 to 63 letters, digits or underscores, starting with a letter; PostgreSQL and Aurora reserve the rest. */
@@ -38,38 +36,48 @@ const RESERVED_MASTER_NAMES = new Set(['rdsadmin', 'rdsrepladmin', 'public', 'no
 const AUTO_PAUSE_SINCE: Record<number, number> = { 15: 7, 16: 3, 17: 0 };
 
 export function checkDatabaseProps(spec: RoleModelSpec, props: CheckedDatabaseProps, scope: Construct): CheckedValues {
-  const readers = props.readers ?? 0;
-  if (!Number.isInteger(readers) || readers < 0 || readers > 15) {
-    throw validationError(`readers ${readers} must be an integer from 0 to 15 (Aurora's replica limit)`, scope);
+  const readers = props.readers ?? [];
+  if (readers.length > 15) {
+    throw validationError(`readers has ${readers.length} instances, more than Aurora's 15 replicas; remove ${readers.length - 15}`, scope);
   }
   const minAcu = props.serverlessV2MinCapacity ?? 0.5;
   const maxAcu = props.serverlessV2MaxCapacity ?? 4;
   if (minAcu > maxAcu) {
     throw validationError(`serverlessV2MinCapacity ${minAcu} is above serverlessV2MaxCapacity ${maxAcu}; lower the minimum or raise the maximum`, scope);
   }
-  const masterUsername = props.masterUsername ?? 'postgres';
-  if (!Token.isUnresolved(masterUsername)) {
+  if (props.credentials?.password && !props.credentials.secret) {
+    throw validationError('credentials from a password (rds.Credentials.fromPassword) leave no secret for the role-model handler to read; use rds.Credentials.fromGeneratedSecret(username) or rds.Credentials.fromSecret(secret)', scope);
+  }
+  // Like aws-rds: a secret's username is read from the secret itself at deploy time and cannot be checked here.
+  const masterUsername = props.credentials ? props.credentials.username : 'postgres';
+  if (!Token.isUnresolved(masterUsername) && !props.credentials?.secret) {
     if (!MASTER_USERNAME.test(masterUsername)) {
-      throw validationError(`masterUsername "${masterUsername}" is not an RDS master user name (a letter, then letters, digits or underscores, at most 63); e.g. postgres or dbmaster`, scope);
+      throw validationError(`credentials.username "${masterUsername}" is not an RDS master user name (a letter, then letters, digits or underscores, at most 63); e.g. postgres or dbmaster`, scope);
     }
     if (/^(pg_|rds_)/i.test(masterUsername) || RESERVED_MASTER_NAMES.has(masterUsername.toLowerCase())) {
-      throw validationError(`masterUsername "${masterUsername}" is reserved by PostgreSQL or Aurora (pg_ and rds_ prefixes, ${[...RESERVED_MASTER_NAMES].join(', ')}); e.g. postgres or dbmaster`, scope);
+      throw validationError(`credentials.username "${masterUsername}" is reserved by PostgreSQL or Aurora (pg_ and rds_ prefixes, ${[...RESERVED_MASTER_NAMES].join(', ')}); e.g. postgres or dbmaster`, scope);
     }
   }
-  const clash = managedRoleNames(spec).find((r) => r.name === masterUsername);
+  const clash = props.credentials?.secret ? undefined : managedRoleNames(spec).find((r) => r.name === masterUsername);
   if (clash) {
-    throw validationError(`masterUsername "${masterUsername}" is also the managed role ${clash.path} of the spec; the role model would manage (and restrict) the master itself; pick another masterUsername or rename the role in the spec`, scope);
+    throw validationError(`credentials.username "${masterUsername}" is also the managed role ${clash.path} of the spec; the role model would manage (and restrict) the master itself; pick another credentials.username or rename the role in the spec`, scope);
   }
-  const engineVersion = props.engineVersion ?? rds.AuroraPostgresEngineVersion.VER_17_9;
-  const full = engineVersion.auroraPostgresFullVersion;
+  const engine = props.engine ?? rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_17_9 });
+  if (engine.engineType !== 'aurora-postgresql') {
+    throw validationError(`engine ${engine.engineType} is not Aurora PostgreSQL, which the role model manages; use rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_17_9 })`, scope);
+  }
+  const full = engine.engineVersion?.fullVersion;
+  if (full === undefined) {
+    throw validationError('engine has no version (auroraPostgres without one follows whatever RDS picks); give one, e.g. rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_17_9 })', scope);
+  }
   if (!Token.isUnresolved(full)) {
     const [major, minor] = full.split('.').map(Number) as [number, number | undefined];
     if (!(major >= 15)) {
-      throw validationError(`engineVersion ${full} is below PostgreSQL 15, which the role model needs (per-grant options, pg_catalog functions it relies on); use rds.AuroraPostgresEngineVersion.VER_15_x or later`, scope);
+      throw validationError(`engine version ${full} is below PostgreSQL 15, which the role model needs (per-grant options, pg_catalog functions it relies on); use rds.AuroraPostgresEngineVersion.VER_15_x or later`, scope);
     }
     const since = AUTO_PAUSE_SINCE[major];
     if (minAcu === 0 && since !== undefined && (minor ?? 0) < since) {
-      throw validationError(`serverlessV2MinCapacity 0 (auto-pause) needs Aurora PostgreSQL ${major}.${since} or later, but engineVersion is ${full}; upgrade the engine or set serverlessV2MinCapacity to 0.5`, scope);
+      throw validationError(`serverlessV2MinCapacity 0 (auto-pause) needs Aurora PostgreSQL ${major}.${since} or later, but the engine version is ${full}; upgrade the engine or set serverlessV2MinCapacity to 0.5`, scope);
     }
   }
   // Unset: `<spec.cluster>-<8 hex digits of the stack id>` (clusterIdentifierOf), unique per stack instance.
@@ -77,11 +85,12 @@ export function checkDatabaseProps(spec: RoleModelSpec, props: CheckedDatabasePr
   if (clusterIdentifier !== undefined && !Token.isUnresolved(clusterIdentifier) && (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(clusterIdentifier) || clusterIdentifier.length > 63)) {
     throw validationError(`clusterIdentifier "${clusterIdentifier}" is not an RDS cluster identifier (a letter, then letters, digits and single hyphens, at most 63, no trailing hyphen); e.g. my-pg-staging`, scope);
   }
-  const backupRetention = props.backupRetention ?? Duration.days(7);
+  const backup = props.backup ?? { retention: Duration.days(7) };
+  const backupRetention = backup.retention;
   if (!Token.isUnresolved(backupRetention.toDays({ integral: false }))) {
     const days = backupRetention.toDays({ integral: false });
     if (!Number.isInteger(days) || days < 1 || days > 35) {
-      throw validationError(`backupRetention ${backupRetention.toHumanString()} must be a whole number of days from 1 to 35 (RDS's range); e.g. Duration.days(7)`, scope);
+      throw validationError(`backup.retention ${backupRetention.toHumanString()} must be a whole number of days from 1 to 35 (RDS's range); e.g. backup: { retention: Duration.days(7) }`, scope);
     }
   }
   const shared = (props.roleModelSecurityGroups ?? []).find((g) => (props.brokerSecurityGroups ?? []).includes(g));
@@ -89,7 +98,7 @@ export function checkDatabaseProps(spec: RoleModelSpec, props: CheckedDatabasePr
     // Each construct adds its own ingress rule to the cluster port; two identical rules fail at deploy time.
     throw validationError(`security group ${shared.node.path} is in both roleModelSecurityGroups and broker.securityGroups; give the role-model handler and the broker separate groups (the cluster admits each by its own rule)`, scope);
   }
-  return { readers, minAcu, maxAcu, masterUsername, engineVersion, clusterIdentifier, backupRetention };
+  return { minAcu, maxAcu, engine, clusterIdentifier, backup };
 }
 
 /**

@@ -18,14 +18,6 @@ export type FirefighterBrokerOptions = Pick<
   | 'locatorParameterName' | 'outputs' | 'alarms' | 'approvers' | 'eventBus' | 'securityGroups' | 'instanceDiscovery'
 >;
 
-/** Performance Insights of the cluster (every instance inherits it). */
-export interface PerformanceInsightsOptions {
-  /** @default rds.PerformanceInsightRetention.DEFAULT (7 days, free tier) */
-  readonly retention?: rds.PerformanceInsightRetention;
-  /** @default - `encryptionKey` when given, else the AWS managed key */
-  readonly encryptionKey?: kms.IKey;
-}
-
 /** Secrets Manager single-user rotation of the master secret (aws-rds `addRotationSingleUser`). */
 export interface MasterSecretRotationOptions {
   /** @default Duration.days(30) */
@@ -54,10 +46,18 @@ export interface FirefighterDatabaseProps {
    * @default 'auto'
    */
   readonly lambdaEndpoints?: LambdaEndpoints;
-  /** @default rds.AuroraPostgresEngineVersion.VER_17_9 (the latest 17.x in this aws-cdk-lib) */
-  readonly engineVersion?: rds.AuroraPostgresEngineVersion;
-  /** Serverless v2 readers besides the writer. @default 0 */
-  readonly readers?: number;
+  /**
+   * An Aurora PostgreSQL engine, 15 or later (aws-rds `DatabaseClusterEngine.auroraPostgres({ version })`).
+   * @default rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_17_9 }) (the latest 17.x in this aws-cdk-lib)
+   */
+  readonly engine?: rds.IClusterEngine;
+  /**
+   * The writer instance: Serverless v2 or provisioned (aws-rds `ClusterInstance.serverlessV2` / `.provisioned`).
+   * @default rds.ClusterInstance.serverlessV2('writer', { publiclyAccessible: false })
+   */
+  readonly writer?: rds.IClusterInstance;
+  /** Reader instances besides the writer, at most 15 (Aurora's replica limit). @default - none */
+  readonly readers?: rds.IClusterInstance[];
   /** @default 0.5 */
   readonly serverlessV2MinCapacity?: number;
   /** @default 4 */
@@ -65,13 +65,17 @@ export interface FirefighterDatabaseProps {
   /** @default true */
   readonly deletionProtection?: boolean;
   /** What deleting the stack does to the cluster. @default RemovalPolicy.SNAPSHOT */
-  readonly clusterRemovalPolicy?: RemovalPolicy;
+  readonly removalPolicy?: RemovalPolicy;
   /** See `RoleModelProps.removalPolicy`. @default RemovalPolicy.RETAIN */
   readonly roleModelRemovalPolicy?: RemovalPolicy;
   /** See `RoleModelProps.dropDatabaseOnDelete`. @default false */
   readonly dropDatabaseOnDelete?: boolean;
-  /** @default 'postgres' */
-  readonly masterUsername?: string;
+  /**
+   * The master user and its secret, which the role-model handler reads: a generated secret or one you give
+   * (`rds.Credentials.fromGeneratedSecret` / `fromSecret` / `fromUsername`); `fromPassword` is refused (no secret).
+   * @default rds.Credentials.fromGeneratedSecret('postgres', { encryptionKey: storageEncryptionKey })
+   */
+  readonly credentials?: rds.Credentials;
   /**
    * The RDS cluster identifier; also names the PostgreSQL log group `/aws/rds/cluster/<id>/postgresql`. A fixed
    * identifier is one per account and region: a second stage of the app, or a deploy after `cdk destroy` (the
@@ -79,10 +83,10 @@ export interface FirefighterDatabaseProps {
    * @default - `<spec.cluster>-<first 8 hex digits of the stack id>`, lowercased: unique per stack, kept by updates
    */
   readonly clusterIdentifier?: string;
-  /** @default Duration.days(7) */
-  readonly backupRetention?: Duration;
-  /** Retention of PostgreSQL, Lambda and flow logs. @default logs.RetentionDays.ONE_YEAR */
-  readonly logRetention?: logs.RetentionDays;
+  /** Automated backups: retention (1 to 35 whole days) and window. @default { retention: Duration.days(7) } */
+  readonly backup?: rds.BackupProps;
+  /** Retention of the exported PostgreSQL logs, and of the Lambdas' and flow logs here. @default logs.RetentionDays.ONE_YEAR */
+  readonly cloudwatchLogsRetention?: logs.RetentionDays;
   /** The password broker, or `false` for the role model alone. @default - a broker with no requesters yet */
   readonly broker?: FirefighterBrokerOptions | false;
   /**
@@ -95,18 +99,22 @@ export interface FirefighterDatabaseProps {
    */
   readonly accessHost?: boolean | AccessHostOptions;
   /**
-   * Customer managed KMS key for the cluster's storage, the master secret, Performance Insights, the broker's password
-   * secrets and every log group here (PostgreSQL, Lambdas, flow logs). A key of this app gets the key-policy statement
+   * Customer managed KMS key for the cluster's storage and, unless they have their own, the generated master secret,
+   * Performance Insights, the broker's password secrets and every log group here (PostgreSQL, Lambdas, flow logs). A key of this app gets the key-policy statement
    * CloudWatch Logs needs; an imported key must have it already (a synth warning says which).
    * @default - AWS managed keys (aws/rds, aws/secretsmanager) and CloudWatch Logs' own encryption
    */
-  readonly encryptionKey?: kms.IKey;
+  readonly storageEncryptionKey?: kms.IKey;
   /** Security groups of the cluster. @default - a new security group that admits only the Lambdas here */
   readonly securityGroups?: ec2.ISecurityGroup[];
   /** Security groups of the role-model handler (not shared with the broker's). @default - a new security group */
   readonly roleModelSecurityGroups?: ec2.ISecurityGroup[];
-  /** `true` for 7 days' retention under `encryptionKey`, or the options. @default false */
-  readonly performanceInsights?: boolean | PerformanceInsightsOptions;
+  /** @default - true when `performanceInsightRetention` or `performanceInsightEncryptionKey` is set, else false */
+  readonly enablePerformanceInsights?: boolean;
+  /** @default rds.PerformanceInsightRetention.DEFAULT (7 days, free tier), when enabled */
+  readonly performanceInsightRetention?: rds.PerformanceInsightRetention;
+  /** @default - `storageEncryptionKey` when given, else the AWS managed key */
+  readonly performanceInsightEncryptionKey?: kms.IKey;
   /** Enhanced monitoring of every instance (1, 5, 10, 15, 30 or 60 seconds). @default - none */
   readonly monitoringInterval?: Duration;
   /** @default - a role with AmazonRDSEnhancedMonitoringRole, when `monitoringInterval` is set */

@@ -20,7 +20,7 @@ import { ensureEndpoints, type EndpointNeed } from './endpoints.js';
 import { RoleModel } from './role-model.js';
 import { validationError } from './util.js';
 
-export type { FirefighterBrokerOptions, FirefighterDatabaseProps, MasterSecretRotationOptions, PerformanceInsightsOptions } from './firefighter-database-props.js';
+export type { FirefighterBrokerOptions, FirefighterDatabaseProps, MasterSecretRotationOptions } from './firefighter-database-props.js';
 
 /**
  * The opinionated one-statement start: an Aurora PostgreSQL Serverless v2 cluster with IAM authentication, TLS
@@ -44,21 +44,21 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
   constructor(scope: Construct, id: string, props: FirefighterDatabaseProps) {
     super(scope, id);
     const spec = parseSpec(props.spec);
-    const { readers, minAcu, maxAcu, masterUsername, engineVersion, clusterIdentifier: given, backupRetention } = checkDatabaseProps(spec, {
+    const { minAcu, maxAcu, engine, clusterIdentifier: given, backup } = checkDatabaseProps(spec, {
       ...props,
       ...(props.broker ? { brokerSecurityGroups: props.broker.securityGroups } : {}),
     }, this);
     const clusterIdentifier = given ?? clusterIdentifierOf(spec);
-    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
-    const encryptionKey = props.encryptionKey;
+    const logRetention = props.cloudwatchLogsRetention ?? logs.RetentionDays.ONE_YEAR;
+    const encryptionKey = props.storageEncryptionKey;
     if (encryptionKey) allowLogsToUseKey(this, encryptionKey);
-    const performanceInsights = props.performanceInsights === true ? {} : props.performanceInsights || undefined;
+    const performanceInsights = props.enablePerformanceInsights ?? (props.performanceInsightRetention !== undefined || props.performanceInsightEncryptionKey !== undefined);
+    const performanceInsightKey = props.performanceInsightEncryptionKey ?? encryptionKey;
 
     this.vpc = props.vpc ?? this.createVpc(logRetention, encryptionKey);
     const vpcSubnets = props.vpcSubnets ?? { subnetType: this.vpc.isolatedSubnets.length > 0 ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PRIVATE_WITH_EGRESS };
     const lambdaSubnets = props.lambdaSubnets ?? (this.vpc.privateSubnets.length > 0 ? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } : vpcSubnets);
 
-    const engine = rds.DatabaseClusterEngine.auroraPostgres({ version: engineVersion });
     const parameterGroup = new rds.ParameterGroup(this, 'Parameters', {
       engine,
       description: `TLS-only, connection-logging parameters for ${spec.cluster}`,
@@ -90,11 +90,9 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
     this.cluster = new rds.DatabaseCluster(this, 'Cluster', {
       engine,
       clusterIdentifier,
-      credentials: rds.Credentials.fromGeneratedSecret(masterUsername, encryptionKey ? { encryptionKey } : {}),
-      writer: rds.ClusterInstance.serverlessV2('writer', { publiclyAccessible: false }),
-      readers: Array.from({ length: readers }, (_, i) =>
-        rds.ClusterInstance.serverlessV2(`reader${i + 1}`, { publiclyAccessible: false, scaleWithWriter: i === 0 }),
-      ),
+      credentials: props.credentials ?? rds.Credentials.fromGeneratedSecret('postgres', encryptionKey ? { encryptionKey } : {}),
+      writer: props.writer ?? rds.ClusterInstance.serverlessV2('writer', { publiclyAccessible: false }),
+      readers: props.readers ?? [],
       serverlessV2MinCapacity: minAcu,
       serverlessV2MaxCapacity: maxAcu,
       vpc: this.vpc,
@@ -106,19 +104,19 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
       ...(encryptionKey ? { storageEncryptionKey: encryptionKey } : {}),
       ...(performanceInsights ? {
         enablePerformanceInsights: true,
-        performanceInsightRetention: performanceInsights.retention ?? rds.PerformanceInsightRetention.DEFAULT,
-        ...(performanceInsights.encryptionKey ?? encryptionKey ? { performanceInsightEncryptionKey: performanceInsights.encryptionKey ?? encryptionKey } : {}),
+        performanceInsightRetention: props.performanceInsightRetention ?? rds.PerformanceInsightRetention.DEFAULT,
+        ...(performanceInsightKey ? { performanceInsightEncryptionKey: performanceInsightKey } : {}),
       } : {}),
       ...(props.monitoringInterval ? { monitoringInterval: props.monitoringInterval } : {}),
       ...(props.monitoringRole ? { monitoringRole: props.monitoringRole } : {}),
       deletionProtection: props.deletionProtection ?? true,
-      removalPolicy: props.clusterRemovalPolicy ?? RemovalPolicy.SNAPSHOT,
-      backup: { retention: backupRetention },
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.SNAPSHOT,
+      backup,
       cloudwatchLogsExports: ['postgresql'],
       copyTagsToSnapshot: true,
     });
     this.cluster.node.addDependency(postgresLogs);
-    if (!this.cluster.secret) throw validationError('the cluster has no generated secret; this is a bug, please report it', this);
+    if (!this.cluster.secret) throw validationError('the cluster has no master secret; this is a bug, please report it', this);
     this.masterSecret = this.cluster.secret;
     const rotation = props.masterSecretRotation === true ? {} : props.masterSecretRotation || undefined;
     if (!rotation) {

@@ -37,11 +37,11 @@ describe('clusterIdentifier', () => {
 
 describe('synth-time errors for values later steps would reject', () => {
   it('a master username that is one of the managed roles', () => {
-    expect(() => build({ masterUsername: 'my_pg_admin' })).toThrow('Props/MyPg: masterUsername "my_pg_admin" is also the managed role admin.name of the spec; the role model would manage (and restrict) the master itself; pick another masterUsername or rename the role in the spec');
+    expect(() => build({ credentials: rds.Credentials.fromGeneratedSecret('my_pg_admin') })).toThrow('Props/MyPg: credentials.username "my_pg_admin" is also the managed role admin.name of the spec; the role model would manage (and restrict) the master itself; pick another credentials.username or rename the role in the spec');
   });
 
   it('an engine below PostgreSQL 15', () => {
-    expect(() => build({ engineVersion: rds.AuroraPostgresEngineVersion.VER_14_9 })).toThrow('Props/MyPg: engineVersion 14.9 is below PostgreSQL 15, which the role model needs (per-grant options, pg_catalog functions it relies on); use rds.AuroraPostgresEngineVersion.VER_15_x or later');
+    expect(() => build({ engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_14_9 }) })).toThrow('Props/MyPg: engine version 14.9 is below PostgreSQL 15, which the role model needs (per-grant options, pg_catalog functions it relies on); use rds.AuroraPostgresEngineVersion.VER_15_x or later');
   });
 });
 
@@ -64,14 +64,14 @@ function keyedStack(props: Partial<FirefighterDatabaseProps> = {}, extra?: (stac
   const app = new App();
   const stack = new Stack(app, 'Props', { env: { account: '123456789012', region: 'eu-west-1' } });
   const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
-  const db = new FirefighterDatabase(stack, 'MyPg', { spec, encryptionKey: key, ...props });
+  const db = new FirefighterDatabase(stack, 'MyPg', { spec, storageEncryptionKey: key, ...props });
   extra?.(stack, db);
   const template = Template.fromStack(stack);
   const keyArn = { 'Fn::GetAtt': [stack.resolve(stack.getLogicalId(key.node.defaultChild as kms.CfnKey)) as string, 'Arn'] };
   return { app, stack, db, key, keyArn, template, json: template.toJSON() as TemplateJson };
 }
 
-describe('encryptionKey', () => {
+describe('storageEncryptionKey', () => {
   it('encrypts the cluster storage, the master secret, every log group and the broker\'s password secrets with the customer key', () => {
     const { keyArn, template, json } = keyedStack({ broker: { delivery: 'secret' } });
     template.hasResourceProperties('AWS::RDS::DBCluster', { StorageEncrypted: true, KmsKeyId: keyArn });
@@ -108,7 +108,7 @@ describe('encryptionKey', () => {
     const app = new App();
     const stack = new Stack(app, 'Props', { env: { account: '123456789012', region: 'eu-west-1' } });
     const key = kms.Key.fromKeyArn(stack, 'Imported', 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab');
-    new FirefighterDatabase(stack, 'MyPg', { spec, broker: false, encryptionKey: key });
+    new FirefighterDatabase(stack, 'MyPg', { spec, broker: false, storageEncryptionKey: key });
     const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('is imported, so its key policy cannot be changed here; it must allow the service principal logs.<region>.amazonaws.com'));
     expect(warnings.length).toBeGreaterThan(0);
     Template.fromStack(stack).hasResourceProperties('AWS::RDS::DBCluster', { KmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab' });
@@ -159,8 +159,8 @@ describe('security groups and connections', () => {
 });
 
 describe('Performance Insights and enhanced monitoring', () => {
-  it('performanceInsights: true turns it on for the cluster with 7 days under the customer key', () => {
-    const { template, keyArn } = keyedStack({ broker: false, performanceInsights: true });
+  it('enablePerformanceInsights turns it on for the cluster with 7 days under the customer key', () => {
+    const { template, keyArn } = keyedStack({ broker: false, enablePerformanceInsights: true });
     template.hasResourceProperties('AWS::RDS::DBCluster', { PerformanceInsightsEnabled: true, PerformanceInsightsRetentionPeriod: 7, PerformanceInsightsKmsKeyId: keyArn });
   });
 
@@ -168,7 +168,7 @@ describe('Performance Insights and enhanced monitoring', () => {
     const app = new App();
     const stack = new Stack(app, 'Pi');
     const piKey = new kms.Key(stack, 'PiKey', { enableKeyRotation: true });
-    new FirefighterDatabase(stack, 'MyPg', { spec, broker: false, performanceInsights: { retention: rds.PerformanceInsightRetention.MONTHS_1, encryptionKey: piKey } });
+    new FirefighterDatabase(stack, 'MyPg', { spec, broker: false, performanceInsightRetention: rds.PerformanceInsightRetention.MONTHS_1, performanceInsightEncryptionKey: piKey });
     Template.fromStack(stack).hasResourceProperties('AWS::RDS::DBCluster', {
       PerformanceInsightsEnabled: true, PerformanceInsightsRetentionPeriod: 31,
       PerformanceInsightsKmsKeyId: { 'Fn::GetAtt': [stack.resolve(stack.getLogicalId(piKey.node.defaultChild as kms.CfnKey)) as string, 'Arn'] },
@@ -182,7 +182,7 @@ describe('Performance Insights and enhanced monitoring', () => {
   });
 
   it('monitoringInterval enables enhanced monitoring on the writer and every reader', () => {
-    const { json } = buildWith({ broker: false, readers: 2, monitoringInterval: Duration.seconds(15) });
+    const { json } = buildWith({ broker: false, readers: [rds.ClusterInstance.serverlessV2('reader1'), rds.ClusterInstance.serverlessV2('reader2')], monitoringInterval: Duration.seconds(15) });
     const instances = ofType(json, 'AWS::RDS::DBInstance');
     expect(instances).toHaveLength(3);
     for (const [id, p] of instances) {
@@ -239,29 +239,29 @@ describe('grantConnect with extra roles', () => {
 
 describe('more synth-time errors', () => {
   it.each([
-    ['1master', 'masterUsername "1master" is not an RDS master user name (a letter, then letters, digits or underscores, at most 63); e.g. postgres or dbmaster'],
-    ['db-master', 'masterUsername "db-master" is not an RDS master user name (a letter, then letters, digits or underscores, at most 63); e.g. postgres or dbmaster'],
-    ['rdsadmin', 'masterUsername "rdsadmin" is reserved by PostgreSQL or Aurora (pg_ and rds_ prefixes, rdsadmin, rdsrepladmin, public, none, current_user, session_user, current_role, system_user); e.g. postgres or dbmaster'],
-    ['pg_master', 'masterUsername "pg_master" is reserved by PostgreSQL or Aurora (pg_ and rds_ prefixes, rdsadmin, rdsrepladmin, public, none, current_user, session_user, current_role, system_user); e.g. postgres or dbmaster'],
+    ['1master', 'credentials.username "1master" is not an RDS master user name (a letter, then letters, digits or underscores, at most 63); e.g. postgres or dbmaster'],
+    ['db-master', 'credentials.username "db-master" is not an RDS master user name (a letter, then letters, digits or underscores, at most 63); e.g. postgres or dbmaster'],
+    ['rdsadmin', 'credentials.username "rdsadmin" is reserved by PostgreSQL or Aurora (pg_ and rds_ prefixes, rdsadmin, rdsrepladmin, public, none, current_user, session_user, current_role, system_user); e.g. postgres or dbmaster'],
+    ['pg_master', 'credentials.username "pg_master" is reserved by PostgreSQL or Aurora (pg_ and rds_ prefixes, rdsadmin, rdsrepladmin, public, none, current_user, session_user, current_role, system_user); e.g. postgres or dbmaster'],
   ])('a master username RDS or PostgreSQL would refuse: %s', (name, message) => {
-    expect(() => build({ masterUsername: name })).toThrow(`Props/MyPg: ${message}`);
+    expect(() => build({ credentials: rds.Credentials.fromGeneratedSecret(name) })).toThrow(`Props/MyPg: ${message}`);
   });
 
   it('auto-pause (0 ACU) on an engine that cannot scale to zero', () => {
-    expect(() => build({ serverlessV2MinCapacity: 0, engineVersion: rds.AuroraPostgresEngineVersion.VER_15_4 }))
-      .toThrow('Props/MyPg: serverlessV2MinCapacity 0 (auto-pause) needs Aurora PostgreSQL 15.7 or later, but engineVersion is 15.4; upgrade the engine or set serverlessV2MinCapacity to 0.5');
-    build({ serverlessV2MinCapacity: 0, engineVersion: rds.AuroraPostgresEngineVersion.VER_16_4 }).hasResourceProperties('AWS::RDS::DBCluster', { ServerlessV2ScalingConfiguration: { MinCapacity: 0, MaxCapacity: 4 } });
+    expect(() => build({ serverlessV2MinCapacity: 0, engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_15_4 }) }))
+      .toThrow('Props/MyPg: serverlessV2MinCapacity 0 (auto-pause) needs Aurora PostgreSQL 15.7 or later, but the engine version is 15.4; upgrade the engine or set serverlessV2MinCapacity to 0.5');
+    build({ serverlessV2MinCapacity: 0, engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_16_4 }) }).hasResourceProperties('AWS::RDS::DBCluster', { ServerlessV2ScalingConfiguration: { MinCapacity: 0, MaxCapacity: 4 } });
   });
 
   it('a backup retention outside RDS\'s 1 to 35 days', () => {
-    expect(() => build({ backupRetention: Duration.days(40) })).toThrow('Props/MyPg: backupRetention 40 days must be a whole number of days from 1 to 35 (RDS\'s range); e.g. Duration.days(7)');
-    expect(() => build({ backupRetention: Duration.hours(12) })).toThrow('Props/MyPg: backupRetention 12 hours must be a whole number of days from 1 to 35 (RDS\'s range); e.g. Duration.days(7)');
+    expect(() => build({ backup: { retention: Duration.days(40) } })).toThrow('Props/MyPg: backup.retention 40 days must be a whole number of days from 1 to 35 (RDS\'s range); e.g. backup: { retention: Duration.days(7) }');
+    expect(() => build({ backup: { retention: Duration.hours(12) } })).toThrow('Props/MyPg: backup.retention 12 hours must be a whole number of days from 1 to 35 (RDS\'s range); e.g. backup: { retention: Duration.days(7) }');
   });
 });
 
 describe('cdk-nag with every option on', () => {
   it('has zero unacknowledged AwsSolutions findings, each acknowledgement reasoned', () => {
-    const { app, stack } = keyedStack({ performanceInsights: true, monitoringInterval: Duration.seconds(60), masterSecretRotation: true, broker: { delivery: 'secret' } }, (s, db) => {
+    const { app, stack } = keyedStack({ enablePerformanceInsights: true, monitoringInterval: Duration.seconds(60), masterSecretRotation: true, broker: { delivery: 'secret' } }, (s, db) => {
       db.grantConnect(new iam.Role(s, 'App', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') }), 'my_pg_app');
     });
     const report = new AwsSolutionsChecks().validateScope(app);
