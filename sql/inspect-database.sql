@@ -14,20 +14,13 @@ WITH schemas AS (
 ), admin_role AS (
   SELECT pg_catalog.to_regrole($4::pg_catalog.text)::pg_catalog.oid AS oid
 ), members AS (
-  -- Objects that belong to something else: extension members (deptype 'e', installed and owned as the
-  -- extension decided: the migration's business) and internal parts that follow their parent (deptype
-  -- 'i': array and multirange types, range constructors, identity sequences). Neither is checked nor fixed.
-  -- (A partition key column's self-reference is not such a dependency.)
-  SELECT d.classid, d.objid FROM pg_catalog.pg_depend d
-  WHERE d.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['e', 'i']::pg_catalog."char"[]) AND d.objsubid OPERATOR(pg_catalog.=) 0
-    AND NOT (d.refclassid OPERATOR(pg_catalog.=) d.classid AND d.refobjid OPERATOR(pg_catalog.=) d.objid)
+  -- @include inspect-rule-members.sql
+), relations AS (
+  -- @include inspect-rule-relations.sql
 ), rels AS (
   SELECT c.oid, c.relnamespace,
          CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'S'::pg_catalog."char" THEN 'sequences' ELSE 'tables' END AS object_class
-  FROM pg_catalog.pg_class c JOIN schemas s ON s.oid OPERATOR(pg_catalog.=) c.relnamespace
-  WHERE c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p', 'v', 'm', 'f', 'S']::pg_catalog."char"[])
-    AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend e WHERE e.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
-                    AND e.objid OPERATOR(pg_catalog.=) c.oid AND e.deptype OPERATOR(pg_catalog.=) 'e'::pg_catalog."char")
+  FROM relations c JOIN schemas s ON s.oid OPERATOR(pg_catalog.=) c.relnamespace
 ), routines AS (
   SELECT f.oid, f.pronamespace, f.proowner, f.proacl, f.proname, f.proargtypes, f.prokind, f.prosecdef
   FROM pg_catalog.pg_proc f JOIN schemas s ON s.oid OPERATOR(pg_catalog.=) f.pronamespace

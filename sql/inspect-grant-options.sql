@@ -16,6 +16,8 @@ WITH roles AS (
   FROM pg_catalog.pg_namespace n
   WHERE pg_catalog.left(n.nspname::pg_catalog.text, 3) OPERATOR(pg_catalog.<>) 'pg_'
     AND n.nspname OPERATOR(pg_catalog.<>) 'information_schema'
+), grantor_right AS (
+  -- @include inspect-rule-grantor-right.sql
 ), objects AS (
   -- Every object with an explicit ACL; key names it (a column shares its table's key).
   SELECT 'database'::pg_catalog.text AS object_class, ('d' OPERATOR(pg_catalog.||) d.oid::pg_catalog.text) AS key,
@@ -74,9 +76,7 @@ SELECT pg_catalog.json_build_object(
       'member', EXISTS (SELECT FROM pg_catalog.pg_depend e WHERE e.classid OPERATOR(pg_catalog.=) o.catalog
                         AND e.objid OPERATOR(pg_catalog.=) o.objoid AND e.deptype OPERATOR(pg_catalog.=) 'e'::pg_catalog."char"),
       'byApplier', pg_catalog.pg_get_userbyid(o.grantor) OPERATOR(pg_catalog.=) CURRENT_USER,
-      'grantorSettable', CASE WHEN pg_catalog.current_setting('server_version_num')::pg_catalog.int4 OPERATOR(pg_catalog.>=) 160000
-                              THEN pg_catalog.pg_has_role(CURRENT_USER, o.grantor, 'SET')
-                              ELSE pg_catalog.pg_has_role(CURRENT_USER, o.grantor, 'MEMBER') END,
+      'grantorSettable', pg_catalog.pg_has_role(CURRENT_USER, o.grantor, (SELECT g.privilege FROM grantor_right g)),
       -- A database or a schema is named without USAGE on anything.
       'schemaUsable', o.object_class OPERATOR(pg_catalog.=) ANY (ARRAY['database', 'schema']::pg_catalog.text[])
                       OR pg_catalog.has_schema_privilege(CURRENT_USER, o.nspoid, 'USAGE'),
@@ -90,9 +90,7 @@ SELECT pg_catalog.json_build_object(
       'privilege', a.privilege_type, 'grantable', a.is_grantable,
       -- Who may revoke it as its grantor: a column grant made from a table's option is revoked on its own.
       'byApplier', pg_catalog.pg_get_userbyid(a.grantor) OPERATOR(pg_catalog.=) CURRENT_USER,
-      'grantorSettable', CASE WHEN pg_catalog.current_setting('server_version_num')::pg_catalog.int4 OPERATOR(pg_catalog.>=) 160000
-                              THEN pg_catalog.pg_has_role(CURRENT_USER, a.grantor, 'SET')
-                              ELSE pg_catalog.pg_has_role(CURRENT_USER, a.grantor, 'MEMBER') END,
+      'grantorSettable', pg_catalog.pg_has_role(CURRENT_USER, a.grantor, (SELECT g.privilege FROM grantor_right g)),
       'schemaUsable', a.object_class OPERATOR(pg_catalog.=) ANY (ARRAY['database', 'schema']::pg_catalog.text[])
                       OR pg_catalog.has_schema_privilege(CURRENT_USER, a.nspoid, 'USAGE'),
       'grantorSchemaUsable', a.object_class OPERATOR(pg_catalog.=) ANY (ARRAY['database', 'schema']::pg_catalog.text[])

@@ -11,11 +11,8 @@ WITH schemas AS (
                     WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::pg_catalog.regclass
                       AND d.objid OPERATOR(pg_catalog.=) n.oid AND d.deptype OPERATOR(pg_catalog.=) 'e')
 ), members AS (
-  -- The engine's rule (sql/inspect-database.sql, members): extension members and internal parts, the object
-  -- itself depending (objsubid 0) on something else (a partition key column's self-reference is no such part).
-  SELECT d.classid, d.objid FROM pg_catalog.pg_depend d
-  WHERE d.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['e', 'i']::pg_catalog."char"[]) AND d.objsubid OPERATOR(pg_catalog.=) 0
-    AND NOT (d.refclassid OPERATOR(pg_catalog.=) d.classid AND d.refobjid OPERATOR(pg_catalog.=) d.objid)
+  -- The engine's rule: what it neither checks nor hands to the owner is not counted here either.
+  -- @include inspect-rule-members.sql
 ), owned AS (
   -- The objects the engine names in an ALTER ... OWNER (inspect-database.sql, owned with a kind): tables, views,
   -- materialized views, foreign tables, composite types, sequences no table owns (a serial or identity sequence

@@ -2,7 +2,7 @@
 -- $1..$5: parallel arrays, one element per question: text[] schema, text[] role, text[] object class
 -- ('tables', 'sequences', 'routines'), text[] privileges the role lacks on some objects (comma-separated, may be
 -- empty), text[] privileges it holds beyond the model (comma-separated, may be empty).
--- Extension members and internal parts are left out, as in inspect-database.sql. Every function, operator and
+-- Extension members and internal parts are left out, as everywhere (inspect-rule-members.sql). Every function, operator and
 -- type is pg_catalog-qualified: this runs as the master inside a database whose owner may plant overloads.
 WITH q AS (
   SELECT ($1::pg_catalog.text[])[i] AS schema, ($2::pg_catalog.text[])[i] AS role, ($3::pg_catalog.text[])[i] AS object_class,
@@ -10,22 +10,20 @@ WITH q AS (
               ELSE pg_catalog.string_to_array(($4::pg_catalog.text[])[i], ',') END AS missing,
          CASE WHEN ($5::pg_catalog.text[])[i] OPERATOR(pg_catalog.=) '' THEN NULL ELSE ($5::pg_catalog.text[])[i] END AS extra
   FROM pg_catalog.generate_subscripts($1::pg_catalog.text[], 1) AS i
+), members AS (
+  -- @include inspect-rule-members.sql
+), relations AS (
+  -- @include inspect-rule-relations.sql
 ), objects AS (
   SELECT n.nspname, CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'S'::pg_catalog."char" THEN 'sequences' ELSE 'tables' END AS object_class,
          c.oid, pg_catalog.concat(pg_catalog.quote_ident(n.nspname), '.', pg_catalog.quote_ident(c.relname)) AS name
-  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+  FROM relations c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
   WHERE n.nspname OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])
-    AND c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p', 'v', 'm', 'f', 'S']::pg_catalog."char"[])
-    AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend e WHERE e.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
-                    AND e.objid OPERATOR(pg_catalog.=) c.oid AND e.deptype OPERATOR(pg_catalog.=) 'e'::pg_catalog."char")
   UNION ALL
   SELECT n.nspname, 'routines', f.oid, f.oid::pg_catalog.regprocedure::pg_catalog.text
   FROM pg_catalog.pg_proc f JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) f.pronamespace
   WHERE n.nspname OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])
-    AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend m WHERE m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
-                    AND m.objid OPERATOR(pg_catalog.=) f.oid AND m.objsubid OPERATOR(pg_catalog.=) 0
-                    AND m.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['e', 'i']::pg_catalog."char"[])
-                    AND NOT (m.refclassid OPERATOR(pg_catalog.=) m.classid AND m.refobjid OPERATOR(pg_catalog.=) m.objid))
+    AND NOT EXISTS (SELECT FROM members m WHERE m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass AND m.objid OPERATOR(pg_catalog.=) f.oid)
 ), checked AS (
   SELECT q.schema, q.role, q.object_class, o.name,
          CASE o.object_class

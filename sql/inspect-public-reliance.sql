@@ -15,12 +15,13 @@ WITH logins AS (
     AND pg_catalog.has_database_privilege(r.oid, pg_catalog.current_database(), 'CONNECT')
 ), nsp AS (
   SELECT n.oid, n.nspname, n.nspowner, n.nspacl FROM pg_catalog.pg_namespace n WHERE n.nspname OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])
+), members AS (
+  -- @include inspect-rule-members.sql
+), relations AS (
+  -- @include inspect-rule-relations.sql
 ), rels AS (
   SELECT c.oid, c.relname, c.relkind, c.relowner, c.relacl, n.nspname
-  FROM pg_catalog.pg_class c JOIN nsp n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
-  WHERE c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p', 'v', 'm', 'f', 'S']::pg_catalog."char"[])
-    AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend e WHERE e.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
-                    AND e.objid OPERATOR(pg_catalog.=) c.oid AND e.deptype OPERATOR(pg_catalog.=) 'e'::pg_catalog."char")
+  FROM relations c JOIN nsp n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
 ), public_held AS (
   -- (class, name, owner, the object's whole ACL, privilege) for every privilege PUBLIC holds that apply revokes.
   SELECT 'schema'::pg_catalog.text AS object_class, pg_catalog.quote_ident(n.nspname) AS name, n.nspowner AS owner,
@@ -46,10 +47,7 @@ WITH logins AS (
   FROM pg_catalog.pg_proc f JOIN nsp n ON n.oid OPERATOR(pg_catalog.=) f.pronamespace
   CROSS JOIN LATERAL pg_catalog.aclexplode(coalesce(f.proacl, pg_catalog.acldefault('f', f.proowner))) a
   WHERE a.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid
-    AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend m WHERE m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
-                    AND m.objid OPERATOR(pg_catalog.=) f.oid AND m.objsubid OPERATOR(pg_catalog.=) 0
-                    AND m.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['e', 'i']::pg_catalog."char"[])
-                    AND NOT (m.refclassid OPERATOR(pg_catalog.=) m.classid AND m.refobjid OPERATOR(pg_catalog.=) m.objid))
+    AND NOT EXISTS (SELECT FROM members m WHERE m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass AND m.objid OPERATOR(pg_catalog.=) f.oid)
   UNION ALL
   -- USAGE on foreign servers and wrappers (lib/drift/checks/diff-foreign-servers.ts): apply revokes PUBLIC's.
   SELECT 'foreign servers', pg_catalog.quote_ident(s.srvname), s.srvowner, s.srvacl, a.privilege_type

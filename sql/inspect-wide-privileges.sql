@@ -7,7 +7,7 @@
 --   ownedOutside: schemas and objects outside the listed schemas owned by a checked role or admin (admin's
 --                 db_admin exempt): an owner may alter, truncate and drop them (lib/drift/checks/diff-owned-outside.ts).
 -- Only what pg_attribute.attacl and the object ACLs name is read, so the cost follows the number of explicit
--- grants, not the number of objects. Extension members and internal parts are exempt, as in inspect-database.sql.
+-- grants, not the number of objects. Extension members and internal parts are exempt (inspect-rule-members.sql).
 -- $1: text[] application schemas; $2: text[] roles whose privileges are checked; $3: text the admin role.
 -- Who can revoke a grant exactly: its grantor, by SET ROLE (16+: the SET option of the membership; 15: any
 -- membership), with USAGE on the schema to name the objects.
@@ -22,21 +22,22 @@ WITH nsp AS (
                     AND d.objid OPERATOR(pg_catalog.=) n.oid AND d.deptype OPERATOR(pg_catalog.=) 'e'::pg_catalog."char")
 ), roles AS (
   SELECT r.oid, r.rolname FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.text[])
+), members AS (
+  -- @include inspect-rule-members.sql
+), relations AS (
+  -- @include inspect-rule-relations.sql
+), grantor_right AS (
+  -- @include inspect-rule-grantor-right.sql
 ), rels AS (
   SELECT c.oid, c.relname, c.relkind, c.relowner, c.relacl, n.oid AS nspoid, n.nspname, n.listed
-  FROM pg_catalog.pg_class c JOIN nsp n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
-  WHERE c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p', 'v', 'm', 'f', 'S']::pg_catalog."char"[])
-    AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend e WHERE e.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
-                    AND e.objid OPERATOR(pg_catalog.=) c.oid AND e.deptype OPERATOR(pg_catalog.=) 'e'::pg_catalog."char")
+  FROM relations c JOIN nsp n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
 ), column_grants AS (
   -- Listed schemas: grants to the role itself or to PUBLIC (the effective view inspect-database.sql takes);
   -- other schemas: grants to the role itself (what PUBLIC may do there is the customer's decision).
   SELECT c.nspname, c.relname, c.listed, a.attname, r.rolname, x.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid AS via_public,
          x.privilege_type, pg_catalog.pg_get_userbyid(x.grantor) AS grantor, x.grantor OPERATOR(pg_catalog.=) c.relowner AS by_owner,
          pg_catalog.pg_get_userbyid(x.grantor) OPERATOR(pg_catalog.=) CURRENT_USER AS by_applier,
-         CASE WHEN pg_catalog.current_setting('server_version_num')::pg_catalog.int4 OPERATOR(pg_catalog.>=) 160000
-              THEN pg_catalog.pg_has_role(CURRENT_USER, x.grantor, 'SET')
-              ELSE pg_catalog.pg_has_role(CURRENT_USER, x.grantor, 'MEMBER') END AS grantor_settable,
+         pg_catalog.pg_has_role(CURRENT_USER, x.grantor, (SELECT g.privilege FROM grantor_right g)) AS grantor_settable,
          pg_catalog.has_schema_privilege(CURRENT_USER, c.nspoid, 'USAGE') AS schema_usable,
          pg_catalog.has_schema_privilege(x.grantor, c.nspoid, 'USAGE') AS grantor_schema_usable,
          pg_catalog.has_table_privilege(r.oid, c.oid, x.privilege_type) AS table_level
@@ -62,10 +63,7 @@ WITH nsp AS (
   FROM pg_catalog.pg_proc f JOIN nsp n ON n.oid OPERATOR(pg_catalog.=) f.pronamespace
   CROSS JOIN LATERAL pg_catalog.aclexplode(f.proacl) x
   WHERE NOT n.listed AND n.nspname OPERATOR(pg_catalog.<>) 'db_admin' AND x.grantee OPERATOR(pg_catalog.<>) x.grantor
-    AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend m WHERE m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
-                    AND m.objid OPERATOR(pg_catalog.=) f.oid AND m.objsubid OPERATOR(pg_catalog.=) 0
-                    AND m.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['e', 'i']::pg_catalog."char"[])
-                    AND NOT (m.refclassid OPERATOR(pg_catalog.=) m.classid AND m.refobjid OPERATOR(pg_catalog.=) m.objid))
+    AND NOT EXISTS (SELECT FROM members m WHERE m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass AND m.objid OPERATOR(pg_catalog.=) f.oid)
 ), foreign_grants AS (
   -- USAGE on a server lets a role use it by name (dblink) with its own or PUBLIC's user mapping, i.e. stored
   -- credentials, and create user mappings; USAGE on a wrapper lets it create servers. Database-wide objects, so
@@ -78,11 +76,6 @@ WITH nsp AS (
   CROSS JOIN LATERAL pg_catalog.aclexplode(o.acl) x
   WHERE x.grantee OPERATOR(pg_catalog.<>) x.grantor
     AND (x.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid OR x.grantee OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT r.oid FROM roles r)))
-), members AS (
-  -- As in inspect-database.sql: extension members and internal parts that follow their parent.
-  SELECT d.classid, d.objid FROM pg_catalog.pg_depend d
-  WHERE d.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['e', 'i']::pg_catalog."char"[]) AND d.objsubid OPERATOR(pg_catalog.=) 0
-    AND NOT (d.refclassid OPERATOR(pg_catalog.=) d.classid AND d.refobjid OPERATOR(pg_catalog.=) d.objid)
 ), owners AS (
   SELECT r.oid, r.rolname, r.rolname OPERATOR(pg_catalog.=) $3::pg_catalog.text AS is_admin FROM pg_catalog.pg_roles r
   WHERE r.rolname OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.text[]) OR r.rolname OPERATOR(pg_catalog.=) $3::pg_catalog.text
@@ -166,9 +159,7 @@ SELECT pg_catalog.json_build_object(
       'schema', o.nspname, 'objectClass', o.object_class, 'name', o.name, 'args', o.args, 'role', r.rolname,
       'privilege', o.privilege_type, 'grantor', pg_catalog.pg_get_userbyid(o.grantor),
       'byApplier', pg_catalog.pg_get_userbyid(o.grantor) OPERATOR(pg_catalog.=) CURRENT_USER,
-      'grantorSettable', CASE WHEN pg_catalog.current_setting('server_version_num')::pg_catalog.int4 OPERATOR(pg_catalog.>=) 160000
-                              THEN pg_catalog.pg_has_role(CURRENT_USER, o.grantor, 'SET')
-                              ELSE pg_catalog.pg_has_role(CURRENT_USER, o.grantor, 'MEMBER') END,
+      'grantorSettable', pg_catalog.pg_has_role(CURRENT_USER, o.grantor, (SELECT g.privilege FROM grantor_right g)),
       'schemaUsable', pg_catalog.has_schema_privilege(CURRENT_USER, o.nspoid, 'USAGE'),
       'grantorSchemaUsable', pg_catalog.has_schema_privilege(o.grantor, o.nspoid, 'USAGE'))
     ORDER BY o.nspname, o.object_class, o.name, o.args, r.rolname, o.privilege_type), '[]')
@@ -188,9 +179,7 @@ SELECT pg_catalog.json_build_object(
       'role', CASE WHEN f.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(f.grantee)::pg_catalog.text END,
       'privilege', f.privilege_type, 'grantable', f.is_grantable, 'grantor', pg_catalog.pg_get_userbyid(f.grantor),
       'byApplier', pg_catalog.pg_get_userbyid(f.grantor) OPERATOR(pg_catalog.=) CURRENT_USER,
-      'grantorSettable', CASE WHEN pg_catalog.current_setting('server_version_num')::pg_catalog.int4 OPERATOR(pg_catalog.>=) 160000
-                              THEN pg_catalog.pg_has_role(CURRENT_USER, f.grantor, 'SET')
-                              ELSE pg_catalog.pg_has_role(CURRENT_USER, f.grantor, 'MEMBER') END,
+      'grantorSettable', pg_catalog.pg_has_role(CURRENT_USER, f.grantor, (SELECT g.privilege FROM grantor_right g)),
       'passedOn', (SELECT coalesce(pg_catalog.json_agg(CASE WHEN y.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC'
                                                             ELSE pg_catalog.pg_get_userbyid(y.grantee)::pg_catalog.text END ORDER BY y.grantee), '[]')
                    FROM pg_catalog.aclexplode(f.acl) y

@@ -20,10 +20,19 @@ function findSqlDir(): string {
 
 const cache = new Map<string, string>();
 
+/** A line `-- @include inspect-rule-NAME.sql`: a rule several queries share, written once in its own file. */
+const INCLUDE = /^([ \t]*)-- @include ([a-z0-9-]+\.sql)[ \t]*$/gm;
+
+/** A file of sql/, each `-- @include` line replaced by the named file (indented like the line; one level deep). */
 export function readSql(name: string): string {
   const hit = cache.get(name);
   if (hit !== undefined) return hit;
-  const text = readFileSync(path.join(findSqlDir(), name), 'utf8');
+  const raw = (file: string) => readFileSync(path.join(findSqlDir(), file), 'utf8');
+  const text = raw(name).replace(INCLUDE, (_line, indent: string, file: string) => {
+    const rule = raw(file).trimEnd();
+    if (/^[ \t]*-- @include /m.test(rule)) throw new Error(`sql/${file}, included by sql/${name}, includes another file; a rule file holds SQL only`);
+    return rule.split('\n').map((l) => (l ? `${indent}${l}` : l)).join('\n');
+  });
   cache.set(name, text);
   return text;
 }
