@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { LongestFirstSequencer } from './test/support/sequencer.js';
 
 // Four projects, so a change can be checked at the speed it needs (README "Development"):
 // - unit: pure code, no PostgreSQL, no build, no synth (`npm run test:unit`, seconds);
@@ -10,11 +11,20 @@ const UNIT = ['test/unit/**/*.test.ts'];
 const CONSTRUCTS = ['test/constructs/**/*.test.ts'];
 const PACK = ['test/pack/**/*.test.ts'];
 
+function workers(value: string | undefined): number {
+  if (value === undefined) return 4;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`TEST_WORKERS must be a whole number of workers (1 or more), got ${JSON.stringify(value)}`);
+  return n;
+}
+
 export default defineConfig({
   test: {
-    // Each integration file starts its own PostgreSQL clusters, so files are isolated;
-    // two workers match the two cores CI has.
-    maxWorkers: 2,
+    // Each integration file starts its own PostgreSQL clusters, so files are isolated. Four workers on CI's two
+    // cores: a file spends more than half its time waiting (on its servers, lock and statement timeouts, npm),
+    // and two workers left the cores idle (docs/benchmarks.md, "The test suite"). TEST_WORKERS overrides.
+    maxWorkers: workers(process.env.TEST_WORKERS),
+    sequence: { sequencer: LongestFirstSequencer },
     // An existing server (PG_TEST_URL) is shared and reset by each file: run the files one at a time.
     fileParallelism: process.env.PG_TEST_URL === undefined,
     testTimeout: 60_000,

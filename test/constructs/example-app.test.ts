@@ -4,6 +4,11 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROLE_MODEL_RESOURCE_TYPE, parseRoleModelProperties } from '../../lib/spec/custom-resource-contract.js';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { tool } from '../support/tools.js';
 import { dependencyClosure, ensureBundles, findCycle } from './support.js';
 
 const RO = 'arn:aws:iam::123456789012:role/oncall-readonly';
@@ -354,4 +359,22 @@ describe('the whole stack', () => {
     expect(reasons.length).toBeGreaterThan(0);
     for (const [id, reason] of reasons) expect(reason.length, `reason for ${id}`).toBeGreaterThan(60);
   });
+});
+
+// cfn-lint (Python, from PyPI, which a fresh machine cannot reach; on these machines it is installed) reads the
+// template against CloudFormation's resource specification: property names, types, allowed values, references.
+const cfnLint = tool('cfn-lint', 'pip install cfn-lint');
+it.skipIf(!cfnLint.run)(`the template passes cfn-lint${cfnLint.note}`, () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cfn-lint-'));
+  try {
+    const file = path.join(dir, 'template.json');
+    writeFileSync(file, JSON.stringify(json));
+    // W3005 (a DependsOn that a Ref already implies) is how aws-cdk-lib's own Lambda roles are written.
+    const result = spawnSync('cfn-lint', ['--format', 'parseable', '--ignore-checks', 'W3005', '--', file], { encoding: 'utf8' });
+    expect(result.error?.message).toBeUndefined();
+    expect(`${result.stdout}${result.stderr}`.replaceAll(file, 'template.json')).toBe('');
+    expect(result.status).toBe(0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
