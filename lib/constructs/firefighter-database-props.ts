@@ -87,8 +87,10 @@ export interface FirefighterDatabaseProps {
   readonly backup?: rds.BackupProps;
   /** Retention of the exported PostgreSQL logs, and of the Lambdas' and flow logs here. @default logs.RetentionDays.ONE_YEAR */
   readonly cloudwatchLogsRetention?: logs.RetentionDays;
-  /** The password broker, or `false` for the role model alone. @default - a broker with no requesters yet */
-  readonly broker?: FirefighterBrokerOptions | false;
+  /** Deploy the password broker; `false` for the role model alone (then `broker` throws). @default true */
+  readonly enableBroker?: boolean;
+  /** Options of the password broker. @default - a broker with no requesters yet */
+  readonly broker?: FirefighterBrokerOptions;
   /**
    * An EC2 host for SSM Session Manager port forwarding to the cluster (`firefighter request ... --connect --tunnel`):
    * no inbound port, no key pair, IMDSv2, encrypted root volume, out only to the cluster port and SSM over HTTPS.

@@ -31,8 +31,7 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
   readonly cluster: rds.DatabaseCluster;
   readonly masterSecret: secretsmanager.ISecret;
   readonly roleModel: RoleModel;
-  /** Undefined when `broker: false`. */
-  readonly broker?: PasswordBroker;
+  private readonly passwordBroker?: PasswordBroker;
   /** The SSM port-forwarding host; undefined unless `accessHost` is set. */
   readonly accessHost?: AccessHost;
   readonly connections: ec2.Connections;
@@ -46,8 +45,11 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
     const spec = parseSpec(props.spec);
     const { minAcu, maxAcu, engine, clusterIdentifier: given, backup } = checkDatabaseProps(spec, {
       ...props,
-      ...(props.broker ? { brokerSecurityGroups: props.broker.securityGroups } : {}),
+      ...(props.enableBroker !== false && props.broker ? { brokerSecurityGroups: props.broker.securityGroups } : {}),
     }, this);
+    if (props.enableBroker === false && props.broker) {
+      throw validationError('broker options are given but enableBroker is false, so there is no broker to apply them to; remove the broker options or enableBroker: false', this);
+    }
     const clusterIdentifier = given ?? clusterIdentifierOf(spec);
     const logRetention = props.cloudwatchLogsRetention ?? logs.RetentionDays.ONE_YEAR;
     const encryptionKey = props.storageEncryptionKey;
@@ -157,8 +159,8 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
         vpc: this.vpc, cluster: this.cluster, clusterName: spec.cluster, defaultSubnets: vpcSubnets,
       });
     }
-    if (props.broker !== false) {
-      this.broker = new PasswordBroker(this, 'Broker', {
+    if (props.enableBroker !== false) {
+      this.passwordBroker = new PasswordBroker(this, 'Broker', {
         ...props.broker,
         ...(this.accessHost ? { accessHostInstanceId: this.accessHost.instanceId } : {}),
         spec,
@@ -172,7 +174,7 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
       // The broker's function works only once the role model is applied (its user, db_admin's functions). Only the
       // function waits: its role must not, since a key policy of this app may name that role (legacy KMS grants)
       // while the cluster waits for its key-encrypted log group, and a whole-broker dependency would close a cycle.
-      (this.broker.function.node.defaultChild as CfnResource).node.addDependency(this.roleModel);
+      (this.passwordBroker.function.node.defaultChild as CfnResource).node.addDependency(this.roleModel);
     }
     let rotationGroup: ec2.SecurityGroup | undefined;
     if (rotation) {
@@ -191,17 +193,26 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
       dependents: [...spec.databases.map((db) => this.roleModel.databaseResource(db.name)), ...(this.masterSecretRotation ? [this.masterSecretRotation] : [])],
       callers: [
         { peer: this.roleModel, label: 'role-model custom resource' },
-        ...(this.broker && props.broker && props.broker.delivery === 'secret' ? [{ peer: this.broker, label: 'password broker' }] : []),
+        ...(this.passwordBroker && props.broker?.delivery === 'secret' ? [{ peer: this.passwordBroker, label: 'password broker' }] : []),
         ...(rotationGroup ? [{ peer: rotationGroup, label: 'master secret rotation' }] : []),
       ],
     }];
     // No broker, no STS endpoint: nothing else here calls STS, and an endpoint is billed by the hour.
-    if (this.broker) needs.push({ id: 'Sts', service: ec2.InterfaceVpcEndpointAwsService.STS, callers: [{ peer: this.broker, label: 'password broker' }] });
+    const broker = this.passwordBroker;
+    if (broker) needs.push({ id: 'Sts', service: ec2.InterfaceVpcEndpointAwsService.STS, callers: [{ peer: broker, label: 'password broker' }] });
     // The broker's events (PutEvents); none with eventBus: false.
-    if (this.broker?.eventBus) needs.push({ id: 'Events', service: ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE, callers: [{ peer: this.broker, label: 'password broker events' }] });
+    if (broker?.eventBus) needs.push({ id: 'Events', service: ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE, callers: [{ peer: broker, label: 'password broker events' }] });
     // The broker's instance lookup (DescribeDBClusters / DescribeDBInstances); none with instanceDiscovery: false.
-    if (this.broker?.instanceDiscovery) needs.push({ id: 'Rds', service: ec2.InterfaceVpcEndpointAwsService.RDS, callers: [{ peer: this.broker, label: 'password broker instance lookup' }] });
+    if (broker?.instanceDiscovery) needs.push({ id: 'Rds', service: ec2.InterfaceVpcEndpointAwsService.RDS, callers: [{ peer: broker, label: 'password broker instance lookup' }] });
     this.endpoints.push(...ensureEndpoints(this, this.vpc, lambdaSubnets, needs, props.lambdaEndpoints ?? 'auto'));
+  }
+
+  /** The password broker. Throws with `enableBroker: false`, where there is none. */
+  get broker(): PasswordBroker {
+    if (!this.passwordBroker) {
+      throw validationError('broker: this FirefighterDatabase was built with enableBroker: false, so it has no password broker; remove enableBroker: false to deploy one', this);
+    }
+    return this.passwordBroker;
   }
 
   /**

@@ -15,7 +15,7 @@ const spec = parseSpec(JSON.parse(readFileSync(`${REPO}/examples/reference.json`
 
 function build(props: Partial<FirefighterDatabaseProps> = {}, extra?: (stack: Stack) => Partial<FirefighterDatabaseProps>) {
   const stack = new Stack(new App(), 'Rds');
-  new FirefighterDatabase(stack, 'MyPg', { spec, broker: false, ...props, ...extra?.(stack) });
+  new FirefighterDatabase(stack, 'MyPg', { spec, enableBroker: false, ...props, ...extra?.(stack) });
   return Template.fromStack(stack);
 }
 
@@ -66,7 +66,7 @@ describe('engine, credentials, backup, removalPolicy', () => {
     });
     const stack = new Stack(new App(), 'Own');
     const secret = new secretsmanager.Secret(stack, 'Master', { generateSecretString: { secretStringTemplate: '{"username":"dbmaster"}', generateStringKey: 'password', excludePunctuation: true } });
-    const db = new FirefighterDatabase(stack, 'MyPg', { spec, broker: false, credentials: rds.Credentials.fromSecret(secret) });
+    const db = new FirefighterDatabase(stack, 'MyPg', { spec, enableBroker: false, credentials: rds.Credentials.fromSecret(secret) });
     // The secret, attached to the cluster (aws-rds's SecretTargetAttachment), and no second one generated.
     expect(stack.resolve(db.masterSecret.secretArn)).toEqual({ Ref: expect.stringMatching(/^MasterAttachment/) });
     Template.fromStack(stack).resourceCountIs('AWS::SecretsManager::Secret', 1);

@@ -47,8 +47,8 @@ describe('grantRequest(principal, access)', () => {
     built = build({}, (db, stack) => {
       oncall = new iam.Role(stack, 'Oncall', { assumedBy: new iam.AccountRootPrincipal() });
       lead = new iam.User(stack, 'Lead');
-      db.broker!.grantRequest(oncall, 'ro');
-      db.broker!.grantRequest(lead, 'rw');
+      db.broker.grantRequest(oncall, 'ro');
+      db.broker.grantRequest(lead, 'rw');
     });
   });
 
@@ -62,8 +62,8 @@ describe('grantRequest(principal, access)', () => {
 
   it('lets the principal invoke exactly the broker function and read its locator parameter, no wildcard', () => {
     const statements = policiesOf(built.json, built.id(oncall));
-    const fnId = built.id(built.db.broker!.function);
-    const paramId = built.id(built.db.broker!.locatorParameter!);
+    const fnId = built.id(built.db.broker.function);
+    const paramId = built.id(built.db.broker.locatorParameter!);
     expect(statements).toEqual(expect.arrayContaining([
       expect.objectContaining({ Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [fnId, 'Arn'] } }),
       expect.objectContaining({ Action: expect.arrayContaining(['ssm:GetParameter']) }),
@@ -81,7 +81,7 @@ describe('grantRequest(principal, access)', () => {
   });
 
   it('refuses an access level other than ro or rw, naming the fix', () => {
-    expect(() => build({}, (db, stack) => db.broker!.grantRequest(new iam.Role(stack, 'R', { assumedBy: new iam.AccountRootPrincipal() }), 'admin' as never)))
+    expect(() => build({}, (db, stack) => db.broker.grantRequest(new iam.Role(stack, 'R', { assumedBy: new iam.AccountRootPrincipal() }), 'admin' as never)))
       .toThrow(/grantRequest access "admin" must be 'ro' or 'rw'; e.g. broker.grantRequest\(oncallRole, 'ro'\)/);
   });
 });
@@ -89,7 +89,7 @@ describe('grantRequest(principal, access)', () => {
 describe('addRequester(access, arn): allowlist only, the cross-account variant', () => {
   it('allowlists a principal of another account and grants nothing', () => {
     const other = 'arn:aws:iam::210987654321:role/oncall';
-    const { json } = build({}, (db) => db.broker!.addRequester('ro', other));
+    const { json } = build({}, (db) => db.broker.addRequester('ro', other));
     expect(brokerConfigText(json)).toContain(other);
     expect(Object.values(json.Resources).filter((r) => r.Type === 'AWS::Lambda::Permission' && JSON.stringify(r.Properties).includes('210987654321'))).toEqual([]);
     expect(JSON.stringify(Object.values(json.Resources).filter((r) => r.Type === 'AWS::IAM::Policy'))).not.toContain('210987654321');
@@ -107,12 +107,12 @@ describe('finding the broker by cluster name', () => {
     expect(params).toHaveLength(1);
     const props = params[0]!.Properties!;
     expect(props.Name).toBe('/cdk-aurora-firefighter/my-pg/Access/broker');
-    const fnId = built.id(built.db.broker!.function);
+    const fnId = built.id(built.db.broker.function);
     // Resolve the Fn::Join the way CloudFormation would, with a made-up ARN for the function.
     const parts = (props.Value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
     const text = parts.map((p) => (typeof p === 'string' ? p : JSON.stringify(p) === JSON.stringify({ 'Fn::GetAtt': [fnId, 'Arn'] }) ? 'arn:aws:lambda:eu-west-1:123456789012:function:broker-fn' : 'UNRESOLVED')).join('');
     expect(parseBrokerLocator(text, props.Name)).toEqual({
-      version: 1, cluster: 'my-pg', functionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:broker-fn', brokerId: built.db.broker!.brokerId, region: 'eu-west-1',
+      version: 1, cluster: 'my-pg', functionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:broker-fn', brokerId: built.db.broker.brokerId, region: 'eu-west-1',
     });
   });
 
@@ -120,8 +120,8 @@ describe('finding the broker by cluster name', () => {
     const outputs = Object.entries(built.json.Outputs ?? {});
     const named = (suffix: string) => outputs.filter(([k]) => k.startsWith('MyPgBroker') && k.includes(suffix));
     expect(named('FunctionName')).toHaveLength(1);
-    expect(named('BrokerId')[0]?.[1].Value).toBe(built.db.broker!.brokerId);
-    expect(named('LocatorParameter')[0]?.[1].Value).toEqual({ Ref: built.id(built.db.broker!.locatorParameter!) });
+    expect(named('BrokerId')[0]?.[1].Value).toBe(built.db.broker.brokerId);
+    expect(named('LocatorParameter')[0]?.[1].Value).toEqual({ Ref: built.id(built.db.broker.locatorParameter!) });
   });
 
   it('can be turned off: no parameter with locatorParameterName false, no outputs with outputs false', () => {

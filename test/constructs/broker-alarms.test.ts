@@ -34,7 +34,7 @@ describe('broker alarms', () => {
   });
 
   it('counts failed, refused and takeover audit lines on the broker log group, per broker', () => {
-    const logGroup = built.id(built.db.broker!.logGroup);
+    const logGroup = built.id(built.db.broker.logGroup);
     const filters = built.template.findResources('AWS::Logs::MetricFilter');
     expect(Object.values(filters).map((f) => [f.Properties.FilterPattern, f.Properties.MetricTransformations[0].MetricName]).sort()).toEqual([
       ['{ $.outcome = "failed" }', 'BrokerErrors'],
@@ -53,7 +53,7 @@ describe('broker alarms', () => {
     const alarms = built.template.findResources('AWS::CloudWatch::Alarm');
     expect(Object.keys(alarms)).toHaveLength(3);
     const byDescription = (word: string) => Object.values(alarms).find((a) => String(a.Properties.AlarmDescription).includes(word))!.Properties;
-    const brokerId = built.db.broker!.brokerId;
+    const brokerId = built.db.broker.brokerId;
     const refusals = byDescription('refused');
     expect(refusals).toMatchObject({ Threshold: 3, EvaluationPeriods: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching', MetricName: 'BrokerRefusals', Namespace: 'CdkAuroraFirefighter', Statistic: 'Sum', Period: 300, Dimensions: [{ Name: 'Broker', Value: brokerId }] });
     expect(byDescription('taken over')).toMatchObject({ Threshold: 1, MetricName: 'BrokerTakeovers', Period: 300 });
@@ -74,8 +74,8 @@ describe('broker alarms', () => {
     const { template, id } = build({ alarms: { refusalThreshold: 10, period: Duration.minutes(15) } }, (db, stack) => {
       topic = new sns.Topic(stack, 'Oncall');
       later = new sns.Topic(stack, 'Security');
-      for (const alarm of db.broker!.alarms!.all()) alarm.addAlarmAction(new actions.SnsAction(topic));
-      db.broker!.alarms!.takeovers.addAlarmAction(new actions.SnsAction(later));
+      for (const alarm of db.broker.alarms!.all()) alarm.addAlarmAction(new actions.SnsAction(topic));
+      db.broker.alarms!.takeovers.addAlarmAction(new actions.SnsAction(later));
     });
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
     expect(alarms.map((a) => a.AlarmActions)).toEqual(expect.arrayContaining([[{ Ref: id(topic) }], [{ Ref: id(topic) }, { Ref: id(later) }]]));
@@ -88,7 +88,7 @@ describe('broker alarms', () => {
     const { template, db } = build({ alarms: false });
     template.resourceCountIs('AWS::Logs::MetricFilter', 0);
     template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
-    expect(db.broker!.alarms).toBeUndefined();
+    expect(db.broker.alarms).toBeUndefined();
     template.hasResourceProperties('AWS::Logs::LogGroup', Match.objectLike({ RetentionInDays: 365 }));
   });
 

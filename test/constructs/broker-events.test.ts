@@ -63,8 +63,8 @@ describe('a per-person spec with an approver', () => {
   beforeAll(() => {
     built = build({}, (db, stack) => {
       lead = new iam.Role(stack, 'Lead', { assumedBy: new iam.AccountRootPrincipal() });
-      db.broker!.grantApprove(lead);
-      db.broker!.addRequester('rw', 'arn:aws:iam::123456789012:role/oncall');
+      db.broker.grantApprove(lead);
+      db.broker.addRequester('rw', 'arn:aws:iam::123456789012:role/oncall');
     });
   });
 
@@ -77,14 +77,14 @@ describe('a per-person spec with an approver', () => {
   it('lets the approver invoke exactly the broker function and read its locator, no wildcard', () => {
     const statements = policyStatements(built.json, built.id(lead));
     expect(statements).toEqual(expect.arrayContaining([
-      expect.objectContaining({ Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [built.id(built.db.broker!.function), 'Arn'] } }),
+      expect.objectContaining({ Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [built.id(built.db.broker.function), 'Arn'] } }),
       expect.objectContaining({ Action: expect.arrayContaining(['ssm:GetParameter']) }),
     ]));
     expect(JSON.stringify(statements)).not.toContain('*');
   });
 
   it('gives the broker events:PutEvents on exactly the default bus of its account and region', () => {
-    const statements = policyStatements(built.json, built.id(built.db.broker!.function.role as iam.Role)).filter((s) => JSON.stringify(s.Action).includes('events:'));
+    const statements = policyStatements(built.json, built.id(built.db.broker.function.role as iam.Role)).filter((s) => JSON.stringify(s.Action).includes('events:'));
     expect(statements).toEqual([expect.objectContaining({
       Action: 'events:PutEvents',
       Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':event-bus/default']] },
@@ -108,7 +108,7 @@ describe('approvers and the spec', () => {
   });
 
   it('refuses an assumed-role session as an approver, naming the role to list instead', () => {
-    expect(() => build({}, (db) => db.broker!.addApprover('arn:aws:sts::123456789012:assumed-role/lead/carol')))
+    expect(() => build({}, (db) => db.broker.addApprover('arn:aws:sts::123456789012:assumed-role/lead/carol')))
       .toThrow(/approver "arn:aws:sts::123456789012:assumed-role\/lead\/carol" names an assumed-role session.*arn:aws:iam::123456789012:role\/lead/);
   });
 
@@ -122,28 +122,28 @@ describe('approvers and the spec', () => {
 describe('routing the events', () => {
   it('onEvent: a rule on the default bus matching the source, every detail-type and this broker only', () => {
     const { template, db } = build({}, (d, stack) => {
-      d.broker!.onEvent('ToQueue', { target: new targets.SqsQueue(new sqs.Queue(stack, 'Q', { enforceSSL: true })) });
+      d.broker.onEvent('ToQueue', { target: new targets.SqsQueue(new sqs.Queue(stack, 'Q', { enforceSSL: true })) });
     });
     template.hasResourceProperties('AWS::Events::Rule', {
       EventBusName: 'default',
-      EventPattern: { source: ['cdk-aurora-firefighter'], 'detail-type': [...EVENT_DETAIL_TYPES], detail: { broker: [db.broker!.brokerId] } },
+      EventPattern: { source: ['cdk-aurora-firefighter'], 'detail-type': [...EVENT_DETAIL_TYPES], detail: { broker: [db.broker.brokerId] } },
       Targets: [Match.objectLike({ Arn: Match.anyValue() })],
     });
   });
 
   it('onEvent with outcomes matches those detail-types only, and refuses an unknown one', () => {
-    const { template } = build({}, (d) => d.broker!.onEvent('Writes', { outcomes: ['issued', 'takeover'] }));
+    const { template } = build({}, (d) => d.broker.onEvent('Writes', { outcomes: ['issued', 'takeover'] }));
     template.hasResourceProperties('AWS::Events::Rule', { EventPattern: Match.objectLike({ 'detail-type': ['firefighter issued', 'firefighter takeover'] }) });
-    expect(() => build({}, (d) => d.broker!.onEvent('Bad', { outcomes: ['granted' as never] })))
+    expect(() => build({}, (d) => d.broker.onEvent('Bad', { outcomes: ['granted' as never] })))
       .toThrow(/rule "Bad" outcomes \["granted"\] must be a non-empty list of issued, reissued/);
   });
 
   it('notifyTopic: one call sends every event to an SNS topic, which EventBridge may publish to', () => {
     let topic: sns.Topic | undefined;
-    const { template, id, db } = build({}, (d, stack) => d.broker!.notifyTopic(topic = new sns.Topic(stack, 'Oncall')));
+    const { template, id, db } = build({}, (d, stack) => d.broker.notifyTopic(topic = new sns.Topic(stack, 'Oncall')));
     const topicId = id(topic!);
     template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: Match.objectLike({ source: ['cdk-aurora-firefighter'], detail: { broker: [db.broker!.brokerId] } }),
+      EventPattern: Match.objectLike({ source: ['cdk-aurora-firefighter'], detail: { broker: [db.broker.brokerId] } }),
       Targets: [Match.objectLike({ Arn: { Ref: topicId } })],
     });
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
@@ -153,9 +153,9 @@ describe('routing the events', () => {
 
   it('publishes to a bus of the app instead: its name in the configuration, PutEvents on its ARN, rules on it', () => {
     let bus: events.EventBus | undefined;
-    const { json, template, id, db } = build({}, (d) => d.broker!.onEvent('All'), perPersonSpec, (stack) => (bus = new events.EventBus(stack, 'Incidents')));
+    const { json, template, id, db } = build({}, (d) => d.broker.onEvent('All'), perPersonSpec, (stack) => (bus = new events.EventBus(stack, 'Incidents')));
     const busId = id(bus!);
-    expect(JSON.stringify(json.Resources[id(db.broker!.function)]?.Properties?.Environment)).toContain(`"eventBus\\":\\"",{"Ref":"${busId}"}`);
+    expect(JSON.stringify(json.Resources[id(db.broker.function)]?.Properties?.Environment)).toContain(`"eventBus\\":\\"",{"Ref":"${busId}"}`);
     template.hasResourceProperties('AWS::IAM::Policy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'events:PutEvents', Resource: { 'Fn::GetAtt': [busId, 'Arn'] } })]) } });
     template.hasResourceProperties('AWS::Events::Rule', { EventBusName: { Ref: busId }, EventPattern: Match.objectLike({ source: ['cdk-aurora-firefighter'] }) });
   });
@@ -164,13 +164,13 @@ describe('routing the events', () => {
     const { json } = build({ eventBus: false }, undefined, reference);
     expect(parseBrokerConfig(deployedConfig(json)).eventBus).toBeUndefined();
     expect(JSON.stringify(json)).not.toContain('events:PutEvents');
-    expect(() => build({ eventBus: false }, (d) => d.broker!.onEvent('X'))).toThrow(/rule "X" needs the broker's events, and this broker was built with eventBus: false/);
+    expect(() => build({ eventBus: false }, (d) => d.broker.onEvent('X'))).toThrow(/rule "X" needs the broker's events, and this broker was built with eventBus: false/);
   });
 
   it('passes cdk-nag AwsSolutions with an approver and an encrypted topic notified, whose key EventBridge may use (topic.grantPublish grants it)', () => {
     const { app, template } = build({}, (d, stack) => {
-      d.broker!.grantApprove(new iam.Role(stack, 'Lead', { assumedBy: new iam.AccountRootPrincipal() }));
-      d.broker!.notifyTopic(new sns.Topic(stack, 'Oncall', { enforceSSL: true, masterKey: new kms.Key(stack, 'TopicKey', { enableKeyRotation: true }) }));
+      d.broker.grantApprove(new iam.Role(stack, 'Lead', { assumedBy: new iam.AccountRootPrincipal() }));
+      d.broker.notifyTopic(new sns.Topic(stack, 'Oncall', { enforceSSL: true, masterKey: new kms.Key(stack, 'TopicKey', { enableKeyRotation: true }) }));
     });
     template.hasResourceProperties('AWS::KMS::Key', { KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({
       Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Principal: { Service: 'events.amazonaws.com' },

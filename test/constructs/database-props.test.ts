@@ -17,7 +17,7 @@ const spec = parseSpec(JSON.parse(readFileSync(`${REPO}/examples/reference.json`
 
 function build(props: Partial<FirefighterDatabaseProps> = {}) {
   const stack = new Stack(new App(), 'Props');
-  new FirefighterDatabase(stack, 'MyPg', { spec, broker: false, ...props });
+  new FirefighterDatabase(stack, 'MyPg', { spec, enableBroker: false, ...props });
   return Template.fromStack(stack);
 }
 
@@ -108,7 +108,7 @@ describe('storageEncryptionKey', () => {
     const app = new App();
     const stack = new Stack(app, 'Props', { env: { account: '123456789012', region: 'eu-west-1' } });
     const key = kms.Key.fromKeyArn(stack, 'Imported', 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab');
-    new FirefighterDatabase(stack, 'MyPg', { spec, broker: false, storageEncryptionKey: key });
+    new FirefighterDatabase(stack, 'MyPg', { spec, enableBroker: false, storageEncryptionKey: key });
     const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('is imported, so its key policy cannot be changed here; it must allow the service principal logs.<region>.amazonaws.com'));
     expect(warnings.length).toBeGreaterThan(0);
     Template.fromStack(stack).hasResourceProperties('AWS::RDS::DBCluster', { KmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab' });
@@ -145,7 +145,7 @@ describe('security groups and connections', () => {
   });
 
   it('connections admits a peer to the cluster port', () => {
-    const { template, json } = buildWith({ broker: false }, (stack, db) => {
+    const { template, json } = buildWith({ enableBroker: false }, (stack, db) => {
       db.connections.allowDefaultPortFrom(ec2.Peer.ipv4('10.9.0.0/16'), 'bastion network');
     });
     const [clusterSgId] = ofType(json, 'AWS::EC2::SecurityGroup').find(([id]) => id.startsWith('MyPgClusterSecurityGroup')) ?? [];
@@ -160,7 +160,7 @@ describe('security groups and connections', () => {
 
 describe('Performance Insights and enhanced monitoring', () => {
   it('enablePerformanceInsights turns it on for the cluster with 7 days under the customer key', () => {
-    const { template, keyArn } = keyedStack({ broker: false, enablePerformanceInsights: true });
+    const { template, keyArn } = keyedStack({ enableBroker: false, enablePerformanceInsights: true });
     template.hasResourceProperties('AWS::RDS::DBCluster', { PerformanceInsightsEnabled: true, PerformanceInsightsRetentionPeriod: 7, PerformanceInsightsKmsKeyId: keyArn });
   });
 
@@ -168,7 +168,7 @@ describe('Performance Insights and enhanced monitoring', () => {
     const app = new App();
     const stack = new Stack(app, 'Pi');
     const piKey = new kms.Key(stack, 'PiKey', { enableKeyRotation: true });
-    new FirefighterDatabase(stack, 'MyPg', { spec, broker: false, performanceInsightRetention: rds.PerformanceInsightRetention.MONTHS_1, performanceInsightEncryptionKey: piKey });
+    new FirefighterDatabase(stack, 'MyPg', { spec, enableBroker: false, performanceInsightRetention: rds.PerformanceInsightRetention.MONTHS_1, performanceInsightEncryptionKey: piKey });
     Template.fromStack(stack).hasResourceProperties('AWS::RDS::DBCluster', {
       PerformanceInsightsEnabled: true, PerformanceInsightsRetentionPeriod: 31,
       PerformanceInsightsKmsKeyId: { 'Fn::GetAtt': [stack.resolve(stack.getLogicalId(piKey.node.defaultChild as kms.CfnKey)) as string, 'Arn'] },
@@ -182,7 +182,7 @@ describe('Performance Insights and enhanced monitoring', () => {
   });
 
   it('monitoringInterval enables enhanced monitoring on the writer and every reader', () => {
-    const { json } = buildWith({ broker: false, readers: [rds.ClusterInstance.serverlessV2('reader1'), rds.ClusterInstance.serverlessV2('reader2')], monitoringInterval: Duration.seconds(15) });
+    const { json } = buildWith({ enableBroker: false, readers: [rds.ClusterInstance.serverlessV2('reader1'), rds.ClusterInstance.serverlessV2('reader2')], monitoringInterval: Duration.seconds(15) });
     const instances = ofType(json, 'AWS::RDS::DBInstance');
     expect(instances).toHaveLength(3);
     for (const [id, p] of instances) {
@@ -195,7 +195,7 @@ describe('Performance Insights and enhanced monitoring', () => {
 describe('grantConnect', () => {
   it('gives rds-db:connect for exactly the app login of this cluster', () => {
     let grantee!: iam.Role;
-    const { template, stack } = buildWith({ broker: false }, (s, db) => {
+    const { template, stack } = buildWith({ enableBroker: false }, (s, db) => {
       grantee = new iam.Role(s, 'App', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
       db.grantConnect(grantee, 'my_pg_app');
     });
@@ -217,7 +217,7 @@ describe('grantConnect', () => {
     ['my_pg_admin', 'role "my_pg_admin" logs in with a password, not an IAM token, so rds-db:connect would give it nothing; set "iam": true on it in the spec, or grant one of my_pg_migrator, my_pg_app'],
     ['someone_else', 'role "someone_else" is not a role of the spec; grant one of my_pg_migrator, my_pg_app'],
   ])('refuses %s at synth time, naming the fix', (role, message) => {
-    expect(() => buildWith({ broker: false }, (s, db) => {
+    expect(() => buildWith({ enableBroker: false }, (s, db) => {
       db.grantConnect(new iam.Role(s, 'App', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') }), role);
     })).toThrow(`Props/MyPg/RoleModel: grantConnect: ${message}`);
   });
@@ -227,7 +227,7 @@ describe('grantConnect with extra roles', () => {
   const withExtras = parseSpec({ ...spec, databases: [{ ...spec.databases[0], extraRoles: [{ name: 'my_pg_reporting', profile: 'read', iam: true }, { name: 'my_pg_analysts', profile: 'read', members: [] }] }] });
   it('grants an extra IAM login and refuses an extra NOLOGIN team group', () => {
     const stack = new Stack(new App(), 'Extras');
-    const db = new FirefighterDatabase(stack, 'MyPg', { spec: withExtras, broker: false });
+    const db = new FirefighterDatabase(stack, 'MyPg', { spec: withExtras, enableBroker: false });
     const role = new iam.Role(stack, 'Reports', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
     db.grantConnect(role, 'my_pg_reporting');
     Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
@@ -276,7 +276,7 @@ describe('cdk-nag with every option on', () => {
 // Issue 11, item 8: single-user rotation of the master secret by the hosted rotation Lambda.
 describe('masterSecretRotation', () => {
   it('deploys the hosted rotation app in the Lambda subnets, with a route to Secrets Manager and the cluster port', () => {
-    const { json, template, stack, keyArn } = keyedStack({ broker: false, masterSecretRotation: { automaticallyAfter: Duration.days(14) } });
+    const { json, template, stack, keyArn } = keyedStack({ enableBroker: false, masterSecretRotation: { automaticallyAfter: Duration.days(14) } });
     const idOf = (pathSuffix: string) => stack.resolve(stack.getLogicalId(stack.node.findAll().find((c) => c.node.path.endsWith(pathSuffix))?.node.defaultChild as ec2.CfnSecurityGroup)) as string;
     const rotationSg = idOf('MyPg/RotationSecurityGroup');
     const [app] = ofType(json, 'AWS::Serverless::Application');
@@ -304,7 +304,7 @@ describe('masterSecretRotation', () => {
   });
 
   it('true rotates every 30 days; off by default, where the master secret\'s SMG4 finding stays acknowledged', () => {
-    buildWith({ broker: false, masterSecretRotation: true }).template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', { RotationRules: { ScheduleExpression: 'rate(30 days)' } });
+    buildWith({ enableBroker: false, masterSecretRotation: true }).template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', { RotationRules: { ScheduleExpression: 'rate(30 days)' } });
     const template = build();
     expect(template.findResources('AWS::SecretsManager::RotationSchedule')).toEqual({});
     expect(template.findResources('AWS::Serverless::Application')).toEqual({});

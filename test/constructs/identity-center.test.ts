@@ -31,10 +31,10 @@ describe('grants to an IAM Identity Center role', () => {
   beforeAll(() => {
     built = build((db, stack) => {
       const oncall = iam.Role.fromRoleArn(stack, 'OnCall', SSO_ROLE);
-      db.broker!.grantRequest(oncall, 'ro');
-      db.broker!.grantRequest(oncall, 'rw');
+      db.broker.grantRequest(oncall, 'ro');
+      db.broker.grantRequest(oncall, 'rw');
       db.accessHost!.grantTunnel(oncall);
-      db.broker!.grantApprove(iam.Role.fromRoleArn(stack, 'Lead', SSO_APPROVER));
+      db.broker.grantApprove(iam.Role.fromRoleArn(stack, 'Lead', SSO_APPROVER));
     });
     json = built.json();
   });
@@ -66,7 +66,7 @@ describe('grants to an IAM Identity Center role', () => {
   });
 
   it('permissionSetPolicy returns the same document, ready to paste', () => {
-    const document = built.stack.resolve(built.db.broker!.permissionSetPolicy('OnCall', '123456789012').toJSON()) as { Statement: { Action: string | string[] }[] };
+    const document = built.stack.resolve(built.db.broker.permissionSetPolicy('OnCall', '123456789012').toJSON()) as { Statement: { Action: string | string[] }[] };
     expect(document.Statement.flatMap((s) => [s.Action].flat())).toEqual(expect.arrayContaining(['lambda:InvokeFunction', 'ssm:StartSession', 'ssm:ResumeSession']));
   });
 
@@ -81,8 +81,8 @@ describe('one person could request read-write and approve it', () => {
   it('is refused at synth, naming the fix', () => {
     const { json } = build((db, stack) => {
       const oncall = new iam.Role(stack, 'Oncall', { assumedBy: new iam.AccountRootPrincipal() });
-      db.broker!.grantRequest(oncall, 'rw');
-      db.broker!.grantApprove(oncall);
+      db.broker.grantRequest(oncall, 'rw');
+      db.broker.grantApprove(oncall);
     });
     expect(json).toThrow(/allowlist\.approve\[0\]: role Sso\/Oncall may request read-write and approve it, .*grantRequest\(role, access, \{ bindsSessionNames: true \}\)/);
   });
@@ -90,8 +90,8 @@ describe('one person could request read-write and approve it', () => {
   it('is accepted when the role binds session names to people', () => {
     const { json } = build((db, stack) => {
       const oncall = new iam.Role(stack, 'Oncall', { assumedBy: new iam.AccountRootPrincipal() });
-      db.broker!.grantRequest(oncall, 'rw', { bindsSessionNames: true });
-      db.broker!.grantApprove(oncall);
+      db.broker.grantRequest(oncall, 'rw', { bindsSessionNames: true });
+      db.broker.grantApprove(oncall);
     });
     expect(JSON.stringify(json())).toContain('\\"bindsSessionNames\\":true');
   });

@@ -73,9 +73,9 @@ describe('a VPC with public, private-with-egress and isolated subnets', () => {
       .map((r) => r.Properties?.SourceSecurityGroupId['Fn::GetAtt'][0]);
     const [secrets, sts, events, rdsApi] = ['SecretsManager', 'Sts', 'Events', 'Rds'].map((id) => db.endpoints.find((e) => e.node.id === id));
     expect(sources(secrets!)).toEqual([sg(db.roleModel)]);
-    expect(sources(sts!)).toEqual([sg(db.broker!)]);
-    expect(sources(events!)).toEqual([sg(db.broker!)]);
-    expect(sources(rdsApi!)).toEqual([sg(db.broker!)]);
+    expect(sources(sts!)).toEqual([sg(db.broker)]);
+    expect(sources(events!)).toEqual([sg(db.broker)]);
+    expect(sources(rdsApi!)).toEqual([sg(db.broker)]);
   });
 });
 
@@ -123,7 +123,7 @@ describe('the synth-time endpoint check', () => {
 
 describe('without a broker', () => {
   it('creates no STS endpoint (and no security group for one)', () => {
-    const { json } = build({ broker: false });
+    const { json } = build({ enableBroker: false });
     expect(endpointServices(json)).toEqual(['secretsmanager']);
   });
 });

@@ -25,7 +25,7 @@ export class StockStack extends cdk.Stack {
     const db = new FirefighterDatabase(this, 'MyPg', {
       spec: parseSpec(JSON.parse(readFileSync('rolemodel.json', 'utf8'))),
     });
-    db.broker?.grantRequest(oncallRole, 'ro');
+    db.broker.grantRequest(oncallRole, 'ro');
   }
 }
 `;
