@@ -103,7 +103,10 @@ describe.each(testedMajors())('per-person logins through the broker on PostgreSQ
     expect([extended.code, extended.stdout]).toEqual([0, expect.stringMatching(new RegExp(`^${first.json().username} \\(my_pg_firefighter_ro\\) now valid until \\d\\d:\\d\\d UTC \\(\\d{4}-\\d\\d-\\d\\d\\)$`))]);
     const history = await cli('history', '--incident', 'INC-9');
     expect(history.code).toBe(0);
-    expect(history.stdout.split('\n').map((l) => l.split(/\s{2,}/)[1])).toEqual(['issue', 'reissue', 'extend']);
+    const [rows = '', where = ''] = history.stdout.split('\n\n');
+    expect(rows.split('\n').map((l) => l.split(/\s{2,}/)[1])).toEqual(['issue', 'reissue', 'extend']);
+    // Then where the login's statements are: --direct has no log group, so the server's own log.
+    expect(where).toMatch(new RegExp(`^statements: in the PostgreSQL server log of 127\\.0\\.0\\.1 .* is ${first.json().username}, from .*\\n  not audited yet: per-person logins \\(${first.json().username}\\)`));
     expect(history.stdout).not.toMatch(/SCRAM|password/i);
     const revoked = await cli('revoke', 'ro', '--incident', 'INC-9', '--json');
     expect(revoked.json()).toMatchObject({ ok: true, action: 'revoke', logins: [{ login: first.json().username, dropped: true }] });

@@ -128,7 +128,9 @@ describe.each(testedMajors())('the shared holder\'s workflow on PostgreSQL %i', 
     const more = await cli('extend', 'rw', '--incident', 'INC-3', '--hours', '2');
     expect([more.code, more.stdout]).toEqual([0, expect.stringMatching(new RegExp(`^${RW} now valid until \\d\\d:\\d\\d UTC \\(\\d{4}-\\d\\d-\\d\\d\\)$`))]);
     const history = await cli('history', '--incident', 'INC-3');
-    expect(history.stdout.split('\n').map((l) => l.split(/\s{2,}/)[1])).toEqual(['issue', 'extend']);
+    const [rows = '', where = ''] = history.stdout.split('\n\n');
+    expect(rows.split('\n').map((l) => l.split(/\s{2,}/)[1])).toEqual(['issue', 'extend']);
+    expect(where).toMatch(new RegExp(`^statements: in the PostgreSQL server log of 127\\.0\\.0\\.1 .* is ${RW}, from `));
   });
 
   it('extend stays within the incident\'s total (firefighterMinutesPerIncident), refused clearly beyond it', async () => {
