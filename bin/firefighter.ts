@@ -7,7 +7,7 @@
 // in its environment with --connect); it never reaches argv, stderr or an error message.
 import { hostname, userInfo } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { createBrokerService, type AuditLogger, type BrokerResponse, type InstanceReport } from '../lib/broker/service.js';
+import { createBrokerService, type AuditLogger, type BrokerResponse, type InstanceReport, type Settled } from '../lib/broker/service.js';
 import { directConfig, directConnector, parseDirectUrl } from '../lib/broker/direct.js';
 import { BROKER_ERROR_CODES, exitCodeOf, redact } from '../lib/broker/errors.js';
 import { directHost, psqlTlsPreflight } from '../lib/broker/psql-tls.js';
@@ -162,7 +162,8 @@ export async function runFirefighter(argv: string[], io: CliIo): Promise<number>
       io.stdout(JSON.stringify(shaped));
       return shaped.exitCode;
     }
-    io.stderr(`firefighter: ${response.code === 'APPROVAL_PENDING' ? 'pending' : response.refusal ? 'refused' : 'failed'} (${response.code}): ${printable(humanizeTimes(response.message))}`);
+    const label = response.code === 'APPROVAL_PENDING' ? 'pending' : response.code === BROKER_ERROR_CODES.nothingToRevoke ? 'not done' : response.refusal ? 'refused' : 'failed';
+    io.stderr(`firefighter: ${label} (${response.code}): ${printable(humanizeTimes(response.message))}`);
     const pending = response.code === 'APPROVAL_PENDING' ? response.details?.requestId : undefined;
     if (pending) io.stderr(`an approver runs: firefighter approve ${pending}${context.reach ? ` ${context.reach}` : ''}   (firefighter requests lists what is pending)`);
     return shaped.exitCode;
@@ -176,7 +177,8 @@ export async function runFirefighter(argv: string[], io: CliIo): Promise<number>
   } else {
     const lines = cli.command.print?.(response, context) ?? [JSON.stringify(response)];
     // Names, holders and reasons come from the database: control characters in them are shown escaped, not obeyed.
-    for (const line of [...lines, ...instanceLines(response as InstanceReport)]) io.stdout(printable(line));
+    const note = (response as Settled).note;
+    for (const line of [...lines, ...(note ? [`note: ${note}`] : []), ...instanceLines(response as InstanceReport)]) io.stdout(printable(line));
   }
   if (connect && response.action === 'request') return connectPsql(response, { ...cli, revoke: revokeLine(response, context) }, io, tunnel);
   return 0;

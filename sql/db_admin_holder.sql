@@ -1,6 +1,6 @@
 -- db_admin, part 3: the holder's workflow for shared firefighter roles (spec "firefighterLogins": "shared",
--- the default): a reissue for the holder, an extension within the incident's total, and the record of the
--- previous holder's sessions ended at a takeover.
+-- the default): a reissue for the holder, an extension within the incident's total, a revoke checked against the
+-- holder, and the record of the previous holder's sessions ended at a takeover.
 --
 -- Installed by the engine right after sql/db_admin_approvals_history.sql, in the same step and under the same version
 -- marker. Static like parts 1 and 2. set_firefighter_password (part 1) keeps its behaviour: these functions are
@@ -13,7 +13,8 @@
 --   * Only the holder recorded in firefighter_role, for the incident recorded there, may reissue or extend;
 --     the row is locked (lock_firefighter_role) for the whole transaction.
 --   * The password argument must be a SCRAM-SHA-256 verifier (check_issue_input, part 1).
---   * Refusals reuse the SQLSTATEs of parts 1 and 2 (FP003: not the holder; FP004: incident total used).
+--   * Refusals reuse the SQLSTATEs of parts 1 and 2 (FP003: not the holder; FP004: incident total used); a revoke
+--     adds FF008 (held for another incident) and FF009 (nothing to revoke).
 
 -- Issues the role's password: for its current holder on the same incident a new password with the expiry
 -- kept (audited as 'reissue'); for anyone else what set_firefighter_password does (issue, takeover, or
@@ -101,7 +102,8 @@ BEGIN
   PERFORM db_admin.check_hours(p_hours);
   v_row := db_admin.lock_firefighter_role(p_role);
   IF v_row.holder IS DISTINCT FROM p_requested_by OR v_row.incident_id IS DISTINCT FROM p_incident_id
-     OR v_row.expires_at IS NULL OR v_row.expires_at OPERATOR(pg_catalog.<=) v_now THEN
+     -- The clock itself, not v_now (whole seconds): a revoke earlier in this second has ended the hold.
+     OR v_row.expires_at IS NULL OR v_row.expires_at OPERATOR(pg_catalog.<=) pg_catalog.clock_timestamp() THEN
     RAISE EXCEPTION '% does not hold % for incident %', p_requested_by, p_role, p_incident_id
       USING ERRCODE = 'FP003', HINT = 'request it first';
   END IF;
@@ -116,6 +118,53 @@ BEGIN
   INSERT INTO db_admin.firefighter_audit (action, role, requested_by, incident_id, reason, expires_at)
   VALUES ('extend', p_role, p_requested_by, p_incident_id, p_reason, v_expires);
   RETURN v_expires;
+END
+$fn$;
+
+-- What `firefighter revoke` asks for a shared role: the caller must hold it for this incident (FF008 names the
+-- incident they hold it for; FF009: nothing of theirs to revoke), or, with p_all, it is expired whoever holds it
+-- (and a password set outside the broker with it). The expiry itself is expire_firefighter_password (part 1): the
+-- writer's sessions end before anything a holder could lock is written. Neither check waits on a holder: the
+-- allowlist row is admin's, pg_roles is read without a lock.
+CREATE OR REPLACE FUNCTION db_admin.revoke_firefighter_password(
+  p_role name,
+  p_requested_by text,
+  p_incident_id text,
+  p_reason text,
+  p_all boolean DEFAULT false,
+  OUT expired_at timestamptz,
+  OUT sessions_ended integer
+)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET standard_conforming_strings = on
+AS $fn$
+DECLARE
+  v_row  db_admin.firefighter_role;
+  v_held boolean;
+BEGIN
+  PERFORM db_admin.check_audit_fields(p_requested_by, p_incident_id, p_reason);
+  v_row := db_admin.lock_firefighter_role(p_role);
+  v_held := v_row.holder IS NOT NULL AND v_row.expires_at OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp();
+  IF coalesce(p_all, false) THEN
+    -- Nothing held and no login left (VALID UNTIL passed): nothing to expire.
+    IF NOT v_held AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) p_role
+                                 AND r.rolvaliduntil OPERATOR(pg_catalog.<=) pg_catalog.clock_timestamp()) THEN
+      RAISE EXCEPTION '% is not held by anyone and its password has expired: nothing to revoke', p_role USING ERRCODE = 'FF009';
+    END IF;
+  ELSIF NOT v_held THEN
+    RAISE EXCEPTION '% is not held by anyone: nothing to revoke', p_role USING ERRCODE = 'FF009';
+  ELSIF v_row.holder OPERATOR(pg_catalog.<>) p_requested_by THEN
+    RAISE EXCEPTION '% is held by % for incident %, not by you: nothing of yours to revoke', p_role, v_row.holder, v_row.incident_id
+      USING ERRCODE = 'FF009', HINT = 'revoke --all expires it whoever holds it (audited)';
+  ELSIF v_row.incident_id OPERATOR(pg_catalog.<>) p_incident_id THEN
+    RAISE EXCEPTION 'you hold % for incident %, not %: nothing was revoked', p_role, v_row.incident_id, p_incident_id
+      USING ERRCODE = 'FF008', HINT = 'revoke it with the incident you hold it for';
+  END IF;
+  SELECT e.expired_at, e.sessions_ended INTO expired_at, sessions_ended
+    FROM db_admin.expire_firefighter_password(p_role, p_requested_by, p_incident_id, p_reason) e;
 END
 $fn$;
 
@@ -173,4 +222,5 @@ $fn$;
 
 REVOKE ALL ON FUNCTION db_admin.request_firefighter_password(name, text, integer, text, text, text, boolean, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.extend_firefighter_password(name, integer, text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION db_admin.revoke_firefighter_password(name, text, text, text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION db_admin.record_takeover_sessions_ended(name, text, text, integer) FROM PUBLIC;

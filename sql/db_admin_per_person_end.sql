@@ -4,7 +4,9 @@
 -- Installed right after sql/db_admin_per_person.sql (its tables), in the same step and under the same version
 -- marker; the security notes of parts 1 and 2 apply.
 
--- Expires the caller's logins of the group (every holder's with p_all). Each login's sessions on this instance
+-- Expires the caller's login of the group for p_incident_id (every holder's with p_all): a caller whose logins
+-- are for another incident is refused naming it (FF008), one with none is told there is nothing to revoke
+-- (FF009, as is p_all when no login is active). Each login's sessions on this instance
 -- (the writer: only there can a transaction hold the login's row) end first, so a holder's open transaction is
 -- aborted rather than making the revoke wait (sql/db_admin_sessions.sql); sessions_ended counts them. The
 -- sessions elsewhere are ended by end_login_sessions on each instance, then the logins dropped by
@@ -27,15 +29,31 @@ DECLARE
   v_now   timestamptz := pg_catalog.clock_timestamp();
   v_row   db_admin.firefighter_login;
   v_ended integer;
+  v_count integer := 0;
+  v_other text;
 BEGIN
   PERFORM db_admin.check_audit_fields(p_requested_by, p_incident_id, p_reason);
   PERFORM db_admin.lock_login_policy(p_role);
+  IF NOT coalesce(p_all, false) AND NOT EXISTS (
+       SELECT 1 FROM db_admin.firefighter_login l
+        WHERE l.role = p_role AND l.dropped_at IS NULL AND l.expires_at > v_now
+          AND l.requested_by = p_requested_by AND l.incident_id = p_incident_id) THEN
+    SELECT pg_catalog.string_agg(DISTINCT l.incident_id, ', ') INTO v_other FROM db_admin.firefighter_login l
+     WHERE l.role = p_role AND l.dropped_at IS NULL AND l.expires_at > v_now AND l.requested_by = p_requested_by;
+    IF v_other IS NOT NULL THEN
+      RAISE EXCEPTION 'you hold a login of % for incident %, not %: nothing was revoked', p_role, v_other, p_incident_id
+        USING ERRCODE = 'FF008', HINT = 'revoke it with the incident you hold it for';
+    END IF;
+    RAISE EXCEPTION 'you hold no active login of %: nothing to revoke', p_role
+      USING ERRCODE = 'FF009', HINT = 'revoke --all ends every holder''s logins (audited)';
+  END IF;
   FOR v_row IN
     SELECT * FROM db_admin.firefighter_login l
      WHERE l.role = p_role AND l.dropped_at IS NULL AND l.expires_at > v_now
-       AND (coalesce(p_all, false) OR l.requested_by = p_requested_by)
+       AND (coalesce(p_all, false) OR (l.requested_by = p_requested_by AND l.incident_id = p_incident_id))
      ORDER BY l.login FOR UPDATE
   LOOP
+    v_count := v_count + 1;
     v_ended := db_admin.alter_role_ending_sessions(v_row.login,
       ARRAY[pg_catalog.format('ALTER ROLE %I PASSWORD NULL VALID UNTIL %L', v_row.login, '1970-01-01 00:00:00+00')]);
     UPDATE db_admin.firefighter_login l SET expires_at = v_now WHERE l.login = v_row.login;
@@ -49,6 +67,9 @@ BEGIN
     login := v_row.login; holder := v_row.requested_by; incident_id := v_row.incident_id; sessions_ended := v_ended;
     RETURN NEXT;
   END LOOP;
+  IF v_count = 0 THEN
+    RAISE EXCEPTION 'no login of % is active: nothing to revoke', p_role USING ERRCODE = 'FF009';
+  END IF;
 END
 $fn$;
 

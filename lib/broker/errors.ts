@@ -27,6 +27,8 @@ export const BROKER_ERROR_CODES = {
   limitReached: 'LIMIT_REACHED',
   /** An approver tried to decide their own request (exit 2). */
   selfApproval: 'SELF_APPROVAL',
+  /** A revoke found nothing of the caller's to end (exit 1: nothing was done, though nothing failed). */
+  nothingToRevoke: 'NOTHING_TO_REVOKE',
 } as const;
 
 export type BrokerErrorCode = (typeof BROKER_ERROR_CODES)[keyof typeof BROKER_ERROR_CODES];
@@ -87,6 +89,8 @@ export function fromDatabaseError(error: unknown, context: string, secrets: read
   if (code === DB_ADMIN_ERRORS.proofRefused) return new BrokerError(BROKER_ERROR_CODES.identityRefused, `the database refused ${context}: ${message}`);
   if (code === DB_ADMIN_ERRORS.tooManyLogins || code === DB_ADMIN_ERRORS.incidentTotalUsed) return new BrokerError(BROKER_ERROR_CODES.limitReached, message);
   if (code === DB_ADMIN_ERRORS.selfApproval) return new BrokerError(BROKER_ERROR_CODES.selfApproval, message);
+  if (code === DB_ADMIN_ERRORS.nothingToRevoke) return new BrokerError(BROKER_ERROR_CODES.nothingToRevoke, message);
+  if (code === DB_ADMIN_ERRORS.heldForOtherIncident) return new BrokerError(BROKER_ERROR_CODES.refused, message);
   if (Object.values(DB_ADMIN_ERRORS).includes(code as never)) return new BrokerError(BROKER_ERROR_CODES.refused, `the database refused ${context}: ${message}`);
   if (CONNECTION_CODES.has(code) || /timeout|terminated|connect/i.test(raw)) {
     return new BrokerError(BROKER_ERROR_CODES.unavailable, `${context} failed: ${message}`);

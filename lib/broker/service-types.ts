@@ -74,13 +74,17 @@ export interface InstanceReport {
  */
 export type StatementLog = { readonly logGroup: string } | { readonly serverLog: string };
 
+/** A change whose answer was lost after the server committed it: what was read back, said as a note (db/settle.ts). */
+export interface Settled {
+  readonly note?: string;
+}
 export type BrokerResponse =
   | RequestResponse
-  | ({ readonly ok: true; readonly action: 'revoke'; readonly database: string; readonly role: string; readonly expiredAt: string; readonly sessionsEnded: number; readonly logins?: readonly EndedLogin[] } & InstanceReport)
+  | ({ readonly ok: true; readonly action: 'revoke'; readonly database: string; readonly role: string; readonly expiredAt: string; readonly sessionsEnded: number; readonly logins?: readonly EndedLogin[] } & Settled & InstanceReport)
   | ({ readonly ok: true; readonly action: 'status'; readonly roles: readonly RoleStatus[]; readonly logins?: readonly LoginStatus[] } & InstanceReport)
   | ({ readonly ok: true; readonly action: 'sweep'; readonly sessionsEnded: number; readonly ended: readonly Swept[]; readonly logins?: readonly EndedLogin[] } & InstanceReport)
-  | { readonly ok: true; readonly action: 'extend'; readonly database: string; readonly role: string; readonly login: string; readonly expiresAt: string }
-  | (Decision & { readonly ok: true; readonly action: 'approve' | 'deny' })
+  | ({ readonly ok: true; readonly action: 'extend'; readonly database: string; readonly role: string; readonly login: string; readonly expiresAt: string } & Settled)
+  | (Decision & Settled & { readonly ok: true; readonly action: 'approve' | 'deny' })
   | { readonly ok: true; readonly action: 'history'; readonly entries: readonly HistoryEntry[]; readonly statementLog?: StatementLog }
   | { readonly ok: true; readonly action: 'requests'; readonly requests: readonly ApprovalRequest[] }
   | BrokerRefusal;

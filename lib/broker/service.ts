@@ -16,7 +16,7 @@ import { perPersonMode } from './modes/per-person.js';
 import { sharedMode } from './modes/shared.js';
 import type { BrokerResponse, BrokerServiceOptions } from './service-types.js';
 
-export type { AuditLogger, BrokerRefusal, BrokerResponse, BrokerServiceOptions, DeliveredSecret, InstanceReport, RequestResponse, VerifiedIdentity } from './service-types.js';
+export type { AuditLogger, BrokerRefusal, BrokerResponse, BrokerServiceOptions, DeliveredSecret, InstanceReport, RequestResponse, Settled, VerifiedIdentity } from './service-types.js';
 
 const SWEEP_CALLER = 'scheduler';
 

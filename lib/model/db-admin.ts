@@ -76,6 +76,10 @@ export const DB_ADMIN_FUNCTIONS = {
    *  sessions_ended): a reissue for the holder on the same incident, otherwise set_firefighter_password; a
    *  takeover with p_end_sessions ends the previous holder's sessions on the writer before it writes anything. */
   requestPassword: 'request_firefighter_password(name, text, integer, text, text, text, boolean, boolean)',
+  /** (p_role, p_requested_by, p_incident_id, p_reason, p_all boolean) RETURNS (expired_at, sessions_ended): the
+   *  caller's hold for that incident (every holder's with p_all) expired by expirePassword; FF008 when they hold
+   *  it for another incident, FF009 when there is nothing of theirs to revoke. */
+  revokePassword: 'revoke_firefighter_password(name, text, text, text, boolean)',
   /** (p_role, p_hours, p_requested_by, p_incident_id, p_reason) RETURNS timestamptz: the holder's new expiry. */
   extendPassword: 'extend_firefighter_password(name, integer, text, text, text)',
   /** (p_role, p_requested_by, p_incident_id, p_ended integer) RETURNS text (the previous holder): audits the
@@ -107,6 +111,10 @@ export const DB_ADMIN_ERRORS = {
   badGuardrail: 'FF006',
   /** The identity proof was used before, or its digest or lifetime is malformed. */
   proofRefused: 'FF007',
+  /** A revoke for another incident than the one the caller holds the role (or login) for. */
+  heldForOtherIncident: 'FF008',
+  /** A revoke of what the caller does not hold (or, with all, what nobody holds). */
+  nothingToRevoke: 'FF009',
 } as const;
 
 /**

@@ -7,9 +7,10 @@ export const revoke: Command = {
   summary: 'end a firefighter password or login now, and its sessions',
   usage: 'revoke ro|rw --incident ID [--reason TEXT] [--all]',
   description: `Expires the password of the role you hold for the incident (or, with per-person logins, drops your
-logins for it) and ends their sessions on every instance. --all ends every holder's logins of the role (audited).`,
+login for it) and ends their sessions on every instance. Refused (exit 2) when you hold it for another incident;
+exit 1 when there is nothing of yours to revoke. --all ends it whoever holds it: every holder's logins (audited).`,
   broker: true,
-  flags: [INCIDENT, flag('reason', 'for the audit (default: "revoked by the requester")', 'TEXT'), DATABASE, flag('all', 'per-person logins: every holder\'s logins of the role, not only yours')],
+  flags: [INCIDENT, flag('reason', 'for the audit (default: "revoked by the requester")', 'TEXT'), DATABASE, flag('all', 'whoever holds it: every holder\'s logins of the role (shared: the role itself), not only yours')],
   event(args, v) {
     const access = role('revoke', args[0]);
     noMoreArgs('revoke', args, 1);

@@ -7,7 +7,7 @@ export const decide: ActionHandler<DecideInput> = {
   auditFields: (input) => ({ action: input.action, requestId: input.requestId, reason: input.reason }),
   async run({ input, deps, mode, audit, caller, proof }) {
     const decision = await mode.decide(deps, input, caller, proof);
-    Object.assign(audit, { outcome: decision.decision, role: decision.role, requestId: decision.requestId, requestedBy: decision.requestedBy, incidentId: decision.incidentId, expiresAt: decision.expiresAt });
+    Object.assign(audit, { outcome: decision.decision, role: decision.role, requestId: decision.requestId, requestedBy: decision.requestedBy, incidentId: decision.incidentId, expiresAt: decision.expiresAt, ...(decision.note ? { note: decision.note } : {}) });
     return { ok: true, action: input.action, ...decision };
   },
 };

@@ -7,7 +7,7 @@ export const extend: ActionHandler<ExtendInput> = {
   auditFields: (input) => ({ action: input.action, access: input.access, incidentId: input.incidentId, reason: input.reason, hours: input.hours }),
   async run({ input, deps, mode, audit, caller, proof }) {
     const extended = await mode.extend(deps, input, caller, proof);
-    Object.assign(audit, { outcome: 'extended', role: extended.role, login: extended.login, expiresAt: extended.expiresAt });
+    Object.assign(audit, { outcome: 'extended', role: extended.role, login: extended.login, expiresAt: extended.expiresAt, ...(extended.note ? { note: extended.note } : {}) });
     return { ok: true, action: 'extend', ...extended };
   },
 };

@@ -99,7 +99,7 @@ export async function withClient<T>(deps: BrokerDeps, host: string, database: st
       // A kept connection reused without a check that turns out dead (a socket error, or the server ending the
       // session): retry once, afresh. Only connection errors, never the work's own. If the first attempt had
       // committed before the answer was lost, a proof-bound repeat is refused as a replay; so whatever the
-      // repeat fails with, the first error is reported, and a request then reads what was set (settledRequest).
+      // repeat fails with, the first error is reported, and the action then reads back what the server committed (settle.ts).
       const connectionLost = !(error instanceof BrokerError) && (!healthy || /^(57P0[123]|08...)$/.test(String(code)));
       if (retryable && connectionLost) {
         healthy = false;

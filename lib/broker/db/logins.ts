@@ -7,6 +7,7 @@ import { generatePassword as defaultGeneratePassword } from '../protocol/passwor
 import { scramSha256VerifierAsync } from '../protocol/scram.js';
 import { once, onEveryInstance, resolveRole, withClient, iso, type AcceptedProof, type BrokerDeps, type IssuedPassword } from './connection.js';
 import { BROKER_ERROR_CODES, BrokerError } from '../errors.js';
+import { recordedSince, sendSettled, settledChange } from './settle.js';
 
 const ISSUE = 'SELECT outcome, login, expires_at, request_id FROM db_admin.issue_firefighter_login($1, $2, $3, $4, $5, $6)';
 const EXTEND = 'SELECT login, expires_at FROM db_admin.extend_firefighter_login($1, $2, $3, $4, $5)';
@@ -15,6 +16,7 @@ const EXPIRED_LOGINS = 'SELECT login FROM db_admin.firefighter_logins() WHERE NO
 const END_NAMED = 'SELECT login, role, ended FROM db_admin.end_login_sessions($1::pg_catalog.name[])';
 const DROP_EXPIRED = 'SELECT login, role, dropped, sessions_ended FROM db_admin.drop_expired_firefighter_logins($1, $2)';
 const DECIDE = 'SELECT request_id, role, requested_by, incident_id, decision, expires_at FROM db_admin.decide_firefighter_approval($1, $2, $3, $4)';
+const REQUEST_BY_ID = 'SELECT request_id, role, requested_by, incident_id, expires_at, state, decided_by, decided_at FROM db_admin.firefighter_approval_requests($1)';
 const LOGINS = 'SELECT login, role, requested_by, incident_id, issued_at, expires_at, active, sessions FROM db_admin.firefighter_logins()';
 
 export type LoginIssued = IssuedPassword & { readonly outcome: 'issued' | 'reissued'; readonly requestId?: string };
@@ -74,16 +76,24 @@ export interface LoginStatus {
 }
 
 
-/** A login for the caller and incident (a new password on the one they hold, if any), or a pending approval. */
+/**
+ * A login for the caller and incident (a new password on the one they hold, if any), or a pending approval. When
+ * the answer is lost after the server issued it, the read-back says which login got a password nobody received.
+ */
 export async function issueLogin(deps: BrokerDeps, input: RequestInput, requester: string, proof?: AcceptedProof): Promise<LoginIssued | ApprovalPending> {
   const { database, role } = resolveRole(deps.config, input.access, input.database);
   const password = (deps.generatePassword ?? defaultGeneratePassword)();
   const pendingVerifier = scramSha256VerifierAsync(password);
   pendingVerifier.catch(() => undefined);
   const secrets = [password];
-  return withClient(deps, deps.config.writerHost, database, `issuing a login of ${role}`, secrets, async (client) => {
+  const revoke = `firefighter revoke ${input.access} --incident ${JSON.stringify(input.incidentId)}${input.database ? ` --database ${JSON.stringify(input.database)}` : ''}`;
+  const change = { database, what: `the login of ${role} for ${input.incidentId}`, check: 'firefighter status',
+    ifUnknown: () => ({ advice: `if \`firefighter status\` shows a login of yours for ${input.incidentId}, nobody received its new password; revoke it with \`${revoke}\``, details: { revokeWith: revoke } }) };
+  type Lost = { readonly lostLogin: string; readonly until: string } | ApprovalPending;
+  const settlement = await sendSettled<LoginIssued | Lost>(deps, change, (sent) => withClient(deps, deps.config.writerHost, database, `issuing a login of ${role}`, secrets, async (client) => {
     const verifier = await pendingVerifier;
     secrets.push(verifier);
+    sent();
     const { rows } = await once(client, proof, () => client.query<{ outcome: 'issued' | 'reissued' | 'pending'; login: string | null; expires_at: Date; request_id: string | null }>(
       ISSUE, [role, verifier, input.hours, requester, input.incidentId, input.reason]));
     const row = rows[0];
@@ -96,14 +106,29 @@ export async function issueLogin(deps: BrokerDeps, input: RequestInput, requeste
       host: deps.config.writerHost, port: deps.config.port, sslmode: deps.sslmode ?? 'verify-full',
       ...(row.request_id !== null ? { requestId: String(row.request_id) } : {}),
     };
+  }), async (client, since) => {
+    const row = (await recordedSince(client, since, (r) => ['issue', 'reissue', 'approval-request'].includes(r.action) && r.role === role && r.actor === requester && r.incident_id === input.incidentId)).at(-1);
+    if (!row) return undefined;
+    if (row.action === 'approval-request') return { outcome: 'pending', database, role, access: input.access, requestId: String(row.request_id), expiresAt: iso(row.expires_at) } satisfies ApprovalPending;
+    return { lostLogin: String(row.login), until: iso(row.expires_at) };
   });
+  if (!settlement.happened) throw settlement.error;
+  const value = settlement.value;
+  if (!('lostLogin' in value)) return value;
+  throw new BrokerError(BROKER_ERROR_CODES.failure, `${settlement.lost?.message ?? 'the answer was lost'}; but ${value.lostLogin} got a new password before that, active until ${value.until}, and nobody received it: revoke it with \`${revoke}\`, then request again`,
+    { passwordActiveUntil: value.until, revokeWith: revoke });
 }
 
 export async function extendLogin(deps: BrokerDeps, input: ExtendInput, requester: string, proof?: AcceptedProof): Promise<LoginExtended> {
   const { database, role } = resolveRole(deps.config, input.access, input.database);
-  return withClient(deps, deps.config.writerHost, database, `extending a login of ${role}`, [], async (client) => {
+  const change = { database, what: `the extension of your login of ${role}`, check: 'firefighter status', done: (e: LoginExtended) => `${e.login} is yours until ${e.expiresAt}` };
+  return settledChange(deps, change, (sent) => withClient(deps, deps.config.writerHost, database, `extending a login of ${role}`, [], async (client) => {
+    sent();
     const { rows } = await once(client, proof, () => client.query<{ login: string; expires_at: Date }>(EXTEND, [role, input.hours, requester, input.incidentId, input.reason]));
     return { database, role, login: String(rows[0]?.login), expiresAt: iso(rows[0]?.expires_at) };
+  }), async (client, since) => {
+    const row = (await recordedSince(client, since, (r) => r.action === 'extend' && r.role === role && r.login !== null && r.actor === requester && r.incident_id === input.incidentId)).at(-1);
+    return row ? { database, role, login: String(row.login), expiresAt: iso(row.expires_at) } : undefined;
   });
 }
 
@@ -138,18 +163,29 @@ async function endAndDrop(deps: BrokerDeps, database: string): Promise<EndedLogi
 }
 
 /** Expires the caller's logins of the role (every holder's with `all`), ends their sessions and drops them. */
-export async function revokeLogins(deps: BrokerDeps, input: RevokeInput, requester: string, proof?: AcceptedProof): Promise<EndedLogin[]> {
+export async function revokeLogins(deps: BrokerDeps, input: RevokeInput, requester: string, proof?: AcceptedProof): Promise<{ logins: EndedLogin[]; note?: string }> {
   const { database, role } = resolveRole(deps.config, input.access, input.database);
-  const revoked = await withClient(deps, deps.config.writerHost, database, `revoking logins of ${role}`, [], async (client) =>
-    (await once(client, proof, () => client.query<{ login: string; holder: string; incident_id: string; sessions_ended: number }>(REVOKE, [role, requester, input.incidentId, input.reason, input.all ?? false]))).rows);
+  type Row = { login: string; holder?: string; incident_id: string; sessions_ended: number };
+  const change = { database, what: `the revoke of ${input.all ? 'every' : 'your'} login of ${role}`, check: 'firefighter status',
+    done: ({ rows }: { rows: Row[] }) => `${rows.map((r) => r.login).join(', ')} ${rows.length === 1 ? 'is' : 'are'} revoked` };
+  const { rows: revoked, note } = await settledChange(deps, change, (sent) => withClient(deps, deps.config.writerHost, database, `revoking logins of ${role}`, [], async (client) => {
+    sent();
+    return { rows: (await once(client, proof, () => client.query<Row>(REVOKE, [role, requester, input.incidentId, input.reason, input.all ?? false]))).rows };
+  }), async (client, since) => {
+    // Filed under each login's incident (with --all, not necessarily the caller's).
+    const rows = await recordedSince(client, since, (r) => r.action === 'revoke' && r.role === role && r.actor === requester && r.login !== null && (input.all === true || r.incident_id === input.incidentId));
+    return rows.length === 0 ? undefined : { rows: rows.map((r) => ({ login: String(r.login), ...(input.all ? {} : { holder: requester }), incident_id: r.incident_id, sessions_ended: r.sessions_ended ?? 0 })) };
+  });
   const dropped = await endAndDrop(deps, database).catch((error: BrokerError) => {
     throw new BrokerError(error.code, `${revoked.length} login(s) expired, but: ${error.message}`);
   });
-  return revoked.map((r) => {
+  const logins = revoked.map((r) => {
     const d = dropped.find((x) => x.login === r.login);
     // The writer's sessions ended at the revoke itself, before the login expired; the rest before the drop.
-    return { database, role, login: r.login, holder: r.holder, incidentId: r.incident_id, sessionsEnded: r.sessions_ended + (d?.sessionsEnded ?? 0), dropped: d?.dropped ?? false };
+    const holder = r.holder ?? d?.holder;
+    return { database, role, login: r.login, ...(holder !== undefined ? { holder } : {}), incidentId: r.incident_id, sessionsEnded: r.sessions_ended + (d?.sessionsEnded ?? 0), dropped: d?.dropped ?? false };
   });
+  return { logins, ...(note ? { note } : {}) };
 }
 
 /** The sweep for per-person logins: in every database, end the sessions of expired logins and drop them. */
@@ -160,14 +196,25 @@ export async function sweepLogins(deps: BrokerDeps): Promise<EndedLogin[]> {
   return out;
 }
 
-export async function decideApproval(deps: BrokerDeps, input: DecideInput, approver: string, proof?: AcceptedProof): Promise<Decision> {
+export async function decideApproval(deps: BrokerDeps, input: DecideInput, approver: string, proof?: AcceptedProof): Promise<Decision & { readonly note?: string }> {
   const database = input.database ?? deps.config.databases[0]?.name ?? '';
-  return withClient(deps, deps.config.writerHost, database, `deciding approval request ${input.requestId}`, [], async (client) => {
-    const { rows } = await once(client, proof, () => client.query<{ request_id: string; role: string; requested_by: string; incident_id: string; decision: 'approved' | 'denied'; expires_at: Date }>(
-      DECIDE, [input.requestId, approver, input.action === 'approve', input.reason]));
+  const decision = input.action === 'approve' ? 'approved' : 'denied';
+  const change = { database, what: `the decision on request ${input.requestId}`, check: `firefighter requests show ${input.requestId}`, done: (d: Decision) => `request ${d.requestId} is ${d.decision}` };
+  type Row = { request_id: string; role: string; requested_by: string; incident_id: string; decision: 'approved' | 'denied'; expires_at: Date };
+  const answer = (r: Row): Decision => ({ database, requestId: String(r.request_id), role: r.role, requestedBy: r.requested_by, incidentId: r.incident_id, decision: r.decision, expiresAt: iso(r.expires_at) });
+  return settledChange(deps, change, (sent) => withClient(deps, deps.config.writerHost, database, `deciding approval request ${input.requestId}`, [], async (client) => {
+    sent();
+    const { rows } = await once(client, proof, () => client.query<Row>(DECIDE, [input.requestId, approver, input.action === 'approve', input.reason]));
     const r = rows[0];
     if (!r) throw new BrokerError(BROKER_ERROR_CODES.failure, `db_admin.decide_firefighter_approval returned nothing for ${input.requestId}`);
-    return { database, requestId: String(r.request_id), role: r.role, requestedBy: r.requested_by, incidentId: r.incident_id, decision: r.decision, expiresAt: iso(r.expires_at) };
+    return answer(r);
+  }), async (client, since) => {
+    type Request = { request_id: string; role: string; requested_by: string; incident_id: string; expires_at: Date; state: string; decided_by: string | null; decided_at: Date | null };
+    const r = (await client.query<Request>(REQUEST_BY_ID, [input.requestId])).rows[0];
+    // Decided by this approver, this way, since it was sent (a decision is final: it cannot be someone else's later).
+    const ours = r && r.decided_by === approver && r.decided_at !== null && r.decided_at.getTime() >= since.getTime() - 60_000
+      && (r.state === decision || (decision === 'approved' && r.state === 'used'));
+    return ours ? answer({ ...r, decision }) : undefined;
   });
 }
 

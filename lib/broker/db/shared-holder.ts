@@ -5,6 +5,7 @@
 import type { ExtendInput } from '../protocol/broker-input.js';
 import { endSessionsEverywhere, iso, onceWith, proofParams, resolveRole, withClient, type AcceptedProof, type BrokerDeps, type InstanceSessions } from './connection.js';
 import type { LoginExtended } from './logins.js';
+import { recordedSince, settledChange } from './settle.js';
 
 const EXTEND = 'SELECT db_admin.extend_firefighter_password($1, $2, $3, $4, $5) AS expires_at';
 const RECORD_ENDED = 'SELECT db_admin.record_takeover_sessions_ended($1, $2, $3, $4) AS previous_holder';
@@ -12,12 +13,17 @@ const RECORD_ENDED = 'SELECT db_admin.record_takeover_sessions_ended($1, $2, $3,
 /** Moves the caller's expiry of the shared role up to input.hours from now; the login is the role itself. */
 export async function extendPassword(deps: BrokerDeps, input: ExtendInput, requester: string, proof?: AcceptedProof): Promise<LoginExtended> {
   const { database, role } = resolveRole(deps.config, input.access, input.database);
-  return withClient(deps, deps.config.writerHost, database, `extending the password of ${role}`, [], async (client) => {
+  const change = { database, what: `the extension of ${role}`, check: 'firefighter status', done: (e: LoginExtended) => `${role} is yours until ${e.expiresAt}` };
+  return settledChange(deps, change, (sent) => withClient(deps, deps.config.writerHost, database, `extending the password of ${role}`, [], async (client) => {
     const params = [role, input.hours, requester, input.incidentId, input.reason];
+    sent();
     const { rows } = proof
       ? await client.query<{ expires_at: Date }>(onceWith(EXTEND, params.length + 1), [...params, ...proofParams(proof)])
       : await client.query<{ expires_at: Date }>(EXTEND, params);
     return { database, role, login: role, expiresAt: iso(rows[0]?.expires_at) };
+  }), async (client, since) => {
+    const row = (await recordedSince(client, since, (r) => r.action === 'extend' && r.role === role && r.login === null && r.actor === requester && r.incident_id === input.incidentId)).at(-1);
+    return row ? { database, role, login: role, expiresAt: iso(row.expires_at) } : undefined;
   });
 }
 

@@ -1,12 +1,13 @@
 // The request of a shared firefighter role's password: a fresh password, its SCRAM verifier derived while the
 // connection is set up, one db_admin round trip (request_firefighter_password: issue, reissue or takeover), and,
-// when the answer was lost, what the server says was set (settledRequest).
+// when the answer was lost, what the server says was set (settle.ts).
 import type { RequestInput } from '../protocol/broker-input.js';
 import { generatePassword as defaultGeneratePassword } from '../protocol/password.js';
 import { scramSha256VerifierAsync } from '../protocol/scram.js';
 import { iso, proofParams, resolveRole, withClient, type AcceptedProof, type BrokerDeps, type IssuedPassword } from './connection.js';
 import { BROKER_ERROR_CODES, BrokerError } from '../errors.js';
 import { STATUS } from './shared-roles.js';
+import { recordedSince, sendSettled, type Settlement } from './settle.js';
 
 // request_firefighter_password (sql/db_admin_holder.sql): set_firefighter_password plus the holder's reissue,
 // saying which it did and whom a takeover replaced, in one round trip.
@@ -47,15 +48,21 @@ export async function requestPassword(deps: BrokerDeps, input: RequestInput, req
   const context = `setting the password of ${role}`;
   // Read by the error scrubber only when something fails, by which time the verifier is in it.
   const secrets = [password];
-  const startedAt = Date.now();
-  let sent = false;
+  const revoke = revokeCommand(input);
+  const latest = () => new Date(Math.ceil((Date.now() + input.hours * 3_600_000) / 1000) * 1000).toISOString();
+  const change = { database, what: `the new password of ${role}`, check: 'firefighter status',
+    ifUnknown: () => {
+      const until = latest();
+      return { advice: `if \`firefighter status\` shows it held by you for ${input.incidentId}, it is active until ${until} at the latest and nobody received it; revoke it with \`${revoke}\``, details: { passwordMayBeActiveUntil: until, revokeWith: revoke } };
+    } };
+  let settlement: Settlement<SharedIssued | { readonly lostUntil: string }>;
   try {
-    return await withClient(deps, deps.config.writerHost, database, context, secrets, async (client) => {
+    settlement = await sendSettled<SharedIssued | { readonly lostUntil: string }>(deps, change, (sent) => withClient(deps, deps.config.writerHost, database, context, secrets, async (client) => {
       const verifier = await pendingVerifier;
       secrets.push(verifier);
       // A takeover that ends sessions ends the writer's first, in the same transaction (sql/db_admin_sessions.sql).
       const params = [role, verifier, input.hours, requester, input.incidentId, input.reason, input.takeover, input.takeover && input.endSessions === true];
-      sent = true;
+      sent();
       type Row = { outcome: 'issued' | 'reissued' | 'takeover'; expires_at: Date; previous_holder: string | null; previous_incident_id: string | null; sessions_ended: number | null };
       const { rows } = proof
         ? await client.query<Row>(REQUEST_ONCE, [...params, ...proofParams(proof)])
@@ -68,42 +75,27 @@ export async function requestPassword(deps: BrokerDeps, input: RequestInput, req
         outcome: row?.outcome === 'reissued' ? 'reissued' : 'issued',
         ...(row?.outcome === 'takeover' && row.previous_holder !== null ? { previousHolder: row.previous_holder, previousIncidentId: row.previous_incident_id ?? '', writerSessionsEnded: row.sessions_ended ?? 0 } : {}),
       };
+    }), async (client, since) => {
+      const row = (await client.query<{ role: string; holder: string | null; incident_id: string | null; expires_at: Date | null; active: boolean }>(STATUS)).rows.find((r) => r.role === role);
+      const expires = row?.expires_at ? new Date(row.expires_at) : undefined;
+      // Ours when it names this requester and incident and expires within this request's window (a minute
+      // either way for the clocks of the broker and the server). A reissue keeps the expiry: the audit says.
+      const inWindow = expires !== undefined && expires.getTime() >= since.getTime() + input.hours * 3_600_000 - 60_000 && expires.getTime() <= Date.parse(latest()) + 60_000;
+      const reissued = async () => (await recordedSince(client, since, (r) => r.action === 'reissue' && r.role === role && r.actor === requester && r.incident_id === input.incidentId)).length > 0;
+      const ours = row?.active && row.holder === requester && row.incident_id === input.incidentId && expires !== undefined && (inWindow || await reissued());
+      return ours && expires ? { lostUntil: expires.toISOString() } : undefined;
     });
   } catch (error) {
-    const failure = heldDetails(error as BrokerError, requester, input);
-    // A refusal changed nothing. Anything else (a lost connection, a client timeout) may have come after the
-    // server committed: find out, and say so, rather than answer "unavailable" for a password that is active.
-    if (failure.refusal || !sent) throw failure;
-    throw await settledRequest(deps, input, requester, { database, role }, startedAt, failure);
+    throw heldDetails(error as BrokerError, requester, input);
   }
+  if (!settlement.happened) throw settlement.error;
+  if (!('lostUntil' in settlement.value)) return settlement.value;
+  // Set, but the password never reached anyone: say so, and how to end it.
+  const until = settlement.value.lostUntil;
+  throw new BrokerError(BROKER_ERROR_CODES.failure, `${settlement.lost?.message ?? `${context} failed`}; but the password of ${role} was set before that and is active until ${until}, and nobody received it: revoke it with \`${revoke}\`, then request again`,
+    { passwordActiveUntil: until, revokeWith: revoke });
 }
 
 /** The command that revokes a role, for messages. */
 export const revokeCommand = (input: Pick<RequestInput, 'access' | 'incidentId' | 'database'>) =>
   `firefighter revoke ${input.access} --incident ${JSON.stringify(input.incidentId)}${input.database ? ` --database ${JSON.stringify(input.database)}` : ''}`;
-
-/**
- * After a request failed without a refusal: reads (on a new connection) whether the password was set anyway
- * and returns the error to report, saying until when it is active and how to revoke it when it was, or might be.
- */
-async function settledRequest(deps: BrokerDeps, input: RequestInput, requester: string, target: { database: string; role: string }, startedAt: number, failure: BrokerError): Promise<BrokerError> {
-  const revoke = revokeCommand(input);
-  const latest = new Date(Math.ceil((Date.now() + input.hours * 3_600_000) / 1000) * 1000).toISOString();
-  let row: { holder: string | null; incident_id: string | null; expires_at: Date | null; active: boolean } | undefined;
-  try {
-    row = await withClient(deps, deps.config.writerHost, target.database, `checking whether the password of ${target.role} was set`, [], async (client) =>
-      (await client.query<{ role: string; holder: string | null; incident_id: string | null; expires_at: Date | null; active: boolean }>(STATUS)).rows.find((r) => r.role === target.role));
-  } catch {
-    return new BrokerError(failure.code, `${failure.message}; the password of ${target.role} may have been set before that: if \`firefighter status\` shows it held by you for ${input.incidentId}, it is active until ${latest} at the latest and nobody received it; revoke it with \`${revoke}\``,
-      { ...failure.details, passwordMayBeActiveUntil: latest, revokeWith: revoke });
-  }
-  const expires = row?.expires_at ? new Date(row.expires_at) : undefined;
-  // Ours when it names this requester and incident and expires within this request's window.
-  // A minute either way for the clocks of the broker and the server.
-  const ours = row?.active && row.holder === requester && row.incident_id === input.incidentId && expires !== undefined
-    && expires.getTime() >= startedAt + input.hours * 3_600_000 - 60_000 && expires.getTime() <= Date.parse(latest) + 60_000;
-  if (!ours || !expires) return failure;
-  const until = expires.toISOString();
-  return new BrokerError(BROKER_ERROR_CODES.failure, `${failure.message}; but the password of ${target.role} was set before that and is active until ${until}, and nobody received it: revoke it with \`${revoke}\`, then request again`,
-    { ...failure.details, passwordActiveUntil: until, revokeWith: revoke });
-}

@@ -4,6 +4,7 @@
 import type { FirefighterAccess } from '../protocol/broker-config.js';
 import type { RevokeInput } from '../protocol/broker-input.js';
 import { BROKER_ERROR_CODES, BrokerError } from '../errors.js';
+import { recordedSince, settledChange } from './settle.js';
 import { ACCEPT_PROOF, endSessionsEverywhere, iso, onEveryInstance, proofParams, resolveRole, withClient, type AcceptedProof, type BrokerDeps, type InstanceSessions } from './connection.js';
 
 export interface Revoked {
@@ -12,6 +13,8 @@ export interface Revoked {
   readonly expiredAt: string;
   readonly sessionsEnded: number;
   readonly instances: readonly InstanceSessions[];
+  /** The answer was lost after the server committed: what was read back instead. */
+  readonly note?: string;
 }
 
 export interface RoleStatus {
@@ -39,8 +42,9 @@ export interface Swept {
 }
 
 // The call in a subquery (OFFSET 0 keeps it there), so its two columns come from one call, after the proof's CTE.
+// revoke_firefighter_password checks the caller holds the role for this incident (or `all`), then expires it.
 const expireOnce = (proof: boolean) =>
-  `${proof ? 'WITH proof AS MATERIALIZED (SELECT db_admin.accept_identity_proof($5, $6, $7, $8) AS accepted) ' : ''}SELECT (r.x).expired_at, (r.x).sessions_ended FROM (SELECT db_admin.expire_firefighter_password($1, $2, $3, $4) AS x${proof ? ' FROM proof' : ''} OFFSET 0) r`;
+  `${proof ? 'WITH proof AS MATERIALIZED (SELECT db_admin.accept_identity_proof($6, $7, $8, $9) AS accepted) ' : ''}SELECT (r.x).expired_at, (r.x).sessions_ended FROM (SELECT db_admin.revoke_firefighter_password($1, $2, $3, $4, $5) AS x${proof ? ' FROM proof' : ''} OFFSET 0) r`;
 // outside_broker: a LOGIN role whose validity is unset, infinite, more than the broker's 2 hours away, or not
 // the one the broker recorded with its last issue (see sql/inspect-firefighter-passwords.sql): a hand-set password.
 export const STATUS = `SELECT s.role, s.access, s.holder, s.incident_id, s.expires_at, s.active, s.sessions,
@@ -57,14 +61,19 @@ export async function revokePassword(deps: BrokerDeps, input: RevokeInput, reque
   const { database, role } = resolveRole(deps.config, input.access, input.database);
   // The writer ends the role's sessions before it expires the password (a holder's open transaction cannot make
   // it wait: sql/db_admin_sessions.sql), then every instance ends those that remain.
-  const expired = await withClient(deps, deps.config.writerHost, database, `expiring the password of ${role}`, [], async (client) => {
-    const params = [role, requester, input.incidentId, input.reason];
+  const change = { database, what: `the revoke of ${role}`, check: 'firefighter status', done: () => `${role} is revoked` };
+  const expired = await settledChange(deps, change, (sent) => withClient(deps, deps.config.writerHost, database, `expiring the password of ${role}`, [], async (client) => {
+    const params = [role, requester, input.incidentId, input.reason, input.all ?? false];
+    sent();
     const { rows } = await client.query<{ expired_at: Date; sessions_ended: number }>(expireOnce(proof !== undefined), proof ? [...params, ...proofParams(proof)] : params);
     return { expiredAt: iso(rows[0]?.expired_at), ended: rows[0]?.sessions_ended ?? 0 };
+  }), async (client, since) => {
+    const row = (await recordedSince(client, since, (r) => r.action === 'expire' && r.role === role && r.actor === requester && r.incident_id === input.incidentId)).at(-1);
+    return row ? { expiredAt: iso(row.expires_at), ended: row.sessions_ended ?? 0 } : undefined;
   });
   const { expiredAt } = expired;
   const instances = await endSessionsEverywhere(deps, database, role, `the password of ${role} expired at ${expiredAt} and ${expired.ended} session(s) ended on the writer`);
-  return { database, role, expiredAt, sessionsEnded: expired.ended + instances.reduce((n, i) => n + i.ended, 0), instances };
+  return { database, role, expiredAt, sessionsEnded: expired.ended + instances.reduce((n, i) => n + i.ended, 0), instances, ...(expired.note ? { note: expired.note } : {}) };
 }
 
 /** Who holds which firefighter role until when, with the sessions summed over every instance. */

@@ -26,6 +26,8 @@ export interface Revocation {
     readonly sessionsEnded: number;
     /** Per-person logins: each login revoked. */
     readonly logins?: readonly EndedLogin[];
+    /** The answer was lost after the server committed; what was read back instead (db/settle.ts). */
+    readonly note?: string;
   };
   readonly audit: Readonly<Record<string, unknown>>;
 }
@@ -34,10 +36,10 @@ export interface BrokerMode {
   readonly name: 'shared' | 'per-person';
   /** Issues (or reissues, or takes over) for the caller; per-person read-write may answer a pending approval. */
   request(deps: BrokerDeps, input: RequestInput, caller: string, proof?: AcceptedProof): Promise<Issue | ApprovalPending>;
-  extend(deps: BrokerDeps, input: ExtendInput, caller: string, proof?: AcceptedProof): Promise<LoginExtended>;
+  extend(deps: BrokerDeps, input: ExtendInput, caller: string, proof?: AcceptedProof): Promise<LoginExtended & { readonly note?: string }>;
   revoke(deps: BrokerDeps, input: RevokeInput, caller: string, proof?: AcceptedProof): Promise<Revocation>;
   /** Approve or deny a pending read-write request; shared roles have none and refuse. */
-  decide(deps: BrokerDeps, input: DecideInput, caller: string, proof?: AcceptedProof): Promise<Decision>;
+  decide(deps: BrokerDeps, input: DecideInput, caller: string, proof?: AcceptedProof): Promise<Decision & { readonly note?: string }>;
   status(deps: BrokerDeps, proof?: AcceptedProof): Promise<{ readonly roles: readonly RoleStatus[]; readonly logins?: readonly LoginStatus[] }>;
   sweep(deps: BrokerDeps): Promise<{ readonly ended: readonly Swept[]; readonly logins?: readonly EndedLogin[] }>;
 }

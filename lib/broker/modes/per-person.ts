@@ -14,11 +14,11 @@ export const perPersonMode: BrokerMode = {
   },
   extend: extendLogin,
   async revoke(deps, input, caller, proof) {
-    const logins = await revokeLogins(deps, input, caller, proof);
+    const { logins, note } = await revokeLogins(deps, input, caller, proof);
     const sessionsEnded = logins.reduce((n, l) => n + l.sessionsEnded, 0);
     return {
-      answer: { database: logins[0]?.database ?? input.database ?? deps.config.databases[0]?.name ?? '', role: logins[0]?.role ?? input.access, expiredAt: new Date().toISOString(), sessionsEnded, logins },
-      audit: { outcome: 'revoked', all: input.all ?? false, logins: logins.map((l) => ({ login: l.login, holder: l.holder, incidentId: l.incidentId, sessionsEnded: l.sessionsEnded })), sessionsEnded },
+      answer: { database: logins[0]?.database ?? input.database ?? deps.config.databases[0]?.name ?? '', role: logins[0]?.role ?? input.access, expiredAt: new Date().toISOString(), sessionsEnded, logins, ...(note ? { note } : {}) },
+      audit: { outcome: 'revoked', all: input.all ?? false, logins: logins.map((l) => ({ login: l.login, holder: l.holder, incidentId: l.incidentId, sessionsEnded: l.sessionsEnded })), sessionsEnded, ...(note ? { note } : {}) },
     };
   },
   decide: decideApproval,

@@ -30,8 +30,8 @@ export const sharedMode: BrokerMode = {
   async revoke(deps, input, caller, proof) {
     const revoked = await revokePassword(deps, input, caller, proof);
     return {
-      answer: { database: revoked.database, role: revoked.role, expiredAt: revoked.expiredAt, sessionsEnded: revoked.sessionsEnded },
-      audit: { outcome: 'revoked', role: revoked.role, expiresAt: revoked.expiredAt, sessionsEnded: revoked.sessionsEnded },
+      answer: { database: revoked.database, role: revoked.role, expiredAt: revoked.expiredAt, sessionsEnded: revoked.sessionsEnded, ...(revoked.note ? { note: revoked.note } : {}) },
+      audit: { outcome: 'revoked', role: revoked.role, expiresAt: revoked.expiredAt, sessionsEnded: revoked.sessionsEnded, ...(revoked.note ? { note: revoked.note } : {}) },
     };
   },
   async decide(deps, input) {

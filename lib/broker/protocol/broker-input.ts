@@ -39,7 +39,10 @@ export interface RevokeInput {
   readonly incidentId: string;
   /** @default 'revoked by the requester' */
   readonly reason: string;
-  /** Per-person logins: every holder's logins of the role, not only the caller's (audited). @default false */
+  /**
+   * Every holder's logins of the role (shared: the role whoever holds it), not only what the caller holds for
+   * incidentId (audited). @default false
+   */
   readonly all?: boolean;
   readonly database?: string;
   readonly identity?: IdentityProof;
