@@ -22,9 +22,9 @@ import { connectionUri, rootCert, shellQuote } from './firefighter/connection-li
 import { awsError, cliError, CLI_ERROR_CODES, EXIT, type CliError } from './firefighter/errors.js';
 import { humanizeTimes } from './firefighter/time.js';
 import { printable } from '../lib/spec/text-rules.js';
-import { defaultTunnelDeps, tunnelPreflight, type TunnelTarget } from './firefighter/tunnel.js';
+import { defaultTunnelDeps, openTunnel, tunnelPreflight, type TunnelTarget } from './firefighter/tunnel.js';
 import { AwsFailure, invokeLambda, located, type LambdaOptions } from './firefighter/lambda.js';
-import { connectPsql, psqlPreflight } from './firefighter/psql.js';
+import { connectPsql, psqlPreflight, type PsqlTunnel } from './firefighter/psql.js';
 import type { CliIo } from './firefighter/io.js';
 
 export type { LambdaOptions };
@@ -41,11 +41,13 @@ function tunnelTarget(cli: Cli, lambda: LambdaOptions, found?: LocatedBroker['ac
 
 const quietLogger: AuditLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
+const directOptions = (cli: Cli, io: CliIo) => ({
+  ...(cli.caFile ? { caFile: cli.caFile } : {}), ...(io.env.PGPASSWORD ? { fallbackPassword: io.env.PGPASSWORD } : {}),
+  env: io.env, insecureSkipTlsVerify: cli.insecureSkipTlsVerify, rdsCa: loadRdsCa,
+});
+
 async function runDirect(cli: Cli, io: CliIo): Promise<BrokerResponse> {
-  const target = await parseDirectUrl(cli.direct?.url ?? '', {
-    ...(cli.caFile ? { caFile: cli.caFile } : {}), ...(io.env.PGPASSWORD ? { fallbackPassword: io.env.PGPASSWORD } : {}),
-    env: io.env, insecureSkipTlsVerify: cli.insecureSkipTlsVerify, rdsCa: loadRdsCa,
-  });
+  const target = await parseDirectUrl(cli.direct?.url ?? '', directOptions(cli, io));
   if (target.warning) io.stderr(`firefighter: ${target.warning}`);
   const connect = directConnector(target);
   const config = await directConfig(target, connect);
@@ -123,26 +125,57 @@ export async function runFirefighter(argv: string[], io: CliIo): Promise<number>
     return printUsageError(error, argv, io);
   }
   if (cli.connect) {
-    const refused = await psqlPreflight(io);
-    if (refused) return printError(refused, cli.json, io);
-    try {
-      await psqlTlsPreflight(cli.direct ? directHost(cli.direct.url) : undefined, { caFile: cli.caFile, env: io.env, insecureSkipTlsVerify: cli.insecureSkipTlsVerify });
-    } catch (error) {
-      if (!(error instanceof TlsRefusal)) throw error;
-      return printError(cliError(CLI_ERROR_CODES.precondition, `not requesting a password that psql could not use: ${error.message}`), cli.json, io, false);
-    }
+    const noPsql = await psqlPreflight(io);
+    if (noPsql) return printError(noPsql, cli.json, io);
+    const noTls = await tlsPreflight(cli, io);
+    if (noTls) return printError(noTls, cli.json, io, false);
   }
+  let tunnel: PsqlTunnel | undefined;
+  try {
+    return await ask(cli, io, (opened) => (tunnel = opened));
+  } finally {
+    tunnel?.open?.close();
+  }
+}
+
+/** --connect: what psql needs of TLS, decided before the broker is asked so a refusal leaves nothing issued. */
+async function tlsPreflight(cli: Cli, io: CliIo): Promise<CliError | undefined> {
+  try {
+    await psqlTlsPreflight(cli.direct ? directHost(cli.direct.url) : undefined, { caFile: cli.caFile, env: io.env, insecureSkipTlsVerify: cli.insecureSkipTlsVerify });
+  } catch (error) {
+    if (!(error instanceof TlsRefusal)) throw error;
+    return cliError(CLI_ERROR_CODES.precondition, `not requesting a password that psql could not use: ${error.message}`);
+  }
+  if (!cli.direct) return undefined;
+  // The broker's own connection decides the sslmode the answer carries: without TLS, psql would be refused it.
+  const mode = await parseDirectUrl(cli.direct.url, directOptions(cli, io)).then((t) => t.tls.mode, () => undefined);
+  if (mode !== 'disable') return undefined;
+  return cliError(CLI_ERROR_CODES.precondition, 'not requesting a password that psql could not use: --connect needs TLS, and --database-url asks for none; add ?sslmode=verify-full&sslrootcert=CA.pem (or sslmode=require on a loopback host). Nothing was issued');
+}
+
+/** Asks the broker and answers; with --connect --tunnel, the tunnel is opened first when the writer is known. */
+async function ask(cli: Cli, io: CliIo, opened: (tunnel: PsqlTunnel) => void): Promise<number> {
   let response: BrokerResponse;
-  let tunnel: TunnelTarget | undefined;
+  let tunnel: PsqlTunnel | undefined;
   try {
     if (cli.direct) response = await runDirect(cli, io);
     else {
       const found = await located(cli.lambda as LambdaOptions, io.getParameter, io.listParameters);
       if (cli.tunnel) {
         // Checked here, after the locator named the host and before the broker is asked: nothing issued in vain.
-        tunnel = tunnelTarget(cli, found.lambda, found.accessHost);
-        const missing = await tunnelPreflight(tunnel, { ...defaultTunnelDeps(io.env), ...io.tunnel });
-        if (missing) return printError(cliError(CLI_ERROR_CODES.precondition, missing), cli.json, io, false);
+        const target = tunnelTarget(cli, found.lambda, found.accessHost);
+        const missing = await tunnelPreflight(target, { ...defaultTunnelDeps(io.env), ...io.tunnel });
+        if (missing || !target) return printError(cliError(CLI_ERROR_CODES.precondition, missing ?? '--tunnel needs the access host'), cli.json, io, false);
+        tunnel = { target };
+        // The writer known from the locator: the tunnel is opened now, so one that cannot open leaves nothing issued.
+        if (target.host && target.port) {
+          try {
+            tunnel = { target, open: await openTunnel({ ...target, host: target.host, port: target.port }, { ...defaultTunnelDeps(io.env), ...io.tunnel }) };
+          } catch (error) {
+            return printError(cliError(CLI_ERROR_CODES.precondition, `${(error as Error).message}. Nothing was issued`), cli.json, io, false);
+          }
+          opened(tunnel);
+        }
       }
       response = await (io.invoke ?? invokeLambda)(found.lambda, cli.event);
     }
@@ -169,18 +202,29 @@ export async function runFirefighter(argv: string[], io: CliIo): Promise<number>
     return shaped.exitCode;
   }
   const connect = cli.connect && response.action === 'request';
+  if (connect && response.action === 'request') {
+    const revoke = revokeLine(response, context);
+    // --json: one document, after psql, saying how it ended (the password is for psql only, never printed).
+    if (!cli.json) for (const line of cli.command.print?.(response, context) ?? []) io.stdout(printable(line));
+    const outcome = await connectPsql(response, { ...cli, revoke }, io, tunnel);
+    if (cli.json) {
+      io.stdout(JSON.stringify(outcome.problem ?? { ...response, password: undefined, uri: connectionUri(response, rootCert(response.host, context.sslrootcert).file) }));
+    } else {
+      // psql has said why it ended; the rest is the CLI's to say.
+      if (outcome.problem && outcome.problem.code !== 'PSQL') io.stderr(`firefighter: ${outcome.problem.message}`);
+      if (outcome.after) io.stdout(outcome.after);
+    }
+    return outcome.exitCode;
+  }
   if (cli.json) {
-    // With --connect the password goes to psql only, so it is left out here too; the URI never holds it.
-    io.stdout(JSON.stringify(response.action === 'request'
-      ? { ...response, ...(connect ? { password: undefined } : {}), uri: connectionUri(response, rootCert(response.host, context.sslrootcert).file) }
-      : response));
+    // The URI never holds the password.
+    io.stdout(JSON.stringify(response.action === 'request' ? { ...response, uri: connectionUri(response, rootCert(response.host, context.sslrootcert).file) } : response));
   } else {
     const lines = cli.command.print?.(response, context) ?? [JSON.stringify(response)];
     // Names, holders and reasons come from the database: control characters in them are shown escaped, not obeyed.
     const note = (response as Settled).note;
     for (const line of [...lines, ...(note ? [`note: ${note}`] : []), ...instanceLines(response as InstanceReport)]) io.stdout(printable(line));
   }
-  if (connect && response.action === 'request') return connectPsql(response, { ...cli, revoke: revokeLine(response, context) }, io, tunnel);
   return 0;
 }
 

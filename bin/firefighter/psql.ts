@@ -42,35 +42,49 @@ function psqlRuns(): Promise<boolean> {
   });
 }
 
-export async function connectPsql(response: RequestResponse, cli: PsqlCli, io: CliIo, tunnelTo?: TunnelTarget): Promise<number> {
+/** What --connect came to after the password was issued: the exit code, and the problem or the closing line. */
+export interface PsqlOutcome {
+  readonly exitCode: number;
+  /** Why psql did not start or did not end well; the password stays active (details say until when). */
+  readonly problem?: CliError;
+  /** After psql: until when the access lasts and how to end it now. */
+  readonly after?: string;
+}
+
+/** A tunnel opened before the broker was asked (the writer known from the locator), or one to open now. */
+export interface PsqlTunnel {
+  readonly target: TunnelTarget;
+  readonly open?: OpenTunnel;
+}
+
+export async function connectPsql(response: RequestResponse, cli: PsqlCli, io: CliIo, tunnelTo?: PsqlTunnel): Promise<PsqlOutcome> {
+  const active = { passwordActiveUntil: response.expiresAt, revokeWith: cli.revoke };
+  const problem = (code: string, exitCode: number, message: string): PsqlOutcome =>
+    ({ exitCode, problem: { ok: false, code, message, refusal: exitCode === 2, exitCode, details: active } });
   if (!response.password) {
-    io.stderr(`firefighter: --connect needs the password in the response; this broker writes it to ${response.secretArn ?? 'a secret'}, read it from there`);
-    return 1;
+    return problem('FAILURE', 1, `--connect needs the password in the response; this broker writes it to ${response.secretArn ?? 'a secret'}, read it from there`);
   }
   if (response.sslmode === 'disable') {
-    io.stderr('firefighter: --connect needs TLS, and this server was reached without it; use sslmode=verify-full');
-    return 2;
+    return problem(CLI_ERROR_CODES.precondition, 2, '--connect needs TLS, and this server was reached without it; use sslmode=verify-full');
   }
   let tls;
   try {
     tls = await psqlTls(response.host, { caFile: cli.caFile, env: io.env, insecureSkipTlsVerify: cli.insecureSkipTlsVerify, rdsCa: loadRdsCa });
   } catch (error) {
     if (!(error instanceof TlsRefusal)) throw error;
-    io.stderr(`firefighter: not starting psql: ${error.message}; the password is active until ${humanTime(response.expiresAt)} (end it with: ${cli.revoke})`);
-    return 2;
+    return problem(CLI_ERROR_CODES.precondition, 2, `not starting psql: ${error.message}; the password is active until ${humanTime(response.expiresAt)} (end it with: ${cli.revoke})`);
   }
   if (tls.warning) io.stderr(`firefighter: ${tls.warning}`);
-  let tunnel: OpenTunnel | undefined;
+  let tunnel = tunnelTo?.open;
   try {
-    if (tunnelTo) {
+    if (tunnelTo && !tunnel) {
       try {
-        tunnel = await openTunnel({ ...tunnelTo, host: response.host, port: response.port }, { ...defaultTunnelDeps(io.env), ...io.tunnel });
+        tunnel = await openTunnel({ ...tunnelTo.target, host: response.host, port: response.port }, { ...defaultTunnelDeps(io.env), ...io.tunnel });
       } catch (error) {
-        io.stderr(`firefighter: not starting psql: ${(error as Error).message}; the password is active until ${humanTime(response.expiresAt)} (end it with: ${cli.revoke})`);
-        return 1;
+        return problem('FAILURE', 1, `not starting psql: ${(error as Error).message}; the password is active until ${humanTime(response.expiresAt)} (end it with: ${cli.revoke})`);
       }
-      io.stderr(`firefighter: tunnel to ${response.host}:${response.port} through ${tunnelTo.instanceId} on 127.0.0.1:${tunnel.localPort}`);
     }
+    if (tunnelTo && tunnel) io.stderr(`firefighter: tunnel to ${response.host}:${response.port} through ${tunnelTo.target.instanceId} on 127.0.0.1:${tunnel.localPort}`);
     // A PGHOSTADDR of the caller's, or a service file (read before the environment), would send the password
     // elsewhere than the host named (and verified) here.
     const { PGSSLROOTCERT: _userRoot, PGHOSTADDR: _userAddr, PGSERVICE: _userService, PGSERVICEFILE: _userServiceFile, ...callerEnv } = io.env;
@@ -86,10 +100,12 @@ export async function connectPsql(response: RequestResponse, cli: PsqlCli, io: C
     };
     const code = await (io.psql ?? spawnPsql)(env);
     // psql's exit does not end the access: say until when it lasts and how to end it now.
-    io.stdout(`${response.username} is still yours until ${humanTime(response.expiresAt)}; end it now with \`${cli.revoke}\``);
-    return code === 0 ? 0 : 1;
+    const after = `${response.username} is still yours until ${humanTime(response.expiresAt)}; end it now with \`${cli.revoke}\``;
+    if (code === 0) return { exitCode: 0, after };
+    return { ...problem('PSQL', 1, `psql ended with exit code ${code}; ${after}`), after };
   } finally {
-    tunnel?.close();
+    // A tunnel opened before the broker was asked is closed by whoever opened it.
+    if (!tunnelTo?.open) tunnel?.close();
     tls.cleanup();
   }
 }

@@ -137,7 +137,8 @@ describe('broker Lambda handler on PostgreSQL 17', () => {
       const stderr: string[] = [];
       const io = { stdout: (t: string) => stdout.push(t), stderr: (t: string) => stderr.push(t), env: {} };
       const args = ['--function', 'firefighter-broker-fn', '--broker-id', BROKER_ID, '--sts-endpoint', sts.endpoint];
-      expect(await runFirefighter(['revoke', 'ro', '--incident', 'INC-11', ...args], io)).toBe(0);
+      // The lead holds ro (the test above): a revoke of what someone else holds takes --all.
+      expect(await runFirefighter(['revoke', 'ro', '--incident', 'INC-11', '--all', ...args], io)).toBe(0);
       expect(await runFirefighter(['request', 'ro', '--incident', 'INC-12', '--reason', 'via the cli', ...args], io)).toBe(0);
       expect(stdout.join('\n')).toMatch(new RegExp(`^${RO} expired at \\d\\d:\\d\\d UTC \\(\\d{4}-\\d\\d-\\d\\d\\); 0 session\\(s\\) ended\n${RO} on 127.0.0.1:\\d+/${DB} until \\d\\d:\\d\\d UTC \\(\\d{4}-\\d\\d-\\d\\d\\)\npassword: [A-Za-z0-9]{40} .*\n(.*\n)*end it: +firefighter revoke ro --incident "INC-12" --function firefighter-broker-fn --broker-id ${BROKER_ID}$`));
       expect(await runFirefighter(['request', 'rw', '--incident', 'INC-12', '--reason', 'not mine', ...args], io)).toBe(2);

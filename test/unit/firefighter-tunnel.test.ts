@@ -76,8 +76,9 @@ describe('firefighter request --connect --tunnel', () => {
       'aws', 'ssm', 'start-session', '--target', INSTANCE, '--document-name', 'AWS-StartPortForwardingSessionToRemoteHost',
       '--parameters', `host=${WRITER},portNumber=5432,localPortNumber=54321`, '--region', 'eu-west-1', '--profile', 'oncall',
     ]]);
-    // Asked first, tunnel second, psql third, and the tunnel ended only after psql.
-    expect(out.order).toEqual(['invoke', 'tunnel', 'psql (tunnel killed: 0)']);
+    // The writer is known from the locator: the tunnel opens first (one that cannot open leaves nothing issued),
+    // then the broker is asked, then psql, and the tunnel ends only after psql. Old: asked first, tunnel second.
+    expect(out.order).toEqual(['tunnel', 'invoke', 'psql (tunnel killed: 0)']);
     expect(out.spawned[0]?.child.killedWith).toEqual(['SIGTERM']);
     expect(out.stderr).toBe(`firefighter: tunnel to ${WRITER}:5432 through ${INSTANCE} on 127.0.0.1:54321`);
   });
@@ -134,10 +135,15 @@ describe('firefighter request --connect --tunnel', () => {
     expect(stderr.join('\n')).toMatch(/^firefighter: not requesting a password that psql could not use: sslmode=require/);
   });
 
-  it('a tunnel that does not open: psql is not started, the output and the revoke command are shown', async () => {
-    const out = await run(REQUEST, { child: (c) => (c.stderr?.emit('data', Buffer.from('An error occurred (AccessDeniedException) when calling the StartSession operation: not authorized\n')), c.emit('exit', 254, null)) });
-    expect([out.code, out.psql]).toEqual([1, []]);
-    expect(out.stderr).toBe(`firefighter: not starting psql: the tunnel did not open: aws ssm start-session ended (exit code 254): An error occurred (AccessDeniedException) when calling the StartSession operation: not authorized; check --region, your access to ${INSTANCE} (ssm:StartSession, granted with accessHost.grantTunnel) and that the instance is online in Systems Manager; the password is active until 03:00 UTC (2026-11-23) (end it with: firefighter revoke ro --incident "INC-1" --cluster my-pg)`);
+  it('a tunnel that does not open: nothing is issued, psql is not started, the AWS CLI\'s output is shown (exit 2; --json too)', async () => {
+    const denied = { child: (c: ChildProcess & EventEmitter) => (c.stderr?.emit('data', Buffer.from('An error occurred (AccessDeniedException) when calling the StartSession operation: not authorized\n')), c.emit('exit', 254, null)) };
+    const out = await run(REQUEST, denied);
+    // Old: the password was issued first, then the tunnel failed: exit 1, the role held with a password nobody saw.
+    expect([out.code, out.sent, out.psql]).toEqual([2, [], []]);
+    expect(out.stderr).toBe(`firefighter: the tunnel did not open: aws ssm start-session ended (exit code 254): An error occurred (AccessDeniedException) when calling the StartSession operation: not authorized; check --region, your access to ${INSTANCE} (ssm:StartSession, granted with accessHost.grantTunnel) and that the instance is online in Systems Manager. Nothing was issued`);
+    const json = await run([...REQUEST, '--json'], denied);
+    expect([json.code, json.sent]).toEqual([2, []]);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, code: 'PRECONDITION', refusal: true, exitCode: 2, message: expect.stringMatching(/^the tunnel did not open: .*Nothing was issued$/) });
   });
 
   it.each([
