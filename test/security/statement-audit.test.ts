@@ -19,9 +19,9 @@ import { resolveModel } from '../../lib/model/model.js';
 import type { Step } from '../../lib/plan/plan-types.js';
 import { scramSha256Verifier } from '../../lib/broker/protocol/scram.js';
 import { inspectCluster } from '../../lib/postgres/inspect.js';
-import { loginAs, query } from '../support/catalog.js';
+import { loginAs, query, queryAs } from '../support/catalog.js';
 import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';
-import { brokerPassword, loadSpec, prepare } from './support.js';
+import { brokerPassword, loadSpec, prepare, settingsOf } from './support.js';
 
 const spec = loadSpec('reference');
 const DB = 'my-pg-db';
@@ -88,6 +88,12 @@ describe.each(testedMajors())('the statement audit, emulated on PostgreSQL %i', 
     expect(request.stderr).toBe('');
     const issued = JSON.parse(request.stdout) as { password: string; username: string };
     expect(issued.username).toBe(RW);
+    // The issue reset the role's settings as db_admin's admin (RESET ALL, then the guardrails): the superuser
+    // setting that stands in for pgaudit.log is still there, as PostgreSQL keeps what the resetting role may not set.
+    expect((await settingsOf(server, RW)).join('\n')).toMatch(/^my-pg-db: .*log_statement=all/m);
+    // ...and the reset did run after the superuser's change: db_admin records what it left, the stand-in included.
+    const [asserted] = await queryAs<{ s: string[] }>(server.masterUrl(DB), 'my_pg_admin', 'SELECT settings_asserted AS s FROM db_admin.firefighter_role WHERE role = $1', [RW]);
+    expect(asserted?.s).toContain('log_statement=all');
     // The verifier the broker set (read back as the superuser): it must not be in the statement log either.
     const [stored] = await query<{ v: string }>(server.superuserUrl(), 'SELECT rolpassword AS v FROM pg_authid WHERE rolname = $1', [RW]);
 
