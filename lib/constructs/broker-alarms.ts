@@ -1,21 +1,12 @@
-// Alarms on the password broker's audit lines. The broker writes one JSON line per action (powertools'
-// logger, lib/broker/service.ts) whose `outcome` says what happened: `failed`, `refused`, `takeover`, ...
-// Metric filters count those outcomes per broker (the line's `broker` field is a dimension, so two brokers
-// in one account do not share a metric), and alarms fire on them. A broker that times out or crashes writes
-// no audit line, so the errors alarm adds the function's own Errors metric.
+// Alarms on the password broker's audit metrics (./broker-metrics.ts: metric filters on the audit lines'
+// `outcome`). A broker that times out or crashes writes no audit line, so the errors alarm adds the function's own
+// Errors metric.
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { auditMetric, type AuditMetricKind } from './broker-metrics.js';
 import { validationError } from './util.js';
-
-/** What the alarms watch, by the audit line's `outcome`. */
-export const AUDIT_ALARM_OUTCOMES = { errors: 'failed', refusals: 'refused', takeovers: 'takeover' } as const;
-export type BrokerAlarmKind = keyof typeof AUDIT_ALARM_OUTCOMES;
-
-/** The namespace of the broker's audit metrics; each carries the dimension `Broker` = the broker id. */
-export const AUDIT_METRIC_NAMESPACE = 'CdkAuroraFirefighter';
 
 export interface BrokerAlarmOptions {
   /** Actions of every alarm (e.g. an SNS topic of the on-call team). @default - none; add with `broker.alarms.errors.addAlarmAction(...)` */
@@ -31,13 +22,12 @@ export interface BrokerAlarmOptions {
 }
 
 export interface BrokerAlarmsProps extends BrokerAlarmOptions {
-  readonly logGroup: logs.ILogGroup;
   readonly function: lambda.IFunction;
   readonly brokerId: string;
   readonly cluster: string;
 }
 
-/** Three alarms (errors, refusals, takeovers) and the metric filters under them. */
+/** Three alarms: errors, refusals, takeovers. */
 export class BrokerAlarms extends Construct {
   readonly errors: cloudwatch.Alarm;
   readonly refusals: cloudwatch.Alarm;
@@ -58,16 +48,6 @@ export class BrokerAlarms extends Construct {
       if (!Number.isInteger(v) || v < 1) throw validationError(`alarms.${name} ${v} must be an integer of at least 1`, this);
       return v;
     };
-    for (const kind of Object.keys(AUDIT_ALARM_OUTCOMES) as BrokerAlarmKind[]) {
-      new logs.MetricFilter(this, `${capitalize(kind)}Filter`, {
-        logGroup: props.logGroup,
-        filterPattern: logs.FilterPattern.stringValue('$.outcome', '=', AUDIT_ALARM_OUTCOMES[kind]),
-        metricNamespace: AUDIT_METRIC_NAMESPACE,
-        metricName: metricNameOf(kind),
-        metricValue: '1',
-        dimensions: { Broker: '$.broker' },
-      });
-    }
     const errors = new cloudwatch.MathExpression({
       expression: 'FILL(audit, 0) + FILL(invocations, 0)',
       usingMetrics: { audit: this.metric('errors'), invocations: props.function.metricErrors({ period: this.period, statistic: 'Sum' }) },
@@ -90,23 +70,12 @@ export class BrokerAlarms extends Construct {
     for (const action of props.actions ?? []) for (const alarm of this.all()) alarm.addAlarmAction(action);
   }
 
-  /** The count of audit lines of one kind per period (Sum), for dashboards or alarms of your own. */
-  metric(kind: BrokerAlarmKind, options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: AUDIT_METRIC_NAMESPACE, metricName: metricNameOf(kind), dimensionsMap: { Broker: this.brokerId },
-      statistic: 'Sum', period: this.period, ...options,
-    });
+  /** The count of audit lines of one kind per alarm period (Sum), for dashboards or alarms of your own. */
+  metric(kind: AuditMetricKind, options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return auditMetric(this.brokerId, kind, { period: this.period, ...options });
   }
 
   all(): cloudwatch.Alarm[] {
     return [this.errors, this.refusals, this.takeovers];
   }
-}
-
-function metricNameOf(kind: BrokerAlarmKind): string {
-  return `Broker${capitalize(kind)}`;
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }

@@ -113,7 +113,8 @@ export interface PasswordBrokerProps {
   /** Stack outputs with the broker's function name, broker id and locator parameter. @default true */
   readonly outputs?: boolean;
   /**
-   * Metric filters on the audit lines and alarms on failed actions, refusals and takeovers, or `false` for none.
+   * Alarms on failed actions, refusals and takeovers, or `false` for none (the metric filters under
+   * `metricFailures()`, `metricRefusals()` and `metricTakeovers()` stay).
    * @default - errors >= 1, refusals >= 3, takeovers >= 1 in 5 minutes, no actions (add them with `alarms.actions`
    * or `broker.alarms.errors.addAlarmAction(...)`)
    */

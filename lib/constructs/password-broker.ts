@@ -1,6 +1,7 @@
 // The PasswordBroker construct: the broker Lambda, its configuration, allowlists and grants, events, alarms and
 // the locator parameter. Props in ./password-broker-props.ts; derived ARNs and IAM statements in ./password-broker-grants.ts.
 import { Annotations, CfnOutput, Duration, Lazy, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -20,6 +21,7 @@ import { brokerEventBus, brokerEventRule, eventBusReference, snsTarget, type Bro
 import { bundleDir, LAMBDA_RUNTIME_CA_FILE } from './bundles.js';
 import { ensureEndpoints, type EndpointNeed } from './endpoints.js';
 import { BrokerAlarms } from './broker-alarms.js';
+import { auditMetric, BrokerAuditMetrics } from './broker-metrics.js';
 import { warnOnClusterParameters } from './cluster-parameters.js';
 import { allowLogsToUseKey } from './kms.js';
 import { acknowledgeLambdaBasics, acknowledgeNag } from './nag.js';
@@ -162,8 +164,9 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
       },
       logGroup: this.logGroup,
     });
+    new BrokerAuditMetrics(this, 'AuditMetrics', this.logGroup);
     if (props.alarms !== false) {
-      this.alarms = new BrokerAlarms(this, 'Alarms', { ...props.alarms, logGroup: this.logGroup, function: this.function, brokerId: this.brokerId, cluster: spec.cluster });
+      this.alarms = new BrokerAlarms(this, 'Alarms', { ...props.alarms, function: this.function, brokerId: this.brokerId, cluster: spec.cluster });
     }
     acknowledgeLambdaBasics(this.function, true);
     this.connections = this.function.connections;
@@ -301,6 +304,36 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
     // An imported role or a principal without a policy of ours: allow it on the function's resource policy instead.
     if (!grant.success) this.function.addPermission(`Request${this.node.children.length}`, { principal: grantee.grantPrincipal, action: 'lambda:InvokeFunction' });
     return grant;
+  }
+
+  /** Failed broker actions (audit outcome `failed`): Sum per 5 minutes. Crashes and timeouts are in `metricErrors`. */
+  metricFailures(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return auditMetric(this.brokerId, 'errors', options);
+  }
+
+  /** Refused requests (audit outcome `refused`: not allowlisted, bad proof, bad input, role held): Sum per 5 minutes. */
+  metricRefusals(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return auditMetric(this.brokerId, 'refusals', options);
+  }
+
+  /** Firefighter roles taken over from their holder (audit outcome `takeover`): Sum per 5 minutes. */
+  metricTakeovers(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return auditMetric(this.brokerId, 'takeovers', options);
+  }
+
+  /** Invocations of the broker function (every action and every sweep): Sum per 5 minutes. */
+  metricInvocations(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.function.metricInvocations(options);
+  }
+
+  /** Invocations that crashed or timed out (no audit line): Sum per 5 minutes. */
+  metricErrors(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.function.metricErrors(options);
+  }
+
+  /** How long an invocation takes: p99 per 5 minutes (a request waits up to 40 s for a connection slot; the timeout is 60 s). */
+  metricDuration(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.function.metricDuration({ statistic: 'p99', ...options });
   }
 
   /** Read access to a firefighter role's delivered password (`delivery: 'secret'` only). */

@@ -84,9 +84,9 @@ describe('broker alarms', () => {
     for (const a of Object.values(viaProp.template.findResources('AWS::CloudWatch::Alarm'))) expect(a.Properties.AlarmActions).toEqual(['arn:aws:sns:eu-west-1:123456789012:oncall']);
   });
 
-  it('creates neither filters nor alarms with alarms: false, and keeps the log group', () => {
+  it('creates no alarms with alarms: false, and keeps the log group and its metric filters (broker.metric*())', () => {
     const { template, db } = build({ alarms: false });
-    template.resourceCountIs('AWS::Logs::MetricFilter', 0);
+    template.resourceCountIs('AWS::Logs::MetricFilter', 3);
     template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
     expect(db.broker.alarms).toBeUndefined();
     template.hasResourceProperties('AWS::Logs::LogGroup', Match.objectLike({ RetentionInDays: 365 }));
