@@ -1,7 +1,8 @@
 // The code blocks of README.md, CONTRIBUTING.md and docs/: shell commands are checked by shell-blocks.test.ts,
-// SQL by test/integration/docs-sql.test.ts, JSON and the demo's output here. TypeScript blocks are not compiled
-// by any test yet (issue 21 stays open for it). A block of another kind, or a SQL or JSON block
-// without its `<!-- check: ... -->` marker, fails this file.
+// SQL by test/integration/docs-sql.test.ts, TypeScript by test/pack/pack-and-synth.test.ts (each block compiled by
+// tsc against the packed tarball in a stock `cdk init` app; test/pack/doc-blocks.ts wraps a block marked
+// `<!-- check: ts fragment in a Stack -->`), JSON and the demo's output here. A block of another kind, or a SQL or
+// JSON block without its `<!-- check: ... -->` marker, fails this file.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -16,7 +17,7 @@ const reference = (): { databases: Record<string, unknown>[] } => JSON.parse(rea
 
 /** How each kind of block is checked, and by which file. */
 const CHECKED_BY: Record<string, string> = {
-  sh: 'test/docs/shell-blocks.test.ts', ts: 'none yet: not compiled by a test (issue 21)', sql: 'test/integration/docs-sql.test.ts',
+  sh: 'test/docs/shell-blocks.test.ts', ts: 'test/pack/pack-and-synth.test.ts (tsc against the packed tarball)', typescript: 'test/pack/pack-and-synth.test.ts (tsc against the packed tarball)', sql: 'test/integration/docs-sql.test.ts',
   json: 'this file', text: 'this file (the demo output)', mermaid: 'none: a diagram, not code',
 };
 

@@ -8,6 +8,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeBlocks } from './doc-blocks.js';
 import { buildAndPack, copyRuntimeDependencies, linkTemplateDependencies, NODE_MODULES, offlineEnv, PACKED_FILES, REPO, REQUIRED_FILES, run } from './support.js';
 
 // The stock app's stack and jest test, written against the README's one-statement example. The test file is
@@ -198,6 +199,19 @@ describe('the packed library in a stock `cdk init app --language typescript` pro
     expect(readFileSync(path.join(stockDir, 'jest.config.js'), 'utf8')).toContain('@swc/jest');
     expect(jestOutput).toContain('PASS test/stock.test.ts');
     expect(jestOutput).toMatch(/Tests:\s+1 passed, 1 total/);
+  });
+
+  it('compiles every TypeScript block of README.md and docs/*.md against the packed package (the template\'s strict tsconfig)', () => {
+    const written = writeBlocks(path.join(stockDir, 'doc-blocks'), '../tsconfig.json');
+    expect(written.length).toBeGreaterThanOrEqual(5);
+    const tsc = spawnSync(process.execPath, [path.join(stockDir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'doc-blocks'], { cwd: stockDir, env: offlineEnv(), encoding: 'utf8', timeout: 300_000 });
+    // Each error under the page and line of its block's opening fence.
+    const errors = `${tsc.stdout}${tsc.stderr}`.split('\n').filter((l) => l.includes('error TS')).map((l) => {
+      const hit = written.find((w) => l.startsWith(`doc-blocks/${w.file}(`));
+      return hit ? `${hit.block.file}:${hit.block.line}: ${l}` : l;
+    });
+    expect(errors).toEqual([]);
+    expect(tsc.status).toBe(0);
   });
 
   it('synthesizes the stock app with cdk synth', () => {
