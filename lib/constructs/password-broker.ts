@@ -1,6 +1,6 @@
 // The PasswordBroker construct: the broker Lambda, its configuration, allowlists and grants, events, alarms and
 // the locator parameter. Props in ./password-broker-props.ts; derived ARNs and IAM statements in ./password-broker-grants.ts.
-import { Annotations, CfnOutput, Duration, Lazy, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Lazy, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -16,7 +16,7 @@ import { isPerPerson } from '../spec/spec.js';
 import { parseSpec } from '../spec/validate.js';
 import { BROKER_CONFIG_ENV, type BrokerConfig } from '../broker/protocol/broker-config.js';
 import { allowlistEntryProblem, type AllowlistEntry } from '../broker/protocol/allowlist.js';
-import { BROKER_PARAMETER_PREFIX, brokerParameterName, brokerParameterPath, type BrokerLocator } from '../broker/protocol/broker-locator.js';
+import { brokerParameterPath } from '../broker/protocol/broker-locator.js';
 import { brokerEventBus, brokerEventRule, eventBusReference, snsTarget, type BrokerEventRuleOptions, type BrokerNotifyTopicOptions } from './broker-events.js';
 import { bundleDir, LAMBDA_RUNTIME_CA_FILE } from './bundles.js';
 import { ensureEndpoints, type EndpointNeed } from './endpoints.js';
@@ -24,7 +24,8 @@ import { BrokerAlarms } from './broker-alarms.js';
 import { auditMetric, BrokerAuditMetrics } from './broker-metrics.js';
 import { warnOnClusterParameters } from './cluster-parameters.js';
 import { allowLogsToUseKey } from './kms.js';
-import { acknowledgeLambdaBasics, acknowledgeNag } from './nag.js';
+import { brokerOutputs, locatorParameterOf, passwordSecretsOf } from './password-broker-resources.js';
+import { acknowledgeLambdaBasics } from './nag.js';
 import { allowClusterPortFrom, defaultPrivateSubnets, validationError } from './util.js';
 
 import type { FirefighterAccess, PasswordBrokerProps } from './password-broker-props.js';
@@ -99,22 +100,7 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
     this.eventBus = brokerEventBus(this, props.eventBus);
     this.brokerId = props.brokerId ?? Names.uniqueResourceName(this, { maxLength: 64, separator: '-' });
 
-    const secrets = new Map<string, secretsmanager.Secret>();
-    if (delivery === 'secret') {
-      for (const db of spec.databases) {
-        for (const role of [db.roles.firefighterRo.name, db.roles.firefighterRw.name]) {
-          secrets.set(role, new secretsmanager.Secret(this, `Password-${role}`, {
-            description: `Temporary firefighter password of ${role} on ${spec.cluster}, written by the password broker`,
-            removalPolicy: RemovalPolicy.DESTROY,
-            ...(encryptionKey ? { encryptionKey } : {}),
-          }));
-          acknowledgeNag(secrets.get(role) as secretsmanager.Secret, {
-            id: 'AwsSolutions-SMG4',
-            reason: 'The broker overwrites this secret on every request, and the password in it expires on the server within 2 hours; rotation would add nothing.',
-          });
-        }
-      }
-    }
+    const secrets = delivery === 'secret' ? passwordSecretsOf(this, spec, encryptionKey) : new Map<string, secretsmanager.Secret>();
     this.passwordSecrets = secrets;
 
     const config: BrokerConfig = {
@@ -187,24 +173,10 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
       { subject: 'the broker runs', modeProp: 'endpoints', subnetsProp: 'vpcSubnets' });
 
     if (props.locatorParameterName !== false) {
-      const locator: BrokerLocator = {
-        version: 1, cluster: spec.cluster, functionArn: this.function.functionArn, brokerId: this.brokerId,
-        // What `--tunnel` forwards to, so even the "install the plugin" message can show the exact command.
-        ...(props.accessHostInstanceId ? { accessHost: props.accessHostInstanceId, writerHost: config.writerHost, port: config.port } : {}),
-      };
-      this.locatorParameter = new ssm.StringParameter(this, 'Locator', {
-        parameterName: props.locatorParameterName ?? defaultLocatorName(spec.cluster, Stack.of(this).stackName),
-        description: `Where the firefighter CLI finds the password broker of cluster ${spec.cluster} (firefighter request ro --cluster ${spec.cluster})`,
-        stringValue: Stack.of(this).toJsonString(locator),
-      });
+      this.locatorParameter = locatorParameterOf(this, spec.cluster, this.function, this.brokerId, props.locatorParameterName,
+        props.accessHostInstanceId ? { accessHost: props.accessHostInstanceId, writerHost: config.writerHost, port: config.port } : {});
     }
-    if (props.outputs ?? true) {
-      new CfnOutput(this, 'FunctionName', { value: this.function.functionName, description: `Password broker function of cluster ${spec.cluster} (firefighter --function)` });
-      new CfnOutput(this, 'BrokerId', { value: this.brokerId, description: `Broker id the identity proof is bound to (firefighter --broker-id)` });
-      if (this.locatorParameter) {
-        new CfnOutput(this, 'LocatorParameter', { value: this.locatorParameter.parameterName, description: `SSM parameter firefighter --cluster ${spec.cluster} reads` });
-      }
-    }
+    if (props.outputs ?? true) brokerOutputs(this, spec.cluster, this.function, this.brokerId, this.locatorParameter);
 
     new events.Rule(this, 'Sweep', {
       description: `Expires overdue firefighter passwords on ${spec.cluster} and ends their sessions`,
@@ -344,13 +316,4 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
     }
     return secret.grantRead(grantee);
   }
-}
-
-/**
- * `/cdk-aurora-firefighter/<cluster>/<stack name>/broker`: unique per stack in an account and region, so two stages
- * of one app deploy side by side, and deleted with the stack (a redeploy meets nothing left behind).
- */
-function defaultLocatorName(cluster: string, stackName: string): string {
-  // A nested stack's name is known only at deploy time: the same shape, unchecked.
-  return Token.isUnresolved(stackName) ? `${BROKER_PARAMETER_PREFIX}/${cluster.toLowerCase()}/${stackName}/broker` : brokerParameterName(cluster, stackName);
 }
