@@ -16,6 +16,7 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
+SET standard_conforming_strings = on
 AS $fn$
 #variable_conflict use_column
 DECLARE
@@ -63,6 +64,7 @@ STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
+SET standard_conforming_strings = on
 AS $fn$
   SELECT p.role, f.access, p.max_logins, p.connection_limit, p.approval, p.incident_minutes
     FROM db_admin.firefighter_login_policy p
@@ -78,6 +80,7 @@ STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
+SET standard_conforming_strings = on
 AS $fn$
   SELECT l.login, l.role, l.requested_by, l.incident_id, l.issued_at, l.expires_at,
          l.expires_at > pg_catalog.clock_timestamp(),
@@ -96,6 +99,7 @@ STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
+SET standard_conforming_strings = on
 AS $fn$
   SELECT * FROM (
     SELECT a.at, a.action, a.role, NULL::name, a.requested_by, a.incident_id, a.reason, a.expires_at, a.previous_holder, a.sessions_ended, NULL::bigint
@@ -120,6 +124,7 @@ STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
+SET standard_conforming_strings = on
 AS $fn$
   SELECT a.id, a.role, a.requested_by, a.incident_id, a.reason, a.requested_at, a.expires_at,
          CASE WHEN a.used_at IS NOT NULL THEN 'used'

@@ -105,6 +105,7 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
+SET standard_conforming_strings = on
 AS $fn$
 DECLARE
   v_guardrails jsonb;

@@ -77,6 +77,7 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
+SET standard_conforming_strings = on
 AS $fn$
 DECLARE
   v_policy db_admin.firefighter_login_policy;
@@ -110,6 +111,7 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
+SET standard_conforming_strings = on
 AS $fn$
 #variable_conflict use_column
 DECLARE
@@ -203,6 +205,7 @@ STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
+SET standard_conforming_strings = on
 AS $fn$
   SELECT * FROM db_admin.firefighter_login l
    WHERE l.role OPERATOR(pg_catalog.=) p_role AND l.requested_by OPERATOR(pg_catalog.=) p_requested_by
@@ -220,6 +223,7 @@ STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
+SET standard_conforming_strings = on
 AS $fn$
   SELECT pg_catalog.min(l.issued_at) FROM db_admin.firefighter_login l
    WHERE l.role OPERATOR(pg_catalog.=) p_role AND l.requested_by OPERATOR(pg_catalog.=) p_requested_by
@@ -239,6 +243,7 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
+SET standard_conforming_strings = on
 AS $fn$
 #variable_conflict use_column
 DECLARE

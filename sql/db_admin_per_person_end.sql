@@ -23,6 +23,7 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
+SET standard_conforming_strings = on
 AS $fn$
 #variable_conflict use_column
 DECLARE
@@ -83,6 +84,7 @@ LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
+SET standard_conforming_strings = on
 AS $fn$
   SELECT l.login, l.role, db_admin.end_role_sessions(l.login)
     FROM db_admin.firefighter_login l
@@ -99,6 +101,7 @@ LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
+SET standard_conforming_strings = on
 AS $fn$
   SELECT e.login, e.role, e.ended
     FROM db_admin.end_login_sessions(ARRAY(
@@ -118,6 +121,7 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
+SET standard_conforming_strings = on
 AS $fn$
 DECLARE
   v_role  pg_catalog.oid := pg_catalog.to_regrole(pg_catalog.quote_ident(p_login));
@@ -161,6 +165,7 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
+SET standard_conforming_strings = on
 AS $fn$
 #variable_conflict use_column
 DECLARE
