@@ -101,7 +101,8 @@ async function phase(server: EmbeddedServer, spec: RoleModelSpec, perPerson: boo
   const coldService = createBrokerService({ config, connect, sslmode: 'verify-full', logger: quiet, identity: { trusted: 'bench' } });
   const master = await floorConnect(server.host, DB);
   const out: Phase = { warm: [], checked: [], warmFloor: [], cold: [], coldFloor: [], masterFloor: [], guardedFloor: [], ping: [] };
-  const reset = { action: 'revoke', role: 'ro', incidentId: 'BENCH-1', reason: 'bench reset' };
+  // --all: the guarded floor leaves the role to 'bench-floor', and a revoke ends only the caller's own hold otherwise.
+  const reset = { action: 'revoke', role: 'ro', incidentId: 'BENCH-1', reason: 'bench reset', all: true };
   const request = { action: 'request', role: 'ro', incidentId: 'BENCH-1', reason: 'bench', hours: 1 };
   const timed = async (work: () => Promise<unknown>) => {
     const start = process.hrtime.bigint();
