@@ -27,7 +27,7 @@ export interface BrokerNotifyTopicOptions {
   readonly message?: events.RuleTargetInput;
 }
 
-/** The bus for `eventBus` (undefined for `false`); the account's default bus when none is given. */
+/** The bus for `eventBus` (undefined with `enableEvents: false`); the account's default bus when none is given. */
 export function brokerEventBus(scope: Construct, bus: events.IEventBus | false | undefined): events.IEventBus | undefined {
   if (bus === false) return undefined;
   return bus ?? events.EventBus.fromEventBusName(scope, 'DefaultEventBus', 'default');
@@ -41,7 +41,7 @@ export function eventBusReference(scope: Construct, bus: events.IEventBus): stri
 }
 
 export function brokerEventRule(scope: Construct, id: string, bus: events.IEventBus | undefined, brokerId: string, options: BrokerEventRuleOptions): events.Rule {
-  if (!bus) throw validationError(`rule "${id}" needs the broker's events, and this broker was built with eventBus: false; remove eventBus: false or give it a bus`, scope);
+  if (!bus) throw validationError(`rule "${id}" needs the broker's events, and this broker was built with enableEvents: false; remove enableEvents: false`, scope);
   const outcomes = options.outcomes ?? [...EVENT_OUTCOMES];
   const unknown = outcomes.filter((o) => !(EVENT_OUTCOMES as readonly string[]).includes(o));
   if (outcomes.length === 0 || unknown.length > 0) {

@@ -9,14 +9,7 @@ import type * as rds from 'aws-cdk-lib/aws-rds';
 import type { RoleModelSpec } from '../spec/spec.js';
 import type { AccessHostOptions } from './access-host.js';
 import type { LambdaEndpoints } from './endpoints.js';
-import type { PasswordBrokerProps } from './password-broker-props.js';
-
-/** Broker settings that `FirefighterDatabase` passes through; the rest it wires itself. */
-export type FirefighterBrokerOptions = Pick<
-  PasswordBrokerProps,
-  'readOnlyRequesters' | 'readWriteRequesters' | 'reservedConcurrentExecutions' | 'sweepSchedule' | 'delivery' | 'incidentIdPattern' | 'brokerId'
-  | 'locatorParameterName' | 'outputs' | 'alarms' | 'approvers' | 'eventBus' | 'securityGroups' | 'instanceDiscovery'
->;
+import type { PasswordBrokerOptions } from './password-broker-props.js';
 
 /** Secrets Manager single-user rotation of the master secret (aws-rds `addRotationSingleUser`). */
 export interface MasterSecretRotationOptions {
@@ -90,7 +83,7 @@ export interface FirefighterDatabaseProps {
   /** Deploy the password broker; `false` for the role model alone (then `broker` throws). @default true */
   readonly enableBroker?: boolean;
   /** Options of the password broker. @default - a broker with no requesters yet */
-  readonly broker?: FirefighterBrokerOptions;
+  readonly broker?: PasswordBrokerOptions;
   /**
    * An EC2 host for SSM Session Manager port forwarding to the cluster (`firefighter request ... --connect --tunnel`):
    * no inbound port, no key pair, IMDSv2, encrypted root volume, out only to the cluster port and SSM over HTTPS.

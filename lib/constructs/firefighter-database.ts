@@ -20,7 +20,7 @@ import { ensureEndpoints, type EndpointNeed } from './endpoints.js';
 import { RoleModel } from './role-model.js';
 import { validationError } from './util.js';
 
-export type { FirefighterBrokerOptions, FirefighterDatabaseProps, MasterSecretRotationOptions } from './firefighter-database-props.js';
+export type { FirefighterDatabaseProps, MasterSecretRotationOptions } from './firefighter-database-props.js';
 
 /**
  * The opinionated one-statement start: an Aurora PostgreSQL Serverless v2 cluster with IAM authentication, TLS
@@ -200,7 +200,7 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
     // No broker, no STS endpoint: nothing else here calls STS, and an endpoint is billed by the hour.
     const broker = this.passwordBroker;
     if (broker) needs.push({ id: 'Sts', service: ec2.InterfaceVpcEndpointAwsService.STS, callers: [{ peer: broker, label: 'password broker' }] });
-    // The broker's events (PutEvents); none with eventBus: false.
+    // The broker's events (PutEvents); none with enableEvents: false.
     if (broker?.eventBus) needs.push({ id: 'Events', service: ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE, callers: [{ peer: broker, label: 'password broker events' }] });
     // The broker's instance lookup (DescribeDBClusters / DescribeDBInstances); none with instanceDiscovery: false.
     if (broker?.instanceDiscovery) needs.push({ id: 'Rds', service: ec2.InterfaceVpcEndpointAwsService.RDS, callers: [{ peer: broker, label: 'password broker instance lookup' }] });

@@ -11,18 +11,8 @@ import type { LambdaEndpoints } from './endpoints.js';
 
 export type FirefighterAccess = 'ro' | 'rw';
 
-export interface PasswordBrokerProps {
-  /** The role model: names the broker's database user and each database's firefighter roles. */
-  readonly spec: RoleModelSpec;
-  /** The cluster; for an imported one, give `clusterResourceIdentifier` and `instanceEndpointAddresses`. */
-  readonly cluster: rds.IDatabaseCluster;
-  readonly vpc: ec2.IVpc;
-  /**
-   * Subnets for the broker. They need routes to the cluster, STS and EventBridge (unless `eventBus: false`), and
-   * Secrets Manager with `delivery: 'secret'`.
-   * @default - the VPC's isolated subnets, or its private subnets with egress when it has no isolated ones
-   */
-  readonly vpcSubnets?: ec2.SubnetSelection;
+/** The broker's options, which `FirefighterDatabase` passes through as `broker`; the rest it wires itself. */
+export interface PasswordBrokerOptions {
   /** @default - a new security group allowed to the cluster port */
   readonly securityGroups?: ec2.ISecurityGroup[];
   /**
@@ -44,11 +34,13 @@ export interface PasswordBrokerProps {
   readonly approvers?: string[];
   /**
    * The EventBridge bus the broker publishes an event to for every action (issue, reissue, extension, takeover,
-   * revoke, approval request and decision, refusal, sessions ended by the sweep), or `false` for none. Route them
-   * with `onEvent(id, { target })` or `notifyTopic(topic)`.
+   * revoke, approval request and decision, refusal, sessions ended by the sweep). Route them with
+   * `onEvent(id, { target })` or `notifyTopic(topic)`.
    * @default - the account's default event bus
    */
-  readonly eventBus?: events.IEventBus | false;
+  readonly eventBus?: events.IEventBus;
+  /** Publish events at all; `false` for none (no bus, no PutEvents grant, no EventBridge endpoint). @default true */
+  readonly enableEvents?: boolean;
   /**
    * Executions of the broker reserved from the account's concurrency (aws-lambda `reservedConcurrentExecutions`).
    * Not needed for correctness: each invocation holds one connection as the broker user, and that user's
@@ -63,8 +55,6 @@ export interface PasswordBrokerProps {
   readonly reservedConcurrentExecutions?: number;
   /** How often expired passwords are swept and their sessions ended. @default Schedule.rate(Duration.minutes(5)) */
   readonly sweepSchedule?: events.Schedule;
-  /** @default logs.RetentionDays.ONE_YEAR */
-  readonly logRetention?: logs.RetentionDays;
   /**
    * `response`: the password is returned to the requester in the invoke response. `secret`: it is written to one
    * Secrets Manager secret per firefighter role, readable by principals granted with `grantReadPassword`.
@@ -81,10 +71,6 @@ export interface PasswordBrokerProps {
    * @default - a name unique to this construct in the app
    */
   readonly brokerId?: string;
-  /** @default - the cluster's writer endpoint */
-  readonly writerHost?: string;
-  /** Every instance endpoint (writer and readers): sessions are ended on each. @default - `cluster.instanceEndpoints` */
-  readonly instanceHosts?: string[];
   /**
    * Ask RDS for the cluster's instances at run time (DescribeDBClusters and DescribeDBInstances, cached for a
    * minute), so a reader added after deploy is swept and a removed one is reported and skipped. `instanceHosts`
@@ -94,31 +80,57 @@ export interface PasswordBrokerProps {
    */
   readonly instanceDiscovery?: boolean;
   /**
-   * The interface endpoints the broker needs in subnets without a NAT route (STS; EventBridge unless `eventBus:
+   * The SSM parameter `firefighter ... --cluster NAME` reads to find this broker (function ARN and broker id). The default is unique per stack, so stages of one app deploy side by side and `firefighter
+   * --cluster NAME [--stack STACK]` finds each; another name is found only by `--function` and `--broker-id`.
+   * @default '/cdk-aurora-firefighter/<spec.cluster>/<stack name>/broker'
+   */
+  readonly locatorParameterName?: string;
+  /** Write the locator parameter; `false` for none (the CLI then needs `--function` and `--broker-id`). @default true */
+  readonly enableLocator?: boolean;
+  /** Stack outputs with the broker's function name, broker id and locator parameter. @default true */
+  readonly outputs?: boolean;
+  /**
+   * Alarms on failed actions, refusals and takeovers (with `enableAlarms`).
+   * @default - errors >= 1, refusals >= 3, takeovers >= 1 in 5 minutes, no actions (add them with `alarms.actions`
+   * or `broker.alarms.errors.addAlarmAction(...)`)
+   */
+  readonly alarms?: BrokerAlarmOptions;
+  /**
+   * Create the alarms; `false` for none (the metric filters under `metricFailures()`, `metricRefusals()` and
+   * `metricTakeovers()` stay).
+   * @default true
+   */
+  readonly enableAlarms?: boolean;
+}
+
+export interface PasswordBrokerProps extends PasswordBrokerOptions {
+  /** The role model: names the broker's database user and each database's firefighter roles. */
+  readonly spec: RoleModelSpec;
+  /** The cluster; for an imported one, give `clusterResourceIdentifier` and `instanceEndpointAddresses`. */
+  readonly cluster: rds.IDatabaseCluster;
+  readonly vpc: ec2.IVpc;
+  /**
+   * Subnets for the broker. They need routes to the cluster, STS and EventBridge (unless `enableEvents: false`), and
+   * Secrets Manager with `delivery: 'secret'`.
+   * @default - the VPC's isolated subnets, or its private subnets with egress when it has no isolated ones
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** @default logs.RetentionDays.ONE_YEAR */
+  readonly logRetention?: logs.RetentionDays;
+  /** @default - the cluster's writer endpoint */
+  readonly writerHost?: string;
+  /** Every instance endpoint (writer and readers): sessions are ended on each. @default - `cluster.instanceEndpoints` */
+  readonly instanceHosts?: string[];
+  /**
+   * The interface endpoints the broker needs in subnets without a NAT route (STS; EventBridge unless `enableEvents:
    * false`; RDS with `instanceDiscovery`; Secrets Manager with `delivery: 'secret'`), checked at synth time: `auto`
    * reuses those the app defines or creates them in a VPC of this app (and fails naming the fix for an imported
    * VPC), `create` always creates them, `existing` trusts that the VPC has them with private DNS.
    * @default 'auto'
    */
   readonly endpoints?: LambdaEndpoints;
-  /**
-   * The SSM parameter `firefighter ... --cluster NAME` reads to find this broker (function ARN and broker id),
-   * or `false` for none. The default is unique per stack, so stages of one app deploy side by side and `firefighter
-   * --cluster NAME [--stack STACK]` finds each; another name is found only by `--function` and `--broker-id`.
-   * @default '/cdk-aurora-firefighter/<spec.cluster>/<stack name>/broker'
-   */
-  readonly locatorParameterName?: string | false;
   /** Instance id of an SSM access host, written to the locator for `firefighter ... --tunnel`. @default - none */
   readonly accessHostInstanceId?: string;
-  /** Stack outputs with the broker's function name, broker id and locator parameter. @default true */
-  readonly outputs?: boolean;
-  /**
-   * Alarms on failed actions, refusals and takeovers, or `false` for none (the metric filters under
-   * `metricFailures()`, `metricRefusals()` and `metricTakeovers()` stay).
-   * @default - errors >= 1, refusals >= 3, takeovers >= 1 in 5 minutes, no actions (add them with `alarms.actions`
-   * or `broker.alarms.errors.addAlarmAction(...)`)
-   */
-  readonly alarms?: BrokerAlarmOptions | false;
   /**
    * Customer managed KMS key for the broker's log group and its password secrets (`delivery: 'secret'`); a key of
    * this app gets the key-policy statement CloudWatch Logs needs.

@@ -25,14 +25,15 @@ import { auditMetric, BrokerAuditMetrics } from './broker-metrics.js';
 import { warnOnClusterParameters } from './cluster-parameters.js';
 import { allowLogsToUseKey } from './kms.js';
 import { brokerOutputs, locatorParameterOf, passwordSecretsOf } from './password-broker-resources.js';
+import { checkBrokerProps } from './password-broker-validation.js';
 import { acknowledgeLambdaBasics } from './nag.js';
 import { allowClusterPortFrom, defaultPrivateSubnets, validationError } from './util.js';
 
-import type { FirefighterAccess, PasswordBrokerProps } from './password-broker-props.js';
+import type { FirefighterAccess, PasswordBrokerOptions, PasswordBrokerProps } from './password-broker-props.js';
 import { allowlistEntryOf, grantInstanceDiscovery, instanceHostsOf, selfApprovalIssues, type BrokerGrantOptions } from './password-broker-grants.js';
 import { grantInvokeToPermissionSet, identityCenterGrantee, PermissionSetPolicy } from './identity-center.js';
 
-export type { BrokerGrantOptions, FirefighterAccess, PasswordBrokerProps };
+export type { BrokerEventRuleOptions, BrokerGrantOptions, BrokerNotifyTopicOptions, FirefighterAccess, PasswordBrokerOptions, PasswordBrokerProps };
 
 /**
  * The break-glass password broker: a Lambda in the VPC that logs in as the broker's database user with an IAM
@@ -43,15 +44,15 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
   readonly connections: ec2.Connections;
   readonly grantPrincipal: iam.IPrincipal;
   readonly brokerId: string;
-  /** The SSM parameter the CLI finds this broker through (undefined with `locatorParameterName: false`). */
+  /** The SSM parameter the CLI finds this broker through (undefined with `enableLocator: false`). */
   readonly locatorParameter?: ssm.StringParameter;
   /** The function's log group: one JSON audit line per action. */
   readonly logGroup: logs.LogGroup;
-  /** Alarms on errors, refusals and takeovers (undefined with `alarms: false`). */
+  /** Alarms on errors, refusals and takeovers (undefined with `enableAlarms: false`). */
   readonly alarms?: BrokerAlarms;
-  /** Role name -> secret, only with `delivery: 'secret'`. */
-  readonly passwordSecrets: ReadonlyMap<string, secretsmanager.Secret>;
-  /** The bus the broker publishes its events to (undefined with `eventBus: false`). */
+  /** Role name -> secret, only with `delivery: 'secret'` (empty otherwise). */
+  readonly passwordSecrets: { [role: string]: secretsmanager.Secret };
+  /** The bus the broker publishes its events to (undefined with `enableEvents: false`). */
   readonly eventBus?: events.IEventBus;
   /** Whether the broker asks RDS for the cluster's instances (it then needs a route to the RDS API). */
   readonly instanceDiscovery: boolean;
@@ -60,30 +61,17 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
   /** Grantees known to be roles although their ARN is a token (a role of this app): for the self-approval check. */
   private readonly roleTokens = new Map<string, string>();
   private readonly perPerson: boolean;
+  private readonly secretsByRole: Map<string, secretsmanager.Secret>;
   private readonly clusterName: string;
 
   constructor(scope: Construct, id: string, props: PasswordBrokerProps) {
     super(scope, id);
     const spec = parseSpec(props.spec);
     warnOnClusterParameters(this, props.cluster);
-    if (spec.passwordBroker.iam === false) {
-      throw validationError(`passwordBroker.iam is false for "${spec.passwordBroker.name}"; the broker logs in with an IAM token, remove "iam": false from the spec`, this);
-    }
-    const connectionLimit = spec.passwordBroker.connectionLimit ?? 3;
-    const reserved = props.reservedConcurrentExecutions;
-    if (reserved !== undefined && (!Number.isInteger(reserved) || reserved < 1 || (connectionLimit !== -1 && reserved > connectionLimit))) {
-      throw validationError(`reservedConcurrentExecutions ${reserved} must be an integer from 1 to the broker user's connection limit (${connectionLimit}); lower it, leave it unset (the connection limit bounds the broker anyway) or raise passwordBroker.connectionLimit in the spec`, this);
-    }
+    const reserved = checkBrokerProps(spec, props, this);
     const delivery = props.delivery ?? 'response';
     const encryptionKey = props.encryptionKey;
     if (encryptionKey) allowLogsToUseKey(this, encryptionKey);
-    if (props.incidentIdPattern !== undefined) {
-      try {
-        new RegExp(props.incidentIdPattern);
-      } catch {
-        throw validationError(`incidentIdPattern ${JSON.stringify(props.incidentIdPattern)} is not a valid regular expression; fix its syntax`, this);
-      }
-    }
     for (const arn of props.readOnlyRequesters ?? []) this.addRequester('ro', arn);
     for (const arn of props.readWriteRequesters ?? []) this.addRequester('rw', arn);
     this.perPerson = isPerPerson(spec);
@@ -97,11 +85,12 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
       }
       return selfApprovalIssues({ ro: this.requesters.ro, rw: this.requesters.rw, approve: this.approvers }, this.roleTokens);
     } });
-    this.eventBus = brokerEventBus(this, props.eventBus);
+    this.eventBus = brokerEventBus(this, props.enableEvents === false ? false : props.eventBus);
     this.brokerId = props.brokerId ?? Names.uniqueResourceName(this, { maxLength: 64, separator: '-' });
 
     const secrets = delivery === 'secret' ? passwordSecretsOf(this, spec, encryptionKey) : new Map<string, secretsmanager.Secret>();
-    this.passwordSecrets = secrets;
+    this.secretsByRole = secrets;
+    this.passwordSecrets = Object.fromEntries(secrets);
 
     const config: BrokerConfig = {
       clusterId: spec.cluster,
@@ -151,7 +140,7 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
       logGroup: this.logGroup,
     });
     new BrokerAuditMetrics(this, 'AuditMetrics', this.logGroup);
-    if (props.alarms !== false) {
+    if (props.enableAlarms !== false) {
       this.alarms = new BrokerAlarms(this, 'Alarms', { ...props.alarms, function: this.function, brokerId: this.brokerId, cluster: spec.cluster });
     }
     acknowledgeLambdaBasics(this.function, true);
@@ -172,7 +161,7 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
     ensureEndpoints(this, props.vpc, props.vpcSubnets ?? defaultPrivateSubnets(props.vpc), needs, props.endpoints ?? 'auto',
       { subject: 'the broker runs', modeProp: 'endpoints', subnetsProp: 'vpcSubnets' });
 
-    if (props.locatorParameterName !== false) {
+    if (props.enableLocator !== false) {
       this.locatorParameter = locatorParameterOf(this, spec.cluster, this.function, this.brokerId, props.locatorParameterName,
         props.accessHostInstanceId ? { accessHost: props.accessHostInstanceId, writerHost: config.writerHost, port: config.port } : {});
     }
@@ -310,9 +299,9 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
 
   /** Read access to a firefighter role's delivered password (`delivery: 'secret'` only). */
   grantReadPassword(grantee: iam.IGrantable, role: string): iam.Grant {
-    const secret = this.passwordSecrets.get(role);
+    const secret = this.secretsByRole.get(role);
     if (!secret) {
-      throw validationError(`no password secret for role "${role}"; set delivery: 'secret' and use one of ${[...this.passwordSecrets.keys()].join(', ') || 'the spec\'s firefighter roles'}`, this);
+      throw validationError(`no password secret for role "${role}"; set delivery: 'secret' and use one of ${[...this.secretsByRole.keys()].join(', ') || 'the spec\'s firefighter roles'}`, this);
     }
     return secret.grantRead(grantee);
   }

@@ -7,7 +7,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FirefighterDatabase, type FirefighterBrokerOptions } from '../../lib/constructs/index.js';
+import { FirefighterDatabase, type PasswordBrokerOptions } from '../../lib/constructs/index.js';
 import { parseBrokerLocator } from '../../lib/broker/protocol/broker-locator.js';
 import { parseSpec } from '../../lib/spec/validate.js';
 import { ensureBundles, REPO } from './support.js';
@@ -16,7 +16,7 @@ const spec = parseSpec(JSON.parse(readFileSync(`${REPO}/examples/reference.json`
 
 type Json = { Resources: Record<string, { Type: string; Properties?: Record<string, any> }>; Outputs?: Record<string, { Value: unknown; Description?: string }> };
 
-function build(broker: FirefighterBrokerOptions = {}, wire?: (db: FirefighterDatabase, stack: Stack) => void) {
+function build(broker: PasswordBrokerOptions = {}, wire?: (db: FirefighterDatabase, stack: Stack) => void) {
   const app = new App();
   const stack = new Stack(app, 'Access');
   const db = new FirefighterDatabase(stack, 'MyPg', { spec, broker });
@@ -125,7 +125,7 @@ describe('finding the broker by cluster name', () => {
   });
 
   it('can be turned off: no parameter with locatorParameterName false, no outputs with outputs false', () => {
-    const { json } = build({ locatorParameterName: false, outputs: false });
+    const { json } = build({ enableLocator: false, outputs: false });
     expect(Object.values(json.Resources).filter((r) => r.Type === 'AWS::SSM::Parameter')).toEqual([]);
     expect(Object.keys(json.Outputs ?? {}).filter((k) => k.startsWith('MyPgBroker'))).toEqual([]);
   });

@@ -9,13 +9,13 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FirefighterDatabase, type FirefighterBrokerOptions } from '../../lib/constructs/index.js';
+import { FirefighterDatabase, type PasswordBrokerOptions } from '../../lib/constructs/index.js';
 import { parseSpec } from '../../lib/spec/validate.js';
 import { ensureBundles, REPO } from './support.js';
 
 const spec = parseSpec(JSON.parse(readFileSync(`${REPO}/examples/reference.json`, 'utf8')));
 
-function build(broker: FirefighterBrokerOptions = {}, wire?: (db: FirefighterDatabase, stack: Stack) => void) {
+function build(broker: PasswordBrokerOptions = {}, wire?: (db: FirefighterDatabase, stack: Stack) => void) {
   const app = new App();
   const stack = new Stack(app, 'Alarms');
   const db = new FirefighterDatabase(stack, 'MyPg', { spec, broker });
@@ -85,7 +85,7 @@ describe('broker alarms', () => {
   });
 
   it('creates no alarms with alarms: false, and keeps the log group and its metric filters (broker.metric*())', () => {
-    const { template, db } = build({ alarms: false });
+    const { template, db } = build({ enableAlarms: false });
     template.resourceCountIs('AWS::Logs::MetricFilter', 3);
     template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
     expect(db.broker.alarms).toBeUndefined();

@@ -11,7 +11,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FirefighterDatabase, type FirefighterBrokerOptions } from '../../lib/constructs/index.js';
+import { FirefighterDatabase, type PasswordBrokerOptions } from '../../lib/constructs/index.js';
 import { parseBrokerConfig } from '../../lib/broker/protocol/broker-config.js';
 import { EVENT_DETAIL_TYPES } from '../../lib/broker/protocol/broker-events.js';
 import type { RoleModelSpec } from '../../lib/spec/spec.js';
@@ -20,7 +20,7 @@ import { ensureBundles } from './support.js';
 
 type Json = { Resources: Record<string, { Type: string; Properties?: Record<string, any> }> };
 
-function build(broker: FirefighterBrokerOptions = {}, wire?: (db: FirefighterDatabase, stack: Stack) => void, spec: RoleModelSpec = perPersonSpec,
+function build(broker: PasswordBrokerOptions = {}, wire?: (db: FirefighterDatabase, stack: Stack) => void, spec: RoleModelSpec = perPersonSpec,
   busOf?: (stack: Stack) => events.IEventBus) {
   const app = new App();
   const stack = new Stack(app, 'Events');
@@ -161,10 +161,10 @@ describe('routing the events', () => {
   });
 
   it('eventBus: false publishes nothing: no eventBus in the configuration, no PutEvents, and onEvent says why', () => {
-    const { json } = build({ eventBus: false }, undefined, reference);
+    const { json } = build({ enableEvents: false }, undefined, reference);
     expect(parseBrokerConfig(deployedConfig(json)).eventBus).toBeUndefined();
     expect(JSON.stringify(json)).not.toContain('events:PutEvents');
-    expect(() => build({ eventBus: false }, (d) => d.broker.onEvent('X'))).toThrow(/rule "X" needs the broker's events, and this broker was built with eventBus: false/);
+    expect(() => build({ enableEvents: false }, (d) => d.broker.onEvent('X'))).toThrow(/rule "X" needs the broker's events, and this broker was built with enableEvents: false/);
   });
 
   it('passes cdk-nag AwsSolutions with an approver and an encrypted topic notified, whose key EventBridge may use (topic.grantPublish grants it)', () => {

@@ -5,7 +5,7 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FirefighterDatabase, type FirefighterBrokerOptions } from '../../lib/constructs/index.js';
+import { FirefighterDatabase, type PasswordBrokerOptions } from '../../lib/constructs/index.js';
 import { parseSpec } from '../../lib/spec/validate.js';
 import { ensureBundles, REPO } from './support.js';
 
@@ -16,7 +16,7 @@ beforeAll(() => ensureBundles());
 type AlarmProps = { MetricName: string; Namespace: string; Statistic?: string; ExtendedStatistic?: string; Period: number; Dimensions: { Name: string; Value: unknown }[] };
 
 /** One alarm of the user's own per metric, and what each synthesizes to. */
-function alarmsOn(broker: FirefighterBrokerOptions, metrics: (db: FirefighterDatabase) => Record<string, cloudwatch.IMetric>) {
+function alarmsOn(broker: PasswordBrokerOptions, metrics: (db: FirefighterDatabase) => Record<string, cloudwatch.IMetric>) {
   const stack = new Stack(new App(), 'Metrics');
   const db = new FirefighterDatabase(stack, 'MyPg', { spec, broker });
   for (const [name, metric] of Object.entries(metrics(db))) new cloudwatch.Alarm(stack, `Mine${name}`, { metric, threshold: 1, evaluationPeriods: 1, alarmName: `mine-${name}` });
@@ -42,7 +42,7 @@ describe('PasswordBroker metrics', () => {
   });
 
   it('counts audit lines with alarms: false too (the metric filters are the broker\'s, not the alarms\')', () => {
-    const { template } = alarmsOn({ alarms: false }, (d) => ({ refusals: d.broker.metricRefusals() }));
+    const { template } = alarmsOn({ enableAlarms: false }, (d) => ({ refusals: d.broker.metricRefusals() }));
     const filters = Object.values(template.findResources('AWS::Logs::MetricFilter')).map((f) => f.Properties.MetricTransformations[0].MetricName as string).sort();
     expect(filters).toEqual(['BrokerErrors', 'BrokerRefusals', 'BrokerTakeovers']);
     expect(Object.values(template.findResources('AWS::CloudWatch::Alarm'))).toHaveLength(1); // only the user's own

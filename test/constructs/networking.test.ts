@@ -130,7 +130,7 @@ describe('without a broker', () => {
 
 describe('a broker that publishes no events (eventBus: false)', () => {
   it('creates no EventBridge endpoint', () => {
-    const { json } = build({ broker: { eventBus: false } });
+    const { json } = build({ broker: { enableEvents: false } });
     expect(endpointServices(json)).toEqual(['rds', 'secretsmanager', 'sts']);
   });
 });
