@@ -109,10 +109,13 @@ export function createBrokerService(options: BrokerServiceOptions): (event: unkn
     } catch (error) {
       const failure = toBrokerError(error);
       const action = input?.action ?? (typeof (event as { action?: unknown })?.action === 'string' ? String((event as { action: string }).action).slice(0, 16) : undefined);
-      const outcome = failure.code === BROKER_ERROR_CODES.approvalPending ? 'pending' : failure.refusal ? 'refused' : 'failed';
+      // Nothing to revoke is no failure of the broker (exit 1 only so scripts see nothing was done): it is audited
+      // as a refusal, so the failure alarm does not page anyone for a revoke run twice.
+      const refused = failure.refusal || failure.code === BROKER_ERROR_CODES.nothingToRevoke;
+      const outcome = failure.code === BROKER_ERROR_CODES.approvalPending ? 'pending' : refused ? 'refused' : 'failed';
       Object.assign(audit, { action, outcome, code: failure.code, error: failure.message, ...failure.details, ...notes.report() });
       await tell(audit);
-      (outcome === 'pending' ? logger.info : failure.refusal ? logger.warn : logger.error).call(logger, `firefighter ${action ?? 'event'} ${outcome}`, audit);
+      (outcome === 'pending' ? logger.info : refused ? logger.warn : logger.error).call(logger, `firefighter ${action ?? 'event'} ${outcome}`, audit);
       return { ok: false, ...(action ? { action } : {}), code: failure.code, message: failure.message, refusal: failure.refusal, ...(Object.keys(failure.details).length ? { details: failure.details } : {}) };
     }
   };

@@ -78,6 +78,16 @@ function suite(mode: 'shared' | 'per-person', spec: RoleModelSpec) {
       expect(await state()).toEqual(before);
     });
 
+    it('nothing to revoke is audited as a refusal (a warning), not as a failure that would page the failure alarm', async () => {
+      const lines: { level: string; attributes: Record<string, unknown> }[] = [];
+      const at = (level: string) => (_m: string, attributes: Record<string, unknown>) => void lines.push({ level, attributes });
+      const target = await parseDirectUrl(url, {});
+      const connect = directConnector(target);
+      const service = createBrokerService({ config: await directConfig(target, connect), connect, sslmode: target.tls.mode, logger: { info: at('info'), warn: at('warn'), error: at('error') }, identity: { trusted: BOB } });
+      expect(await service({ action: 'revoke', role: 'rw', incidentId: 'INC-Z', reason: 'twice' })).toMatchObject({ ok: false, code: 'NOTHING_TO_REVOKE', refusal: false });
+      expect(lines).toEqual([{ level: 'warn', attributes: expect.objectContaining({ action: 'revoke', outcome: 'refused', code: 'NOTHING_TO_REVOKE' }) }]);
+    });
+
     it('what someone else holds is not the caller\'s to revoke (exit 1, unchanged); --all ends it, audited as the caller\'s', async () => {
       expect(await bob({ action: 'request', role: 'ro', incidentId: 'INC-B', reason: 'bob works' })).toMatchObject({ ok: true });
       const before = await state();
