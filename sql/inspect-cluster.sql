@@ -68,5 +68,6 @@ SELECT pg_catalog.json_build_object(
     FROM pg_catalog.pg_db_role_setting s
     JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) s.setrole
     JOIN pg_catalog.pg_database d ON d.oid OPERATOR(pg_catalog.=) s.setdatabase
-    WHERE r.rolname OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[]))
+    -- current_user too: the master's exemption from the statement audit (diff-settings.ts).
+    WHERE r.rolname OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[]) OR r.rolname OPERATOR(pg_catalog.=) current_user)
 ) AS facts;

@@ -32,12 +32,8 @@ export function statementLogLines(entries: readonly HistoryEntry[], where: State
   if (!window || !where) return [];
   const { logins, from, to } = window;
   const span = `from ${humanTime(from)} to ${humanTime(to)}`;
-  // The role model sets pgaudit.log on the firefighter roles only; db_admin's admin cannot set it on the logins it
-  // creates (docs/security.md), so say so where someone would look for them.
-  const perPerson = [...new Set(entries.flatMap((e) => (e.login ? [e.login] : [])))].sort();
-  const gap = perPerson.length === 0 ? [] : [`  not audited yet: per-person logins (${perPerson.join(', ')}); the log has their connections (log_connections), not their statements`];
   if ('serverLog' in where) {
-    return ['', `statements: in the PostgreSQL server log of ${where.serverLog} (pgaudit's "AUDIT: SESSION" lines, or log_statement's), the lines whose user (log_line_prefix %u) is ${logins.join(' or ')}, ${span}`, ...gap];
+    return ['', `statements: in the PostgreSQL server log of ${where.serverLog} (pgaudit's "AUDIT: SESSION" lines, or log_statement's), the lines whose user (log_line_prefix %u) is ${logins.join(' or ')}, ${span}`];
   }
   const query = `fields @timestamp, @message | filter @message like /AUDIT: SESSION/ and @message like ${userPattern(logins)} | sort @timestamp asc | limit 10000`;
   const start = Math.floor(Date.parse(from) / 1000) - 60;
@@ -48,6 +44,5 @@ export function statementLogLines(entries: readonly HistoryEntry[], where: State
     `  Logs Insights query: ${query}`,
     `  from a shell:        aws logs start-query --log-group-name ${shellWord(where.logGroup)} --start-time ${start} --end-time ${end} --query-string ${shellWord(query)}`,
     '                      then aws logs get-query-results --query-id <the queryId it printed>',
-    ...gap,
   ];
 }

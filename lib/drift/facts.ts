@@ -61,6 +61,7 @@ export interface ClusterFacts {
   readonly databases: readonly DatabaseFacts[];
   /** Effective database privileges of each managed role on each managed database. */
   readonly databaseAccess: readonly { role: string; database: string; connect: boolean; create: boolean; temporary: boolean }[];
+  /** `ALTER ROLE ... IN DATABASE ... SET` of the managed roles and of the inspecting user (the master). */
   readonly roleSettings: readonly { role: string; database: string; settings: readonly string[] }[];
   /** The comment of each existing managed role: the engine's mark (lib/model/role-mark.ts) or anything else. */
   readonly roleComments: readonly { name: string; comment: string | null }[];

@@ -146,5 +146,18 @@ export const STATEMENT_AUDIT_SETTINGS: Readonly<Record<string, readonly string[]
   'pgaudit.log_parameter': ['off'],
 };
 
+/**
+ * The same settings are each managed database's default (`ALTER DATABASE ... SET`), so a per-person login, which
+ * db_admin's admin creates and may not give a superuser setting, is audited from its first statement: PostgreSQL
+ * applies a role's setting in the database over the role's own over the database's. Every other role that
+ * connects is exempted in the database with this: the password broker (its session sends SCRAM verifiers), the
+ * admin, the owner, the migrator, the app, the verifier and extra roles (an application's every statement would
+ * be volume, not an answer to "what did the firefighter do"), and the applying master (its sessions may change
+ * passwords: Secrets Manager's rotation of the master secret; pgaudit would log the statement as sent).
+ */
+export const STATEMENT_AUDIT_EXEMPT: Readonly<Record<string, readonly string[]>> = {
+  'pgaudit.log': ['none'],
+};
+
 /** Audit columns' maximum lengths, enforced by the functions and by the broker before it calls them. */
 export const AUDIT_LIMITS = { requestedBy: 512, incidentId: 128, reason: 1000 } as const;

@@ -192,8 +192,9 @@ async function converge(
   if (settingSteps.length > 0) await inTransaction(maint, () => runSteps(maint, settingSteps, blockers), true);
   ran.push(...settingSteps);
   // A session keeps the settings its database gave it at the start (ALTER DATABASE ... SET): where apply just
-  // reset some (a read-only default, a short timeout), the changes below run in a fresh session without them.
-  for (const f of diff.findings.filter((x) => x.code === 'database-setting-extra' && inScope(dbs)(x))) {
+  // reset some (a read-only default, a short timeout), the changes below run in a fresh session without them; and
+  // where the master was just exempted from the statement audit, in a fresh session that is not audited.
+  for (const f of diff.findings.filter((x) => (x.code === 'database-setting-extra' || x.code === 'master-setting') && inScope(dbs)(x))) {
     if (f.database) await sessions.close(f.database);
   }
 

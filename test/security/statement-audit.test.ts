@@ -1,12 +1,14 @@
 // What the firefighter did (issue 20): every statement a firefighter login runs is in the server log under its
-// login name, `firefighter history INC-…` ties that login to the person and the incident and says where the log
-// is, and no password (nor the verifier the broker sets) is in the statement log.
+// login name, shared role or per-person login alike, `firefighter history INC-…` ties that login to the person and
+// the incident and says where the log is, and no password (nor the verifier the broker sets) is in the statement log.
 //
-// The embedded server has no pgaudit, so the audit is emulated: each role the role model would give
-// pgaudit.log = all (asked of the model with pgaudit loaded) gets log_statement = all in its database instead, and
-// pgaudit.log_parameter = off becomes log_parameter_max_length = 0, both set as the bootstrap superuser, as the
-// master sets pgaudit.log on Aurora. What that shows and what it does not: docs/security.md, "What the firefighter did".
-// Embedded server only (it reads the server log).
+// The embedded server has no pgaudit, so the audit is emulated: the plan the role model makes where pgaudit is
+// loaded (diffSettings over this server's own facts, with pgaudit said to be loaded) is run by the bootstrap
+// superuser with pgaudit.log = X read as log_statement = X and pgaudit.log_parameter = off as
+// log_parameter_max_length = 0: the database's default (all), the firefighter roles' own (all) and the exemptions
+// (none) of every other role that connects and of the master, as the master sets pgaudit.log on Aurora. What that
+// shows and what it does not: docs/security.md, "What the firefighter did". Embedded server only (it reads the
+// server log).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,13 +16,14 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFirefighter } from '../../bin/firefighter.js';
 import { diffSettings } from '../../lib/drift/checks/diff-settings.js';
-import type { ClusterFacts } from '../../lib/drift/facts.js';
 import { resolveModel } from '../../lib/model/model.js';
-import type { Step } from '../../lib/plan/plan-types.js';
+import type { Finding, Step } from '../../lib/plan/plan-types.js';
 import { scramSha256Verifier } from '../../lib/broker/protocol/scram.js';
 import { inspectCluster } from '../../lib/postgres/inspect.js';
+import type { RoleModelSpec } from '../../lib/spec/spec.js';
 import { loginAs, query, queryAs } from '../support/catalog.js';
 import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';
+import { perPersonSpec } from '../support/per-person-spec.js';
 import { brokerPassword, loadSpec, prepare, settingsOf } from './support.js';
 
 const spec = loadSpec('reference');
@@ -28,20 +31,37 @@ const DB = 'my-pg-db';
 const RW = 'my_pg_firefighter_rw';
 const BROKER = 'my_pg_password_broker';
 
-/** The (role, database) pairs the role model gives the statement audit where pgaudit is loaded. */
-function auditedRoles(): { role: string; database: string }[] {
-  const steps: Step[] = [];
-  diffSettings(resolveModel(spec), { roleSettings: [], wideSettings: [], databaseSettings: [], pgauditLoaded: true } as unknown as ClusterFacts, [], steps);
-  return steps.flatMap((s) => {
-    const m = /^ALTER ROLE "([^"]+)" IN DATABASE "([^"]+)" SET pgaudit\.log = 'all'$/.exec(s.sql);
-    return m ? [{ role: m[1] as string, database: m[2] as string }] : [];
-  });
+/** The statement audit the role model would set on this server if pgaudit were loaded, asked of the model. */
+async function auditPlan(server: EmbeddedServer, roleSpec: RoleModelSpec): Promise<string[]> {
+  const model = resolveModel(roleSpec);
+  const client = new pg.Client({ connectionString: server.masterUrl() });
+  await client.connect();
+  try {
+    const facts = await inspectCluster(client, model);
+    const steps: Step[] = [];
+    const findings: Finding[] = [];
+    diffSettings(model, { ...facts, pgauditLoaded: true }, findings, steps);
+    return steps.map((s) => s.sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Runs the audit plan as the superuser, with log_statement for pgaudit.log; any other step is a test error. */
+async function emulate(server: EmbeddedServer, plan: readonly string[]): Promise<void> {
+  for (const sql of plan) {
+    const m = /^(ALTER ROLE "[^"]+" IN DATABASE "[^"]+"|ALTER DATABASE "[^"]+") SET (pgaudit\.log = '(?:all|none)'|pgaudit\.log_parameter = 'off')$/.exec(sql);
+    if (!m) throw new Error(`not a statement audit step: ${sql}`);
+    const setting = (m[2] as string).startsWith('pgaudit.log_parameter') ? 'log_parameter_max_length = 0' : (m[2] as string).replace('pgaudit.log', 'log_statement');
+    await query(server.superuserUrl(), `${m[1] as string} SET ${setting}`);
+  }
 }
 
 describe.each(testedMajors())('the statement audit, emulated on PostgreSQL %i', (major) => {
   let server: EmbeddedServer;
   let dir: string;
   let url: string;
+  let plan: string[];
 
   async function cli(...args: string[]) {
     const stdout: string[] = [];
@@ -59,18 +79,23 @@ describe.each(testedMajors())('the statement audit, emulated on PostgreSQL %i', 
     await migrator.query(`SET ROLE my_pg_owner; CREATE TABLE "my-pg-db-schema".orders (id int PRIMARY KEY, status text); INSERT INTO "my-pg-db-schema".orders VALUES (1, 'created')`);
     await migrator.end();
     url = `postgres://${BROKER}:${encodeURIComponent(brokerPassword(server))}@127.0.0.1:${server.port}/${DB}?sslmode=verify-full&sslrootcert=${encodeURIComponent(path.join(dir, 'ca.pem'))}`;
-    for (const { role, database } of auditedRoles()) {
-      await query(server.superuserUrl(), `ALTER ROLE "${role}" IN DATABASE "${database}" SET log_statement = 'all'`);
-      await query(server.superuserUrl(), `ALTER ROLE "${role}" IN DATABASE "${database}" SET log_parameter_max_length = 0`);
-    }
+    plan = await auditPlan(server, spec);
+    await emulate(server, plan);
   });
   afterAll(async () => {
     await server?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('the model audits the two firefighter roles and not the broker, whose session sets passwords', () => {
-    expect(auditedRoles()).toEqual([{ role: 'my_pg_firefighter_ro', database: DB }, { role: RW, database: DB }]);
+  it('the model audits the database by default and the firefighter roles, and exempts everyone else who connects and the master', () => {
+    const master = 'postgres';
+    expect(plan).toEqual([
+      ...['my_pg_admin', BROKER, 'my_pg_owner', 'my_pg_migrator', 'my_pg_app'].map((r) => `ALTER ROLE "${r}" IN DATABASE "${DB}" SET pgaudit.log = 'none'`),
+      ...['my_pg_firefighter_ro', RW].flatMap((r) => [`ALTER ROLE "${r}" IN DATABASE "${DB}" SET pgaudit.log = 'all'`, `ALTER ROLE "${r}" IN DATABASE "${DB}" SET pgaudit.log_parameter = 'off'`]),
+      `ALTER ROLE "${master}" IN DATABASE "${DB}" SET pgaudit.log = 'none'`,
+      `ALTER DATABASE "${DB}" SET pgaudit.log = 'all'`,
+      `ALTER DATABASE "${DB}" SET pgaudit.log_parameter = 'off'`,
+    ]);
   });
 
   it('the embedded server has no pgaudit, and the inspection says so, so apply and verify ask nothing of it', async () => {
@@ -134,5 +159,71 @@ describe.each(testedMajors())('the statement audit, emulated on PostgreSQL %i', 
     const rows = history.stdout.split('\n');
     expect(rows[0]).toMatch(new RegExp(`^\\d\\d:\\d\\d UTC \\(\\d{4}-\\d\\d-\\d\\d\\)  issue +${RW}  .+  INC-4711  until `));
     expect(rows.slice(-1)[0]).toMatch(new RegExp(`^statements: in the PostgreSQL server log of 127\\.0\\.0\\.1 \\(pgaudit's "AUDIT: SESSION" lines, or log_statement's\\), the lines whose user \\(log_line_prefix %u\\) is ${RW}, from `));
+  });
+});
+
+describe.each(testedMajors())('the statement audit of per-person logins, emulated on PostgreSQL %i', (major) => {
+  let server: EmbeddedServer;
+  let url: string;
+
+  async function cli(...args: string[]) {
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const code = await runFirefighter([...args, '--direct', '--database-url', url], { stdout: (t) => stdout.push(t), stderr: (t) => stderr.push(t), env: {}, psql: async () => 0 });
+    return { code, stdout: stdout.join('\n'), stderr: stderr.join('\n') };
+  }
+
+  beforeAll(async () => {
+    server = await startEmbeddedServer({ major });
+    await prepare(server, perPersonSpec);
+    await emulate(server, await auditPlan(server, perPersonSpec));
+    url = server.url(BROKER, brokerPassword(server), DB);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('a per-person login\'s statements are in the log under its name, from the database default; the broker\'s and the master\'s are not (old: no statement of the login was logged)', async () => {
+    const request = await cli('request', 'ro', '--incident', 'INC-5150', '--reason', 'orders stuck', '--hours', '1', '--json');
+    expect(request.stderr).toBe('');
+    const issued = JSON.parse(request.stdout) as { password: string; username: string };
+    expect(issued.username).toMatch(/^my_pg_firefighter_ro_[0-9a-f]{6}$/);
+    // db_admin gave the login no statement audit of its own: it comes from the database.
+    expect((await settingsOf(server, issued.username)).join('\n')).not.toMatch(/log_statement/);
+    const [stored] = await query<{ v: string }>(server.superuserUrl(), 'SELECT rolpassword AS v FROM pg_authid WHERE rolname = $1', [issued.username]);
+
+    const marker = `ff_pp_audit_${major}_${Date.now()}`;
+    const ff = new pg.Client({ host: '127.0.0.1', port: server.port, user: issued.username, password: issued.password, database: DB, ssl: server.ssl });
+    await ff.connect();
+    try {
+      await ff.query(`SELECT '${marker}' AS read_something`);
+      await ff.query('SELECT $1::text AS bound', [`${marker}-bound`]);
+    } finally {
+      await ff.end();
+    }
+    // The master in the database, as apply or a rotation of its secret would be.
+    await query(server.masterUrl(DB), `SELECT '${marker}-master' AS as_master`);
+    // The broker again: a status call is a db_admin call in the database.
+    expect((await cli('status', '--json')).stderr).toBe('');
+
+    const lines = server.readLog().split('\n');
+    expect(lines.filter((l) => l.includes(`${issued.username}@${DB} `) && l.includes(`statement: SELECT '${marker}' AS read_something`))).toHaveLength(1);
+    expect(lines.filter((l) => l.includes(`${marker}-bound`))).toEqual([]);
+    // Neither the master's session nor the broker's is audited: no statement of theirs in the database.
+    const statementsOf = (user: string) => lines.filter((l) => l.includes(` ${user}@${DB} `) && /(statement|execute [^:]*): /.test(l));
+    expect(statementsOf('postgres')).toEqual([]);
+    expect(statementsOf(BROKER)).toEqual([]);
+    const log = lines.join('\n');
+    expect(log).not.toContain(`${marker}-master`);
+    expect(log).not.toMatch(/db_admin\./);
+    expect(stored?.v).toMatch(/^SCRAM-SHA-256\$4096:/);
+    expect(log).not.toContain(stored?.v);
+    expect(log).not.toContain(issued.password);
+
+    // history names the login and where its statements are, with no "not audited" caveat any more.
+    const history = await cli('history', 'INC-5150');
+    expect(history.stderr).toBe('');
+    expect(history.stdout).toMatch(new RegExp(`\\nstatements: in the PostgreSQL server log of 127\\.0\\.0\\.1 .* is ${issued.username}, from [^\\n]*$`));
+    expect(history.stdout).not.toMatch(/not audited/);
   });
 });

@@ -53,16 +53,13 @@ describe('firefighter history INCIDENT', () => {
       // 2026-12-07T01:00Z minus a minute, 03:30Z plus a minute, in epoch seconds.
       `  from a shell:        aws logs start-query --log-group-name '/aws/rds/cluster/my-pg-1a2b3c4d/postgresql' --start-time ${Date.UTC(2026, 11, 7, 0, 59) / 1000} --end-time ${Date.UTC(2026, 11, 7, 3, 31) / 1000} --query-string '${query}'`,
       '                      then aws logs get-query-results --query-id <the queryId it printed>',
-      // Said where someone would look: the per-person login's statements are not there (docs/security.md).
-      '  not audited yet: per-person logins (ff_alice_1); the log has their connections (log_connections), not their statements',
     ]);
   });
 
   it('through --direct (no log group) points at the server\'s own log', async () => {
     const out = await run(['history', 'INC-42', '--function', 'f'], { ok: true, action: 'history', entries: entries.slice(0, 1), statementLog: { serverLog: '127.0.0.1' } });
     expect(out.stdout.split('\n').slice(1)).toEqual(['',
-      'statements: in the PostgreSQL server log of 127.0.0.1 (pgaudit\'s "AUDIT: SESSION" lines, or log_statement\'s), the lines whose user (log_line_prefix %u) is ff_alice_1, from 01:00 UTC (2026-12-07) to 02:00 UTC (2026-12-07)',
-      '  not audited yet: per-person logins (ff_alice_1); the log has their connections (log_connections), not their statements']);
+      'statements: in the PostgreSQL server log of 127.0.0.1 (pgaudit\'s "AUDIT: SESSION" lines, or log_statement\'s), the lines whose user (log_line_prefix %u) is ff_alice_1, from 01:00 UTC (2026-12-07) to 02:00 UTC (2026-12-07)']);
   });
 
   it('prints no statement lines for an empty history or an older broker that does not say where its log is', async () => {
