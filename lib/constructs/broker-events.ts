@@ -5,27 +5,11 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import { EVENT_OUTCOMES, EVENT_SOURCE, type EventOutcome } from '../broker/protocol/broker-events.js';
+import { EVENT_OUTCOMES, EVENT_SOURCE } from '../broker/protocol/broker-events.js';
+import type { BrokerEventRuleOptions, BrokerNotifyTopicOptions } from './password-broker-props.js';
 import { validationError } from './util.js';
 
-export interface BrokerEventRuleOptions {
-  /** Where matching events go. @default - none; add with `rule.addTarget(...)` */
-  readonly target?: events.IRuleTarget;
-  /**
-   * The outcomes to match; each is the detail-type `firefighter <outcome>`.
-   * @default - every outcome: issued, reissued, takeover, extended, revoked, pending, approved, denied, refused, failed, swept
-   */
-  readonly outcomes?: EventOutcome[];
-  /** @default - "Firefighter events of broker <broker id>" */
-  readonly description?: string;
-}
 
-export interface BrokerNotifyTopicOptions {
-  /** @default - every outcome */
-  readonly outcomes?: EventOutcome[];
-  /** @default - the whole event as JSON (see the README for its shape) */
-  readonly message?: events.RuleTargetInput;
-}
 
 /** The bus for `eventBus` (undefined with `enableEvents: false`); the account's default bus when none is given. */
 export function brokerEventBus(scope: Construct, bus: events.IEventBus | false | undefined): events.IEventBus | undefined {

@@ -20,7 +20,6 @@ import { ensureEndpoints, type EndpointNeed } from './endpoints.js';
 import { RoleModel } from './role-model.js';
 import { validationError } from './util.js';
 
-export type { FirefighterDatabaseProps, MasterSecretRotationOptions } from './firefighter-database-props.js';
 
 /**
  * The opinionated one-statement start: an Aurora PostgreSQL Serverless v2 cluster with IAM authentication, TLS

@@ -8,17 +8,8 @@ import type { Construct } from 'constructs';
 import { selfApprovalProblems, type Allowlist, type AllowlistEntry } from '../broker/protocol/allowlist.js';
 import { identityCenterGrantee } from './identity-center.js';
 import { acknowledgeNag } from './nag.js';
+import type { BrokerGrantOptions } from './password-broker-props.js';
 import { validationError } from './util.js';
-/** Options of `grantRequest` and `grantApprove`. */
-export interface BrokerGrantOptions {
-  /**
-   * The role's trust policy binds session names to people (`sts:RoleSessionName` must be `${aws:username}` or the
-   * identity provider's subject, or `sts:SourceIdentity` is required; docs/security.md, "Who is a person"): the
-   * broker then counts each session name as a person, instead of all of the role's sessions as one.
-   * @default false
-   */
-  readonly bindsSessionNames?: boolean;
-}
 
 /**
  * The allowlist entry of a grantee: an IAM Identity Center role's permission set and account (its role's suffix

@@ -1,10 +1,12 @@
 // The PasswordBroker construct's props: what the broker needs (spec, cluster, VPC) and the options a platform
-// engineer tunes (allowlists, delivery, events, alarms, networking, keys), each with its documented default.
+// engineer tunes (allowlists, delivery, events, alarms, networking, keys), each with its documented default; and
+// the options of its grant and event methods. All exported from the package root (jsii sees no type-only export).
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
+import type { EventOutcome } from '../broker/protocol/broker-events.js';
 import type { RoleModelSpec } from '../spec/spec.js';
 import type { BrokerAlarmOptions } from './broker-alarms.js';
 import type { LambdaEndpoints } from './endpoints.js';
@@ -137,4 +139,36 @@ export interface PasswordBrokerProps extends PasswordBrokerOptions {
    * @default - CloudWatch Logs' and Secrets Manager's own (AWS managed) encryption
    */
   readonly encryptionKey?: kms.IKey;
+}
+
+/** Options of `grantRequest` and `grantApprove`. */
+export interface BrokerGrantOptions {
+  /**
+   * The role's trust policy binds session names to people (`sts:RoleSessionName` must be `${aws:username}` or the
+   * identity provider's subject, or `sts:SourceIdentity` is required; docs/security.md, "Who is a person"): the
+   * broker then counts each session name as a person, instead of all of the role's sessions as one.
+   * @default false
+   */
+  readonly bindsSessionNames?: boolean;
+}
+
+/** Options of `onEvent`. */
+export interface BrokerEventRuleOptions {
+  /** Where matching events go. @default - none; add with `rule.addTarget(...)` */
+  readonly target?: events.IRuleTarget;
+  /**
+   * The outcomes to match; each is the detail-type `firefighter <outcome>`.
+   * @default - every outcome: issued, reissued, takeover, extended, revoked, pending, approved, denied, refused, failed, swept
+   */
+  readonly outcomes?: EventOutcome[];
+  /** @default - "Firefighter events of broker <broker id>" */
+  readonly description?: string;
+}
+
+/** Options of `notifyTopic`. */
+export interface BrokerNotifyTopicOptions {
+  /** @default - every outcome */
+  readonly outcomes?: EventOutcome[];
+  /** @default - the whole event as JSON (see the README for its shape) */
+  readonly message?: events.RuleTargetInput;
 }

@@ -17,7 +17,7 @@ import { parseSpec } from '../spec/validate.js';
 import { BROKER_CONFIG_ENV, type BrokerConfig } from '../broker/protocol/broker-config.js';
 import { allowlistEntryProblem, type AllowlistEntry } from '../broker/protocol/allowlist.js';
 import { brokerParameterPath } from '../broker/protocol/broker-locator.js';
-import { brokerEventBus, brokerEventRule, eventBusReference, snsTarget, type BrokerEventRuleOptions, type BrokerNotifyTopicOptions } from './broker-events.js';
+import { brokerEventBus, brokerEventRule, eventBusReference, snsTarget } from './broker-events.js';
 import { bundleDir, LAMBDA_RUNTIME_CA_FILE } from './bundles.js';
 import { ensureEndpoints, type EndpointNeed } from './endpoints.js';
 import { BrokerAlarms } from './broker-alarms.js';
@@ -29,11 +29,10 @@ import { checkBrokerProps } from './password-broker-validation.js';
 import { acknowledgeLambdaBasics } from './nag.js';
 import { allowClusterPortFrom, defaultPrivateSubnets, validationError } from './util.js';
 
-import type { FirefighterAccess, PasswordBrokerOptions, PasswordBrokerProps } from './password-broker-props.js';
-import { allowlistEntryOf, grantInstanceDiscovery, instanceHostsOf, selfApprovalIssues, type BrokerGrantOptions } from './password-broker-grants.js';
+import type { BrokerEventRuleOptions, BrokerGrantOptions, BrokerNotifyTopicOptions, FirefighterAccess, PasswordBrokerProps } from './password-broker-props.js';
+import { allowlistEntryOf, grantInstanceDiscovery, instanceHostsOf, selfApprovalIssues } from './password-broker-grants.js';
 import { grantInvokeToPermissionSet, identityCenterGrantee, PermissionSetPolicy } from './identity-center.js';
 
-export type { BrokerEventRuleOptions, BrokerGrantOptions, BrokerNotifyTopicOptions, FirefighterAccess, PasswordBrokerOptions, PasswordBrokerProps };
 
 /**
  * The break-glass password broker: a Lambda in the VPC that logs in as the broker's database user with an IAM
