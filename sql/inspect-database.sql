@@ -120,6 +120,31 @@ WITH schemas AS (
 )
 SELECT pg_catalog.json_build_object(
   'database', pg_catalog.current_database(),
+  -- The statement audit's extension (lib/drift/checks/diff-pgaudit-extension.ts): whether the engine creates it
+  -- here, where it is, and whether each schema it is or would be in is one the database's owner cannot touch
+  -- (owned by a superuser or an rds_superuser member that is no managed role, CREATE for nobody else).
+  'pgaudit', pg_catalog.json_build_object(
+    'loaded', EXISTS (SELECT 1 FROM pg_catalog.pg_settings s
+                      WHERE s.name OPERATOR(pg_catalog.=) 'pgaudit.log' AND s.context OPERATOR(pg_catalog.=) 'superuser'),
+    'available', EXISTS (SELECT 1 FROM pg_catalog.pg_available_extensions a WHERE a.name OPERATOR(pg_catalog.=) 'pgaudit'),
+    'installedIn', (SELECT n.nspname FROM pg_catalog.pg_extension e
+                    JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
+                    WHERE e.extname OPERATOR(pg_catalog.=) 'pgaudit'),
+    'schemas', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
+        'name', n.nspname, 'owner', pg_catalog.pg_get_userbyid(n.nspowner),
+        'trusted', EXISTS (SELECT 1 FROM pg_catalog.pg_roles o WHERE o.oid OPERATOR(pg_catalog.=) n.nspowner
+                             AND (o.rolsuper OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles su
+                                                        WHERE su.rolname OPERATOR(pg_catalog.=) 'rds_superuser'
+                                                          AND pg_catalog.pg_has_role(o.oid, su.oid, 'MEMBER'))))
+                   AND NOT EXISTS (SELECT 1 FROM (SELECT oid FROM owner_role UNION ALL SELECT oid FROM admin_role
+                                                  UNION ALL SELECT oid FROM roles) m WHERE m.oid OPERATOR(pg_catalog.=) n.nspowner)
+                   AND NOT EXISTS (SELECT 1 FROM pg_catalog.aclexplode(n.nspacl) a
+                                   WHERE a.privilege_type OPERATOR(pg_catalog.=) 'CREATE' AND a.grantee OPERATOR(pg_catalog.<>) n.nspowner))
+        ORDER BY n.nspname), '[]')
+      FROM pg_catalog.pg_namespace n
+      WHERE n.nspname OPERATOR(pg_catalog.=) 'pgaudit'
+         OR n.oid OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT e.extnamespace FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pgaudit')))
+  ),
   'schemas', (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
       'name', s.nspname, 'owner', pg_catalog.pg_get_userbyid(n.nspowner),
       -- An owner can revoke its own rights on its schema; then its migrations fail with "permission denied".

@@ -10,6 +10,7 @@ import { diffGrantOptions } from './checks/diff-grant-options.js';
 import { diffOwnedOutside } from './checks/diff-owned-outside.js';
 import { diffWidePrivileges } from './checks/diff-wide-privileges.js';
 import { diffFirefighterPasswords } from './checks/diff-passwords.js';
+import { diffPgauditExtension } from './checks/diff-pgaudit-extension.js';
 import { accessDrift, privilegeNamesOf } from './checks/privilege-names.js';
 import type { DatabaseObjectFacts } from './facts.js';
 import type { MisownedObject, ObjectAccessFacts } from './object-facts.js';
@@ -220,6 +221,9 @@ export function diffDatabase(input: DatabaseDiffInput): DiffResult {
   const passwords = diffFirefighterPasswords(model, db, facts.firefighterPasswords, new Set(facts.dbAdmin.firefighterRoles.map((r) => r.role)));
   findings.push(...passwords.findings);
   steps.push(...passwords.steps);
+  const pgaudit = diffPgauditExtension(db, facts.pgaudit);
+  findings.push(...pgaudit.findings);
+  steps.push(...pgaudit.steps);
 
   void broker;
   return { findings, steps };

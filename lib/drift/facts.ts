@@ -78,8 +78,20 @@ export interface ClusterFacts {
   readonly issuedLogins?: readonly IssuedLoginFacts[];
 }
 
+/** The pgaudit extension in one database (sql/inspect-database.sql); trusted: a schema the database's owner cannot touch. */
+export interface PgauditExtensionFacts {
+  readonly loaded: boolean;
+  readonly available: boolean;
+  /** The schema it is installed in; null when it is not installed. */
+  readonly installedIn: string | null;
+  /** The schema named pgaudit and the one it is installed in, when they exist. */
+  readonly schemas: readonly { name: string; owner: string; trusted: boolean }[];
+}
+
 export interface DatabaseObjectFacts {
   readonly database: string;
+  /** Absent when not read (an empty database planned before it exists). */
+  readonly pgaudit?: PgauditExtensionFacts;
   /** ownerUsage/ownerCreate: what the schema's owner itself may do in it (it can revoke that from itself);
    *  ownerHeld: the applying user already has the owner's privileges. */
   readonly schemas: readonly { name: string; owner: string; publicPrivileges: readonly string[]; ownerUsage?: boolean; ownerCreate?: boolean; ownerHeld?: boolean }[];

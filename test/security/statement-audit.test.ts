@@ -19,12 +19,13 @@ import { diffSettings } from '../../lib/drift/checks/diff-settings.js';
 import { resolveModel } from '../../lib/model/model.js';
 import type { Finding, Step } from '../../lib/plan/plan-types.js';
 import { scramSha256Verifier } from '../../lib/broker/protocol/scram.js';
-import { inspectCluster } from '../../lib/postgres/inspect.js';
+import { inspectCluster, inspectDatabase } from '../../lib/postgres/inspect.js';
+import { diffPgauditExtension } from '../../lib/drift/checks/diff-pgaudit-extension.js';
 import type { RoleModelSpec } from '../../lib/spec/spec.js';
 import { loginAs, query, queryAs } from '../support/catalog.js';
 import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';
 import { perPersonSpec } from '../support/per-person-spec.js';
-import { brokerPassword, loadSpec, prepare, settingsOf } from './support.js';
+import { asOwner, brokerPassword, loadSpec, prepare, settingsOf } from './support.js';
 
 const spec = loadSpec('reference');
 const DB = 'my-pg-db';
@@ -104,6 +105,41 @@ describe.each(testedMajors())('the statement audit, emulated on PostgreSQL %i', 
     try {
       expect((await inspectCluster(client, resolveModel(spec))).pgauditLoaded).toBe(false);
     } finally {
+      await client.end();
+    }
+  });
+
+  it('the embedded server has no pgaudit extension: nothing is attempted; the inspection tells a pgaudit schema only the master controls from one the owner could tamper with', async () => {
+    const model = resolveModel(spec);
+    const db = model.databases[0]!;
+    const client = new pg.Client({ connectionString: server.masterUrl(DB) });
+    await client.connect();
+    const inspect = async () => (await inspectDatabase(client, model, db, major, false)).pgaudit;
+    try {
+      expect(await inspect()).toEqual({ loaded: false, available: false, installedIn: null, schemas: [] });
+      expect(diffPgauditExtension(db, await inspect())).toEqual({ findings: [], steps: [] });
+      // A schema of that name the owner controls (the role model gives it no CREATE on the database, so someone
+      // made it for the owner): not trusted.
+      await query(server.superuserUrl(DB), 'CREATE SCHEMA pgaudit AUTHORIZATION my_pg_owner');
+      expect((await inspect())?.schemas).toEqual([{ name: 'pgaudit', owner: 'my_pg_owner', trusted: false }]);
+      await asOwner(server, DB, 'my_pg_owner', 'DROP SCHEMA pgaudit');
+      // The schema steps apply would run where pgaudit is loaded and available, as the master (all but CREATE
+      // EXTENSION, which needs pgaudit): the master's own schema, trusted, and the loan of CREATE returned.
+      const steps = diffPgauditExtension(db, { loaded: true, available: true, installedIn: null, schemas: [] }).steps;
+      expect(steps.map((x) => x.sql).slice(-1)).toEqual(['CREATE EXTENSION pgaudit SCHEMA "pgaudit"']);
+      const canCreate = async () => (await query<{ c: boolean }>(server.masterUrl(DB), `SELECT has_database_privilege('postgres', current_database(), 'CREATE') AS c`))[0]?.c;
+      const before = await canCreate();
+      await client.query('BEGIN');
+      for (const x of steps.slice(0, -1)) await client.query(x.runAs ? `SET ROLE "${x.runAs}"; ${x.sql}; RESET ROLE` : x.sql);
+      await client.query('COMMIT');
+      expect((await inspect())?.schemas).toEqual([{ name: 'pgaudit', owner: 'postgres', trusted: true }]);
+      // The loan of CREATE on the database is returned (the master holds it after only if it held it before: on
+      // 15 it inherits the owner's privileges).
+      expect(await canCreate()).toBe(before);
+      await client.query('GRANT CREATE ON SCHEMA pgaudit TO my_pg_app');
+      expect((await inspect())?.schemas).toEqual([{ name: 'pgaudit', owner: 'postgres', trusted: false }]);
+    } finally {
+      await client.query('DROP SCHEMA IF EXISTS pgaudit').catch(() => undefined);
       await client.end();
     }
   });

@@ -50,7 +50,7 @@ export function privilegedRefusal(found: PrivilegedRoles): string {
  *  says (so is every `db-admin-*` kind not in ABOUT_LISTED_ROLES: about db_admin itself). Every other kind is
  *  about the managed role its subject names. */
 const NOT_ABOUT_A_MANAGED_ROLE = new Set([
-  'database-missing', 'database-owner', 'database-connection-limit', 'database-setting-extra', 'database-setting', 'master-setting',
+  'database-missing', 'database-owner', 'database-connection-limit', 'database-setting-extra', 'database-setting', 'master-setting', 'pgaudit-extension-missing', 'pgaudit-extension-schema',
   'schema-missing', 'schema-owner', 'schema-public', 'public-schema', 'routine-public',
   'unmanaged-login-loses-access', 'unmanaged-role-loses-privileges', 'unmanaged-role-membership', 'member-missing',
 ]);
