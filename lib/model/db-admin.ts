@@ -152,8 +152,9 @@ export const STATEMENT_AUDIT_SETTINGS: Readonly<Record<string, readonly string[]
  * applies a role's setting in the database over the role's own over the database's. Every other role that
  * connects is exempted in the database with this: the password broker (its session sends SCRAM verifiers), the
  * admin, the owner, the migrator, the app, the verifier and extra roles (an application's every statement would
- * be volume, not an answer to "what did the firefighter do"), and the applying master (its sessions may change
- * passwords: Secrets Manager's rotation of the master secret; pgaudit would log the statement as sent).
+ * be volume, not an answer to "what did the firefighter do"), and the applying master (its sessions may carry
+ * secrets that pgaudit does not redact: it hides a CREATE/ALTER ROLE password, not one in a DO block or a function's
+ * arguments).
  */
 export const STATEMENT_AUDIT_EXEMPT: Readonly<Record<string, readonly string[]>> = {
   'pgaudit.log': ['none'],
