@@ -8,7 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
-import { identityCenterGrantee, PermissionSetPolicy } from './identity-center.js';
+import { identityCenterGrantee, PermissionSetPolicy } from './broker/identity-center.js';
 import { ensureEndpoints, type EndpointNeed, type LambdaEndpoints } from './endpoints.js';
 import { acknowledgeNag } from './nag.js';
 import { allowClusterPortFrom, validationError } from './util.js';

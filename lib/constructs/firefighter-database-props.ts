@@ -9,7 +9,7 @@ import type * as rds from 'aws-cdk-lib/aws-rds';
 import type { RoleModelSpec } from '../spec/spec.js';
 import type { AccessHostOptions } from './access-host.js';
 import type { LambdaEndpoints } from './endpoints.js';
-import type { PasswordBrokerOptions } from './password-broker-props.js';
+import type { PasswordBrokerOptions } from './broker/password-broker-props.js';
 
 /** Secrets Manager single-user rotation of the master secret (aws-rds `addRotationSingleUser`). */
 export interface MasterSecretRotationOptions {

@@ -13,7 +13,7 @@ import { AccessHost } from './access-host.js';
 import { checkDatabaseProps, clusterIdentifierOf } from './database-validation.js';
 import { allowLogsToUseKey } from './kms.js';
 import type { FirefighterDatabaseProps } from './firefighter-database-props.js';
-import { PasswordBroker } from './password-broker.js';
+import { PasswordBroker } from './broker/password-broker.js';
 import { acknowledgeNag } from './nag.js';
 import { STATEMENT_AUDIT_PARAMETERS } from './cluster-parameters.js';
 import { ensureEndpoints, type EndpointNeed } from './endpoints.js';

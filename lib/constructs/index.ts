@@ -1,11 +1,11 @@
 export * from './firefighter-database.js';
 export * from './firefighter-database-props.js';
 export * from './role-model.js';
-export * from './password-broker.js';
-export * from './password-broker-props.js';
-export * from './broker-alarms.js';
-export { AUDIT_METRIC_NAMESPACE, AUDIT_METRIC_OUTCOMES, type AuditMetricKind } from './broker-metrics.js';
+export * from './broker/password-broker.js';
+export * from './broker/password-broker-props.js';
+export * from './broker/broker-alarms.js';
+export { AUDIT_METRIC_NAMESPACE, AUDIT_METRIC_OUTCOMES, type AuditMetricKind } from './broker/broker-metrics.js';
 export * from './access-host.js';
-export { PermissionSetPolicy, type IdentityCenterGrantee } from './identity-center.js';
+export { PermissionSetPolicy, type IdentityCenterGrantee } from './broker/identity-center.js';
 export type { AllowlistEntry, BoundRoleEntry, PermissionSetEntry } from '../broker/protocol/allowlist.js';
 export { bundleDir, type BundleName } from './bundles.js';

@@ -1,8 +1,8 @@
 // Synth-time checks of PasswordBroker props, each error naming the value and the fix.
 import type { Construct } from 'constructs';
-import type { RoleModelSpec } from '../spec/spec.js';
+import type { RoleModelSpec } from '../../spec/spec.js';
 import type { PasswordBrokerProps } from './password-broker-props.js';
-import { validationError } from './util.js';
+import { validationError } from '../util.js';
 
 /** Throws on props the broker would refuse or ignore; returns the checked reserved concurrency. */
 export function checkBrokerProps(spec: RoleModelSpec, props: PasswordBrokerProps, scope: Construct): number | undefined {

@@ -7,9 +7,9 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
-import type { RoleModelSpec } from '../spec/spec.js';
-import { BROKER_PARAMETER_PREFIX, brokerParameterName, type BrokerLocator } from '../broker/protocol/broker-locator.js';
-import { acknowledgeNag } from './nag.js';
+import type { RoleModelSpec } from '../../spec/spec.js';
+import { BROKER_PARAMETER_PREFIX, brokerParameterName, type BrokerLocator } from '../../broker/protocol/broker-locator.js';
+import { acknowledgeNag } from '../nag.js';
 
 /** One secret per firefighter role of every database, which the broker overwrites on each request. */
 export function passwordSecretsOf(scope: Construct, spec: RoleModelSpec, encryptionKey: kms.IKey | undefined): Map<string, secretsmanager.Secret> {

@@ -5,9 +5,9 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import { EVENT_OUTCOMES, EVENT_SOURCE } from '../broker/protocol/broker-events.js';
+import { EVENT_OUTCOMES, EVENT_SOURCE } from '../../broker/protocol/broker-events.js';
 import type { BrokerEventRuleOptions, BrokerNotifyTopicOptions } from './password-broker-props.js';
-import { validationError } from './util.js';
+import { validationError } from '../util.js';
 
 
 

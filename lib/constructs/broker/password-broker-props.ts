@@ -6,10 +6,10 @@ import type * as events from 'aws-cdk-lib/aws-events';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
-import type { EventOutcome } from '../broker/protocol/broker-events.js';
-import type { RoleModelSpec } from '../spec/spec.js';
+import type { EventOutcome } from '../../broker/protocol/broker-events.js';
+import type { RoleModelSpec } from '../../spec/spec.js';
 import type { BrokerAlarmOptions } from './broker-alarms.js';
-import type { LambdaEndpoints } from './endpoints.js';
+import type { LambdaEndpoints } from '../endpoints.js';
 
 export type FirefighterAccess = 'ro' | 'rw';
 

@@ -9,8 +9,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { isIdentityCenterRole, parseRoleArn } from '../broker/protocol/allowlist.js';
-import { identityCenterPermissionSet } from '../broker/protocol/person.js';
+import { isIdentityCenterRole, parseRoleArn } from '../../broker/protocol/allowlist.js';
+import { identityCenterPermissionSet } from '../../broker/protocol/person.js';
 
 export interface IdentityCenterGrantee {
   readonly permissionSet: string;

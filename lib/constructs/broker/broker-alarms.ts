@@ -6,7 +6,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { auditMetric, type AuditMetricKind } from './broker-metrics.js';
-import { validationError } from './util.js';
+import { validationError } from '../util.js';
 
 export interface BrokerAlarmOptions {
   /** Actions of every alarm (e.g. an SNS topic of the on-call team). @default - none; add with `broker.alarms.errors.addAlarmAction(...)` */

@@ -5,11 +5,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type { Construct } from 'constructs';
-import { selfApprovalProblems, type Allowlist, type AllowlistEntry } from '../broker/protocol/allowlist.js';
+import { selfApprovalProblems, type Allowlist, type AllowlistEntry } from '../../broker/protocol/allowlist.js';
 import { identityCenterGrantee } from './identity-center.js';
-import { acknowledgeNag } from './nag.js';
+import { acknowledgeNag } from '../nag.js';
 import type { BrokerGrantOptions } from './password-broker-props.js';
-import { validationError } from './util.js';
+import { validationError } from '../util.js';
 
 /**
  * The allowlist entry of a grantee: an IAM Identity Center role's permission set and account (its role's suffix
