@@ -5,7 +5,13 @@
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /** Path fragments of the files that take longest on their own, slowest first (TEST_CPU_PROFILE shows them). */
-const LONGEST_FIRST = ['test/pack/', 'test/integration/rolemodel-drift.', 'test/integration/readers.', 'test/constructs/deploy-e2e.'];
+// From the fresh-clone run's per-file times (386 s run): engine-blockers (60 s, mostly waiting on lock timeouts on
+// purpose) started late and ran alone for the last half minute.
+const LONGEST_FIRST = [
+  'test/pack/', 'test/integration/readers.', 'test/integration/engine-blockers.', 'test/integration/rolemodel-drift.',
+  'test/integration/db-admin.', 'test/security/lock.', 'test/security/db-admin-drift.', 'test/docs/shell-blocks.',
+  'test/security/revoke-wins.', 'test/integration/firefighter-password-drift.', 'test/constructs/deploy-e2e.',
+];
 
 const rank = (spec: TestSpecification): number => {
   const at = LONGEST_FIRST.findIndex((part) => spec.moduleId.includes(part));
