@@ -9,7 +9,7 @@ import * as cxapi from 'aws-cdk-lib/cx-api';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
 import { identityCenterGrantee, PermissionSetPolicy } from './broker/identity-center.js';
-import { ensureEndpoints, type EndpointNeed, type LambdaEndpoints } from './endpoints.js';
+import { ensureEndpoints, type EndpointNeed, LambdaEndpoints } from './endpoints.js';
 import { acknowledgeNag } from './nag.js';
 import { allowClusterPortFrom, validationError } from './util.js';
 
@@ -31,9 +31,9 @@ export interface AccessHostOptions {
   /** Subnets of the host; any subnet that routes to the cluster. @default - the cluster's subnets */
   readonly subnets?: ec2.SubnetSelection;
   /**
-   * Interface endpoints for SSM (ssm, ssmmessages, ec2messages), as `lambdaEndpoints`: `auto` creates or reuses
-   * them when the host's subnets have no NAT route; `create` always; `existing` never (the VPC has them).
-   * @default 'auto'
+   * Interface endpoints for SSM (ssm, ssmmessages, ec2messages), as `lambdaEndpoints`: `LambdaEndpoints.AUTO`
+   * creates or reuses them when the host's subnets have no NAT route; `CREATE` always; `EXISTING` never (the VPC has them).
+   * @default LambdaEndpoints.AUTO
    */
   readonly endpoints?: LambdaEndpoints;
   /** A stack output with the instance id. @default true */
@@ -98,7 +98,7 @@ export class AccessHost extends Construct implements ec2.IConnectable {
       { id: 'SsmMessages', service: ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES, callers: [{ peer: this.instance, label: 'SSM agent of the access host' }] },
       { id: 'Ec2Messages', service: ec2.InterfaceVpcEndpointAwsService.EC2_MESSAGES, callers: [{ peer: this.instance, label: 'SSM agent of the access host' }] },
     ];
-    this.endpoints = ensureEndpoints(this, props.vpc, subnets, needs, props.endpoints ?? 'auto',
+    this.endpoints = ensureEndpoints(this, props.vpc, subnets, needs, props.endpoints ?? LambdaEndpoints.AUTO,
       { subject: 'the access host runs', modeProp: 'accessHost.endpoints', subnetsProp: 'accessHost.subnets' });
     // Endpoints found or created: allowDefaultPortFrom above opened egress to exactly them. Otherwise the agent
     // reaches SSM through a NAT route or endpoints this app does not know, so HTTPS goes out to any address.

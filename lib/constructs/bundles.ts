@@ -4,7 +4,13 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export type BundleName = 'rolemodel-handler' | 'broker-handler';
+/** The prebuilt Lambda bundles, by directory name. */
+export enum BundleName {
+  /** The role model's custom-resource handler. */
+  ROLEMODEL_HANDLER = 'rolemodel-handler',
+  /** The password broker. */
+  BROKER_HANDLER = 'broker-handler',
+}
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 

@@ -8,8 +8,15 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { Construct, IConstruct } from 'constructs';
 import { validationError } from './util.js';
 
-/** `auto`: endpoints only where the Lambdas' subnets have no NAT route; `create`: always; `existing`: never (the VPC has them). */
-export type LambdaEndpoints = 'auto' | 'create' | 'existing';
+/** Which interface endpoints a construct creates for the AWS APIs its Lambdas (or its access host) call. */
+export enum LambdaEndpoints {
+  /** Only where the subnets have no NAT route: reuse the app's endpoints, create missing ones in a VPC of this app, fail naming the fix for an imported VPC. */
+  AUTO = 'auto',
+  /** Always create them (for an imported VPC without them). */
+  CREATE = 'create',
+  /** Never: the VPC already has them, with private DNS. */
+  EXISTING = 'existing',
+}
 
 export interface EndpointNeed {
   /** Construct id of the endpoint, e.g. `SecretsManager`. */
@@ -45,8 +52,8 @@ export function hasNatRoute(vpc: ec2.IVpc, selection: ec2.SubnetSelection): bool
  * `vpcCreatedHere` is true for a VPC of this app: new endpoints are added to it (stable construct paths).
  */
 export function ensureEndpoints(scope: Construct, vpc: ec2.IVpc, lambdaSubnets: ec2.SubnetSelection, needs: EndpointNeed[], mode: LambdaEndpoints, who: EndpointUser = LAMBDAS): ec2.InterfaceVpcEndpoint[] {
-  if (mode === 'existing' || needs.length === 0) return [];
-  if (mode === 'auto' && hasNatRoute(vpc, lambdaSubnets)) return [];
+  if (mode === LambdaEndpoints.EXISTING || needs.length === 0) return [];
+  if (mode === LambdaEndpoints.AUTO && hasNatRoute(vpc, lambdaSubnets)) return [];
   const endpoints: ec2.InterfaceVpcEndpoint[] = [];
   const missing: EndpointNeed[] = [];
   for (const need of needs) {
@@ -61,10 +68,10 @@ export function ensureEndpoints(scope: Construct, vpc: ec2.IVpc, lambdaSubnets: 
   }
   if (missing.length === 0) return endpoints;
   const ownVpc = vpc instanceof ec2.Vpc;
-  if (mode === 'auto' && !ownVpc) {
+  if (mode === LambdaEndpoints.AUTO && !ownVpc) {
     const short = missing.map((m) => m.service.shortName);
     const names = short.length > 1 ? `${short.slice(0, -1).join(', ')} and ${short.at(-1)}` : short.join('');
-    throw validationError(`${who.subject} in subnets without a NAT route (${describeSelection(lambdaSubnets)}) of an imported VPC and need interface endpoints for ${names}, which this app does not define; set ${who.modeProp}: 'create' to create them, ${who.modeProp}: 'existing' if the VPC already has them with private DNS, or ${who.subnetsProp} to private subnets with egress`, scope);
+    throw validationError(`${who.subject} in subnets without a NAT route (${describeSelection(lambdaSubnets)}) of an imported VPC and need interface endpoints for ${names}, which this app does not define; set ${who.modeProp}: LambdaEndpoints.CREATE to create them, ${who.modeProp}: LambdaEndpoints.EXISTING if the VPC already has them with private DNS, or ${who.subnetsProp} to private subnets with egress`, scope);
   }
   for (const need of missing) {
     // Closed (open: false): only the Lambdas that call the service are let in.

@@ -33,10 +33,10 @@ export interface FirefighterDatabaseProps {
    */
   readonly lambdaSubnets?: ec2.SubnetSelection;
   /**
-   * Interface endpoints for what the Lambdas call (Secrets Manager; STS and EventBridge with a broker). `auto`: when their subnets
-   * have no NAT route, reuse the endpoints this app defines for the VPC or create the missing ones (a VPC of this
-   * app) or fail naming the fix (an imported VPC); `create`: create the missing ones; `existing`: the VPC has them.
-   * @default 'auto'
+   * Interface endpoints for what the Lambdas call (Secrets Manager; STS and EventBridge with a broker). `LambdaEndpoints.AUTO`: when
+   * their subnets have no NAT route, reuse the endpoints this app defines for the VPC or create the missing ones (a
+   * VPC of this app) or fail naming the fix (an imported VPC); `CREATE`: create the missing ones; `EXISTING`: the VPC has them.
+   * @default LambdaEndpoints.AUTO
    */
   readonly lambdaEndpoints?: LambdaEndpoints;
   /**

@@ -14,9 +14,10 @@ import { checkDatabaseProps, clusterIdentifierOf } from './database-validation.j
 import { allowLogsToUseKey } from './kms.js';
 import type { FirefighterDatabaseProps } from './firefighter-database-props.js';
 import { PasswordBroker } from './broker/password-broker.js';
+import { PasswordDelivery } from './broker/password-broker-props.js';
 import { acknowledgeNag } from './nag.js';
 import { STATEMENT_AUDIT_PARAMETERS } from './cluster-parameters.js';
-import { ensureEndpoints, type EndpointNeed } from './endpoints.js';
+import { ensureEndpoints, type EndpointNeed, LambdaEndpoints } from './endpoints.js';
 import { RoleModel } from './role-model.js';
 import { validationError } from './util.js';
 
@@ -144,7 +145,7 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
       vpc: this.vpc,
       vpcSubnets: lambdaSubnets,
       // This construct checks the endpoints of all its Lambdas at once, below.
-      endpoints: 'existing',
+      endpoints: LambdaEndpoints.EXISTING,
       removalPolicy: props.roleModelRemovalPolicy ?? RemovalPolicy.RETAIN,
       dropDatabaseOnDelete: props.dropDatabaseOnDelete ?? false,
       logRetention,
@@ -166,7 +167,7 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
         cluster: this.cluster,
         vpc: this.vpc,
         vpcSubnets: lambdaSubnets,
-        endpoints: 'existing',
+        endpoints: LambdaEndpoints.EXISTING,
         logRetention,
         ...(encryptionKey ? { encryptionKey } : {}),
       });
@@ -192,7 +193,7 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
       dependents: [...spec.databases.map((db) => this.roleModel.databaseResource(db.name)), ...(this.masterSecretRotation ? [this.masterSecretRotation] : [])],
       callers: [
         { peer: this.roleModel, label: 'role-model custom resource' },
-        ...(this.passwordBroker && props.broker?.delivery === 'secret' ? [{ peer: this.passwordBroker, label: 'password broker' }] : []),
+        ...(this.passwordBroker && props.broker?.delivery === PasswordDelivery.SECRET ? [{ peer: this.passwordBroker, label: 'password broker' }] : []),
         ...(rotationGroup ? [{ peer: rotationGroup, label: 'master secret rotation' }] : []),
       ],
     }];
@@ -203,7 +204,7 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
     if (broker?.eventBus) needs.push({ id: 'Events', service: ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE, callers: [{ peer: broker, label: 'password broker events' }] });
     // The broker's instance lookup (DescribeDBClusters / DescribeDBInstances); none with instanceDiscovery: false.
     if (broker?.instanceDiscovery) needs.push({ id: 'Rds', service: ec2.InterfaceVpcEndpointAwsService.RDS, callers: [{ peer: broker, label: 'password broker instance lookup' }] });
-    this.endpoints.push(...ensureEndpoints(this, this.vpc, lambdaSubnets, needs, props.lambdaEndpoints ?? 'auto'));
+    this.endpoints.push(...ensureEndpoints(this, this.vpc, lambdaSubnets, needs, props.lambdaEndpoints ?? LambdaEndpoints.AUTO));
   }
 
   /** The password broker. Throws with `enableBroker: false`, where there is none. */

@@ -13,8 +13,8 @@ import { grantConnectProblem } from '../model/iam-logins.js';
 import { resolveModel } from '../model/model.js';
 import type { RoleModelSpec } from '../spec/spec.js';
 import { parseSpec } from '../spec/validate.js';
-import { bundleDir, LAMBDA_RUNTIME_CA_FILE } from './bundles.js';
-import { ensureEndpoints, type LambdaEndpoints } from './endpoints.js';
+import { bundleDir, BundleName, LAMBDA_RUNTIME_CA_FILE } from './bundles.js';
+import { ensureEndpoints, LambdaEndpoints } from './endpoints.js';
 import { warnOnClusterParameters } from './cluster-parameters.js';
 import { allowLogsToUseKey } from './kms.js';
 import { acknowledgeLambdaBasics, acknowledgeNag } from './nag.js';
@@ -41,9 +41,9 @@ export interface RoleModelProps {
   readonly securityGroups?: ec2.ISecurityGroup[];
   /**
    * The Secrets Manager interface endpoint the handler needs in subnets without a NAT route, checked at synth
-   * time: `auto` reuses one the app defines or creates it in a VPC of this app (and fails naming the fix for an
-   * imported VPC), `create` always creates it, `existing` trusts that the VPC has it with private DNS.
-   * @default 'auto'
+   * time: `LambdaEndpoints.AUTO` reuses one the app defines or creates it in a VPC of this app (and fails naming
+   * the fix for an imported VPC), `CREATE` always creates it, `EXISTING` trusts that the VPC has it with private DNS.
+   * @default LambdaEndpoints.AUTO
    */
   readonly endpoints?: LambdaEndpoints;
   /**
@@ -115,7 +115,7 @@ export class RoleModel extends Construct implements ec2.IConnectable {
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       handler: 'index.handler',
-      code: lambda.Code.fromAsset(bundleDir('rolemodel-handler')),
+      code: lambda.Code.fromAsset(bundleDir(BundleName.ROLEMODEL_HANDLER)),
       memorySize: 256,
       // Below the framework's 15 minutes; the handler retries the connection for at most 5 of them.
       timeout: Duration.minutes(10),
@@ -175,7 +175,7 @@ export class RoleModel extends Construct implements ec2.IConnectable {
     // After the resources: they wait for the endpoint and its rules, and a DESTROY delete runs before those go.
     this.endpoints = ensureEndpoints(this, props.vpc, props.vpcSubnets ?? defaultPrivateSubnets(props.vpc),
       [{ id: 'SecretsManager', service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER, callers: [{ peer: handler, label: 'role-model custom resource' }], dependents: [...this.resources.values()] }],
-      props.endpoints ?? 'auto', { subject: 'the role-model handler runs', modeProp: 'endpoints', subnetsProp: 'vpcSubnets' });
+      props.endpoints ?? LambdaEndpoints.AUTO, { subject: 'the role-model handler runs', modeProp: 'endpoints', subnetsProp: 'vpcSubnets' });
   }
 
   /**

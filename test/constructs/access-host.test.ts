@@ -9,7 +9,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FirefighterDatabase, type FirefighterDatabaseProps } from '../../lib/constructs/index.js';
+import { FirefighterDatabase, LambdaEndpoints, type FirefighterDatabaseProps } from '../../lib/constructs/index.js';
 import { parseBrokerLocator } from '../../lib/broker/protocol/broker-locator.js';
 import { parseSpec } from '../../lib/spec/validate.js';
 import { ensureBundles, REPO } from './support.js';
@@ -116,9 +116,9 @@ describe('accessHost', () => {
   });
 
   it('fails naming the fix in an imported VPC without a NAT route and without the endpoints', () => {
-    expect(() => build({ accessHost: true, lambdaEndpoints: 'existing' }, undefined, (stack) => ec2.Vpc.fromVpcAttributes(stack, 'Imported', {
+    expect(() => build({ accessHost: true, lambdaEndpoints: LambdaEndpoints.EXISTING }, undefined, (stack) => ec2.Vpc.fromVpcAttributes(stack, 'Imported', {
       vpcId: 'vpc-1', availabilityZones: ['eu-west-1a', 'eu-west-1b'], isolatedSubnetIds: ['subnet-1', 'subnet-2'],
-    }))).toThrow("Access/MyPg/AccessHost: the access host runs in subnets without a NAT route (subnetType Isolated) of an imported VPC and need interface endpoints for ssm, ssmmessages and ec2messages, which this app does not define; set accessHost.endpoints: 'create' to create them, accessHost.endpoints: 'existing' if the VPC already has them with private DNS, or accessHost.subnets to private subnets with egress");
+    }))).toThrow("Access/MyPg/AccessHost: the access host runs in subnets without a NAT route (subnetType Isolated) of an imported VPC and need interface endpoints for ssm, ssmmessages and ec2messages, which this app does not define; set accessHost.endpoints: LambdaEndpoints.CREATE to create them, accessHost.endpoints: LambdaEndpoints.EXISTING if the VPC already has them with private DNS, or accessHost.subnets to private subnets with egress");
   });
 
   it('puts the instance id in a stack output and in the locator the CLI reads', () => {

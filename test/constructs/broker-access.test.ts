@@ -7,7 +7,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FirefighterDatabase, type PasswordBrokerOptions } from '../../lib/constructs/index.js';
+import { FirefighterAccess, FirefighterDatabase, type PasswordBrokerOptions } from '../../lib/constructs/index.js';
 import { parseBrokerLocator } from '../../lib/broker/protocol/broker-locator.js';
 import { parseSpec } from '../../lib/spec/validate.js';
 import { ensureBundles, REPO } from './support.js';
@@ -47,8 +47,8 @@ describe('grantRequest(principal, access)', () => {
     built = build({}, (db, stack) => {
       oncall = new iam.Role(stack, 'Oncall', { assumedBy: new iam.AccountRootPrincipal() });
       lead = new iam.User(stack, 'Lead');
-      db.broker.grantRequest(oncall, 'ro');
-      db.broker.grantRequest(lead, 'rw');
+      db.broker.grantRequest(oncall, FirefighterAccess.READ_ONLY);
+      db.broker.grantRequest(lead, FirefighterAccess.READ_WRITE);
     });
   });
 
@@ -82,14 +82,16 @@ describe('grantRequest(principal, access)', () => {
 
   it('refuses an access level other than ro or rw, naming the fix', () => {
     expect(() => build({}, (db, stack) => db.broker.grantRequest(new iam.Role(stack, 'R', { assumedBy: new iam.AccountRootPrincipal() }), 'admin' as never)))
-      .toThrow(/grantRequest access "admin" must be 'ro' or 'rw'; e.g. broker.grantRequest\(oncallRole, 'ro'\)/);
+      .toThrow(/grantRequest access "admin" must be FirefighterAccess.READ_ONLY \('ro'\) or FirefighterAccess.READ_WRITE \('rw'\); e.g. broker.grantRequest\(oncallRole, FirefighterAccess.READ_ONLY\)/);
+    expect(() => build({}, (db) => db.broker.addRequester('admin' as never, 'arn:aws:iam::210987654321:role/oncall')))
+      .toThrow(/addRequester access "admin" must be FirefighterAccess.READ_ONLY \('ro'\) or FirefighterAccess.READ_WRITE \('rw'\)/);
   });
 });
 
 describe('addRequester(access, arn): allowlist only, the cross-account variant', () => {
   it('allowlists a principal of another account and grants nothing', () => {
     const other = 'arn:aws:iam::210987654321:role/oncall';
-    const { json } = build({}, (db) => db.broker.addRequester('ro', other));
+    const { json } = build({}, (db) => db.broker.addRequester(FirefighterAccess.READ_ONLY, other));
     expect(brokerConfigText(json)).toContain(other);
     expect(Object.values(json.Resources).filter((r) => r.Type === 'AWS::Lambda::Permission' && JSON.stringify(r.Properties).includes('210987654321'))).toEqual([]);
     expect(JSON.stringify(Object.values(json.Resources).filter((r) => r.Type === 'AWS::IAM::Policy'))).not.toContain('210987654321');

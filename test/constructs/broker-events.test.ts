@@ -11,7 +11,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FirefighterDatabase, type PasswordBrokerOptions } from '../../lib/constructs/index.js';
+import { BrokerEventOutcome, FirefighterAccess, FirefighterDatabase, type PasswordBrokerOptions } from '../../lib/constructs/index.js';
 import { parseBrokerConfig } from '../../lib/broker/protocol/broker-config.js';
 import { EVENT_DETAIL_TYPES } from '../../lib/broker/protocol/broker-events.js';
 import type { RoleModelSpec } from '../../lib/spec/spec.js';
@@ -64,7 +64,7 @@ describe('a per-person spec with an approver', () => {
     built = build({}, (db, stack) => {
       lead = new iam.Role(stack, 'Lead', { assumedBy: new iam.AccountRootPrincipal() });
       db.broker.grantApprove(lead);
-      db.broker.addRequester('rw', 'arn:aws:iam::123456789012:role/oncall');
+      db.broker.addRequester(FirefighterAccess.READ_WRITE, 'arn:aws:iam::123456789012:role/oncall');
     });
   });
 
@@ -132,10 +132,10 @@ describe('routing the events', () => {
   });
 
   it('onEvent with outcomes matches those detail-types only, and refuses an unknown one', () => {
-    const { template } = build({}, (d) => d.broker.onEvent('Writes', { outcomes: ['issued', 'takeover'] }));
+    const { template } = build({}, (d) => d.broker.onEvent('Writes', { outcomes: [BrokerEventOutcome.ISSUED, BrokerEventOutcome.TAKEOVER] }));
     template.hasResourceProperties('AWS::Events::Rule', { EventPattern: Match.objectLike({ 'detail-type': ['firefighter issued', 'firefighter takeover'] }) });
     expect(() => build({}, (d) => d.broker.onEvent('Bad', { outcomes: ['granted' as never] })))
-      .toThrow(/rule "Bad" outcomes \["granted"\] must be a non-empty list of issued, reissued/);
+      .toThrow(/rule "Bad" outcomes \["granted"\] must be a non-empty list of BrokerEventOutcome values \(issued, reissued/);
   });
 
   it('notifyTopic: one call sends every event to an SNS topic, which EventBridge may publish to', () => {

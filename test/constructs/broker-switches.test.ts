@@ -5,7 +5,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FirefighterDatabase, type PasswordBrokerOptions } from '../../lib/constructs/index.js';
+import { FirefighterDatabase, PasswordDelivery, type PasswordBrokerOptions } from '../../lib/constructs/index.js';
 import { parseSpec } from '../../lib/spec/validate.js';
 import { ensureBundles, REPO } from './support.js';
 
@@ -38,7 +38,7 @@ describe('broker switches', () => {
   });
 
   it('passwordSecrets is a plain object from role to secret', () => {
-    const { db } = build({ delivery: 'secret' });
+    const { db } = build({ delivery: PasswordDelivery.SECRET });
     expect(Object.keys(db.broker.passwordSecrets).sort()).toEqual(['my_pg_firefighter_ro', 'my_pg_firefighter_rw']);
   });
 });

@@ -4,7 +4,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FirefighterDatabase, PasswordBroker } from '../../lib/constructs/index.js';
+import { FirefighterAccess, FirefighterDatabase, PasswordBroker, PasswordDelivery } from '../../lib/constructs/index.js';
 import { parseSpec } from '../../lib/spec/validate.js';
 import { ensureBundles, REPO } from './support.js';
 
@@ -17,7 +17,7 @@ describe('FirefighterDatabase.broker', () => {
     const stack = new Stack(new App(), 'Db');
     const db = new FirefighterDatabase(stack, 'MyPg', { spec });
     const broker: PasswordBroker = db.broker;
-    broker.grantRequest(new iam.Role(stack, 'Oncall', { assumedBy: new iam.AccountRootPrincipal() }), 'ro');
+    broker.grantRequest(new iam.Role(stack, 'Oncall', { assumedBy: new iam.AccountRootPrincipal() }), FirefighterAccess.READ_ONLY);
     expect(broker).toBeInstanceOf(PasswordBroker);
     Template.fromStack(stack).resourceCountIs('AWS::Lambda::Function', 3);
   });
@@ -30,7 +30,7 @@ describe('FirefighterDatabase.broker', () => {
   });
 
   it('refuses broker options with enableBroker: false', () => {
-    expect(() => new FirefighterDatabase(new Stack(new App(), 'Db'), 'MyPg', { spec, enableBroker: false, broker: { delivery: 'secret' } }))
+    expect(() => new FirefighterDatabase(new Stack(new App(), 'Db'), 'MyPg', { spec, enableBroker: false, broker: { delivery: PasswordDelivery.SECRET } }))
       .toThrow('Db/MyPg: broker options are given but enableBroker is false, so there is no broker to apply them to; remove the broker options or enableBroker: false');
   });
 });

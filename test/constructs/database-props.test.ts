@@ -9,7 +9,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FirefighterDatabase, type FirefighterDatabaseProps } from '../../lib/constructs/index.js';
+import { FirefighterDatabase, PasswordDelivery, type FirefighterDatabaseProps } from '../../lib/constructs/index.js';
 import { parseSpec } from '../../lib/spec/validate.js';
 import { ensureBundles, REPO } from './support.js';
 
@@ -73,7 +73,7 @@ function keyedStack(props: Partial<FirefighterDatabaseProps> = {}, extra?: (stac
 
 describe('storageEncryptionKey', () => {
   it('encrypts the cluster storage, the master secret, every log group and the broker\'s password secrets with the customer key', () => {
-    const { keyArn, template, json } = keyedStack({ broker: { delivery: 'secret' } });
+    const { keyArn, template, json } = keyedStack({ broker: { delivery: PasswordDelivery.SECRET } });
     template.hasResourceProperties('AWS::RDS::DBCluster', { StorageEncrypted: true, KmsKeyId: keyArn });
     const secrets = ofType(json, 'AWS::SecretsManager::Secret');
     expect(secrets.length).toBe(3); // the master secret and the two firefighter password secrets
@@ -261,7 +261,7 @@ describe('more synth-time errors', () => {
 
 describe('cdk-nag with every option on', () => {
   it('has zero unacknowledged AwsSolutions findings, each acknowledgement reasoned', () => {
-    const { app, stack } = keyedStack({ enablePerformanceInsights: true, monitoringInterval: Duration.seconds(60), masterSecretRotation: true, broker: { delivery: 'secret' } }, (s, db) => {
+    const { app, stack } = keyedStack({ enablePerformanceInsights: true, monitoringInterval: Duration.seconds(60), masterSecretRotation: true, broker: { delivery: PasswordDelivery.SECRET } }, (s, db) => {
       db.grantConnect(new iam.Role(s, 'App', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') }), 'my_pg_app');
     });
     const report = new AwsSolutionsChecks().validateScope(app);

@@ -123,7 +123,7 @@ describe('the network', () => {
     const handlerSg = logicalIdOf('RoleModel/Handler/SecurityGroup/Resource', 'AWS::EC2::SecurityGroup');
     const brokerSg = logicalIdOf('Broker/Function/SecurityGroup/Resource', 'AWS::EC2::SecurityGroup');
     // Each endpoint admits only the Lambda that calls it: the master secret is read by the role-model handler,
-    // callers are verified at STS by the broker, which publishes events and asks RDS for the instances (with delivery 'secret' it is let into
+    // callers are verified at STS by the broker, which publishes events and asks RDS for the instances (with delivery PasswordDelivery.SECRET it is let into
     // Secrets Manager too).
     for (const [name, callers] of [['SecretsManager', [handlerSg]], ['Sts', [brokerSg]], ['Events', [brokerSg]], ['Rds', [brokerSg]]] as const) {
       const rules = ingressTo(logicalIdOf(`Vpc/${name}/SecurityGroup/Resource`, 'AWS::EC2::SecurityGroup'));

@@ -6,7 +6,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FirefighterDatabase } from '../../lib/constructs/index.js';
+import { FirefighterAccess, FirefighterDatabase } from '../../lib/constructs/index.js';
 import { perPersonSpec } from '../support/per-person-spec.js';
 import { ensureBundles } from './support.js';
 
@@ -31,8 +31,8 @@ describe('grants to an IAM Identity Center role', () => {
   beforeAll(() => {
     built = build((db, stack) => {
       const oncall = iam.Role.fromRoleArn(stack, 'OnCall', SSO_ROLE);
-      db.broker.grantRequest(oncall, 'ro');
-      db.broker.grantRequest(oncall, 'rw');
+      db.broker.grantRequest(oncall, FirefighterAccess.READ_ONLY);
+      db.broker.grantRequest(oncall, FirefighterAccess.READ_WRITE);
       db.accessHost!.grantTunnel(oncall);
       db.broker.grantApprove(iam.Role.fromRoleArn(stack, 'Lead', SSO_APPROVER));
     });
@@ -81,7 +81,7 @@ describe('one person could request read-write and approve it', () => {
   it('is refused at synth, naming the fix', () => {
     const { json } = build((db, stack) => {
       const oncall = new iam.Role(stack, 'Oncall', { assumedBy: new iam.AccountRootPrincipal() });
-      db.broker.grantRequest(oncall, 'rw');
+      db.broker.grantRequest(oncall, FirefighterAccess.READ_WRITE);
       db.broker.grantApprove(oncall);
     });
     expect(json).toThrow(/allowlist\.approve\[0\]: role Sso\/Oncall may request read-write and approve it, .*grantRequest\(role, access, \{ bindsSessionNames: true \}\)/);
@@ -90,7 +90,7 @@ describe('one person could request read-write and approve it', () => {
   it('is accepted when the role binds session names to people', () => {
     const { json } = build((db, stack) => {
       const oncall = new iam.Role(stack, 'Oncall', { assumedBy: new iam.AccountRootPrincipal() });
-      db.broker.grantRequest(oncall, 'rw', { bindsSessionNames: true });
+      db.broker.grantRequest(oncall, FirefighterAccess.READ_WRITE, { bindsSessionNames: true });
       db.broker.grantApprove(oncall);
     });
     expect(JSON.stringify(json())).toContain('\\"bindsSessionNames\\":true');

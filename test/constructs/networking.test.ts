@@ -7,7 +7,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FirefighterDatabase, RoleModel, type FirefighterDatabaseProps } from '../../lib/constructs/index.js';
+import { FirefighterDatabase, LambdaEndpoints, RoleModel, type FirefighterDatabaseProps } from '../../lib/constructs/index.js';
 import { parseSpec } from '../../lib/spec/validate.js';
 import { dependencyClosure, ensureBundles, REPO } from './support.js';
 
@@ -85,10 +85,10 @@ describe('the synth-time endpoint check', () => {
       vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['eu-west-1a', 'eu-west-1b'], isolatedSubnetIds: ['subnet-0a', 'subnet-0b'],
     });
     expect(() => build({}, imported)).toThrow(
-      "Net/MyPg: the Lambdas run in subnets without a NAT route (subnetType Isolated) of an imported VPC and need interface endpoints for secretsmanager, sts, events and rds, which this app does not define; set lambdaEndpoints: 'create' to create them, lambdaEndpoints: 'existing' if the VPC already has them with private DNS, or lambdaSubnets to private subnets with egress",
+      "Net/MyPg: the Lambdas run in subnets without a NAT route (subnetType Isolated) of an imported VPC and need interface endpoints for secretsmanager, sts, events and rds, which this app does not define; set lambdaEndpoints: LambdaEndpoints.CREATE to create them, lambdaEndpoints: LambdaEndpoints.EXISTING if the VPC already has them with private DNS, or lambdaSubnets to private subnets with egress",
     );
-    expect(endpointServices(build({ lambdaEndpoints: 'create' }, imported).json)).toEqual(['events', 'rds', 'secretsmanager', 'sts']);
-    expect(endpointServices(build({ lambdaEndpoints: 'existing' }, imported).json)).toEqual([]);
+    expect(endpointServices(build({ lambdaEndpoints: LambdaEndpoints.CREATE }, imported).json)).toEqual(['events', 'rds', 'secretsmanager', 'sts']);
+    expect(endpointServices(build({ lambdaEndpoints: LambdaEndpoints.EXISTING }, imported).json)).toEqual([]);
   });
 
   it('reuses an endpoint the app already defines for the VPC instead of adding a second one', () => {

@@ -7,7 +7,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PasswordBroker, RoleModel } from '../../lib/constructs/index.js';
+import { LambdaEndpoints, PasswordBroker, RoleModel } from '../../lib/constructs/index.js';
 import { ROLE_MODEL_RESOURCE_TYPE } from '../../lib/spec/custom-resource-contract.js';
 import type { RoleModelSpec } from '../../lib/spec/spec.js';
 import { ensureBundles, findCycle, REPO } from './support.js';
@@ -100,8 +100,8 @@ describe('an imported cluster', () => {
     const stack = new Stack(new App(), 'Imported');
     const { vpc, cluster, secret } = importedCluster(stack);
     // The imported VPC's isolated subnets have the endpoints already (the usual set-up of such a VPC).
-    new RoleModel(stack, 'RoleModel', { spec: reference, cluster, masterSecret: secret, vpc, removalPolicy: RemovalPolicy.DESTROY, endpoints: 'existing' });
-    new PasswordBroker(stack, 'Broker', { spec: reference, cluster, vpc, readOnlyRequesters: ['arn:aws:iam::123456789012:role/oncall'], endpoints: 'existing' });
+    new RoleModel(stack, 'RoleModel', { spec: reference, cluster, masterSecret: secret, vpc, removalPolicy: RemovalPolicy.DESTROY, endpoints: LambdaEndpoints.EXISTING });
+    new PasswordBroker(stack, 'Broker', { spec: reference, cluster, vpc, readOnlyRequesters: ['arn:aws:iam::123456789012:role/oncall'], endpoints: LambdaEndpoints.EXISTING });
     template = Template.fromStack(stack);
   });
 
@@ -207,12 +207,12 @@ describe('validation errors name the value and the fix', () => {
     [
       'a role model in isolated subnets of an imported VPC with no endpoint',
       build((s, { vpc, cluster, secret }) => new RoleModel(s, 'R', { spec: reference, cluster, masterSecret: secret, vpc })),
-      /the role-model handler runs in subnets without a NAT route \(subnetType Isolated\) of an imported VPC and need interface endpoints for secretsmanager, which this app does not define; set endpoints: 'create' to create them, endpoints: 'existing' if the VPC already has them with private DNS, or vpcSubnets to private subnets with egress/,
+      /the role-model handler runs in subnets without a NAT route \(subnetType Isolated\) of an imported VPC and need interface endpoints for secretsmanager, which this app does not define; set endpoints: LambdaEndpoints.CREATE to create them, endpoints: LambdaEndpoints.EXISTING if the VPC already has them with private DNS, or vpcSubnets to private subnets with egress/,
     ],
     [
       'a broker in isolated subnets of an imported VPC with no endpoint',
       build((s, { vpc, cluster }) => new PasswordBroker(s, 'B', { spec: reference, cluster, vpc })),
-      /the broker runs in subnets without a NAT route .* need interface endpoints for sts, events and rds, which this app does not define; set endpoints: 'create'/,
+      /the broker runs in subnets without a NAT route .* need interface endpoints for sts, events and rds, which this app does not define; set endpoints: LambdaEndpoints.CREATE/,
     ],
   ])('rejects %s', (_name, fn, message) => {
     expect(fn).toThrow(message);
@@ -221,7 +221,7 @@ describe('validation errors name the value and the fix', () => {
   it('names the database when asked for one the role model does not manage', () => {
     const stack = new Stack(new App(), 'Lookup');
     const { vpc, cluster, secret } = importedCluster(stack);
-    const roleModel = new RoleModel(stack, 'R', { spec: reference, cluster, masterSecret: secret, vpc, endpoints: 'existing' });
+    const roleModel = new RoleModel(stack, 'R', { spec: reference, cluster, masterSecret: secret, vpc, endpoints: LambdaEndpoints.EXISTING });
     expect(roleModel.databaseResource('my-pg-db').node.id).toBe('Database-my-pg-db');
     expect(() => roleModel.databaseResource('nope')).toThrow(/database "nope" is not in the role model \(my-pg-db\); add it to the spec/);
   });

@@ -17,7 +17,7 @@ const STOCK_STACK = `import * as cdk from 'aws-cdk-lib/core';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { readFileSync } from 'node:fs';
-import { FirefighterDatabase, parseSpec } from 'cdk-aurora-firefighter';
+import { FirefighterAccess, FirefighterDatabase, parseSpec } from 'cdk-aurora-firefighter';
 
 export class StockStack extends cdk.Stack {
   constructor(scope: Construct, id: string, props?: cdk.StackProps) {
@@ -26,7 +26,7 @@ export class StockStack extends cdk.Stack {
     const db = new FirefighterDatabase(this, 'MyPg', {
       spec: parseSpec(JSON.parse(readFileSync('rolemodel.json', 'utf8'))),
     });
-    db.broker.grantRequest(oncallRole, 'ro');
+    db.broker.grantRequest(oncallRole, FirefighterAccess.READ_ONLY);
   }
 }
 `;

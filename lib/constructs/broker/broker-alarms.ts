@@ -5,7 +5,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { auditMetric, type AuditMetricKind } from './broker-metrics.js';
+import { auditMetric, AuditMetricKind } from './broker-metrics.js';
 import { validationError } from '../util.js';
 
 export interface BrokerAlarmOptions {
@@ -50,7 +50,7 @@ export class BrokerAlarms extends Construct {
     };
     const errors = new cloudwatch.MathExpression({
       expression: 'FILL(audit, 0) + FILL(invocations, 0)',
-      usingMetrics: { audit: this.metric('errors'), invocations: props.function.metricErrors({ period: this.period, statistic: 'Sum' }) },
+      usingMetrics: { audit: this.metric(AuditMetricKind.ERRORS), invocations: props.function.metricErrors({ period: this.period, statistic: 'Sum' }) },
       period: this.period,
       label: 'failed broker actions and invocations',
     });
@@ -60,11 +60,11 @@ export class BrokerAlarms extends Construct {
       alarmDescription: `Password broker of ${props.cluster}: an action failed (audit outcome "failed") or the function errored or timed out; read the broker's log group`,
     });
     this.refusals = new cloudwatch.Alarm(this, 'Refusals', {
-      ...common, metric: this.metric('refusals'), threshold: threshold('refusalThreshold', props.refusalThreshold, 3),
+      ...common, metric: this.metric(AuditMetricKind.REFUSALS), threshold: threshold('refusalThreshold', props.refusalThreshold, 3),
       alarmDescription: `Password broker of ${props.cluster}: requests were refused (audit outcome "refused": not allowlisted, bad proof, bad input, role held); someone may be probing`,
     });
     this.takeovers = new cloudwatch.Alarm(this, 'Takeovers', {
-      ...common, metric: this.metric('takeovers'), threshold: threshold('takeoverThreshold', props.takeoverThreshold, 1),
+      ...common, metric: this.metric(AuditMetricKind.TAKEOVERS), threshold: threshold('takeoverThreshold', props.takeoverThreshold, 1),
       alarmDescription: `Password broker of ${props.cluster}: a firefighter role was taken over from its holder (audit outcome "takeover")`,
     });
     for (const action of props.actions ?? []) for (const alarm of this.all()) alarm.addAlarmAction(action);

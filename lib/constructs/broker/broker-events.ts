@@ -29,7 +29,7 @@ export function brokerEventRule(scope: Construct, id: string, bus: events.IEvent
   const outcomes = options.outcomes ?? [...EVENT_OUTCOMES];
   const unknown = outcomes.filter((o) => !(EVENT_OUTCOMES as readonly string[]).includes(o));
   if (outcomes.length === 0 || unknown.length > 0) {
-    throw validationError(`rule "${id}" outcomes ${JSON.stringify(outcomes)} must be a non-empty list of ${EVENT_OUTCOMES.join(', ')}`, scope);
+    throw validationError(`rule "${id}" outcomes ${JSON.stringify(outcomes)} must be a non-empty list of BrokerEventOutcome values (${EVENT_OUTCOMES.join(', ')})`, scope);
   }
   return new events.Rule(scope, id, {
     eventBus: bus,

@@ -7,9 +7,20 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
+/** The broker's audit metrics, as `BrokerAlarms.metric(kind)` takes them. */
+export enum AuditMetricKind {
+  /** Failed actions (audit outcome `failed`). */
+  ERRORS = 'errors',
+  /** Refused requests (audit outcome `refused`). */
+  REFUSALS = 'refusals',
+  /** Roles taken over from their holder (audit outcome `takeover`). */
+  TAKEOVERS = 'takeovers',
+}
+
 /** What the audit metrics count, by the audit line's `outcome`. */
-export const AUDIT_METRIC_OUTCOMES = { errors: 'failed', refusals: 'refused', takeovers: 'takeover' } as const;
-export type AuditMetricKind = keyof typeof AUDIT_METRIC_OUTCOMES;
+export const AUDIT_METRIC_OUTCOMES: { readonly [kind in AuditMetricKind]: string } = {
+  [AuditMetricKind.ERRORS]: 'failed', [AuditMetricKind.REFUSALS]: 'refused', [AuditMetricKind.TAKEOVERS]: 'takeover',
+};
 
 /** The namespace of the broker's audit metrics; each carries the dimension `Broker` = the broker id. */
 export const AUDIT_METRIC_NAMESPACE = 'CdkAuroraFirefighter';
@@ -18,7 +29,7 @@ export const AUDIT_METRIC_NAMESPACE = 'CdkAuroraFirefighter';
 export class BrokerAuditMetrics extends Construct {
   constructor(scope: Construct, id: string, logGroup: logs.ILogGroup) {
     super(scope, id);
-    for (const kind of Object.keys(AUDIT_METRIC_OUTCOMES) as AuditMetricKind[]) {
+    for (const kind of Object.values(AuditMetricKind)) {
       new logs.MetricFilter(this, `${capitalize(kind)}Filter`, {
         logGroup,
         filterPattern: logs.FilterPattern.stringValue('$.outcome', '=', AUDIT_METRIC_OUTCOMES[kind]),

@@ -6,12 +6,54 @@ import type * as events from 'aws-cdk-lib/aws-events';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
-import type { EventOutcome } from '../../broker/protocol/broker-events.js';
 import type { RoleModelSpec } from '../../spec/spec.js';
 import type { BrokerAlarmOptions } from './broker-alarms.js';
 import type { LambdaEndpoints } from '../endpoints.js';
 
-export type FirefighterAccess = 'ro' | 'rw';
+/** Which firefighter role a requester may ask for; the values are the broker's allowlist keys. */
+export enum FirefighterAccess {
+  /** The database's read-only firefighter role. */
+  READ_ONLY = 'ro',
+  /** The database's read-write firefighter role (with per-person logins and `readWriteApproval`, after approval). */
+  READ_WRITE = 'rw',
+}
+
+/** How the broker hands out an issued password. */
+export enum PasswordDelivery {
+  /** In the invoke response, to the requester only. */
+  RESPONSE = 'response',
+  /** Written to one Secrets Manager secret per firefighter role; the response carries the secret's ARN. */
+  SECRET = 'secret',
+}
+
+/**
+ * What a broker event reports; its detail-type is `firefighter <outcome>`. The values are the broker's
+ * EVENT_OUTCOMES (lib/broker/protocol/broker-events.ts).
+ */
+export enum BrokerEventOutcome {
+  /** A password was issued. */
+  ISSUED = 'issued',
+  /** The holder asked again and got a new password. */
+  REISSUED = 'reissued',
+  /** The role was taken over from its holder. */
+  TAKEOVER = 'takeover',
+  /** A password's expiry was extended. */
+  EXTENDED = 'extended',
+  /** A password was revoked. */
+  REVOKED = 'revoked',
+  /** A read-write request waits for approval. */
+  PENDING = 'pending',
+  /** A read-write request was approved. */
+  APPROVED = 'approved',
+  /** A read-write request was denied. */
+  DENIED = 'denied',
+  /** A request was refused (not allowlisted, bad proof, bad input, role held). */
+  REFUSED = 'refused',
+  /** An action failed. */
+  FAILED = 'failed',
+  /** The sweep ended sessions or dropped logins. */
+  SWEPT = 'swept',
+}
 
 /** The broker's options, which `FirefighterDatabase` passes through as `broker`; the rest it wires itself. */
 export interface PasswordBrokerOptions {
@@ -19,13 +61,13 @@ export interface PasswordBrokerOptions {
   readonly securityGroups?: ec2.ISecurityGroup[];
   /**
    * IAM principal ARNs (roles or users) the broker accepts for a read-only firefighter password.
-   * They still need permission to invoke the broker: `grantRequest(principal, 'ro')` does both in one call.
-   * @default - nobody; add with `grantRequest(principal, 'ro')` or `addRequester('ro', arn)`
+   * They still need permission to invoke the broker: `grantRequest(principal, FirefighterAccess.READ_ONLY)` does both in one call.
+   * @default - nobody; add with `grantRequest(principal, FirefighterAccess.READ_ONLY)` or `addRequester(FirefighterAccess.READ_ONLY, arn)`
    */
   readonly readOnlyRequesters?: string[];
   /**
    * IAM principal ARNs the broker accepts for a read-write firefighter password.
-   * @default - nobody; add with `grantRequest(principal, 'rw')` or `addRequester('rw', arn)`
+   * @default - nobody; add with `grantRequest(principal, FirefighterAccess.READ_WRITE)` or `addRequester(FirefighterAccess.READ_WRITE, arn)`
    */
   readonly readWriteRequesters?: string[];
   /**
@@ -58,11 +100,12 @@ export interface PasswordBrokerOptions {
   /** How often expired passwords are swept and their sessions ended. @default Schedule.rate(Duration.minutes(5)) */
   readonly sweepSchedule?: events.Schedule;
   /**
-   * `response`: the password is returned to the requester in the invoke response. `secret`: it is written to one
-   * Secrets Manager secret per firefighter role, readable by principals granted with `grantReadPassword`.
-   * @default 'response'
+   * `PasswordDelivery.RESPONSE`: the password is returned to the requester in the invoke response.
+   * `PasswordDelivery.SECRET`: it is written to one Secrets Manager secret per firefighter role, readable by
+   * principals granted with `grantReadPassword`.
+   * @default PasswordDelivery.RESPONSE
    */
-  readonly delivery?: 'response' | 'secret';
+  readonly delivery?: PasswordDelivery;
   /**
    * Regular expression the whole incident id must match, e.g. `INC-[0-9]+`.
    * @default - a ticket-like id: a letter or digit, then up to 63 letters, digits, `-`, `_` or `.` (INC-4711, OPS-123)
@@ -113,7 +156,7 @@ export interface PasswordBrokerProps extends PasswordBrokerOptions {
   readonly vpc: ec2.IVpc;
   /**
    * Subnets for the broker. They need routes to the cluster, STS and EventBridge (unless `enableEvents: false`), and
-   * Secrets Manager with `delivery: 'secret'`.
+   * Secrets Manager with `delivery: PasswordDelivery.SECRET`.
    * @default - the VPC's isolated subnets, or its private subnets with egress when it has no isolated ones
    */
   readonly vpcSubnets?: ec2.SubnetSelection;
@@ -125,16 +168,16 @@ export interface PasswordBrokerProps extends PasswordBrokerOptions {
   readonly instanceHosts?: string[];
   /**
    * The interface endpoints the broker needs in subnets without a NAT route (STS; EventBridge unless `enableEvents:
-   * false`; RDS with `instanceDiscovery`; Secrets Manager with `delivery: 'secret'`), checked at synth time: `auto`
-   * reuses those the app defines or creates them in a VPC of this app (and fails naming the fix for an imported
-   * VPC), `create` always creates them, `existing` trusts that the VPC has them with private DNS.
-   * @default 'auto'
+   * false`; RDS with `instanceDiscovery`; Secrets Manager with `delivery: PasswordDelivery.SECRET`), checked at synth time:
+   * `LambdaEndpoints.AUTO` reuses those the app defines or creates them in a VPC of this app (and fails naming the
+   * fix for an imported VPC), `CREATE` always creates them, `EXISTING` trusts that the VPC has them with private DNS.
+   * @default LambdaEndpoints.AUTO
    */
   readonly endpoints?: LambdaEndpoints;
   /** Instance id of an SSM access host, written to the locator for `firefighter ... --tunnel`. @default - none */
   readonly accessHostInstanceId?: string;
   /**
-   * Customer managed KMS key for the broker's log group and its password secrets (`delivery: 'secret'`); a key of
+   * Customer managed KMS key for the broker's log group and its password secrets (`delivery: PasswordDelivery.SECRET`); a key of
    * this app gets the key-policy statement CloudWatch Logs needs.
    * @default - CloudWatch Logs' and Secrets Manager's own (AWS managed) encryption
    */
@@ -158,17 +201,17 @@ export interface BrokerEventRuleOptions {
   readonly target?: events.IRuleTarget;
   /**
    * The outcomes to match; each is the detail-type `firefighter <outcome>`.
-   * @default - every outcome: issued, reissued, takeover, extended, revoked, pending, approved, denied, refused, failed, swept
+   * @default - every BrokerEventOutcome: issued, reissued, takeover, extended, revoked, pending, approved, denied, refused, failed, swept
    */
-  readonly outcomes?: EventOutcome[];
+  readonly outcomes?: BrokerEventOutcome[];
   /** @default - "Firefighter events of broker <broker id>" */
   readonly description?: string;
 }
 
 /** Options of `notifyTopic`. */
 export interface BrokerNotifyTopicOptions {
-  /** @default - every outcome */
-  readonly outcomes?: EventOutcome[];
+  /** @default - every BrokerEventOutcome */
+  readonly outcomes?: BrokerEventOutcome[];
   /** @default - the whole event as JSON (see the README for its shape) */
   readonly message?: events.RuleTargetInput;
 }

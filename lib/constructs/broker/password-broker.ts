@@ -18,10 +18,10 @@ import { BROKER_CONFIG_ENV, type BrokerConfig } from '../../broker/protocol/brok
 import { allowlistEntryProblem, type AllowlistEntry } from '../../broker/protocol/allowlist.js';
 import { brokerParameterPath } from '../../broker/protocol/broker-locator.js';
 import { brokerEventBus, brokerEventRule, eventBusReference, snsTarget } from './broker-events.js';
-import { bundleDir, LAMBDA_RUNTIME_CA_FILE } from '../bundles.js';
-import { ensureEndpoints, type EndpointNeed } from '../endpoints.js';
+import { bundleDir, BundleName, LAMBDA_RUNTIME_CA_FILE } from '../bundles.js';
+import { ensureEndpoints, type EndpointNeed, LambdaEndpoints } from '../endpoints.js';
 import { BrokerAlarms } from './broker-alarms.js';
-import { auditMetric, BrokerAuditMetrics } from './broker-metrics.js';
+import { auditMetric, AuditMetricKind, BrokerAuditMetrics } from './broker-metrics.js';
 import { warnOnClusterParameters } from '../cluster-parameters.js';
 import { allowLogsToUseKey } from '../kms.js';
 import { brokerOutputs, locatorParameterOf, passwordSecretsOf } from './password-broker-resources.js';
@@ -29,7 +29,7 @@ import { checkBrokerProps } from './password-broker-validation.js';
 import { acknowledgeLambdaBasics } from '../nag.js';
 import { allowClusterPortFrom, defaultPrivateSubnets, validationError } from '../util.js';
 
-import type { BrokerEventRuleOptions, BrokerGrantOptions, BrokerNotifyTopicOptions, FirefighterAccess, PasswordBrokerProps } from './password-broker-props.js';
+import { FirefighterAccess, PasswordDelivery, type BrokerEventRuleOptions, type BrokerGrantOptions, type BrokerNotifyTopicOptions, type PasswordBrokerProps } from './password-broker-props.js';
 import { allowlistEntryOf, grantInstanceDiscovery, instanceHostsOf, selfApprovalIssues } from './password-broker-grants.js';
 import { grantInvokeToPermissionSet, identityCenterGrantee, PermissionSetPolicy } from './identity-center.js';
 
@@ -49,13 +49,13 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
   readonly logGroup: logs.LogGroup;
   /** Alarms on errors, refusals and takeovers (undefined with `enableAlarms: false`). */
   readonly alarms?: BrokerAlarms;
-  /** Role name -> secret, only with `delivery: 'secret'` (empty otherwise). */
+  /** Role name -> secret, only with `delivery: PasswordDelivery.SECRET` (empty otherwise). */
   readonly passwordSecrets: { [role: string]: secretsmanager.Secret };
   /** The bus the broker publishes its events to (undefined with `enableEvents: false`). */
   readonly eventBus?: events.IEventBus;
   /** Whether the broker asks RDS for the cluster's instances (it then needs a route to the RDS API). */
   readonly instanceDiscovery: boolean;
-  private readonly requesters: Record<FirefighterAccess, AllowlistEntry[]> = { ro: [], rw: [] };
+  private readonly requesters: Record<FirefighterAccess, AllowlistEntry[]> = { [FirefighterAccess.READ_ONLY]: [], [FirefighterAccess.READ_WRITE]: [] };
   private readonly approvers: AllowlistEntry[] = [];
   /** Grantees known to be roles although their ARN is a token (a role of this app): for the self-approval check. */
   private readonly roleTokens = new Map<string, string>();
@@ -68,11 +68,11 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
     const spec = parseSpec(props.spec);
     warnOnClusterParameters(this, props.cluster);
     const reserved = checkBrokerProps(spec, props, this);
-    const delivery = props.delivery ?? 'response';
+    const delivery = props.delivery ?? PasswordDelivery.RESPONSE;
     const encryptionKey = props.encryptionKey;
     if (encryptionKey) allowLogsToUseKey(this, encryptionKey);
-    for (const arn of props.readOnlyRequesters ?? []) this.addRequester('ro', arn);
-    for (const arn of props.readWriteRequesters ?? []) this.addRequester('rw', arn);
+    for (const arn of props.readOnlyRequesters ?? []) this.addRequester(FirefighterAccess.READ_ONLY, arn);
+    for (const arn of props.readWriteRequesters ?? []) this.addRequester(FirefighterAccess.READ_WRITE, arn);
     this.perPerson = isPerPerson(spec);
     this.clusterName = spec.cluster;
     for (const arn of props.approvers ?? []) this.addApprover(arn);
@@ -87,7 +87,7 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
     this.eventBus = brokerEventBus(this, props.enableEvents === false ? false : props.eventBus);
     this.brokerId = props.brokerId ?? Names.uniqueResourceName(this, { maxLength: 64, separator: '-' });
 
-    const secrets = delivery === 'secret' ? passwordSecretsOf(this, spec, encryptionKey) : new Map<string, secretsmanager.Secret>();
+    const secrets = delivery === PasswordDelivery.SECRET ? passwordSecretsOf(this, spec, encryptionKey) : new Map<string, secretsmanager.Secret>();
     this.secretsByRole = secrets;
     this.passwordSecrets = Object.fromEntries(secrets);
 
@@ -108,7 +108,7 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
       ...(this.perPerson ? { firefighterLogins: 'per-person' as const } : {}),
       ...(props.incidentIdPattern !== undefined ? { incidentIdPattern: props.incidentIdPattern } : {}),
       delivery,
-      ...(delivery === 'secret' ? { secretArns: Object.fromEntries([...secrets].map(([role, s]) => [role, s.secretArn])) } : {}),
+      ...(delivery === PasswordDelivery.SECRET ? { secretArns: Object.fromEntries([...secrets].map(([role, s]) => [role, s.secretArn])) } : {}),
       ...(this.eventBus ? { eventBus: eventBusReference(this, this.eventBus) } : {}),
       ...(props.instanceDiscovery !== false ? { rdsClusterIdentifier: props.cluster.clusterIdentifier } : {}),
       // Where pgaudit's lines go: the log group RDS exports the cluster's postgresql log to.
@@ -125,7 +125,7 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       handler: 'index.handler',
-      code: lambda.Code.fromAsset(bundleDir('broker-handler')),
+      code: lambda.Code.fromAsset(bundleDir(BundleName.BROKER_HANDLER)),
       memorySize: 256,
       timeout: Duration.seconds(60),
       ...(reserved !== undefined ? { reservedConcurrentExecutions: reserved } : {}),
@@ -156,8 +156,8 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
     const needs: EndpointNeed[] = [{ id: 'Sts', service: ec2.InterfaceVpcEndpointAwsService.STS, callers: [{ peer: this.function, label: 'password broker' }] }];
     if (this.eventBus) needs.push({ id: 'Events', service: ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE, callers: [{ peer: this.function, label: 'password broker events' }] });
     if (this.instanceDiscovery) needs.push({ id: 'Rds', service: ec2.InterfaceVpcEndpointAwsService.RDS, callers: [{ peer: this.function, label: 'password broker instance lookup' }] });
-    if (delivery === 'secret') needs.push({ id: 'SecretsManager', service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER, callers: [{ peer: this.function, label: 'password broker' }] });
-    ensureEndpoints(this, props.vpc, props.vpcSubnets ?? defaultPrivateSubnets(props.vpc), needs, props.endpoints ?? 'auto',
+    if (delivery === PasswordDelivery.SECRET) needs.push({ id: 'SecretsManager', service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER, callers: [{ peer: this.function, label: 'password broker' }] });
+    ensureEndpoints(this, props.vpc, props.vpcSubnets ?? defaultPrivateSubnets(props.vpc), needs, props.endpoints ?? LambdaEndpoints.AUTO,
       { subject: 'the broker runs', modeProp: 'endpoints', subnetsProp: 'vpcSubnets' });
 
     if (props.enableLocator !== false) {
@@ -181,6 +181,7 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
    * `function.addPermission` here; in this app prefer `grantRequest`, which does all of it.
    */
   addRequester(access: FirefighterAccess, entry: AllowlistEntry): void {
+    this.checkAccess('addRequester', access);
     // The broker's configuration parser applies the same rule at cold start; refuse here, where the fix is one line away.
     this.requesters[access].push(...this.checkedEntry('requester', entry, this.requesters[access]));
   }
@@ -193,11 +194,16 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
    * lists its permission set and goes into `permissionSetPolicy(...)`, a stack output to paste into the permission set.
    */
   grantRequest(grantee: iam.IGrantable, access: FirefighterAccess, options: BrokerGrantOptions = {}): iam.Grant {
-    if (access !== 'ro' && access !== 'rw') {
-      throw validationError(`grantRequest access ${JSON.stringify(access)} must be 'ro' or 'rw'; e.g. broker.grantRequest(oncallRole, 'ro')`, this);
-    }
+    this.checkAccess('grantRequest', access);
     this.addRequester(access, this.entryOf(grantee, options));
     return this.grantInvoke(grantee);
+  }
+
+  /** JavaScript callers (and other languages' bindings) can pass any string: refuse it naming the enum. */
+  private checkAccess(method: string, access: FirefighterAccess): void {
+    if (!(Object.values(FirefighterAccess) as string[]).includes(access)) {
+      throw validationError(`${method} access ${JSON.stringify(access)} must be FirefighterAccess.READ_ONLY ('ro') or FirefighterAccess.READ_WRITE ('rw'); e.g. broker.grantRequest(oncallRole, FirefighterAccess.READ_ONLY)`, this);
+    }
   }
 
   /**
@@ -268,17 +274,17 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
 
   /** Failed broker actions (audit outcome `failed`): Sum per 5 minutes. Crashes and timeouts are in `metricErrors`. */
   metricFailures(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return auditMetric(this.brokerId, 'errors', options);
+    return auditMetric(this.brokerId, AuditMetricKind.ERRORS, options);
   }
 
   /** Refused requests (audit outcome `refused`: not allowlisted, bad proof, bad input, role held): Sum per 5 minutes. */
   metricRefusals(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return auditMetric(this.brokerId, 'refusals', options);
+    return auditMetric(this.brokerId, AuditMetricKind.REFUSALS, options);
   }
 
   /** Firefighter roles taken over from their holder (audit outcome `takeover`): Sum per 5 minutes. */
   metricTakeovers(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return auditMetric(this.brokerId, 'takeovers', options);
+    return auditMetric(this.brokerId, AuditMetricKind.TAKEOVERS, options);
   }
 
   /** Invocations of the broker function (every action and every sweep): Sum per 5 minutes. */
@@ -296,11 +302,11 @@ export class PasswordBroker extends Construct implements ec2.IConnectable, iam.I
     return this.function.metricDuration({ statistic: 'p99', ...options });
   }
 
-  /** Read access to a firefighter role's delivered password (`delivery: 'secret'` only). */
+  /** Read access to a firefighter role's delivered password (`delivery: PasswordDelivery.SECRET` only). */
   grantReadPassword(grantee: iam.IGrantable, role: string): iam.Grant {
     const secret = this.secretsByRole.get(role);
     if (!secret) {
-      throw validationError(`no password secret for role "${role}"; set delivery: 'secret' and use one of ${[...this.secretsByRole.keys()].join(', ') || 'the spec\'s firefighter roles'}`, this);
+      throw validationError(`no password secret for role "${role}"; set delivery: PasswordDelivery.SECRET and use one of ${[...this.secretsByRole.keys()].join(', ') || 'the spec\'s firefighter roles'}`, this);
     }
     return secret.grantRead(grantee);
   }
