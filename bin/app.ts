@@ -30,7 +30,7 @@ export function buildExample(app: Construct): { stack: Stack; database: Firefigh
     spec,
     // The example's own outputs (below) have fixed keys; the construct's would repeat them under generated ones.
     broker: { readOnlyRequesters: list('requesters-ro'), readWriteRequesters: list('requesters-rw'), outputs: false },
-    ...(String(app.node.tryGetContext('access-host')) === 'true' ? { accessHost: true } : {}),
+    ...(String(app.node.tryGetContext('access-host')) === 'true' ? { enableAccessHost: true } : {}),
     ...(e2e ? { deletionProtection: false, removalPolicy: RemovalPolicy.DESTROY, roleModelRemovalPolicy: RemovalPolicy.DESTROY } : {}),
   });
 

@@ -58,7 +58,7 @@ export function tunnelCommandLine(target: TunnelTarget, localPort: number): stri
  */
 export async function tunnelPreflight(target: TunnelTarget | undefined, deps: Pick<TunnelDeps, 'which'>, localPort = 15432): Promise<string | undefined> {
   if (!target) {
-    return '--tunnel needs the access host: deploy FirefighterDatabase with accessHost: true and use --cluster NAME, or pass --access-host i-... (the stack output AccessHostInstanceId). Nothing was issued';
+    return '--tunnel needs the access host: deploy FirefighterDatabase with enableAccessHost: true and use --cluster NAME, or pass --access-host i-... (the stack output AccessHostInstanceId). Nothing was issued';
   }
   const missing = [];
   if (!(await deps.which('aws'))) missing.push('the AWS CLI (aws)');

@@ -89,10 +89,15 @@ export interface FirefighterDatabaseProps {
    * no inbound port, no key pair, IMDSv2, encrypted root volume, out only to the cluster port and SSM over HTTPS.
    * Its instance id is a stack output and in the broker's locator parameter; let people in with
    * `accessHost.grantTunnel(role)`. In subnets without a NAT route it needs the ssm, ssmmessages and ec2messages
-   * interface endpoints (created by default, billed hourly). `true` for the defaults.
-   * @default false
+   * interface endpoints (created by default, billed hourly). Options given here deploy it too.
+   * @default false - no access host unless `accessHost` options are given
    */
-  readonly accessHost?: boolean | AccessHostOptions;
+  readonly enableAccessHost?: boolean;
+  /**
+   * Options of the access host (instance type, image, subnets, endpoints); giving them deploys it.
+   * @default - a t4g.nano on Amazon Linux 2023 in the cluster's subnets, when `enableAccessHost` is true
+   */
+  readonly accessHost?: AccessHostOptions;
   /**
    * Customer managed KMS key for the cluster's storage and, unless they have their own, the generated master secret,
    * Performance Insights, the broker's password secrets and every log group here (PostgreSQL, Lambdas, flow logs). A key of this app gets the key-policy statement

@@ -32,7 +32,7 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
   readonly masterSecret: secretsmanager.ISecret;
   readonly roleModel: RoleModel;
   private readonly passwordBroker?: PasswordBroker;
-  /** The SSM port-forwarding host; undefined unless `accessHost` is set. */
+  /** The SSM port-forwarding host; undefined unless `enableAccessHost` or `accessHost` options are set. */
   readonly accessHost?: AccessHost;
   readonly connections: ec2.Connections;
   /** The interface endpoints the Lambdas use that this construct created or found in the app (empty with a NAT route). */
@@ -153,9 +153,12 @@ export class FirefighterDatabase extends Construct implements ec2.IConnectable {
       ...(encryptionKey ? { encryptionKey } : {}),
     });
 
-    if (props.accessHost) {
+    if (props.enableAccessHost === false && props.accessHost) {
+      throw validationError('accessHost options are given but enableAccessHost is false, so there is no access host to apply them to; remove the accessHost options or enableAccessHost: false', this);
+    }
+    if (props.enableAccessHost === true || props.accessHost) {
       this.accessHost = new AccessHost(this, 'AccessHost', {
-        ...(props.accessHost === true ? {} : props.accessHost),
+        ...props.accessHost,
         vpc: this.vpc, cluster: this.cluster, clusterName: spec.cluster, defaultSubnets: vpcSubnets,
       });
     }

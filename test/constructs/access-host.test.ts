@@ -42,7 +42,7 @@ describe('accessHost', () => {
   let built: ReturnType<typeof build>;
   let oncall: iam.Role;
   beforeAll(() => {
-    built = build({ accessHost: true }, (db, stack) => {
+    built = build({ enableAccessHost: true }, (db, stack) => {
       oncall = new iam.Role(stack, 'Oncall', { assumedBy: new iam.AccountRootPrincipal() });
       db.accessHost!.grantTunnel(oncall);
     });
@@ -52,6 +52,13 @@ describe('accessHost', () => {
     const { template } = build();
     template.resourceCountIs('AWS::EC2::Instance', 0);
     expect(JSON.stringify(template.toJSON())).not.toMatch(/ssmmessages|ec2messages/);
+  });
+
+  it('is deployed by enableAccessHost: true or by options alone; options with enableAccessHost: false are refused', () => {
+    build({ accessHost: { instanceType: new ec2.InstanceType('t4g.micro') } }).template.resourceCountIs('AWS::EC2::Instance', 1);
+    build({ enableAccessHost: false }).template.resourceCountIs('AWS::EC2::Instance', 0);
+    expect(() => build({ enableAccessHost: false, accessHost: { instanceType: new ec2.InstanceType('t4g.micro') } }))
+      .toThrow(/accessHost options are given but enableAccessHost is false, so there is no access host to apply them to; remove the accessHost options or enableAccessHost: false/);
   });
 
   it('runs the latest AL2023 with IMDSv2, no key pair, no public address, an encrypted root volume', () => {
@@ -116,7 +123,7 @@ describe('accessHost', () => {
   });
 
   it('fails naming the fix in an imported VPC without a NAT route and without the endpoints', () => {
-    expect(() => build({ accessHost: true, lambdaEndpoints: LambdaEndpoints.EXISTING }, undefined, (stack) => ec2.Vpc.fromVpcAttributes(stack, 'Imported', {
+    expect(() => build({ enableAccessHost: true, lambdaEndpoints: LambdaEndpoints.EXISTING }, undefined, (stack) => ec2.Vpc.fromVpcAttributes(stack, 'Imported', {
       vpcId: 'vpc-1', availabilityZones: ['eu-west-1a', 'eu-west-1b'], isolatedSubnetIds: ['subnet-1', 'subnet-2'],
     }))).toThrow("Access/MyPg/AccessHost: the access host runs in subnets without a NAT route (subnetType Isolated) of an imported VPC and need interface endpoints for ssm, ssmmessages and ec2messages, which this app does not define; set accessHost.endpoints: LambdaEndpoints.CREATE to create them, accessHost.endpoints: LambdaEndpoints.EXISTING if the VPC already has them with private DNS, or accessHost.subnets to private subnets with egress");
   });

@@ -18,7 +18,7 @@ const SSO_APPROVER = 'arn:aws:iam::210987654321:role/aws-reserved/sso.amazonaws.
 function build(wire: (db: FirefighterDatabase, stack: Stack) => void) {
   const app = new App();
   const stack = new Stack(app, 'Sso', { env: { account: '123456789012', region: 'eu-west-1' } });
-  const db = new FirefighterDatabase(stack, 'MyPg', { spec: perPersonSpec, broker: {}, accessHost: true });
+  const db = new FirefighterDatabase(stack, 'MyPg', { spec: perPersonSpec, broker: {}, enableAccessHost: true });
   wire(db, stack);
   return { stack, db, json: () => Template.fromStack(stack).toJSON() as Json };
 }

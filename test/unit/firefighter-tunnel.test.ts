@@ -120,7 +120,7 @@ describe('firefighter request --connect --tunnel', () => {
     const bare = JSON.stringify({ ...JSON.parse(LOCATOR), accessHost: undefined, writerHost: undefined, port: undefined });
     const out = await run(REQUEST, { locator: bare });
     expect([out.code, out.sent]).toEqual([2, []]);
-    expect(out.stderr).toBe('firefighter: --tunnel needs the access host: deploy FirefighterDatabase with accessHost: true and use --cluster NAME, or pass --access-host i-... (the stack output AccessHostInstanceId). Nothing was issued');
+    expect(out.stderr).toBe('firefighter: --tunnel needs the access host: deploy FirefighterDatabase with enableAccessHost: true and use --cluster NAME, or pass --access-host i-... (the stack output AccessHostInstanceId). Nothing was issued');
   });
 
   it('a TLS precheck that fails still refuses before the broker is asked', async () => {
