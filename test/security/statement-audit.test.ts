@@ -23,6 +23,7 @@ import { inspectCluster, inspectDatabase } from '../../lib/postgres/inspect.js';
 import { diffPgauditExtension } from '../../lib/drift/checks/diff-pgaudit-extension.js';
 import type { RoleModelSpec } from '../../lib/spec/spec.js';
 import { loginAs, query, queryAs } from '../support/catalog.js';
+import { codeBlocks } from '../support/markdown.js';
 import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';
 import { perPersonSpec } from '../support/per-person-spec.js';
 import { asOwner, brokerPassword, loadSpec, prepare, settingsOf } from './support.js';
@@ -97,6 +98,20 @@ describe.each(testedMajors())('the statement audit, emulated on PostgreSQL %i', 
       `ALTER DATABASE "${DB}" SET pgaudit.log = 'all'`,
       `ALTER DATABASE "${DB}" SET pgaudit.log_parameter = 'off'`,
     ]);
+  });
+
+  it('docs/security.md shows statements of the model\'s own plans (the audit settings, the pgaudit extension)', () => {
+    const statements = (check: string) => {
+      const block = codeBlocks('docs/security.md').find((b) => b.check?.startsWith(check));
+      expect(block, `a text block marked <!-- check: ${check} ... --> in docs/security.md`).toBeDefined();
+      return (block?.text ?? '').split('\n').map((l) => l.replace(/--.*$/, '').trim().replace(/;$/, '')).filter((l) => l !== '');
+    };
+    const audit = statements('text audit plan');
+    expect(audit.length).toBeGreaterThan(3);
+    expect(plan).toEqual(expect.arrayContaining(audit));
+    const db = resolveModel(spec).databases[0]!;
+    const extension = diffPgauditExtension(db, { loaded: true, available: true, installedIn: null, schemas: [] }).steps.map((x) => x.sql);
+    expect(statements('text pgaudit extension plan')).toEqual(extension);
   });
 
   it('the embedded server has no pgaudit, and the inspection says so, so apply and verify ask nothing of it', async () => {
