@@ -3,7 +3,7 @@
 // tsc against the packed tarball in a stock `cdk init` app; test/pack/doc-blocks.ts wraps a block marked
 // `<!-- check: ts fragment in a Stack -->`), JSON and the demo's output here. A block of another kind, or a SQL or
 // JSON block without its `<!-- check: ... -->` marker, fails this file.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseBrokerConfig } from '../../lib/broker/protocol/broker-config.js';
@@ -25,6 +25,13 @@ describe('code blocks in the docs', () => {
   it('are each of a kind some test checks', () => {
     const unknown = blocks.filter((b) => !(b.lang in CHECKED_BY)).map((b) => `${b.file}:${b.line} (${b.lang || 'no language'})`);
     expect(unknown).toEqual([]);
+  });
+
+  it('text blocks outside docs/demo.md (checked here) name the test that checks them, or say why none does', () => {
+    const unsaid = blocks.filter((b) => b.lang === 'text' && b.file !== 'docs/demo.md')
+      .filter((b) => !/^text (none: .+|.+ \((test\/[^)]+\.test\.ts)\))$/.test(b.check ?? '') || !existsSync(path.join(ROOT, /\((test\/[^)]+)\)/.exec(b.check ?? '')?.[1] ?? 'test')))
+      .map((b) => `${b.file}:${b.line} (${b.check ?? 'no marker'})`);
+    expect(unsaid).toEqual([]);
   });
 
   it('SQL and JSON blocks say how they are checked', () => {

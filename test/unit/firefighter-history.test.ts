@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { runFirefighter } from '../../bin/firefighter.js';
 import type { BrokerResponse } from '../../lib/broker/service.js';
+import { codeBlocks } from '../support/markdown.js';
 
 const entries = [
   { database: 'my-pg-db', at: '2026-12-07T01:00:00.000Z', action: 'issue', role: 'my_pg_firefighter_rw', login: 'ff_alice_1', actor: 'alice', incidentId: 'INC-42',
@@ -65,5 +66,13 @@ describe('firefighter history INCIDENT', () => {
   it('prints no statement lines for an empty history or an older broker that does not say where its log is', async () => {
     expect((await run(['history', '--function', 'f'], { ok: true, action: 'history', entries: [], statementLog: { logGroup: '/x' } })).stdout).toBe('no history for that selection');
     expect((await run(['history', '--function', 'f'], { ok: true, action: 'history', entries })).stdout.split('\n')).toHaveLength(2);
+  });
+
+  it('docs/runbook.md shows what history prints for its example (one shared rw issue to alice on INC-4711)', async () => {
+    const block = codeBlocks('docs/runbook.md').find((b) => b.check === 'text firefighter history (test/unit/firefighter-history.test.ts)');
+    expect(block).toBeDefined();
+    const example = [{ ...entries[0], login: null, incidentId: 'INC-4711', reason: 'orders stuck' }];
+    const out = await run(['history', 'INC-4711', '--function', 'f'], { ok: true, action: 'history', entries: example, statementLog: { logGroup: '/aws/rds/cluster/my-pg-1a2b3c4d/postgresql' } });
+    expect(out.stdout.trimEnd()).toBe(block?.text);
   });
 });

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runFirefighter } from '../../bin/firefighter.js';
 import { COMMANDS } from '../../bin/firefighter/commands/index.js';
 import type { BrokerResponse } from '../../lib/broker/service.js';
+import { codeBlocks } from '../support/markdown.js';
 
 const PASSWORD = 'Qw3rTy7uIoP1aSdF5gHjK9lZxC2vBnM4QwErTy6U';
 const issued: BrokerResponse = {
@@ -66,6 +67,14 @@ describe('firefighter help', () => {
   ])('%j: one line, "did you mean", then where the help is (old: Node\'s parseArgs text and the whole help)', async (args, line, command) => {
     const out = await run([...args, '--function', 'f']);
     expect([out.code, out.stderr.split('\n'), out.sent]).toEqual([2, [line, `see \`firefighter ${command ? `${command.split(' ')[0]} --help` : '--help'}\``], []]);
+  });
+});
+
+describe('docs/runbook.md', () => {
+  it('shows the exact answer to a misspelt flag', async () => {
+    const block = codeBlocks('docs/runbook.md').find((b) => b.check === 'text firefighter usage error (test/unit/firefighter-usage.test.ts)');
+    const out = await run(['request', 'ro', '--incident', 'INC-1', '--reason', 'x', '--hour', '1', '--function', 'f']);
+    expect(out.stderr).toBe(block?.text);
   });
 });
 
