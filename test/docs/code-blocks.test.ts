@@ -1,8 +1,9 @@
 // The code blocks of README.md, CONTRIBUTING.md and docs/: shell commands are checked by shell-blocks.test.ts,
 // SQL by test/integration/docs-sql.test.ts, TypeScript by test/pack/pack-and-synth.test.ts (each block compiled by
 // tsc against the packed tarball in a stock `cdk init` app; test/pack/doc-blocks.ts wraps a block marked
-// `<!-- check: ts fragment in a Stack -->`), JSON and the demo's output here. A block of another kind, or a SQL or
-// JSON block without its `<!-- check: ... -->` marker, fails this file.
+// `<!-- check: ts fragment in a Stack -->`), JSON and the demo's output here; any other text block names the test
+// that compares it with what the code prints (or says why none does). A block of another kind, or a SQL, JSON or
+// text block without its `<!-- check: ... -->` marker, fails this file.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
