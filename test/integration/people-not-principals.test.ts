@@ -20,6 +20,7 @@ import { proofBinding } from '../../lib/broker/protocol/proof-binding.js';
 import { createBrokerService, type AuditLogger, type BrokerResponse } from '../../lib/broker/service.js';
 import { signIdentityProof, stsIdentityVerifier } from '../../lib/broker/sts-identity.js';
 import { applyRoleModel } from '../../lib/postgres/engine.js';
+import { connectWith } from '../support/catalog.js';
 import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';
 import { perPersonSpec } from '../support/per-person-spec.js';
 import { startSsoPortal } from '../support/sso-portal-stub.js';
@@ -76,10 +77,8 @@ describe.each(testedMajors())('people, not principals, on PostgreSQL %i', (major
     const identity = await signIdentityProof({ credentials: who, region: 'eu-west-1', endpoint: sts.endpoint, brokerId: BROKER_ID, binding: proofBinding(input) });
     return service({ ...event, identity });
   }
-  async function login(user: string, password: string) {
-    const c = new pg.Client({ host: '127.0.0.1', port: server.port, user, password, database: DB, ssl: server.ssl });
-    c.on('error', () => undefined);
-    await c.connect();
+  async function login(user: string, password: string): Promise<pg.Client> {
+    const c = await connectWith(server, user, password, DB);
     open.push(c);
     return c;
   }

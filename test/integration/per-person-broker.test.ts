@@ -8,6 +8,7 @@ import { directConfig, directConnector, parseDirectUrl } from '../../lib/broker/
 import type { BrokerEvent } from '../../lib/broker/events.js';
 import { createBrokerService, type AuditLogger, type BrokerResponse } from '../../lib/broker/service.js';
 import { applyRoleModel } from '../../lib/postgres/engine.js';
+import { connectWith } from '../support/catalog.js';
 import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';
 import { perPersonSpec } from '../support/per-person-spec.js';
 
@@ -37,10 +38,8 @@ describe.each(testedMajors())('per-person logins through the broker on PostgreSQ
     const code = await runFirefighter([...args, '--direct', '--database-url', url], { stdout: (t) => stdout.push(t), stderr: (t) => stderr.push(t), env: { TZ: 'Europe/Berlin' } });
     return { code, stdout: stdout.join('\n'), stderr: stderr.join('\n'), json: () => JSON.parse(stdout.join('\n')) as Record<string, any> };
   }
-  async function login(user: string, password: string) {
-    const c = new pg.Client({ host: '127.0.0.1', port: server.port, user, password, database: DB, ssl: server.ssl });
-    c.on('error', () => undefined);
-    await c.connect();
+  async function login(user: string, password: string): Promise<pg.Client> {
+    const c = await connectWith(server, user, password, DB);
     open.push(c);
     return c;
   }

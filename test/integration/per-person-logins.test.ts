@@ -9,7 +9,7 @@ import { DB_ADMIN_ERRORS } from '../../lib/model/db-admin.js';
 import { generatePassword } from '../../lib/broker/protocol/password.js';
 import { scramSha256Verifier } from '../../lib/broker/protocol/scram.js';
 import { applyRoleModel, planRoleModel, verifyRoleModel } from '../../lib/postgres/engine.js';
-import { attempt, loginAs, loginPassword, query, queryAs } from '../support/catalog.js';
+import { attempt, loginAs, loginPassword, query, queryAs, connectWith } from '../support/catalog.js';
 import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';
 import { perPersonSpec, reference } from '../support/per-person-spec.js';
 
@@ -34,11 +34,9 @@ describe.each(testedMajors())('per-person firefighter logins on PostgreSQL %i', 
     return { ...rows[0]!, password };
   }
   async function login(user: string, password: string): Promise<pg.Client> {
-    const client = new pg.Client({ connectionString: server.url(user, password, DB) });
-    client.on('error', () => undefined);
-    await client.connect();
-    open.push(client);
-    return client;
+    const c = await connectWith(server, user, password, DB);
+    open.push(c);
+    return c;
   }
   /** As admin, committed: what an operator (or the passing of time) would change. */
   async function asAdmin(sql: string, params: unknown[] = []): Promise<void> {

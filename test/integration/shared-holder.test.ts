@@ -13,7 +13,7 @@ import { directConfig, directConnector, parseDirectUrl } from '../../lib/broker/
 import type { BrokerEvent } from '../../lib/broker/events.js';
 import { createBrokerService, type AuditLogger } from '../../lib/broker/service.js';
 import { applyRoleModel, verifyRoleModel } from '../../lib/postgres/engine.js';
-import { attempt, query, queryAs } from '../support/catalog.js';
+import { attempt, query, queryAs, connectWith } from '../support/catalog.js';
 import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';
 import { reference } from '../support/per-person-spec.js';
 
@@ -57,10 +57,8 @@ describe.each(testedMajors())('the shared holder\'s workflow on PostgreSQL %i', 
     const code = await runFirefighter([...args, '--direct', '--database-url', url], { stdout: (t) => stdout.push(t), stderr: (t) => stdout.push(t), env: { TZ: 'UTC' } });
     return { code, stdout: stdout.join('\n') };
   }
-  async function login(user: string, password: string) {
-    const c = new pg.Client({ host: '127.0.0.1', port: server.port, user, password, database: DB, ssl: server.ssl });
-    c.on('error', () => undefined);
-    await c.connect();
+  async function login(user: string, password: string): Promise<pg.Client> {
+    const c = await connectWith(server, user, password, DB);
     open.push(c);
     return c;
   }

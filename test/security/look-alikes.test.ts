@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { directConfig, directConnector, parseDirectUrl } from '../../lib/broker/direct.js';
 import { createBrokerService } from '../../lib/broker/service.js';
 import { applyRoleModel, verifyRoleModel } from '../../lib/postgres/engine.js';
-import { query } from '../support/catalog.js';
+import { query, connectWith } from '../support/catalog.js';
 import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';
 import { perPersonSpec as spec } from '../support/per-person-spec.js';
 
@@ -31,10 +31,8 @@ describe.each(testedMajors())('per-person logins are known by db_admin\'s record
     const connect = directConnector(target);
     return createBrokerService({ config: await directConfig(target, connect), connect, sslmode: target.tls.mode, logger: quiet, identity: { trusted: who } });
   }
-  async function login(user: string, password: string) {
-    const c = new pg.Client({ host: '127.0.0.1', port: server.port, user, password, database: DB, ssl: server.ssl });
-    c.on('error', () => undefined);
-    await c.connect();
+  async function login(user: string, password: string): Promise<pg.Client> {
+    const c = await connectWith(server, user, password, DB);
     open.push(c);
     return c;
   }

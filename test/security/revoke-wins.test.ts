@@ -11,7 +11,7 @@ import { createBrokerService, type AuditLogger } from '../../lib/broker/service.
 import { applyRoleModel } from '../../lib/postgres/engine.js';
 import type { RoleModelSpec } from '../../lib/spec/spec.js';
 import { parseSpec } from '../../lib/spec/validate.js';
-import { query, queryAs } from '../support/catalog.js';
+import { query, queryAs, connectWith } from '../support/catalog.js';
 import { startEmbeddedServer, testedMajors, type EmbeddedServer } from '../support/embedded-server.js';
 import { perPersonSpec, reference } from '../support/per-person-spec.js';
 
@@ -36,10 +36,8 @@ function suite(mode: 'shared' | 'per-person', spec: RoleModelSpec) {
       const config = await directConfig(target, connect);
       return createBrokerService({ config, connect, sslmode: target.tls.mode, logger, identity: { trusted: who } });
     }
-    async function login(user: string, password: string) {
-      const c = new pg.Client({ host: '127.0.0.1', port: server.port, user, password, database: DB, ssl: server.ssl });
-      c.on('error', () => undefined);
-      await c.connect();
+    async function login(user: string, password: string): Promise<pg.Client> {
+      const c = await connectWith(server, user, password, DB);
       open.push(c);
       return c;
     }

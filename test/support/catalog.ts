@@ -107,13 +107,17 @@ async function brokerPassword(server: EmbeddedServer, role: string): Promise<str
   return undefined;
 }
 
-/** Connects as a managed login role with a fresh loginPassword. */
-export async function loginAs(server: EmbeddedServer, role: string, database: string): Promise<pg.Client> {
-  const password = await loginPassword(server, role);
-  const client = new pg.Client({ connectionString: server.url(role, password, database) });
+/** Connects with a password over the server's TLS; a session the server ends later is no unhandled error. */
+export async function connectWith(server: EmbeddedServer, user: string, password: string, database: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: server.url(user, password, database) });
   client.on('error', () => undefined);
   await client.connect();
   return client;
+}
+
+/** Connects as a managed login role with a fresh loginPassword. */
+export async function loginAs(server: EmbeddedServer, role: string, database: string): Promise<pg.Client> {
+  return connectWith(server, role, await loginPassword(server, role), database);
 }
 
 /** Runs a statement and returns the error message, or 'ok'. */
