@@ -3,6 +3,8 @@
 --   roleComments: the comment of each existing managed role (the engine's mark, lib/model/role-mark.ts).
 --   wideSettings: `ALTER ROLE <managed> SET ...` without IN DATABASE (applies in every database).
 --   databaseSettings: `ALTER DATABASE <managed> SET ...` (applies to every role in it).
+--   databaseOwnerUsable: the managed databases whose owner's privileges the inspecting user has, as ALTER DATABASE
+--     needs (on 15 any membership; on 16+ only one with INHERIT, which the applying master's SET-only one is not).
 SELECT pg_catalog.json_build_object(
   'roleComments', (
     SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
@@ -21,5 +23,10 @@ SELECT pg_catalog.json_build_object(
     FROM pg_catalog.pg_db_role_setting s
     JOIN pg_catalog.pg_database d ON d.oid OPERATOR(pg_catalog.=) s.setdatabase
     WHERE s.setrole OPERATOR(pg_catalog.=) 0::pg_catalog.oid
-      AND d.datname OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.text[]))
+      AND d.datname OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.text[])),
+  'databaseOwnerUsable', (
+    SELECT coalesce(pg_catalog.json_agg(d.datname ORDER BY d.datname), '[]')
+    FROM pg_catalog.pg_database d
+    WHERE d.datname OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.text[])
+      AND pg_catalog.pg_has_role(CURRENT_USER, d.datdba, 'USAGE'))
 ) AS facts;

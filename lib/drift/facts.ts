@@ -70,6 +70,11 @@ export interface ClusterFacts {
   /** `ALTER DATABASE <managed> SET ...`, for every role in it. */
   readonly databaseSettings: readonly { database: string; settings: readonly string[] }[];
   /**
+   * Managed databases whose owner's privileges the inspecting user has, which `ALTER DATABASE ... SET` needs (16+:
+   * a membership with INHERIT; the master's own in the owner is SET only). Undefined when not read.
+   */
+  readonly databaseOwnerUsable?: readonly string[];
+  /**
    * pgaudit is loaded (shared_preload_libraries): its pgaudit.log is a superuser setting of the server, not a
    * placeholder. The firefighter roles then get the statement audit (diff-settings.ts). Undefined when not read.
    */

@@ -24,7 +24,7 @@ export async function inspectCluster(client: pg.Client, model: RoleModel, sessio
   const databases = model.databases.map((d) => d.name);
   const { rows } = await client.query<{ facts: ClusterFacts }>(readSql('inspect-cluster.sql'), [roles, databases]);
   const facts = rows[0]?.facts;
-  const extra = (await client.query<{ facts: Pick<ClusterFacts, 'roleComments' | 'wideSettings' | 'databaseSettings'> }>(readSql('inspect-marks-settings.sql'), [roles, databases])).rows[0]?.facts;
+  const extra = (await client.query<{ facts: Pick<ClusterFacts, 'roleComments' | 'wideSettings' | 'databaseSettings' | 'databaseOwnerUsable'> }>(readSql('inspect-marks-settings.sql'), [roles, databases])).rows[0]?.facts;
   const extraRoles = model.databases.flatMap((d) => d.extraRoles ?? []);
   // No round trip for a spec without extra roles: the statement count of such a spec stays what it was.
   const members = extraRoles.length === 0 ? { extraRoleMembers: [], existingMembers: [] }

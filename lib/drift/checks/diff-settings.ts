@@ -130,11 +130,19 @@ export function diffSettings(model: RoleModel, facts: ClusterFacts, findings: Fi
     }
     const dbWant = wantedSettings(undefined, undefined, audit ? STATEMENT_AUDIT_SETTINGS : {});
     const dbHave = parsed(facts.databaseSettings?.find((s) => s.database === db.name)?.settings);
-    // As the master: the owner may not set a superuser setting (nor reset one the master set).
+    // As the master: the owner may not set a superuser setting (nor reset one the master set). ALTER DATABASE also
+    // needs the owner's privileges, which on 16+ the master's SET-only membership in the owner does not give: it
+    // inherits them for this transaction only (apply runs the database settings in one).
+    const dbSteps: Step[] = [];
     missingFindings(dbHave, dbWant, (name, w, h) => {
       findings.push({ code: 'database-setting', database: db.name, subject: db.name, message: `database "${db.name}": ${name} is ${h ?? 'not set'}, expected ${w.shown} (the statement audit of per-person logins)` });
-      steps.push({ phase, database: db.name, sql: `ALTER DATABASE ${quoteIdent(db.name)} SET ${name} = ${w.sql}`, reason: `statement audit ${name} for every session in "${db.name}"` });
+      dbSteps.push({ phase, database: db.name, sql: `ALTER DATABASE ${quoteIdent(db.name)} SET ${name} = ${w.sql}`, reason: `statement audit ${name} for every session in "${db.name}"` });
     });
+    const borrow = dbSteps.length > 0 && facts.databaseOwnerUsable !== undefined && !facts.databaseOwnerUsable.includes(db.name);
+    const owner = quoteIdent(db.roles.owner.name);
+    if (borrow) steps.push({ phase, database: db.name, sql: `GRANT ${owner} TO CURRENT_USER WITH INHERIT TRUE`, reason: `act as the owner of "${db.name}" for its ALTER DATABASE, this transaction only` });
+    steps.push(...dbSteps);
+    if (borrow) steps.push({ phase, database: db.name, sql: `GRANT ${owner} TO CURRENT_USER WITH INHERIT FALSE`, reason: `back to the master's SET-only membership in the owner of "${db.name}"` });
     for (const [name, h] of dbHave) {
       if (dbWant.has(name)) continue;
       findings.push({ code: 'database-setting-extra', database: db.name, subject: db.name, message: `database "${db.name}": ${name} = ${h} is set for every session (ALTER DATABASE ... SET) but not in the spec` });
